@@ -1,0 +1,108 @@
+"""Thin commands over the pipeline stages; all work lives in the library modules."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from prefboard import __version__
+
+CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The `--config` option shared by every command that reads a board."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("leaderboard.toml"),
+        show_default=True,
+        help=CONFIG_HELP,
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="prefboard")
+def cli() -> None:
+    """Human-preference leaderboards: validate battles and ratings, rank models with TrueSkill,
+    and build a versioned static site.
+
+    Run commands from the board folder (the one holding leaderboard.toml) or pass --config.
+    """
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines, github for Actions annotations on the PR diff.",
+)
+def validate(config_path: Path, fmt: str) -> None:
+    """Check every result file against leaderboard.toml and the CSV contract.
+
+    Prints each problem as path:line:column: rule: message, then rows read, accepted and
+    excluded by reason. Exits 0 when clean, 2 when there are problems.
+    """
+    from prefboard import pipeline, report
+
+    config, root = pipeline.load(config_path)
+    result = pipeline.validate(config, root)
+    click.echo(report.render(result, fmt))  # type: ignore[arg-type]
+    if not result.ok:
+        sys.exit(2)
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the results (default: the board's results/).",
+)
+@click.option("--battles", type=click.IntRange(1, 50_000_000), default=20_000, show_default=True)
+@click.option("--ratings", type=click.IntRange(0, 10_000_000), default=3_000, show_default=True)
+@click.option(
+    "--participants", type=click.IntRange(1, 10_000_000), default=1_500, show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def simulate(
+    config_path: Path, out: Path | None, battles: int, ratings: int, participants: int, seed: int
+) -> None:
+    """Write a synthetic results folder from hidden per-model skills (seeded).
+
+    The hidden skills are written beside the results as hidden_skills.json, for tests and
+    calibration studies; rating never reads them. Mark the board synthetic in leaderboard.toml.
+    """
+    from prefboard import pipeline
+    from prefboard.simulate import SimulationSpec
+    from prefboard.simulate import simulate as run
+
+    config, root = pipeline.load(config_path)
+    spec = SimulationSpec(battles=battles, ratings=ratings, participants=participants, seed=seed)
+    result = run(config, out or root / "results", spec)
+    click.echo(
+        f"wrote {result.battles} battles in {len(result.battle_paths)} file(s), "
+        f"{result.ratings} ratings, {result.participants} participants, "
+        f"hidden skills in {result.skills_path}"
+    )
+
+
+def main() -> None:
+    cli(prog_name="prefboard")

@@ -1,0 +1,363 @@
+"""leaderboard.toml -> a typed, validated `Config`.
+
+Every option is a pydantic field with a description and a default, so the config reference in the
+README and on the methodology page is generated from this module rather than written twice.
+Unknown keys are rejected with their dotted path, the line they sit on and the closest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from prefboard.errors import ConfigError, Problem
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
+# Deep nesting is never legitimate in a leaderboard file and is how a "TOML bomb" hurts parsers.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_NESTING = 8
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Leaderboard(Section):
+    title: str = Field("Human-preference leaderboard", description="Site title.", max_length=200)
+    description: str = Field(
+        "", description="One paragraph shown on the home page (plain text).", max_length=5000
+    )
+    url: str = Field("", description="Public URL of the published site.", max_length=500)
+    repo_url: str = Field("", description="Repository that holds the data.", max_length=500)
+    synthetic: bool = Field(
+        False, description="The data are simulated: every page carries a banner saying so."
+    )
+
+
+class Rating(Section):
+    mu: float = Field(25.0, description="TrueSkill prior mean of every model.", gt=-1e6, lt=1e6)
+    sigma: float = Field(25.0 / 3, description="TrueSkill prior standard deviation.", gt=0)
+    beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0)
+    tau: float = Field(
+        25.0 / 300, description="Dynamics: added to sigma before every battle.", ge=0
+    )
+    draw_probability: float = Field(
+        0.10,
+        description=(
+            "Chance of a tie between two equally skilled models (not the share of ties in the "
+            "data). Must be > 0: at 0 a tie would raise sigma."
+        ),
+        gt=0,
+        lt=1,
+    )
+    interval: float = Field(0.95, description="Coverage of the uncertainty band.", gt=0, lt=1)
+    permutations: int = Field(
+        20,
+        description="Seeded random battle orders replayed per tournament (order sensitivity).",
+        ge=0,
+        le=1000,
+    )
+    seed: int = Field(0, description="Seed of the permutations and of every Monte Carlo step.")
+    stratify_by: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Slice attributes whose population shares weight the headline ranking. Empty: the "
+            "first slice that declares population shares."
+        ),
+    )
+    min_battles: int = Field(
+        30, description="Below this many battles a model is marked provisional.", ge=0
+    )
+
+
+class Dimension(Section):
+    key: str = Field(description="Column name in the CSVs.", pattern=KEY_PATTERN, max_length=64)
+    label: str = Field("", description="Human name; defaults to the key.", max_length=100)
+    description: str = Field("", description="What participants were asked.", max_length=2000)
+    battles: bool = Field(True, description="Battles carry a column for this dimension.")
+    likert: bool = Field(False, description="Ratings carry a Likert column for this dimension.")
+    scale_min: int = Field(1, description="Lowest Likert answer.")
+    scale_max: int = Field(7, description="Highest Likert answer.")
+
+    @model_validator(mode="after")
+    def _scale(self) -> Dimension:
+        if self.scale_max <= self.scale_min:
+            raise ValueError(f"scale_max ({self.scale_max}) must exceed scale_min")
+        if not (self.battles or self.likert):
+            raise ValueError("a dimension must be used by battles, Likert ratings or both")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.label or self.key
+
+
+class Model(Section):
+    key: str = Field(
+        description="Identifier used in the CSVs.", pattern=KEY_PATTERN, max_length=100
+    )
+    name: str = Field("", description="Display name; defaults to the key.", max_length=200)
+    organization: str = Field("", description="Who made it.", max_length=200)
+    license: str = Field("", description="Licence of the weights or the service.", max_length=100)
+    release_date: date | None = Field(None, description="Release date (YYYY-MM-DD).")
+    url: str = Field("", description="Model card or homepage.", max_length=500)
+
+    @property
+    def display(self) -> str:
+        return self.name or self.key
+
+
+class Slice(Section):
+    attribute: str = Field(
+        description="Participant column, e.g. age_group.", pattern=KEY_PATTERN, max_length=64
+    )
+    label: str = Field("", description="Human name; defaults to the attribute.", max_length=100)
+    values: list[str] = Field(description="Allowed values, in display order.", min_length=1)
+    population: dict[str, float] = Field(
+        default_factory=dict,
+        description="Population share of each value (sums to 1) for post-stratification.",
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Slice:
+        if len(set(self.values)) != len(self.values):
+            raise ValueError("values must be unique")
+        unknown = sorted(set(self.population) - set(self.values))
+        if unknown:
+            raise ValueError(f"population names values not in `values`: {', '.join(unknown)}")
+        if self.population:
+            missing = [v for v in self.values if v not in self.population]
+            if missing:
+                raise ValueError(f"population share missing for: {', '.join(missing)}")
+            if any(s < 0 or not math.isfinite(s) for s in self.population.values()):
+                raise ValueError("population shares must be finite and >= 0")
+            total = sum(self.population.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"population shares sum to {total:.6g}, not 1")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.label or self.attribute
+
+
+class Quality(Section):
+    strike_limit: int = Field(
+        3, description="Participants with this many strikes or more are excluded.", ge=1
+    )
+    min_turns: int = Field(1, description="Battles with fewer turns are excluded.", ge=0)
+
+
+class Data(Section):
+    participants: str = Field("results/participants.csv", description="Participants file.")
+    battles: list[str] = Field(["results/battles/*.csv"], description="Globs of battle files.")
+    ratings: list[str] = Field(["results/ratings/*.csv"], description="Globs of rating files.")
+    benchmarks: str = Field("results/benchmarks.csv", description="Optional static benchmarks.")
+    max_file_mb: float = Field(
+        512, description="Files larger than this are refused (MB).", gt=0, le=100_000
+    )
+
+
+class Site(Section):
+    output: str = Field("site", description="Folder the built site is swapped into.")
+    source: str = Field("site_src", description="Hand-written pages merged into the site.")
+    version: str = Field("dev", description="Data version shown in the footer.", max_length=50)
+
+
+class Privacy(Section):
+    min_participants: int = Field(
+        30, description="Slice values with fewer distinct participants are not published.", ge=1
+    )
+
+
+class Config(Section):
+    leaderboard: Leaderboard = Field(default_factory=Leaderboard)
+    rating: Rating = Field(default_factory=Rating)
+    dimensions: list[Dimension] = Field(min_length=1, description="What participants judged.")
+    models: list[Model] = Field(min_length=2, description="The models on the board.")
+    slices: list[Slice] = Field(default_factory=list, description="Demographic attributes.")
+    quality: Quality = Field(default_factory=Quality)
+    data: Data = Field(default_factory=Data)
+    site: Site = Field(default_factory=Site)
+    privacy: Privacy = Field(default_factory=Privacy)
+
+    @field_validator("dimensions", "models", "slices")
+    @classmethod
+    def _unique_keys(cls, items: list[Any]) -> list[Any]:
+        keys = [getattr(i, "key", None) or getattr(i, "attribute", None) for i in items]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"duplicate key(s): {', '.join(dupes)}")
+        return items
+
+    @model_validator(mode="after")
+    def _stratify(self) -> Config:
+        attrs = {s.attribute: s for s in self.slices}
+        for a in self.rating.stratify_by:
+            if a not in attrs:
+                raise ValueError(f"rating.stratify_by names unknown slice attribute {a!r}")
+            if not attrs[a].population:
+                raise ValueError(f"slice {a!r} is used in stratify_by but has no population")
+        return self
+
+    # Derived views, so downstream stages never re-derive them differently.
+    @property
+    def battle_dimensions(self) -> list[Dimension]:
+        return [d for d in self.dimensions if d.battles]
+
+    @property
+    def likert_dimensions(self) -> list[Dimension]:
+        return [d for d in self.dimensions if d.likert]
+
+    @property
+    def model_keys(self) -> list[str]:
+        return [m.key for m in self.models]
+
+    @property
+    def strata(self) -> list[Slice]:
+        """The slices the headline ranking is post-stratified over."""
+        if self.rating.stratify_by:
+            wanted = set(self.rating.stratify_by)
+            return [s for s in self.slices if s.attribute in wanted]
+        return [s for s in self.slices if s.population][:1]
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate leaderboard.toml; raise ConfigError listing every problem."""
+    text, problems = _read_text(path)
+    if text is None:
+        raise ConfigError(problems[0].format(), problems)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col = _toml_error_position(str(exc))
+        p = Problem(path.name, line, col, "toml-syntax", str(exc).split(" (at")[0])
+        raise ConfigError(p.format(), [p]) from None
+    return parse_config(raw, text, path.name)
+
+
+def parse_config(raw: dict[str, Any], text: str = "", filename: str = "leaderboard.toml") -> Config:
+    depth = _depth(raw)
+    if depth > MAX_NESTING:
+        p = Problem(filename, 0, 0, "toml-nesting", f"nesting depth {depth} > {MAX_NESTING}")
+        raise ConfigError(p.format(), [p])
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_problem_from_error(err, text, filename) for err in exc.errors()]
+        raise ConfigError("\n".join(p.format() for p in problems), sorted(set(problems))) from None
+
+
+def _read_text(path: Path) -> tuple[str | None, list[Problem]]:
+    name = path.name
+    if not path.is_file():
+        return None, [Problem(str(path), 0, 0, "config-missing", "no such file")]
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        return None, [
+            Problem(name, 0, 0, "config-size", f"{size} bytes > limit {MAX_CONFIG_BYTES}")
+        ]
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, 0, "encoding", "file is not valid UTF-8")]
+
+
+def _depth(value: Any) -> int:
+    # Iterative so that a pathologically deep document cannot exhaust the recursion limit.
+    best, stack = 0, [(value, 0)]
+    while stack:
+        item, d = stack.pop()
+        best = max(best, d)
+        if best > MAX_NESTING:
+            return best
+        if isinstance(item, dict):
+            stack.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, d + 1) for v in item)
+    return best
+
+
+def _toml_error_position(message: str) -> tuple[int, int]:
+    m = re.search(r"line (\d+), column (\d+)", message)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def _problem_from_error(err: Any, text: str, filename: str) -> Problem:
+    loc = [str(p) for p in err["loc"]]
+    dotted = _dotted(loc)
+    line = locate_key(text, loc)
+    if err["type"] == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        hint = ""
+        if parent is not None:
+            near = difflib.get_close_matches(loc[-1], list(parent.model_fields), n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint += f" (valid keys: {', '.join(parent.model_fields)})"
+        return Problem(filename, line, 0, "unknown-key", f"{dotted}: unknown key{hint}")
+    msg = err["msg"].removeprefix("Value error, ")
+    return Problem(filename, line, 0, "invalid-value", f"{dotted}: {msg}" if dotted else msg)
+
+
+def _dotted(loc: list[str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
+
+
+def _model_at(loc: list[str]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        inner = getattr(ann, "__args__", (ann,))
+        nxt = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if nxt is None:
+            return None
+        model = nxt
+    return model
+
+
+def locate_key(text: str, loc: list[str]) -> int:
+    """The 1-based line of a key path in TOML text; 0 when it cannot be found.
+
+    tomllib keeps no positions, so scan table headers and `key =` lines, counting array-of-table
+    headers to find e.g. the third `[[models]]` block. A key that is missing altogether points at
+    the header of the table that should hold it.
+    """
+    table: list[str] = []
+    counts: dict[str, int] = {}
+    fallback = 0
+    for no, raw in enumerate(text.splitlines(), start=1):
+        s = raw.strip()
+        header = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", s) or re.match(r"^\[\s*([^\]]+?)\s*\]", s)
+        if header:
+            name = header.group(1).strip()
+            if s.startswith("[["):
+                counts[name] = counts.get(name, -1) + 1
+                table = [*name.split("."), str(counts[name])]
+            else:
+                table = name.split(".")
+            if table == loc[: len(table)]:
+                fallback = no
+                if len(table) == len(loc):
+                    return no
+            continue
+        key = re.match(r'^"?([A-Za-z0-9_\-]+)"?\s*=', s)
+        if key and [*table, key.group(1)] == loc[: len(table) + 1]:
+            return no
+    return fallback

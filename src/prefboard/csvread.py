@@ -1,0 +1,187 @@
+"""Reading one contributor CSV into string columns plus the physical line of every record.
+
+Kept apart from `ingest` because it is the only place that touches raw bytes: encoding, size,
+header shape and line numbers are settled here, so the validation rules can work on clean columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from prefboard.errors import Problem
+
+MAX_COLUMNS = 1_000
+# csv's default field limit (128 KiB) would raise on a huge cell; ingest reports it instead.
+csv.field_size_limit(2**31 - 1)
+
+
+@dataclass
+class RawTable:
+    """A CSV as strings: `frame` has one str column per header cell, `lines` the physical line
+    (1-based) each record starts on."""
+
+    path: str
+    sha256: str
+    size: int
+    frame: pd.DataFrame
+    lines: np.ndarray
+    problems: list[Problem]
+
+
+def read_csv(
+    file: Path,
+    shown: str,
+    expected: list[str],
+    max_bytes: int,
+    optional: frozenset[str] = frozenset(),
+) -> RawTable:
+    """Read `file` (named `shown` in messages) whose header must be exactly `expected`
+    (in any order; columns in `optional` may be absent)."""
+    empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in expected})
+    size = file.stat().st_size
+    if size > max_bytes:
+        msg = f"file is {size / 1e6:.1f} MB, over the configured limit of {max_bytes / 1e6:g} MB"
+        p = Problem(shown, 0, 0, "file-too-large", msg + " (data.max_file_mb)")
+        return RawTable(shown, "", size, empty, np.empty(0, np.int64), [p])
+    data = file.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+
+    def fail(problem: Problem) -> RawTable:
+        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
+
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return fail(Problem(shown, 1, 1, "encoding", "file is UTF-16; save it as UTF-8"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return fail(
+            Problem(shown, line, col, "encoding", f"invalid UTF-8 byte 0x{data[exc.start]:02x}")
+        )
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        return fail(Problem(shown, line, 0, "nul-byte", "file contains a NUL byte"))
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip():
+        return fail(Problem(shown, 1, 0, "header", "file is empty or has no header line"))
+    header = next(csv.reader([first_line]))
+    problems = _check_header(shown, header, expected, optional)
+    if problems:
+        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
+
+    parsed = _parse_fast(data, header) if '"' not in text else None
+    if parsed is None:
+        frame, lines, problems = _parse_slow(text, shown, header)
+    else:
+        frame, lines = parsed
+    return RawTable(shown, digest, size, frame, lines, problems)
+
+
+def _check_header(
+    shown: str, header: list[str], expected: list[str], optional: frozenset[str]
+) -> list[Problem]:
+    import difflib
+
+    problems: list[Problem] = []
+    if len(header) > MAX_COLUMNS:
+        return [Problem(shown, 1, 0, "header", f"{len(header)} columns (limit {MAX_COLUMNS})")]
+    seen: set[str] = set()
+    for i, name in enumerate(header, start=1):
+        if name in seen:
+            problems.append(Problem(shown, 1, i, "header", f"duplicated column {name!r}"))
+        elif name not in expected:
+            near = difflib.get_close_matches(name, expected, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            problems.append(Problem(shown, 1, i, "header", f"unknown column {name!r}{hint}"))
+        seen.add(name)
+    missing = [c for c in expected if c not in seen and c not in optional]
+    if missing:
+        problems.append(Problem(shown, 1, 0, "header", f"missing column(s): {', '.join(missing)}"))
+    return problems
+
+
+def _parse_fast(data: bytes, header: list[str]) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """pyarrow parse for files without quotes, where records and physical lines coincide."""
+    bad: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append(row.number or 0)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, use_threads=True, block_size=1 << 24
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if bad:
+        return None  # let the slow path report each malformed row with its line
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    lengths = stops - starts
+    # a lone "\r" left of "\n" makes a visually empty line, which pyarrow skips too
+    has_cr = (lengths == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
+    nonblank = np.flatnonzero((lengths > 0) & ~has_cr) + 1
+    lines = nonblank[nonblank > 1].astype(np.int64)
+    if len(lines) != table.num_rows:
+        return None
+    frame = table.to_pandas(types_mapper=None)
+    frame = frame.astype(object) if frame.empty else frame
+    return frame, lines
+
+
+def _parse_slow(
+    text: str, shown: str, header: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    """csv-module parse that knows where each record starts, for quoted or malformed files."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    prev_end = reader.line_num
+    try:
+        for row in reader:
+            start, prev_end = prev_end + 1, reader.line_num
+            if not row or (len(row) == 1 and row[0] == ""):
+                continue
+            if len(row) != len(header):
+                problems.append(
+                    Problem(
+                        shown,
+                        start,
+                        0,
+                        "field-count",
+                        f"expected {len(header)} fields, found {len(row)}",
+                    )
+                )
+                continue
+            rows.append(row)
+            lines.append(start)
+    except csv.Error as exc:
+        problems.append(Problem(shown, reader.line_num, 0, "csv-syntax", str(exc)))
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    return frame, np.asarray(lines, dtype=np.int64), problems

@@ -1,0 +1,513 @@
+"""Result CSVs -> validated tables, every problem located, every row accounted for.
+
+A row either is accepted or is excluded with a reason: `invalid:<rule>` when it breaks the CSV
+contract (and a `Problem` says where), or a quality reason (`participant-strikes`,
+`too-few-turns`) when it is well formed but the config's quality rules leave it out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prefboard.config import Config
+from prefboard.csvread import RawTable, read_csv
+from prefboard.errors import Problem
+
+OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
+MAX_CELL_CHARS = 1_000
+MAX_PROBLEMS_PER_RULE = 200
+MAX_TURNS = 10_000
+# ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
+ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: str
+    kind: str
+    sha256: str
+    bytes: int
+    rows: int
+    accepted: int
+    excluded: int
+
+
+@dataclass
+class Ledger:
+    """What happened to every row read: the per-file tally and each excluded row's reason."""
+
+    files: list[FileSummary] = field(default_factory=list)
+    excluded: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["kind", "file", "line", "row_id", "reason"])
+    )
+
+    def reasons(self) -> dict[str, dict[str, int]]:
+        """{kind: {reason: rows}}, sorted, for summaries."""
+        out: dict[str, dict[str, int]] = {}
+        grouped = self.excluded.groupby(["kind", "reason"], sort=True).size()
+        for (kind, reason), n in grouped.items():
+            out.setdefault(str(kind), {})[str(reason)] = int(n)
+        return out
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            t = out.setdefault(f.kind, {"files": 0, "rows": 0, "accepted": 0, "excluded": 0})
+            t["files"] += 1
+            t["rows"] += f.rows
+            t["accepted"] += f.accepted
+            t["excluded"] += f.excluded
+        return out
+
+
+@dataclass
+class Ingested:
+    """Accepted rows, typed: model columns are indices into `config.models`, outcome columns
+    int8 (-1 not asked, 0 model_a preferred, 1 model_b, 2 tie), Likert columns float (NaN = not
+    asked), timestamps UTC."""
+
+    participants: pd.DataFrame
+    battles: pd.DataFrame
+    ratings: pd.DataFrame
+    ledger: Ledger
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+class _Checker:
+    """Flags rows of one combined frame, keeping the first rule each row broke."""
+
+    def __init__(self, frame: pd.DataFrame, colmaps: dict[str, dict[str, int]]) -> None:
+        self.frame = frame
+        self.colmaps = colmaps
+        self.reason = np.full(len(frame), None, dtype=object)
+        self.problems: list[Problem] = []
+        self.counts: Counter[str] = Counter()
+
+    def flag(
+        self, mask: np.ndarray | pd.Series, column: str, rule: str, message: Callable[[int], str]
+    ) -> None:
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(idx):
+            return
+        fresh = idx[self.reason[idx] == None]  # noqa: E711 - elementwise on an object array
+        self.reason[fresh] = f"invalid:{rule}"
+        files = self.frame["_file"].to_numpy()
+        lines = self.frame["_line"].to_numpy()
+        for i in idx[: max(0, MAX_PROBLEMS_PER_RULE - self.counts[rule])]:
+            col = self.colmaps[files[i]].get(column, 0)
+            self.problems.append(Problem(files[i], int(lines[i]), col, rule, message(int(i))))
+        self.counts[rule] += len(idx)
+
+    def overflow(self) -> list[Problem]:
+        return [
+            Problem("", 0, 0, rule, f"{n - MAX_PROBLEMS_PER_RULE} more rows break this rule")
+            for rule, n in sorted(self.counts.items())
+            if n > MAX_PROBLEMS_PER_RULE
+        ]
+
+    @property
+    def bad(self) -> np.ndarray:
+        return self.reason != None  # noqa: E711
+
+
+def ingest(config: Config, root: Path) -> Ingested:
+    """Read and validate every result file the config names, relative to the board folder."""
+    max_bytes = int(config.data.max_file_mb * 1_000_000)
+    problems: list[Problem] = []
+    ledger = Ledger()
+    excluded: list[pd.DataFrame] = []
+
+    part_files, ps = _resolve(root, [config.data.participants], "data.participants")
+    problems += ps
+    if not part_files:
+        problems.append(
+            Problem(config.data.participants, 0, 0, "missing-file", "participants file not found")
+        )
+    p_cols = ["participant_id", *[s.attribute for s in config.slices], "strikes"]
+    p_raw = [read_csv(f, _shown(root, f), p_cols, max_bytes) for f in part_files]
+    participants, p_check = _participants(config, p_raw)
+
+    banned = set(participants.loc[participants["strikes"] >= config.quality.strike_limit].index)
+    known = set(participants.index)
+
+    b_files, ps = _resolve(root, config.data.battles, "data.battles")
+    problems += ps
+    dims = [d.key for d in config.battle_dimensions]
+    b_cols = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
+    b_raw = [read_csv(f, _shown(root, f), b_cols, max_bytes) for f in b_files]
+    battles, b_check = _battles(config, b_raw, known)
+
+    r_files, ps = _resolve(root, config.data.ratings, "data.ratings")
+    problems += ps
+    ldims = [d.key for d in config.likert_dimensions]
+    r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
+    r_raw = [read_csv(f, _shown(root, f), r_cols, max_bytes) for f in r_files]
+    ratings, r_check = _ratings(config, r_raw, known)
+
+    # Quality exclusions apply only to rows that are otherwise valid.
+    p_reason = p_check.reason.copy()
+    strikes = participants_all_strikes(p_check.frame)
+    p_reason[(p_reason == None) & (strikes >= config.quality.strike_limit)] = "participant-strikes"  # noqa: E711
+    b_reason = b_check.reason.copy()
+    b_ok = b_reason == None  # noqa: E711
+    b_reason[b_ok & battles["participant_id"].isin(banned).to_numpy()] = "participant-strikes"
+    turns = pd.to_numeric(b_check.frame["turns"], errors="coerce").to_numpy()
+    b_reason[(b_reason == None) & (turns < config.quality.min_turns)] = "too-few-turns"  # noqa: E711
+    r_reason = r_check.reason.copy()
+    r_ok = r_reason == None  # noqa: E711
+    r_reason[r_ok & ratings["participant_id"].isin(banned).to_numpy()] = "participant-strikes"
+
+    for kind, raws, check, reason, id_col in (
+        ("participants", p_raw, p_check, p_reason, "participant_id"),
+        ("battles", b_raw, b_check, b_reason, "battle_id"),
+        ("ratings", r_raw, r_check, r_reason, "rating_id"),
+    ):
+        problems += [p for raw in raws for p in raw.problems]
+        problems += check.problems + check.overflow()
+        ledger.files += _summaries(kind, raws, check.frame, reason)
+        excluded.append(_excluded(kind, check.frame, reason, id_col, raws))
+
+    ledger.excluded = pd.concat(excluded, ignore_index=True)
+    # Participant ids never leave ingest in the excluded ledger: it is published on the site.
+    pmask = ledger.excluded["kind"] == "participants"
+    ledger.excluded.loc[pmask, "row_id"] = ""
+    accepted_p = participants.loc[[pid for pid in participants.index if pid not in banned]]
+    return Ingested(
+        participants=accepted_p,
+        battles=battles.loc[b_reason == None].reset_index(drop=True),  # noqa: E711
+        ratings=ratings.loc[r_reason == None].reset_index(drop=True),  # noqa: E711
+        ledger=ledger,
+        problems=sorted(problems, key=lambda p: (p.file, p.line, p.column, p.rule)),
+    )
+
+
+def participants_all_strikes(frame: pd.DataFrame) -> np.ndarray:
+    return pd.to_numeric(frame["strikes"], errors="coerce").fillna(-1).to_numpy()
+
+
+def _shown(root: Path, file: Path) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def _resolve(root: Path, patterns: list[str], key: str) -> tuple[list[Path], list[Problem]]:
+    """Expand `[data]` globs, refusing anything that resolves outside the board folder."""
+    problems: list[Problem] = []
+    files: set[Path] = set()
+    base = root.resolve()
+    for pattern in patterns:
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            problems.append(
+                Problem(
+                    "leaderboard.toml",
+                    0,
+                    0,
+                    "data-path",
+                    f"{key}: {pattern!r} leaves the board folder",
+                )
+            )
+            continue
+        for name in sorted(glob.glob(pattern, root_dir=root, recursive=True)):
+            path = root / name
+            real = path.resolve()
+            if not real.is_relative_to(base):
+                problems.append(
+                    Problem(name, 0, 0, "data-path", "symlink points outside the board folder")
+                )
+            elif real.is_file():
+                files.add(path)
+    return sorted(files), problems
+
+
+def _combine(
+    raws: list[RawTable], columns: list[str]
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    frames = []
+    colmaps: dict[str, dict[str, int]] = {}
+    for raw in raws:
+        f = raw.frame.reindex(columns=columns, fill_value="")
+        f["_file"] = raw.path
+        f["_line"] = raw.lines
+        frames.append(f)
+        colmaps[raw.path] = {c: i for i, c in enumerate(raw.frame.columns, start=1)}
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        empty["_file"] = pd.Series([], dtype=object)
+        empty["_line"] = pd.Series([], dtype=np.int64)
+        return empty, colmaps
+    return pd.concat(frames, ignore_index=True), colmaps
+
+
+def _common_checks(check: _Checker, columns: list[str], required: list[str]) -> None:
+    f = check.frame
+    for col in columns:
+        s = f[col].astype(str)
+        too_long = s.str.len() > MAX_CELL_CHARS
+        check.flag(
+            too_long,
+            col,
+            "cell-too-long",
+            lambda i, c=col: f"{len(f[c].iat[i])} characters (limit {MAX_CELL_CHARS})",
+        )
+    for col in required:
+        check.flag(f[col] == "", col, "required", lambda i, c=col: f"{c} is empty")
+
+
+def _flag_duplicates(check: _Checker, col: str) -> None:
+    f = check.frame
+    dup = f[col].duplicated(keep="first") & (f[col] != "")
+    if not dup.any():
+        return
+    first = f.loc[~f[col].duplicated(keep="first")].set_index(col)
+    where = {
+        k: f"{r['_file']}:{r['_line']}" for k, r in first.loc[f.loc[dup, col].unique()].iterrows()
+    }
+    check.flag(
+        dup,
+        col,
+        "duplicate-id",
+        lambda i: f"{col} {f[col].iat[i]!r} already used at {where[f[col].iat[i]]}",
+    )
+
+
+def _flag_timestamps(check: _Checker) -> pd.Series:
+    f = check.frame
+    ts = f["timestamp"]
+    shape_ok = ts.str.match(ISO_WITH_ZONE, na=False)
+    parsed = pd.to_datetime(ts.where(shape_ok), utc=True, format="ISO8601", errors="coerce")
+    bad = (ts != "") & (~shape_ok | parsed.isna())
+    check.flag(
+        bad,
+        "timestamp",
+        "timestamp",
+        lambda i: (
+            f"{_clip(ts.iat[i])!r} is not ISO 8601 with a timezone (e.g. 2026-09-01T10:02:11Z)"
+        ),
+    )
+    return parsed
+
+
+def _flag_models(check: _Checker, col: str, keys: list[str]) -> np.ndarray:
+    f = check.frame
+    codes = pd.Categorical(f[col], categories=keys).codes
+    unknown = (codes < 0) & (f[col] != "").to_numpy()
+    hints: dict[str, str] = {}
+
+    def message(i: int) -> str:
+        value = f[col].iat[i]
+        if value not in hints:
+            near = difflib.get_close_matches(value, keys, n=1, cutoff=0.6)
+            hints[value] = f"; did you mean {near[0]!r}?" if near else ""
+        return f"unknown model {_clip(value)!r}{hints[value]} (declare it under [[models]])"
+
+    check.flag(unknown, col, "unknown-model", message)
+    return codes
+
+
+def _flag_participants(check: _Checker, known: set[str]) -> None:
+    f = check.frame
+    unknown = ~f["participant_id"].isin(known) & (f["participant_id"] != "")
+    check.flag(
+        unknown,
+        "participant_id",
+        "unknown-participant",
+        lambda i: (
+            f"participant {_clip(f['participant_id'].iat[i])!r} is not in the participants file"
+        ),
+    )
+
+
+def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _Checker]:
+    attrs = [s.attribute for s in config.slices]
+    cols = ["participant_id", *attrs, "strikes"]
+    frame, colmaps = _combine(raws, cols)
+    check = _Checker(frame, colmaps)
+    _common_checks(check, cols, ["participant_id", "strikes"])
+    _flag_duplicates(check, "participant_id")
+    for s in config.slices:
+        allowed = set(s.values)
+        bad = ~frame[s.attribute].isin(allowed) & (frame[s.attribute] != "")
+        values = ", ".join(s.values)
+        check.flag(
+            bad,
+            s.attribute,
+            "slice-value",
+            lambda i, a=s.attribute, v=values: (
+                f"{_clip(frame[a].iat[i])!r} is not a declared value of {a} ({v})"
+            ),
+        )
+    strikes = frame["strikes"].str.fullmatch(r"\d{1,6}", na=False)
+    check.flag(
+        ~strikes & (frame["strikes"] != ""),
+        "strikes",
+        "integer",
+        lambda i: f"strikes must be a whole number >= 0, found {_clip(frame['strikes'].iat[i])!r}",
+    )
+    good = frame.loc[~check.bad, cols].copy()
+    good["strikes"] = good["strikes"].astype(np.int64)
+    return good.set_index("participant_id"), check
+
+
+def _battles(
+    config: Config, raws: list[RawTable], known: set[str]
+) -> tuple[pd.DataFrame, _Checker]:
+    dims = [d.key for d in config.battle_dimensions]
+    cols = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
+    frame, colmaps = _combine(raws, cols)
+    check = _Checker(frame, colmaps)
+    _common_checks(check, cols, cols[:6])
+    _flag_duplicates(check, "battle_id")
+    parsed = _flag_timestamps(check)
+    _flag_participants(check, known)
+    keys = config.model_keys
+    a = _flag_models(check, "model_a", keys)
+    b = _flag_models(check, "model_b", keys)
+    check.flag(
+        (a == b) & (a >= 0),
+        "model_b",
+        "self-battle",
+        lambda i: f"model {frame['model_a'].iat[i]!r} cannot battle itself",
+    )
+    turns_ok = frame["turns"].str.fullmatch(r"\d{1,5}", na=False)
+    turns = pd.to_numeric(frame["turns"].where(turns_ok), errors="coerce")
+    bad_turns = (frame["turns"] != "") & (~turns_ok | (turns > MAX_TURNS))
+    check.flag(
+        bad_turns,
+        "turns",
+        "turns",
+        lambda i: (
+            f"turns must be a whole number 0..{MAX_TURNS}, found {_clip(frame['turns'].iat[i])!r}"
+        ),
+    )
+    answered = np.zeros(len(frame), dtype=bool)
+    out = pd.DataFrame(
+        {
+            "battle_id": frame["battle_id"],
+            "timestamp": parsed,
+            "participant_id": frame["participant_id"],
+            "model_a": a.astype(np.int16),
+            "model_b": b.astype(np.int16),
+            "turns": turns.fillna(-1).astype(np.int64),
+        }
+    )
+    for d in dims:
+        codes = frame[d].map(OUTCOME_CODES)
+        check.flag(
+            codes.isna(),
+            d,
+            "outcome",
+            lambda i, c=d: f"{_clip(frame[c].iat[i])!r} is not one of a, b, tie or empty",
+        )
+        out[d] = codes.fillna(-1).astype(np.int8)
+        answered |= (out[d] >= 0).to_numpy()
+    if dims:
+        check.flag(
+            ~answered & ~check.bad,
+            dims[0],
+            "no-answer",
+            lambda i: "no dimension answered; the battle says nothing",
+        )
+    return out, check
+
+
+def _ratings(
+    config: Config, raws: list[RawTable], known: set[str]
+) -> tuple[pd.DataFrame, _Checker]:
+    ldims = config.likert_dimensions
+    cols = ["rating_id", "timestamp", "participant_id", "model", *[d.key for d in ldims]]
+    frame, colmaps = _combine(raws, cols)
+    check = _Checker(frame, colmaps)
+    _common_checks(check, cols, cols[:4])
+    _flag_duplicates(check, "rating_id")
+    parsed = _flag_timestamps(check)
+    _flag_participants(check, known)
+    codes = _flag_models(check, "model", config.model_keys)
+    out = pd.DataFrame(
+        {
+            "rating_id": frame["rating_id"],
+            "timestamp": parsed,
+            "participant_id": frame["participant_id"],
+            "model": codes.astype(np.int16),
+        }
+    )
+    answered = np.zeros(len(frame), dtype=bool)
+    for d in ldims:
+        text = frame[d.key]
+        is_int = text.str.fullmatch(r"-?\d{1,3}", na=False)
+        value = pd.to_numeric(text.where(is_int), errors="coerce")
+        bad = (text != "") & (~is_int | (value < d.scale_min) | (value > d.scale_max))
+        check.flag(
+            bad,
+            d.key,
+            "likert",
+            lambda i, k=d.key, lo=d.scale_min, hi=d.scale_max: (
+                f"{_clip(frame[k].iat[i])!r} is not a whole number from {lo} to {hi}"
+            ),
+        )
+        out[d.key] = value.where(~bad).astype(float)
+        answered |= out[d.key].notna().to_numpy()
+    if ldims:
+        check.flag(
+            ~answered & ~check.bad, ldims[0].key, "no-answer", lambda i: "no dimension answered"
+        )
+    return out, check
+
+
+def _summaries(
+    kind: str, raws: list[RawTable], frame: pd.DataFrame, reason: np.ndarray
+) -> list[FileSummary]:
+    files = frame["_file"].to_numpy()
+    out = []
+    for raw in raws:
+        mine = files == raw.path
+        rows = int(mine.sum())
+        excl = int((mine & (reason != None)).sum())  # noqa: E711
+        out.append(FileSummary(raw.path, kind, raw.sha256, raw.size, rows, rows - excl, excl))
+    return out
+
+
+def _excluded(
+    kind: str, frame: pd.DataFrame, reason: np.ndarray, id_col: str, raws: list[RawTable]
+) -> pd.DataFrame:
+    mask = reason != None  # noqa: E711
+    rows = pd.DataFrame(
+        {
+            "kind": kind,
+            "file": frame.loc[mask, "_file"].to_numpy(),
+            "line": frame.loc[mask, "_line"].to_numpy(),
+            "row_id": frame.loc[mask, id_col].to_numpy(),
+            "reason": reason[mask],
+        }
+    )
+    # A file refused whole (encoding, header, size) still counts as excluded, on its line 0.
+    whole = [
+        {
+            "kind": kind,
+            "file": r.path,
+            "line": 0,
+            "row_id": "",
+            "reason": f"invalid:{r.problems[0].rule}",
+        }
+        for r in raws
+        if r.problems and r.frame.empty
+    ]
+    return pd.concat([rows, pd.DataFrame(whole)], ignore_index=True) if whole else rows
+
+
+def _clip(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,1 @@
+"""Rating-scale statistics (Likert summaries and inter-rater agreement)."""
