@@ -72,6 +72,40 @@ def validate(config_path: Path, fmt: str) -> None:
 @config_option
 @click.option(
     "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("build/standings"),
+    show_default=True,
+    help="Folder for standings.json, its schema, standings.csv and ratings.csv.",
+)
+def rate(config_path: Path, out_dir: Path) -> None:
+    """Validate, then rank every model per dimension and slice with TrueSkill.
+
+    Writes standings.json (with standings.schema.json), standings.csv (one row per dimension,
+    slice and model) and ratings.csv (Likert summaries). Refuses data with problems.
+    """
+    import time
+
+    from prefboard import pipeline
+    from prefboard.standings import write_standings
+
+    start = time.perf_counter()
+    config, root = pipeline.load(config_path)
+    data, standings = pipeline.rate(config, root, config_path)
+    paths = write_standings(standings, out_dir)
+    totals = data.ledger.totals().get("battles", {})
+    click.echo(
+        f"rated {totals.get('accepted', 0)} battles into {len(standings.tables)} tables "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+    for path in paths:
+        click.echo(f"  wrote {path}")
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--out",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Folder for the results (default: the board's results/).",

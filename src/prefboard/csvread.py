@@ -65,10 +65,10 @@ def read_csv(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return fail(
-            Problem(shown, line, col, "encoding", f"invalid UTF-8 byte 0x{data[exc.start]:02x}")
-        )
+        # report the CSV field, like every other problem, not the byte offset
+        col = data.count(b",", data.rfind(b"\n", 0, exc.start) + 1, exc.start) + 1
+        msg = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; save the file as UTF-8"
+        return fail(Problem(shown, line, col, "encoding", msg))
     nul = text.find("\0")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1

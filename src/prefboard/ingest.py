@@ -303,7 +303,7 @@ def _flag_timestamps(check: _Checker) -> pd.Series:
 
 def _flag_models(check: _Checker, col: str, keys: list[str]) -> np.ndarray:
     f = check.frame
-    codes = pd.Categorical(f[col], categories=keys).codes
+    codes = pd.Index(keys).get_indexer(f[col])
     unknown = (codes < 0) & (f[col] != "").to_numpy()
     hints: dict[str, str] = {}
 

@@ -1,0 +1,536 @@
+"""Validated tables -> `Standings`: every number the site shows, computed once."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+from prefboard import __version__
+from prefboard.config import Config
+from prefboard.ingest import Ingested
+from prefboard.rating import likert as lk
+from prefboard.rating import trueskill as ts
+from prefboard.rating.tournaments import (
+    BANDS,
+    Result,
+    Spec,
+    poststratify,
+    rank_ranges,
+    run_tournaments,
+    z_score,
+)
+from prefboard.standings import (
+    POOLED,
+    POSTSTRATIFIED,
+    AgreementRow,
+    DimensionInfo,
+    Entry,
+    FileRecord,
+    History,
+    LikertRow,
+    ModelInfo,
+    OrderSensitivity,
+    Pair,
+    Parameters,
+    Provenance,
+    SampleShare,
+    SliceInfo,
+    Standings,
+    Table,
+)
+
+HISTORY_POINTS = 300
+DEFAULT_BAND = "sigma"
+
+
+def params_of(config: Config) -> ts.TrueSkillParams:
+    r = config.rating
+    return ts.TrueSkillParams(r.mu, r.sigma, r.beta, r.tau, r.draw_probability)
+
+
+def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
+    """Run every tournament and summary; deterministic for the same inputs and config."""
+    params = params_of(config)
+    z = z_score(config.rating.interval)
+    keys = config.model_keys
+    battles = _canonical_order(data.battles)
+    codes = _slice_codes(config, battles["participant_id"], data.participants)
+    published = _published_values(config, battles, data)
+    a = battles["model_a"].to_numpy(np.int64)
+    b = battles["model_b"].to_numpy(np.int64)
+
+    tables: list[Table] = []
+    pairs: list[Pair] = []
+    history: list[History] = []
+    sensitivity: list[OrderSensitivity] = []
+    for dim in config.battle_dimensions:
+        asked = battles[dim.key].to_numpy(np.int8)
+        specs = _specs(config, dim.key, asked, codes, published)
+        # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
+        # the whole outcome array, so they get a placeholder it accepts.
+        outcome = np.where(asked < 0, 0, asked).astype(np.int8)
+        results = run_tournaments(
+            len(keys),
+            a,
+            b,
+            outcome,
+            specs,
+            config.rating.permutations,
+            _seed(config.rating.seed, dim.key),
+            params,
+        )
+        by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
+        part = battles["participant_id"].to_numpy()
+        for r in results:
+            if r.spec.attribute.startswith("_"):
+                continue  # joint strata cells feed post-stratification only
+            n_part = len(pd.unique(part[r.spec.battles]))
+            tables.append(_table(config, r, z, n_part))
+        pooled = by_slice[(POOLED, POOLED)]
+        tables.append(_poststratified(config, dim.key, by_slice, z, codes))
+        pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
+        history.append(_history(config, dim.key, pooled, a, b, outcome, params))
+        sensitivity.append(
+            OrderSensitivity(
+                dimension=dim.key,
+                median_spread_over_sigma=_median_ratio(pooled),
+                max_rank_shift=int(pooled.pass_rank_shift.max()) if len(keys) else 0,
+                passes=1 + config.rating.permutations,
+            )
+        )
+
+    likert_rows, agreement = _likert(config, data, published)
+    return Standings(
+        title=config.leaderboard.title,
+        description=config.leaderboard.description,
+        synthetic=config.leaderboard.synthetic,
+        version=config.site.version,
+        provenance=_provenance(config_text, data),
+        parameters=Parameters(
+            mu=params.mu,
+            sigma=params.sigma,
+            beta=params.beta,
+            tau=params.tau,
+            draw_probability=params.draw_probability,
+            interval=config.rating.interval,
+            z=z,
+            permutations=config.rating.permutations,
+            seed=config.rating.seed,
+            band=DEFAULT_BAND,
+            min_battles=config.rating.min_battles,
+            stratify_by=[s.attribute for s in config.strata],
+            min_participants=config.privacy.min_participants,
+        ),
+        models=[
+            ModelInfo(
+                key=m.key,
+                name=m.display,
+                organization=m.organization,
+                license=m.license,
+                release_date=m.release_date.isoformat() if m.release_date else "",
+                url=m.url,
+            )
+            for m in config.models
+        ],
+        dimensions=[
+            DimensionInfo(
+                key=d.key,
+                label=d.name,
+                description=d.description,
+                battles=d.battles,
+                likert=d.likert,
+                scale_min=d.scale_min,
+                scale_max=d.scale_max,
+            )
+            for d in config.dimensions
+        ],
+        slices=[
+            SliceInfo(
+                attribute=s.attribute,
+                label=s.name,
+                values=s.values,
+                population=s.population,
+                published=[v for v in s.values if v in published[s.attribute]],
+            )
+            for s in config.slices
+        ],
+        tables=tables,
+        pairs=pairs,
+        history=history,
+        likert=likert_rows,
+        agreement=agreement,
+        samples=_samples(config, battles, data, published),
+        order_sensitivity=sensitivity,
+    )
+
+
+def _seed(seed: int, dimension: str) -> int:
+    # A per-dimension seed, stable across Python runs (hash() is salted per process).
+    digest = hashlib.sha256(f"{seed}:{dimension}".encode()).digest()
+    return int.from_bytes(digest[:7], "little")
+
+
+def _canonical_order(battles: pd.DataFrame) -> pd.DataFrame:
+    """Timestamp order, ties broken by battle_id, so every build replays the same sequence."""
+    return battles.sort_values(["timestamp", "battle_id"], kind="stable").reset_index(drop=True)
+
+
+def _slice_codes(
+    config: Config, participant_ids: pd.Series, participants: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Per slice attribute, the index of each battle's participant value (-1 when unknown)."""
+    where = participants.index.get_indexer(participant_ids)
+    out = {}
+    for s in config.slices:
+        value_codes = pd.Index(s.values).get_indexer(participants[s.attribute].astype(str))
+        per_battle = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
+        out[s.attribute] = per_battle.astype(np.int64)
+    return out
+
+
+def _published_values(config: Config, battles: pd.DataFrame, data: Ingested) -> dict[str, set[str]]:
+    """Slice values with enough distinct participants to be shown on their own (privacy)."""
+    active = set(battles["participant_id"]) | set(data.ratings["participant_id"])
+    people = data.participants.loc[data.participants.index.isin(active)]
+    out = {}
+    for s in config.slices:
+        counts = people[s.attribute].value_counts()
+        out[s.attribute] = {
+            v for v in s.values if counts.get(v, 0) >= config.privacy.min_participants
+        }
+    return out
+
+
+def _strata_cells(
+    config: Config, codes: dict[str, np.ndarray]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Cells of the stratifying attribute(s): names, population weights, cell code per battle.
+
+    With several attributes the cells are their combinations, weighted by the product of the
+    marginal shares: that assumes the attributes are independent in the population, which the
+    methodology page states.
+    """
+    strata = config.strata
+    if not strata:
+        return [], np.empty(0), np.empty(0, np.int64)
+    names, weights = [], []
+    for combo in product(*[s.values for s in strata]):
+        names.append(" × ".join(combo))
+        weights.append(math.prod(s.population[v] for s, v in zip(strata, combo, strict=True)))
+    cell = np.zeros(len(next(iter(codes.values()))), dtype=np.int64)
+    known = np.ones_like(cell, dtype=bool)
+    for s in strata:
+        c = codes[s.attribute]
+        known &= c >= 0
+        cell = cell * len(s.values) + np.maximum(c, 0)
+    return names, np.asarray(weights), np.where(known, cell, -1)
+
+
+def _specs(
+    config: Config,
+    dimension: str,
+    outcome: np.ndarray,
+    codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+) -> list[Spec]:
+    asked = outcome >= 0
+    specs = [Spec(dimension, POOLED, POOLED, np.flatnonzero(asked))]
+    for s in config.slices:
+        c = codes[s.attribute]
+        for i, v in enumerate(s.values):
+            if v in published[s.attribute] or s in config.strata:
+                specs.append(Spec(dimension, s.attribute, v, np.flatnonzero(asked & (c == i))))
+    if len(config.strata) > 1:
+        names, _, cell = _strata_cells(config, codes)
+        for i, name in enumerate(names):
+            specs.append(Spec(dimension, "_cell", name, np.flatnonzero(asked & (cell == i))))
+    return specs
+
+
+def _entries(
+    config: Config,
+    r: Result,
+    z: float,
+    mu_mean: np.ndarray,
+    sigma: np.ndarray,
+    spread: np.ndarray,
+    mu: np.ndarray,
+    sigma_pass: np.ndarray,
+) -> list[Entry]:
+    keys = config.model_keys
+    lower, upper = BANDS[DEFAULT_BAND](mu_mean, sigma, spread, z)
+    rank, best, worst = rank_ranges(mu_mean, lower, upper, keys)
+    entries = [
+        Entry(
+            model=keys[i],
+            mu=float(mu[i]),
+            sigma=float(sigma_pass[i]),
+            mu_mean=float(mu_mean[i]),
+            mu_spread=float(spread[i]),
+            lower=float(lower[i]),
+            upper=float(upper[i]),
+            conservative=float(mu_mean[i] - 3 * sigma[i]),
+            rank=int(rank[i]),
+            rank_lower=int(best[i]),
+            rank_upper=int(worst[i]),
+            battles=int(r.battles[i]),
+            wins=int(r.wins[i]),
+            losses=int(r.losses[i]),
+            ties=int(r.ties[i]),
+            provisional=bool(r.battles[i] < config.rating.min_battles),
+        )
+        for i in range(len(keys))
+    ]
+    return sorted(entries, key=lambda e: e.rank)
+
+
+def _table(config: Config, r: Result, z: float, participants: int) -> Table:
+    entries = _entries(config, r, z, r.mu_mean, r.sigma_mean, r.mu_spread, r.mu, r.sigma)
+    return Table(
+        dimension=r.spec.dimension,
+        slice_attribute=r.spec.attribute,
+        slice_value=r.spec.value,
+        battles=len(r.spec.battles),
+        participants=participants,
+        entries=entries,
+    )
+
+
+def _poststratified(
+    config: Config,
+    dimension: str,
+    by_slice: dict[tuple[str, str], Result],
+    z: float,
+    codes: dict[str, np.ndarray],
+) -> Table:
+    pooled = by_slice[(POOLED, POOLED)]
+    strata = config.strata
+    if not strata:
+        t = _table(config, pooled, z, 0)
+        return t.model_copy(
+            update={
+                "slice_attribute": POSTSTRATIFIED,
+                "slice_value": "none",
+                "notes": ["No population shares configured: this is the pooled ranking."],
+            }
+        )
+    names, weights, _ = _strata_cells(config, codes)
+    if len(strata) == 1:
+        cells = [by_slice[(strata[0].attribute, v)] for v in strata[0].values]
+    else:
+        cells = [by_slice[("_cell", n)] for n in names]
+    stack = {
+        f: np.stack([getattr(c, f) for c in cells])
+        for f in ("mu", "sigma", "mu_mean", "sigma_mean", "mu_spread", "battles")
+    }
+    has = stack["battles"] > 0
+    mu, sigma_pass, available = poststratify(stack["mu"], stack["sigma"], has, weights)
+    mu_mean, sigma, _ = poststratify(stack["mu_mean"], stack["sigma_mean"], has, weights)
+    _, spread, _ = poststratify(stack["mu_mean"], stack["mu_spread"], has, weights)
+    notes = []
+    for i, key in enumerate(config.model_keys):
+        missing = [names[g] for g in range(len(names)) if not has[g, i]]
+        if missing:
+            notes.append(
+                f"{key}: no battles in {', '.join(missing)}; weights renormalised over the "
+                f"other groups ({available[i]:.0%} of the population)"
+            )
+    merged = Result(
+        spec=Spec(
+            dimension, POSTSTRATIFIED, "+".join(s.attribute for s in strata), pooled.spec.battles
+        ),
+        mu=mu,
+        sigma=sigma_pass,
+        mu_mean=mu_mean,
+        mu_spread=spread,
+        sigma_mean=sigma,
+        battles=pooled.battles,
+        wins=pooled.wins,
+        losses=pooled.losses,
+        ties=pooled.ties,
+        pass_rank_shift=pooled.pass_rank_shift,
+    )
+    table = _table(config, merged, z, 0)
+    return table.model_copy(
+        update={"weights": dict(zip(names, map(float, weights), strict=True)), "notes": notes}
+    )
+
+
+def _pairs(
+    config: Config,
+    dimension: str,
+    pooled: Result,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    params: ts.TrueSkillParams,
+) -> list[Pair]:
+    keys = config.model_keys
+    m = len(keys)
+    idx = pooled.spec.battles
+    lo = np.minimum(a[idx], b[idx])
+    hi = np.maximum(a[idx], b[idx])
+    o = outcome[idx]
+    lo_won = ((o == 0) & (a[idx] == lo)) | ((o == 1) & (b[idx] == lo))
+    hi_won = ((o == 0) & (a[idx] == hi)) | ((o == 1) & (b[idx] == hi))
+    code = lo * m + hi
+    n = np.bincount(code, minlength=m * m)
+    wl = np.bincount(code[lo_won], minlength=m * m)
+    wh = np.bincount(code[hi_won], minlength=m * m)
+    tie = np.bincount(code[o == 2], minlength=m * m)
+    ii, jj = np.triu_indices(m, k=1)
+    p_a, p_b, p_t = ts.win_probabilities_array(
+        pooled.mu_mean[ii], pooled.sigma_mean[ii], pooled.mu_mean[jj], pooled.sigma_mean[jj], params
+    )
+    return [
+        Pair(
+            dimension=dimension,
+            model_a=keys[i],
+            model_b=keys[j],
+            battles=int(n[i * m + j]),
+            wins_a=int(wl[i * m + j]),
+            wins_b=int(wh[i * m + j]),
+            ties=int(tie[i * m + j]),
+            p_a=float(p_a[k]),
+            p_b=float(p_b[k]),
+            p_tie=float(p_t[k]),
+        )
+        for k, (i, j) in enumerate(zip(ii, jj, strict=True))
+    ]
+
+
+def _history(
+    config: Config,
+    dimension: str,
+    pooled: Result,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    params: ts.TrueSkillParams,
+) -> History:
+    idx = pooled.spec.battles.astype(np.int64)
+    every = max(1, math.ceil(len(idx) / HISTORY_POINTS))
+    keys = config.model_keys
+    if not len(idx):
+        return History(
+            dimension=dimension, steps=[], mu={k: [] for k in keys}, sigma={k: [] for k in keys}
+        )
+    steps, mu, sigma = ts.replay_history(len(keys), a, b, outcome, idx, every, params)
+    return History(
+        dimension=dimension,
+        steps=[int(s) for s in steps],
+        mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
+        sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
+    )
+
+
+def _median_ratio(r: Result) -> float:
+    played = r.battles > 0
+    if not played.any():
+        return 0.0
+    return float(np.median(r.mu_spread[played] / r.sigma_mean[played]))
+
+
+def _likert(
+    config: Config, data: Ingested, published: dict[str, set[str]]
+) -> tuple[list[LikertRow], list[AgreementRow]]:
+    ratings = data.ratings.copy()
+    keys = config.model_keys
+    ratings["model_key"] = [keys[i] for i in ratings["model"]]
+    for s in config.slices:
+        ratings[s.attribute] = ratings["participant_id"].map(data.participants[s.attribute])
+    rows: list[LikertRow] = []
+    agreement: list[AgreementRow] = []
+    for d in config.likert_dimensions:
+        groupings = [(POOLED, None)] + [(s.attribute, s) for s in config.slices]
+        for attribute, s in groupings:
+            by = ["model_key"] if s is None else [attribute, "model_key"]
+            summary = lk.summarize_groups(ratings, by, d.key, d.scale_min, d.scale_max)
+            for rec in summary.to_dict("records"):
+                value = POOLED if s is None else str(rec[attribute])
+                if s is not None and value not in published[attribute]:
+                    continue
+                rows.append(_likert_row(d.key, attribute, value, rec, d.scale_min, d.scale_max))
+        ag = lk.agreement(
+            ratings, unit="model_key", rater="participant_id", value=d.key, timestamp="timestamp"
+        )
+        agreement.append(
+            AgreementRow(
+                dimension=d.key,
+                alpha_ordinal=_num(ag.alpha_ordinal),
+                alpha_interval=_num(ag.alpha_interval),
+                units=ag.units,
+                raters=ag.raters,
+                pairable_values=ag.pairable_values,
+                unit="model",
+                rater="participant",
+            )
+        )
+    return rows, agreement
+
+
+def _likert_row(
+    dimension: str, attribute: str, value: str, rec: dict, lo: int, hi: int
+) -> LikertRow:
+    return LikertRow(
+        dimension=dimension,
+        slice_attribute=attribute,
+        slice_value=value,
+        model=str(rec["model_key"]),
+        n=int(rec["n"]),
+        mean=_num(rec["mean"]),
+        sd=_num(rec["sd"]),
+        ci_lower=_num(rec["ci_lower"]),
+        ci_upper=_num(rec["ci_upper"]),
+        counts=[int(rec[f"count_{k}"]) for k in range(lo, hi + 1)],
+    )
+
+
+def _num(value: object) -> float | None:
+    v = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+def _samples(
+    config: Config, battles: pd.DataFrame, data: Ingested, published: dict[str, set[str]]
+) -> list[SampleShare]:
+    active = set(battles["participant_id"]) | set(data.ratings["participant_id"])
+    people = data.participants.loc[data.participants.index.isin(active)]
+    out = []
+    for s in config.slices:
+        counts = people[s.attribute].value_counts()
+        known = int(counts[counts.index.isin(s.values)].sum())
+        battle_values = battles["participant_id"].map(data.participants[s.attribute])
+        b_counts = battle_values.value_counts()
+        for v in s.values:
+            ok = v in published[s.attribute]
+            n = int(counts.get(v, 0))
+            out.append(
+                SampleShare(
+                    attribute=s.attribute,
+                    value=v,
+                    participants=n if ok else 0,
+                    battles=int(b_counts.get(v, 0)) if ok else 0,
+                    sample_share=(n / known if known else 0.0) if ok else 0.0,
+                    population_share=s.population.get(v),
+                    published=ok,
+                )
+            )
+    return out
+
+
+def _provenance(config_text: str, data: Ingested) -> Provenance:
+    latest = [t.max() for t in (data.battles["timestamp"], data.ratings["timestamp"]) if len(t)]
+    through = max(latest).strftime("%Y-%m-%dT%H:%M:%SZ") if latest else ""
+    return Provenance(
+        prefboard_version=__version__,
+        config_sha256=hashlib.sha256(config_text.encode()).hexdigest(),
+        data_through=through,
+        files=[FileRecord(**vars(f)) for f in data.ledger.files],
+        totals=data.ledger.totals(),
+        excluded=data.ledger.reasons(),
+    )

@@ -1,0 +1,176 @@
+"""Tournaments per (dimension, slice), order sensitivity, bands, ranks and post-stratification.
+
+A tournament is a list of battle indices in canonical order (timestamp, then battle_id). Slices
+are integer codes per battle, so splitting a million battles costs array masks, not string
+grouping. Each tournament is replayed once in that order and `permutations` times in seeded
+random orders (the engine shuffles internally); the ranking uses the order-averaged mu because a
+single TrueSkill pass depends on the order of battles more than its sigma admits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from prefboard.rating import trueskill as ts
+
+Band = Callable[[np.ndarray, np.ndarray, np.ndarray, float], tuple[np.ndarray, np.ndarray]]
+
+
+def band_sigma(
+    mu_mean: np.ndarray, sigma: np.ndarray, spread: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """mu_mean ± z·sigma: the plain TrueSkill band around the order-averaged mu."""
+    return mu_mean - z * sigma, mu_mean + z * sigma
+
+
+def band_sigma_spread(
+    mu_mean: np.ndarray, sigma: np.ndarray, spread: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """mu_mean ± z·sqrt(sigma² + spread²): adds the order-to-order spread of mu to sigma."""
+    half = z * np.sqrt(sigma**2 + spread**2)
+    return mu_mean - half, mu_mean + half
+
+
+BANDS: dict[str, Band] = {"sigma": band_sigma, "sigma+spread": band_sigma_spread}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One tournament to run: which dimension and slice, and its battles in canonical order."""
+
+    dimension: str
+    attribute: str
+    value: str
+    battles: np.ndarray
+
+
+@dataclass
+class Result:
+    """Per-model arrays of one tournament (length = number of models)."""
+
+    spec: Spec
+    mu: np.ndarray
+    sigma: np.ndarray
+    mu_mean: np.ndarray
+    mu_spread: np.ndarray
+    sigma_mean: np.ndarray
+    battles: np.ndarray
+    wins: np.ndarray
+    losses: np.ndarray
+    ties: np.ndarray
+    pass_rank_shift: np.ndarray
+
+
+def z_score(interval: float) -> float:
+    return float(norm.ppf(0.5 + interval / 2))
+
+
+def run_tournaments(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    specs: list[Spec],
+    passes: int,
+    seed: int,
+    params: ts.TrueSkillParams,
+) -> list[Result]:
+    """Replay every tournament of one dimension (they share `outcome`) in all orders."""
+    if not specs:
+        return []
+    lengths = np.array([len(s.battles) for s in specs], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    flat = (
+        np.concatenate([s.battles for s in specs]).astype(np.int64)
+        if lengths.sum()
+        else np.empty(0, np.int64)
+    )
+    mu, sigma = ts.replay_tournaments(n_models, a, b, outcome, offsets, flat, passes, seed, params)
+    counts = _counts(n_models, a, b, outcome, offsets, flat, len(specs))
+    results = []
+    for t, spec in enumerate(specs):
+        orders = mu[t]  # (1 + passes, n_models)
+        ranks = np.argsort(np.argsort(-orders, axis=1, kind="stable"), axis=1)
+        results.append(
+            Result(
+                spec=spec,
+                mu=mu[t, 0].copy(),
+                sigma=sigma[t, 0].copy(),
+                mu_mean=orders.mean(axis=0),
+                mu_spread=orders.std(axis=0, ddof=1) if passes else np.zeros(n_models),
+                sigma_mean=sigma[t].mean(axis=0),
+                battles=counts[0][t],
+                wins=counts[1][t],
+                losses=counts[2][t],
+                ties=counts[3][t],
+                pass_rank_shift=ranks.max(axis=0) - ranks.min(axis=0),
+            )
+        )
+    return results
+
+
+def _counts(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    offsets: np.ndarray,
+    flat: np.ndarray,
+    n_tournaments: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    t_of = np.repeat(np.arange(n_tournaments), np.diff(offsets))
+    ia = t_of * n_models + a[flat]
+    ib = t_of * n_models + b[flat]
+    o = outcome[flat]
+    size = n_tournaments * n_models
+
+    def count(idx: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        sel = idx if mask is None else idx[mask]
+        return np.bincount(sel, minlength=size).reshape(n_tournaments, n_models)
+
+    battles = count(ia) + count(ib)
+    wins = count(ia, o == 0) + count(ib, o == 1)
+    losses = count(ia, o == 1) + count(ib, o == 0)
+    ties = count(ia, o == 2) + count(ib, o == 2)
+    return battles, wins, losses, ties
+
+
+def rank_ranges(
+    score: np.ndarray, lower: np.ndarray, upper: np.ndarray, keys: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank by score (ties broken by model key), and the ranks consistent with the bands.
+
+    A model's best rank is 1 + the number of models whose band lies wholly above its band; its
+    worst rank is the number of models whose band does not lie wholly below it (the rank upper
+    bound Chatbot Arena reports, applied in both directions).
+    """
+    n = len(score)
+    order = sorted(range(n), key=lambda i: (-score[i], keys[i]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    above = (lower[None, :] > upper[:, None]).sum(axis=1)
+    below = (upper[None, :] < lower[:, None]).sum(axis=1)
+    return rank, 1 + above, n - below
+
+
+def poststratify(
+    mu: np.ndarray, sigma: np.ndarray, has_data: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Combine group estimates with population weights, per model.
+
+    mu, sigma, has_data: (groups, models); weights: (groups,). mu = Σ w·mu_g and
+    var = Σ w²·sigma_g² (groups treated as independent samples), with the weights renormalised
+    over the groups in which the model has battles. Returns mu, sigma and the weight share that
+    was available to each model (1.0 = every group had data).
+    """
+    w = np.where(has_data, weights[:, None], 0.0)
+    available = w.sum(axis=0)
+    safe = np.where(available > 0, available, 1.0)
+    wn = w / safe
+    out_mu = (wn * mu).sum(axis=0)
+    out_sigma = np.sqrt((wn**2 * sigma**2).sum(axis=0))
+    return out_mu, out_sigma, available

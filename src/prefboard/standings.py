@@ -1,0 +1,322 @@
+"""The one result object everything downstream reads: pydantic models, JSON, JSON Schema, CSV.
+
+Charts, pages, diff and matchmaking read a `Standings`, never the CSVs: what the site shows is
+exactly what `standings.json` says, and a reader can check it against the published file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+POOLED = "all"
+POSTSTRATIFIED = "poststratified"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelInfo(Frozen):
+    key: str
+    name: str
+    organization: str = ""
+    license: str = ""
+    release_date: str = ""
+    url: str = ""
+
+
+class DimensionInfo(Frozen):
+    key: str
+    label: str
+    description: str = ""
+    battles: bool
+    likert: bool
+    scale_min: int
+    scale_max: int
+
+
+class SliceInfo(Frozen):
+    attribute: str
+    label: str
+    values: list[str]
+    population: dict[str, float]
+    published: list[str] = Field(description="Values shown on the site (privacy threshold met).")
+
+
+class Entry(Frozen):
+    """One model in one tournament."""
+
+    model: str
+    mu: float = Field(description="mu after the timestamp-order pass (what `trueskill` gives).")
+    sigma: float = Field(description="sigma after the timestamp-order pass.")
+    mu_mean: float = Field(description="mu averaged over the timestamp order and permutations.")
+    mu_spread: float = Field(description="Standard deviation of mu across battle orders.")
+    lower: float
+    upper: float
+    conservative: float = Field(description="mu_mean - 3 sigma, TrueSkill's cautious score.")
+    rank: int
+    rank_lower: int = Field(description="Best rank consistent with the bands.")
+    rank_upper: int = Field(description="Worst rank consistent with the bands.")
+    battles: int
+    wins: int
+    losses: int
+    ties: int
+    provisional: bool = Field(description="Fewer battles than rating.min_battles.")
+
+
+class Table(Frozen):
+    """A ranking: one dimension within one slice (or pooled, or post-stratified)."""
+
+    dimension: str
+    slice_attribute: str
+    slice_value: str
+    battles: int
+    participants: int
+    entries: list[Entry]
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Post-stratification: population weight per group."
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
+class Pair(Frozen):
+    dimension: str
+    model_a: str
+    model_b: str
+    battles: int
+    wins_a: int
+    wins_b: int
+    ties: int
+    p_a: float = Field(description="Predicted P(model_a preferred) from the posteriors.")
+    p_b: float
+    p_tie: float
+
+
+class History(Frozen):
+    dimension: str
+    steps: list[int]
+    mu: dict[str, list[float]]
+    sigma: dict[str, list[float]]
+
+
+class LikertRow(Frozen):
+    dimension: str
+    slice_attribute: str
+    slice_value: str
+    model: str
+    n: int
+    mean: float | None
+    sd: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    counts: list[int]
+
+
+class AgreementRow(Frozen):
+    dimension: str
+    alpha_ordinal: float | None
+    alpha_interval: float | None
+    units: int
+    raters: int
+    pairable_values: int
+    unit: str
+    rater: str
+
+
+class SampleShare(Frozen):
+    attribute: str
+    value: str
+    participants: int
+    battles: int
+    sample_share: float
+    population_share: float | None
+    published: bool
+
+
+class OrderSensitivity(Frozen):
+    dimension: str
+    median_spread_over_sigma: float
+    max_rank_shift: int = Field(description="Largest rank change of a model between orders.")
+    passes: int
+
+
+class FileRecord(Frozen):
+    path: str
+    kind: str
+    sha256: str
+    bytes: int
+    rows: int
+    accepted: int
+    excluded: int
+
+
+class Provenance(Frozen):
+    prefboard_version: str
+    config_sha256: str
+    data_through: str = Field(description="Latest accepted timestamp (UTC); the data's date.")
+    files: list[FileRecord]
+    totals: dict[str, dict[str, int]]
+    excluded: dict[str, dict[str, int]]
+
+
+class Parameters(Frozen):
+    mu: float
+    sigma: float
+    beta: float
+    tau: float
+    draw_probability: float
+    interval: float
+    z: float
+    permutations: int
+    seed: int
+    band: str
+    min_battles: int
+    stratify_by: list[str]
+    min_participants: int
+
+
+class Standings(Frozen):
+    schema_version: int = SCHEMA_VERSION
+    title: str
+    description: str
+    synthetic: bool
+    version: str
+    provenance: Provenance
+    parameters: Parameters
+    models: list[ModelInfo]
+    dimensions: list[DimensionInfo]
+    slices: list[SliceInfo]
+    tables: list[Table]
+    pairs: list[Pair]
+    history: list[History]
+    likert: list[LikertRow]
+    agreement: list[AgreementRow]
+    samples: list[SampleShare]
+    order_sensitivity: list[OrderSensitivity]
+
+    def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
+        for t in self.tables:
+            if (t.dimension, t.slice_attribute, t.slice_value) == (dimension, attribute, value):
+                return t
+        return None
+
+    def headline(self, dimension: str) -> Table | None:
+        """The post-stratified table when there is one, else the pooled one."""
+        for t in self.tables:
+            if t.dimension == dimension and t.slice_attribute == POSTSTRATIFIED:
+                return t
+        return self.table(dimension)
+
+
+STANDINGS_COLUMNS = [
+    "dimension",
+    "slice_attribute",
+    "slice_value",
+    "model",
+    "mu",
+    "sigma",
+    "mu_mean",
+    "mu_spread",
+    "lower",
+    "upper",
+    "conservative",
+    "rank",
+    "rank_lower",
+    "rank_upper",
+    "battles",
+    "wins",
+    "losses",
+    "ties",
+]
+RATINGS_COLUMNS = [
+    "dimension",
+    "slice_attribute",
+    "slice_value",
+    "model",
+    "n",
+    "mean",
+    "sd",
+    "ci_lower",
+    "ci_upper",
+    "counts",
+]
+
+
+def to_json(standings: Standings) -> str:
+    return json.dumps(standings.model_dump(mode="json"), indent=1, sort_keys=False) + "\n"
+
+
+def schema_json() -> str:
+    return json.dumps(Standings.model_json_schema(), indent=1, sort_keys=True) + "\n"
+
+
+def read_standings(path: Path) -> Standings:
+    if path.is_dir():
+        path = path / "standings.json"
+    return Standings.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def safe_cell(value: object) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ or a control character is
+    prefixed with an apostrophe (OWASP CSV injection advice). Numbers are left alone."""
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    text = str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def _csv(rows: list[list[object]], header: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def standings_csv(standings: Standings) -> str:
+    rows: list[list[object]] = []
+    for t in standings.tables:
+        for e in t.entries:
+            rows.append(
+                [t.dimension, t.slice_attribute, t.slice_value, e.model]
+                + [getattr(e, c) for c in STANDINGS_COLUMNS[4:]]
+            )
+    return _csv(rows, STANDINGS_COLUMNS)
+
+
+def ratings_csv(standings: Standings) -> str:
+    rows: list[list[object]] = []
+    for r in standings.likert:
+        values = [r.n, r.mean, r.sd, r.ci_lower, r.ci_upper]
+        rows.append(
+            [r.dimension, r.slice_attribute, r.slice_value, r.model]
+            + ["" if v is None else v for v in values]
+            + [";".join(str(c) for c in r.counts)]
+        )
+    return _csv(rows, RATINGS_COLUMNS)
+
+
+def write_standings(standings: Standings, out: Path) -> list[Path]:
+    """Write standings.json, its schema, standings.csv and ratings.csv into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "standings.json": to_json(standings),
+        "standings.schema.json": schema_json(),
+        "standings.csv": standings_csv(standings),
+        "ratings.csv": ratings_csv(standings),
+    }
+    paths = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text, encoding="utf-8", newline="\n")
+        paths.append(path)
+    return paths
