@@ -39,9 +39,11 @@ def package_rate(a: np.ndarray, b: np.ndarray, outcome: np.ndarray) -> float:
     start = time.perf_counter()
     for ia, ib, o in zip(a.tolist(), b.tolist(), outcome.tolist(), strict=True):
         if o == 1:
-            ratings[ib], ratings[ia] = env.rate_1vs1(ratings[ib], ratings[ia])
+            ratings[ib], ratings[ia] = trueskill.rate_1vs1(ratings[ib], ratings[ia], env=env)
         else:
-            ratings[ia], ratings[ib] = env.rate_1vs1(ratings[ia], ratings[ib], drawn=o == 2)
+            ratings[ia], ratings[ib] = trueskill.rate_1vs1(
+                ratings[ia], ratings[ib], drawn=o == 2, env=env
+            )
     return len(a) / (time.perf_counter() - start)
 
 
@@ -60,9 +62,7 @@ def main() -> None:
     params = TrueSkillParams()
 
     a, b, outcome = random_battles(ENGINE_UPDATES, N_MODELS, rng)
-    package_ups = package_rate(
-        a[:PACKAGE_UPDATES], b[:PACKAGE_UPDATES], outcome[:PACKAGE_UPDATES]
-    )
+    package_ups = package_rate(a[:PACKAGE_UPDATES], b[:PACKAGE_UPDATES], outcome[:PACKAGE_UPDATES])
 
     replay(N_MODELS, a[:1000], b[:1000], outcome[:1000], params)
     engine_s = best_of(3, lambda: replay(N_MODELS, a, b, outcome, params))
@@ -71,16 +71,16 @@ def main() -> None:
     ta, tb, to = random_battles(TOURNAMENT_BATTLES, N_MODELS, rng)
     # Five overlapping tournaments of different sizes, each in canonical (index) order.
     sizes = np.linspace(0.5, 1.0, TOURNAMENTS)
-    pieces = [np.sort(rng.permutation(TOURNAMENT_BATTLES)[: int(f * TOURNAMENT_BATTLES)]) for f in sizes]
+    pieces = [
+        np.sort(rng.permutation(TOURNAMENT_BATTLES)[: int(f * TOURNAMENT_BATTLES)]) for f in sizes
+    ]
     t_battles = np.concatenate(pieces)
     t_offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])])
     small = np.array([0, 2, 4])
     replay_tournaments(N_MODELS, ta, tb, to, small, np.arange(4), 2, 0, params)
     tour_s = best_of(
         1,
-        lambda: replay_tournaments(
-            N_MODELS, ta, tb, to, t_offsets, t_battles, PASSES, 1, params
-        ),
+        lambda: replay_tournaments(N_MODELS, ta, tb, to, t_offsets, t_battles, PASSES, 1, params),
     )
     tour_updates = len(t_battles) * (1 + PASSES)
 

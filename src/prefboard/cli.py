@@ -115,7 +115,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
 @click.option(
     "--participants", type=click.IntRange(1, 10_000_000), default=1_500, show_default=True
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 def simulate(
     config_path: Path, out: Path | None, battles: int, ratings: int, participants: int, seed: int
 ) -> None:
@@ -136,6 +136,53 @@ def simulate(
         f"{result.ratings} ratings, {result.participants} participants, "
         f"hidden skills in {result.skills_path}"
     )
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Site folder (default: [site].output of leaderboard.toml, usually site/).",
+)
+@click.option("--versioned", is_flag=True, help="Enable the mike version selector.")
+def build(config_path: Path, out_dir: Path | None, versioned: bool) -> None:
+    """Validate, rate, render every page and chart, and build the site with MkDocs.
+
+    The site is built in a temporary folder and replaces the output folder only when the
+    build succeeded, so a failed build never leaves a half-written site.
+    """
+    from prefboard import pipeline
+
+    click.echo("building", err=True)
+    report = pipeline.build(config_path, out_dir, versioned=versioned, progress=_progress)
+    total = sum(report.seconds.values())
+    s = report.site
+    click.echo(
+        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into {s.output} "
+        f"in {total:.1f} s"
+    )
+
+
+@cli.command()
+@config_option
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+def serve(config_path: Path, port: int, host: str) -> None:
+    """Build, serve the site locally, and rebuild with live reload when inputs change.
+
+    Watches leaderboard.toml, the result files and site_src/; the open page reloads itself
+    after each successful rebuild. A failed rebuild prints its error and keeps the last site.
+    """
+    from prefboard.serve import serve_board
+
+    serve_board(config_path, host, port, echo=click.echo)
 
 
 def main() -> None:

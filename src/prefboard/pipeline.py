@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefboard.config import Config, load_config
 from prefboard.errors import DataError
 from prefboard.ingest import Ingested, ingest
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.standings import Standings
+
+if TYPE_CHECKING:
+    from prefboard.site import SiteSummary
 
 
 def load(config_path: Path) -> tuple[Config, Path]:
@@ -31,3 +38,47 @@ def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Stand
         )
     text = config_path.read_text(encoding="utf-8")
     return data, rate_tables(config, data, text)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    site: SiteSummary
+    seconds: dict[str, float]
+
+
+def build(
+    config_path: Path,
+    output: Path | None = None,
+    versioned: bool = False,
+    live_reload: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
+) -> BuildReport:
+    """Every stage in order: config, ingest, rate, render pages, MkDocs, swap into place."""
+    # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
+    from prefboard.pages import render_pages
+    from prefboard.site import build_site
+
+    clock = _Clock(progress)
+    config, root = load(config_path)
+    clock.lap("config")
+    data, standings = rate(config, root, config_path)
+    clock.lap("validate + rate")
+    pages = render_pages(standings, config)
+    clock.lap("pages + charts")
+    out = output or Path(config.site.output)
+    summary = build_site(config, standings, data.ledger, pages, root, out, versioned, live_reload)
+    clock.lap("mkdocs")
+    return BuildReport(site=summary, seconds=clock.seconds)
+
+
+class _Clock:
+    def __init__(self, progress: Callable[[str], None]) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = now - self.last
+        self.last = now
+        self.progress(f"{stage}: {self.seconds[stage]:.1f} s")

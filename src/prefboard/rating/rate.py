@@ -88,6 +88,8 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         for r in results:
             if r.spec.attribute.startswith("_"):
                 continue  # joint strata cells feed post-stratification only
+            if r.spec.attribute != POOLED and r.spec.value not in published[r.spec.attribute]:
+                continue  # too few participants to publish; still used for the headline
             n_part = len(pd.unique(part[r.spec.battles]))
             tables.append(_table(config, r, z, n_part))
         pooled = by_slice[(POOLED, POOLED)]

@@ -16,7 +16,9 @@ generic factor graph, minus the object overhead.
 
 The ``v``/``w`` kernels stay accurate where the textbook ratios of ``pdf`` and ``cdf`` break down:
 far in the lower tail they are written in terms of the inverse Mills ratio, evaluated by its
-continued fraction, so neither overflow nor catastrophic cancellation occurs for any finite gap.
+continued fraction, so neither overflow nor catastrophic cancellation occurs for any finite gap;
+draws with a narrow draw window (small draw probabilities) take their moments from quadrature
+over the window. Against 50-digit mpmath the kernels are within a few 1e-13 relative everywhere.
 """
 
 from __future__ import annotations
@@ -154,7 +156,8 @@ def _vw_win(t: float, eps: float) -> tuple[float, float]:
     # v = 1/R(-x) = -x + k, and v + x = k exactly: w = k * v without cancellation.
     k = _mills_excess(-x)
     v = k - x
-    return v, k * v
+    # w -> 1 from below as x -> -inf; the cap only absorbs a final rounding step past 1.
+    return v, min(k * v, 1.0)
 
 
 @njit(cache=True, fastmath=False)
@@ -213,7 +216,7 @@ def _vw_draw(t: float, eps: float) -> tuple[float, float]:
         two_minus_r_rho = one_minus_r + one_minus_rho
         first = g1 * g1 * (-g_gap) * two_minus_r_rho / (one_minus_rho * one_minus_rho)
         second = g1 * ((u1 * k1 - u2 * k2) - 4.0 * s * eps) / one_minus_rho
-        w = k1 * g1 + (r / g2) * (first - second)
+        w = min(k1 * g1 + (r / g2) * (first - second), 1.0)
     if t < 0.0:
         v = -v
     return v, w
@@ -281,6 +284,26 @@ def _rate(
 
 
 @njit(cache=True, fastmath=False)
+def _play_one(
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    ia: int,
+    ib: int,
+    outcome: int,
+    two_beta_sq: float,
+    tau_sq: float,
+    eps: float,
+) -> None:
+    mu_a, sigma_a, mu_b, sigma_b = _rate(
+        mu[ia], sigma[ia], mu[ib], sigma[ib], outcome, two_beta_sq, tau_sq, eps
+    )
+    mu[ia] = mu_a
+    sigma[ia] = sigma_a
+    mu[ib] = mu_b
+    sigma[ib] = sigma_b
+
+
+@njit(cache=True, fastmath=False)
 def _play(
     mu: np.ndarray,
     sigma: np.ndarray,
@@ -294,15 +317,7 @@ def _play(
 ) -> None:
     for k in range(order.shape[0]):
         i = order[k]
-        ia = a[i]
-        ib = b[i]
-        mu_a, sigma_a, mu_b, sigma_b = _rate(
-            mu[ia], sigma[ia], mu[ib], sigma[ib], outcome[i], two_beta_sq, tau_sq, eps
-        )
-        mu[ia] = mu_a
-        sigma[ia] = sigma_a
-        mu[ib] = mu_b
-        sigma[ib] = sigma_b
+        _play_one(mu, sigma, a[i], b[i], outcome[i], two_beta_sq, tau_sq, eps)
 
 
 @njit(cache=True, fastmath=False)
@@ -316,17 +331,9 @@ def _play_in_order(
     tau_sq: float,
     eps: float,
 ) -> None:
-    # Same as _play with order = arange(n), without the index array's memory traffic.
+    # _play with order = arange(n), minus an index array as large as the battle list.
     for i in range(a.shape[0]):
-        ia = a[i]
-        ib = b[i]
-        mu_a, sigma_a, mu_b, sigma_b = _rate(
-            mu[ia], sigma[ia], mu[ib], sigma[ib], outcome[i], two_beta_sq, tau_sq, eps
-        )
-        mu[ia] = mu_a
-        sigma[ia] = sigma_a
-        mu[ib] = mu_b
-        sigma[ib] = sigma_b
+        _play_one(mu, sigma, a[i], b[i], outcome[i], two_beta_sq, tau_sq, eps)
 
 
 @njit(cache=True, fastmath=False)
@@ -360,13 +367,40 @@ def _fisher_yates(buf: np.ndarray, state: np.uint64) -> None:
         buf[j] = tmp
 
 
+# A battle packed into one int64: a in bits 0-29, b in bits 30-59, outcome in bits 60-61.
+# Shuffling packed battles and then reading them sequentially is ~2x faster than shuffling
+# indices, whose replay gathers a, b and outcome from three arrays at random addresses.
+_MODEL_BITS = 30
+_MODEL_MASK = (1 << _MODEL_BITS) - 1
+MAX_MODELS_TOURNAMENTS = 1 << _MODEL_BITS
+
+
 @njit(cache=True, fastmath=False)
-def _shuffled_order(
-    battles: np.ndarray, seed: np.uint64, tournament: int, pass_no: int
+def _pack_battles(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, battles: np.ndarray
 ) -> np.ndarray:
-    order = battles.copy()
-    _fisher_yates(order, _job_state(seed, tournament, pass_no))
-    return order
+    packed = np.empty(battles.shape[0], dtype=np.int64)
+    for k in range(battles.shape[0]):
+        i = battles[k]
+        packed[k] = a[i] | (b[i] << _MODEL_BITS) | (np.int64(outcome[i]) << (2 * _MODEL_BITS))
+    return packed
+
+
+@njit(cache=True, fastmath=False)
+def _play_packed(
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    packed: np.ndarray,
+    two_beta_sq: float,
+    tau_sq: float,
+    eps: float,
+) -> None:
+    for k in range(packed.shape[0]):
+        x = packed[k]
+        ia = x & _MODEL_MASK
+        ib = (x >> _MODEL_BITS) & _MODEL_MASK
+        o = x >> (2 * _MODEL_BITS)
+        _play_one(mu, sigma, ia, ib, o, two_beta_sq, tau_sq, eps)
 
 
 @njit(cache=True, fastmath=False, parallel=True)
@@ -390,12 +424,11 @@ def _tournaments_kernel(
     for job in prange(n_tournaments * n_runs):
         t = job % n_tournaments
         p = job // n_tournaments
-        battles = t_battles[t_offsets[t] : t_offsets[t + 1]]
-        if p == 0:
-            _play(mu[t, 0], sigma[t, 0], a, b, outcome, battles, two_beta_sq, tau_sq, eps)
-        else:
-            order = _shuffled_order(battles, seed, t, p)
-            _play(mu[t, p], sigma[t, p], a, b, outcome, order, two_beta_sq, tau_sq, eps)
+        # The job's only scratch memory: one packed copy of its tournament, freed at the end.
+        packed = _pack_battles(a, b, outcome, t_battles[t_offsets[t] : t_offsets[t + 1]])
+        if p > 0:
+            _fisher_yates(packed, _job_state(seed, t, p))
+        _play_packed(mu[t, p], sigma[t, p], packed, two_beta_sq, tau_sq, eps)
 
 
 @njit(cache=True, fastmath=False)
@@ -600,6 +633,8 @@ def replay_tournaments(
         raise ValueError("t_offsets must be 1-D with T + 1 entries")
     if t_offsets[0] < 0 or np.any(np.diff(t_offsets) < 0) or t_offsets[-1] > t_battles.shape[0]:
         raise ValueError("t_offsets must be non-decreasing and within t_battles")
+    if n_models > MAX_MODELS_TOURNAMENTS:
+        raise ValueError(f"replay_tournaments supports at most {MAX_MODELS_TOURNAMENTS} models")
     n_tournaments = t_offsets.size - 1
     mu, sigma = _priors((n_tournaments, 1 + passes, n_models), params)
     seed_u64 = np.uint64(int(seed) & _U64_MASK)

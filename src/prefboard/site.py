@@ -1,0 +1,288 @@
+"""Build folder + derived mkdocs.yml -> MkDocs build -> atomic swap into the output folder.
+
+Generated pages and the hand-written `site_src/` pages are merged in a temporary folder next to
+the output, never in the source tree. MkDocs builds in strict mode (a warning fails the build)
+into that temporary folder, and only a complete site replaces the previous one, so a failed or
+killed build leaves the published folder as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prefboard import __version__
+from prefboard.config import Config
+from prefboard.errors import BuildError
+from prefboard.ingest import Ledger
+from prefboard.pages import Page
+from prefboard.standings import (
+    Standings,
+    ratings_csv,
+    safe_cell,
+    schema_json,
+    standings_csv,
+    to_json,
+)
+
+WORK_PREFIX = ".prefboard-build-"
+JS_DIR = "assets/javascripts"
+CSS_DIR = "assets/stylesheets"
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    output: Path
+    pages: int
+    charts: int
+    files: int
+
+
+def vega_bundle() -> str:
+    """vega, vega-lite and vega-embed in one script that sets window.vegaEmbed, made by
+    vl-convert from the versions it ships: no CDN at build or view time."""
+    import vl_convert
+
+    return vl_convert.javascript_bundle()
+
+
+def _asset(name: str) -> str:
+    return resources.files("prefboard").joinpath("templates", "assets", name).read_text("utf-8")
+
+
+def mkdocs_config(
+    config: Config,
+    standings: Standings,
+    pages: list[Page],
+    extra_pages: list[str],
+    docs: Path,
+    site: Path,
+    versioned: bool,
+    live_reload: bool,
+) -> dict[str, Any]:
+    """The mkdocs.yml derived from leaderboard.toml: the maintainer edits only the TOML."""
+    nav: list[Any] = []
+    sections: dict[str, list[Any]] = {}
+    for page in pages:
+        top = page.path.split("/")[0]
+        if "/" not in page.path:
+            nav.append({page.title: page.path})
+            continue
+        if top not in sections:
+            sections[top] = []
+            nav.append({top.capitalize(): sections[top]})
+        sections[top].append(
+            page.path if page.path.endswith("index.md") else {page.title: page.path}
+        )
+    nav += extra_pages
+    through = standings.provenance.data_through or "no data"
+    scripts = [f"{JS_DIR}/vega.js", f"{JS_DIR}/prefboard.js"]
+    if live_reload:
+        scripts.append(f"{JS_DIR}/livereload.js")
+    cfg: dict[str, Any] = {
+        "site_name": config.leaderboard.title,
+        "docs_dir": str(docs),
+        "site_dir": str(site),
+        "use_directory_urls": False,
+        "strict": True,
+        "theme": {
+            "name": "material",
+            # Google Fonts would be a network request on every page view.
+            "font": False,
+            "features": [
+                "navigation.tabs",
+                "navigation.sections",
+                "navigation.top",
+                "navigation.indexes",
+                "search.highlight",
+            ],
+            "palette": [
+                {
+                    "media": "(prefers-color-scheme: light)",
+                    "scheme": "default",
+                    "primary": "indigo",
+                    "toggle": {"icon": "material/weather-night", "name": "Switch to dark mode"},
+                },
+                {
+                    "media": "(prefers-color-scheme: dark)",
+                    "scheme": "slate",
+                    "primary": "indigo",
+                    "toggle": {"icon": "material/weather-sunny", "name": "Switch to light mode"},
+                },
+            ],
+        },
+        "plugins": ["search"],
+        "markdown_extensions": [
+            "admonition",
+            "pymdownx.details",
+            "attr_list",
+            {"toc": {"permalink": True}},
+        ],
+        "extra_javascript": scripts,
+        "extra_css": [f"{CSS_DIR}/prefboard.css"],
+        "copyright": (
+            f"Data version {standings.version} · data through {through} · "
+            f"built with prefboard {__version__}"
+        ),
+        "extra": {"generator": False},
+        "nav": nav,
+    }
+    if config.leaderboard.url:
+        cfg["site_url"] = config.leaderboard.url
+    if versioned:
+        cfg["extra"]["version"] = {"provider": "mike", "default": "latest"}
+    return cfg
+
+
+def excluded_csv(ledger: Ledger) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["kind", "file", "line", "row_id", "reason"])
+    for row in ledger.excluded.itertuples(index=False):
+        writer.writerow([safe_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def write_docs(
+    docs: Path,
+    pages: list[Page],
+    standings: Standings,
+    ledger: Ledger,
+    source: Path | None,
+    live_reload: bool,
+) -> list[str]:
+    """Fill the temporary docs folder; returns the hand-written pages to append to the nav."""
+    docs.mkdir(parents=True)
+    extra: list[str] = []
+    if source is not None and source.is_dir():
+        generated = {p.path for p in pages}
+        for file in sorted(source.rglob("*")):
+            rel = file.relative_to(source).as_posix()
+            if file.is_symlink():
+                raise BuildError(f"{source.name}/{rel}: symlinks are not copied into the site")
+            if not file.is_file():
+                continue
+            if rel in generated:
+                raise BuildError(
+                    f"{source.name}/{rel}: this page is generated by prefboard; rename yours"
+                )
+            (docs / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, docs / rel)
+            if rel.endswith(".md"):
+                extra.append(rel)
+    for page in pages:
+        path = docs / page.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page.text, encoding="utf-8", newline="\n")
+    assets = {
+        f"{JS_DIR}/vega.js": vega_bundle(),
+        f"{JS_DIR}/prefboard.js": _asset("prefboard.js"),
+        f"{CSS_DIR}/prefboard.css": _asset("prefboard.css"),
+        "downloads/standings.json": to_json(standings),
+        "downloads/standings.schema.json": schema_json(),
+        "downloads/standings.csv": standings_csv(standings),
+        "downloads/ratings.csv": ratings_csv(standings),
+        "downloads/excluded.csv": excluded_csv(ledger),
+    }
+    if live_reload:
+        assets[f"{JS_DIR}/livereload.js"] = _asset("livereload.js")
+    for rel, text in assets.items():
+        path = docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    return extra
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_mkdocs(config_file: Path) -> None:
+    """Build with MkDocs in strict mode; its warnings become one BuildError."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    collector = _Collect()
+    log = logging.getLogger("mkdocs")
+    log.addHandler(collector)
+    try:
+        cfg = load_config(config_file=str(config_file))
+        build(cfg)
+    except (MkDocsException, SystemExit) as exc:
+        detail = "\n".join(collector.messages) or str(exc)
+        raise BuildError(f"MkDocs build failed:\n{detail}") from None
+    finally:
+        log.removeHandler(collector)
+
+
+def clean_stale(parent: Path, output: Path) -> None:
+    """Remove work folders a killed build left behind, restoring a swapped-out site first."""
+    if not parent.is_dir():
+        return
+    for work in sorted(parent.glob(WORK_PREFIX + "*")):
+        old = work / "old"
+        if not output.exists() and old.is_dir():
+            old.rename(output)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def build_site(
+    config: Config,
+    standings: Standings,
+    ledger: Ledger,
+    pages: list[Page],
+    root: Path,
+    output: Path,
+    versioned: bool = False,
+    live_reload: bool = False,
+) -> SiteSummary:
+    output = output if output.is_absolute() else root / output
+    parent = output.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(parent, output)
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=parent))
+    try:
+        docs, site = work / "docs", work / "site"
+        source = root / config.site.source
+        extra = write_docs(docs, pages, standings, ledger, source, live_reload)
+        cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned, live_reload)
+        config_file = work / "mkdocs.yml"
+        config_file.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
+        run_mkdocs(config_file)
+        stamp = hashlib.sha256(to_json(standings).encode()).hexdigest()[:16]
+        (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
+        files = sum(1 for p in site.rglob("*") if p.is_file())
+        _swap(site, output, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    charts = sum(p.text.count('class="pb-chart"') for p in pages)
+    return SiteSummary(output=output, pages=len(pages) + len(extra), charts=charts, files=files)
+
+
+def _swap(new: Path, output: Path, work: Path) -> None:
+    # Two renames on one filesystem: the old site moves into the work folder (removed with it),
+    # the new one takes its place. A kill between them is repaired by clean_stale.
+    if output.exists():
+        if not output.is_dir():
+            raise BuildError(f"{output} exists and is not a folder")
+        output.rename(work / "old")
+    new.rename(output)

@@ -1,0 +1,16 @@
+/* Only in `prefboard serve`: reload the page when the build stamp changes. */
+(function () {
+  "use strict";
+  var last = null;
+  var root = document.querySelector('script[src$="livereload.js"]').src.replace(/assets\/javascripts\/livereload\.js.*$/, "");
+  setInterval(function () {
+    fetch(root + "build-stamp.txt", { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (stamp) {
+        if (stamp === null) { return; }
+        if (last !== null && stamp !== last) { window.location.reload(); }
+        last = stamp;
+      })
+      .catch(function () { /* server restarting: try again next tick */ });
+  }, 1500);
+})();

@@ -1,0 +1,127 @@
+"""The commands as a user runs them: exit codes, exact messages, help, README coverage."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prefboard.cli import cli
+from prefboard.config_reference import reference_markdown
+
+REPO = Path(__file__).parent.parent
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_validate_clean_board(tiny: Path) -> None:
+    result = invoke("validate", "--config", str(tiny / "leaderboard.toml"))
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "participants: 1 file(s), 3 rows, 2 accepted, 1 excluded",
+        "  excluded        1  participant-strikes",
+        "battles: 1 file(s), 3 rows, 2 accepted, 1 excluded",
+        "  excluded        1  participant-strikes",
+        "ratings: 1 file(s), 2 rows, 2 accepted, 0 excluded",
+        "0 problem(s), 0 warning(s)",
+    ]
+
+
+def bad_board(tiny: Path) -> Path:
+    path = tiny / "results" / "battles" / "battles.csv"
+    path.write_text(path.read_text().replace("cobalt-large,delta-mini", "cobalt-lrage,delta-mini"))
+    return tiny / "leaderboard.toml"
+
+
+def test_validate_reports_problem_and_exits_2(tiny: Path) -> None:
+    result = invoke("validate", "--config", str(bad_board(tiny)))
+    assert result.exit_code == 2
+    assert result.output.splitlines()[0] == (
+        "results/battles/battles.csv:3:4: unknown-model: unknown model 'cobalt-lrage'; "
+        "did you mean 'cobalt-large'? (declare it under [[models]])"
+    )
+    assert "1 problem(s), 0 warning(s)" in result.output
+
+
+def test_validate_github_annotations(tiny: Path) -> None:
+    result = invoke("validate", "--format", "github", "--config", str(bad_board(tiny)))
+    assert result.output.splitlines()[0] == (
+        "::error file=results/battles/battles.csv,line=3,col=4,title=unknown-model::"
+        "unknown model 'cobalt-lrage'; did you mean 'cobalt-large'? (declare it under [[models]])"
+    )
+
+
+def test_validate_json(tiny: Path) -> None:
+    result = invoke("validate", "--format", "json", "--config", str(bad_board(tiny)))
+    doc = json.loads(result.output)
+    assert doc["ok"] is False
+    assert doc["problems"][0]["rule"] == "unknown-model"
+    assert doc["excluded"]["battles"] == {
+        "invalid:unknown-model": 1,
+        "participant-strikes": 1,
+    }
+
+
+def test_bad_config_is_a_message_not_a_traceback(tiny: Path) -> None:
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(toml.read_text() + "\n[ratin]\nmu = 3\n")
+    result = CliRunner().invoke(cli, ["validate", "--config", str(toml)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert (
+        "Error: leaderboard.toml:62:0: unknown-key: ratin: unknown key; did you mean 'rating'?"
+        in (result.output)
+    )
+
+
+def test_rate_refuses_bad_data(tiny: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["rate", "--config", str(bad_board(tiny)), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "1 problem(s) in the result files; run `prefboard validate` to see them" in (
+        result.output
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_rate_writes_the_three_files(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    result = invoke("rate", "--config", str(tiny / "leaderboard.toml"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "ratings.csv",
+        "standings.csv",
+        "standings.json",
+        "standings.schema.json",
+    ]
+
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_in_readme(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) > 4
+    readme = (REPO / "README.md").read_text()
+    assert f"prefboard {command}" in readme
+
+
+def test_readme_quick_start_is_the_two_commands() -> None:
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"## Quick start\n\n```sh\n(.*?)```", readme, re.S)
+    assert block is not None
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    assert commands == ["make site", "make test"]
+
+
+def test_readme_config_reference_is_current() -> None:
+    # The README's table must be regenerated when a config field changes.
+    assert reference_markdown() in (REPO / "README.md").read_text()
