@@ -79,20 +79,20 @@ def main() -> None:
     small = np.array([0, 2, 4])
     replay_tournaments(N_MODELS, ta, tb, to, small, np.arange(4), 2, 0, params)
     tour_s = best_of(
-        1,
+        3,
         lambda: replay_tournaments(N_MODELS, ta, tb, to, t_offsets, t_battles, PASSES, 1, params),
     )
     tour_updates = len(t_battles) * (1 + PASSES)
 
-    print(f"package rate_1vs1 updates/s ({PACKAGE_UPDATES} updates): {package_ups:,.0f}")
-    print(f"engine replay updates/s ({ENGINE_UPDATES} updates, single pass): {engine_ups:,.0f}")
+    print(f"package rate_1vs1 updates/s ({PACKAGE_UPDATES} updates): {package_ups:.0f}")
+    print(f"engine replay updates/s ({ENGINE_UPDATES} updates, single pass): {engine_ups:.0f}")
     print(f"engine ns/update: {1e9 / engine_ups:.1f}")
     print(
         f"replay_tournaments updates/s ({TOURNAMENTS} tournaments, {len(t_battles)} battles, "
-        f"{1 + PASSES} passes, {numba.get_num_threads()} threads): {tour_updates / tour_s:,.0f}"
+        f"{1 + PASSES} passes, {numba.get_num_threads()} threads): {tour_updates / tour_s:.0f}"
     )
     print(f"replay_tournaments wall time s: {tour_s:.2f}")
-    print(f"engine/package speed ratio: {engine_ups / package_ups:,.0f}x")
+    print(f"engine/package speed ratio: {engine_ups / package_ups:.0f}x")
 
 
 if __name__ == "__main__":

@@ -137,8 +137,12 @@ class _Builder:
         }
 
     def dim_links(self, page: str) -> list[dict[str, str]]:
+        # Markdown links name the .md source: MkDocs checks them and rewrites them to .html.
         return [
-            {"label": d.label, "href": href(page, f"dimensions/{d.key}.md")}
+            {
+                "label": d.label,
+                "href": posixpath.relpath(f"dimensions/{d.key}.md", posixpath.dirname(page) or "."),
+            }
             for d in self.battle_dims
         ]
 

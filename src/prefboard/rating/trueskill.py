@@ -283,24 +283,8 @@ def _rate(
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=False)
-def _play_one(
-    mu: np.ndarray,
-    sigma: np.ndarray,
-    ia: int,
-    ib: int,
-    outcome: int,
-    two_beta_sq: float,
-    tau_sq: float,
-    eps: float,
-) -> None:
-    mu_a, sigma_a, mu_b, sigma_b = _rate(
-        mu[ia], sigma[ia], mu[ib], sigma[ib], outcome, two_beta_sq, tau_sq, eps
-    )
-    mu[ia] = mu_a
-    sigma[ia] = sigma_a
-    mu[ib] = mu_b
-    sigma[ib] = sigma_b
+# The three replay loops below repeat the same four-line body on purpose: routing it through a
+# shared helper function cost ~8 ns per battle (~40% of the update), even with inline="always".
 
 
 @njit(cache=True, fastmath=False)
@@ -317,7 +301,15 @@ def _play(
 ) -> None:
     for k in range(order.shape[0]):
         i = order[k]
-        _play_one(mu, sigma, a[i], b[i], outcome[i], two_beta_sq, tau_sq, eps)
+        ia = a[i]
+        ib = b[i]
+        mu_a, sigma_a, mu_b, sigma_b = _rate(
+            mu[ia], sigma[ia], mu[ib], sigma[ib], outcome[i], two_beta_sq, tau_sq, eps
+        )
+        mu[ia] = mu_a
+        sigma[ia] = sigma_a
+        mu[ib] = mu_b
+        sigma[ib] = sigma_b
 
 
 @njit(cache=True, fastmath=False)
@@ -333,7 +325,15 @@ def _play_in_order(
 ) -> None:
     # _play with order = arange(n), minus an index array as large as the battle list.
     for i in range(a.shape[0]):
-        _play_one(mu, sigma, a[i], b[i], outcome[i], two_beta_sq, tau_sq, eps)
+        ia = a[i]
+        ib = b[i]
+        mu_a, sigma_a, mu_b, sigma_b = _rate(
+            mu[ia], sigma[ia], mu[ib], sigma[ib], outcome[i], two_beta_sq, tau_sq, eps
+        )
+        mu[ia] = mu_a
+        sigma[ia] = sigma_a
+        mu[ib] = mu_b
+        sigma[ib] = sigma_b
 
 
 @njit(cache=True, fastmath=False)
@@ -400,7 +400,13 @@ def _play_packed(
         ia = x & _MODEL_MASK
         ib = (x >> _MODEL_BITS) & _MODEL_MASK
         o = x >> (2 * _MODEL_BITS)
-        _play_one(mu, sigma, ia, ib, o, two_beta_sq, tau_sq, eps)
+        mu_a, sigma_a, mu_b, sigma_b = _rate(
+            mu[ia], sigma[ia], mu[ib], sigma[ib], o, two_beta_sq, tau_sq, eps
+        )
+        mu[ia] = mu_a
+        sigma[ia] = sigma_a
+        mu[ib] = mu_b
+        sigma[ib] = sigma_b
 
 
 @njit(cache=True, fastmath=False, parallel=True)
