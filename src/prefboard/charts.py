@@ -37,6 +37,10 @@ CATEGORY_SCHEME = "tableau10"
 DARK_INK = "#1b1b1b"
 LIGHT_INK = "#f2f2f2"
 DARK_INK_FROM = 0.45
+# Marks without a colour encoding: Vega-Lite's defaults differ by mark (rules are black), so they
+# get tableau10's first colour, which reads on both backgrounds; "no data" cells a faint mid grey.
+ACCENT = "#4c78a8"
+NO_DATA = "#888888"
 STATUS = ["established", "provisional"]
 
 Row = dict[str, Any]
@@ -162,7 +166,8 @@ def _rank_color(max_rank: int) -> alt.Color:
         "rank:Q",
         title="Rank",
         scale=alt.Scale(scheme=RANK_SCHEME, reverse=True, domain=[1, max(2, max_rank)]),
-        legend=alt.Legend(orient="bottom", tickMinStep=1, format="d"),
+        # Whole ranks only: a gradient legend otherwise labels fractional ticks ("2", "2").
+        legend=alt.Legend(orient="bottom", values=list(range(1, max(2, max_rank) + 1)), format="d"),
     )
 
 
@@ -185,6 +190,7 @@ def _rank_heatmap(
         alt.Tooltip("mu_mean:Q", title="Score (mu)", format=".2f"),
         alt.Tooltip("band:N", title="Band"),
         alt.Tooltip("battles:Q", title="Battles"),
+        alt.Tooltip("status:N", title="Status"),
     ]
     base = alt.Chart(alt.Data(values=rows)).encode(
         x=alt.X(
@@ -397,10 +403,24 @@ def history_chart(standings: Standings, model: str) -> alt.LayerChart:
     color = alt.Color(
         "dimension:N",
         scale=alt.Scale(domain=domain, scheme=CATEGORY_SCHEME),
-        legend=alt.Legend(title=None, orient="bottom"),
+        # Drawn as line strokes at full opacity: the faint band would otherwise set the swatch.
+        legend=alt.Legend(
+            title=None, orient="bottom", symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2
+        ),
     )
+    # Steps are whole battles. Vega ignored `tickMinStep` here (a short history got ticks at
+    # halves, printed "1 2 2 3 3"), so a short history gets its steps as explicit tick values.
+    steps = sorted({r["step"] for r in rows})
+    if steps and steps[-1] - steps[0] <= 10:
+        step_axis = alt.Axis(format="d", values=list(range(steps[0], steps[-1] + 1)))
+    else:
+        step_axis = alt.Axis(format="d")
     base = alt.Chart(alt.Data(values=rows)).encode(
-        x=alt.X("step:Q", title="Battles in the dimension (timestamp order)"),
+        x=alt.X(
+            "step:Q",
+            title="Battles in the dimension (timestamp order)",
+            axis=step_axis,
+        ),
         color=color,
         tooltip=tooltip,
     )
@@ -456,11 +476,13 @@ def likert_chart(standings: Standings, dimension: str) -> alt.LayerChart:
         tooltip=tooltip,
     )
     title = f"Mean rating ({lo}–{hi})"
-    rules = base.mark_rule(strokeWidth=2).encode(
+    rules = base.mark_rule(strokeWidth=2, color=ACCENT).encode(
         x=alt.X("ci_lower:Q", scale=x_scale, title=title, axis=alt.Axis(values=ticks, format="d")),
         x2="ci_upper:Q",
     )
-    points = base.mark_point(filled=True, size=70).encode(x=alt.X("mean:Q", scale=x_scale))
+    points = base.mark_point(filled=True, size=70, color=ACCENT).encode(
+        x=alt.X("mean:Q", scale=x_scale)
+    )
     return _finish(alt.layer(rules, points), _height(len(rows)))
 
 
@@ -485,7 +507,7 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.LayerChart:
                     "losses": losses,
                     "ties": p.ties,
                     "share": share,
-                    "label": f"{share:.0%}" if share is not None else "–",
+                    "label": f"{share:.0%}" if share is not None else "",
                     "p_win": _num(p_win),
                     "p_loss": _num(p_loss),
                     "p_tie": _num(p.p_tie),
@@ -537,10 +559,9 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.LayerChart:
         .mark_text(fontSize=11)
         .encode(text="label:N", color=_ink_color())
     )
-    # Unplayed pairs have no cell behind their dash, so it keeps the theme's text colour.
-    unplayed = (
-        base.transform_filter("datum.battles <= 0").mark_text(fontSize=11).encode(text="label:N")
-    )
+    # A pair never played gets a faint grey cell (still hovered for its predicted P(win)) and no
+    # label: text off a coloured cell would need the theme's text colour, which a spec can't know.
+    unplayed = base.transform_filter("datum.battles <= 0").mark_rect(color=NO_DATA, opacity=0.25)
     return _finish(alt.layer(rects, on_cells, unplayed), _height(len(order)) + 40)
 
 

@@ -185,5 +185,42 @@ def serve(config_path: Path, port: int, host: str) -> None:
     serve_board(config_path, host, port, echo=click.echo)
 
 
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path, exists=True))
+@click.argument("new", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a GitHub job summary, json for machines.",
+)
+@click.option(
+    "--limit", type=click.IntRange(1), default=50, show_default=True, help="Rows shown per section."
+)
+def diff(old: Path, new: Path, fmt: str, limit: int) -> None:
+    """Compare two standings (standings.json files or the folders `prefboard rate` wrote).
+
+    Shows models added or removed, rank moves and score changes per dimension and slice, rows
+    added per input file and new validation exclusions.
+    """
+    from prefboard import diff as d
+    from prefboard.errors import PrefboardError
+    from prefboard.standings import read_standings
+
+    try:
+        before, after = read_standings(old), read_standings(new)
+    except (OSError, ValueError) as exc:
+        raise PrefboardError(f"cannot read standings: {exc}") from None
+    changes = d.diff_standings(before, after)
+    if fmt == "json":
+        click.echo(d.render_json(changes), nl=False)
+    elif fmt == "markdown":
+        click.echo(d.render_markdown(changes, before, after, limit), nl=False)
+    else:
+        click.echo(d.render_text(changes, before, after, limit), nl=False)
+
+
 def main() -> None:
     cli(prog_name="prefboard")

@@ -59,7 +59,10 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     keys = config.model_keys
     battles = _canonical_order(data.battles)
     codes = _slice_codes(config, battles["participant_id"], data.participants)
-    published = _published_values(config, battles, data)
+    active = _active_participants(battles, data)
+    published = _published_values(config, active)
+    people, uniques = pd.factorize(battles["participant_id"])
+    n_people = len(uniques)
     a = battles["model_a"].to_numpy(np.int64)
     b = battles["model_b"].to_numpy(np.int64)
 
@@ -84,14 +87,12 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             params,
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
-        part = battles["participant_id"].to_numpy()
         for r in results:
             if r.spec.attribute.startswith("_"):
                 continue  # joint strata cells feed post-stratification only
             if r.spec.attribute != POOLED and r.spec.value not in published[r.spec.attribute]:
                 continue  # too few participants to publish; still used for the headline
-            n_part = len(pd.unique(part[r.spec.battles]))
-            tables.append(_table(config, r, z, n_part))
+            tables.append(_table(config, r, z, _distinct(people, n_people, r.spec.battles)))
         pooled = by_slice[(POOLED, POOLED)]
         tables.append(_poststratified(config, dim.key, by_slice, z, codes))
         pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
@@ -165,9 +166,16 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         history=history,
         likert=likert_rows,
         agreement=agreement,
-        samples=_samples(config, battles, data, published),
+        samples=_samples(config, codes, active, published),
         order_sensitivity=sensitivity,
     )
+
+
+def _distinct(people: np.ndarray, n_people: int, idx: np.ndarray) -> int:
+    """Distinct participants among the battles `idx` (a mark array: no sort of strings)."""
+    seen = np.zeros(n_people, dtype=bool)
+    seen[people[idx]] = True
+    return int(seen.sum())
 
 
 def _seed(seed: int, dimension: str) -> int:
@@ -194,13 +202,17 @@ def _slice_codes(
     return out
 
 
-def _published_values(config: Config, battles: pd.DataFrame, data: Ingested) -> dict[str, set[str]]:
+def _active_participants(battles: pd.DataFrame, data: Ingested) -> pd.DataFrame:
+    """Participants with at least one accepted battle or rating: the sample the site describes."""
+    ids = pd.concat([battles["participant_id"], data.ratings["participant_id"]]).unique()
+    return data.participants.loc[data.participants.index.isin(ids)]
+
+
+def _published_values(config: Config, active: pd.DataFrame) -> dict[str, set[str]]:
     """Slice values with enough distinct participants to be shown on their own (privacy)."""
-    active = set(battles["participant_id"]) | set(data.ratings["participant_id"])
-    people = data.participants.loc[data.participants.index.isin(active)]
     out = {}
     for s in config.slices:
-        counts = people[s.attribute].value_counts()
+        counts = active[s.attribute].value_counts()
         out[s.attribute] = {
             v for v in s.values if counts.get(v, 0) >= config.privacy.min_participants
         }
@@ -498,17 +510,18 @@ def _num(value: object) -> float | None:
 
 
 def _samples(
-    config: Config, battles: pd.DataFrame, data: Ingested, published: dict[str, set[str]]
+    config: Config,
+    codes: dict[str, np.ndarray],
+    active: pd.DataFrame,
+    published: dict[str, set[str]],
 ) -> list[SampleShare]:
-    active = set(battles["participant_id"]) | set(data.ratings["participant_id"])
-    people = data.participants.loc[data.participants.index.isin(active)]
     out = []
     for s in config.slices:
-        counts = people[s.attribute].value_counts()
+        counts = active[s.attribute].value_counts()
         known = int(counts[counts.index.isin(s.values)].sum())
-        battle_values = battles["participant_id"].map(data.participants[s.attribute])
-        b_counts = battle_values.value_counts()
-        for v in s.values:
+        c = codes[s.attribute]
+        per_value = np.bincount(c[c >= 0], minlength=len(s.values))
+        for i, v in enumerate(s.values):
             ok = v in published[s.attribute]
             n = int(counts.get(v, 0))
             out.append(
@@ -516,7 +529,7 @@ def _samples(
                     attribute=s.attribute,
                     value=v,
                     participants=n if ok else 0,
-                    battles=int(b_counts.get(v, 0)) if ok else 0,
+                    battles=int(per_value[i]) if ok else 0,
                     sample_share=(n / known if known else 0.0) if ok else 0.0,
                     population_share=s.population.get(v),
                     published=ok,

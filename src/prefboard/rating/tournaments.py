@@ -122,20 +122,18 @@ def _counts(
     flat: np.ndarray,
     n_tournaments: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    t_of = np.repeat(np.arange(n_tournaments), np.diff(offsets))
-    ia = t_of * n_models + a[flat]
-    ib = t_of * n_models + b[flat]
-    o = outcome[flat]
-    size = n_tournaments * n_models
-
-    def count(idx: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        sel = idx if mask is None else idx[mask]
-        return np.bincount(sel, minlength=size).reshape(n_tournaments, n_models)
-
-    battles = count(ia) + count(ib)
-    wins = count(ia, o == 0) + count(ib, o == 1)
-    losses = count(ia, o == 1) + count(ib, o == 0)
-    ties = count(ia, o == 2) + count(ib, o == 2)
+    # One bincount per side over (tournament, model, outcome) keys: tens of millions of
+    # tournament entries make per-statistic masks the slow part otherwise.
+    t_of = np.repeat(np.arange(n_tournaments, dtype=np.int64), np.diff(offsets))
+    o = outcome[flat].astype(np.int64)
+    size = n_tournaments * n_models * 3
+    shape = (n_tournaments, n_models, 3)
+    side_a = np.bincount((t_of * n_models + a[flat]) * 3 + o, minlength=size).reshape(shape)
+    side_b = np.bincount((t_of * n_models + b[flat]) * 3 + o, minlength=size).reshape(shape)
+    battles = side_a.sum(axis=2) + side_b.sum(axis=2)
+    wins = side_a[:, :, 0] + side_b[:, :, 1]
+    losses = side_a[:, :, 1] + side_b[:, :, 0]
+    ties = side_a[:, :, 2] + side_b[:, :, 2]
     return battles, wins, losses, ties
 
 

@@ -339,7 +339,8 @@ def _play_in_order(
 @njit(cache=True, fastmath=False)
 def _splitmix64(state: np.uint64) -> tuple[np.uint64, np.uint64]:
     """One step of Vigna's splitmix64: returns (next state, 64 random bits)."""
-    state = state + _SM64_GAMMA
+    # Mixing int64 and uint64 would silently promote to float64 in numba: pin the type.
+    state = np.uint64(state) + _SM64_GAMMA
     z = state
     z = (z ^ (z >> np.uint64(30))) * _SM64_MUL1
     z = (z ^ (z >> np.uint64(27))) * _SM64_MUL2
