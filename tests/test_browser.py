@@ -88,7 +88,9 @@ def wait_for_charts(driver: object, timeout: float = 30) -> int:
         b => b.getAttribute('data-rendered') === 'true' && b.querySelector('svg, canvas'));
       return [blocks.length, done.length];
     """
-    WebDriverWait(driver, timeout).until(lambda d: (lambda r: r[0] == r[1])(d.execute_script(script)))
+    WebDriverWait(driver, timeout).until(
+        lambda d: (lambda r: r[0] == r[1])(d.execute_script(script))
+    )
     return driver.execute_script(script)[0]
 
 

@@ -152,7 +152,13 @@ def _progress(message: str) -> None:
     help="Site folder (default: [site].output of leaderboard.toml, usually site/).",
 )
 @click.option("--versioned", is_flag=True, help="Enable the mike version selector.")
-def build(config_path: Path, out_dir: Path | None, versioned: bool) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Standings (file or folder) to compare with on the 'What changed' page.",
+)
+def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Path | None) -> None:
     """Validate, rate, render every page and chart, and build the site with MkDocs.
 
     The site is built in a temporary folder and replaces the output folder only when the
@@ -161,7 +167,9 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool) -> None:
     from prefboard import pipeline
 
     click.echo("building", err=True)
-    report = pipeline.build(config_path, out_dir, versioned=versioned, progress=_progress)
+    report = pipeline.build(
+        config_path, out_dir, versioned=versioned, progress=_progress, previous=previous
+    )
     total = sum(report.seconds.values())
     s = report.site
     click.echo(
@@ -220,6 +228,34 @@ def diff(old: Path, new: Path, fmt: str, limit: int) -> None:
         click.echo(d.render_markdown(changes, before, after, limit), nl=False)
     else:
         click.echo(d.render_text(changes, before, after, limit), nl=False)
+
+
+@cli.command()
+@config_option
+@click.option("--version", "version", required=True, help="Version to publish, e.g. v1.2 or dev.")
+@click.option("--alias", default=None, help="Alias to move to this version, e.g. latest.")
+@click.option("--push", is_flag=True, help="Push the branch after committing.")
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--branch", default="gh-pages", show_default=True)
+def publish(
+    config_path: Path, version: str, alias: str | None, push: bool, remote: str, branch: str
+) -> None:
+    """Build the site with the version selector and deploy it with mike to a branch.
+
+    The newest other published version's standings feed the 'What changed' page. With
+    --alias the alias moves to this version and becomes the default; the first publish
+    becomes the default otherwise.
+    """
+    from prefboard.publish import publish as run
+
+    report = run(config_path, version, alias, push, remote, branch)
+    click.echo(
+        f"published {report.version}"
+        + (f" as {report.alias}" if report.alias else "")
+        + f" to {branch}"
+        + (f", compared with {report.previous}" if report.previous else "")
+        + (", pushed" if report.pushed else "")
+    )
 
 
 def main() -> None:

@@ -521,8 +521,23 @@ def _safe_url(url: str) -> bool:
     return url.startswith(("https://", "http://"))
 
 
-def render_pages(standings: Standings, config: Config) -> list[Page]:
-    """Every generated page, in site-map order."""
+def changes_page(b: _Builder, standings: Standings, previous: tuple[str, Standings] | None) -> Page:
+    from prefboard import diff
+
+    if previous is None:
+        return Page("changes.md", "What changed", b.render("changes.md.j2", previous=None))
+    label, before = previous
+    text = diff.render_markdown(diff.diff_standings(before, standings), before, standings)
+    # diff.render_markdown escapes every value it interpolates; drop its own heading.
+    body = Markup("\n".join(line for line in text.splitlines() if not line.startswith("### ")))
+    return Page("changes.md", "What changed", b.render("changes.md.j2", previous=label, body=body))
+
+
+def render_pages(
+    standings: Standings, config: Config, previous: tuple[str, Standings] | None = None
+) -> list[Page]:
+    """Every generated page, in site-map order; `previous` (label, standings) feeds the
+    "What changed" page."""
     b = _Builder(standings, config)
     pages = [b.home()]
     pages += b.dimensions()
@@ -532,4 +547,5 @@ def render_pages(standings: Standings, config: Config) -> list[Page]:
         pages.append(b.ratings())
     pages.append(b.methodology())
     pages.append(b.data())
+    pages.append(changes_page(b, standings, previous))
     return pages

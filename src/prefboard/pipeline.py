@@ -52,18 +52,21 @@ def build(
     versioned: bool = False,
     live_reload: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    previous: Path | None = None,
 ) -> BuildReport:
     """Every stage in order: config, ingest, rate, render pages, MkDocs, swap into place."""
     # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
     from prefboard.pages import render_pages
     from prefboard.site import build_site
+    from prefboard.standings import read_standings
 
     clock = _Clock(progress)
     config, root = load(config_path)
     clock.lap("config")
     data, standings = rate(config, root, config_path)
     clock.lap("validate + rate")
-    pages = render_pages(standings, config)
+    before = (previous.name, read_standings(previous)) if previous else None
+    pages = render_pages(standings, config, before)
     clock.lap("pages + charts")
     out = output or Path(config.site.output)
     summary = build_site(config, standings, data.ledger, pages, root, out, versioned, live_reload)

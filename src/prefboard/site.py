@@ -245,6 +245,26 @@ def clean_stale(parent: Path, output: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def prepare(
+    config: Config,
+    standings: Standings,
+    ledger: Ledger,
+    pages: list[Page],
+    root: Path,
+    work: Path,
+    versioned: bool = False,
+    live_reload: bool = False,
+) -> Path:
+    """Write the docs folder and the derived mkdocs.yml into `work`; returns the config file."""
+    docs, site = work / "docs", work / "site"
+    source = root / config.site.source
+    extra = write_docs(docs, pages, standings, ledger, source, live_reload)
+    cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned, live_reload)
+    config_file = work / "mkdocs.yml"
+    config_file.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
+    return config_file
+
+
 def build_site(
     config: Config,
     standings: Standings,
@@ -261,21 +281,18 @@ def build_site(
     clean_stale(parent, output)
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=parent))
     try:
-        docs, site = work / "docs", work / "site"
-        source = root / config.site.source
-        extra = write_docs(docs, pages, standings, ledger, source, live_reload)
-        cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned, live_reload)
-        config_file = work / "mkdocs.yml"
-        config_file.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
+        config_file = prepare(config, standings, ledger, pages, root, work, versioned, live_reload)
         run_mkdocs(config_file)
+        site = work / "site"
         stamp = hashlib.sha256(to_json(standings).encode()).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
         files = sum(1 for p in site.rglob("*") if p.is_file())
+        extra = sum(1 for p in (work / "docs").rglob("*.md")) - len(pages)
         _swap(site, output, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     charts = sum(p.text.count('class="pb-chart"') for p in pages)
-    return SiteSummary(output=output, pages=len(pages) + len(extra), charts=charts, files=files)
+    return SiteSummary(output=output, pages=len(pages) + extra, charts=charts, files=files)
 
 
 def _swap(new: Path, output: Path, work: Path) -> None:
