@@ -258,5 +258,21 @@ def publish(
     )
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init(directory: Path) -> None:
+    """Scaffold a new leaderboard repository in DIRECTORY.
+
+    Writes a commented leaderboard.toml, header-only CSVs under results/, site_src/index.md,
+    the GitHub Actions workflows and a README with the contributor guide. The new board
+    validates and builds immediately.
+    """
+    from prefboard.scaffold import init_board
+
+    for path in init_board(directory):
+        click.echo(f"  wrote {path}")
+    click.echo(f"next: cd {directory} && prefboard validate && prefboard build")
+
+
 def main() -> None:
     cli(prog_name="prefboard")
