@@ -1,0 +1,48 @@
+"""Site build time: the example board, and a 100-model, 1,000,000-battle board.
+
+Run: .venv/bin/python benchmarks/bench_site.py [--rows N] [--models N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _boards import REPO, example_board, peak_rss_mib  # noqa: E402
+
+from prefboard import pipeline  # noqa: E402
+
+
+def timed_build(config_path: Path, out: Path) -> tuple[float, pipeline.BuildReport]:
+    start = time.perf_counter()
+    report = pipeline.build(config_path, out)
+    return time.perf_counter() - start, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--models", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        # warm numba's cache and imports so both figures measure the build itself
+        timed_build(REPO / "leaderboard.toml", Path(tmp) / "warm")
+        seconds, report = timed_build(REPO / "leaderboard.toml", Path(tmp) / "example")
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        print(f"example board: {seconds:.1f} s, {report.site.pages} pages, "
+              f"{report.site.charts} charts ({stages})")
+        _, root = example_board(Path(tmp) / "big", args.rows, models=args.models)
+        seconds, report = timed_build(root / "leaderboard.toml", Path(tmp) / "big-site")
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        print(f"{args.models}-model {args.rows:,}-battle board: {seconds:.1f} s, "
+              f"{report.site.pages} pages, {report.site.charts} charts ({stages})")
+        print(f"peak RSS MiB: {peak_rss_mib():.0f}")
+
+
+if __name__ == "__main__":
+    main()
