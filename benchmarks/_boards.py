@@ -12,15 +12,20 @@ from prefboard.simulate import SimulationSpec, simulate
 REPO = Path(__file__).parent.parent
 
 
-def example_board(dest: Path, battles: int, ratings: int = 3_000, participants: int = 5_000,
-                  models: int | None = None) -> tuple[Config, Path]:
+def example_board(
+    dest: Path,
+    battles: int,
+    ratings: int = 3_000,
+    participants: int = 5_000,
+    models: int | None = None,
+) -> tuple[Config, Path]:
     """A copy of the example leaderboard.toml (optionally with `models` generated models) and a
     simulated results folder of the given size."""
     dest.mkdir(parents=True, exist_ok=True)
     text = (REPO / "leaderboard.toml").read_text()
     if models is not None:
         head = text.split("[[models]]", 1)[0]
-        tail = text[text.index("# Population shares"):]
+        tail = text[text.index("# Population shares") :]
         blocks = "".join(f'[[models]]\nkey = "model-{i:03d}"\n\n' for i in range(models))
         text = head + blocks + tail
     (dest / "leaderboard.toml").write_text(text)

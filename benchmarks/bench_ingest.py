@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _boards import example_board, peak_rss_mib  # noqa: E402
+from _boards import example_board, peak_rss_mib
 
-from prefboard.ingest import ingest  # noqa: E402
+from prefboard.ingest import ingest
 
 
 def main() -> None:

@@ -18,11 +18,11 @@ import trueskill
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _boards import example_board, peak_rss_mib  # noqa: E402
+from _boards import example_board, peak_rss_mib
 
-from prefboard.ingest import ingest  # noqa: E402
-from prefboard.rating import trueskill as engine  # noqa: E402
-from prefboard.rating.rate import params_of, rate  # noqa: E402
+from prefboard.ingest import ingest
+from prefboard.rating import trueskill as engine
+from prefboard.rating.rate import params_of, rate
 
 REFERENCE_UPDATES = 20_000
 
@@ -70,7 +70,9 @@ def main() -> None:
         package = package_updates_per_second(REFERENCE_UPDATES)
         print(f"battle rows: {data.ledger.totals()['battles']['rows']}")
         print(f"accepted battles: {len(data.battles)}")
-        print(f"tournaments: {sum(t.slice_attribute != 'poststratified' for t in standings.tables)}")
+        print(
+            f"tournaments: {sum(t.slice_attribute != 'poststratified' for t in standings.tables)}"
+        )
         print(f"tournament updates per pass: {updates:,}")
         print(f"passes per tournament: {passes}")
         print(f"ingest seconds: {ingest_s:.2f}")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _boards import REPO, example_board, peak_rss_mib  # noqa: E402
+from _boards import REPO, example_board, peak_rss_mib
 
-from prefboard import pipeline  # noqa: E402
+from prefboard import pipeline
 
 
 def timed_build(config_path: Path, out: Path) -> tuple[float, pipeline.BuildReport]:
@@ -34,13 +34,17 @@ def main() -> None:
         timed_build(REPO / "leaderboard.toml", Path(tmp) / "warm")
         seconds, report = timed_build(REPO / "leaderboard.toml", Path(tmp) / "example")
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-        print(f"example board: {seconds:.1f} s, {report.site.pages} pages, "
-              f"{report.site.charts} charts ({stages})")
+        print(
+            f"example board: {seconds:.1f} s, {report.site.pages} pages, "
+            f"{report.site.charts} charts ({stages})"
+        )
         _, root = example_board(Path(tmp) / "big", args.rows, models=args.models)
         seconds, report = timed_build(root / "leaderboard.toml", Path(tmp) / "big-site")
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-        print(f"{args.models}-model {args.rows:,}-battle board: {seconds:.1f} s, "
-              f"{report.site.pages} pages, {report.site.charts} charts ({stages})")
+        print(
+            f"{args.models}-model {args.rows:,}-battle board: {seconds:.1f} s, "
+            f"{report.site.pages} pages, {report.site.charts} charts ({stages})"
+        )
         print(f"peak RSS MiB: {peak_rss_mib():.0f}")
 
 

@@ -598,4 +598,7 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict:
     Schema validation is skipped here: it cost most of the page stage (about 0.1 s a chart), and
     every chart builder is validated by rendering it with vl-convert in tests/test_charts.py.
     """
-    return _inline_datasets(chart.to_dict(validate=False))
+    # Big boards (100 models -> a 9,900-cell head-to-head) pass Altair's 5,000-row guard, which
+    # exists for notebooks; lifted only for this call, not for the process.
+    with alt.data_transformers.enable("default", max_rows=None):
+        return _inline_datasets(chart.to_dict(validate=False))

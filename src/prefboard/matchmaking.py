@@ -601,6 +601,8 @@ def simulate_policy(
     checkpoints: Iterable[int],
     *,
     batch: int = 50,
+    permutations: int = 0,
+    explore: float = 0.0,
     zipf: float = 1.0,
     z: float = 1.959963984540054,
     top: int = 5,
@@ -609,8 +611,10 @@ def simulate_policy(
 
     Outcomes follow TrueSkill's own generative (Thurstone) model with the true skills: each
     model performs at ``skill + N(0, beta^2)`` and a battle is a tie when the performances are
-    within the draw margin of ``params.draw_probability``. Posteriors start at the prior and are
-    updated battle by battle with `rate_1vs1` (one timestamp-order pass, no permutations).
+    within the draw margin of ``params.draw_probability``. The posterior is what a build would
+    publish: the timestamp-order pass of the engine from the prior (``mu``, ``sigma``), and, with
+    ``permutations > 0``, ``mu`` replaced by its average over that pass and ``permutations``
+    seeded shuffles (`replay_tournaments`, as the rating stage's ``mu_mean``), sigma kept.
 
     Policies:
 
@@ -647,6 +651,8 @@ def simulate_policy(
         raise ValueError(f"battles must be non-negative, got {battles}")
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
+    if permutations < 0:
+        raise ValueError(f"permutations must be non-negative, got {permutations}")
     marks = sorted(set(int(c) for c in checkpoints))
     if marks and (marks[0] < 0 or marks[-1] > battles):
         raise ValueError(f"checkpoints must lie in [0, {battles}]")
@@ -668,9 +674,30 @@ def simulate_policy(
     else:
         fixed = None
 
+    # The timestamp-order pass, advanced battle by battle, and the battles played so far.
     mu = np.full(n, params.mu)
     sigma = np.full(n, params.sigma)
+    hist_a = np.empty(battles, dtype=np.int64)
+    hist_b = np.empty(battles, dtype=np.int64)
+    hist_o = np.empty(battles, dtype=np.int8)
     seen = np.zeros(n_pairs, dtype=bool)
+
+    def posterior_mu(played: int) -> np.ndarray:
+        if permutations == 0 or played == 0:
+            return mu.copy()
+        runs, _ = ts.replay_tournaments(
+            n,
+            hist_a[:played],
+            hist_b[:played],
+            hist_o[:played],
+            np.array([0, played]),
+            np.arange(played),
+            permutations,
+            seed,
+            params,
+        )
+        return runs[0].mean(axis=0)
+
     out: list[dict] = []
     mark_iter = iter(marks)
     next_mark = next(mark_iter, None)
@@ -684,13 +711,22 @@ def simulate_policy(
             picks = fixed[played : played + batch]
         else:
             size = min(batch, battles - played)
+            centre = posterior_mu(played)
             fantasy = sigma.copy()
             picks = np.empty(size, dtype=np.int64)
+            explore_at = policy_rng.random(size) < explore
             for q in range(size):
-                gain = expected_gain_array(mu[ii], fantasy[ii], mu[jj], fantasy[jj], params)
-                k = int(np.argmax(gain))
+                if explore_at[q]:
+                    k = int(policy_rng.integers(0, n_pairs))
+                else:
+                    gain = expected_gain_array(
+                        centre[ii], fantasy[ii], centre[jj], fantasy[jj], params
+                    )
+                    k = int(np.argmax(gain))
                 picks[q] = k
-                fantasy[ii[k]], fantasy[jj[k]] = _expected_sigmas(mu, fantasy, ii[k], jj[k], params)
+                fantasy[ii[k]], fantasy[jj[k]] = _expected_sigmas(
+                    centre, fantasy, ii[k], jj[k], params
+                )
         for k in picks:
             i, j = int(ii[k]), int(jj[k])
             diff = truth[i] - truth[j] + noise[played]
@@ -698,9 +734,10 @@ def simulate_policy(
             mu[i], sigma[i], mu[j], sigma[j] = ts.rate_1vs1(
                 mu[i], sigma[i], mu[j], sigma[j], outcome, params
             )
+            hist_a[played], hist_b[played], hist_o[played] = i, j, outcome
             seen[k] = True
             played += 1
             while next_mark == played:
-                out.append(_snapshot(played, mu, sigma, truth, seen, z, top))
+                out.append(_snapshot(played, posterior_mu(played), sigma, truth, seen, z, top))
                 next_mark = next(mark_iter, None)
     return out

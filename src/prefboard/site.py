@@ -9,6 +9,7 @@ killed build leaves the published folder as it was.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
 import shutil
@@ -70,26 +71,27 @@ def mkdocs_config(
     live_reload: bool,
 ) -> dict[str, Any]:
     """The mkdocs.yml derived from leaderboard.toml: the maintainer edits only the TOML."""
+    # Material prints site_name, nav titles and copyright unescaped in several templates, so
+    # every configured string is HTML-escaped here (a model called <script> stays text).
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
     for page in pages:
+        title = html.escape(page.title)
         top = page.path.split("/")[0]
         if "/" not in page.path:
-            nav.append({page.title: page.path})
+            nav.append({title: page.path})
             continue
         if top not in sections:
             sections[top] = []
             nav.append({top.capitalize(): sections[top]})
-        sections[top].append(
-            page.path if page.path.endswith("index.md") else {page.title: page.path}
-        )
+        sections[top].append(page.path if page.path.endswith("index.md") else {title: page.path})
     nav += extra_pages
     through = standings.provenance.data_through or "no data"
     scripts = [f"{JS_DIR}/vega.js", f"{JS_DIR}/prefboard.js"]
     if live_reload:
         scripts.append(f"{JS_DIR}/livereload.js")
     cfg: dict[str, Any] = {
-        "site_name": config.leaderboard.title,
+        "site_name": html.escape(config.leaderboard.title),
         "docs_dir": str(docs),
         "site_dir": str(site),
         "use_directory_urls": False,
@@ -129,7 +131,7 @@ def mkdocs_config(
         ],
         "extra_javascript": scripts,
         "extra_css": [f"{CSS_DIR}/prefboard.css"],
-        "copyright": (
+        "copyright": html.escape(
             f"Data version {standings.version} · data through {through} · "
             f"built with prefboard {__version__}"
         ),
@@ -224,9 +226,16 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def run_mkdocs(config_file: Path) -> None:
-    """Build with MkDocs in strict mode; its warnings become one BuildError."""
+def run_mkdocs(config_file: Path, epoch: int | None = None) -> None:
+    """Build with MkDocs in strict mode; its warnings become one BuildError.
+
+    MkDocs stamps the sitemap and its gzip header with the build time unless SOURCE_DATE_EPOCH
+    is set; the data's own date is used when the caller did not set one, so two builds of the
+    same inputs are byte-identical.
+    """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    if epoch is not None:
+        os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -242,6 +251,16 @@ def run_mkdocs(config_file: Path) -> None:
         raise BuildError(f"MkDocs build failed:\n{detail}") from None
     finally:
         log.removeHandler(collector)
+
+
+def data_epoch(standings: Standings) -> int | None:
+    """Seconds since 1970 of the latest accepted timestamp, or None without data."""
+    from datetime import datetime
+
+    through = standings.provenance.data_through
+    if not through:
+        return None
+    return int(datetime.fromisoformat(through.replace("Z", "+00:00")).timestamp())
 
 
 def clean_stale(parent: Path, output: Path) -> None:
@@ -292,7 +311,7 @@ def build_site(
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=parent))
     try:
         config_file = prepare(config, standings, ledger, pages, root, work, versioned, live_reload)
-        run_mkdocs(config_file)
+        run_mkdocs(config_file, data_epoch(standings))
         site = work / "site"
         stamp = hashlib.sha256(to_json(standings).encode()).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")

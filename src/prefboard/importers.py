@@ -1,0 +1,1267 @@
+"""Start (or grow) a board from pairwise preference data people already have.
+
+`prefboard import FORMAT SOURCE --into DIR` reads a CSV, JSON (array of records), JSONL or Parquet
+file of pairwise votes (Chatbot Arena's export, a crowd-sourcing platform's CSV, ...) and writes
+it into a board folder in prefboard's own formats:
+
+- `leaderboard.toml`: created, with comments, when absent (one dimension, a `[[models]]` block per
+  model found, a `[[slices]]` block per `--slice` column, `[quality] min_turns = 0`); when it
+  exists, only new models, new slices and new slice values are added, as text, so that the
+  maintainer's comments and layout survive.
+- `results/participants.csv` (or whatever `[data] participants` names): one row per judge, or the
+  single synthetic participant `imported` when the source names none.
+- `results/battles/imported-<stem>.csv`: the battles, one dimension column answered.
+- `results/import-ledger-<stem>.csv`: what happened to every source row.
+
+Rules, in the order they apply to each source row (`source_row` is the 1-based record number:
+CSV data rows after the header, JSON array elements, JSONL objects, Parquet rows):
+
+1. `missing-field`: model_a, model_b or winner empty (or the participant / timestamp, when the
+   mapping names those columns).
+2. `field-too-long`: a model name over 100 characters or a participant id over 200, after control
+   and invisible formatting characters (bidi overrides, zero-width spaces, ...) are stripped.
+3. `unknown-winner-value`: the winner is none of `winner_values` or `extra_ties`.
+4. `bad-timestamp`: not a Unix epoch number (seconds; milliseconds, microseconds and nanoseconds
+   are recognised by magnitude) nor an ISO 8601 date/time; or outside 1970-2099. ISO values
+   without a zone are taken as UTC.
+5. `same-model`: both sides are the same model (after name normalisation).
+6. `duplicate` (not skipped, counted apart): the battle id is already in the battle file, i.e.
+   the row came in with an earlier import of the same source.
+
+Battle ids are `i` + the first 16 hex digits of SHA-256 over the source file's *name* (not its
+folder), the row number and the row's battle fields (cleaned model names, winner, participant,
+timestamp in microseconds). Re-importing a source therefore adds nothing, and importing a grown
+copy of it (rows appended at the end) adds only the new rows.
+
+Timestamps: epoch numbers and ISO values are written as ISO 8601 UTC with `Z`. When the mapping
+names no timestamp column, rows keep their source order through synthesised, strictly
+increasing timestamps: 2000-01-01T00:00:00Z plus (source_row - 1) seconds.
+
+Model keys: a model name is matched (case-insensitively) against the keys and names already in
+`leaderboard.toml`; otherwise its key is the name lower-cased, accents dropped, every character
+outside [a-z0-9_.-] replaced by `-` (runs collapsed, leading/trailing non-alphanumerics
+trimmed), with `-2`, `-3`, ... added if another model already holds that key. The original
+name is kept as the model's `name`.
+
+Participants: a judge whose slice column holds several values gets the most frequent one (ties:
+the alphabetically first non-empty value); the count of such judges is reported. Slice cells
+over 100 characters are treated as empty. Participants already in the participants file are
+never rewritten (except to fill a slice column this import adds). Every participant gets
+`strikes = 0`. Every battle gets `turns = 1`: the sources record no turn counts, and a new board
+gets `min_turns = 0` so that the turns rule excludes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import fnmatch
+import glob
+import hashlib
+import json
+import math
+import os
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from prefboard.config import KEY_PATTERN, Config, load_config, parse_config
+from prefboard.errors import ConfigError, PrefboardError
+
+# --- Public API --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairwiseMapping:
+    """Which source columns hold what, and which winner values mean what."""
+
+    model_a: str = "model_a"
+    model_b: str = "model_b"
+    winner: str = "winner"
+    winner_values: tuple[str, str, str] = ("model_a", "model_b", "tie")  # a / b / tie
+    participant: str | None = None
+    timestamp: str | None = None
+    dimension: str = "overall"
+    slices: tuple[str, ...] = ()  # categorical columns -> participant slice attributes
+    extra_ties: tuple[str, ...] = ()  # also a tie, reported apart, e.g. "tie (bothbad)"
+
+
+ARENA = PairwiseMapping(
+    winner_values=("model_a", "model_b", "tie"),
+    participant="judge",
+    timestamp="tstamp",
+    extra_ties=("tie (bothbad)",),
+)
+PAIRWISE = PairwiseMapping()
+FORMATS: dict[str, PairwiseMapping] = {"arena": ARENA, "pairwise": PAIRWISE}
+
+
+@dataclass
+class ImportReport:
+    """What an import did. Every source row is in exactly one of imported, duplicates, skipped."""
+
+    source_rows: int
+    imported: int
+    skipped: dict[str, int]  # reason -> rows
+    duplicates: int  # rows already present from an earlier import (idempotency)
+    models_added: list[str]
+    files_written: list[Path]
+    ledger_path: Path
+    bothbad_ties: int  # imported rows whose winner was one of `extra_ties`
+    participants_added: int = 0
+    slice_values_added: dict[str, list[str]] = field(default_factory=dict)
+    # Values the config could not take automatically (the slice has population shares, or its
+    # `values` line could not be edited safely): the maintainer must declare them.
+    slice_values_pending: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+class ImportSourceError(PrefboardError):
+    """The source or the mapping cannot be imported at all (as opposed to single bad rows)."""
+
+
+MISSING = "missing-field"
+TOO_LONG = "field-too-long"
+UNKNOWN_WINNER = "unknown-winner-value"
+BAD_TIMESTAMP = "bad-timestamp"
+SAME_MODEL = "same-model"
+ID_COLLISION = "id-collision"  # two rows hashing to one id: never seen, but never silent either
+
+MAX_MODEL_CHARS = 100
+MAX_PARTICIPANT_CHARS = 200
+MAX_SLICE_VALUE_CHARS = 100
+MAX_SLICE_VALUES = 500
+CHUNK_ROWS = 200_000
+SYNTHETIC_PARTICIPANT = "imported"
+SYNTHETIC_START = "2000-01-01T00:00:00Z"
+IMPORTED_TURNS = "1"
+ID_HEX = 16
+SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+_SEP = "\x1f"
+_US_PER_S = 1_000_000
+_SYNTHETIC_START_US = int(pd.Timestamp(SYNTHETIC_START).value // 1_000)
+_MAX_US = int(pd.Timestamp("2100-01-01T00:00:00Z").value // 1_000)
+# C0/C1 controls, soft hyphen, bidi marks and overrides, zero-width and other invisible format
+# characters, BOM, interlinear annotations, lone surrogates (only reachable via JSON escapes).
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+_KEY_RE = re.compile(KEY_PATTERN)
+
+
+# --- Reading sources ----------------------------------------------------------------------------
+
+
+def read_source(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A CSV, JSON (array of records), JSONL/NDJSON or Parquet file as a frame of strings.
+
+    The format follows the suffix. Every value is a string: missing/null -> "", numbers in their
+    shortest round-trip form (integral floats without ".0"), booleans "true"/"false", nested
+    values as compact JSON. With `columns`, only those are returned (in that order), and a
+    column absent from the source raises `ImportSourceError`.
+    """
+    path = Path(path)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(SUFFIXES))
+        raise ImportSourceError(f"{path.name}: unknown source format (suffixes: {known})")
+    if not path.is_file():
+        raise ImportSourceError(f"{path}: no such file")
+    wanted = list(dict.fromkeys(columns)) if columns is not None else None
+    try:
+        if kind == "csv":
+            frame = _read_csv(path, wanted)
+        elif kind == "parquet":
+            frame = _read_parquet(path, wanted)
+        else:
+            frame = _read_json(path, wanted, lines=kind == "jsonl")
+    except UnicodeDecodeError as exc:
+        raise ImportSourceError(f"{path.name}: not valid UTF-8 ({exc.reason})") from None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
+        raise ImportSourceError(f"{path.name}: cannot read: {exc}") from None
+    return frame.reset_index(drop=True)
+
+
+def _require(name: str, present: Sequence[str], wanted: list[str] | None) -> list[str]:
+    if wanted is None:
+        return list(present)
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        shown = ", ".join(repr(c) for c in list(present)[:30])
+        raise ImportSourceError(
+            f"{name}: no column(s) {', '.join(repr(c) for c in missing)} (columns: {shown})"
+        )
+    return wanted
+
+
+def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
+    csv.field_size_limit(2**31 - 1)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), None)
+    if not header:
+        raise ImportSourceError(f"{path.name}: empty file, no header line")
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    cols = _require(path.name, header, wanted)
+    if any(c in dupes for c in cols):
+        raise ImportSourceError(f"{path.name}: duplicated column(s) {', '.join(dupes)}")
+    frame = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        usecols=cols,
+        encoding="utf-8-sig",
+    )
+    return frame[cols]
+
+
+def _read_parquet(path: Path, wanted: list[str] | None) -> pd.DataFrame:
+    names = pq.read_schema(path).names
+    cols = _require(path.name, names, wanted)
+    return _arrow_frame(pq.read_table(path, columns=cols), cols)
+
+
+def _read_json(path: Path, wanted: list[str] | None, lines: bool) -> pd.DataFrame:
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise ImportSourceError(f"{path.name}: empty file")
+    if head[:1] == b"[":
+        if lines:
+            raise ImportSourceError(f"{path.name}: a JSON array, not JSON lines; name it .json")
+        with path.open(encoding="utf-8-sig") as fh:
+            try:
+                records = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise ImportSourceError(
+                    f"{path.name}:{exc.lineno}: invalid JSON: {exc.msg}"
+                ) from None
+        if not all(isinstance(r, dict) for r in records):
+            raise ImportSourceError(f"{path.name}: expected an array of objects (records)")
+        return _records_frame(path.name, records, wanted)
+    # One object per line. pyarrow is fast but refuses a column whose type changes from row to
+    # row ("1" in one, 1 in the next); the json module takes anything.
+    try:
+        table = pajson.read_json(path, read_options=pajson.ReadOptions(block_size=1 << 26))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _records_frame(path.name, _json_lines(path), wanted)
+    cols = _require(path.name, table.column_names, wanted)
+    return _arrow_frame(table.select(cols), cols)
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    records = []
+    with path.open(encoding="utf-8-sig") as fh:
+        for no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportSourceError(f"{path.name}:{no}: invalid JSON: {exc.msg}") from None
+            if not isinstance(rec, dict):
+                raise ImportSourceError(f"{path.name}:{no}: expected a JSON object per line")
+            records.append(rec)
+    return records
+
+
+def _records_frame(
+    name: str, records: list[dict[str, Any]], wanted: list[str] | None
+) -> pd.DataFrame:
+    present: dict[str, None] = {}
+    for rec in records:
+        present.update(dict.fromkeys(rec))
+    cols = _require(name, list(present), wanted)
+    data = {c: pd.Series([_py_str(r.get(c)) for r in records], dtype=str) for c in cols}
+    return pd.DataFrame(data, columns=cols)
+
+
+def _py_str(value: Any) -> str:
+    """One JSON value as the same string pyarrow's cast would give."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _arrow_frame(table: pa.Table, cols: list[str]) -> pd.DataFrame:
+    out: dict[str, pd.Series] = {}
+    for c in cols:
+        arr = table.column(c)
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        typ = arr.type
+        text = None
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            text = arr
+        elif not (pa.types.is_nested(typ) or pa.types.is_binary(typ)):
+            try:
+                text = arr.cast(pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                text = None
+        if text is None:
+            out[c] = pd.Series([_py_str(v) for v in arr.to_pylist()], dtype=str)
+        else:
+            out[c] = pd.Series(pc.fill_null(text, "").to_pandas(), dtype=str)
+    return pd.DataFrame(out, columns=cols)
+
+
+# --- Cleaning and parsing -----------------------------------------------------------------------
+
+
+def clean_text(values: pd.Series) -> np.ndarray:
+    """Strip control and invisible formatting characters and surrounding whitespace.
+
+    Works on the distinct values (a source has few models and judges) and maps back, so a
+    million rows cost one pass of `pd.factorize`."""
+    codes, uniques = pd.factorize(values.astype(str), sort=False)
+    cleaned = np.array([_INVISIBLE.sub("", str(u)).strip() for u in uniques] + [""], dtype=object)
+    return cleaned[codes]  # code -1 (never expected: inputs carry no NaN) -> the trailing ""
+
+
+def _lengths(values: np.ndarray) -> np.ndarray:
+    return pd.Series(values, dtype=object).str.len().fillna(0).to_numpy(dtype=np.int64)
+
+
+def normalise_key(name: str) -> str:
+    """A model name as a config key: ^[a-z0-9][a-z0-9_.-]*$, at most 100 characters."""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    key = re.sub(r"[^a-z0-9_.\-]", "-", folded)
+    key = re.sub(r"-{2,}", "-", key)
+    key = re.sub(r"^[^a-z0-9]+", "", key).rstrip("-")[:MAX_MODEL_CHARS].rstrip("-")
+    if not key:
+        key = "model-" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+    return key
+
+
+def parse_timestamps(values: np.ndarray) -> np.ndarray:
+    """Source timestamps -> int64 microseconds since the epoch, UTC; -1 where unusable.
+
+    Numbers are Unix epochs, their unit guessed from the magnitude (< 1e11 seconds, < 1e14
+    milliseconds, < 1e17 microseconds, else nanoseconds); anything else must be ISO 8601
+    (zone-less values are UTC). Only 1970-01-01 .. 2099-12-31 is accepted."""
+    s = pd.Series(values, dtype=str).str.strip()
+    out = np.full(len(s), -1, dtype=np.int64)
+    numeric = s.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").to_numpy(dtype=bool)
+    if numeric.any():
+        x = pd.to_numeric(s[numeric], errors="coerce").to_numpy(dtype=float)
+        a = np.abs(x)
+        with np.errstate(invalid="ignore", over="ignore"):
+            us = np.where(
+                a < 1e11, x * 1e6, np.where(a < 1e14, x * 1e3, np.where(a < 1e17, x, x / 1e3))
+            )
+            ok = np.isfinite(us) & (us >= 0) & (us < _MAX_US)
+            out[np.flatnonzero(numeric)[ok]] = np.round(us[ok]).astype(np.int64)
+    text = ~numeric & (s != "").to_numpy(dtype=bool)
+    if text.any():
+        parsed = pd.to_datetime(s[text], utc=True, format="ISO8601", errors="coerce")
+        raw = parsed.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
+        good = ~parsed.isna().to_numpy() & (raw >= 0) & (raw < _MAX_US)
+        out[np.flatnonzero(text)[good]] = raw[good]
+    return out
+
+
+def format_timestamps(us: np.ndarray) -> np.ndarray:
+    """int64 microseconds -> ISO 8601 UTC strings with Z; whole seconds when all are whole."""
+    unit = "s" if not len(us) or (us % _US_PER_S == 0).all() else "us"
+    text = np.datetime_as_string(us.astype("datetime64[us]"), unit=unit)
+    return np.char.add(text.astype(str), "Z").astype(object)
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+def import_pairwise(
+    source: Path,
+    into: Path,
+    mapping: PairwiseMapping,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import the pairwise votes in `source` into the board folder `into` (see module docs).
+
+    `progress(rows_done, rows_total)` is called after each chunk of rows is prepared.
+    Raises `ImportSourceError` when the source or mapping is unusable as a whole (when a new
+    board would get fewer than two models, after writing the ledger that says why) and
+    `ConfigError` when an existing leaderboard.toml is invalid, writing nothing.
+    """
+    source, into = Path(source), Path(into)
+    _check_mapping(mapping)
+    stem = normalise_key(source.stem)
+    config_path = into / "leaderboard.toml"
+    config = load_config(config_path) if config_path.exists() else None
+    notes: list[str] = []
+    if config is not None:
+        dims = [d.key for d in config.battle_dimensions]
+        if mapping.dimension not in dims:
+            raise ImportSourceError(
+                f"dimension {mapping.dimension!r} is not a battle dimension of {config_path} "
+                f"({', '.join(dims) or 'none'}); declare it there (and add its column to the "
+                "existing battle files) or import into one of those"
+            )
+
+    needed = [mapping.model_a, mapping.model_b, mapping.winner]
+    needed += [c for c in (mapping.participant, mapping.timestamp) if c]
+    needed += list(mapping.slices)
+    frame = read_source(source, needed)
+    total = len(frame)
+
+    parts = []
+    for start in range(0, total, CHUNK_ROWS):
+        parts.append(_prepare(frame.iloc[start : start + CHUNK_ROWS], start, mapping, source.name))
+        if progress is not None:
+            progress(min(start + CHUNK_ROWS, total), total)
+    if not parts:
+        parts.append(_prepare(frame, 0, mapping, source.name))
+        if progress is not None:
+            progress(0, 0)
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del frame, parts
+
+    # Model keys, then the one rule that needs them.
+    reason = rows["reason"].to_numpy()
+    valid = reason == ""
+    names = pd.unique(
+        np.concatenate([rows["name_a"].to_numpy()[valid], rows["name_b"].to_numpy()[valid]])
+    )
+    name_to_key, created, collided = _assign_keys(sorted(str(n) for n in names), config)
+    for name, key in collided:
+        notes.append(f"model {name!r} got key {key!r}: its plain key was taken by another model")
+    key_a = rows["name_a"].map(name_to_key).to_numpy(dtype=object)
+    key_b = rows["name_b"].map(name_to_key).to_numpy(dtype=object)
+    reason[valid & (key_a == key_b)] = SAME_MODEL
+    valid = reason == ""
+
+    # Idempotency: ids already in the target battle file are duplicates.
+    battles_rel = _battles_path(config, stem)
+    battles_path = into / battles_rel
+    header = _battle_header(config, mapping)
+    existing_ids = _existing_ids(battles_path, header)
+    ids = rows["battle_id"].to_numpy(dtype=object)
+    dup = valid & pd.Series(ids).isin(existing_ids).to_numpy()
+    fresh = valid & ~dup
+    collision = fresh & pd.Series(ids).where(fresh).duplicated(keep="first").to_numpy() & fresh
+    reason[collision] = ID_COLLISION
+    imported = fresh & ~collision
+
+    status = np.where(imported, "imported", np.where(dup, "duplicate", "skipped")).astype(object)
+    skipped = {str(k): int(v) for k, v in sorted(Counter(reason[reason != ""].tolist()).items())}
+    ledger_rel = Path("results") / f"import-ledger-{stem}.csv"
+    ledger = pd.DataFrame(
+        {
+            "source_row": rows["source_row"].to_numpy(),
+            "battle_id": np.where(valid & ~collision, ids, ""),
+            "status": status,
+            "reason": reason,
+        }
+    )
+
+    # Models and participants the imported rows bring.
+    imp = rows.loc[imported]
+    model_keys = set(key_a[imported].tolist()) | set(key_b[imported].tolist())
+    existing_keys = set(config.model_keys) if config is not None else set()
+    new_models = [(k, created[k]) for k in sorted(model_keys - existing_keys)]
+
+    if config is None and len(model_keys) < 2:
+        _write_ledger(into / ledger_rel, ledger)
+        raise ImportSourceError(
+            f"{source.name}: {int(imported.sum())} importable row(s) naming "
+            f"{len(model_keys)} model(s); a board needs at least 2 models. "
+            f"Skipped: {_fmt_counts(skipped) or 'none'}; see {into / ledger_rel}"
+        )
+
+    people, conflicts = _participant_values(imp, mapping)
+    if conflicts:
+        notes.append(
+            f"{conflicts} participant(s) had several values in a slice column; each got its "
+            "most frequent value"
+        )
+    if mapping.slices and not mapping.participant:
+        notes.append(
+            "slices without a participant column: the single participant "
+            f"{SYNTHETIC_PARTICIPANT!r} holds the most frequent value of each slice"
+        )
+    declared_attrs = {s.attribute for s in config.slices} if config is not None else set()
+    slice_attrs: list[tuple[str, str]] = []
+    for col in mapping.slices:
+        attr = normalise_key(col)
+        distinct = int(people[attr].loc[people[attr] != ""].nunique())
+        if distinct > MAX_SLICE_VALUES:
+            raise ImportSourceError(
+                f"slice column {col!r} has {distinct} distinct values (limit {MAX_SLICE_VALUES}); "
+                "a slice must be categorical"
+            )
+        if distinct == 0 and attr not in declared_attrs:
+            people = people.drop(columns=attr)
+            notes.append(f"slice column {col!r} is empty in every imported row; not declared")
+            continue
+        slice_attrs.append((attr, col))
+
+    participants_rel = (
+        Path(config.data.participants) if config else Path("results/participants.csv")
+    )
+    if participants_rel.is_absolute() or ".." in participants_rel.parts:
+        raise ImportSourceError(
+            f"data.participants {str(participants_rel)!r} leaves the board folder"
+        )
+    participants_path = into / participants_rel
+    plan = _plan_participants(participants_path, people, [a for a, _ in slice_attrs], config)
+
+    # The config: new file, or text edits verified by re-parsing.
+    written: list[Path] = []
+    if config is None:
+        text = _new_config_text(source.name, mapping.dimension, new_models, slice_attrs, plan)
+        parse_config(tomllib.loads(text), text)
+        added_values = {a: list(v) for a, v in plan.slice_values.items()}
+        pending: dict[str, list[str]] = {}
+    else:
+        old = config_path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        text, added_values, pending = _edit_config(old, config, new_models, slice_attrs, plan)
+        if text == old:
+            text = None
+    if text is not None:
+        _atomic_write(config_path, text)
+        written.append(config_path)
+    for attr, values in pending.items():
+        notes.append(
+            f"slice {attr!r}: declare the value(s) {', '.join(map(repr, values))} in "
+            f"leaderboard.toml{' with population shares' if _has_population(config, attr) else ''}"
+            "; until then validate reports those participants"
+        )
+
+    if plan.write(participants_path):
+        written.append(participants_path)
+
+    out = _battle_frame(imp, key_a[imported], key_b[imported], header, mapping)
+    if _write_battles(battles_path, out, header):
+        written.append(battles_path)
+
+    _write_ledger(into / ledger_rel, ledger)
+    written.append(into / ledger_rel)
+
+    if config is not None:
+        notes += _reach_notes(into, config, battles_rel, participants_rel)
+        if config.quality.min_turns > int(IMPORTED_TURNS):
+            notes.append(
+                f"quality.min_turns is {config.quality.min_turns}: imported battles have "
+                f"turns = {IMPORTED_TURNS} and will be excluded as too-few-turns"
+            )
+
+    return ImportReport(
+        source_rows=total,
+        imported=int(imported.sum()),
+        skipped=skipped,
+        duplicates=int(dup.sum()),
+        models_added=[k for k, _ in new_models],
+        files_written=written,
+        ledger_path=into / ledger_rel,
+        bothbad_ties=int(rows["bothbad"].to_numpy()[imported].sum()),
+        participants_added=plan.added,
+        slice_values_added={a: v for a, v in added_values.items() if v},
+        slice_values_pending=pending,
+        notes=notes,
+    )
+
+
+def _check_mapping(m: PairwiseMapping) -> None:
+    if not _KEY_RE.match(m.dimension) or len(m.dimension) > 64:
+        raise ImportSourceError(f"dimension {m.dimension!r} is not a valid key ({KEY_PATTERN})")
+    wins = [v.strip() for v in m.winner_values]
+    if len(wins) != 3 or "" in wins or len(set(wins)) != 3:
+        raise ImportSourceError("winner_values must be three distinct non-empty values (a, b, tie)")
+    clash = set(wins) & {v.strip() for v in m.extra_ties}
+    if clash:
+        raise ImportSourceError(f"extra_ties repeats winner value(s): {', '.join(sorted(clash))}")
+    attrs = [normalise_key(c) for c in m.slices]
+    for col, attr in zip(m.slices, attrs, strict=True):
+        if attr in ("participant_id", "strikes") or attrs.count(attr) > 1:
+            raise ImportSourceError(
+                f"slice column {col!r} gives attribute {attr!r} twice or "
+                "clashes with a participants column"
+            )
+        if len(attr) > 64:
+            raise ImportSourceError(f"slice column {col!r} is too long a name for an attribute")
+
+
+def _prepare(
+    chunk: pd.DataFrame, offset: int, m: PairwiseMapping, source_name: str
+) -> pd.DataFrame:
+    """Clean one chunk and give each row its skip reason ("" when fine) and battle id."""
+    n = len(chunk)
+    source_row = np.arange(offset + 1, offset + n + 1, dtype=np.int64)
+    name_a = clean_text(chunk[m.model_a])
+    name_b = clean_text(chunk[m.model_b])
+    winner = clean_text(chunk[m.winner])
+    pid = (
+        clean_text(chunk[m.participant])
+        if m.participant
+        else np.full(n, SYNTHETIC_PARTICIPANT, dtype=object)
+    )
+    raw_ts = chunk[m.timestamp].to_numpy(dtype=object) if m.timestamp else None
+
+    reason = np.full(n, "", dtype=object)
+
+    def flag(mask: np.ndarray, why: str) -> None:
+        reason[(reason == "") & mask] = why
+
+    missing = (name_a == "") | (name_b == "") | (winner == "")
+    if m.participant:
+        missing |= pid == ""
+    if raw_ts is not None:
+        missing |= pd.Series(raw_ts, dtype=str).str.strip().to_numpy(dtype=object) == ""
+    flag(missing, MISSING)
+    flag(
+        (_lengths(name_a) > MAX_MODEL_CHARS)
+        | (_lengths(name_b) > MAX_MODEL_CHARS)
+        | (_lengths(pid) > MAX_PARTICIPANT_CHARS),
+        TOO_LONG,
+    )
+    codes = {
+        m.winner_values[0].strip(): "a",
+        m.winner_values[1].strip(): "b",
+        m.winner_values[2].strip(): "tie",
+    }
+    codes.update(dict.fromkeys((t.strip() for t in m.extra_ties), "tie"))
+    outcome = pd.Series(winner).map(codes).fillna("").to_numpy(dtype=object)
+    flag(outcome == "", UNKNOWN_WINNER)
+    bothbad = pd.Series(winner).isin({t.strip() for t in m.extra_ties}).to_numpy()
+
+    if raw_ts is None:
+        ts_us = _SYNTHETIC_START_US + (source_row - 1) * _US_PER_S
+        ts_key = np.full(n, "", dtype=object)
+    else:
+        ts_us = parse_timestamps(raw_ts)
+        flag(ts_us < 0, BAD_TIMESTAMP)
+        ts_key = ts_us.astype(str).astype(object)
+
+    ok = reason == ""
+    ids = np.full(n, "", dtype=object)
+    if ok.any():
+        content = (
+            source_name
+            + _SEP
+            + source_row[ok].astype(str).astype(object)
+            + _SEP
+            + name_a[ok]
+            + _SEP
+            + name_b[ok]
+            + _SEP
+            + winner[ok]
+            + _SEP
+            + pid[ok]
+            + _SEP
+            + ts_key[ok]
+        )
+        ids[ok] = [
+            "i" + hashlib.sha256(c.encode("utf-8", "surrogatepass")).hexdigest()[:ID_HEX]
+            for c in content.tolist()
+        ]
+    out = pd.DataFrame(
+        {
+            "source_row": source_row,
+            "name_a": name_a,
+            "name_b": name_b,
+            "outcome": outcome,
+            "bothbad": bothbad,
+            "participant_id": pid,
+            "ts_us": ts_us,
+            "reason": reason,
+            "battle_id": ids,
+        }
+    )
+    for col in m.slices:
+        values = clean_text(chunk[col])
+        values[_lengths(values) > MAX_SLICE_VALUE_CHARS] = ""
+        out["slice:" + col] = values
+    return out
+
+
+def _assign_keys(
+    names: list[str], config: Config | None
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+    """name -> key for every name; key -> display name of keys created now; suffixed names."""
+    lookup: dict[str, str] = {}
+    used: set[str] = set()
+    if config is not None:
+        for mdl in config.models:
+            used.add(mdl.key)
+            lookup.setdefault(mdl.key.casefold(), mdl.key)
+        for mdl in config.models:
+            if mdl.name:
+                lookup.setdefault(mdl.name.casefold(), mdl.key)
+    out: dict[str, str] = {}
+    created: dict[str, str] = {}
+    collided: list[tuple[str, str]] = []
+    for name in names:
+        folded = name.casefold()
+        if folded in lookup:
+            out[name] = lookup[folded]
+            continue
+        base = normalise_key(name)
+        key, n = base, 2
+        while key in used:
+            key = f"{base[: MAX_MODEL_CHARS - 6].rstrip('-')}-{n}"
+            n += 1
+        if key != base:
+            collided.append((name, key))
+        used.add(key)
+        created[key] = name
+        lookup[folded] = key
+        lookup.setdefault(key, key)
+        out[name] = key
+    return out, created, collided
+
+
+def _participant_values(imp: pd.DataFrame, m: PairwiseMapping) -> tuple[pd.DataFrame, int]:
+    """One row per participant of the imported rows, with each slice's most frequent value."""
+    pids = pd.unique(imp["participant_id"].to_numpy(dtype=object))
+    people = pd.DataFrame(index=pd.Index(pids, name="participant_id", dtype=object))
+    conflicted: set[str] = set()
+    for col in m.slices:
+        attr = normalise_key(col)
+        pairs = pd.DataFrame(
+            {
+                "pid": imp["participant_id"].to_numpy(dtype=object),
+                "value": imp["slice:" + col].to_numpy(dtype=object),
+            }
+        )
+        counts = pairs.groupby(["pid", "value"], sort=False).size().reset_index(name="n")
+        counts["empty"] = counts["value"] == ""
+        counts = counts.sort_values(
+            ["pid", "empty", "n", "value"], ascending=[True, True, False, True]
+        )
+        best = counts.drop_duplicates("pid").set_index("pid")["value"]
+        people[attr] = best.reindex(people.index).fillna("").astype(object)
+        distinct = counts.loc[~counts["empty"]].groupby("pid").size()
+        conflicted |= set(distinct.index[distinct > 1])
+    return people, len(conflicted)
+
+
+@dataclass
+class _ParticipantPlan:
+    header: list[str]
+    rows: list[list[str]]  # rows to write: all of them when `rewrite`, else the new ones
+    rewrite: bool
+    exists: bool
+    added: int
+    slice_values: dict[str, list[str]]  # attribute -> values the written rows use, most used first
+
+    def write(self, path: Path) -> bool:
+        if not self.rows and self.exists and not self.rewrite:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self.rewrite or not self.exists:
+            tmp = path.with_name(path.name + ".tmp")
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow(self.header)
+                w.writerows(self.rows)
+            os.replace(tmp, path)
+        else:
+            _ensure_trailing_newline(path)
+            with path.open("a", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(self.rows)
+        return True
+
+
+def _plan_participants(
+    path: Path, people: pd.DataFrame, attrs: list[str], config: Config | None
+) -> _ParticipantPlan:
+    declared = [s.attribute for s in config.slices] if config is not None else []
+    if not path.exists():
+        header = ["participant_id", *declared, *[a for a in attrs if a not in declared], "strikes"]
+        rows = _people_rows(people, list(people.index), header)
+        used = _values_used(header, rows, attrs)
+        return _ParticipantPlan(header, rows, False, False, len(rows), used)
+    old = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+    header = list(old.columns)
+    if "participant_id" not in header:
+        raise ImportSourceError(f"{path}: no participant_id column")
+    known = set(old["participant_id"].tolist())
+    new_pids = [p for p in people.index if p not in known]
+    new_cols = [a for a in attrs if a not in header]
+    if new_cols:
+        # A slice this import adds: a new column, filled for the participants it knows.
+        at = header.index("strikes") if "strikes" in header else len(header)
+        header = header[:at] + new_cols + header[at:]
+        for a in new_cols:
+            old[a] = old["participant_id"].map(people[a]).fillna("").astype(object)
+    new_rows = _people_rows(people, new_pids, header)
+    used = _values_used(header, new_rows, [a for a in attrs if a not in new_cols])
+    if not new_cols:
+        return _ParticipantPlan(header, new_rows, False, True, len(new_rows), used)
+    old_rows = old[header].astype(object).to_numpy().tolist()
+    used.update(_values_used(header, old_rows + new_rows, new_cols))
+    return _ParticipantPlan(header, old_rows + new_rows, True, True, len(new_rows), used)
+
+
+def _people_rows(people: pd.DataFrame, pids: list[str], header: list[str]) -> list[list[str]]:
+    frame = people.reindex(pd.Index(pids, dtype=object))
+    cols: list[list[str]] = []
+    for c in header:
+        if c == "participant_id":
+            cols.append([str(p) for p in pids])
+        elif c == "strikes":
+            cols.append(["0"] * len(pids))
+        elif c in frame.columns:
+            cols.append(frame[c].fillna("").astype(str).tolist())
+        else:
+            cols.append([""] * len(pids))
+    return [list(r) for r in zip(*cols, strict=True)]
+
+
+def _values_used(
+    header: list[str], rows: list[list[str]], attrs: list[str]
+) -> dict[str, list[str]]:
+    """attribute -> the non-empty values `rows` use, most used first."""
+    out = {}
+    for a in attrs:
+        i = header.index(a)
+        counts = Counter(r[i] for r in rows if r[i] != "")
+        out[a] = [v for v, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return out
+
+
+def _battle_header(config: Config | None, m: PairwiseMapping) -> list[str]:
+    dims = [d.key for d in config.battle_dimensions] if config is not None else [m.dimension]
+    return ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
+
+
+def _battles_path(config: Config | None, stem: str) -> Path:
+    """results/battles/imported-<stem>.csv, or a folder the config's battle globs do read."""
+    name = f"imported-{stem}.csv"
+    default = Path("results/battles") / name
+    if config is None:
+        return default
+    candidates = [default] + [
+        Path(p).parent / name
+        for p in config.data.battles
+        if not any(ch in str(Path(p).parent) for ch in "*?[")
+        and not Path(p).is_absolute()
+        and ".." not in Path(p).parts
+    ]
+    for cand in candidates:
+        if any(fnmatch.fnmatch(cand.as_posix(), p) for p in config.data.battles):
+            return cand
+    return default
+
+
+def _existing_ids(path: Path, header: list[str]) -> set[str]:
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        found = next(csv.reader(fh), [])
+    if sorted(found) != sorted(header):
+        raise ImportSourceError(
+            f"{path}: its header ({', '.join(found)}) is not the one this import writes "
+            f"({', '.join(header)}); move the file aside or fix its columns"
+        )
+    ids = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        usecols=["battle_id"],
+        encoding="utf-8-sig",
+    )["battle_id"]
+    return set(ids.tolist())
+
+
+def _battle_frame(
+    imp: pd.DataFrame, key_a: np.ndarray, key_b: np.ndarray, header: list[str], m: PairwiseMapping
+) -> pd.DataFrame:
+    n = len(imp)
+    cols: dict[str, Any] = {
+        "battle_id": imp["battle_id"].to_numpy(dtype=object),
+        "timestamp": format_timestamps(imp["ts_us"].to_numpy(dtype=np.int64)),
+        "participant_id": imp["participant_id"].to_numpy(dtype=object),
+        "model_a": key_a,
+        "model_b": key_b,
+        "turns": np.full(n, IMPORTED_TURNS, dtype=object),
+    }
+    for d in header[6:]:
+        cols[d] = (
+            imp["outcome"].to_numpy(dtype=object)
+            if d == m.dimension
+            else np.full(n, "", dtype=object)
+        )
+    return pd.DataFrame(cols, columns=header)
+
+
+def _write_battles(path: Path, out: pd.DataFrame, header: list[str]) -> bool:
+    if path.exists():
+        if out.empty:
+            return False
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            order = next(csv.reader(fh))
+        _ensure_trailing_newline(path)
+        out[order].to_csv(path, mode="a", header=False, index=False, lineterminator="\n")
+        return True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    out[header].to_csv(tmp, index=False, lineterminator="\n")
+    os.replace(tmp, path)
+    return True
+
+
+def _write_ledger(path: Path, ledger: pd.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    ledger.to_csv(tmp, index=False, lineterminator="\n")
+    os.replace(tmp, path)
+
+
+def _ensure_trailing_newline(path: Path) -> None:
+    size = path.stat().st_size
+    if not size:
+        return
+    with path.open("rb+") as fh:
+        fh.seek(size - 1)
+        if fh.read(1) not in (b"\n", b"\r"):
+            fh.write(b"\n")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
+
+
+def _reach_notes(
+    into: Path, config: Config, battles_rel: Path, participants_rel: Path
+) -> list[str]:
+    found = {
+        Path(n).as_posix()
+        for p in config.data.battles
+        for n in glob.glob(p, root_dir=into, recursive=True)
+    }
+    if battles_rel.as_posix() not in found:
+        return [
+            f"{battles_rel.as_posix()} is not matched by data.battles "
+            f"({', '.join(config.data.battles)}); add a glob that reads it"
+        ]
+    return []
+
+
+def _fmt_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+def _has_population(config: Config | None, attr: str) -> bool:
+    return config is not None and any(s.attribute == attr and s.population for s in config.slices)
+
+
+# --- leaderboard.toml ---------------------------------------------------------------------------
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string; control characters and DEL escaped, lone surrogates dropped."""
+    out = ['"']
+    for ch in value:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\u{o:04x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            continue
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _comment_text(value: str) -> str:
+    return _INVISIBLE.sub("", value)
+
+
+def _model_block(key: str, name: str) -> list[str]:
+    lines = ["[[models]]", f"key = {toml_string(key)}"]
+    if name != key:
+        lines.append(f"name = {toml_string(name[:200])}")
+    lines += ['# organization = ""', '# license = ""']
+    return lines
+
+
+def _slice_block(attr: str, column: str, values: list[str]) -> list[str]:
+    lines = ["[[slices]]", f"attribute = {toml_string(attr)}"]
+    if column != attr:
+        lines.append(f"label = {toml_string(column[:100])}")
+    lines.append(f"values = [{', '.join(toml_string(v) for v in values)}]")
+    lines.append("# population = { ... }  # shares summing to 1, to post-stratify the ranking")
+    return lines
+
+
+def _new_config_text(
+    source_name: str,
+    dimension: str,
+    models: list[tuple[str, str]],
+    slices: list[tuple[str, str]],
+    plan: _ParticipantPlan,
+) -> str:
+    shown = _comment_text(source_name)
+    lines = [
+        f"# leaderboard.toml, started by `prefboard import` from {shown}.",
+        "# Next: fill in each model's organization and license, give a slice population shares",
+        "# (census) to post-stratify the headline ranking, then run `prefboard validate`.",
+        "",
+        "[leaderboard]",
+        f"title = {toml_string(('Leaderboard imported from ' + shown)[:200])}",
+        "",
+        "[rating]",
+        "# draw_probability is the chance of a tie between equally skilled models, not the share",
+        "# of ties in the data.",
+        "draw_probability = 0.10",
+        "",
+        "[quality]",
+        "# Imported sources carry no turn counts: every battle is written with",
+        f"# turns = {IMPORTED_TURNS}, and min_turns = 0 keeps the turns rule from excluding any.",
+        "min_turns = 0",
+        "",
+        "[[dimensions]]",
+        f"key = {toml_string(dimension)}",
+        f"description = {toml_string('Which answer was preferred (imported from ' + shown + ').')}",
+        "",
+    ]
+    for key, name in models:
+        lines += [*_model_block(key, name), ""]
+    for attr, column in slices:
+        values = plan.slice_values.get(attr, [])
+        if values:
+            lines += [*_slice_block(attr, column, values), ""]
+    return "\n".join(lines)
+
+
+def _edit_config(
+    old: str,
+    config: Config,
+    new_models: list[tuple[str, str]],
+    slices: list[tuple[str, str]],
+    plan: _ParticipantPlan,
+) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
+    """Add models, slices and slice values to existing text; verified by parsing the result.
+
+    Returns the new text, the values added per attribute and those left for the maintainer."""
+    raw_old = tomllib.loads(old)
+    declared = {s.attribute: i for i, s in enumerate(config.slices)}
+    new_slices = []
+    extend: dict[str, list[str]] = {}
+    for attr, column in slices:
+        used = plan.slice_values.get(attr, [])
+        if attr not in declared:
+            if used:
+                new_slices.append((attr, column, used))
+        else:
+            have = set(config.slices[declared[attr]].values)
+            extra = [v for v in used if v not in have]
+            if extra:
+                extend[attr] = extra
+
+    text = old
+    expected = copy.deepcopy(raw_old)
+    if new_models or new_slices:
+        expected.setdefault("models", []).extend(
+            {"key": k, **({"name": n[:200]} if n != k else {})} for k, n in new_models
+        )
+        if new_slices:
+            expected.setdefault("slices", []).extend(
+                {"attribute": a, **({"label": c[:100]} if c != a else {}), "values": v}
+                for a, c, v in new_slices
+            )
+        blocks = {
+            "models": [_model_block(k, n) for k, n in new_models],
+            "slices": [_slice_block(a, c, v) for a, c, v in new_slices],
+        }
+        candidates = [
+            _insert_blocks(old, blocks, after_last=True),
+            _insert_blocks(old, blocks, after_last=False),
+        ]
+        for cand in candidates:
+            if _same(cand, expected, old):
+                text = cand
+                break
+        else:
+            raise ImportSourceError(
+                "could not add the new [[models]] / [[slices]] blocks to leaderboard.toml safely "
+                "(is `models` an inline array?); add them by hand: "
+                + ", ".join(k for k, _ in new_models)
+            )
+
+    added: dict[str, list[str]] = {a: v for a, _, v in new_slices}
+    pending: dict[str, list[str]] = {}
+    for attr, extra in extend.items():
+        sl = config.slices[declared[attr]]
+        if sl.population:
+            pending[attr] = extra
+            continue
+        target = copy.deepcopy(expected)
+        target["slices"][declared[attr]]["values"] = [*sl.values, *extra]
+        edited = _extend_values(text, declared[attr], [*sl.values, *extra], target)
+        if edited is None:
+            pending[attr] = extra
+        else:
+            text, expected = edited, target
+            added[attr] = extra
+    return text, added, pending
+
+
+_HEADER = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-\" ]+?)\s*\](\])?\s*(?:#.*)?$")
+
+
+def _headers(lines: list[str]) -> list[tuple[int, str, bool]]:
+    out = []
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line)
+        if m and bool(m.group(1)) == bool(m.group(3)):
+            out.append((i, m.group(2).replace('"', "").replace(" ", ""), bool(m.group(1))))
+    return out
+
+
+def _block_end(lines: list[str], headers: list[tuple[int, str, bool]], start: int) -> int:
+    return next((i for i, _, _ in headers if i > start), len(lines))
+
+
+def _insert_blocks(old: str, blocks: dict[str, list[list[str]]], after_last: bool) -> str:
+    lines = old.split("\n")
+    inserts: list[tuple[int, list[str]]] = []
+    heads = _headers(lines)
+    tail: list[str] = []
+    for table, items in blocks.items():
+        if not items:
+            continue
+        flat = [ln for block in items for ln in ["", *block]]
+        mine = [i for i, name, arr in heads if arr and name == table]
+        if after_last and mine:
+            end = _block_end(lines, heads, mine[-1])
+            at = end
+            while at - 1 > mine[-1] and (
+                not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")
+            ):
+                at -= 1
+            inserts.append((at, flat))
+        else:
+            tail += flat
+    for at, flat in sorted(inserts, key=lambda t: -t[0]):
+        lines[at:at] = flat
+    text = "\n".join(lines)
+    if tail:
+        text = text.rstrip("\n") + "\n" + "\n".join(tail) + "\n"
+    return text
+
+
+def _extend_values(
+    text: str, index: int, values: list[str], expected: dict[str, Any]
+) -> str | None:
+    """Rewrite the `values` of the index-th [[slices]] block; None when it cannot be done safely."""
+    lines = text.split("\n")
+    heads = _headers(lines)
+    mine = [i for i, name, arr in heads if arr and name == "slices"]
+    if index >= len(mine):
+        return None
+    start_block = mine[index]
+    end_block = _block_end(lines, heads, start_block)
+    start = next(
+        (i for i in range(start_block + 1, end_block) if re.match(r"^\s*values\s*=", lines[i])),
+        None,
+    )
+    if start is None:
+        return None
+    end = None
+    for j in range(start, end_block):
+        try:
+            tomllib.loads("\n".join(lines[start : j + 1]))
+        except tomllib.TOMLDecodeError:
+            continue
+        end = j
+        break
+    if end is None:
+        return None
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    array = "[" + ", ".join(toml_string(v) for v in values) + "]"
+    candidates = []
+    if start == end:
+        line = lines[start]
+        comment = ""
+        for pos in [p for p, ch in enumerate(line) if ch == "#"]:
+            try:
+                if tomllib.loads(line[:pos]) == tomllib.loads(line):
+                    comment = line[pos:]
+                    break
+            except tomllib.TOMLDecodeError:
+                continue
+        line = f"{indent}values = {array}" + (f"  {comment}" if comment else "")
+        candidates.append([*lines[:start], line, *lines[end + 1 :]])
+    else:
+        close = lines[end]
+        if close.lstrip().startswith("]"):
+            prev = lines[end - 1]
+            pad = prev[: len(prev) - len(prev.lstrip())] or indent + "    "
+            have = tomllib.loads("\n".join(lines[start : end + 1]))["values"]
+            extra = [f"{pad}{toml_string(v)}," for v in values[len(have) :]]
+            candidates.append(lines[:end] + extra + lines[end:])
+        if not any("#" in ln for ln in lines[start : end + 1]):
+            candidates.append([*lines[:start], f"{indent}values = {array}", *lines[end + 1 :]])
+    for cand in candidates:
+        new = "\n".join(cand)
+        if _same(new, expected, text):
+            return new
+    return None
+
+
+def _same(new: str, expected: dict[str, Any], old: str) -> bool:
+    """`new` parses to `expected`, is a valid config, and keeps every comment of `old`."""
+    try:
+        raw = tomllib.loads(new)
+    except tomllib.TOMLDecodeError:
+        return False
+    if raw != expected:
+        return False
+    try:
+        parse_config(raw, new)
+    except ConfigError:
+        return False
+    old_comments = Counter(ln.strip() for ln in old.split("\n") if "#" in ln)
+    new_comments = Counter(ln.strip() for ln in new.split("\n") if "#" in ln)
+    return all(
+        new_comments[c] >= n for c, n in old_comments.items() if not re.match(r"^\s*values\s*=", c)
+    )

@@ -1,0 +1,173 @@
+"""The built site as files: reproducible, atomic under a kill, escaped, private."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from prefboard import pipeline
+from prefboard.cli import cli
+from prefboard.site import WORK_PREFIX
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def small_board(tiny: Path) -> Path:
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
+    return toml
+
+
+def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    toml = small_board(tiny)
+    pipeline.build(toml, tmp_path / "one")
+    time.sleep(1.1)  # a clock-based timestamp would now differ
+    pipeline.build(toml, tmp_path / "two")
+    one, two = tree_hashes(tmp_path / "one"), tree_hashes(tmp_path / "two")
+    assert one.keys() == two.keys()
+    differing = [k for k in one if one[k] != two[k]]
+    assert differing == []
+
+
+def test_failed_build_keeps_previous_site(tiny: Path, tmp_path: Path) -> None:
+    toml = small_board(tiny)
+    out = tmp_path / "site"
+    pipeline.build(toml, out)
+    before = tree_hashes(out)
+    battles = tiny / "results" / "battles" / "battles.csv"
+    battles.write_text(battles.read_text().replace("cobalt-large", "nope"))
+    result = CliRunner().invoke(cli, ["build", "--config", str(toml), "--out", str(out)])
+    assert result.exit_code == 2
+    assert tree_hashes(out) == before
+    assert not list(tmp_path.glob(WORK_PREFIX + "*"))
+
+
+def test_killed_build_leaves_previous_site_and_no_stray_folders(tiny: Path, tmp_path: Path) -> None:
+    toml = small_board(tiny)
+    out = tmp_path / "site"
+    pipeline.build(toml, out)
+    before = tree_hashes(out)
+    for delay in (0.5, 1.5, 3.0):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "prefboard.cli",
+                "build",
+                "--config",
+                str(toml),
+                "--out",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # whatever moment the kill hit, the site is the old one or a complete new one
+        assert (out / "index.html").is_file()
+        assert tree_hashes(out).keys() == before.keys()
+    pipeline.build(toml, out)  # the next run cleans up what the killed ones left
+    assert not list(tmp_path.glob(WORK_PREFIX + "*"))
+    assert tree_hashes(out) == before
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+class Executable(HTMLParser):
+    """Collects markup a browser would run: script elements holding JavaScript that mentions
+    alert, on* handlers, javascript: URLs, and the <img>/<b> the inputs tried to smuggle in.
+
+    Browsers parse <title> as text (RCDATA), so tags inside it are skipped, and the inline
+    chart specs are `type="application/json"` data blocks, which never run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[str] = []
+        self.script_js = False
+        self.in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.in_title:
+            return
+        if tag == "title":
+            self.in_title = True
+        if tag == "script":
+            self.script_js = dict(attrs).get("type") in (None, "", "text/javascript", "module")
+        if tag == "img" and ("src", "x") in attrs:
+            self.hits.append("img")
+        if tag == "b":
+            self.hits.append("b")
+        for name, value in attrs:
+            if name.startswith("on") and "alert" in (value or ""):
+                self.hits.append(f"{tag}.{name}")
+            if name in ("href", "src") and (value or "").strip().lower().startswith("javascript:"):
+                self.hits.append(f"{tag}.{name}")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag == "script":
+            self.script_js = False
+
+    def handle_data(self, data: str) -> None:
+        if self.script_js and not self.in_title and "alert(" in data:
+            self.hits.append("script")
+
+
+def test_hostile_text_is_escaped_in_the_built_site(tiny: Path, tmp_path: Path) -> None:
+    toml = small_board(tiny)
+    text = toml.read_text()
+    text = text.replace(
+        'title = "Tiny board"',
+        f'title = "Tiny {HOSTILE}"\n'
+        f'description = "[x](javascript:alert(2)) {{{{ 7*7 }}}} {HOSTILE}"',
+    )
+    text = text.replace(
+        'key = "aurora-7b"',
+        f'key = "aurora-7b"\nname = "Aurora {HOSTILE}"\n'
+        'organization = "<img src=x onerror=alert(3)>"\nurl = "javascript:alert(4)"',
+    )
+    text = text.replace('attribute = "country"', 'attribute = "country"\nlabel = "<b>Country</b>"')
+    toml.write_text(text)
+    out = tmp_path / "site"
+    pipeline.build(toml, out)
+    for page in out.rglob("*.html"):
+        found = Executable()
+        found.feed(page.read_text())
+        assert found.hits == [], page
+    home = (out / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in home
+    assert "49" not in home.split("Tiny")[1][:200]  # Jinja syntax stays literal
+
+
+def test_formula_cells_are_neutralised_in_downloads(tiny: Path, tmp_path: Path) -> None:
+    toml = small_board(tiny)
+    battles = tiny / "results" / "battles" / "battles.csv"
+    battles.write_text(
+        battles.read_text()
+        + '=HYPERLINK("http://x"),2026-09-01T12:00:00Z,p0001,aurora-7b,delta-mini,1,a,,,,,\n'
+    )
+    out = tmp_path / "site"
+    pipeline.build(toml, out)
+    excluded = (out / "downloads" / "excluded.csv").read_text()
+    assert "'=HYPERLINK" in excluded
+    assert "\n=HYPERLINK" not in excluded and ",=HYPERLINK" not in excluded
