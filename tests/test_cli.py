@@ -22,13 +22,19 @@ def invoke(*args: str):
 def test_validate_clean_board(tiny: Path) -> None:
     result = invoke("validate", "--config", str(tiny / "leaderboard.toml"))
     assert result.exit_code == 0
-    assert result.output.splitlines() == [
+    lines = result.output.splitlines()
+    # every group of the 2 accepted participants is under the default privacy threshold (30)
+    assert lines[0] == (
+        "results/participants.csv:0:0: privacy: country=US has 1 participant(s), fewer than "
+        "privacy.min_participants (30): it will not be published on its own"
+    )
+    assert lines[-6:] == [
         "participants: 1 file(s), 3 rows, 2 accepted, 1 excluded",
         "  excluded        1  participant-strikes",
         "battles: 1 file(s), 3 rows, 2 accepted, 1 excluded",
         "  excluded        1  participant-strikes",
         "ratings: 1 file(s), 2 rows, 2 accepted, 0 excluded",
-        "0 problem(s), 0 warning(s)",
+        "0 problem(s), 8 warning(s)",
     ]
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from prefboard.config import Config, load_config
 from prefboard.errors import DataError
 from prefboard.ingest import Ingested, ingest
+from prefboard.privacy import small_groups
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.standings import Standings
 
@@ -24,7 +25,11 @@ def load(config_path: Path) -> tuple[Config, Path]:
 
 
 def validate(config: Config, root: Path) -> Ingested:
-    return ingest(config, root)
+    """Ingest every result file; warn about groups too small to publish."""
+    data = ingest(config, root)
+    if data.ok:
+        data.problems += small_groups(config, data)
+    return data
 
 
 def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Standings]:
