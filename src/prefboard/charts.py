@@ -566,6 +566,65 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.LayerChart:
     return _finish(alt.layer(rects, on_cells, unplayed), _height(len(order)) + 40)
 
 
+def battles_vs_rank_chart(standings: Standings, table: Table) -> alt.Chart:
+    """Battles per model against its rank: a fair board shows no trend."""
+    names = _model_names(standings)
+    rows: list[Row] = [
+        {"model": _name(names, e.model), "rank": e.rank, "battles": e.battles}
+        for e in sorted(table.entries, key=lambda e: (e.rank, e.model))
+    ]
+    chart = (
+        alt.Chart(_data(rows))
+        .mark_circle(size=90, color=ACCENT, opacity=0.85)
+        .encode(
+            x=alt.X("rank:Q", title="Rank", scale=alt.Scale(zero=False), axis=alt.Axis(format="d")),
+            y=alt.Y("battles:Q", title="Battles", scale=alt.Scale(zero=True)),
+            tooltip=[
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("rank:Q", title="Rank"),
+                alt.Tooltip("battles:Q", title="Battles"),
+            ],
+        )
+    )
+    return _finish(chart, 260)
+
+
+def pair_coverage_chart(standings: Standings, dimension: str) -> alt.LayerChart:
+    """Battles per model pair (both directions shown), so gaps in the design stand out."""
+    names = _model_names(standings)
+    order = _model_order(standings, dimension)
+    counts = {
+        (p.model_a, p.model_b): p.battles for p in standings.pairs if p.dimension == dimension
+    }
+    cells: list[Row] = []
+    for a in order:
+        for b in order:
+            if a == b:
+                continue
+            n = counts.get((a, b), counts.get((b, a), 0))
+            cells.append(
+                {
+                    "model": _name(names, a),
+                    "opponent": _name(names, b),
+                    "battles": n,
+                }
+            )
+    labels = [_name(names, k) for k in order]
+    base = alt.Chart(_data(cells)).encode(
+        x=alt.X("opponent:N", sort=labels, title=None, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("model:N", sort=labels, title=None),
+        tooltip=[
+            alt.Tooltip("model:N", title="Model"),
+            alt.Tooltip("opponent:N", title="Opponent"),
+            alt.Tooltip("battles:Q", title="Battles"),
+        ],
+    )
+    rect = base.mark_rect().encode(
+        color=alt.Color("battles:Q", scale=alt.Scale(scheme=SHARE_SCHEME), title="Battles")
+    )
+    return _finish(alt.layer(rect), _height(len(order)) + 60)
+
+
 def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:
     """Chart data as a DataFrame: Altair walks inline dict rows object by object (about 70 ms
     for a 2,000-point history), while a DataFrame is converted in one pass. `chart_spec` puts

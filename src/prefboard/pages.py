@@ -418,6 +418,84 @@ class _Builder:
             self.render("ratings.md.j2", dims=dims, agreement=agreement),
         )
 
+    def fairness(self) -> Page:
+        from prefboard import fairness as f
+
+        dim = self.main_dim
+        assert dim is not None
+        head = self.s.headline(dim.key)
+        assert head is not None
+        bias_rows = []
+        for d in self.battle_dims:
+            t = self.s.table(d.key)
+            if t is None:
+                continue
+            b = f.sampling_bias(t)
+            tie = f.tie_rate(t)
+            bias_rows.append(
+                [
+                    d.label,
+                    "–" if b.spearman is None else f"{b.spearman:+.2f}",
+                    b.min_battles,
+                    b.max_battles,
+                    "–" if b.ratio is None else f"{b.ratio:.2f}",
+                    "–" if tie is None else f"{tie:.1%}",
+                ]
+            )
+        main_bias = f.sampling_bias(head)
+        if main_bias.spearman is None:
+            bias_text = "Every model has the same number of battles."
+        else:
+            bias_text = (
+                f"Spearman correlation between battles and rank: {main_bias.spearman:+.2f} "
+                "(negative: models with more battles rank better). Near zero is what a "
+                "fair design gives."
+            )
+        ess = [
+            [
+                e.attribute,
+                e.participants,
+                f"{e.effective:.0f}",
+                f"{e.effective / e.participants:.0%}" if e.participants else "–",
+                ", ".join(e.groups_missing) or "–",
+            ]
+            for e in f.effective_samples(self.s)
+        ]
+        connectivity = [
+            [
+                next(d.label for d in self.s.dimensions if d.key == t.dimension),
+                "pooled" if t.slice_attribute == POOLED else f"{t.slice_attribute}={t.slice_value}",
+                t.battles,
+                t.components,
+                sum(e.provisional for e in t.entries),
+            ]
+            for t in self.s.tables
+            if t.slice_attribute != POSTSTRATIFIED
+        ]
+        consistency = [
+            [self.names[c.model], c.best, c.worst, c.groups]
+            for c in f.group_consistency(self.s, dim.key)
+        ]
+        agreement = [
+            [a, v, "–" if tau is None else f"{tau:.2f}"]
+            for a, v, tau in f.group_agreement(self.s, dim.key)
+        ]
+        text = self.render(
+            "fairness.md.j2",
+            dim={"label": dim.label},
+            bias_text=bias_text,
+            bias_chart=chart_block("battles-vs-rank", charts.battles_vs_rank_chart(self.s, head)),
+            bias=bias_rows,
+            coverage_chart=chart_block(
+                "pair-coverage", charts.pair_coverage_chart(self.s, dim.key)
+            ),
+            ess=ess,
+            connectivity=connectivity,
+            consistency=consistency,
+            agreement=agreement,
+        )
+        return Page("fairness.md", "Fairness", text)
+
     def methodology(self) -> Page:
         from prefboard.config_reference import reference_sections
 
@@ -545,6 +623,8 @@ def render_pages(
     pages += b.models()
     if any(d.likert for d in standings.dimensions):
         pages.append(b.ratings())
+    if b.main_dim is not None:
+        pages.append(b.fairness())
     pages.append(b.methodology())
     pages.append(b.data())
     pages.append(changes_page(b, standings, previous))

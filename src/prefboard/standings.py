@@ -83,6 +83,14 @@ class Table(Frozen):
         default_factory=dict, description="Post-stratification: population weight per group."
     )
     notes: list[str] = Field(default_factory=list)
+    components: int = Field(
+        1,
+        description=(
+            "Connected components of the comparison graph among models with battles; above 1, "
+            "some models were never compared, even indirectly, and their relative order is "
+            "not identified."
+        ),
+    )
 
 
 class Pair(Frozen):

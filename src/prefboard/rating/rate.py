@@ -92,7 +92,9 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
                 continue  # joint strata cells feed post-stratification only
             if r.spec.attribute != POOLED and r.spec.value not in published[r.spec.attribute]:
                 continue  # too few participants to publish; still used for the headline
-            tables.append(_table(config, r, z, _distinct(people, n_people, r.spec.battles)))
+            n_part = _distinct(people, n_people, r.spec.battles)
+            parts = _components(len(keys), a, b, r.spec.battles)
+            tables.append(_table(config, r, z, n_part, parts))
         pooled = by_slice[(POOLED, POOLED)]
         tables.append(_poststratified(config, dim.key, by_slice, z, codes))
         pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
@@ -302,7 +304,7 @@ def _entries(
     return sorted(entries, key=lambda e: e.rank)
 
 
-def _table(config: Config, r: Result, z: float, participants: int) -> Table:
+def _table(config: Config, r: Result, z: float, participants: int, components: int = 1) -> Table:
     entries = _entries(config, r, z, r.mu_mean, r.sigma_mean, r.mu_spread, r.mu, r.sigma)
     return Table(
         dimension=r.spec.dimension,
@@ -311,7 +313,23 @@ def _table(config: Config, r: Result, z: float, participants: int) -> Table:
         battles=len(r.spec.battles),
         participants=participants,
         entries=entries,
+        components=components,
     )
+
+
+def _components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> int:
+    """Connected components of the comparison graph among models that played in `idx`."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(idx):
+        return 0
+    seen = np.bincount(a[idx] * n_models + b[idx], minlength=n_models * n_models) > 0
+    rows, cols = np.divmod(np.flatnonzero(seen), n_models)
+    graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_models, n_models))
+    _, labels = connected_components(graph, directed=False)
+    played = np.unique(np.concatenate([rows, cols]))
+    return len(np.unique(labels[played]))
 
 
 def _poststratified(

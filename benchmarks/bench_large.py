@@ -1,0 +1,49 @@
+"""Large input: 10,000,000 battle rows through validation and the rating stage.
+
+Prints rows, seconds per stage and peak memory. Run:
+.venv/bin/python benchmarks/bench_large.py [--rows N] [--permutations K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _boards import example_board, peak_rss_mib  # noqa: E402
+
+from prefboard.ingest import ingest  # noqa: E402
+from prefboard.rating.rate import rate  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--permutations", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        config, root = example_board(Path(tmp), args.rows, participants=20_000)
+        config = config.model_copy(
+            update={"rating": config.rating.model_copy(update={"permutations": args.permutations})}
+        )
+        size = sum(p.stat().st_size for p in (root / "results").rglob("*.csv"))
+        print(f"simulated {args.rows:,} rows ({size / 1e9:.2f} GB of CSV) in "
+              f"{time.perf_counter() - start:.1f} s; peak RSS so far {peak_rss_mib():,.0f} MiB")
+        start = time.perf_counter()
+        data = ingest(config, root)
+        print(f"validate: {time.perf_counter() - start:.1f} s, "
+              f"{len(data.battles):,} accepted, {len(data.problems)} problems, "
+              f"peak RSS {peak_rss_mib():,.0f} MiB")
+        start = time.perf_counter()
+        standings = rate(config, data)
+        print(f"rate ({1 + args.permutations} passes): {time.perf_counter() - start:.1f} s, "
+              f"{len(standings.tables)} tables, peak RSS {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
