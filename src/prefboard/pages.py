@@ -427,11 +427,11 @@ class _Builder:
         assert head is not None
         bias_rows = []
         for d in self.battle_dims:
-            t = self.s.table(d.key)
-            if t is None:
+            t, pooled = self.s.headline(d.key), self.s.table(d.key)
+            if t is None or pooled is None:
                 continue
             b = f.sampling_bias(t)
-            tie = f.tie_rate(t)
+            tie = f.tie_rate(pooled)
             bias_rows.append(
                 [
                     d.label,
