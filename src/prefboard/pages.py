@@ -552,8 +552,19 @@ class _Builder:
             "interval_pct": f"{p.interval:.0%}",
             "min_battles": p.min_battles,
         }
+        crosscheck = [
+            [
+                next(d.label for d in self.s.dimensions if d.key == c.dimension),
+                _num(c.kendall_tau, 3),
+                _num(c.nu, 3),
+                ", ".join(self.names[e.model] for e in c.entries if e.disagrees) or "none",
+            ]
+            for c in self.s.crosscheck
+        ]
         text = self.render(
             "methodology.md.j2",
+            crosscheck=crosscheck,
+            btd_draws=self.s.crosscheck[0].draws if self.s.crosscheck else 0,
             p=params,
             q=self.config.quality,
             sensitivity=sensitivity,

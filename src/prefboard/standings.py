@@ -154,6 +154,27 @@ class OrderSensitivity(Frozen):
     passes: int
 
 
+class CrossCheckEntry(Frozen):
+    model: str
+    theta: float | None = Field(description="Bradley–Terry–Davidson log-strength (centred).")
+    lower: float | None
+    upper: float | None
+    rank: int | None
+    rank_lower: int | None
+    rank_upper: int | None
+    disagrees: bool = Field(description="TrueSkill and BTD rank ranges do not overlap.")
+
+
+class CrossCheck(Frozen):
+    """TrueSkill's pooled ranking beside a Bradley–Terry–Davidson fit of the same battles."""
+
+    dimension: str
+    kendall_tau: float | None
+    nu: float | None = Field(description="Davidson tie parameter.")
+    draws: int
+    entries: list[CrossCheckEntry]
+
+
 class FileRecord(Frozen):
     path: str
     kind: str
@@ -207,6 +228,7 @@ class Standings(Frozen):
     agreement: list[AgreementRow]
     samples: list[SampleShare]
     order_sensitivity: list[OrderSensitivity]
+    crosscheck: list[CrossCheck] = Field(default_factory=list)
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:

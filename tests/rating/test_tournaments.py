@@ -221,3 +221,15 @@ def test_privacy_threshold_suppresses_small_groups(tmp_path: Path) -> None:
     if "old" not in published:
         assert standings.table("overall", "age", "old") is None
         assert "old" not in json.dumps([s.model_dump() for s in standings.samples if s.published])
+
+
+def test_bradley_terry_davidson_crosscheck_agrees_on_a_clear_board(tmp_path: Path) -> None:
+    standings = rate(make_board(tmp_path, skewed_battles()[:1200]))
+    (check,) = standings.crosscheck
+    assert check.dimension == "overall"
+    # x beats y 64 % of the time in the pooled sample and z loses everything: both methods
+    # must order x, y, z, so Kendall's tau is exactly 1 and nobody is flagged.
+    assert check.kendall_tau == 1.0
+    assert [e.rank for e in check.entries] == [1, 2, 3]
+    assert not any(e.disagrees for e in check.entries)
+    assert check.nu == 0.0  # the constructed battles have no ties: Davidson's nu MLE is 0

@@ -12,6 +12,7 @@ import pandas as pd
 from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
+from prefboard.rating import btd
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
 from prefboard.rating.tournaments import (
@@ -27,6 +28,8 @@ from prefboard.standings import (
     POOLED,
     POSTSTRATIFIED,
     AgreementRow,
+    CrossCheck,
+    CrossCheckEntry,
     DimensionInfo,
     Entry,
     FileRecord,
@@ -70,6 +73,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     pairs: list[Pair] = []
     history: list[History] = []
     sensitivity: list[OrderSensitivity] = []
+    crosscheck: list[CrossCheck] = []
     for dim in config.battle_dimensions:
         asked = battles[dim.key].to_numpy(np.int8)
         specs = _specs(config, dim.key, asked, codes, published)
@@ -99,6 +103,8 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         tables.append(_poststratified(config, dim.key, by_slice, z, codes))
         pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
         history.append(_history(config, dim.key, pooled, a, b, outcome, params))
+        pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
+        crosscheck.append(_crosscheck(config, pooled_table, pooled, a, b, outcome))
         sensitivity.append(
             OrderSensitivity(
                 dimension=dim.key,
@@ -170,6 +176,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         agreement=agreement,
         samples=_samples(config, codes, active, published),
         order_sensitivity=sensitivity,
+        crosscheck=crosscheck,
     )
 
 
@@ -458,6 +465,59 @@ def _history(
         mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
         sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
     )
+
+
+BTD_DRAWS = 200
+
+
+def _crosscheck(
+    config: Config,
+    table: Table,
+    pooled: Result,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+) -> CrossCheck:
+    """Fit Bradley–Terry–Davidson to the pooled battles and set it beside TrueSkill."""
+    keys = config.model_keys
+    idx = pooled.spec.battles
+    fit = btd.btd_with_bootstrap(
+        len(keys),
+        a[idx],
+        b[idx],
+        outcome[idx],
+        draws=BTD_DRAWS,
+        seed=config.rating.seed,
+        interval=config.rating.interval,
+    )
+    ts = {e.model: e for e in table.entries}
+    ts_rank = np.array([ts[k].rank if ts[k].battles else np.nan for k in keys], dtype=float)
+    ts_lo = np.array([ts[k].rank_lower for k in keys], dtype=float)
+    ts_hi = np.array([ts[k].rank_upper for k in keys], dtype=float)
+    flags = btd.disagreements(ts_rank, ts_lo, ts_hi, fit.rank, fit.rank_lower, fit.rank_upper)
+    return CrossCheck(
+        dimension=table.dimension,
+        kendall_tau=_num(btd.kendall_tau(ts_rank, fit.rank)),
+        nu=_num(fit.nu),
+        draws=BTD_DRAWS,
+        entries=[
+            CrossCheckEntry(
+                model=k,
+                theta=_num(fit.theta[i]),
+                lower=_num(fit.lower[i]),
+                upper=_num(fit.upper[i]),
+                rank=_int(fit.rank[i]),
+                rank_lower=_int(fit.rank_lower[i]),
+                rank_upper=_int(fit.rank_upper[i]),
+                disagrees=bool(flags[i]),
+            )
+            for i, k in enumerate(keys)
+        ],
+    )
+
+
+def _int(value: float) -> int | None:
+    return None if math.isnan(value) else int(value)
 
 
 def _median_ratio(r: Result) -> float:

@@ -1,0 +1,524 @@
+"""Bradley–Terry with Davidson ties: a maximum-likelihood cross-check of the TrueSkill ranking.
+
+Davidson, "On extending the Bradley-Terry model to accommodate ties in paired comparison
+experiments", JASA 65 (1970) 317-328. With strengths ``pi_k = exp(theta_k)`` and a tie parameter
+``nu >= 0``, a battle between ``i`` and ``j`` ends::
+
+    P(i beats j) = pi_i                   / (pi_i + pi_j + nu * sqrt(pi_i * pi_j))
+    P(j beats i) = pi_j                   / (same denominator)
+    P(tie)       = nu * sqrt(pi_i * pi_j) / (same denominator)
+
+Dividing through by ``sqrt(pi_i * pi_j)`` shows the three probabilities are proportional to
+``exp(h)``, ``exp(-h)`` and ``nu`` with ``h = (theta_i - theta_j) / 2``, so a pair's
+log-likelihood depends on ``h`` and ``log nu`` only and is a log-sum-exp of affine functions: the
+negative log-likelihood is convex in ``(theta, log nu)``. Battles are first aggregated into
+per-pair counts (``i`` beat ``j``, ``j`` beat ``i``, tie), so a million battles cost one
+``bincount`` and the fit itself only sees ``n_models * (n_models - 1) / 2`` pairs.
+
+The fit minimises, with ``scipy.optimize.minimize(method="trust-exact")`` and the analytic
+gradient and Hessian, ::
+
+    -loglik + 1e-6 * (sum(theta**2) + log(nu)**2) + kappa / 2 * sum(theta)**2
+
+The likelihood only sees differences of ``theta``; the tiny ridge makes the optimum unique and
+finite even when a model never wins (or when every battle is a tie), and, being minimised over a
+common shift at ``mean(theta) = 0``, centres the solution. The ``kappa`` term is zero at that
+optimum and only conditions the Hessian along the unidentified direction. The ridge moves the
+estimates by ``O(1e-6 / n_battles)``: negligible. With no ties at all the MLE of ``nu`` is exactly
+0 (the likelihood decreases in ``nu``), so ``nu = 0`` is returned and only ``theta`` is fitted:
+the plain Bradley–Terry model.
+
+Models that appear in no battle have ``theta = nan`` (and nan bounds and ranks). ``theta`` is
+only identified up to a shift within each connected component of the comparison graph; with a
+disconnected graph the ridge centres every component on its own and the components' scales are
+not comparable.
+
+The reported log-likelihood is ``sum over battles of log P(observed outcome)`` (no multinomial
+coefficients).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.stats import kendalltau
+
+__all__ = [
+    "A_WINS",
+    "B_WINS",
+    "TIE",
+    "BTDFit",
+    "btd_with_bootstrap",
+    "disagreements",
+    "fit_btd",
+    "kendall_tau",
+    "log_likelihood",
+    "rank_ranges",
+]
+
+A_WINS = 0
+B_WINS = 1
+TIE = 2
+
+RIDGE = 1e-6
+# trust-exact runs to _GTOL on the objective / n_battles (or until f's rounding stops it);
+# `_polish` then requires max |gradient| <= _ABS_GTOL on the unscaled objective, which resolves
+# the ridge (its gradient is 2e-6 * theta), or _FLOOR_GTOL per battle, the rounding level of the
+# count sums for very large inputs.
+_GTOL = 1e-8
+_MAXITER = 500
+_ABS_GTOL = 1e-8
+_FLOOR_GTOL = 1e-14
+_POLISH_ITER = 200
+_BACKTRACK = 60
+
+
+@dataclass(frozen=True)
+class BTDFit:
+    """A Davidson fit with bootstrap percentile intervals and the rank ranges they imply.
+
+    ``theta`` is centred to mean 0 over the models that have battles; ``lower``/``upper`` are the
+    bootstrap percentile interval of ``theta`` at level ``interval``. ``rank`` orders models by
+    ``theta`` (1 = best, ties broken by lower index); ``rank_lower`` (best rank) is 1 + the number
+    of models whose ``lower`` exceeds this model's ``upper``, ``rank_upper`` (worst rank) is the
+    number of ranked models minus the number whose ``upper`` is below this model's ``lower``.
+    Ranks are float arrays holding whole numbers; models with no battles get nan everywhere and
+    are not counted among the ranked models.
+    """
+
+    theta: np.ndarray
+    nu: float
+    log_likelihood: float
+    converged: bool
+    lower: np.ndarray
+    upper: np.ndarray
+    rank: np.ndarray
+    rank_lower: np.ndarray
+    rank_upper: np.ndarray
+    interval: float = 0.95
+    draws: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# aggregation
+
+
+def _validate(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if int(n_models) != n_models or n_models < 0:
+        raise ValueError(f"n_models must be a non-negative integer, got {n_models!r}")
+    arrays = []
+    for name, arr in (("a", a), ("b", b), ("outcome", outcome)):
+        arr = np.asarray(arr)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+        arrays.append(arr.astype(np.int64, copy=False))
+    a, b, outcome = arrays
+    if not len(a) == len(b) == len(outcome):
+        raise ValueError(
+            f"a, b and outcome must have equal lengths, got {len(a)}, {len(b)}, {len(outcome)}"
+        )
+    if len(a):
+        lo = min(int(a.min()), int(b.min()))
+        hi = max(int(a.max()), int(b.max()))
+        if lo < 0 or hi >= n_models:
+            raise ValueError(f"model indices must lie in [0, {n_models}), found [{lo}, {hi}]")
+        if np.any(a == b):
+            raise ValueError("a model cannot battle itself (a == b)")
+        if int(outcome.min()) < 0 or int(outcome.max()) > 2:
+            raise ValueError("outcome codes must be 0 (a wins), 1 (b wins) or 2 (tie)")
+    return a, b, outcome
+
+
+def _aggregate(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pair counts over pairs ``i < j`` that met: ``(i, j, cells)``.
+
+    ``cells[:, 0]`` = i beat j, ``cells[:, 1]`` = j beat i, ``cells[:, 2]`` = ties (float64).
+    """
+    a, b, outcome = _validate(n_models, a, b, outcome)
+    swap = a > b
+    i = np.where(swap, b, a)
+    j = np.where(swap, a, b)
+    # outcome relative to (i, j): a win of a is a win of i unless a and b were swapped.
+    code = np.where(swap & (outcome != TIE), 1 - outcome, outcome)
+    counts = np.bincount((i * n_models + j) * 3 + code, minlength=n_models * n_models * 3)
+    counts = counts.reshape(n_models * n_models, 3)
+    pair = np.flatnonzero(counts.sum(axis=1))
+    return pair // n_models, pair % n_models, counts[pair].astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# likelihood
+
+
+def _pair_terms(h: np.ndarray, nu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """log D and the three outcome probabilities for half-differences ``h``, overflow-free."""
+    ah = np.abs(h)
+    e1 = np.exp(-2.0 * ah)
+    et = nu * np.exp(-ah)
+    ds = 1.0 + e1 + et  # D * exp(-|h|), D = exp(h) + exp(-h) + nu
+    log_d = ah + np.log(ds)
+    strong = 1.0 / ds
+    weak = e1 / ds
+    pos = h >= 0
+    return log_d, np.where(pos, strong, weak), np.where(pos, weak, strong), et / ds
+
+
+def log_likelihood(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    theta: np.ndarray,
+    nu: float,
+) -> float:
+    """Davidson log-likelihood ``sum log P(outcome)`` of battles, evaluated battle by battle.
+
+    With ``nu = 0`` a tie has probability 0 and the result is ``-inf`` if any battle is a tie.
+    """
+    a, b, outcome = _validate(n_models, a, b, outcome)
+    nu = float(nu)
+    if not nu >= 0.0:
+        raise ValueError(f"nu must be >= 0, got {nu}")
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape != (n_models,):
+        raise ValueError(f"theta must have shape ({n_models},), got {theta.shape}")
+    h = 0.5 * (theta[a] - theta[b])
+    log_d = _pair_terms(h, nu)[0]
+    log_nu = math.log(nu) if nu > 0 else -math.inf
+    num = np.where(outcome == A_WINS, h, np.where(outcome == B_WINS, -h, log_nu))
+    return float(np.sum(num - log_d))
+
+
+class _Objective:
+    """Penalised negative log-likelihood / n_battles over active models, with memoised derivatives.
+
+    Parameters are ``theta`` of the active models, then ``log nu`` when there are ties.
+    """
+
+    def __init__(self, m: int, i: np.ndarray, j: np.ndarray, cells: np.ndarray) -> None:
+        self.m = m
+        self.i = i
+        self.j = j
+        self.w_ij = cells[:, 0]
+        self.w_ji = cells[:, 1]
+        self.t = cells[:, 2]
+        self.n = cells.sum(axis=1)
+        self.total = float(self.n.sum())
+        self.ties = float(self.t.sum())
+        self.with_nu = self.ties > 0
+        self.scale = 1.0 / self.total
+        self.kappa = 1.0 / m  # in scaled units; zero gradient at the optimum
+        self.diag_ii = i * m + i
+        self.diag_jj = j * m + j
+        self.off_ij = i * m + j
+        self.off_ji = j * m + i
+        self._x: np.ndarray | None = None
+
+    def _eval(self, x: np.ndarray) -> None:
+        if self._x is not None and np.array_equal(x, self._x):
+            return
+        m = self.m
+        theta = x[:m]
+        u = x[m] if self.with_nu else -math.inf
+        nu = math.exp(u) if self.with_nu else 0.0
+        h = 0.5 * (theta[self.i] - theta[self.j])
+        log_d, p_i, p_j, p_t = _pair_terms(h, nu)
+        diff = p_i - p_j
+        loglik = float(np.dot(self.w_ij - self.w_ji, h) - np.dot(self.n, log_d))
+        if self.with_nu:
+            loglik += self.ties * u
+        g_h = (self.w_ij - self.w_ji) - self.n * diff
+        c_hh = -self.n * (p_i + p_j - diff * diff) * 0.25  # d2L/dtheta_i^2 per pair
+        grad_theta = 0.5 * (np.bincount(self.i, g_h, m) - np.bincount(self.j, g_h, m))
+        hess = np.zeros((m + self.with_nu, m + self.with_nu))
+        h_tt = (
+            np.bincount(self.diag_ii, c_hh, m * m)
+            + np.bincount(self.diag_jj, c_hh, m * m)
+            - np.bincount(self.off_ij, c_hh, m * m)
+            - np.bincount(self.off_ji, c_hh, m * m)
+        )
+        hess[:m, :m] = h_tt.reshape(m, m)
+        grad = grad_theta
+        penalty = RIDGE * float(theta @ theta)
+        if self.with_nu:
+            g_u = self.ties - float(self.n @ p_t)
+            c_hu = self.n * diff * p_t * 0.5  # d2L/(dtheta_i du) per pair
+            h_tu = np.bincount(self.i, c_hu, m) - np.bincount(self.j, c_hu, m)
+            hess[:m, m] = h_tu
+            hess[m, :m] = h_tu
+            hess[m, m] = -float(self.n @ (p_t * (1.0 - p_t)))
+            grad = np.append(grad_theta, g_u)
+            penalty += RIDGE * u * u
+        s = self.scale
+        total_theta = float(theta.sum())
+        fval = s * (penalty - loglik) + 0.5 * self.kappa * total_theta**2
+        fgrad = s * (2.0 * RIDGE * x - grad)
+        fgrad[:m] += self.kappa * total_theta
+        fhess = -s * hess
+        fhess[np.diag_indices_from(fhess)] += 2.0 * RIDGE * s
+        fhess[:m, :m] += self.kappa
+        self._x = x.copy()
+        self.loglik = loglik
+        self.f, self.g, self.h = fval, fgrad, fhess
+
+    def fun(self, x: np.ndarray) -> float:
+        self._eval(x)
+        return self.f
+
+    def jac(self, x: np.ndarray) -> np.ndarray:
+        self._eval(x)
+        return self.g
+
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        self._eval(x)
+        return self.h
+
+
+def _polish(obj: _Objective, x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Newton steps with backtracking on the gradient norm, down to the absolute tolerance.
+
+    trust-exact globalises on f and so stops once predicted decreases drown in the rounding of f.
+    Along directions where only the ridge bends the objective (a model that never wins) that
+    can leave theta far from the penalised optimum. The Newton direction ``-H^-1 g`` is a
+    descent direction of ``|g|^2`` (its derivative is ``-2 |g|^2``), so backtracking on ``|g|``
+    always makes progress and converges to the unique stationary point of this convex objective.
+    """
+    tol = max(_ABS_GTOL / obj.total, _FLOOR_GTOL)
+    obj._eval(x)
+    for _ in range(_POLISH_ITER):
+        if float(np.max(np.abs(obj.g))) <= tol:
+            return x, True
+        g_norm = float(np.linalg.norm(obj.g))
+        try:
+            step = np.linalg.solve(obj.h, obj.g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        for _ in range(_BACKTRACK):
+            trial = x - t * step
+            obj._eval(trial)
+            if np.linalg.norm(obj.g) <= (1.0 - 1e-4 * t) * g_norm:
+                x = trial
+                break
+            t *= 0.5
+        else:
+            obj._eval(x)
+            break
+    return x, float(np.max(np.abs(obj.g))) <= tol
+
+
+def _fit_counts(
+    n_models: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    cells: np.ndarray,
+    theta0: np.ndarray | None = None,
+    nu0: float | None = None,
+) -> tuple[np.ndarray, float, float, bool]:
+    """MLE from aggregated counts; ``theta0``/``nu0`` (full-length) warm-start the optimiser."""
+    keep = cells.sum(axis=1) > 0
+    i, j, cells = i[keep], j[keep], cells[keep]
+    theta = np.full(n_models, np.nan)
+    if len(i) == 0:
+        return theta, math.nan, 0.0, True
+    active = np.zeros(n_models, dtype=bool)
+    active[i] = True
+    active[j] = True
+    index = np.cumsum(active) - 1
+    m = int(active.sum())
+    obj = _Objective(m, index[i], index[j], cells)
+    x0 = np.zeros(m + obj.with_nu)
+    if theta0 is not None:
+        start = np.nan_to_num(np.asarray(theta0, dtype=np.float64)[active])
+        x0[:m] = start - start.mean()
+    if obj.with_nu:
+        if nu0 is not None and nu0 > 0 and math.isfinite(nu0):
+            x0[m] = math.log(nu0)
+        else:  # at equal strengths P(tie) = nu / (2 + nu)
+            x0[m] = math.log(2.0 * (obj.ties + 0.5) / (obj.total - obj.ties + 0.5))
+    res = minimize(
+        obj.fun,
+        x0,
+        jac=obj.jac,
+        hess=obj.hess,
+        method="trust-exact",
+        options={"gtol": _GTOL, "maxiter": _MAXITER},
+    )
+    x, converged = _polish(obj, res.x)
+    fitted = x[:m] - x[:m].mean()
+    theta[active] = fitted
+    nu = math.exp(x[m]) if obj.with_nu else 0.0
+    # the likelihood is invariant to the centring shift, so obj.loglik is the loglik of `theta`
+    return theta, nu, float(obj.loglik), converged
+
+
+def fit_btd(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, float, float, bool]:
+    """Maximum-likelihood Davidson fit: ``(theta, nu, log_likelihood, converged)``.
+
+    ``a``, ``b`` are model indices in ``[0, n_models)`` and ``outcome`` codes 0 = a wins,
+    1 = b wins, 2 = tie. ``theta`` (log-strengths) is centred to mean 0 over the models that
+    battled and nan for the others; ``nu`` is 0 when there are no ties and nan when there are no
+    battles.
+    """
+    i, j, cells = _aggregate(n_models, a, b, outcome)
+    return _fit_counts(n_models, i, j, cells)
+
+
+# ---------------------------------------------------------------------------------------------
+# bootstrap and ranks
+
+
+def rank_ranges(
+    theta: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank by ``theta`` (1 = best, ties by index) and the rank range implied by the intervals.
+
+    Best rank = 1 + #models whose ``lower`` > my ``upper``; worst rank = #ranked models -
+    #models whose ``upper`` < my ``lower``. Models with nan ``theta`` are unranked (nan) and not
+    counted.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    ranked = ~np.isnan(theta)
+    n_ranked = int(ranked.sum())
+    order = np.argsort(np.where(ranked, -theta, np.inf), kind="stable")
+    rank = np.full(len(theta), np.nan)
+    rank[order[:n_ranked]] = np.arange(1, n_ranked + 1)
+    lo = np.where(ranked, lower, np.nan)
+    hi = np.where(ranked, upper, np.nan)
+    above = (lo[None, :] > hi[:, None]).sum(axis=1)
+    below = (hi[None, :] < lo[:, None]).sum(axis=1)
+    best = np.where(ranked, 1.0 + above, np.nan)
+    worst = np.where(ranked, float(n_ranked) - below, np.nan)
+    return rank, best, worst
+
+
+def btd_with_bootstrap(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    draws: int = 200,
+    seed: int = 0,
+    interval: float = 0.95,
+) -> BTDFit:
+    """Davidson MLE plus a nonparametric bootstrap over battles.
+
+    Resampling the ``N`` battles with replacement is the same as drawing the aggregated
+    (pair, outcome) counts from ``Multinomial(N, observed counts / N)``, which is what is done,
+    with ``numpy.random.default_rng(seed)``: the result is deterministic for a seed. Each draw is
+    refitted (warm-started at the full-data MLE); a model that gets no battles in a draw is left
+    out of that draw. ``lower``/``upper`` are the ``(1 -+ interval) / 2`` percentiles of the
+    draws' centred ``theta``.
+    """
+    if not 0.0 < interval < 1.0:
+        raise ValueError(f"interval must lie in (0, 1), got {interval}")
+    if draws < 1:
+        raise ValueError(f"draws must be positive, got {draws}")
+    i, j, cells = _aggregate(n_models, a, b, outcome)
+    theta, nu, loglik, converged = _fit_counts(n_models, i, j, cells)
+    lower = np.full(n_models, np.nan)
+    upper = np.full(n_models, np.nan)
+    total = int(cells.sum())
+    if total:
+        rng = np.random.default_rng(seed)
+        flat = cells.ravel()
+        resampled = rng.multinomial(total, flat / flat.sum(), size=draws)
+        samples = np.empty((draws, n_models))
+        for d in range(draws):
+            samples[d] = _fit_counts(
+                n_models, i, j, resampled[d].reshape(cells.shape).astype(np.float64), theta, nu
+            )[0]
+        tail = 50.0 * (1.0 - interval)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: unplayed models
+            lower = np.nanpercentile(samples, tail, axis=0)
+            upper = np.nanpercentile(samples, 100.0 - tail, axis=0)
+    rank, rank_lower, rank_upper = rank_ranges(theta, lower, upper)
+    return BTDFit(
+        theta=theta,
+        nu=nu,
+        log_likelihood=loglik,
+        converged=converged,
+        lower=lower,
+        upper=upper,
+        rank=rank,
+        rank_lower=rank_lower,
+        rank_upper=rank_upper,
+        interval=interval,
+        draws=draws,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# comparing rankings
+
+
+def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b between two score (or rank) vectors, ignoring positions where either is nan.
+
+    nan when fewer than two positions remain or one side is constant. Tau-b is invariant to
+    reversing both orders, so ranks (1 = best) and scores (higher = better) must not be mixed.
+    scipy divides by two square roots, which leaves identical orders at 1 - 1 ulp; values within
+    1e-12 of +-1 are returned as exactly +-1.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be 1-D of equal length, got {x.shape} and {y.shape}")
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
+        return math.nan
+    tau = float(kendalltau(x, y, variant="b").statistic)
+    return math.copysign(1.0, tau) if abs(abs(tau) - 1.0) < 1e-12 else tau
+
+
+def disagreements(
+    ts_rank: np.ndarray,
+    ts_rank_lower: np.ndarray,
+    ts_rank_upper: np.ndarray,
+    btd_rank: np.ndarray,
+    btd_rank_lower: np.ndarray,
+    btd_rank_upper: np.ndarray,
+) -> np.ndarray:
+    """Models on which TrueSkill and Bradley–Terry–Davidson disagree beyond their uncertainty.
+
+    A model disagrees when its two rank ranges ``[ts_rank_lower, ts_rank_upper]`` and
+    ``[btd_rank_lower, btd_rank_upper]`` (best, worst; inclusive) do not overlap:
+    ``ts_rank_upper < btd_rank_lower or btd_rank_upper < ts_rank_lower``. Since each point rank
+    lies in its own range, this implies that each method's rank lies outside the other's range
+    (the converse does not hold: point ranks can fall outside the other range while the ranges
+    still overlap, which is not counted). Models with a nan bound on either side (unranked) are
+    never flagged. The point ranks are taken only to check shapes.
+    """
+    arrays = [
+        np.asarray(v, dtype=np.float64)
+        for v in (
+            ts_rank,
+            ts_rank_lower,
+            ts_rank_upper,
+            btd_rank,
+            btd_rank_lower,
+            btd_rank_upper,
+        )
+    ]
+    shape = arrays[0].shape
+    if any(arr.shape != shape for arr in arrays) or len(shape) != 1:
+        raise ValueError("all rank arrays must be 1-D with the same length")
+    _, ts_lo, ts_hi, _, btd_lo, btd_hi = arrays
+    with np.errstate(invalid="ignore"):
+        return (ts_hi < btd_lo) | (btd_hi < ts_lo)
