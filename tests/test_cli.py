@@ -131,3 +131,27 @@ def test_readme_quick_start_is_the_two_commands() -> None:
 def test_readme_config_reference_is_current() -> None:
     # The README's table must be regenerated when a config field changes.
     assert reference_markdown() in (REPO / "README.md").read_text()
+
+
+def test_import_then_build_in_three_commands(tmp_path: Path) -> None:
+    source = tmp_path / "arena.jsonl"
+    source.write_text(
+        '{"model_a": "GPT-X", "model_b": "Llama Z", "winner": "model_a", "judge": "u1",'
+        ' "tstamp": 1725000000.5, "language": "English"}\n'
+        '{"model_a": "GPT-X", "model_b": "Llama Z", "winner": "tie (bothbad)", "judge": "u2",'
+        ' "tstamp": 1725000100.0, "language": "German"}\n'
+        '{"model_a": "Claude Q", "model_b": "Claude Q", "winner": "model_b", "judge": "u3",'
+        ' "tstamp": 1725000300.0, "language": "English"}\n'
+    )
+    board = tmp_path / "myboard"
+    first = invoke("import", "arena", str(source), "--into", str(board), "--slice", "language")
+    assert first.exit_code == 0, first.output
+    assert "3 source rows: 2 imported, 0 already present, 1 skipped" in first.output
+    assert "skipped        1  same-model" in first.output
+    again = invoke("import", "arena", str(source), "--into", str(board), "--slice", "language")
+    assert "0 imported, 2 already present, 1 skipped" in again.output
+    config = str(board / "leaderboard.toml")
+    assert invoke("validate", "--config", config).exit_code == 0
+    built = invoke("build", "--config", config)
+    assert built.exit_code == 0, built.output
+    assert (board / "site" / "models" / "gpt-x.html").is_file()

@@ -274,5 +274,92 @@ def init(directory: Path) -> None:
     click.echo(f"next: cd {directory} && prefboard validate && prefboard build")
 
 
+@cli.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["arena", "pairwise"]))
+@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--into",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Board folder to create or append to.",
+)
+@click.option("--model-a", help="Column naming the first model.")
+@click.option("--model-b", help="Column naming the second model.")
+@click.option("--winner", help="Column holding the outcome.")
+@click.option("--winner-values", help="Outcome values meaning a, b and tie, e.g. left,right,tie.")
+@click.option("--participant", help="Column identifying who judged (e.g. a worker id).")
+@click.option("--timestamp", help="Column with the time of the battle (ISO 8601 or epoch).")
+@click.option("--dimension", help="Dimension the outcome answers (default: overall).")
+@click.option(
+    "--slice",
+    "slices",
+    multiple=True,
+    help="Categorical column to keep as a participant slice; repeatable.",
+)
+def import_(
+    fmt: str,
+    source: Path,
+    into: Path,
+    model_a: str | None,
+    model_b: str | None,
+    winner: str | None,
+    winner_values: str | None,
+    participant: str | None,
+    timestamp: str | None,
+    dimension: str | None,
+    slices: tuple[str, ...],
+) -> None:
+    """Start or extend a board from pairwise data in another shape (CSV, JSON, JSONL, Parquet).
+
+    FORMAT `arena` reads Chatbot Arena / LMArena battles (model_a, model_b, winner with
+    tie (bothbad) counted as a tie and reported, judge, tstamp); `pairwise` reads any table,
+    with the column flags naming its columns. Re-importing the same source adds nothing.
+    Every source row is imported, a duplicate, or skipped with a reason in the ledger file.
+    """
+    import dataclasses
+
+    from prefboard.importers import FORMATS, import_pairwise
+
+    mapping = FORMATS[fmt]
+    changes: dict[str, object] = {
+        k: v
+        for k, v in {
+            "model_a": model_a,
+            "model_b": model_b,
+            "winner": winner,
+            "participant": participant,
+            "timestamp": timestamp,
+            "dimension": dimension,
+        }.items()
+        if v is not None
+    }
+    if winner_values:
+        values = tuple(v.strip() for v in winner_values.split(","))
+        if len(values) != 3:
+            raise click.BadParameter("give three values: a,b,tie", param_hint="--winner-values")
+        changes["winner_values"] = values
+    if slices:
+        changes["slices"] = tuple(slices)
+    mapping = dataclasses.replace(mapping, **changes)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"  {done:,} / {total:,} rows", err=True)
+
+    report = import_pairwise(source, into, mapping, progress=progress)
+    click.echo(
+        f"{report.source_rows:,} source rows: {report.imported:,} imported, "
+        f"{report.duplicates:,} already present, {report.skipped_total:,} skipped"
+    )
+    for reason, n in sorted(report.skipped.items()):
+        click.echo(f"  skipped {n:>8,}  {reason}")
+    if report.bothbad_ties:
+        click.echo(f"  {report.bothbad_ties:,} 'both bad' outcomes kept as ties")
+    if report.models_added:
+        click.echo(f"  models added to leaderboard.toml: {', '.join(report.models_added)}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    click.echo(f"ledger: {report.ledger_path}")
+
+
 def main() -> None:
     cli(prog_name="prefboard")

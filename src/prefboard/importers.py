@@ -58,6 +58,7 @@ import csv
 import fnmatch
 import glob
 import hashlib
+import io
 import json
 import math
 import os
@@ -75,6 +76,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
@@ -173,6 +175,8 @@ _INVISIBLE = re.compile(
     "\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
 _KEY_RE = re.compile(KEY_PATTERN)
+# Prepared source rows: one numpy array per field (object arrays for text), all the same length.
+Rows = dict[str, np.ndarray]
 
 
 # --- Reading sources ----------------------------------------------------------------------------
@@ -347,17 +351,32 @@ def _arrow_frame(table: pa.Table, cols: list[str]) -> pd.DataFrame:
 
 
 def clean_text(values: pd.Series) -> np.ndarray:
-    """Strip control and invisible formatting characters and surrounding whitespace.
+    """Strip control and invisible formatting characters and surrounding whitespace."""
+    return _clean_column(values)[0]
+
+
+def _clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cleaned strings (an object array) and their lengths.
 
     Works on the distinct values (a source has few models and judges) and maps back, so a
-    million rows cost one pass of `pd.factorize`."""
+    million rows cost one `pd.factorize` and a handful of takes."""
     codes, uniques = pd.factorize(values.astype(str), sort=False)
-    cleaned = np.array([_INVISIBLE.sub("", str(u)).strip() for u in uniques] + [""], dtype=object)
-    return cleaned[codes]  # code -1 (never expected: inputs carry no NaN) -> the trailing ""
+    cleaned = [_clean_one(str(u)) for u in np.asarray(uniques, dtype=object)] + [""]
+    text = np.array(cleaned, dtype=object)
+    lengths = np.array([len(c) for c in cleaned], dtype=np.int64)
+    return text[codes], lengths[codes]  # code -1 (no NaN is ever passed) -> the trailing ""
 
 
-def _lengths(values: np.ndarray) -> np.ndarray:
-    return pd.Series(values, dtype=object).str.len().fillna(0).to_numpy(dtype=np.int64)
+def _clean_one(text: str) -> str:
+    # isprintable() is False for every character _INVISIBLE removes (and for a few it keeps).
+    return text.strip() if text.isprintable() else _INVISIBLE.sub("", text).strip()
+
+
+def _map_values(values: np.ndarray, table: dict[str, str], default: str = "") -> np.ndarray:
+    """`table[v]` for each value (default when absent), via the distinct values."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
+    mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
+    return mapped[codes]
 
 
 def normalise_key(name: str) -> str:
@@ -372,13 +391,13 @@ def normalise_key(name: str) -> str:
     return key
 
 
-def parse_timestamps(values: np.ndarray) -> np.ndarray:
+def parse_timestamps(values: np.ndarray | pd.Series) -> np.ndarray:
     """Source timestamps -> int64 microseconds since the epoch, UTC; -1 where unusable.
 
     Numbers are Unix epochs, their unit guessed from the magnitude (< 1e11 seconds, < 1e14
     milliseconds, < 1e17 microseconds, else nanoseconds); anything else must be ISO 8601
     (zone-less values are UTC). Only 1970-01-01 .. 2099-12-31 is accepted."""
-    s = pd.Series(values, dtype=str).str.strip()
+    s = pd.Series(values).astype(str).str.strip().reset_index(drop=True)
     out = np.full(len(s), -1, dtype=np.int64)
     numeric = s.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").to_numpy(dtype=bool)
     if numeric.any():
@@ -399,11 +418,42 @@ def parse_timestamps(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def format_timestamps(us: np.ndarray) -> np.ndarray:
-    """int64 microseconds -> ISO 8601 UTC strings with Z; whole seconds when all are whole."""
-    unit = "s" if not len(us) or (us % _US_PER_S == 0).all() else "us"
-    text = np.datetime_as_string(us.astype("datetime64[us]"), unit=unit)
-    return np.char.add(text.astype(str), "Z").astype(object)
+_TWO_DIGITS = pa.array([f"{i:02d}" for i in range(100)])
+_THREE_DIGITS = pa.array([f"{i:03d}" for i in range(1000)])
+
+
+def format_timestamps(us: np.ndarray) -> pa.Array:
+    """int64 microseconds -> ISO 8601 UTC strings with Z; whole seconds when all are whole.
+
+    Assembled from lookup tables: numpy's datetime_as_string and Arrow's strftime both cost
+    about a second per million values."""
+    us = np.asarray(us, dtype=np.int64)
+    day, rem = np.divmod(us, 86_400 * _US_PER_S)
+    sec, frac = np.divmod(rem, _US_PER_S)
+    hh, rest = np.divmod(sec, 3600)
+    mm, ss = np.divmod(rest, 60)
+    days, inverse = np.unique(day, return_inverse=True)
+    dates = pa.array(np.datetime_as_string(days.astype("datetime64[D]")).astype(object))
+    parts: list[Any] = [
+        pc.take(dates, pa.array(inverse.reshape(-1))),
+        pa.scalar("T"),
+        pc.take(_TWO_DIGITS, pa.array(hh)),
+        pa.scalar(":"),
+        pc.take(_TWO_DIGITS, pa.array(mm)),
+        pa.scalar(":"),
+        pc.take(_TWO_DIGITS, pa.array(ss)),
+    ]
+    if (frac != 0).any():
+        hi, lo = np.divmod(frac, 1000)
+        parts += [
+            pa.scalar("."),
+            pc.take(_THREE_DIGITS, pa.array(hi)),
+            pc.take(_THREE_DIGITS, pa.array(lo)),
+        ]
+    parts.append(pa.scalar("Z"))
+    if not len(us):
+        return pa.array([], type=pa.string())
+    return pc.binary_join_element_wise(*parts, "")
 
 
 # --- Import -------------------------------------------------------------------------------------
@@ -452,20 +502,18 @@ def import_pairwise(
         parts.append(_prepare(frame, 0, mapping, source.name))
         if progress is not None:
             progress(0, 0)
-    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    rows = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     del frame, parts
 
     # Model keys, then the one rule that needs them.
-    reason = rows["reason"].to_numpy()
+    reason = rows["reason"]
     valid = reason == ""
-    names = pd.unique(
-        np.concatenate([rows["name_a"].to_numpy()[valid], rows["name_b"].to_numpy()[valid]])
-    )
+    names = pd.unique(np.concatenate([rows["name_a"][valid], rows["name_b"][valid]]))
     name_to_key, created, collided = _assign_keys(sorted(str(n) for n in names), config)
     for name, key in collided:
         notes.append(f"model {name!r} got key {key!r}: its plain key was taken by another model")
-    key_a = rows["name_a"].map(name_to_key).to_numpy(dtype=object)
-    key_b = rows["name_b"].map(name_to_key).to_numpy(dtype=object)
+    key_a = _map_values(rows["name_a"], name_to_key)
+    key_b = _map_values(rows["name_b"], name_to_key)
     reason[valid & (key_a == key_b)] = SAME_MODEL
     valid = reason == ""
 
@@ -474,27 +522,31 @@ def import_pairwise(
     battles_path = into / battles_rel
     header = _battle_header(config, mapping)
     existing_ids = _existing_ids(battles_path, header)
-    ids = rows["battle_id"].to_numpy(dtype=object)
-    dup = valid & pd.Series(ids).isin(existing_ids).to_numpy()
+    ids = rows["battle_id"]
+    dup = valid & pd.Series(ids, dtype=object).isin(existing_ids).to_numpy()
     fresh = valid & ~dup
-    collision = fresh & pd.Series(ids).where(fresh).duplicated(keep="first").to_numpy() & fresh
+    collision = (
+        fresh
+        & pd.Series(ids, dtype=object).where(fresh).duplicated(keep="first").to_numpy()
+        & fresh
+    )
     reason[collision] = ID_COLLISION
     imported = fresh & ~collision
 
-    status = np.where(imported, "imported", np.where(dup, "duplicate", "skipped")).astype(object)
+    status = np.where(imported, 0, np.where(dup, 1, 2)).astype(np.int8)
     skipped = {str(k): int(v) for k, v in sorted(Counter(reason[reason != ""].tolist()).items())}
     ledger_rel = Path("results") / f"import-ledger-{stem}.csv"
-    ledger = pd.DataFrame(
+    ledger = pa.table(
         {
-            "source_row": rows["source_row"].to_numpy(),
-            "battle_id": np.where(valid & ~collision, ids, ""),
-            "status": status,
-            "reason": reason,
+            "source_row": pa.array(rows["source_row"]),
+            "battle_id": pa.array(np.where(valid & ~collision, ids, ""), type=pa.string()),
+            "status": pc.take(pa.array(["imported", "duplicate", "skipped"]), pa.array(status)),
+            "reason": pa.array(reason, type=pa.string()),
         }
     )
 
     # Models and participants the imported rows bring.
-    imp = rows.loc[imported]
+    imp = {k: v[imported] for k, v in rows.items()}
     model_keys = set(key_a[imported].tolist()) | set(key_b[imported].tolist())
     existing_keys = set(config.model_keys) if config is not None else set()
     new_models = [(k, created[k]) for k in sorted(model_keys - existing_keys)]
@@ -569,8 +621,8 @@ def import_pairwise(
     if plan.write(participants_path):
         written.append(participants_path)
 
-    out = _battle_frame(imp, key_a[imported], key_b[imported], header, mapping)
-    if _write_battles(battles_path, out, header):
+    out = _battle_table(imp, key_a[imported], key_b[imported], header, mapping)
+    if _write_battles(battles_path, out):
         written.append(battles_path)
 
     _write_ledger(into / ledger_rel, ledger)
@@ -592,7 +644,7 @@ def import_pairwise(
         models_added=[k for k, _ in new_models],
         files_written=written,
         ledger_path=into / ledger_rel,
-        bothbad_ties=int(rows["bothbad"].to_numpy()[imported].sum()),
+        bothbad_ties=int(rows["bothbad"][imported].sum()),
         participants_added=plan.added,
         slice_values_added={a: v for a, v in added_values.items() if v},
         slice_values_pending=pending,
@@ -620,37 +672,32 @@ def _check_mapping(m: PairwiseMapping) -> None:
             raise ImportSourceError(f"slice column {col!r} is too long a name for an attribute")
 
 
-def _prepare(
-    chunk: pd.DataFrame, offset: int, m: PairwiseMapping, source_name: str
-) -> pd.DataFrame:
+def _prepare(chunk: pd.DataFrame, offset: int, m: PairwiseMapping, source_name: str) -> Rows:
     """Clean one chunk and give each row its skip reason ("" when fine) and battle id."""
     n = len(chunk)
     source_row = np.arange(offset + 1, offset + n + 1, dtype=np.int64)
-    name_a = clean_text(chunk[m.model_a])
-    name_b = clean_text(chunk[m.model_b])
-    winner = clean_text(chunk[m.winner])
-    pid = (
-        clean_text(chunk[m.participant])
-        if m.participant
-        else np.full(n, SYNTHETIC_PARTICIPANT, dtype=object)
-    )
-    raw_ts = chunk[m.timestamp].to_numpy(dtype=object) if m.timestamp else None
+    name_a, len_a = _clean_column(chunk[m.model_a])
+    name_b, len_b = _clean_column(chunk[m.model_b])
+    winner, _ = _clean_column(chunk[m.winner])
+    if m.participant:
+        pid, len_p = _clean_column(chunk[m.participant])
+    else:
+        pid, len_p = np.full(n, SYNTHETIC_PARTICIPANT, dtype=object), np.zeros(n, np.int64)
+    raw_ts = chunk[m.timestamp].astype(str).str.strip() if m.timestamp else None
 
     reason = np.full(n, "", dtype=object)
 
     def flag(mask: np.ndarray, why: str) -> None:
         reason[(reason == "") & mask] = why
 
-    missing = (name_a == "") | (name_b == "") | (winner == "")
+    missing = (len_a == 0) | (len_b == 0) | (winner == "")
     if m.participant:
-        missing |= pid == ""
+        missing |= len_p == 0
     if raw_ts is not None:
-        missing |= pd.Series(raw_ts, dtype=str).str.strip().to_numpy(dtype=object) == ""
+        missing |= (raw_ts == "").to_numpy(dtype=bool)
     flag(missing, MISSING)
     flag(
-        (_lengths(name_a) > MAX_MODEL_CHARS)
-        | (_lengths(name_b) > MAX_MODEL_CHARS)
-        | (_lengths(pid) > MAX_PARTICIPANT_CHARS),
+        (len_a > MAX_MODEL_CHARS) | (len_b > MAX_MODEL_CHARS) | (len_p > MAX_PARTICIPANT_CHARS),
         TOO_LONG,
     )
     codes = {
@@ -659,58 +706,71 @@ def _prepare(
         m.winner_values[2].strip(): "tie",
     }
     codes.update(dict.fromkeys((t.strip() for t in m.extra_ties), "tie"))
-    outcome = pd.Series(winner).map(codes).fillna("").to_numpy(dtype=object)
+    outcome = _map_values(winner, codes)
     flag(outcome == "", UNKNOWN_WINNER)
-    bothbad = pd.Series(winner).isin({t.strip() for t in m.extra_ties}).to_numpy()
+    bothbad = pd.Series(winner, dtype=object).isin({t.strip() for t in m.extra_ties}).to_numpy()
 
     if raw_ts is None:
         ts_us = _SYNTHETIC_START_US + (source_row - 1) * _US_PER_S
-        ts_key = np.full(n, "", dtype=object)
     else:
         ts_us = parse_timestamps(raw_ts)
         flag(ts_us < 0, BAD_TIMESTAMP)
-        ts_key = ts_us.astype(str).astype(object)
 
     ok = reason == ""
     ids = np.full(n, "", dtype=object)
     if ok.any():
-        content = (
-            source_name
-            + _SEP
-            + source_row[ok].astype(str).astype(object)
-            + _SEP
-            + name_a[ok]
-            + _SEP
-            + name_b[ok]
-            + _SEP
-            + winner[ok]
-            + _SEP
-            + pid[ok]
-            + _SEP
-            + ts_key[ok]
+        ids[ok] = battle_ids(
+            source_name,
+            source_row[ok],
+            name_a[ok],
+            name_b[ok],
+            winner[ok],
+            pid[ok],
+            ts_us[ok] if raw_ts is not None else None,
         )
-        ids[ok] = [
-            "i" + hashlib.sha256(c.encode("utf-8", "surrogatepass")).hexdigest()[:ID_HEX]
-            for c in content.tolist()
-        ]
-    out = pd.DataFrame(
-        {
-            "source_row": source_row,
-            "name_a": name_a,
-            "name_b": name_b,
-            "outcome": outcome,
-            "bothbad": bothbad,
-            "participant_id": pid,
-            "ts_us": ts_us,
-            "reason": reason,
-            "battle_id": ids,
-        }
-    )
+    out = {
+        "source_row": source_row,
+        "name_a": name_a,
+        "name_b": name_b,
+        "outcome": outcome,
+        "bothbad": bothbad,
+        "participant_id": pid,
+        "ts_us": ts_us,
+        "reason": reason,
+        "battle_id": ids,
+    }
     for col in m.slices:
-        values = clean_text(chunk[col])
-        values[_lengths(values) > MAX_SLICE_VALUE_CHARS] = ""
+        values, lengths = _clean_column(chunk[col])
+        values[lengths > MAX_SLICE_VALUE_CHARS] = ""
         out["slice:" + col] = values
     return out
+
+
+def battle_ids(
+    source_name: str,
+    source_row: np.ndarray,
+    name_a: np.ndarray,
+    name_b: np.ndarray,
+    winner: np.ndarray,
+    participant: np.ndarray,
+    ts_us: np.ndarray | None,
+) -> list[str]:
+    """`i` + 16 hex digits of SHA-256 over the fields joined by U+001F (see module docs).
+
+    The joining runs in Arrow; only the hashing itself is a Python loop (about 0.6 s per
+    million rows: hashlib has no vectorised form, and a non-cryptographic vectorised hash
+    such as pandas' would tie the ids to one library's implementation)."""
+    fields: list[Any] = [
+        pa.scalar(source_name),
+        pc.cast(pa.array(source_row), pa.string()),
+        pa.array(name_a, type=pa.string()),
+        pa.array(name_b, type=pa.string()),
+        pa.array(winner, type=pa.string()),
+        pa.array(participant, type=pa.string()),
+        pc.cast(pa.array(ts_us), pa.string()) if ts_us is not None else pa.scalar(""),
+    ]
+    content = pc.binary_join_element_wise(*fields, _SEP).cast(pa.binary())
+    return ["i" + hashlib.sha256(c).hexdigest()[:ID_HEX] for c in content.to_pylist()]
 
 
 def _assign_keys(
@@ -749,17 +809,17 @@ def _assign_keys(
     return out, created, collided
 
 
-def _participant_values(imp: pd.DataFrame, m: PairwiseMapping) -> tuple[pd.DataFrame, int]:
+def _participant_values(imp: Rows, m: PairwiseMapping) -> tuple[pd.DataFrame, int]:
     """One row per participant of the imported rows, with each slice's most frequent value."""
-    pids = pd.unique(imp["participant_id"].to_numpy(dtype=object))
+    pids = pd.unique(imp["participant_id"])
     people = pd.DataFrame(index=pd.Index(pids, name="participant_id", dtype=object))
     conflicted: set[str] = set()
     for col in m.slices:
         attr = normalise_key(col)
         pairs = pd.DataFrame(
             {
-                "pid": imp["participant_id"].to_numpy(dtype=object),
-                "value": imp["slice:" + col].to_numpy(dtype=object),
+                "pid": pd.Series(imp["participant_id"], dtype=object),
+                "value": pd.Series(imp["slice:" + col], dtype=object),
             }
         )
         counts = pairs.groupby(["pid", "value"], sort=False).size().reset_index(name="n")
@@ -904,48 +964,76 @@ def _existing_ids(path: Path, header: list[str]) -> set[str]:
     return set(ids.tolist())
 
 
-def _battle_frame(
-    imp: pd.DataFrame, key_a: np.ndarray, key_b: np.ndarray, header: list[str], m: PairwiseMapping
-) -> pd.DataFrame:
-    n = len(imp)
+def _battle_table(
+    imp: Rows, key_a: np.ndarray, key_b: np.ndarray, header: list[str], m: PairwiseMapping
+) -> pa.Table:
+    n = len(imp["battle_id"])
+    blank = _constant("", n)
     cols: dict[str, Any] = {
-        "battle_id": imp["battle_id"].to_numpy(dtype=object),
-        "timestamp": format_timestamps(imp["ts_us"].to_numpy(dtype=np.int64)),
-        "participant_id": imp["participant_id"].to_numpy(dtype=object),
-        "model_a": key_a,
-        "model_b": key_b,
-        "turns": np.full(n, IMPORTED_TURNS, dtype=object),
+        "battle_id": pa.array(imp["battle_id"], type=pa.string()),
+        "timestamp": format_timestamps(imp["ts_us"]),
+        "participant_id": pa.array(imp["participant_id"], type=pa.string()),
+        "model_a": pa.array(key_a, type=pa.string()),
+        "model_b": pa.array(key_b, type=pa.string()),
+        "turns": _constant(IMPORTED_TURNS, n),
     }
+    outcome = pa.array(imp["outcome"], type=pa.string())
     for d in header[6:]:
-        cols[d] = (
-            imp["outcome"].to_numpy(dtype=object)
-            if d == m.dimension
-            else np.full(n, "", dtype=object)
-        )
-    return pd.DataFrame(cols, columns=header)
+        cols[d] = outcome if d == m.dimension else blank
+    return pa.table([cols[c] for c in header], names=header)
 
 
-def _write_battles(path: Path, out: pd.DataFrame, header: list[str]) -> bool:
+def _constant(value: str, n: int) -> pa.Array:
+    return pc.take(pa.array([value]), pa.array(np.zeros(n, dtype=np.int32)))
+
+
+def _write_battles(path: Path, table: pa.Table) -> bool:
     if path.exists():
-        if out.empty:
+        if not table.num_rows:
             return False
         with path.open(encoding="utf-8-sig", newline="") as fh:
             order = next(csv.reader(fh))
         _ensure_trailing_newline(path)
-        out[order].to_csv(path, mode="a", header=False, index=False, lineterminator="\n")
+        with path.open("ab") as fh:
+            _write_csv(table.select(order), fh, header=False)
         return True
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    out[header].to_csv(tmp, index=False, lineterminator="\n")
+    with tmp.open("wb") as fh:
+        _write_csv(table, fh, header=True)
     os.replace(tmp, path)
     return True
 
 
-def _write_ledger(path: Path, ledger: pd.DataFrame) -> None:
+def _write_ledger(path: Path, ledger: pa.Table) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    ledger.to_csv(tmp, index=False, lineterminator="\n")
+    with tmp.open("wb") as fh:
+        _write_csv(ledger, fh, header=True)
     os.replace(tmp, path)
+
+
+def _write_csv(table: pa.Table, fh: Any, header: bool) -> None:
+    """Unquoted when no cell needs quotes (ingest's fast path reads such files), else the csv
+    module's minimal quoting, which no cell content can break."""
+    opts = pacsv.WriteOptions(
+        include_header=header, quoting_style="none", quoting_header="none", batch_size=65_536
+    )
+    start = fh.tell()
+    try:
+        pacsv.write_csv(table, fh, opts)
+        return
+    except pa.ArrowInvalid:
+        fh.seek(start)
+        fh.truncate()
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")
+    if header:
+        writer.writerow(table.column_names)
+    for batch in table.to_batches(max_chunksize=65_536):
+        writer.writerows(zip(*(col.to_pylist() for col in batch.columns), strict=True))
+    text.flush()
+    text.detach()
 
 
 def _ensure_trailing_newline(path: Path) -> None:
@@ -1172,11 +1260,12 @@ def _insert_blocks(old: str, blocks: dict[str, list[list[str]]], after_last: boo
         flat = [ln for block in items for ln in ["", *block]]
         mine = [i for i, name, arr in heads if arr and name == table]
         if after_last and mine:
-            end = _block_end(lines, heads, mine[-1])
-            at = end
-            while at - 1 > mine[-1] and (
-                not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")
-            ):
+            # Comments right above the next header belong to it; blank lines belong to no one;
+            # comments closing the last block (a blank line before the next header) stay in it.
+            at = _block_end(lines, heads, mine[-1])
+            while at - 1 > mine[-1] and lines[at - 1].lstrip().startswith("#"):
+                at -= 1
+            while at - 1 > mine[-1] and not lines[at - 1].strip():
                 at -= 1
             inserts.append((at, flat))
         else:
@@ -1239,6 +1328,11 @@ def _extend_values(
             have = tomllib.loads("\n".join(lines[start : end + 1]))["values"]
             extra = [f"{pad}{toml_string(v)}," for v in values[len(have) :]]
             candidates.append(lines[:end] + extra + lines[end:])
+            # the last element may lack its trailing comma: add one after its closing quote
+            q = prev.rfind('"')
+            if q >= 0:
+                fixed = prev[: q + 1] + "," + prev[q + 1 :]
+                candidates.append([*lines[: end - 1], fixed, *extra, *lines[end:]])
         if not any("#" in ln for ln in lines[start : end + 1]):
             candidates.append([*lines[:start], f"{indent}values = {array}", *lines[end + 1 :]])
     for cand in candidates:
@@ -1260,8 +1354,7 @@ def _same(new: str, expected: dict[str, Any], old: str) -> bool:
         parse_config(raw, new)
     except ConfigError:
         return False
-    old_comments = Counter(ln.strip() for ln in old.split("\n") if "#" in ln)
-    new_comments = Counter(ln.strip() for ln in new.split("\n") if "#" in ln)
-    return all(
-        new_comments[c] >= n for c, n in old_comments.items() if not re.match(r"^\s*values\s*=", c)
-    )
+    # Every comment survives (compared from its `#` on, since an edited line may gain a comma).
+    old_comments = Counter(ln[ln.index("#") :].strip() for ln in old.split("\n") if "#" in ln)
+    new_comments = Counter(ln[ln.index("#") :].strip() for ln in new.split("\n") if "#" in ln)
+    return all(new_comments[c] >= n for c, n in old_comments.items())
