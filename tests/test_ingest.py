@@ -227,3 +227,38 @@ def test_arbitrary_cells_never_crash(tiny: Path, cells: list[str]) -> None:
     assert totals["accepted"] + totals["excluded"] == totals["rows"]
     for p in result.problems:
         assert p.file.startswith("results/") and p.rule
+
+
+def test_parquet_and_jsonl_battle_files(tiny: Path) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(
+        toml.read_text()
+        + '\n[data]\nbattles = ["results/battles/*.csv", "results/battles/*.parquet",'
+        ' "results/battles/*.jsonl"]\n'
+    )
+    columns = B_HEADER.strip().split(",")
+    row = GOOD.strip().split(",")
+    pq.write_table(
+        pa.table({c: [v.replace("b1", "pq1")] for c, v in zip(columns, row, strict=True)}),
+        tiny / "results" / "battles" / "more.parquet",
+    )
+    records = [
+        dict(zip(columns, row, strict=True)) | {"battle_id": "js1", "turns": 7},
+        dict(zip(columns, row, strict=True)) | {"battle_id": "js2", "model_b": "nope"},
+    ]
+    (tiny / "results" / "battles" / "more.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records)
+    )
+    result = run(tiny)
+    # the JSON line with an unknown model is reported on its line, column of model_b
+    assert [(p.file, p.line, p.column, p.rule) for p in result.problems] == [
+        ("results/battles/more.jsonl", 2, 5, "unknown-model")
+    ]
+    accepted = set(result.battles["battle_id"])
+    assert {"pq1", "js1"} <= accepted
+    assert result.battles.loc[result.battles["battle_id"] == "js1", "turns"].item() == 7

@@ -157,7 +157,10 @@ class Quality(Section):
 
 class Data(Section):
     participants: str = Field("results/participants.csv", description="Participants file.")
-    battles: list[str] = Field(["results/battles/*.csv"], description="Globs of battle files.")
+    battles: list[str] = Field(
+        ["results/battles/*.csv"],
+        description="Globs of battle files: CSV, or Parquet / JSON Lines (.parquet, .jsonl).",
+    )
     ratings: list[str] = Field(["results/ratings/*.csv"], description="Globs of rating files.")
     benchmarks: str = Field("results/benchmarks.csv", description="Optional static benchmarks.")
     max_file_mb: float = Field(

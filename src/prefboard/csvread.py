@@ -54,6 +54,8 @@ def read_csv(
         return RawTable(shown, "", size, empty, np.empty(0, np.int64), [p])
     data = file.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
+    if file.suffix.lower() in COLUMNAR:
+        return _read_columnar(file, shown, expected, optional, digest, size, empty)
 
     def fail(problem: Problem) -> RawTable:
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
@@ -87,6 +89,37 @@ def read_csv(
     else:
         frame, lines = parsed
     return RawTable(shown, digest, size, frame, lines, problems)
+
+
+COLUMNAR = (".parquet", ".pq", ".jsonl", ".ndjson")
+
+
+def _read_columnar(
+    file: Path,
+    shown: str,
+    expected: list[str],
+    optional: frozenset[str],
+    digest: str,
+    size: int,
+    empty: pd.DataFrame,
+) -> RawTable:
+    """Parquet and JSON Lines battle files, read with pyarrow into the same string columns.
+
+    "Line" means the JSON line (one record per line) or, for Parquet, the 1-based row.
+    """
+    from prefboard.importers import ImportSourceError, read_source
+
+    try:
+        frame = read_source(file)
+    except (ImportSourceError, ValueError, OSError) as exc:
+        problem = Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {exc}")
+        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
+    header = [str(c) for c in frame.columns]
+    problems = _check_header(shown, header, expected, optional)
+    if problems:
+        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
+    frame = frame.fillna("").astype(str)
+    return RawTable(shown, digest, size, frame, np.arange(1, len(frame) + 1), [])
 
 
 def _check_header(
