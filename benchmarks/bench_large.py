@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _boards import example_board, peak_rss_mib  # noqa: E402
+from _boards import example_board, peak_rss_mib
 
-from prefboard.ingest import ingest  # noqa: E402
-from prefboard.rating.rate import rate  # noqa: E402
+from prefboard.ingest import ingest
+from prefboard.rating.rate import rate
 
 
 def main() -> None:
@@ -32,17 +32,23 @@ def main() -> None:
             update={"rating": config.rating.model_copy(update={"permutations": args.permutations})}
         )
         size = sum(p.stat().st_size for p in (root / "results").rglob("*.csv"))
-        print(f"simulated {args.rows:,} rows ({size / 1e9:.2f} GB of CSV) in "
-              f"{time.perf_counter() - start:.1f} s; peak RSS so far {peak_rss_mib():,.0f} MiB")
+        print(
+            f"simulated {args.rows:,} rows ({size / 1e9:.2f} GB of CSV) in "
+            f"{time.perf_counter() - start:.1f} s; peak RSS so far {peak_rss_mib():,.0f} MiB"
+        )
         start = time.perf_counter()
         data = ingest(config, root)
-        print(f"validate: {time.perf_counter() - start:.1f} s, "
-              f"{len(data.battles):,} accepted, {len(data.problems)} problems, "
-              f"peak RSS {peak_rss_mib():,.0f} MiB")
+        print(
+            f"validate: {time.perf_counter() - start:.1f} s, "
+            f"{len(data.battles):,} accepted, {len(data.problems)} problems, "
+            f"peak RSS {peak_rss_mib():,.0f} MiB"
+        )
         start = time.perf_counter()
         standings = rate(config, data)
-        print(f"rate ({1 + args.permutations} passes): {time.perf_counter() - start:.1f} s, "
-              f"{len(standings.tables)} tables, peak RSS {peak_rss_mib():,.0f} MiB")
+        print(
+            f"rate ({1 + args.permutations} passes): {time.perf_counter() - start:.1f} s, "
+            f"{len(standings.tables)} tables, peak RSS {peak_rss_mib():,.0f} MiB"
+        )
 
 
 if __name__ == "__main__":
