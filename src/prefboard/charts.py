@@ -625,6 +625,57 @@ def pair_coverage_chart(standings: Standings, dimension: str) -> alt.LayerChart:
     return _finish(alt.layer(rect), _height(len(order)) + 60)
 
 
+def bump_chart(standings: Standings, benchmark: str, dimension: str) -> alt.LayerChart:
+    """Each model's rank on a static benchmark joined to its rank by people (headline)."""
+    names = _model_names(standings)
+    head = standings.headline(dimension)
+    people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
+    scores = sorted(
+        (b for b in standings.benchmarks if b.benchmark == benchmark and b.model in people),
+        key=lambda b: (-b.score, b.model),
+    )
+    bench_rank = {b.model: i for i, b in enumerate(scores, start=1)}
+    people_order = sorted(bench_rank, key=lambda m: (people[m], m))
+    people_rank = {m: i for i, m in enumerate(people_order, start=1)}
+    columns = [f"{benchmark} rank", "rank by people"]
+    rows: list[Row] = []
+    for m in sorted(bench_rank):
+        for column, rank in zip(columns, (bench_rank[m], people_rank[m]), strict=True):
+            rows.append(
+                {
+                    "model": _name(names, m),
+                    "column": column,
+                    "rank": rank,
+                    "shift": bench_rank[m] - people_rank[m],
+                }
+            )
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X("column:N", sort=columns, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(
+            "rank:Q",
+            scale=alt.Scale(reverse=True, zero=False),
+            title="Rank",
+            axis=alt.Axis(format="d"),
+        ),
+        color=alt.Color("model:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), legend=None),
+        detail="model:N",
+        tooltip=[
+            alt.Tooltip("model:N", title="Model"),
+            alt.Tooltip("column:N", title="Ranking"),
+            alt.Tooltip("rank:Q", title="Rank"),
+            alt.Tooltip("shift:Q", title="Benchmark rank − people rank"),
+        ],
+    )
+    lines = base.mark_line(strokeWidth=2, opacity=0.8)
+    points = base.mark_circle(size=70, opacity=1)
+    labels = (
+        base.transform_filter(f"datum.column === '{columns[1]}'")
+        .mark_text(align="left", dx=8)
+        .encode(text="model:N")
+    )
+    return _finish(alt.layer(lines, points, labels), _height(len(bench_rank)) + 40)
+
+
 def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:
     """Chart data as a DataFrame: Altair walks inline dict rows object by object (about 70 ms
     for a 2,000-point history), while a DataFrame is converted in one pass. `chart_spec` puts

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import glob
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ MAX_PROBLEMS_PER_RULE = 200
 MAX_TURNS = 10_000
 # ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
 ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
+# Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
+# would sort every later battle before it in the replay.
+YEAR_RANGE = (1970, 2200)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Ingested:
     ratings: pd.DataFrame
     ledger: Ledger
     problems: list[Problem]
+    benchmarks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["model", "benchmark", "score", "source"])
+    )
 
     @property
     def ok(self) -> bool:
@@ -210,7 +217,21 @@ def _resolve(root: Path, patterns: list[str], key: str) -> tuple[list[Path], lis
     files: set[Path] = set()
     base = root.resolve()
     for pattern in patterns:
-        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        if "\0" in pattern:
+            problems.append(
+                Problem("leaderboard.toml", 0, 0, "data-path", f"{key}: contains a NUL character")
+            )
+            continue
+        # A Windows drive/UNC path or "~" would otherwise just match nothing, silently.
+        windows = PureWindowsPath(pattern)
+        if (
+            Path(pattern).is_absolute()
+            or ".." in Path(pattern).parts
+            or windows.is_absolute()
+            or bool(windows.drive)
+            or ".." in windows.parts
+            or pattern.startswith("~")
+        ):
             problems.append(
                 Problem(
                     "leaderboard.toml",
@@ -221,7 +242,7 @@ def _resolve(root: Path, patterns: list[str], key: str) -> tuple[list[Path], lis
                 )
             )
             continue
-        for name in sorted(glob.glob(pattern, root_dir=root, recursive=True)):
+        for name in _glob(root, pattern):
             path = root / name
             real = path.resolve()
             if not real.is_relative_to(base):
@@ -231,6 +252,26 @@ def _resolve(root: Path, patterns: list[str], key: str) -> tuple[list[Path], lis
             elif real.is_file():
                 files.add(path)
     return sorted(files), problems
+
+
+def _glob(root: Path, pattern: str) -> list[str]:
+    """Names matching `pattern` under `root`. glob.glob's `**` follows symlinked folders, so two
+    symlinks pointing back up (`loop -> ..`) make it walk 2^depth paths and never finish;
+    pathlib's `**` does not follow them. Patterns without `**` keep glob.glob (bounded)."""
+    if "**" in pattern:
+        literal = set(Path(pattern).parts)
+        try:
+            names = [p.relative_to(root).as_posix() for p in root.glob(pattern)]
+        except ValueError:  # `**` inside a name (e.g. "a**.csv"): glob.glob treats it as `*`
+            pass
+        else:
+            # like glob.glob, wildcards do not match hidden names (.git, .venv)
+            return sorted(
+                n
+                for n in names
+                if not any(x.startswith(".") and x not in literal for x in n.split("/"))
+            )
+    return sorted(glob.glob(pattern, root_dir=root, recursive=True))
 
 
 def _combine(
@@ -280,7 +321,7 @@ def _flag_duplicates(check: _Checker, col: str) -> None:
         dup,
         col,
         "duplicate-id",
-        lambda i: f"{col} {f[col].iat[i]!r} already used at {where[f[col].iat[i]]}",
+        lambda i: f"{col} {_clip(f[col].iat[i])!r} already used at {where[f[col].iat[i]]}",
     )
 
 
@@ -298,6 +339,14 @@ def _flag_timestamps(check: _Checker) -> pd.Series:
             f"{_clip(ts.iat[i])!r} is not ISO 8601 with a timezone (e.g. 2026-09-01T10:02:11Z)"
         ),
     )
+    lo, hi = YEAR_RANGE
+    year = parsed.dt.year
+    check.flag(
+        parsed.notna() & ((year < lo) | (year > hi)),
+        "timestamp",
+        "timestamp",
+        lambda i: f"{_clip(ts.iat[i])!r}: year {year.iat[i]} is outside {lo}–{hi}",
+    )
     return parsed
 
 
@@ -310,8 +359,13 @@ def _flag_models(check: _Checker, col: str, keys: list[str]) -> np.ndarray:
     def message(i: int) -> str:
         value = f[col].iat[i]
         if value not in hints:
-            near = difflib.get_close_matches(value, keys, n=1, cutoff=0.6)
-            hints[value] = f"; did you mean {near[0]!r}?" if near else ""
+            # difflib indexes every character: skip it for cells already too long to be a key
+            near = (
+                difflib.get_close_matches(value, keys, n=1, cutoff=0.6)
+                if len(value) <= MAX_CELL_CHARS
+                else []
+            )
+            hints[value] = _lookalike(value) + (f"; did you mean {near[0]!r}?" if near else "")
         return f"unknown model {_clip(value)!r}{hints[value]} (declare it under [[models]])"
 
     check.flag(unknown, col, "unknown-model", message)
@@ -327,6 +381,7 @@ def _flag_participants(check: _Checker, known: set[str]) -> None:
         "unknown-participant",
         lambda i: (
             f"participant {_clip(f['participant_id'].iat[i])!r} is not in the participants file"
+            + _lookalike(f["participant_id"].iat[i])
         ),
     )
 
@@ -350,7 +405,8 @@ def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _
                 f"{_clip(frame[a].iat[i])!r} is not a declared value of {a} ({v})"
             ),
         )
-    strikes = frame["strikes"].str.fullmatch(r"\d{1,6}", na=False)
+    # [0-9], not \d: \d also matches e.g. Arabic-Indic digits, which to_numeric cannot read
+    strikes = frame["strikes"].str.fullmatch(r"[0-9]{1,6}", na=False)
     check.flag(
         ~strikes & (frame["strikes"] != ""),
         "strikes",
@@ -382,7 +438,8 @@ def _battles(
         "self-battle",
         lambda i: f"model {frame['model_a'].iat[i]!r} cannot battle itself",
     )
-    turns_ok = frame["turns"].str.fullmatch(r"\d{1,5}", na=False)
+    # [0-9], not \d: "٥" matched \d, became NaN in to_numeric and was accepted as turns -1
+    turns_ok = frame["turns"].str.fullmatch(r"[0-9]{1,5}", na=False)
     turns = pd.to_numeric(frame["turns"].where(turns_ok), errors="coerce")
     bad_turns = (frame["turns"] != "") & (~turns_ok | (turns > MAX_TURNS))
     check.flag(
@@ -447,7 +504,8 @@ def _ratings(
     answered = np.zeros(len(frame), dtype=bool)
     for d in ldims:
         text = frame[d.key]
-        is_int = text.str.fullmatch(r"-?\d{1,3}", na=False)
+        # [0-9], not \d: a non-ASCII digit would become NaN, i.e. silently "not asked"
+        is_int = text.str.fullmatch(r"-?[0-9]{1,3}", na=False)
         value = pd.to_numeric(text.where(is_int), errors="coerce")
         bad = (text != "") & (~is_int | (value < d.scale_min) | (value > d.scale_max))
         check.flag(
@@ -474,8 +532,9 @@ def _summaries(
     out = []
     for raw in raws:
         mine = files == raw.path
-        rows = int(mine.sum())
-        excl = int((mine & (reason != None)).sum())  # noqa: E711
+        # records csvread dropped (field count, syntax) were read too: count them as excluded
+        rows = int(mine.sum()) + len(raw.rejected)
+        excl = int((mine & (reason != None)).sum()) + len(raw.rejected)  # noqa: E711
         out.append(FileSummary(raw.path, kind, raw.sha256, raw.size, rows, rows - excl, excl))
     return out
 
@@ -503,9 +562,29 @@ def _excluded(
             "reason": f"invalid:{r.problems[0].rule}",
         }
         for r in raws
-        if r.problems and r.frame.empty
+        if r.problems and r.frame.empty and not r.rejected
+    ]
+    # Records csvread could not split into the declared columns: excluded on their own line.
+    whole += [
+        {"kind": kind, "file": r.path, "line": line, "row_id": "", "reason": f"invalid:{rule}"}
+        for r in raws
+        for line, rule in r.rejected
     ]
     return pd.concat([rows, pd.DataFrame(whole)], ignore_index=True) if whole else rows
+
+
+def _lookalike(value: str) -> str:
+    """Why an id that looks right matches nothing: padding, or a look-alike character (Cyrillic
+    "а" for Latin "a", a zero-width space) that no one can see in a message."""
+    notes = ""
+    if value != value.strip():
+        notes += "; it has leading or trailing whitespace"
+    odd = sorted({c for c in value[:MAX_CELL_CHARS] if not c.isascii()})
+    if odd:
+        names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in odd[:3])
+        more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+        notes += f"; it contains non-ASCII character(s): {names}{more}"
+    return notes
 
 
 def _clip(value: object, limit: int = 60) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import numpy as np
 from markupsafe import Markup, escape
 
 from prefboard import charts
@@ -496,6 +497,79 @@ class _Builder:
         )
         return Page("fairness.md", "Fairness", text)
 
+    def benchmarks(self) -> Page:
+        from prefboard.rating.btd import kendall_tau
+
+        dim = self.main_dim
+        assert dim is not None
+        names = sorted({b.benchmark for b in self.s.benchmarks})
+        scores = {(b.benchmark, b.model): b for b in self.s.benchmarks}
+        taus = []
+        for name in names:
+            row: list[Any] = [name]
+            for d in self.battle_dims:
+                head = self.s.headline(d.key)
+                people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
+                common = sorted(m for m in people if (name, m) in scores)
+                tau = (
+                    kendall_tau(
+                        np.array([-scores[(name, m)].score for m in common]),
+                        np.array([people[m] for m in common], dtype=float),
+                    )
+                    if len(common) > 2
+                    else float("nan")
+                )
+                row.append("–" if np.isnan(tau) else f"{tau:+.2f}")
+            taus.append(row)
+        benches = []
+        head = self.s.headline(dim.key)
+        people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
+        for name in names:
+            present = sorted(
+                (b for b in self.s.benchmarks if b.benchmark == name and b.model in people),
+                key=lambda b: (-b.score, b.model),
+            )
+            bench_rank = {b.model: i for i, b in enumerate(present, start=1)}
+            order = sorted(bench_rank, key=lambda m: (people[m], m))
+            people_rank = {m: i for i, m in enumerate(order, start=1)}
+            shifts = sorted(
+                present,
+                key=lambda b: (-abs(bench_rank[b.model] - people_rank[b.model]), b.model),
+            )
+            rows = [
+                [
+                    {
+                        "text": self.names[b.model],
+                        "href": f"models/{b.model}.html",
+                        "sort": b.model,
+                    },
+                    f"{b.score:g}",
+                    bench_rank[b.model],
+                    people_rank[b.model],
+                    f"{people_rank[b.model] - bench_rank[b.model]:+d}",
+                ]
+                for b in shifts
+            ]
+            sources = sorted({b.source for b in present if b.source})
+            benches.append(
+                {
+                    "name": name,
+                    "source": "; ".join(sources),
+                    "chart": chart_block(
+                        f"bump-{len(benches)}", charts.bump_chart(self.s, name, dim.key)
+                    ),
+                    "rows": rows,
+                }
+            )
+        text = self.render(
+            "benchmarks.md.j2",
+            headers=["Benchmark", *[f"tau vs {d.label}" for d in self.battle_dims]],
+            taus=taus,
+            benches=benches,
+            dim={"label": dim.label},
+        )
+        return Page("benchmarks.md", "Benchmarks", text)
+
     def methodology(self) -> Page:
         from prefboard.config_reference import reference_sections
 
@@ -636,6 +710,8 @@ def render_pages(
         pages.append(b.ratings())
     if b.main_dim is not None:
         pages.append(b.fairness())
+    if b.main_dim is not None and standings.benchmarks:
+        pages.append(b.benchmarks())
     pages.append(b.methodology())
     pages.append(b.data())
     pages.append(changes_page(b, standings, previous))

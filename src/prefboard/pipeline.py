@@ -14,6 +14,7 @@ from prefboard.ingest import Ingested, ingest
 from prefboard.privacy import small_groups
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.standings import Standings
+from prefboard.static_benchmarks import read_benchmarks
 
 if TYPE_CHECKING:
     from prefboard.site import SiteSummary
@@ -27,6 +28,8 @@ def load(config_path: Path) -> tuple[Config, Path]:
 def validate(config: Config, root: Path) -> Ingested:
     """Ingest every result file; warn about groups too small to publish."""
     data = ingest(config, root)
+    data.benchmarks, problems = read_benchmarks(config, root)
+    data.problems += problems
     if data.ok:
         data.problems += small_groups(config, data)
     return data

@@ -175,6 +175,13 @@ class CrossCheck(Frozen):
     entries: list[CrossCheckEntry]
 
 
+class BenchmarkScore(Frozen):
+    model: str
+    benchmark: str
+    score: float
+    source: str
+
+
 class FileRecord(Frozen):
     path: str
     kind: str
@@ -229,6 +236,7 @@ class Standings(Frozen):
     samples: list[SampleShare]
     order_sensitivity: list[OrderSensitivity]
     crosscheck: list[CrossCheck] = Field(default_factory=list)
+    benchmarks: list[BenchmarkScore] = Field(default_factory=list)
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:

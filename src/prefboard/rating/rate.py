@@ -28,6 +28,7 @@ from prefboard.standings import (
     POOLED,
     POSTSTRATIFIED,
     AgreementRow,
+    BenchmarkScore,
     CrossCheck,
     CrossCheckEntry,
     DimensionInfo,
@@ -177,6 +178,10 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         samples=_samples(config, codes, active, published),
         order_sensitivity=sensitivity,
         crosscheck=crosscheck,
+        benchmarks=[
+            BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
+            for r in data.benchmarks.itertuples(index=False)
+        ],
     )
 
 

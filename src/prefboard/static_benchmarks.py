@@ -1,0 +1,64 @@
+"""Optional static benchmark scores (`results/benchmarks.csv`), to set beside human preference.
+
+Columns: model, benchmark, score, source. Higher scores are better. Rows are validated like the
+other result files and reported as Problems; nothing here affects the human-preference ranking.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prefboard.config import Config
+from prefboard.csvread import read_csv
+from prefboard.errors import Problem
+
+COLUMNS = ["model", "benchmark", "score", "source"]
+MAX_TEXT = 200
+
+
+def read_benchmarks(config: Config, root: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """Valid rows as (model, benchmark, score, source); an absent file is no problem."""
+    empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS})
+    path = root / config.data.benchmarks
+    if not config.data.benchmarks or not path.is_file():
+        return empty, []
+    shown = config.data.benchmarks
+    raw = read_csv(path, shown, COLUMNS, int(config.data.max_file_mb * 1_000_000))
+    problems = list(raw.problems)
+    if raw.frame.empty:
+        return empty, problems
+    frame = raw.frame
+    keys = set(config.model_keys)
+    good = np.ones(len(frame), dtype=bool)
+    for i, row in enumerate(frame.itertuples(index=False)):
+        line = int(raw.lines[i])
+        model, bench, score, source = (str(v) for v in row)
+        if model not in keys:
+            problems.append(
+                Problem(shown, line, 1, "unknown-model", f"unknown model {model[:60]!r}")
+            )
+            good[i] = False
+        if not bench or len(bench) > MAX_TEXT or len(source) > MAX_TEXT:
+            msg = f"benchmark name is empty or a cell is over {MAX_TEXT} characters"
+            problems.append(Problem(shown, line, 2, "required", msg))
+            good[i] = False
+        try:
+            value = float(score)
+            finite = math.isfinite(value)
+        except ValueError:
+            finite = False
+        if not finite:
+            msg = f"score {score[:60]!r} is not a finite number"
+            problems.append(Problem(shown, line, 3, "number", msg))
+            good[i] = False
+    out = frame.loc[good, COLUMNS].copy()
+    out["score"] = out["score"].astype(float)
+    duplicated = out.duplicated(["model", "benchmark"], keep="first")
+    for i in np.flatnonzero(duplicated.to_numpy()):
+        line = int(raw.lines[np.flatnonzero(good)[i]])
+        problems.append(Problem(shown, line, 1, "duplicate-id", "model and benchmark repeated"))
+    return out.loc[~duplicated].reset_index(drop=True), problems
