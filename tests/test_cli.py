@@ -155,3 +155,20 @@ def test_import_then_build_in_three_commands(tmp_path: Path) -> None:
     built = invoke("build", "--config", config)
     assert built.exit_code == 0, built.output
     assert (board / "site" / "models" / "gpt-x.html").is_file()
+
+
+def test_plan_queue_and_slice(tiny: Path) -> None:
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
+    result = invoke("plan", "--config", str(toml), "-n", "2", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("dimension,slice_attribute,slice_value,model_a,model_b,gain")
+    assert len(lines) == 3
+    sliced = invoke(
+        "plan", "--config", str(toml), "--slice", "country=US", "--dimension", "overall"
+    )
+    assert sliced.exit_code == 0 and "country" in sliced.output
+    bad = CliRunner().invoke(cli, ["plan", "--config", str(toml), "--slice", "age=1"])
+    assert bad.exit_code == 2
+    assert "Error: no table for slice age=1" in bad.output

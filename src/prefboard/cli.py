@@ -361,5 +361,81 @@ def import_(
     click.echo(f"ledger: {report.ledger_path}")
 
 
+@cli.command()
+@config_option
+@click.option("--dimension", default=None, help="Plan one dimension (default: every one).")
+@click.option(
+    "--slice",
+    "slice_",
+    default=None,
+    metavar="ATTRIBUTE=VALUE",
+    help="Plan inside one published group, e.g. age_group=65+.",
+)
+@click.option(
+    "-n",
+    "--n",
+    "count",
+    type=click.IntRange(1, 100_000),
+    default=20,
+    show_default=True,
+    help="Length of the queue.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.option(
+    "--standings",
+    "standings_path",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Plan from an existing standings.json instead of rating now.",
+)
+def plan(
+    config_path: Path,
+    dimension: str | None,
+    slice_: str | None,
+    count: int,
+    fmt: str,
+    standings_path: Path | None,
+) -> None:
+    """The next battles to run: model pairs ranked by expected information gain.
+
+    For each pair, the expected drop in the two models' posterior entropy over the outcomes
+    a, b and tie, weighted by their predicted probabilities. Also lists the demographic
+    groups furthest below their population share.
+    """
+    from prefboard import matchmaking as mm
+    from prefboard import pipeline
+    from prefboard.errors import PrefboardError
+    from prefboard.standings import read_standings
+
+    if standings_path is not None:
+        standings = read_standings(standings_path)
+    else:
+        config, root = pipeline.load(config_path)
+        standings = pipeline.rate(config, root, config_path)[1]
+    attribute, value = "all", "all"
+    if slice_ is not None:
+        if "=" not in slice_:
+            raise click.BadParameter("use ATTRIBUTE=VALUE", param_hint="--slice")
+        attribute, value = slice_.split("=", 1)
+    try:
+        queue = mm.plan(standings, mm.params_from(standings), dimension, attribute, value, n=count)
+    except ValueError as exc:
+        raise PrefboardError(str(exc)) from None
+    if fmt == "csv":
+        click.echo(mm.plan_csv(queue), nl=False)
+        return
+    click.echo(mm.plan_table(queue))
+    needs = [g for g in mm.groups_in_need(standings) if g.needed][:5]
+    if needs:
+        click.echo("\ngroups furthest below their population share:")
+        for g in needs:
+            click.echo(
+                f"  {g.attribute}={g.value}: {g.sample_share:.1%} of the sample, "
+                f"{g.population_share:.1%} of the population, {g.needed} more participants"
+            )
+
+
 def main() -> None:
     cli(prog_name="prefboard")

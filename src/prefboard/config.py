@@ -11,8 +11,9 @@ import difflib
 import math
 import re
 import tomllib
+from collections import Counter
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -23,6 +24,19 @@ KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
 # Deep nesting is never legitimate in a leaderboard file and is how a "TOML bomb" hurts parsers.
 MAX_CONFIG_BYTES = 1_000_000
 MAX_NESTING = 8
+# tomllib keeps a flag per prefix of a dotted key, so `[a.a.a.…]` with 100k parts takes minutes
+# and gigabytes before the depth check could run; such keys are refused from the text first.
+MAX_DOTTED_PARTS = 64
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_DOTTED_RUN = re.compile(
+    rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*(?:{_KEY_PART}[ \t]*\.[ \t]*){{{MAX_DOTTED_PARTS}}}",
+    re.MULTILINE,
+)
+# Stop locating validation errors after this many: each costs a scan of the file, and 30 000
+# bad [[models]] blocks made that quadratic (minutes) for a message no one reads to the end.
+MAX_CONFIG_PROBLEMS = 100
+# Model columns are int16 indices after ingest.
+MAX_MODELS = 10_000
 
 
 class Section(BaseModel):
@@ -42,6 +56,9 @@ class Leaderboard(Section):
 
 
 class Rating(Section):
+    # inf passes `gt=0`: sigma = inf would be accepted and turn every rating into NaN
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
     mu: float = Field(25.0, description="TrueSkill prior mean of every model.", gt=-1e6, lt=1e6)
     sigma: float = Field(25.0 / 3, description="TrueSkill prior standard deviation.", gt=0)
     beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0)
@@ -155,6 +172,20 @@ class Quality(Section):
     min_turns: int = Field(1, description="Battles with fewer turns are excluded.", ge=0)
 
 
+def _leaves_board(value: str) -> bool:
+    """An absolute, home-relative, Windows-drive or `..` path: not inside the board folder."""
+    posix, windows = PurePosixPath(value), PureWindowsPath(value)
+    return (
+        "\0" in value
+        or posix.is_absolute()
+        or windows.is_absolute()
+        or bool(windows.drive)
+        or ".." in posix.parts
+        or ".." in windows.parts
+        or value.startswith("~")
+    )
+
+
 class Data(Section):
     participants: str = Field("results/participants.csv", description="Participants file.")
     battles: list[str] = Field(
@@ -167,11 +198,32 @@ class Data(Section):
         512, description="Files larger than this are refused (MB).", gt=0, le=100_000
     )
 
+    @field_validator("benchmarks")
+    @classmethod
+    def _benchmarks_inside_board(cls, value: str) -> str:
+        # Unlike the battle globs, this path is opened as given (root / "/etc/passwd" is
+        # /etc/passwd) and its first line would come back in "unknown column" messages.
+        if _leaves_board(value):
+            raise ValueError(f"{value!r} must be a relative path inside the board folder")
+        return value
+
 
 class Site(Section):
     output: str = Field("site", description="Folder the built site is swapped into.")
     source: str = Field("site_src", description="Hand-written pages merged into the site.")
     version: str = Field("dev", description="Data version shown in the footer.", max_length=50)
+
+    @field_validator("output", "source")
+    @classmethod
+    def _inside_board(cls, value: str, info: Any) -> str:
+        # The build moves the old `output` folder away and deletes it, and copies `source` into
+        # the published site: "/home/runner", "../.." or "." (the board itself) must never get
+        # there from a pull request's leaderboard.toml.
+        if _leaves_board(value):
+            raise ValueError(f"{value!r} must be a relative path inside the board folder")
+        if info.field_name == "output" and not PurePosixPath(value).parts:
+            raise ValueError(f"{value!r} is the board folder itself; name a subfolder")
+        return value
 
 
 class Privacy(Section):
@@ -184,7 +236,9 @@ class Config(Section):
     leaderboard: Leaderboard = Field(default_factory=Leaderboard)
     rating: Rating = Field(default_factory=Rating)
     dimensions: list[Dimension] = Field(min_length=1, description="What participants judged.")
-    models: list[Model] = Field(min_length=2, description="The models on the board.")
+    models: list[Model] = Field(
+        min_length=2, max_length=MAX_MODELS, description="The models on the board."
+    )
     slices: list[Slice] = Field(default_factory=list, description="Demographic attributes.")
     quality: Quality = Field(default_factory=Quality)
     data: Data = Field(default_factory=Data)
@@ -195,7 +249,8 @@ class Config(Section):
     @classmethod
     def _unique_keys(cls, items: list[Any]) -> list[Any]:
         keys = [getattr(i, "key", None) or getattr(i, "attribute", None) for i in items]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        # Counter, not keys.count: quadratic on a 60 000-model file
+        dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
         if dupes:
             raise ValueError(f"duplicate key(s): {', '.join(dupes)}")
         return items
@@ -237,11 +292,28 @@ def load_config(path: Path) -> Config:
     text, problems = _read_text(path)
     if text is None:
         raise ConfigError(problems[0].format(), problems)
+    bomb = _DOTTED_RUN.search(text)
+    if bomb:
+        line = text.count("\n", 0, bomb.start()) + 1
+        msg = f"a dotted key with more than {MAX_DOTTED_PARTS} parts"
+        p = Problem(path.name, line, 0, "toml-nesting", msg)
+        raise ConfigError(p.format(), [p])
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col = _toml_error_position(str(exc))
         p = Problem(path.name, line, col, "toml-syntax", str(exc).split(" (at")[0])
+        raise ConfigError(p.format(), [p]) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: `[[[[…` a few thousand
+        # deep raised RecursionError (a traceback) before the nesting check could say so.
+        p = Problem(path.name, 0, 0, "toml-nesting", f"nesting depth > {MAX_NESTING}")
+        raise ConfigError(p.format(), [p]) from None
+    except ValueError as exc:
+        # tomllib lets int() raise for a decimal integer of more than 4300 digits.
+        big = re.search(r"[0-9_]{4000,}", text)
+        line = text.count("\n", 0, big.start()) + 1 if big else 0
+        p = Problem(path.name, line, 0, "toml-syntax", f"invalid value: {str(exc)[:120]}")
         raise ConfigError(p.format(), [p]) from None
     return parse_config(raw, text, path.name)
 
@@ -254,7 +326,11 @@ def parse_config(raw: dict[str, Any], text: str = "", filename: str = "leaderboa
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        problems = [_problem_from_error(err, text, filename) for err in exc.errors()]
+        errors = exc.errors()
+        problems = [_problem_from_error(e, text, filename) for e in errors[:MAX_CONFIG_PROBLEMS]]
+        if len(errors) > MAX_CONFIG_PROBLEMS:
+            more = f"{len(errors) - MAX_CONFIG_PROBLEMS} more problem(s) not shown"
+            problems.append(Problem(filename, 0, 0, "invalid-value", more))
         raise ConfigError("\n".join(p.format() for p in problems), sorted(set(problems))) from None
 
 

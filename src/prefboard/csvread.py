@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,9 @@ import pyarrow.csv as pacsv
 from prefboard.errors import Problem
 
 MAX_COLUMNS = 1_000
+# Column names longer than this are clipped in messages and get no "did you mean" hint: difflib
+# indexes every character of the name, which for a 100 MB header cell costs gigabytes.
+MAX_NAME_SHOWN = 60
 # csv's default field limit (128 KiB) would raise on a huge cell; ingest reports it instead.
 csv.field_size_limit(2**31 - 1)
 
@@ -35,6 +39,9 @@ class RawTable:
     frame: pd.DataFrame
     lines: np.ndarray
     problems: list[Problem]
+    # Physical lines of records dropped before validation (wrong field count, CSV syntax), so
+    # ingest can still count them in the ledger: every record read is accepted or excluded.
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, rule)
 
 
 def read_csv(
@@ -61,7 +68,7 @@ def read_csv(
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
 
     data = data.removeprefix(b"\xef\xbb\xbf")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data):
         return fail(Problem(shown, 1, 1, "encoding", "file is UTF-16; save it as UTF-8"))
     try:
         text = data.decode("utf-8")
@@ -75,20 +82,42 @@ def read_csv(
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         return fail(Problem(shown, line, 0, "nul-byte", "file contains a NUL byte"))
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    # A lone "\r" ends a line too (old Mac files): csv.reader raises on one inside a "line".
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     if not first_line.strip():
         return fail(Problem(shown, 1, 0, "header", "file is empty or has no header line"))
-    header = next(csv.reader([first_line]))
+    try:
+        header = next(csv.reader([first_line]))
+    except csv.Error as exc:
+        return fail(Problem(shown, 1, 0, "header", f"header line is not valid CSV: {exc}"))
     problems = _check_header(shown, header, expected, optional)
     if problems:
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
 
     parsed = _parse_fast(data, header) if '"' not in text else None
+    rejected: list[tuple[int, str]] = []
     if parsed is None:
         frame, lines, problems = _parse_slow(text, shown, header)
+        rejected = [(p.line, p.rule) for p in problems]
     else:
         frame, lines = parsed
-    return RawTable(shown, digest, size, frame, lines, problems)
+    return RawTable(shown, digest, size, frame, lines, problems, rejected)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 saved without a byte-order mark: every other byte of ASCII text is NUL. Named as
+    such instead of as a puzzling "NUL byte" on line 1."""
+    head = data[:64]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) == len(odd) and 0 not in even) or (
+        even.count(0) == len(even) and 0 not in odd
+    )
+
+
+def _clip_name(name: str) -> str:
+    return name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN] + "…"
 
 
 COLUMNAR = (".parquet", ".pq", ".jsonl", ".ndjson")
@@ -132,12 +161,14 @@ def _check_header(
         return [Problem(shown, 1, 0, "header", f"{len(header)} columns (limit {MAX_COLUMNS})")]
     seen: set[str] = set()
     for i, name in enumerate(header, start=1):
+        shown_name = _clip_name(name)
         if name in seen:
-            problems.append(Problem(shown, 1, i, "header", f"duplicated column {name!r}"))
+            problems.append(Problem(shown, 1, i, "header", f"duplicated column {shown_name!r}"))
         elif name not in expected:
-            near = difflib.get_close_matches(name, expected, n=1)
+            long = len(name) > MAX_NAME_SHOWN
+            near = [] if long else difflib.get_close_matches(name, expected, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            problems.append(Problem(shown, 1, i, "header", f"unknown column {name!r}{hint}"))
+            problems.append(Problem(shown, 1, i, "header", f"unknown column {shown_name!r}{hint}"))
         seen.add(name)
     missing = [c for c in expected if c not in seen and c not in optional]
     if missing:

@@ -81,9 +81,7 @@ def group_consistency(standings: Standings, dimension: str) -> list[GroupConsist
         for e in t.entries:
             if e.battles:
                 ranks.setdefault(e.model, []).append(e.rank)
-    return [
-        GroupConsistency(model, min(r), max(r), len(r)) for model, r in sorted(ranks.items())
-    ]
+    return [GroupConsistency(model, min(r), max(r), len(r)) for model, r in sorted(ranks.items())]
 
 
 def group_agreement(standings: Standings, dimension: str) -> list[tuple[str, str, float | None]]:

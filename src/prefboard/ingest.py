@@ -403,6 +403,7 @@ def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _
             "slice-value",
             lambda i, a=s.attribute, v=values: (
                 f"{_clip(frame[a].iat[i])!r} is not a declared value of {a} ({v})"
+                + _lookalike(frame[a].iat[i])
             ),
         )
     # [0-9], not \d: \d also matches e.g. Arabic-Indic digits, which to_numeric cannot read

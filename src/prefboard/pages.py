@@ -22,6 +22,8 @@ from prefboard import charts
 from prefboard.config import Config
 from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
+NEXT_BATTLES_SHOWN = 10
+NEXT_GROUPS_SHOWN = 12
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -64,6 +66,12 @@ def chart_block(chart_id: str, chart: Any) -> dict[str, Any]:
     text = json.dumps(charts.chart_spec(chart), sort_keys=True, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return {"id": chart_id, "json": Markup(text)}
+
+
+def _pct(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.1%" if 0 < p < 0.001 else f"{p:.1%}"
 
 
 def _num(x: float | None, digits: int = 2) -> str:
@@ -116,6 +124,10 @@ class _Builder:
                 "conservative_text": f"{e.conservative:.2f}",
                 "battles": e.battles,
                 "provisional": e.provisional,
+                "p_best": e.p_best,
+                "p_best_text": _pct(e.p_best),
+                "p_top": e.p_top,
+                "p_top_text": _pct(e.p_top),
             }
             for e in entries
         ]
@@ -416,8 +428,50 @@ class _Builder:
         return Page(
             "ratings.md",
             "Ratings",
-            self.render("ratings.md.j2", dims=dims, agreement=agreement),
+            self.render(
+                "ratings.md.j2", dims=dims, agreement=agreement, concordance=self.concordance()
+            ),
         )
+
+    def concordance(self) -> list[list[Any]]:
+        """Models whose Likert rank and battle rank disagree beyond their ranges, for each
+        dimension measured both ways (ranges: rank_ranges over the intervals)."""
+        from prefboard.rating.btd import disagreements
+        from prefboard.rating.tournaments import rank_ranges
+
+        rows: list[list[Any]] = []
+        for d in self.s.dimensions:
+            head = self.s.headline(d.key) if d.battles and d.likert else None
+            if head is None:
+                continue
+            likert = {
+                r.model: r
+                for r in self.s.likert
+                if r.dimension == d.key and r.slice_attribute == POOLED and r.n >= 2
+            }
+            battle = {e.model: e for e in head.entries if e.battles}
+            common = sorted(set(likert) & set(battle))
+            if len(common) < 2:
+                continue
+            mean = np.array([likert[m].mean for m in common], dtype=float)
+            lo = np.array([likert[m].ci_lower for m in common], dtype=float)
+            hi = np.array([likert[m].ci_upper for m in common], dtype=float)
+            l_rank, l_best, l_worst = rank_ranges(mean, lo, hi, common)
+            b_rank = np.array([battle[m].rank for m in common], dtype=float)
+            b_best = np.array([battle[m].rank_lower for m in common], dtype=float)
+            b_worst = np.array([battle[m].rank_upper for m in common], dtype=float)
+            flags = disagreements(l_rank, l_best, l_worst, b_rank, b_best, b_worst)
+            for i, m in enumerate(common):
+                if flags[i]:
+                    rows.append(
+                        [
+                            d.label,
+                            self.names[m],
+                            f"{l_rank[i]} ({l_best[i]}–{l_worst[i]})",
+                            f"{battle[m].rank} ({battle[m].rank_lower}–{battle[m].rank_upper})",
+                        ]
+                    )
+        return rows
 
     def fairness(self) -> Page:
         from prefboard import fairness as f
@@ -570,6 +624,39 @@ class _Builder:
         )
         return Page("benchmarks.md", "Benchmarks", text)
 
+    def next_battles(self) -> Page:
+        from prefboard import matchmaking as mm
+
+        params = mm.params_from(self.s)
+        dims = []
+        for d in self.battle_dims:
+            rows = [
+                [
+                    self.names[c.model_a],
+                    self.names[c.model_b],
+                    f"{c.gain:.4f}",
+                    f"{c.p_a:.0%}",
+                    f"{c.p_tie:.0%}",
+                    c.battles,
+                    c.reason,
+                ]
+                for c in mm.plan(self.s, params, dimension=d.key, n=NEXT_BATTLES_SHOWN)
+            ]
+            dims.append({"label": d.label, "rows": rows})
+        groups = [
+            [
+                g.attribute,
+                g.value,
+                g.participants if g.published else "–",
+                f"{g.sample_share:.1%}",
+                f"{g.population_share:.1%}",
+                "–" if g.needed is None else g.needed,
+            ]
+            for g in mm.groups_in_need(self.s)[:NEXT_GROUPS_SHOWN]
+        ]
+        text = self.render("next.md.j2", dims=dims, groups=groups)
+        return Page("next.md", "Next battles", text)
+
     def methodology(self) -> Page:
         from prefboard.config_reference import reference_sections
 
@@ -709,6 +796,7 @@ def render_pages(
     if any(d.likert for d in standings.dimensions):
         pages.append(b.ratings())
     if b.main_dim is not None:
+        pages.append(b.next_battles())
         pages.append(b.fairness())
     if b.main_dim is not None and standings.benchmarks:
         pages.append(b.benchmarks())

@@ -68,6 +68,10 @@ class Entry(Frozen):
     losses: int
     ties: int
     provisional: bool = Field(description="Fewer battles than rating.min_battles.")
+    p_best: float | None = Field(
+        None, description="P(rank 1) by Monte Carlo from the posteriors (headline tables)."
+    )
+    p_top: float | None = Field(None, description="P(rank <= 3), same draws as p_best.")
 
 
 class Table(Frozen):

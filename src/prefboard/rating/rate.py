@@ -101,7 +101,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             parts = _components(len(keys), a, b, r.spec.battles)
             tables.append(_table(config, r, z, n_part, parts))
         pooled = by_slice[(POOLED, POOLED)]
-        tables.append(_poststratified(config, dim.key, by_slice, z, codes))
+        tables.append(_with_p_best(_poststratified(config, dim.key, by_slice, z, codes), config))
         pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
         history.append(_history(config, dim.key, pooled, a, b, outcome, params))
         pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
@@ -470,6 +470,25 @@ def _history(
         mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
         sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
     )
+
+
+P_BEST_DRAWS = 20_000
+TOP_K = 3
+
+
+def _with_p_best(table: Table, config: Config) -> Table:
+    """P(best) and P(top 3) per model of a headline table, from independent normal
+    posteriors N(mu_mean, sigma), seeded by the config so a build is reproducible."""
+    from prefboard.analysis import p_best
+
+    probs = p_best(table, draws=P_BEST_DRAWS, seed=config.rating.seed, k=TOP_K)
+    entries = [
+        e.model_copy(update={"p_best": probs[e.model][0], "p_top": probs[e.model][1]})
+        if e.model in probs
+        else e
+        for e in table.entries
+    ]
+    return table.model_copy(update={"entries": entries})
 
 
 BTD_DRAWS = 200

@@ -1,0 +1,491 @@
+"""Matchmaking: expected information gain, the plan queue, groups in need, the simulation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prefboard.matchmaking import (
+    PLAN_COLUMNS,
+    Candidate,
+    expected_gain,
+    expected_gain_array,
+    groups_in_need,
+    outcome_probabilities,
+    params_from,
+    plan,
+    plan_csv,
+    plan_table,
+    simulate_policy,
+)
+from prefboard.rating.trueskill import TrueSkillParams, rate_1vs1
+from prefboard.standings import (
+    DimensionInfo,
+    Entry,
+    ModelInfo,
+    Pair,
+    Parameters,
+    Provenance,
+    SampleShare,
+    SliceInfo,
+    Standings,
+    Table,
+)
+
+PARAMS = TrueSkillParams(draw_probability=0.15)
+
+# ------------------------------------------------------------------------------------------
+# Hand-built standings: models a, b, c, d; "overall" has battles, "style" is Likert only.
+# ------------------------------------------------------------------------------------------
+
+
+def entry(model: str, mu: float, sigma: float, rank: int, lo: int, hi: int, battles: int) -> Entry:
+    return Entry(
+        model=model,
+        mu=mu,
+        sigma=sigma,
+        mu_mean=mu,
+        mu_spread=0.0,
+        lower=mu - 1.96 * sigma,
+        upper=mu + 1.96 * sigma,
+        conservative=mu - 3 * sigma,
+        rank=rank,
+        rank_lower=lo,
+        rank_upper=hi,
+        battles=battles,
+        wins=0,
+        losses=0,
+        ties=0,
+        provisional=battles < 10,
+    )
+
+
+def table(attribute: str, value: str, entries: list[Entry]) -> Table:
+    return Table(
+        dimension="overall",
+        slice_attribute=attribute,
+        slice_value=value,
+        battles=sum(e.battles for e in entries) // 2,
+        participants=10,
+        entries=entries,
+    )
+
+
+def pair(a: str, b: str, battles: int) -> Pair:
+    return Pair(
+        dimension="overall",
+        model_a=a,
+        model_b=b,
+        battles=battles,
+        wins_a=0,
+        wins_b=0,
+        ties=0,
+        p_a=0.4,
+        p_b=0.4,
+        p_tie=0.2,
+    )
+
+
+def sample(attr: str, value: str, n: int, share: float, pop: float | None, pub: bool = True):
+    return SampleShare(
+        attribute=attr,
+        value=value,
+        participants=n,
+        battles=n * 3,
+        sample_share=share,
+        population_share=pop,
+        published=pub,
+    )
+
+
+def make_standings(
+    pooled: list[Entry] | None = None, samples: list[SampleShare] | None = None
+) -> Standings:
+    pooled = pooled or [
+        entry("a", 30.0, 1.0, 1, 1, 2, 15),
+        entry("b", 29.0, 1.5, 2, 1, 3, 17),
+        entry("c", 20.0, 2.0, 4, 3, 4, 12),
+        entry("d", 25.0, 6.0, 3, 1, 4, 3),
+    ]
+    young = [
+        entry("a", 31.0, 2.0, 1, 1, 2, 8),
+        entry("b", 28.0, 2.5, 2, 1, 3, 9),
+        entry("c", 21.0, 3.0, 4, 2, 4, 6),
+        entry("d", 25.0, 8.0, 3, 1, 4, 0),
+    ]
+    return Standings(
+        title="t",
+        description="",
+        synthetic=True,
+        version="0",
+        provenance=Provenance(
+            prefboard_version="0",
+            config_sha256="0",
+            data_through="",
+            files=[],
+            totals={},
+            excluded={},
+        ),
+        parameters=Parameters(
+            mu=25.0,
+            sigma=25 / 3,
+            beta=25 / 6,
+            tau=25 / 300,
+            draw_probability=0.15,
+            interval=0.95,
+            z=1.96,
+            permutations=4,
+            seed=1,
+            band="sigma",
+            min_battles=10,
+            stratify_by=[],
+            min_participants=5,
+        ),
+        models=[ModelInfo(key=k, name=k.upper()) for k in "abcd"],
+        dimensions=[
+            DimensionInfo(
+                key="overall",
+                label="Overall",
+                battles=True,
+                likert=False,
+                scale_min=1,
+                scale_max=7,
+            ),
+            DimensionInfo(
+                key="style", label="Style", battles=False, likert=True, scale_min=1, scale_max=7
+            ),
+        ],
+        slices=[
+            SliceInfo(
+                attribute="age",
+                label="Age",
+                values=["young", "old"],
+                population={"young": 0.5, "old": 0.5},
+                published=["young"],
+            )
+        ],
+        tables=[table("all", "all", pooled), table("age", "young", young)],
+        pairs=[
+            pair("a", "b", 10),
+            pair("a", "c", 5),
+            pair("a", "d", 0),
+            pair("b", "c", 7),
+            pair("b", "d", 3),
+            pair("c", "d", 0),
+        ],
+        history=[],
+        likert=[],
+        agreement=[],
+        samples=samples or [],
+        order_sensitivity=[],
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Expected gain
+# ------------------------------------------------------------------------------------------
+
+
+def test_separated_pair_gains_less_than_overlapping_pair() -> None:
+    separated = expected_gain(35.0, 1.0, 15.0, 1.0, PARAMS)
+    overlapping = expected_gain(25.0, 3.0, 25.5, 3.0, PARAMS)
+    assert 0.0 <= separated < overlapping
+    assert separated < 0.01 * overlapping
+
+
+def test_gain_is_symmetric_and_probabilities_sum_to_one() -> None:
+    ab = expected_gain(27.0, 2.0, 24.0, 5.0, PARAMS)
+    ba = expected_gain(24.0, 5.0, 27.0, 2.0, PARAMS)
+    assert ab == pytest.approx(ba, rel=1e-12)
+    p_a, p_b, p_t = outcome_probabilities(27.0, 2.0, 24.0, 5.0, PARAMS)
+    assert float(p_a + p_b + p_t) == pytest.approx(1.0, abs=1e-12)
+    assert p_a > p_b
+
+
+def test_gain_matches_hand_computation_with_rate_1vs1() -> None:
+    mu_a, s_a, mu_b, s_b = 26.0, 3.0, 24.0, 4.0
+    probs = outcome_probabilities(mu_a, s_a, mu_b, s_b, PARAMS)
+    tau2 = PARAMS.tau**2
+    want = 0.0
+    for o in (0, 1, 2):
+        _, sa, _, sb = rate_1vs1(mu_a, s_a, mu_b, s_b, o, PARAMS)
+        want += float(probs[o]) * (
+            math.log(math.sqrt(s_a**2 + tau2) / sa) + math.log(math.sqrt(s_b**2 + tau2) / sb)
+        )
+    assert expected_gain(mu_a, s_a, mu_b, s_b, PARAMS) == pytest.approx(want, rel=1e-12)
+
+
+def test_array_version_matches_scalar() -> None:
+    rng = np.random.default_rng(0)
+    mu_a, mu_b = rng.normal(25, 6, 50), rng.normal(25, 6, 50)
+    s_a, s_b = rng.uniform(0.2, 8.3, 50), rng.uniform(0.2, 8.3, 50)
+    for measure in ("entropy", "variance"):
+        got = expected_gain_array(mu_a, s_a, mu_b, s_b, PARAMS, measure)
+        want = [expected_gain(*x, PARAMS, measure) for x in zip(mu_a, s_a, mu_b, s_b, strict=True)]
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    # Broadcasting: one model against a vector of opponents.
+    assert expected_gain_array(25.0, 2.0, mu_b, s_b, PARAMS).shape == (50,)
+
+
+def test_gain_without_draws_and_bad_measure() -> None:
+    no_draws = TrueSkillParams(draw_probability=0.0)
+    assert expected_gain(25.0, 3.0, 25.0, 3.0, no_draws) > 0.0
+    assert float(outcome_probabilities(25.0, 3.0, 25.0, 3.0, no_draws)[2]) == 0.0
+    with pytest.raises(ValueError, match="measure must be one of"):
+        expected_gain(25.0, 3.0, 25.0, 3.0, PARAMS, "kl")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-50, 100),
+    st.floats(0.01, 10),
+    st.floats(-50, 100),
+    st.floats(0.01, 10),
+    st.sampled_from([0.0, 0.05, 0.1, 0.3]),
+    st.sampled_from([0.0, 25 / 300]),
+)
+def test_gain_is_never_negative_and_symmetric(mu_a, s_a, mu_b, s_b, draw, tau) -> None:
+    params = TrueSkillParams(draw_probability=draw, tau=tau)
+    g = expected_gain(mu_a, s_a, mu_b, s_b, params)
+    assert g >= 0.0
+    assert g == pytest.approx(expected_gain(mu_b, s_b, mu_a, s_a, params), rel=1e-9, abs=1e-15)
+
+
+# ------------------------------------------------------------------------------------------
+# Plan
+# ------------------------------------------------------------------------------------------
+
+
+def test_params_from_standings() -> None:
+    p = params_from(make_standings())
+    assert (p.mu, p.beta, p.tau, p.draw_probability) == (25.0, 25 / 6, 25 / 300, 0.15)
+
+
+def test_plan_ranks_pairs_by_gain_deterministically() -> None:
+    s = make_standings()
+    params = params_from(s)
+    cands = plan(s, params, n=20)
+    assert len(cands) == 6  # every unordered pair of 4 models
+    gains = [c.gain for c in cands]
+    assert gains == sorted(gains, reverse=True)
+    assert plan(s, params, n=20) == cands
+    assert plan(s, params, n=3) == cands[:3]
+    assert {(c.model_a, c.model_b) for c in cands} == {
+        ("a", "b"),
+        ("a", "c"),
+        ("a", "d"),
+        ("b", "c"),
+        ("b", "d"),
+        ("c", "d"),
+    }
+    for c in cands:
+        assert (c.dimension, c.slice_attribute, c.slice_value) == ("overall", "all", "all")
+        assert c.p_a + c.p_b + c.p_tie == pytest.approx(1.0)
+        assert c.gain == pytest.approx(
+            expected_gain(*_posterior(s, c.model_a), *_posterior(s, c.model_b), params)
+        )
+    by_pair = {(c.model_a, c.model_b): c for c in cands}
+    # d (sigma 6) is the most uncertain model: its pairs lead the queue.
+    assert {cands[0].model_a, cands[0].model_b} & {"d"}
+    assert by_pair[("a", "d")].battles == 0
+    assert "pair never compared" in by_pair[("a", "d")].reason
+    assert by_pair[("a", "b")].battles == 10
+    assert "never" not in by_pair[("a", "b")].reason
+    assert "decides rank 1" in by_pair[("a", "b")].reason
+    assert "ranks 1–3 overlap" in by_pair[("a", "b")].reason
+    assert "d provisional (3 battles)" in by_pair[("b", "d")].reason
+
+
+def _posterior(s: Standings, model: str) -> tuple[float, float]:
+    e = next(e for e in s.table("overall").entries if e.model == model)
+    return e.mu_mean, e.sigma
+
+
+def test_nearly_certain_outcome_is_flagged() -> None:
+    pooled = [
+        entry("a", 45.0, 1.0, 1, 1, 1, 40),
+        entry("b", 25.0, 1.0, 2, 2, 3, 40),
+        entry("c", 24.5, 1.0, 3, 2, 3, 40),
+        entry("d", 10.0, 1.0, 4, 4, 4, 40),
+    ]
+    cands = plan(make_standings(pooled), PARAMS, n=6)
+    by_pair = {(c.model_a, c.model_b): c for c in cands}
+    assert "outcome nearly certain" in by_pair[("a", "d")].reason
+    assert by_pair[("a", "d")].gain < 1e-3 * by_pair[("b", "c")].gain
+    assert (cands[0].model_a, cands[0].model_b) == ("b", "c")
+    assert (cands[-1].model_a, cands[-1].model_b) == ("a", "d")
+
+
+def test_equal_gains_are_broken_by_model_keys() -> None:
+    pooled = [entry(m, 25.0, 2.0, i + 1, 1, 4, 20) for i, m in enumerate("abcd")]
+    cands = plan(make_standings(pooled), PARAMS, n=6)
+    assert len({c.gain for c in cands}) == 1
+    assert [(c.model_a, c.model_b) for c in cands] == [
+        ("a", "b"),
+        ("a", "c"),
+        ("a", "d"),
+        ("b", "c"),
+        ("b", "d"),
+        ("c", "d"),
+    ]
+
+
+def test_plan_on_a_slice_and_over_all_dimensions() -> None:
+    s = make_standings()
+    young = plan(s, PARAMS, dimension="overall", slice_attribute="age", slice_value="young")
+    assert len(young) == 6
+    assert all((c.slice_attribute, c.slice_value) == ("age", "young") for c in young)
+    # Pair counts are only known for the pooled table.
+    assert all(c.battles == 0 for c in young)
+    by_pair = {(c.model_a, c.model_b): c for c in young}
+    assert "pair never compared" in by_pair[("a", "d")].reason  # d has no battles there
+    assert "pair never compared" not in by_pair[("a", "b")].reason
+    # dimension=None plans over battle dimensions only (the Likert-only one is skipped).
+    assert plan(s, PARAMS, dimension=None) == plan(s, PARAMS, dimension="overall")
+    assert plan(s, PARAMS, n=0) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"dimension": "nope"}, r"unknown dimension 'nope'; battle dimensions: overall"),
+        ({"dimension": "style"}, r"'style' is rated on a scale only and has no battles"),
+        ({"slice_attribute": "age", "slice_value": "old"}, r"age=old is not published"),
+        (
+            {"slice_attribute": "region", "slice_value": "north"},
+            r"no table for slice region=north .*available in 'overall': all=all, age=young",
+        ),
+        (
+            {"slice_attribute": "poststratified", "slice_value": "age"},
+            r"post-stratified table combines",
+        ),
+        ({"n": -1}, r"n must be non-negative"),
+    ],
+)
+def test_plan_rejects_unknown_tables(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plan(make_standings(), PARAMS, **kwargs)
+
+
+def test_plan_csv_and_table() -> None:
+    cands = plan(make_standings(), PARAMS, n=4)
+    rows = list(csv.reader(io.StringIO(plan_csv(cands))))
+    assert rows[0] == PLAN_COLUMNS
+    assert len(rows) == 5
+    assert rows[1][3:5] == [cands[0].model_a, cands[0].model_b]
+    assert float(rows[1][5]) == cands[0].gain
+    text = plan_table(cands)
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["#", "dimension", "slice"]
+    assert len(lines) == 2 + 4
+    # Columns line up: the gain column ends at the same offset on every row.
+    ends = {line.index(f"{c.gain:.4f}") + 6 for line, c in zip(lines[2:], cands, strict=True)}
+    assert len(ends) == 1
+    assert plan_table([]) == "No candidate battles.\n"
+
+
+def test_plan_csv_neutralises_formulas() -> None:
+    c = Candidate("overall", "all", "all", "=cmd()", "b", 0.1, 0.4, 0.4, 0.2, 0, "r")
+    assert "'=cmd()" in plan_csv([c])
+
+
+# ------------------------------------------------------------------------------------------
+# Groups in need
+# ------------------------------------------------------------------------------------------
+
+
+def test_groups_in_need() -> None:
+    samples = [
+        sample("age", "young", 60, 0.6, 0.4),
+        sample("age", "old", 40, 0.4, 0.6),
+        sample("region", "north", 45, 0.45, 0.3),
+        sample("region", "south", 50, 0.5, 0.5),
+        sample("region", "east", 0, 0.0, 0.2, pub=False),  # 5 people, hidden by privacy
+        sample("country", "x", 10, 1.0, None),  # no population share: not listed
+    ]
+    needs = groups_in_need(make_standings(samples=samples))
+    got = {(g.attribute, g.value): g for g in needs}
+    assert ("country", "x") not in got
+    # old: (40 + x) / (100 + x) = 0.6  ->  x = 50
+    assert got[("age", "old")].needed == 50
+    assert got[("age", "young")].needed == 0
+    # The region total is 100 (from 45 / 0.45), not the 95 visible in published groups.
+    assert got[("region", "east")].needed == 25  # (0 + x) / (100 + x) = 0.2
+    assert got[("region", "east")].published is False
+    assert got[("region", "south")].needed == 0  # exactly at its share
+    assert got[("region", "north")].needed == 0
+    assert [(g.attribute, g.value) for g in needs][:2] == [("age", "old"), ("region", "east")]
+    assert [g.needed for g in needs] == sorted((g.needed for g in needs), reverse=True)
+    old = got[("age", "old")]
+    assert (old.participants, old.sample_share, old.population_share) == (40, 0.4, 0.6)
+
+
+# ------------------------------------------------------------------------------------------
+# Simulation
+# ------------------------------------------------------------------------------------------
+
+TRUTH6 = 25.0 + 3.0 * np.array([2.5, 1.5, 0.5, -0.5, -1.5, -2.5])
+KEYS = {
+    "battles",
+    "kendall_tau",
+    "top_separated",
+    "top_correct",
+    "coverage",
+    "scale",
+    "mean_sigma",
+    "pairs_compared",
+}
+
+
+@pytest.mark.parametrize("policy", ["infogain", "random", "skewed"])
+def test_simulate_policy_improves_with_battles(policy: str) -> None:
+    marks = [0, 30, 100, 300, 600]
+    runs = simulate_policy(policy, TRUTH6, 600, PARAMS, seed=3, checkpoints=marks, batch=20)
+    assert [r["battles"] for r in runs] == marks
+    assert all(set(r) == KEYS for r in runs)
+    assert runs[0]["kendall_tau"] == 0.0  # the prior ranks nobody
+    assert runs[-1]["kendall_tau"] > runs[1]["kendall_tau"]
+    assert runs[-1]["kendall_tau"] >= 0.7
+    assert runs[-1]["mean_sigma"] < runs[1]["mean_sigma"] < PARAMS.sigma
+    assert all(0.0 <= r["coverage"] <= 1.0 for r in runs)
+    again = simulate_policy(policy, TRUTH6, 600, PARAMS, seed=3, checkpoints=marks, batch=20)
+    assert again == runs
+
+
+def test_simulate_policy_with_permutations_and_exploration() -> None:
+    runs = simulate_policy(
+        "infogain", TRUTH6, 200, PARAMS, seed=1, checkpoints=[200], permutations=3, explore=0.5
+    )
+    assert runs[0]["kendall_tau"] > 0.5
+    assert runs[0]["pairs_compared"] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"policy": "greedy"}, "policy must be one of"),
+        ({"checkpoints": [700]}, r"checkpoints must lie in \[0, 600\]"),
+        ({"true_skills": np.array([1.0])}, "at least two models"),
+        ({"batch": 0}, "batch must be >= 1"),
+        ({"explore": 1.5}, r"explore must be in \[0, 1\]"),
+    ],
+)
+def test_simulate_policy_rejects_bad_arguments(kwargs: dict, message: str) -> None:
+    args = {
+        "policy": "random",
+        "true_skills": TRUTH6,
+        "battles": 600,
+        "params": PARAMS,
+        "seed": 0,
+        "checkpoints": [600],
+    }
+    extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in args}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        simulate_policy(**args, **extra)
