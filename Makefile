@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test lint format bench clean
+.PHONY: site test lint format bench clean readme-reference
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) site build .pytest_cache .ruff_cache
+
+# Regenerate the README's configuration reference from the pydantic models.
+readme-reference: $(STAMP)
+	$(BIN)/python -c "import re, pathlib; from prefboard.config_reference import reference_markdown as r; p = pathlib.Path('README.md'); s = p.read_text(); a = s.index('| Key | Default | Meaning |'); b = s.index('\n## Benchmarks'); p.write_text(s[:a] + r() + s[b:])"

@@ -676,6 +676,46 @@ def bump_chart(standings: Standings, benchmark: str, dimension: str) -> alt.Laye
     return _finish(alt.layer(lines, points, labels), _height(len(bench_rank)) + 40)
 
 
+def calibration_chart(study: dict[str, Any]) -> alt.Chart:
+    """Coverage of nominal 95 % bands against sample size, per band construction, with the
+    93–97 % target drawn as a shaded strip."""
+    rows: list[Row] = [
+        {
+            "band": f"{r['band']} ({r['models']} models)",
+            "battles": n,
+            "coverage": c,
+        }
+        for r in study["rows"]
+        for n, c in zip(study["sizes"], r["coverage"], strict=True)
+    ]
+    target = alt.Chart(_data([{"lo": 93.0, "hi": 97.0}])).mark_rect(opacity=0.15, color=ACCENT)
+    target = target.encode(
+        y="lo:Q",
+        y2="hi:Q",
+        tooltip=[alt.Tooltip("lo:Q", title="Target from"), alt.Tooltip("hi:Q", title="Target to")],
+    )
+    lines = (
+        alt.Chart(_data(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("battles:Q", scale=alt.Scale(type="log"), title="Battles (log scale)"),
+            y=alt.Y("coverage:Q", scale=alt.Scale(domain=[90, 100]), title="Coverage (%)"),
+            color=alt.Color(
+                "band:N",
+                scale=alt.Scale(scheme=CATEGORY_SCHEME),
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=1),
+            ),
+            tooltip=[
+                alt.Tooltip("band:N", title="Band"),
+                alt.Tooltip("battles:Q", title="Battles", format=","),
+                alt.Tooltip("coverage:Q", title="Coverage (%)"),
+            ],
+        )
+    )
+    return _finish(alt.layer(target, lines), 300)
+
+
 def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:
     """Chart data as a DataFrame: Altair walks inline dict rows object by object (about 70 ms
     for a 2,000-point history), while a DataFrame is converted in one pass. `chart_spec` puts

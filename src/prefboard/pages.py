@@ -12,6 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import jinja2
@@ -722,8 +723,13 @@ class _Builder:
             ]
             for c in self.s.crosscheck
         ]
+        study = json.loads(
+            resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
+        )
         text = self.render(
             "methodology.md.j2",
+            calibration_chart=chart_block("calibration", charts.calibration_chart(study)),
+            calibration_source=study["source"],
             crosscheck=crosscheck,
             btd_draws=self.s.crosscheck[0].draws if self.s.crosscheck else 0,
             p=params,

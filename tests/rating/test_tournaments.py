@@ -19,7 +19,9 @@ P_HEADER = "participant_id,age,strikes\n"
 B_HEADER = "battle_id,timestamp,participant_id,model_a,model_b,turns,overall\n"
 
 
-def make_board(tmp_path: Path, battles: list[tuple[str, str, str, str]], extra: str = "") -> Path:
+def make_board(
+    tmp_path: Path, battles: list[tuple[str, str, str, str]], extra: str = "", tau: str = "0"
+) -> Path:
     """A board with models x, y, z, one attribute `age` (young/old, population 50/50) and the
     given battles (participant, model_a, model_b, outcome) in timestamp order."""
     board = tmp_path / "board"
@@ -34,7 +36,7 @@ def make_board(tmp_path: Path, battles: list[tuple[str, str, str, str]], extra: 
     )
     (board / "results" / "battles" / "b.csv").write_text(B_HEADER + rows)
     (board / "leaderboard.toml").write_text(
-        "[rating]\npermutations = 4\nseed = 3\nmin_battles = 1\n"
+        f"[rating]\npermutations = 4\nseed = 3\nmin_battles = 1\ntau = {tau}\n"
         "[privacy]\nmin_participants = 1\n"
         '[[dimensions]]\nkey = "overall"\n'
         '[[models]]\nkey = "x"\n[[models]]\nkey = "y"\n[[models]]\nkey = "z"\n'
@@ -55,11 +57,12 @@ def test_three_battles_match_hand_worked_updates(tmp_path: Path) -> None:
     board = make_board(
         tmp_path,
         [("young-1", "x", "y", "a"), ("young-1", "y", "z", "a"), ("young-1", "x", "z", "tie")],
+        tau=repr(25 / 300),
     )
     standings = rate(board)
     pooled = {e.model: e for e in standings.table("overall").entries}
 
-    mu0, s0, beta, tau = 25.0, 25 / 3, 25 / 6, 25 / 300
+    mu0, s0, beta, tau = 25.0, 25 / 3, 25 / 6, 25 / 300  # the board sets TrueSkill's tau
     eps = math.sqrt(2) * beta * _ppf(0.55)
     pdf = lambda t: math.exp(-t * t / 2) / math.sqrt(2 * math.pi)  # noqa: E731
     cdf = lambda t: 0.5 * math.erfc(-t / math.sqrt(2))  # noqa: E731
@@ -86,7 +89,7 @@ def test_three_battles_match_hand_worked_updates(tmp_path: Path) -> None:
         assert pooled[k].mu == pytest.approx(r[k][0], abs=1e-9)
         assert pooled[k].sigma == pytest.approx(r[k][1], abs=1e-9)
     # and the trueskill package (mpmath backend, exact normal functions) agrees
-    env = trueskill.TrueSkill(draw_probability=0.10, backend="mpmath")
+    env = trueskill.TrueSkill(draw_probability=0.10, tau=25 / 300, backend="mpmath")
     ref = {k: env.create_rating() for k in "xyz"}
     ref["x"], ref["y"] = trueskill.rate_1vs1(ref["x"], ref["y"], env=env)
     ref["y"], ref["z"] = trueskill.rate_1vs1(ref["y"], ref["z"], env=env)

@@ -48,7 +48,7 @@ from prefboard.standings import (
 )
 
 HISTORY_POINTS = 300
-DEFAULT_BAND = "sigma"
+DEFAULT_BAND = "sigma-contrast"
 
 
 def params_of(config: Config) -> ts.TrueSkillParams:
