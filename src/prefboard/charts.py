@@ -689,8 +689,10 @@ def calibration_chart(study: dict[str, Any]) -> alt.Chart:
         for n, c in zip(study["sizes"], r["coverage"], strict=True)
     ]
     target = alt.Chart(_data([{"lo": 93.0, "hi": 97.0}])).mark_rect(opacity=0.15, color=ACCENT)
+    # Both layers share the y scale: the strip must not pull it down to zero.
+    y_scale = alt.Scale(domain=[90, 100], zero=False)
     target = target.encode(
-        y="lo:Q",
+        y=alt.Y("lo:Q", scale=y_scale),
         y2="hi:Q",
         tooltip=[alt.Tooltip("lo:Q", title="Target from"), alt.Tooltip("hi:Q", title="Target to")],
     )
@@ -698,13 +700,17 @@ def calibration_chart(study: dict[str, Any]) -> alt.Chart:
         alt.Chart(_data(rows))
         .mark_line(point=True)
         .encode(
-            x=alt.X("battles:Q", scale=alt.Scale(type="log"), title="Battles (log scale)"),
-            y=alt.Y("coverage:Q", scale=alt.Scale(domain=[90, 100]), title="Coverage (%)"),
+            x=alt.X(
+                "battles:Q",
+                scale=alt.Scale(type="log", domain=[min(study["sizes"]), max(study["sizes"])]),
+                title="Battles (log scale)",
+            ),
+            y=alt.Y("coverage:Q", scale=y_scale, title="Coverage (%)"),
             color=alt.Color(
                 "band:N",
                 scale=alt.Scale(scheme=CATEGORY_SCHEME),
                 title=None,
-                legend=alt.Legend(orient="bottom", columns=1),
+                legend=alt.Legend(orient="bottom", columns=1, labelLimit=420),
             ),
             tooltip=[
                 alt.Tooltip("band:N", title="Band"),
