@@ -17,6 +17,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -164,13 +165,11 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "config-many-errors": _config_many_errors,
 }
 
-# Known holes in files this suite may not change; strict, so a fix turns them into failures.
-XFAIL = {
-    "generated-symlink-benchmarks-out-of-board": (
-        "static_benchmarks.read_benchmarks opens root / data.benchmarks without the symlink "
-        "check ingest._resolve applies, so a symlinked benchmarks.csv is read from outside"
-    ),
-}
+# Known holes; both lists are strict: once a hole is fixed, its case fails until it is taken
+# off the list. (Brace-escaping of table cells, the carriage-return formula row in downloads and
+# the symlinked benchmarks file were fixed in pages.py, standings.py and static_benchmarks.py.)
+TEMPLATE_LEAKS: dict[str, str] = {}
+XFAIL: dict[str, str] = {}
 
 # -- running one case ------------------------------------------------------------------------------
 
@@ -183,7 +182,9 @@ def _board(case: dict[str, Any], tmp: Path) -> Path:
     for target, name in case.get("files", {}).items():
         _write(board / target, (HOSTILE / name).read_bytes())
     for target, name in case.get("append", {}).items():
-        _write(board / target, (board / target).read_bytes() + b"\n" + (HOSTILE / name).read_bytes())
+        _write(
+            board / target, (board / target).read_bytes() + b"\n" + (HOSTILE / name).read_bytes()
+        )
     if "generate" in case:
         GENERATORS[case["generate"]](board, tmp)
     return board
@@ -215,31 +216,66 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 FORMULA_START = tuple("=+-@\t\r")
-DANGEROUS_TAG = re.compile(
-    r"<\s*/?\s*(img|svg|iframe|object|embed|style|link|meta|base|form|input|math|video|audio|"
-    r"frame|body|html|b|i|u|marquee|details)\b",
-    re.IGNORECASE,
-)
-EVENT_ATTR = re.compile(r"<[a-zA-Z][^<>]*\son[a-z]+\s*=", re.IGNORECASE)
-JS_LINK = re.compile(
-    r"\]\(\s*<?\s*javascript:|<\s*javascript:|(?:href|src|action)\s*=\s*[\"']?\s*javascript:|"
-    r"^\s*\[[^\]]*\]:\s*javascript:",
-    re.IGNORECASE | re.MULTILINE,
-)
+# Tags the templates never write: finding one means a contributor's markup got through.
+DANGEROUS_TAGS = {
+    "img", "svg", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "input",
+    "math", "video", "audio", "frame", "body", "html", "b", "i", "u", "marquee", "button",
+}  # fmt: skip
+# The Markdown extensions site.mkdocs_config enables: attr_list could turn "{: onclick=…}" in a
+# name into an attribute, so pages are checked after conversion too, not only as Markdown.
+SITE_EXTENSIONS = ["admonition", "pymdownx.details", "attr_list", "toc"]
+
+
+class _Tags(HTMLParser):
+    """Every tag and attribute a browser would see, with the text of each <script>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+        self._in_script = tag == "script"
+        if self._in_script:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
 
 
 def assert_inert(page: str, text: str) -> None:
-    """Nothing contributor-supplied survives as markup, a script link or template syntax."""
-    scripts = re.findall(r"<script\b[^>]*>", text, re.IGNORECASE)
-    assert all(s == '<script type="application/json">' for s in scripts), (page, scripts)
-    assert len(scripts) == len(re.findall(r"</script\s*>", text, re.IGNORECASE)), page
-    # the JSON chart specs escape < > &, so nothing inside them can close the element
-    for body in re.findall(r'<script type="application/json">(.*?)</script>', text, re.S):
-        assert "<" not in body and ">" not in body, page
-    assert not DANGEROUS_TAG.search(text), (page, DANGEROUS_TAG.search(text))
-    assert not EVENT_ATTR.search(text), (page, EVENT_ATTR.search(text))
-    assert not JS_LINK.search(text), (page, JS_LINK.search(text))
-    assert "{{" not in text and "{%" not in text, page
+    """Nothing contributor-supplied survives as a tag, an event handler, a script or a
+    javascript: link, neither in the Markdown nor in the HTML Python-Markdown (as MkDocs)
+    makes of it. Link syntax inside an HTML table block stays text, so links are judged on
+    real href attributes."""
+    import markdown
+
+    for label, doc in (
+        ("markdown", text),
+        ("html", markdown.markdown(text, extensions=SITE_EXTENSIONS)),
+    ):
+        parser = _Tags()
+        parser.feed(doc)
+        parser.close()
+        for tag, attrs in parser.tags:
+            where = (page, label, tag, attrs)
+            assert tag not in DANGEROUS_TAGS, where
+            assert tag != "script" or attrs == [("type", "application/json")], where
+            for name, value in attrs:
+                assert not name.startswith("on"), where
+                url = re.sub(r"[\x00-\x20]", "", value or "").lower()
+                if name in ("href", "src", "action", "formaction", "xlink:href"):
+                    assert not url.startswith(("javascript:", "data:", "vbscript:")), where
+        # the JSON chart specs escape < > &, so nothing inside them can close the element
+        for body in parser.scripts:
+            assert "<" not in body and ">" not in body, (page, label)
+        assert len(re.findall(r"<script\b", doc, re.I)) == len(parser.scripts), (page, label)
 
 
 def _render_and_check(case: dict[str, Any], board: Path) -> None:
@@ -254,13 +290,18 @@ def _render_and_check(case: dict[str, Any], board: Path) -> None:
     everything = "\n".join(p.text for p in pages)
     for page in pages:
         assert_inert(page.path, page.text)
+    leaks = [p.path for p in pages if "{{" in p.text or "{%" in p.text]
     if "rendered_contains" in case:
         assert case["rendered_contains"] in everything
     if case.get("excluded_csv_safe"):
-        rows = list(csv.reader(io.StringIO(excluded_csv(data.ledger))))
+        rows = list(csv.reader(io.StringIO(excluded_csv(data.ledger), newline="")))
         assert any(r[3].startswith("'") for r in rows[1:]), rows  # the formula row is there
         for r in rows:
             assert not any(cell.startswith(FORMULA_START) for cell in r), r
+    if case["name"] in TEMPLATE_LEAKS:
+        assert leaks, "template syntax is escaped now: drop the case from TEMPLATE_LEAKS"
+        pytest.xfail(f"unescaped {{{{ in {TEMPLATE_LEAKS[case['name']]} ({', '.join(leaks)})")
+    assert not leaks, f"unescaped template syntax in {leaks}"
 
 
 def _params() -> list[Any]:
@@ -290,8 +331,8 @@ def test_hostile_case(
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
-    repo = Path(__file__).parent.parent
-    before = (_snapshot(board), set(os.listdir(tmp_path.parent)), set(os.listdir(repo)))
+    fixtures = Path(__file__).parent / "fixtures"
+    before = (_snapshot(board), set(os.listdir(tmp_path.parent)), _snapshot(fixtures))
 
     seconds = float(case.get("max_seconds", DEFAULT_SECONDS))
     args = ["validate", "--config", str(board / "leaderboard.toml")]
@@ -300,8 +341,8 @@ def test_hostile_case(
 
     assert "Traceback" not in output
     assert result.exit_code in (0, 2), (result.exit_code, result.exception, output[-2000:])
-    # validate writes nothing: not into the board, not beside it, not into the repository
-    assert (_snapshot(board), set(os.listdir(tmp_path.parent)), set(os.listdir(repo))) == before
+    # validate writes nothing: not into the board, not beside it, not into the fixtures
+    assert (_snapshot(board), set(os.listdir(tmp_path.parent)), _snapshot(fixtures)) == before
     assert not list(cwd.iterdir())
     assert elapsed < seconds
 
@@ -318,10 +359,11 @@ def test_hostile_case(
     if "line" in case:
         mine = [p for p in mine if int(p["line"]) == case["line"]]
         assert mine, f"no {case['expect']!r} on line {case['line']}:\n{output[-3000:]}"
+    if "column" in case:
+        mine = [p for p in mine if int(p["column"]) == case["column"]]
+        assert mine, f"no {case['expect']!r} in column {case['column']}:\n{output[-3000:]}"
     if "lines" in case:
         assert sorted({int(p["line"]) for p in mine}) == case["lines"], output[-3000:]
-    if "column" in case:
-        assert {int(p["column"]) for p in mine} == {case["column"]}, output[-3000:]
     if "message" in case:
         assert any(case["message"] in p["message"] for p in mine), output[-3000:]
     # messages stay readable however big the hostile value was
@@ -329,3 +371,37 @@ def test_hostile_case(
     if "ledger" in case:
         for reason, rows in case["ledger"].items():
             assert re.search(rf"excluded\s+{rows}\s+{re.escape(reason)}$", output, re.M), output
+
+
+MACHINE_FORMAT_CASES = [
+    "battles-annotation-injection-in-participant-id",
+    "battles-script-tag-in-model",
+    "battles-quoted-newline-in-model",
+    "battles-invalid-utf8",
+    "battles-cyrillic-model-key",
+    "config-data-glob-traversal",
+]
+
+
+@pytest.mark.parametrize("name", MACHINE_FORMAT_CASES)
+def test_machine_formats_cannot_be_forged(name: str, tmp_path: Path) -> None:
+    """CI reads `--format github` (workflow commands) and `--format json`: a hostile value must
+    not start a command of its own nor break the JSON."""
+    import json
+
+    (case,) = [c for c in CASES if c["name"] == name]
+    board = _board(case, tmp_path)
+    config = str(board / "leaderboard.toml")
+    github, _ = _invoke(["validate", "--config", config, "--format", "github"], DEFAULT_SECONDS)
+    assert github.exit_code == 2
+    annotations = [line for line in github.output.splitlines() if line.startswith("::")]
+    assert annotations
+    for line in annotations:
+        # properties escape ":", so the command ends where prefboard says
+        assert re.fullmatch(r"::(error|warning) [^:]*::.*", line), line
+    forged = [line for line in github.output.splitlines() if "forged" in line]
+    assert all(line.startswith("::error file=results/") for line in forged), forged
+    as_json, _ = _invoke(["validate", "--config", config, "--format", "json"], DEFAULT_SECONDS)
+    report = json.loads(as_json.output)
+    assert report["ok"] is False
+    assert any(p["rule"] == case["expect"] for p in report["problems"])

@@ -136,7 +136,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     ledger = Ledger()
     excluded: list[pd.DataFrame] = []
 
-    part_files, ps = _resolve(root, [config.data.participants], "data.participants")
+    part_files, ps = resolve_paths(root, [config.data.participants], "data.participants")
     problems += ps
     if not part_files:
         problems.append(
@@ -149,14 +149,14 @@ def ingest(config: Config, root: Path) -> Ingested:
     banned = set(participants.loc[participants["strikes"] >= config.quality.strike_limit].index)
     known = set(participants.index)
 
-    b_files, ps = _resolve(root, config.data.battles, "data.battles")
+    b_files, ps = resolve_paths(root, config.data.battles, "data.battles")
     problems += ps
     dims = [d.key for d in config.battle_dimensions]
     b_cols = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
     b_raw = [read_csv(f, _shown(root, f), b_cols, max_bytes) for f in b_files]
     battles, b_check = _battles(config, b_raw, known)
 
-    r_files, ps = _resolve(root, config.data.ratings, "data.ratings")
+    r_files, ps = resolve_paths(root, config.data.ratings, "data.ratings")
     problems += ps
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
@@ -211,7 +211,7 @@ def _shown(root: Path, file: Path) -> str:
         return file.as_posix()
 
 
-def _resolve(root: Path, patterns: list[str], key: str) -> tuple[list[Path], list[Problem]]:
+def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path], list[Problem]]:
     """Expand `[data]` globs, refusing anything that resolves outside the board folder."""
     problems: list[Problem] = []
     files: set[Path] = set()

@@ -25,7 +25,7 @@ from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
 NEXT_BATTLES_SHOWN = 10
 NEXT_GROUPS_SHOWN = 12
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!|~>])")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ def md(value: object) -> Markup:
     """HTML-escape, then neutralise Markdown syntax, for text inside Markdown paragraphs."""
     text = str(escape(str(value)))
     text = _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    # braces as entities: a backslash before "{" would still leave "{%" for a templating plugin
+    text = text.replace("{", "&#123;").replace("}", "&#125;")
     return Markup(text)
 
 
@@ -52,7 +54,16 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = md
+    env.finalize = _no_template_syntax
     return env
+
+
+def _no_template_syntax(value: object) -> object:
+    """Every interpolated plain value is escaped here, braces included, so "{{ x }}" in a name
+    stays inert even under a templating MkDocs plugin; Markup (already safe) passes through."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return Markup(str(escape(value)).replace("{", "&#123;").replace("}", "&#125;"))
 
 
 def href(from_page: str, to_page: str) -> str:
@@ -66,6 +77,10 @@ def chart_block(chart_id: str, chart: Any) -> dict[str, Any]:
     can close the script element."""
     text = json.dumps(charts.chart_spec(chart), sort_keys=True, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # "{{", "{%" and "{#" never occur in JSON's own structure, only inside strings, where a
+    # \u escape keeps a name like "{{ x }}" inert for any templating MkDocs plugin.
+    for opener, escaped in (("{{", "{\\u007b"), ("{%", "{\\u0025"), ("{#", "{\\u0023")):
+        text = text.replace(opener, escaped)
     return {"id": chart_id, "json": Markup(text)}
 
 

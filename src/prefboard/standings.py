@@ -310,9 +310,11 @@ def safe_cell(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     text = str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+    if text and text[0] in "=+-@\t\r\n":
+        text = "'" + text
+    # csv.writer with "\n" line endings leaves a lone "\r" unquoted, which a spreadsheet reads
+    # as a row break that can start a new, formula-bearing row: no line breaks inside cells.
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _csv(rows: list[list[object]], header: list[str]) -> str:

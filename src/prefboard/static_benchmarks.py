@@ -15,6 +15,7 @@ import pandas as pd
 from prefboard.config import Config
 from prefboard.csvread import read_csv
 from prefboard.errors import Problem
+from prefboard.ingest import resolve_paths
 
 COLUMNS = ["model", "benchmark", "score", "source"]
 MAX_TEXT = 200
@@ -23,12 +24,16 @@ MAX_TEXT = 200
 def read_benchmarks(config: Config, root: Path) -> tuple[pd.DataFrame, list[Problem]]:
     """Valid rows as (model, benchmark, score, source); an absent file is no problem."""
     empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS})
-    path = root / config.data.benchmarks
-    if not config.data.benchmarks or not path.is_file():
+    if not config.data.benchmarks or not (root / config.data.benchmarks).exists():
         return empty, []
+    # The same path rules as every other input: nothing outside the board, no symlinks out.
+    files, problems = resolve_paths(root, [config.data.benchmarks], "data.benchmarks")
+    if not files:
+        return empty, problems
+    path = files[0]
     shown = config.data.benchmarks
     raw = read_csv(path, shown, COLUMNS, int(config.data.max_file_mb * 1_000_000))
-    problems = list(raw.problems)
+    problems += raw.problems
     if raw.frame.empty:
         return empty, problems
     frame = raw.frame
