@@ -20,13 +20,12 @@ from prefboard.standings import (
     LikertRow,
     ModelInfo,
     Pair,
-    Parameters,
-    Provenance,
     SampleShare,
     SliceInfo,
     Standings,
     Table,
 )
+from tests.factories import parameters, provenance
 
 EVIL = "<script>alert(1)</script>"
 MODELS = ["alpha", "beta", "gamma"]
@@ -154,28 +153,9 @@ def make_standings(first_name: str = "Alpha", **changes: Any) -> Standings:
         "description": "",
         "synthetic": True,
         "version": "v1",
-        "provenance": Provenance(
-            prefboard_version="0",
-            config_sha256="0" * 64,
-            data_through="2026-01-01T00:00:00Z",
-            files=[],
-            totals={},
-            excluded={},
-        ),
-        "parameters": Parameters(
-            mu=25.0,
-            sigma=25 / 3,
-            beta=25 / 6,
-            tau=25 / 300,
-            draw_probability=0.1,
-            interval=0.95,
-            z=1.959964,
-            permutations=4,
-            seed=1,
-            band="sigma",
-            min_battles=5,
-            stratify_by=["age"],
-            min_participants=1,
+        "provenance": provenance(),
+        "parameters": parameters(
+            z=1.959964, min_battles=5, stratify_by=["age"], min_participants=1
         ),
         "models": [
             ModelInfo(key="alpha", name=first_name),

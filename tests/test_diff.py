@@ -22,14 +22,13 @@ from prefboard.standings import (
     Entry,
     FileRecord,
     ModelInfo,
-    Parameters,
-    Provenance,
     SliceInfo,
     Standings,
     Table,
     read_standings,
     to_json,
 )
+from tests.factories import parameters, provenance
 
 NAMES = {"a": "Alpha", "b": "Beta", "c": "Gamma", "d": "Delta"}
 SHA = {"old": "1" * 64, "new": "2" * 64, "p": "3" * 64}
@@ -82,29 +81,8 @@ def standings(
         description="",
         synthetic=True,
         version="1",
-        provenance=Provenance(
-            prefboard_version="0",
-            config_sha256="0" * 64,
-            data_through="2026-01-01T00:00:00Z",
-            files=files,
-            totals={},
-            excluded=excluded,
-        ),
-        parameters=Parameters(
-            mu=25.0,
-            sigma=8.3,
-            beta=4.2,
-            tau=0.08,
-            draw_probability=0.1,
-            interval=0.95,
-            z=1.96,
-            permutations=10,
-            seed=0,
-            band="sigma",
-            min_battles=10,
-            stratify_by=["region"],
-            min_participants=5,
-        ),
+        provenance=provenance(files=files, excluded=excluded),
+        parameters=parameters(permutations=10, seed=0, stratify_by=["region"]),
         models=[ModelInfo(key=m, name=names[m]) for m in models],
         dimensions=[
             DimensionInfo(

@@ -30,13 +30,12 @@ from prefboard.standings import (
     Entry,
     ModelInfo,
     Pair,
-    Parameters,
-    Provenance,
     SampleShare,
     SliceInfo,
     Standings,
     Table,
 )
+from tests.factories import parameters, provenance
 
 PARAMS = TrueSkillParams(draw_probability=0.15)
 
@@ -124,29 +123,8 @@ def make_standings(
         description="",
         synthetic=True,
         version="0",
-        provenance=Provenance(
-            prefboard_version="0",
-            config_sha256="0",
-            data_through="",
-            files=[],
-            totals={},
-            excluded={},
-        ),
-        parameters=Parameters(
-            mu=25.0,
-            sigma=25 / 3,
-            beta=25 / 6,
-            tau=25 / 300,
-            draw_probability=0.15,
-            interval=0.95,
-            z=1.96,
-            permutations=4,
-            seed=1,
-            band="sigma",
-            min_battles=10,
-            stratify_by=[],
-            min_participants=5,
-        ),
+        provenance=provenance(data_through=""),
+        parameters=parameters(draw_probability=0.15),
         models=[ModelInfo(key=k, name=k.upper()) for k in "abcd"],
         dimensions=[
             DimensionInfo(
