@@ -1,0 +1,45 @@
+"""Standings -> Markdown pages (Jinja2 templates shipped in the package).
+
+Pages read only the `Standings` object: `core` holds the builder, the escaping and the ranking,
+group and model pages; `reports` the analysis and reference pages.
+"""
+
+from __future__ import annotations
+
+from prefboard.config import Config
+from prefboard.pages.core import Page, _Builder, chart_block, href, md
+from prefboard.pages.reports import (
+    benchmarks,
+    changes_page,
+    data,
+    fairness,
+    methodology,
+    next_battles,
+    ratings,
+)
+from prefboard.standings import Standings
+
+__all__ = ["Page", "chart_block", "href", "md", "render_pages"]
+
+
+def render_pages(
+    standings: Standings, config: Config, previous: tuple[str, Standings] | None = None
+) -> list[Page]:
+    """Every generated page, in site-map order; `previous` (label, standings) feeds the
+    "What changed" page."""
+    b = _Builder(standings, config)
+    pages = [b.home()]
+    pages += b.dimensions()
+    pages += b.groups()
+    pages += b.models()
+    if any(d.likert for d in standings.dimensions):
+        pages.append(ratings(b))
+    if b.main_dim is not None:
+        pages.append(next_battles(b))
+        pages.append(fairness(b))
+    if b.main_dim is not None and standings.benchmarks:
+        pages.append(benchmarks(b))
+    pages.append(methodology(b))
+    pages.append(data(b))
+    pages.append(changes_page(b, standings, previous))
+    return pages

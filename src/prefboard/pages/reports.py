@@ -1,0 +1,406 @@
+"""The analysis and reference pages: ratings concordance, fairness, benchmarks, next battles,
+methodology, data and what changed. Each is a function of the page builder."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup
+
+from prefboard import charts
+from prefboard.pages.core import (
+    NEXT_BATTLES_SHOWN,
+    NEXT_GROUPS_SHOWN,
+    POOLED,
+    POSTSTRATIFIED,
+    Page,
+    _Builder,
+    _num,
+    chart_block,
+)
+from prefboard.standings import Standings
+
+
+def ratings(pb: _Builder) -> Page:
+    dims = []
+    for d in pb.s.dimensions:
+        if not d.likert:
+            continue
+        rows = [
+            [
+                pb.names[r.model],
+                r.n,
+                _num(r.mean),
+                f"{_num(r.ci_lower)} – {_num(r.ci_upper)}",
+                " / ".join(str(c) for c in r.counts),
+            ]
+            for r in pb.s.likert
+            if r.dimension == d.key and r.slice_attribute == POOLED
+        ]
+        dims.append(
+            {
+                "label": d.label,
+                "rows": rows,
+                "chart": chart_block(f"likert-{d.key}", charts.likert_chart(pb.s, d.key)),
+            }
+        )
+    agreement = [
+        [
+            next(d.label for d in pb.s.dimensions if d.key == a.dimension),
+            _num(a.alpha_ordinal, 3),
+            _num(a.alpha_interval, 3),
+            a.units,
+            a.raters,
+            a.pairable_values,
+        ]
+        for a in pb.s.agreement
+    ]
+    return Page(
+        "ratings.md",
+        "Ratings",
+        pb.render("ratings.md.j2", dims=dims, agreement=agreement, concordance=concordance(pb)),
+    )
+
+
+def concordance(pb: _Builder) -> list[list[Any]]:
+    """Models whose Likert rank and battle rank disagree beyond their ranges, for each
+    dimension measured both ways (ranges: rank_ranges over the intervals)."""
+    from prefboard.rating.btd import disagreements
+    from prefboard.rating.tournaments import rank_ranges
+
+    rows: list[list[Any]] = []
+    for d in pb.s.dimensions:
+        head = pb.s.headline(d.key) if d.battles and d.likert else None
+        if head is None:
+            continue
+        likert = {
+            r.model: r
+            for r in pb.s.likert
+            if r.dimension == d.key and r.slice_attribute == POOLED and r.n >= 2
+        }
+        battle = {e.model: e for e in head.entries if e.battles}
+        common = sorted(set(likert) & set(battle))
+        if len(common) < 2:
+            continue
+        mean = np.array([likert[m].mean for m in common], dtype=float)
+        lo = np.array([likert[m].ci_lower for m in common], dtype=float)
+        hi = np.array([likert[m].ci_upper for m in common], dtype=float)
+        l_rank, l_best, l_worst = rank_ranges(mean, lo, hi, common)
+        b_rank = np.array([battle[m].rank for m in common], dtype=float)
+        b_best = np.array([battle[m].rank_lower for m in common], dtype=float)
+        b_worst = np.array([battle[m].rank_upper for m in common], dtype=float)
+        flags = disagreements(l_rank, l_best, l_worst, b_rank, b_best, b_worst)
+        for i, m in enumerate(common):
+            if flags[i]:
+                rows.append(
+                    [
+                        d.label,
+                        pb.names[m],
+                        f"{l_rank[i]} ({l_best[i]}–{l_worst[i]})",
+                        f"{battle[m].rank} ({battle[m].rank_lower}–{battle[m].rank_upper})",
+                    ]
+                )
+    return rows
+
+
+def fairness(pb: _Builder) -> Page:
+    from prefboard import fairness as f
+
+    dim = pb.main_dim
+    assert dim is not None
+    head = pb.s.headline(dim.key)
+    assert head is not None
+    bias_rows = []
+    for d in pb.battle_dims:
+        t, pooled = pb.s.headline(d.key), pb.s.table(d.key)
+        if t is None or pooled is None:
+            continue
+        b = f.sampling_bias(t)
+        tie = f.tie_rate(pooled)
+        bias_rows.append(
+            [
+                d.label,
+                "–" if b.spearman is None else f"{b.spearman:+.2f}",
+                b.min_battles,
+                b.max_battles,
+                "–" if b.ratio is None else f"{b.ratio:.2f}",
+                "–" if tie is None else f"{tie:.1%}",
+            ]
+        )
+    main_bias = f.sampling_bias(head)
+    if main_bias.spearman is None:
+        bias_text = "Every model has the same number of battles."
+    else:
+        bias_text = (
+            f"Spearman correlation between battles and rank: {main_bias.spearman:+.2f} "
+            "(negative: models with more battles rank better). Near zero is what a "
+            "fair design gives."
+        )
+    ess = [
+        [
+            e.attribute,
+            e.participants,
+            f"{e.effective:.0f}",
+            f"{e.effective / e.participants:.0%}" if e.participants else "–",
+            ", ".join(e.groups_missing) or "–",
+        ]
+        for e in f.effective_samples(pb.s)
+    ]
+    connectivity = [
+        [
+            next(d.label for d in pb.s.dimensions if d.key == t.dimension),
+            "pooled" if t.slice_attribute == POOLED else f"{t.slice_attribute}={t.slice_value}",
+            t.battles,
+            t.components,
+            sum(e.provisional for e in t.entries),
+        ]
+        for t in pb.s.tables
+        if t.slice_attribute != POSTSTRATIFIED
+    ]
+    consistency = [
+        [pb.names[c.model], c.best, c.worst, c.groups] for c in f.group_consistency(pb.s, dim.key)
+    ]
+    agreement = [
+        [a, v, "–" if tau is None else f"{tau:.2f}"]
+        for a, v, tau in f.group_agreement(pb.s, dim.key)
+    ]
+    text = pb.render(
+        "fairness.md.j2",
+        dim={"label": dim.label},
+        bias_text=bias_text,
+        bias_chart=chart_block("battles-vs-rank", charts.battles_vs_rank_chart(pb.s, head)),
+        bias=bias_rows,
+        coverage_chart=chart_block("pair-coverage", charts.pair_coverage_chart(pb.s, dim.key)),
+        ess=ess,
+        connectivity=connectivity,
+        consistency=consistency,
+        agreement=agreement,
+    )
+    return Page("fairness.md", "Fairness", text)
+
+
+def benchmarks(pb: _Builder) -> Page:
+    from prefboard.rating.btd import kendall_tau
+
+    dim = pb.main_dim
+    assert dim is not None
+    names = sorted({b.benchmark for b in pb.s.benchmarks})
+    scores = {(b.benchmark, b.model): b for b in pb.s.benchmarks}
+    taus = []
+    for name in names:
+        row: list[Any] = [name]
+        for d in pb.battle_dims:
+            head = pb.s.headline(d.key)
+            people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
+            common = sorted(m for m in people if (name, m) in scores)
+            tau = (
+                kendall_tau(
+                    np.array([-scores[(name, m)].score for m in common]),
+                    np.array([people[m] for m in common], dtype=float),
+                )
+                if len(common) > 2
+                else float("nan")
+            )
+            row.append("–" if np.isnan(tau) else f"{tau:+.2f}")
+        taus.append(row)
+    benches = []
+    head = pb.s.headline(dim.key)
+    people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
+    for name in names:
+        present = sorted(
+            (b for b in pb.s.benchmarks if b.benchmark == name and b.model in people),
+            key=lambda b: (-b.score, b.model),
+        )
+        bench_rank = {b.model: i for i, b in enumerate(present, start=1)}
+        order = sorted(bench_rank, key=lambda m: (people[m], m))
+        people_rank = {m: i for i, m in enumerate(order, start=1)}
+        shifts = sorted(
+            present,
+            key=lambda b: (-abs(bench_rank[b.model] - people_rank[b.model]), b.model),
+        )
+        rows = [
+            [
+                {
+                    "text": pb.names[b.model],
+                    "href": f"models/{b.model}.html",
+                    "sort": b.model,
+                },
+                f"{b.score:g}",
+                bench_rank[b.model],
+                people_rank[b.model],
+                f"{people_rank[b.model] - bench_rank[b.model]:+d}",
+            ]
+            for b in shifts
+        ]
+        sources = sorted({b.source for b in present if b.source})
+        benches.append(
+            {
+                "name": name,
+                "source": "; ".join(sources),
+                "chart": chart_block(
+                    f"bump-{len(benches)}", charts.bump_chart(pb.s, name, dim.key)
+                ),
+                "rows": rows,
+            }
+        )
+    text = pb.render(
+        "benchmarks.md.j2",
+        headers=["Benchmark", *[f"tau vs {d.label}" for d in pb.battle_dims]],
+        taus=taus,
+        benches=benches,
+        dim={"label": dim.label},
+    )
+    return Page("benchmarks.md", "Benchmarks", text)
+
+
+def next_battles(pb: _Builder) -> Page:
+    from prefboard import matchmaking as mm
+
+    params = mm.params_from(pb.s)
+    dims = []
+    for d in pb.battle_dims:
+        rows = [
+            [
+                pb.names[c.model_a],
+                pb.names[c.model_b],
+                f"{c.gain:.4f}",
+                f"{c.p_a:.0%}",
+                f"{c.p_tie:.0%}",
+                c.battles,
+                c.reason,
+            ]
+            for c in mm.plan(pb.s, params, dimension=d.key, n=NEXT_BATTLES_SHOWN)
+        ]
+        dims.append({"label": d.label, "rows": rows})
+    groups = [
+        [
+            g.attribute,
+            g.value,
+            g.participants if g.published else "–",
+            f"{g.sample_share:.1%}",
+            f"{g.population_share:.1%}",
+            "–" if g.needed is None else g.needed,
+        ]
+        for g in mm.groups_in_need(pb.s)[:NEXT_GROUPS_SHOWN]
+    ]
+    text = pb.render("next.md.j2", dims=dims, groups=groups)
+    return Page("next.md", "Next battles", text)
+
+
+def methodology(pb: _Builder) -> Page:
+    from prefboard.config_reference import reference_sections
+
+    p = pb.s.parameters
+    strata = p.stratify_by
+    if strata:
+        post = (
+            f"The headline ranking of each dimension combines the group rankings of "
+            f"{', '.join(strata)} with the population shares below: mu = Σ w·mu_g and "
+            "variance = Σ w²·sigma_g², where the weights are renormalised over the groups "
+            "in which the model has battles (each headline table says when that happened)."
+        )
+        if len(strata) > 1:
+            post += (
+                " With several attributes the groups are their combinations, weighted by "
+                "the product of the marginal shares: this assumes the attributes are "
+                "independent in the population."
+            )
+    else:
+        post = "No slice declares population shares, so the headline is the pooled ranking."
+    slices = [
+        [
+            sl.label,
+            ", ".join(sl.values),
+            ", ".join(f"{k} {v:.0%}" for k, v in sl.population.items()) or "–",
+        ]
+        for sl in pb.s.slices
+    ]
+    excluded = [
+        [kind, reason, n]
+        for kind, reasons in pb.s.provenance.excluded.items()
+        for reason, n in reasons.items()
+    ]
+    sensitivity = [
+        [
+            next(d.label for d in pb.s.dimensions if d.key == o.dimension),
+            f"{o.median_spread_over_sigma:.2f}",
+            o.max_rank_shift,
+            o.passes,
+        ]
+        for o in pb.s.order_sensitivity
+    ]
+    params = {
+        "mu_text": f"{p.mu:g}",
+        "sigma_text": f"{p.sigma:.4g}",
+        "beta_text": f"{p.beta:.4g}",
+        "tau_text": f"{p.tau:.4g}",
+        "draw_probability": f"{p.draw_probability:g}",
+        "permutations": p.permutations,
+        "passes": 1 + p.permutations,
+        "seed": p.seed,
+        "band": p.band,
+        "z_text": f"{p.z:.3f}",
+        "interval_pct": f"{p.interval:.0%}",
+        "min_battles": p.min_battles,
+    }
+    crosscheck = [
+        [
+            next(d.label for d in pb.s.dimensions if d.key == c.dimension),
+            _num(c.kendall_tau, 3),
+            _num(c.nu, 3),
+            ", ".join(pb.names[e.model] for e in c.entries if e.disagrees) or "none",
+        ]
+        for c in pb.s.crosscheck
+    ]
+    study = json.loads(
+        resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
+    )
+    text = pb.render(
+        "methodology.md.j2",
+        calibration_chart=chart_block("calibration", charts.calibration_chart(study)),
+        calibration_source=study["source"],
+        crosscheck=crosscheck,
+        btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
+        p=params,
+        q=pb.config.quality,
+        sensitivity=sensitivity,
+        slices=slices,
+        post_text=post,
+        excluded=excluded,
+        reference=reference_sections(),
+    )
+    return Page("methodology.md", "Methodology", text)
+
+
+def data(pb: _Builder) -> Page:
+    prov = pb.s.provenance
+    totals = [
+        [kind, t["files"], t["rows"], t["accepted"], t["excluded"]]
+        for kind, t in prov.totals.items()
+    ]
+    excluded = [
+        [kind, reason, n]
+        for kind, reasons in prov.excluded.items()
+        for reason, n in reasons.items()
+    ]
+    files = [
+        [f.path, f.kind, f.rows, f.accepted, f.excluded, f.bytes, f.sha256[:16] + "…"]
+        for f in prov.files
+    ]
+    text = pb.render("data.md.j2", prov=prov, totals=totals, excluded=excluded, files=files)
+    return Page("data.md", "Data", text)
+
+
+def changes_page(b: _Builder, standings: Standings, previous: tuple[str, Standings] | None) -> Page:
+    from prefboard import diff
+
+    if previous is None:
+        return Page("changes.md", "What changed", b.render("changes.md.j2", previous=None))
+    label, before = previous
+    text = diff.render_markdown(diff.diff_standings(before, standings), before, standings)
+    # diff.render_markdown escapes every value it interpolates; drop its own heading.
+    body = Markup("\n".join(line for line in text.splitlines() if not line.startswith("### ")))
+    return Page("changes.md", "What changed", b.render("changes.md.j2", previous=label, body=body))
