@@ -33,6 +33,19 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def format_option(choices: list[str], help: str) -> Callable[..., Any]:
+    """`--format`, shared by the commands that print for people or for machines; the first
+    choice is the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prefboard")
 def cli() -> None:
@@ -45,13 +58,9 @@ def cli() -> None:
 
 @cli.command()
 @config_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for machines, github for Actions annotations on the PR diff.",
+@format_option(
+    ["text", "json", "github"],
+    "text for people, json for machines, github for Actions annotations on the PR diff.",
 )
 def validate(config_path: Path, fmt: str) -> None:
     """Check every result file against leaderboard.toml and the CSV contract.
@@ -196,13 +205,9 @@ def serve(config_path: Path, port: int, host: str) -> None:
 @cli.command()
 @click.argument("old", type=click.Path(path_type=Path, exists=True))
 @click.argument("new", type=click.Path(path_type=Path, exists=True))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, markdown for a GitHub job summary, json for machines.",
+@format_option(
+    ["text", "markdown", "json"],
+    "text for a terminal, markdown for a GitHub job summary, json for machines.",
 )
 @click.option(
     "--limit", type=click.IntRange(1), default=50, show_default=True, help="Rows shown per section."
@@ -380,9 +385,7 @@ def import_(
     show_default=True,
     help="Length of the queue.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
-)
+@format_option(["table", "csv"], "table for a terminal, csv for spreadsheets and scripts.")
 @click.option(
     "--standings",
     "standings_path",
