@@ -169,6 +169,8 @@ def test_plan_queue_and_slice(tiny: Path) -> None:
         "plan", "--config", str(toml), "--slice", "country=US", "--dimension", "overall"
     )
     assert sliced.exit_code == 0 and "country" in sliced.output
+    # US is half of the tiny sample but 80 % of its declared population
+    assert "group US under-sampled" in sliced.output
     bad = CliRunner().invoke(cli, ["plan", "--config", str(toml), "--slice", "age=1"])
     assert bad.exit_code == 2
     assert "Error: no table for slice age=1" in bad.output

@@ -381,11 +381,16 @@ def plan(
             rows[k][3].model,
         ),
     )
+    # A group below its population share needs participants as much as its pairs need battles.
+    short = {(g.attribute, g.value) for g in groups_in_need(standings) if g.needed}
     out = []
     for k in ranked[:n]:
         dim, table, ea, eb = rows[k]
         pooled = table.slice_attribute == POOLED
         known = counts.get((dim, *sorted((ea.model, eb.model)))) if pooled else None
+        reason = _reason(ea, eb, float(p_a[k]), float(p_b[k]), known)
+        if (table.slice_attribute, table.slice_value) in short:
+            reason += f"; group {table.slice_value} under-sampled"
         out.append(
             Candidate(
                 dimension=dim,
@@ -398,7 +403,7 @@ def plan(
                 p_b=float(p_b[k]),
                 p_tie=float(p_t[k]),
                 battles=int(known or 0),
-                reason=_reason(ea, eb, float(p_a[k]), float(p_b[k]), known),
+                reason=reason,
             )
         )
     return out
