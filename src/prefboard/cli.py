@@ -387,6 +387,13 @@ def import_(
 )
 @format_option(["table", "csv"], "table for a terminal, csv for spreadsheets and scripts.")
 @click.option(
+    "--explore",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of the queue given to random pairs (0.5 kept bands honest in simulation).",
+)
+@click.option(
     "--standings",
     "standings_path",
     type=click.Path(path_type=Path, exists=True),
@@ -395,6 +402,7 @@ def import_(
 )
 def plan(
     config_path: Path,
+    explore: float,
     dimension: str | None,
     slice_: str | None,
     count: int,
@@ -423,7 +431,8 @@ def plan(
             raise click.BadParameter("use ATTRIBUTE=VALUE", param_hint="--slice")
         attribute, value = slice_.split("=", 1)
     try:
-        queue = mm.plan(standings, mm.params_from(standings), dimension, attribute, value, n=count)
+        params = mm.params_from(standings)
+        queue = mm.plan(standings, params, dimension, attribute, value, n=count, explore=explore)
     except ValueError as exc:
         raise PrefboardError(str(exc)) from None
     if fmt == "csv":
