@@ -53,22 +53,16 @@ gets `min_turns = 0` so that the turns rule excludes nothing.
 
 from __future__ import annotations
 
-import copy
 import csv
 import fnmatch
 import glob
 import hashlib
 import io
-import json
-import math
 import os
-import re
 import tomllib
-import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,386 +71,58 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
-import pyarrow.parquet as pq
 
 from prefboard.config import KEY_PATTERN, Config, load_config, parse_config
-from prefboard.errors import ConfigError, PrefboardError
 
-# --- Public API --------------------------------------------------------------------------------
+__all__ = [
+    "ARENA",
+    "FORMATS",
+    "PAIRWISE",
+    "ImportReport",
+    "ImportSourceError",
+    "PairwiseMapping",
+    "import_pairwise",
+    "normalise_key",
+    "parse_timestamps",
+    "read_source",
+]
 
-
-@dataclass(frozen=True)
-class PairwiseMapping:
-    """Which source columns hold what, and which winner values mean what."""
-
-    model_a: str = "model_a"
-    model_b: str = "model_b"
-    winner: str = "winner"
-    winner_values: tuple[str, str, str] = ("model_a", "model_b", "tie")  # a / b / tie
-    participant: str | None = None
-    timestamp: str | None = None
-    dimension: str = "overall"
-    slices: tuple[str, ...] = ()  # categorical columns -> participant slice attributes
-    extra_ties: tuple[str, ...] = ()  # also a tie, reported apart, e.g. "tie (bothbad)"
-
-
-ARENA = PairwiseMapping(
-    winner_values=("model_a", "model_b", "tie"),
-    participant="judge",
-    timestamp="tstamp",
-    extra_ties=("tie (bothbad)",),
+from prefboard.importers.api import (
+    _KEY_RE,
+    _SEP,
+    _SYNTHETIC_START_US,
+    _US_PER_S,
+    ARENA,
+    BAD_TIMESTAMP,
+    CHUNK_ROWS,
+    FORMATS,
+    ID_COLLISION,
+    ID_HEX,
+    IMPORTED_TURNS,
+    MAX_MODEL_CHARS,
+    MAX_PARTICIPANT_CHARS,
+    MAX_SLICE_VALUE_CHARS,
+    MAX_SLICE_VALUES,
+    MISSING,
+    PAIRWISE,
+    SAME_MODEL,
+    SYNTHETIC_PARTICIPANT,
+    TOO_LONG,
+    UNKNOWN_WINNER,
+    ImportReport,
+    ImportSourceError,
+    PairwiseMapping,
+    Rows,
 )
-PAIRWISE = PairwiseMapping()
-FORMATS: dict[str, PairwiseMapping] = {"arena": ARENA, "pairwise": PAIRWISE}
-
-
-@dataclass
-class ImportReport:
-    """What an import did. Every source row is in exactly one of imported, duplicates, skipped."""
-
-    source_rows: int
-    imported: int
-    skipped: dict[str, int]  # reason -> rows
-    duplicates: int  # rows already present from an earlier import (idempotency)
-    models_added: list[str]
-    files_written: list[Path]
-    ledger_path: Path
-    bothbad_ties: int  # imported rows whose winner was one of `extra_ties`
-    participants_added: int = 0
-    slice_values_added: dict[str, list[str]] = field(default_factory=dict)
-    # Values the config could not take automatically (the slice has population shares, or its
-    # `values` line could not be edited safely): the maintainer must declare them.
-    slice_values_pending: dict[str, list[str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-
-class ImportSourceError(PrefboardError):
-    """The source or the mapping cannot be imported at all (as opposed to single bad rows)."""
-
-
-MISSING = "missing-field"
-TOO_LONG = "field-too-long"
-UNKNOWN_WINNER = "unknown-winner-value"
-BAD_TIMESTAMP = "bad-timestamp"
-SAME_MODEL = "same-model"
-ID_COLLISION = "id-collision"  # two rows hashing to one id: never seen, but never silent either
-
-MAX_MODEL_CHARS = 100
-MAX_PARTICIPANT_CHARS = 200
-MAX_SLICE_VALUE_CHARS = 100
-MAX_SLICE_VALUES = 500
-CHUNK_ROWS = 200_000
-SYNTHETIC_PARTICIPANT = "imported"
-SYNTHETIC_START = "2000-01-01T00:00:00Z"
-IMPORTED_TURNS = "1"
-ID_HEX = 16
-SUFFIXES = {
-    ".csv": "csv",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-
-_SEP = "\x1f"
-_US_PER_S = 1_000_000
-_SYNTHETIC_START_US = int(pd.Timestamp(SYNTHETIC_START).value // 1_000)
-_MAX_US = int(pd.Timestamp("2100-01-01T00:00:00Z").value // 1_000)
-# C0/C1 controls, soft hyphen, bidi marks and overrides, zero-width and other invisible format
-# characters, BOM, interlinear annotations, lone surrogates (only reachable via JSON escapes).
-_INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+from prefboard.importers.board_toml import _edit_config, _new_config_text
+from prefboard.importers.sources import read_source
+from prefboard.importers.values import (
+    _clean_column,
+    _map_values,
+    format_timestamps,
+    normalise_key,
+    parse_timestamps,
 )
-_KEY_RE = re.compile(KEY_PATTERN)
-# Prepared source rows: one numpy array per field (object arrays for text), all the same length.
-Rows = dict[str, np.ndarray]
-
-
-# --- Reading sources ----------------------------------------------------------------------------
-
-
-def read_source(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A CSV, JSON (array of records), JSONL/NDJSON or Parquet file as a frame of strings.
-
-    The format follows the suffix. Every value is a string: missing/null -> "", numbers in their
-    shortest round-trip form (integral floats without ".0"), booleans "true"/"false", nested
-    values as compact JSON. With `columns`, only those are returned (in that order), and a
-    column absent from the source raises `ImportSourceError`.
-    """
-    path = Path(path)
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        known = ", ".join(sorted(SUFFIXES))
-        raise ImportSourceError(f"{path.name}: unknown source format (suffixes: {known})")
-    if not path.is_file():
-        raise ImportSourceError(f"{path}: no such file")
-    wanted = list(dict.fromkeys(columns)) if columns is not None else None
-    try:
-        if kind == "csv":
-            frame = _read_csv(path, wanted)
-        elif kind == "parquet":
-            frame = _read_parquet(path, wanted)
-        else:
-            frame = _read_json(path, wanted, lines=kind == "jsonl")
-    except UnicodeDecodeError as exc:
-        raise ImportSourceError(f"{path.name}: not valid UTF-8 ({exc.reason})") from None
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
-        raise ImportSourceError(f"{path.name}: cannot read: {exc}") from None
-    return frame.reset_index(drop=True)
-
-
-def _require(name: str, present: Sequence[str], wanted: list[str] | None) -> list[str]:
-    if wanted is None:
-        return list(present)
-    missing = [c for c in wanted if c not in present]
-    if missing:
-        shown = ", ".join(repr(c) for c in list(present)[:30])
-        raise ImportSourceError(
-            f"{name}: no column(s) {', '.join(repr(c) for c in missing)} (columns: {shown})"
-        )
-    return wanted
-
-
-def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
-    csv.field_size_limit(2**31 - 1)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
-        raise ImportSourceError(f"{path.name}: empty file, no header line")
-    dupes = sorted({c for c in header if header.count(c) > 1})
-    cols = _require(path.name, header, wanted)
-    if any(c in dupes for c in cols):
-        raise ImportSourceError(f"{path.name}: duplicated column(s) {', '.join(dupes)}")
-    frame = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        usecols=cols,
-        encoding="utf-8-sig",
-    )
-    return frame[cols]
-
-
-def _read_parquet(path: Path, wanted: list[str] | None) -> pd.DataFrame:
-    names = pq.read_schema(path).names
-    cols = _require(path.name, names, wanted)
-    return _arrow_frame(pq.read_table(path, columns=cols), cols)
-
-
-def _read_json(path: Path, wanted: list[str] | None, lines: bool) -> pd.DataFrame:
-    with path.open("rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
-        raise ImportSourceError(f"{path.name}: empty file")
-    if head[:1] == b"[":
-        if lines:
-            raise ImportSourceError(f"{path.name}: a JSON array, not JSON lines; name it .json")
-        with path.open(encoding="utf-8-sig") as fh:
-            try:
-                records = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise ImportSourceError(
-                    f"{path.name}:{exc.lineno}: invalid JSON: {exc.msg}"
-                ) from None
-        if not all(isinstance(r, dict) for r in records):
-            raise ImportSourceError(f"{path.name}: expected an array of objects (records)")
-        return _records_frame(path.name, records, wanted)
-    # One object per line. pyarrow is fast but refuses a column whose type changes from row to
-    # row ("1" in one, 1 in the next); the json module takes anything.
-    try:
-        table = pajson.read_json(path, read_options=pajson.ReadOptions(block_size=1 << 26))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return _records_frame(path.name, _json_lines(path), wanted)
-    cols = _require(path.name, table.column_names, wanted)
-    return _arrow_frame(table.select(cols), cols)
-
-
-def _json_lines(path: Path) -> list[dict[str, Any]]:
-    records = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ImportSourceError(f"{path.name}:{no}: invalid JSON: {exc.msg}") from None
-            if not isinstance(rec, dict):
-                raise ImportSourceError(f"{path.name}:{no}: expected a JSON object per line")
-            records.append(rec)
-    return records
-
-
-def _records_frame(
-    name: str, records: list[dict[str, Any]], wanted: list[str] | None
-) -> pd.DataFrame:
-    present: dict[str, None] = {}
-    for rec in records:
-        present.update(dict.fromkeys(rec))
-    cols = _require(name, list(present), wanted)
-    data = {c: pd.Series([_py_str(r.get(c)) for r in records], dtype=str) for c in cols}
-    return pd.DataFrame(data, columns=cols)
-
-
-def _py_str(value: Any) -> str:
-    """One JSON value as the same string pyarrow's cast would give."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _arrow_frame(table: pa.Table, cols: list[str]) -> pd.DataFrame:
-    out: dict[str, pd.Series] = {}
-    for c in cols:
-        arr = table.column(c)
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type)
-        typ = arr.type
-        text = None
-        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-            text = arr
-        elif not (pa.types.is_nested(typ) or pa.types.is_binary(typ)):
-            try:
-                text = arr.cast(pa.string())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                text = None
-        if text is None:
-            out[c] = pd.Series([_py_str(v) for v in arr.to_pylist()], dtype=str)
-        else:
-            out[c] = pd.Series(pc.fill_null(text, "").to_pandas(), dtype=str)
-    return pd.DataFrame(out, columns=cols)
-
-
-# --- Cleaning and parsing -----------------------------------------------------------------------
-
-
-def clean_text(values: pd.Series) -> np.ndarray:
-    """Strip control and invisible formatting characters and surrounding whitespace."""
-    return _clean_column(values)[0]
-
-
-def _clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Cleaned strings (an object array) and their lengths.
-
-    Works on the distinct values (a source has few models and judges) and maps back, so a
-    million rows cost one `pd.factorize` and a handful of takes."""
-    codes, uniques = pd.factorize(values.astype(str), sort=False)
-    cleaned = [_clean_one(str(u)) for u in np.asarray(uniques, dtype=object)] + [""]
-    text = np.array(cleaned, dtype=object)
-    lengths = np.array([len(c) for c in cleaned], dtype=np.int64)
-    return text[codes], lengths[codes]  # code -1 (no NaN is ever passed) -> the trailing ""
-
-
-def _clean_one(text: str) -> str:
-    # isprintable() is False for every character _INVISIBLE removes (and for a few it keeps).
-    return text.strip() if text.isprintable() else _INVISIBLE.sub("", text).strip()
-
-
-def _map_values(values: np.ndarray, table: dict[str, str], default: str = "") -> np.ndarray:
-    """`table[v]` for each value (default when absent), via the distinct values."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
-    mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
-    return mapped[codes]
-
-
-def normalise_key(name: str) -> str:
-    """A model name as a config key: ^[a-z0-9][a-z0-9_.-]*$, at most 100 characters."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-    key = re.sub(r"[^a-z0-9_.\-]", "-", folded)
-    key = re.sub(r"-{2,}", "-", key)
-    key = re.sub(r"^[^a-z0-9]+", "", key).rstrip("-")[:MAX_MODEL_CHARS].rstrip("-")
-    if not key:
-        key = "model-" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
-    return key
-
-
-def parse_timestamps(values: np.ndarray | pd.Series) -> np.ndarray:
-    """Source timestamps -> int64 microseconds since the epoch, UTC; -1 where unusable.
-
-    Numbers are Unix epochs, their unit guessed from the magnitude (< 1e11 seconds, < 1e14
-    milliseconds, < 1e17 microseconds, else nanoseconds); anything else must be ISO 8601
-    (zone-less values are UTC). Only 1970-01-01 .. 2099-12-31 is accepted."""
-    s = pd.Series(values).astype(str).str.strip().reset_index(drop=True)
-    out = np.full(len(s), -1, dtype=np.int64)
-    numeric = s.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").to_numpy(dtype=bool)
-    if numeric.any():
-        x = pd.to_numeric(s[numeric], errors="coerce").to_numpy(dtype=float)
-        a = np.abs(x)
-        with np.errstate(invalid="ignore", over="ignore"):
-            us = np.where(
-                a < 1e11, x * 1e6, np.where(a < 1e14, x * 1e3, np.where(a < 1e17, x, x / 1e3))
-            )
-            ok = np.isfinite(us) & (us >= 0) & (us < _MAX_US)
-            out[np.flatnonzero(numeric)[ok]] = np.round(us[ok]).astype(np.int64)
-    text = ~numeric & (s != "").to_numpy(dtype=bool)
-    if text.any():
-        parsed = pd.to_datetime(s[text], utc=True, format="ISO8601", errors="coerce")
-        raw = parsed.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
-        good = ~parsed.isna().to_numpy() & (raw >= 0) & (raw < _MAX_US)
-        out[np.flatnonzero(text)[good]] = raw[good]
-    return out
-
-
-_TWO_DIGITS = pa.array([f"{i:02d}" for i in range(100)])
-_THREE_DIGITS = pa.array([f"{i:03d}" for i in range(1000)])
-
-
-def format_timestamps(us: np.ndarray) -> pa.Array:
-    """int64 microseconds -> ISO 8601 UTC strings with Z; whole seconds when all are whole.
-
-    Assembled from lookup tables: numpy's datetime_as_string and Arrow's strftime both cost
-    about a second per million values."""
-    us = np.asarray(us, dtype=np.int64)
-    day, rem = np.divmod(us, 86_400 * _US_PER_S)
-    sec, frac = np.divmod(rem, _US_PER_S)
-    hh, rest = np.divmod(sec, 3600)
-    mm, ss = np.divmod(rest, 60)
-    days, inverse = np.unique(day, return_inverse=True)
-    dates = pa.array(np.datetime_as_string(days.astype("datetime64[D]")).astype(object))
-    parts: list[Any] = [
-        pc.take(dates, pa.array(inverse.reshape(-1))),
-        pa.scalar("T"),
-        pc.take(_TWO_DIGITS, pa.array(hh)),
-        pa.scalar(":"),
-        pc.take(_TWO_DIGITS, pa.array(mm)),
-        pa.scalar(":"),
-        pc.take(_TWO_DIGITS, pa.array(ss)),
-    ]
-    if (frac != 0).any():
-        hi, lo = np.divmod(frac, 1000)
-        parts += [
-            pa.scalar("."),
-            pc.take(_THREE_DIGITS, pa.array(hi)),
-            pc.take(_THREE_DIGITS, pa.array(lo)),
-        ]
-    parts.append(pa.scalar("Z"))
-    if not len(us):
-        return pa.array([], type=pa.string())
-    return pc.binary_join_element_wise(*parts, "")
-
-
-# --- Import -------------------------------------------------------------------------------------
 
 
 def import_pairwise(
@@ -1075,286 +741,3 @@ def _fmt_counts(counts: dict[str, int]) -> str:
 
 def _has_population(config: Config | None, attr: str) -> bool:
     return config is not None and any(s.attribute == attr and s.population for s in config.slices)
-
-
-# --- leaderboard.toml ---------------------------------------------------------------------------
-
-
-def toml_string(value: str) -> str:
-    """A TOML basic string; control characters and DEL escaped, lone surrogates dropped."""
-    out = ['"']
-    for ch in value:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\u{o:04x}")
-        elif 0xD800 <= o <= 0xDFFF:
-            continue
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _comment_text(value: str) -> str:
-    return _INVISIBLE.sub("", value)
-
-
-def _model_block(key: str, name: str) -> list[str]:
-    lines = ["[[models]]", f"key = {toml_string(key)}"]
-    if name != key:
-        lines.append(f"name = {toml_string(name[:200])}")
-    lines += ['# organization = ""', '# license = ""']
-    return lines
-
-
-def _slice_block(attr: str, column: str, values: list[str]) -> list[str]:
-    lines = ["[[slices]]", f"attribute = {toml_string(attr)}"]
-    if column != attr:
-        lines.append(f"label = {toml_string(column[:100])}")
-    lines.append(f"values = [{', '.join(toml_string(v) for v in values)}]")
-    lines.append("# population = { ... }  # shares summing to 1, to post-stratify the ranking")
-    return lines
-
-
-def _new_config_text(
-    source_name: str,
-    dimension: str,
-    models: list[tuple[str, str]],
-    slices: list[tuple[str, str]],
-    plan: _ParticipantPlan,
-) -> str:
-    shown = _comment_text(source_name)
-    lines = [
-        f"# leaderboard.toml, started by `prefboard import` from {shown}.",
-        "# Next: fill in each model's organization and license, give a slice population shares",
-        "# (census) to post-stratify the headline ranking, then run `prefboard validate`.",
-        "",
-        "[leaderboard]",
-        f"title = {toml_string(('Leaderboard imported from ' + shown)[:200])}",
-        "",
-        "[rating]",
-        "# draw_probability is the chance of a tie between equally skilled models, not the share",
-        "# of ties in the data.",
-        "draw_probability = 0.10",
-        "",
-        "[quality]",
-        "# Imported sources carry no turn counts: every battle is written with",
-        f"# turns = {IMPORTED_TURNS}, and min_turns = 0 keeps the turns rule from excluding any.",
-        "min_turns = 0",
-        "",
-        "[[dimensions]]",
-        f"key = {toml_string(dimension)}",
-        f"description = {toml_string('Which answer was preferred (imported from ' + shown + ').')}",
-        "",
-    ]
-    for key, name in models:
-        lines += [*_model_block(key, name), ""]
-    for attr, column in slices:
-        values = plan.slice_values.get(attr, [])
-        if values:
-            lines += [*_slice_block(attr, column, values), ""]
-    return "\n".join(lines)
-
-
-def _edit_config(
-    old: str,
-    config: Config,
-    new_models: list[tuple[str, str]],
-    slices: list[tuple[str, str]],
-    plan: _ParticipantPlan,
-) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
-    """Add models, slices and slice values to existing text; verified by parsing the result.
-
-    Returns the new text, the values added per attribute and those left for the maintainer."""
-    raw_old = tomllib.loads(old)
-    declared = {s.attribute: i for i, s in enumerate(config.slices)}
-    new_slices = []
-    extend: dict[str, list[str]] = {}
-    for attr, column in slices:
-        used = plan.slice_values.get(attr, [])
-        if attr not in declared:
-            if used:
-                new_slices.append((attr, column, used))
-        else:
-            have = set(config.slices[declared[attr]].values)
-            extra = [v for v in used if v not in have]
-            if extra:
-                extend[attr] = extra
-
-    text = old
-    expected = copy.deepcopy(raw_old)
-    if new_models or new_slices:
-        expected.setdefault("models", []).extend(
-            {"key": k, **({"name": n[:200]} if n != k else {})} for k, n in new_models
-        )
-        if new_slices:
-            expected.setdefault("slices", []).extend(
-                {"attribute": a, **({"label": c[:100]} if c != a else {}), "values": v}
-                for a, c, v in new_slices
-            )
-        blocks = {
-            "models": [_model_block(k, n) for k, n in new_models],
-            "slices": [_slice_block(a, c, v) for a, c, v in new_slices],
-        }
-        candidates = [
-            _insert_blocks(old, blocks, after_last=True),
-            _insert_blocks(old, blocks, after_last=False),
-        ]
-        for cand in candidates:
-            if _same(cand, expected, old):
-                text = cand
-                break
-        else:
-            raise ImportSourceError(
-                "could not add the new [[models]] / [[slices]] blocks to leaderboard.toml safely "
-                "(is `models` an inline array?); add them by hand: "
-                + ", ".join(k for k, _ in new_models)
-            )
-
-    added: dict[str, list[str]] = {a: v for a, _, v in new_slices}
-    pending: dict[str, list[str]] = {}
-    for attr, extra in extend.items():
-        sl = config.slices[declared[attr]]
-        if sl.population:
-            pending[attr] = extra
-            continue
-        target = copy.deepcopy(expected)
-        target["slices"][declared[attr]]["values"] = [*sl.values, *extra]
-        edited = _extend_values(text, declared[attr], [*sl.values, *extra], target)
-        if edited is None:
-            pending[attr] = extra
-        else:
-            text, expected = edited, target
-            added[attr] = extra
-    return text, added, pending
-
-
-_HEADER = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-\" ]+?)\s*\](\])?\s*(?:#.*)?$")
-
-
-def _headers(lines: list[str]) -> list[tuple[int, str, bool]]:
-    out = []
-    for i, line in enumerate(lines):
-        m = _HEADER.match(line)
-        if m and bool(m.group(1)) == bool(m.group(3)):
-            out.append((i, m.group(2).replace('"', "").replace(" ", ""), bool(m.group(1))))
-    return out
-
-
-def _block_end(lines: list[str], headers: list[tuple[int, str, bool]], start: int) -> int:
-    return next((i for i, _, _ in headers if i > start), len(lines))
-
-
-def _insert_blocks(old: str, blocks: dict[str, list[list[str]]], after_last: bool) -> str:
-    lines = old.split("\n")
-    inserts: list[tuple[int, list[str]]] = []
-    heads = _headers(lines)
-    tail: list[str] = []
-    for table, items in blocks.items():
-        if not items:
-            continue
-        flat = [ln for block in items for ln in ["", *block]]
-        mine = [i for i, name, arr in heads if arr and name == table]
-        if after_last and mine:
-            # Comments right above the next header belong to it; blank lines belong to no one;
-            # comments closing the last block (a blank line before the next header) stay in it.
-            at = _block_end(lines, heads, mine[-1])
-            while at - 1 > mine[-1] and lines[at - 1].lstrip().startswith("#"):
-                at -= 1
-            while at - 1 > mine[-1] and not lines[at - 1].strip():
-                at -= 1
-            inserts.append((at, flat))
-        else:
-            tail += flat
-    for at, flat in sorted(inserts, key=lambda t: -t[0]):
-        lines[at:at] = flat
-    text = "\n".join(lines)
-    if tail:
-        text = text.rstrip("\n") + "\n" + "\n".join(tail) + "\n"
-    return text
-
-
-def _extend_values(
-    text: str, index: int, values: list[str], expected: dict[str, Any]
-) -> str | None:
-    """Rewrite the `values` of the index-th [[slices]] block; None when it cannot be done safely."""
-    lines = text.split("\n")
-    heads = _headers(lines)
-    mine = [i for i, name, arr in heads if arr and name == "slices"]
-    if index >= len(mine):
-        return None
-    start_block = mine[index]
-    end_block = _block_end(lines, heads, start_block)
-    start = next(
-        (i for i in range(start_block + 1, end_block) if re.match(r"^\s*values\s*=", lines[i])),
-        None,
-    )
-    if start is None:
-        return None
-    end = None
-    for j in range(start, end_block):
-        try:
-            tomllib.loads("\n".join(lines[start : j + 1]))
-        except tomllib.TOMLDecodeError:
-            continue
-        end = j
-        break
-    if end is None:
-        return None
-    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
-    array = "[" + ", ".join(toml_string(v) for v in values) + "]"
-    candidates = []
-    if start == end:
-        line = lines[start]
-        comment = ""
-        for pos in [p for p, ch in enumerate(line) if ch == "#"]:
-            try:
-                if tomllib.loads(line[:pos]) == tomllib.loads(line):
-                    comment = line[pos:]
-                    break
-            except tomllib.TOMLDecodeError:
-                continue
-        line = f"{indent}values = {array}" + (f"  {comment}" if comment else "")
-        candidates.append([*lines[:start], line, *lines[end + 1 :]])
-    else:
-        close = lines[end]
-        if close.lstrip().startswith("]"):
-            prev = lines[end - 1]
-            pad = prev[: len(prev) - len(prev.lstrip())] or indent + "    "
-            have = tomllib.loads("\n".join(lines[start : end + 1]))["values"]
-            extra = [f"{pad}{toml_string(v)}," for v in values[len(have) :]]
-            candidates.append(lines[:end] + extra + lines[end:])
-            # the last element may lack its trailing comma: add one after its closing quote
-            q = prev.rfind('"')
-            if q >= 0:
-                fixed = prev[: q + 1] + "," + prev[q + 1 :]
-                candidates.append([*lines[: end - 1], fixed, *extra, *lines[end:]])
-        if not any("#" in ln for ln in lines[start : end + 1]):
-            candidates.append([*lines[:start], f"{indent}values = {array}", *lines[end + 1 :]])
-    for cand in candidates:
-        new = "\n".join(cand)
-        if _same(new, expected, text):
-            return new
-    return None
-
-
-def _same(new: str, expected: dict[str, Any], old: str) -> bool:
-    """`new` parses to `expected`, is a valid config, and keeps every comment of `old`."""
-    try:
-        raw = tomllib.loads(new)
-    except tomllib.TOMLDecodeError:
-        return False
-    if raw != expected:
-        return False
-    try:
-        parse_config(raw, new)
-    except ConfigError:
-        return False
-    # Every comment survives (compared from its `#` on, since an edited line may gain a comma).
-    old_comments = Counter(ln[ln.index("#") :].strip() for ln in old.split("\n") if "#" in ln)
-    new_comments = Counter(ln[ln.index("#") :].strip() for ln in new.split("\n") if "#" in ln)
-    return all(new_comments[c] >= n for c, n in old_comments.items())

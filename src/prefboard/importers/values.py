@@ -1,0 +1,124 @@
+"""Cleaning imported text, model keys and timestamps."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from prefboard.importers.api import _INVISIBLE, _MAX_US, _US_PER_S, MAX_MODEL_CHARS
+
+
+def clean_text(values: pd.Series) -> np.ndarray:
+    """Strip control and invisible formatting characters and surrounding whitespace."""
+    return _clean_column(values)[0]
+
+
+def _clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cleaned strings (an object array) and their lengths.
+
+    Works on the distinct values (a source has few models and judges) and maps back, so a
+    million rows cost one `pd.factorize` and a handful of takes."""
+    codes, uniques = pd.factorize(values.astype(str), sort=False)
+    cleaned = [_clean_one(str(u)) for u in np.asarray(uniques, dtype=object)] + [""]
+    text = np.array(cleaned, dtype=object)
+    lengths = np.array([len(c) for c in cleaned], dtype=np.int64)
+    return text[codes], lengths[codes]  # code -1 (no NaN is ever passed) -> the trailing ""
+
+
+def _clean_one(text: str) -> str:
+    # isprintable() is False for every character _INVISIBLE removes (and for a few it keeps).
+    return text.strip() if text.isprintable() else _INVISIBLE.sub("", text).strip()
+
+
+def _map_values(values: np.ndarray, table: dict[str, str], default: str = "") -> np.ndarray:
+    """`table[v]` for each value (default when absent), via the distinct values."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
+    mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
+    return mapped[codes]
+
+
+def normalise_key(name: str) -> str:
+    """A model name as a config key: ^[a-z0-9][a-z0-9_.-]*$, at most 100 characters."""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    key = re.sub(r"[^a-z0-9_.\-]", "-", folded)
+    key = re.sub(r"-{2,}", "-", key)
+    key = re.sub(r"^[^a-z0-9]+", "", key).rstrip("-")[:MAX_MODEL_CHARS].rstrip("-")
+    if not key:
+        key = "model-" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+    return key
+
+
+def parse_timestamps(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Source timestamps -> int64 microseconds since the epoch, UTC; -1 where unusable.
+
+    Numbers are Unix epochs, their unit guessed from the magnitude (< 1e11 seconds, < 1e14
+    milliseconds, < 1e17 microseconds, else nanoseconds); anything else must be ISO 8601
+    (zone-less values are UTC). Only 1970-01-01 .. 2099-12-31 is accepted."""
+    s = pd.Series(values).astype(str).str.strip().reset_index(drop=True)
+    out = np.full(len(s), -1, dtype=np.int64)
+    numeric = s.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").to_numpy(dtype=bool)
+    if numeric.any():
+        x = pd.to_numeric(s[numeric], errors="coerce").to_numpy(dtype=float)
+        a = np.abs(x)
+        with np.errstate(invalid="ignore", over="ignore"):
+            us = np.where(
+                a < 1e11, x * 1e6, np.where(a < 1e14, x * 1e3, np.where(a < 1e17, x, x / 1e3))
+            )
+            ok = np.isfinite(us) & (us >= 0) & (us < _MAX_US)
+            out[np.flatnonzero(numeric)[ok]] = np.round(us[ok]).astype(np.int64)
+    text = ~numeric & (s != "").to_numpy(dtype=bool)
+    if text.any():
+        parsed = pd.to_datetime(s[text], utc=True, format="ISO8601", errors="coerce")
+        raw = parsed.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
+        good = ~parsed.isna().to_numpy() & (raw >= 0) & (raw < _MAX_US)
+        out[np.flatnonzero(text)[good]] = raw[good]
+    return out
+
+
+_TWO_DIGITS = pa.array([f"{i:02d}" for i in range(100)])
+_THREE_DIGITS = pa.array([f"{i:03d}" for i in range(1000)])
+
+
+def format_timestamps(us: np.ndarray) -> pa.Array:
+    """int64 microseconds -> ISO 8601 UTC strings with Z; whole seconds when all are whole.
+
+    Assembled from lookup tables: numpy's datetime_as_string and Arrow's strftime both cost
+    about a second per million values."""
+    us = np.asarray(us, dtype=np.int64)
+    day, rem = np.divmod(us, 86_400 * _US_PER_S)
+    sec, frac = np.divmod(rem, _US_PER_S)
+    hh, rest = np.divmod(sec, 3600)
+    mm, ss = np.divmod(rest, 60)
+    days, inverse = np.unique(day, return_inverse=True)
+    dates = pa.array(np.datetime_as_string(days.astype("datetime64[D]")).astype(object))
+    parts: list[Any] = [
+        pc.take(dates, pa.array(inverse.reshape(-1))),
+        pa.scalar("T"),
+        pc.take(_TWO_DIGITS, pa.array(hh)),
+        pa.scalar(":"),
+        pc.take(_TWO_DIGITS, pa.array(mm)),
+        pa.scalar(":"),
+        pc.take(_TWO_DIGITS, pa.array(ss)),
+    ]
+    if (frac != 0).any():
+        hi, lo = np.divmod(frac, 1000)
+        parts += [
+            pa.scalar("."),
+            pc.take(_THREE_DIGITS, pa.array(hi)),
+            pc.take(_THREE_DIGITS, pa.array(lo)),
+        ]
+    parts.append(pa.scalar("Z"))
+    if not len(us):
+        return pa.array([], type=pa.string())
+    return pc.binary_join_element_wise(*parts, "")
+
+
+# --- Import -------------------------------------------------------------------------------------
