@@ -12,7 +12,9 @@ Run: .venv/bin/python benchmarks/bench_calibration.py [--quick] [--seeds N]
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -87,6 +89,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer seeds, ~30 s")
     parser.add_argument("--seeds", type=int, default=None, help="seeds for the main study")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        default=None,
+        help="also write the methodology page's figures (src/prefboard/templates/calibration.json)",
+    )
     args = parser.parse_args()
     n_main = args.seeds or (40 if args.quick else 240)
     n_check = 0 if args.quick else max(n_main // 2, 2)
@@ -123,6 +131,46 @@ def main() -> None:
         )
     print("Both need [rating] tau = 0 (skills assumed static); sigma is averaged over the passes.")
     print(f"\nstudy time {t_main:.0f} s")
+    if args.write is not None:
+        write_figures(args.write, main_rows, n_main)
+        print(f"wrote {args.write}")
+
+
+# What the methodology page plots: (construction, tau, label, model counts).
+PLOTTED = [
+    ("sigma-contrast", 0.0, "sigma-contrast, tau = 0 (default)", (12, 30)),
+    ("sigma", 0.0, "sigma, tau = 0", (12, 30)),
+    ("sigma", 25 / 300, "sigma, tau = 25/300", (12, 30)),
+    ("sigma+spread", 25 / 300, "sigma + spread, tau = 25/300", (30,)),
+]
+
+
+def write_figures(path: Path, rows: list[dict], seeds: int) -> None:
+    """The coverage curves the methodology page shows, from this run's main study."""
+    sizes = sorted({r["battles"] for r in rows})
+    out = []
+    for construction, tau, label, counts in PLOTTED:
+        for m in counts:
+            cells = {
+                r["battles"]: r["coverage"]
+                for r in rows
+                if r["construction"] == construction
+                and abs(r["tau"] - tau) < 1e-12
+                and r["models"] == m
+            }
+            if len(cells) == len(sizes):
+                coverage = [round(100 * cells[n], 1) for n in sizes]
+                out.append({"band": label, "models": m, "coverage": coverage})
+    doc = {
+        "source": (
+            f"benchmarks/bench_calibration.py (true skills N(25, 3^2), {seeds} seeds per cell, "
+            "20 permutations, uniform random pairs); rerun it with --write to regenerate these "
+            "figures"
+        ),
+        "sizes": sizes,
+        "rows": out,
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
