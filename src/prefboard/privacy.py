@@ -13,10 +13,16 @@ from prefboard.errors import Problem
 from prefboard.ingest import Ingested
 
 
+def active_participants(data: Ingested) -> pd.DataFrame:
+    """Participants with at least one accepted battle or rating: the sample the site describes,
+    and the one the privacy threshold counts."""
+    ids = pd.concat([data.battles["participant_id"], data.ratings["participant_id"]]).unique()
+    return data.participants.loc[data.participants.index.isin(ids)]
+
+
 def small_groups(config: Config, data: Ingested) -> list[Problem]:
     """A warning per slice value with some, but too few, participants in accepted rows."""
-    ids = pd.concat([data.battles["participant_id"], data.ratings["participant_id"]]).unique()
-    active = data.participants.loc[data.participants.index.isin(ids)]
+    active = active_participants(data)
     limit = config.privacy.min_participants
     problems = []
     for s in config.slices:

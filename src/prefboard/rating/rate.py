@@ -12,6 +12,7 @@ import pandas as pd
 from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
+from prefboard.privacy import active_participants
 from prefboard.rating import btd
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
@@ -63,7 +64,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     keys = config.model_keys
     battles = _canonical_order(data.battles)
     codes = _slice_codes(config, battles["participant_id"], data.participants)
-    active = _active_participants(battles, data)
+    active = active_participants(data)
     published = _published_values(config, active)
     people, uniques = pd.factorize(battles["participant_id"])
     n_people = len(uniques)
@@ -214,12 +215,6 @@ def _slice_codes(
         per_battle = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
         out[s.attribute] = per_battle.astype(np.int64)
     return out
-
-
-def _active_participants(battles: pd.DataFrame, data: Ingested) -> pd.DataFrame:
-    """Participants with at least one accepted battle or rating: the sample the site describes."""
-    ids = pd.concat([battles["participant_id"], data.ratings["participant_id"]]).unique()
-    return data.participants.loc[data.participants.index.isin(ids)]
 
 
 def _published_values(config: Config, active: pd.DataFrame) -> dict[str, set[str]]:
