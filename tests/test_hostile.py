@@ -1,7 +1,7 @@
 """The hostile corpus: files a stranger's pull request could contain, each run through
 `prefboard validate` exactly as CI runs it.
 
-Every case in tests/fixtures/hostile/cases.toml must end in a clear Problem (or ConfigError) at the
+Every case in tests/fixtures/hostile/cases*.toml must end in a clear Problem (or ConfigError) at the
 expected place, or be accepted with its markup neutralised in every rendered page. Never a
 traceback (exit 1), never a hang, never a file written outside the test's own folder.
 """
@@ -28,7 +28,12 @@ from prefboard.cli import cli
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
-CASES: list[dict[str, Any]] = tomllib.loads((HOSTILE / "cases.toml").read_text("utf-8"))["case"]
+# One file per hardening round or topic (cases.toml, cases-*.toml), so additions do not collide.
+CASES: list[dict[str, Any]] = [
+    case
+    for path in sorted(HOSTILE.glob("cases*.toml"))
+    for case in tomllib.loads(path.read_text("utf-8"))["case"]
+]
 DEFAULT_SECONDS = 20.0
 
 B_HEADER = (
@@ -318,7 +323,7 @@ def test_corpus_is_large_and_every_fixture_is_used() -> None:
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)) >= 50
     used = {n for c in CASES for n in (*c.get("files", {}).values(), *c.get("append", {}).values())}
-    on_disk = {p.name for p in HOSTILE.iterdir()} - {"cases.toml"}
+    on_disk = {p.name for p in HOSTILE.iterdir() if not p.name.startswith("cases")}
     assert used == on_disk
     assert {c["generate"] for c in CASES if "generate" in c} == set(GENERATORS)
 
