@@ -566,30 +566,41 @@ def _md_table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
     return lines
 
 
-def render_markdown(d: StandingsDiff, old: Standings, new: Standings, limit: int = 50) -> str:
-    """A compact GitHub job summary: heading, one summary line, the headline rank changes, and
-    the rest folded in a `<details>` block. Every interpolated value is escaped."""
-    if d.empty:
-        return f"{HEADING}\n\n{NO_CHANGES}\n"
+def markdown_parts(
+    d: StandingsDiff, old: Standings, new: Standings, limit: int = 50
+) -> tuple[list[str], list[str]]:
+    """The Markdown lines shown at once (summary line and headline table) and the lines to fold
+    away (notes and detail tables); the caller chooses how to fold. Every value is escaped."""
     names = _Names(old, new, md)
     headline, notes, details = _sections(d, old, new, names, limit)
-    lines = [HEADING, "", _summary(d, names), ""]
+    top = [_summary(d, names), ""]
     if headline.total:
-        lines += _md_table(headline.header, headline.rows)
+        top += _md_table(headline.header, headline.rows)
         if _more(headline):
-            lines += ["", _more(headline)]
+            top += ["", _more(headline)]
     else:
-        lines.append("No headline rank changes.")
-    lines += ["", "<details><summary>Details</summary>", ""]
+        top.append("No headline rank changes.")
+    folded: list[str] = []
     for note in notes:
-        lines += [note, ""]
+        folded += [note, ""]
     for section in details:
-        lines += [f"#### {section.title}", ""]
+        folded += [f"#### {section.title}", ""]
         if section.rows:
-            lines += [*_md_table(section.header, section.rows), ""]
-        lines += [extra + "\n" for extra in (_more(section), section.note) if extra]
-    lines += ["</details>", ""]
-    return "\n".join(lines)
+            folded += [*_md_table(section.header, section.rows), ""]
+        for extra in (_more(section), section.note):
+            if extra:
+                folded += [extra, ""]
+    return top, folded
+
+
+def render_markdown(d: StandingsDiff, old: Standings, new: Standings, limit: int = 50) -> str:
+    """A compact GitHub job summary: heading, one summary line, the headline rank changes, and
+    the rest folded in a `<details>` block (GitHub renders Markdown inside it)."""
+    if d.empty:
+        return f"{HEADING}\n\n{NO_CHANGES}\n"
+    top, folded = markdown_parts(d, old, new, limit)
+    lines = [HEADING, "", *top, "", "<details><summary>Details</summary>", "", *folded]
+    return "\n".join([*lines, "</details>", ""])
 
 
 # ---------------------------------------------------------------------------------------------
