@@ -237,7 +237,7 @@ def test_markdown_summary_and_headline_table() -> None:
     details = out[out.index("<details>") :]
     assert "| Overall | pooled | 4 | new | Delta | — → 16.00 |" in details
     # values are backslash-escaped (GitHub shows "results/battles/b1.csv")
-    assert "| results\\/battles\\/b1\\.csv | battles | changed | 300 → 420 | +120 |" in details
+    assert "| results/battles/b1\\.csv | battles | changed | 300 → 420 | +120 |" in details
     assert "| battles | duplicate\\-battle | 0 | 2 | +2 |" in details
     assert details.rstrip().endswith("</details>")
     # Every table row has as many unescaped cell separators as its header.
@@ -355,8 +355,8 @@ def test_hostile_names_paths_and_reasons_are_escaped() -> None:
     out = render_markdown(d, old, new)
     assert "<img" not in out and "<script" not in out
     assert "](javascript:" not in out and "](https:" not in out
-    assert "&lt;img src=x onerror=alert\\(1\\)&gt;\\|\\[x\\]\\(javascript\\:1\\)" in out
-    assert "\\`code\\` \\*\\*bold\\*\\* \\_it\\_ \\\\\\| \\$x\\$" in out
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt;&#124;\\[x\\]\\(javascript&#58;1\\)" in out
+    assert "\\`code\\` \\*\\*bold\\*\\* \\_it\\_ \\\\&#124; &#36;x&#36;" in out
     assert "&amp;amp;" in out
     # The newline in the path cannot start a row of its own.
     assert "\n| injected" not in out

@@ -6,8 +6,8 @@ dumps. Each output context gets one function here, all starting from `printable`
 - `printable`: a terminal, a log, a CSV cell: no control character, no line break, no bidi
   control (Trojan Source, CVE-2021-42574: U+202E makes "evil‮txt.exe" read as "evilexe.txt").
 - `markdown_inline`: text inside a Markdown paragraph, heading or table cell (MkDocs pages and the
-  GitHub job summary): HTML-escaped, Markdown syntax backslash-escaped, braces as entities, and
-  bare URLs broken so that GitHub's autolinker cannot make them clickable.
+  GitHub job summary): HTML-escaped, Markdown syntax escaped, braces as entities, and bare URLs
+  broken so that GitHub's autolinker cannot make them clickable.
 - `title_text`: page titles, nav titles and the site name, which Material for MkDocs prints
   unescaped in some templates and passes through `striptags` (which *unescapes* entities) in
   `<title>`: no escaping survives that, so `<`, `>`, `&` and quotes become look-alikes instead.
@@ -15,7 +15,6 @@ dumps. Each output context gets one function here, all starting from `printable`
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 # Bidirectional embeddings, overrides, isolates and marks (U+202A–E, U+2066–9, U+200E/F, U+061C).
@@ -24,10 +23,18 @@ BIDI_CONTROLS = frozenset(
 )
 # Line and paragraph breaks read as a space: the text stays readable and on one line.
 _BREAKS = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029")
-# ASCII punctuation Markdown (CommonMark + GFM) gives a meaning to, escaped with a backslash.
-# ":", "/", "." and "@" too: "https\:\/\/x\.example" and "a\@b\.c" are no autolinks on GitHub.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!|~$:/@])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+# Markdown syntax made literal in one pass. A backslash only for the characters both
+# Python-Markdown (MkDocs) and CommonMark (GitHub) accept after one; an HTML entity for the
+# rest, which Python-Markdown would otherwise show with its backslash. ":" and "@" too, and "."
+# by backslash: "https&#58;//x", "www\.x" and "a&#64;b" are no autolinks on GitHub. Braces as
+# entities: a backslash before "{" would still leave "{%" for a templating plugin.
+_MARKDOWN = str.maketrans(
+    {
+        **{ch: "\\" + ch for ch in "\\`*_[]()#+-.!"},
+        **{ch: f"&#{ord(ch)};" for ch in "|~$:@{}"},
+        **{"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"},
+    }
+)
 # Look-alikes for the characters HTML gives a meaning to; read the same, parse as text anywhere.
 _TITLE = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "＂", "'": "＇"})
 
@@ -58,12 +65,10 @@ def capped(text: str, cap: int) -> str:
 
 
 def markdown_inline(value: object) -> str:
-    """`printable`, then inert inside Markdown: HTML-escaped (so no tag), Markdown syntax
-    backslash-escaped (no link, emphasis, list, code or extra table cell), braces as entities
-    (a backslash before "{" would still leave "{%" for a templating plugin)."""
-    text = "".join(_HTML.get(ch, ch) for ch in printable(value))
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("{", "&#123;").replace("}", "&#125;")
+    """`printable`, then inert inside Markdown: HTML-escaped (so no tag) and Markdown syntax
+    escaped (no link, autolink, emphasis, list, code, math, extra table cell or template
+    syntax); MkDocs and GitHub both render it as the original text."""
+    return printable(value).translate(_MARKDOWN)
 
 
 def title_text(value: object) -> str:
