@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from prefboard import __version__
+from prefboard.escape import printable
 
 CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
 
@@ -182,7 +183,8 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Pa
     total = sum(report.seconds.values())
     s = report.site
     click.echo(
-        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into {s.output} "
+        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into "
+        f"{printable(s.output)} "
         f"in {total:.1f} s"
     )
 
@@ -356,14 +358,15 @@ def import_(
         f"{report.duplicates:,} already present, {report.skipped_total:,} skipped"
     )
     for reason, n in sorted(report.skipped.items()):
-        click.echo(f"  skipped {n:>8,}  {reason}")
+        click.echo(f"  skipped {n:>8,}  {printable(reason)}")
     if report.bothbad_ties:
         click.echo(f"  {report.bothbad_ties:,} 'both bad' outcomes kept as ties")
     if report.models_added:
-        click.echo(f"  models added to leaderboard.toml: {', '.join(report.models_added)}")
+        added = printable(", ".join(report.models_added))
+        click.echo(f"  models added to leaderboard.toml: {added}")
     for note in report.notes:
-        click.echo(f"  note: {note}")
-    click.echo(f"ledger: {report.ledger_path}")
+        click.echo(f"  note: {printable(note)}")
+    click.echo(f"ledger: {printable(report.ledger_path)}")
 
 
 @cli.command()
@@ -444,7 +447,8 @@ def plan(
         click.echo("\ngroups furthest below their population share:")
         for g in needs:
             click.echo(
-                f"  {g.attribute}={g.value}: {g.sample_share:.1%} of the sample, "
+                f"  {printable(g.attribute)}={printable(g.value)}: "
+                f"{g.sample_share:.1%} of the sample, "
                 f"{g.population_share:.1%} of the population, {g.needed} more participants"
             )
 
