@@ -29,8 +29,11 @@ MAX_TURNS = 10_000
 # ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
 ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
 # Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
-# would sort every later battle before it in the replay.
-YEAR_RANGE = (1970, 2200)
+# would sort every later battle before it in the replay. The end stays well before 2106: the
+# build stamps files with the newest battle's time (SOURCE_DATE_EPOCH), and gzip's 32-bit mtime
+# ends in 2106, so a battle dated 2107 passed validation and crashed the build. `import` uses
+# the same 1970-2099 window.
+YEAR_RANGE = (1970, 2099)
 
 
 @dataclass(frozen=True)
@@ -243,15 +246,39 @@ def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path]
             )
             continue
         for name in _glob(root, pattern):
+            unreadable = _unreadable_name(name)
+            if unreadable:
+                problems.append(unreadable)
+                continue
             path = root / name
-            real = path.resolve()
-            if not real.is_relative_to(base):
+            try:
+                real = path.resolve(strict=True)
+            except RuntimeError:  # Python 3.11 raises this, not OSError, for a symlink loop
+                real = None
+            except OSError:  # a dangling link, or a loop on Pythons that raise ELOOP
+                real = None if path.is_symlink() else path
+            if real is None:
+                msg = "symlink loop or dangling symlink: the file cannot be read"
+                problems.append(Problem(name, 0, 0, "data-path", msg))
+            elif not real.is_relative_to(base):
                 problems.append(
                     Problem(name, 0, 0, "data-path", "symlink points outside the board folder")
                 )
             elif real.is_file():
                 files.add(path)
     return sorted(files), problems
+
+
+def _unreadable_name(name: str) -> Problem | None:
+    """A file name that is not UTF-8 arrives with lone surrogates (os.fsdecode), which crashed
+    everything downstream that encodes text (Arrow, the report); it is named, escaped, instead."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        msg = "the file name is not valid UTF-8; rename the file"
+        return Problem(shown, 0, 0, "encoding", msg)
+    return None
 
 
 def _glob(root: Path, pattern: str) -> list[str]:
