@@ -363,6 +363,8 @@ def import_(
         click.echo(f"  models added to leaderboard.toml: {', '.join(report.models_added)}")
     for note in report.notes:
         click.echo(f"  note: {note}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}")
     click.echo(f"ledger: {report.ledger_path}")
 
 

@@ -323,6 +323,19 @@ def _combine(
     return pd.concat(frames, ignore_index=True), colmaps
 
 
+def _normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Ids in Unicode NFC, so that "é" typed as one code point and as "e" + combining accent
+    (what macOS file names and some keyboards produce) are one participant, not two, and a
+    battle_id repeated in the other form is a duplicate. NFC, not NFKC: canonically equivalent
+    strings are the same text by definition and render identically, while NFKC would also
+    merge ids that look different (fullwidth digits, ligatures, superscripts)."""
+    for col in columns:
+        s = frame[col]
+        odd = ~s.str.isascii().fillna(True).to_numpy(dtype=bool)  # ASCII is NFC already
+        if odd.any():
+            frame.loc[odd, col] = s[odd].map(lambda v: unicodedata.normalize("NFC", v))
+
+
 def _common_checks(check: _Checker, columns: list[str], required: list[str]) -> None:
     f = check.frame
     for col in columns:
@@ -420,6 +433,7 @@ def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _
     attrs = [s.attribute for s in config.slices]
     cols = ["participant_id", *attrs, "strikes"]
     frame, colmaps = _combine(raws, cols)
+    _normalise_ids(frame, ["participant_id"])
     check = _Checker(frame, colmaps)
     _common_checks(check, cols, ["participant_id", "strikes"])
     _flag_duplicates(check, "participant_id")
@@ -455,6 +469,7 @@ def _battles(
     dims = [d.key for d in config.battle_dimensions]
     cols = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
     frame, colmaps = _combine(raws, cols)
+    _normalise_ids(frame, ["battle_id", "participant_id"])
     check = _Checker(frame, colmaps)
     _common_checks(check, cols, cols[:6])
     _flag_duplicates(check, "battle_id")
@@ -518,6 +533,7 @@ def _ratings(
     ldims = config.likert_dimensions
     cols = ["rating_id", "timestamp", "participant_id", "model", *[d.key for d in ldims]]
     frame, colmaps = _combine(raws, cols)
+    _normalise_ids(frame, ["rating_id", "participant_id"])
     check = _Checker(frame, colmaps)
     _common_checks(check, cols, cols[:4])
     _flag_duplicates(check, "rating_id")

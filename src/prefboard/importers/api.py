@@ -58,6 +58,8 @@ class ImportReport:
     # `values` line could not be edited safely): the maintainer must declare them.
     slice_values_pending: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Things the maintainer should check by eye, e.g. a new model named like a declared one.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def skipped_total(self) -> int:
