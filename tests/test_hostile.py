@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prefboard.cli import cli
+from tests.hostile_inputs import GENERATORS as CRASH_GENERATORS
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -169,6 +170,7 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "config-dotted-key-100k": _config_dotted_key,
     "config-many-errors": _config_many_errors,
 }
+GENERATORS.update(CRASH_GENERATORS)  # cases-crash.toml: bounds on sizes, depths and counts
 
 # Known holes; both lists are strict: once a hole is fixed, its case fails until it is taken
 # off the list. (Brace-escaping of table cells, the carriage-return formula row in downloads and

@@ -150,7 +150,8 @@ def _read_columnar(
     try:
         frame = read_source(file, max_bytes=max_bytes)
     except SourceProblem as exc:
-        return fail(Problem(shown, exc.line, exc.column, exc.rule, exc.detail))
+        limit = " (data.max_file_mb)" if exc.rule == "file-too-large" else ""
+        return fail(Problem(shown, exc.line, exc.column, exc.rule, exc.detail + limit))
     except (ImportSourceError, ValueError, OSError) as exc:
         msg = str(exc).removeprefix(f"{file.name}: ").splitlines()[0]
         return fail(Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {msg}"))

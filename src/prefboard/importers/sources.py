@@ -89,10 +89,12 @@ def _check_columns(name: str, names: Sequence[str], line: int) -> None:
         detail = f"{len(names):,} columns (limit {MAX_COLUMNS:,})"
         raise SourceProblem(name, detail, "header", line)
     counts = Counter(names)
+    seen: set[str] = set()
     for i, column in enumerate(names, start=1):
-        if counts[column] > 1:
+        if column in seen:  # located at the repeat, as csvread does
             detail = f"duplicated column {column[:60]!r} ({counts[column]} times)"
             raise SourceProblem(name, detail, "header", line, i)
+        seen.add(column)
 
 
 def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
@@ -172,10 +174,8 @@ def _decoded_bytes(batch: pa.RecordBatch) -> int:
 
 def _within(name: str, size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        detail = (
-            f"decodes to over {size / 1e6:,.0f} MB of data, over the limit of "
-            f"{max_bytes / 1e6:,.0f} MB (data.max_file_mb bounds the decoded size)"
-        )
+        limit = f"{max_bytes / 1e6:,.0f} MB"
+        detail = f"decodes to over {size / 1e6:,.0f} MB, over the limit of {limit}"
         raise SourceProblem(name, detail, "file-too-large")
 
 
