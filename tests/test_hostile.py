@@ -149,7 +149,8 @@ def _config_dotted_key(board: Path, tmp: Path) -> None:
 
 
 def _config_many_errors(board: Path, tmp: Path) -> None:
-    _append_config(board, "".join(f'[[models]]\nkey = "M{i}"\n' for i in range(9_000)))
+    # just under config.MAX_MODELS, so each block is validated and fails on its own
+    _append_config(board, "".join(f'[[models]]\nkey = "M{i}"\n' for i in range(995)))
 
 
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
