@@ -366,6 +366,8 @@ def import_(
         click.echo(f"  models added to leaderboard.toml: {added}")
     for note in report.notes:
         click.echo(f"  note: {printable(note)}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {printable(warning)}")
     click.echo(f"ledger: {printable(report.ledger_path)}")
 
 

@@ -6,6 +6,7 @@ an input is reported at once instead of the first one only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -65,3 +66,17 @@ class DataError(PrefboardError):
 
 class BuildError(PrefboardError):
     """The site could not be built."""
+
+
+def listed(items: Iterable[object], limit: int = 10) -> str:
+    """`a, b, c, ... and N more`: lists in messages stay a line long however many items a hostile
+    input holds (60,000 declared values once made one message 480,000 characters long)."""
+    shown: list[str] = []
+    rest = 0
+    for item in items:
+        if len(shown) < limit:
+            text = str(item)
+            shown.append(text if len(text) <= 60 else text[:60] + "…")
+        else:
+            rest += 1
+    return ", ".join(shown) + (f", ... and {rest} more" if rest else "")
