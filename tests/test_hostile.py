@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prefboard.cli import cli
+from tests.hostile_paths import GENERATORS as PATHS_GENERATORS
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -168,6 +169,7 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "config-too-large": _config_too_large,
     "config-dotted-key-100k": _config_dotted_key,
     "config-many-errors": _config_many_errors,
+    **PATHS_GENERATORS,
 }
 
 # Known holes; both lists are strict: once a hole is fixed, its case fails until it is taken

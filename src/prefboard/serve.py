@@ -36,7 +36,7 @@ def input_fingerprint(
 def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], None]) -> None:
     config, root = pipeline.load(config_path)
     output = root / config.site.output
-    pipeline.build(config_path, output, live_reload=True)
+    pipeline.build(config_path, None, live_reload=True)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(output))
     server = http.server.ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -51,7 +51,7 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
             seen = now
             echo("change detected, rebuilding")
             try:
-                pipeline.build(config_path, output, live_reload=True)
+                pipeline.build(config_path, None, live_reload=True)
                 echo("rebuilt")
             except PrefboardError as exc:
                 echo(f"Error: {exc.format_message()}")

@@ -8,8 +8,13 @@ written to it (a symlinked parent folder can still lead out of the board).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prefboard.config import Config
 
 GIT = ".git"
 # Lock file and build work folders: git-ignored, never a site folder.
@@ -116,3 +121,76 @@ def resolved_conflict(
         if real.is_relative_to(other) or other.is_relative_to(real):
             return f"overlaps {label}"
     return None
+
+
+def protected(config: Config, root: Path, config_path: Path) -> list[tuple[str, Path]]:
+    """What no output folder may hold or lie in: the config file, the data, the work area."""
+    d = config.data
+    out = [("the config file", config_path), (WORK_AREA, root / WORK_AREA)]
+    out += [("data.participants", root / d.participants)]
+    if d.benchmarks:
+        out.append(("data.benchmarks", root / d.benchmarks))
+    for key, globs in (("data.battles", d.battles), ("data.ratings", d.ratings)):
+        for pattern in globs:
+            held = literal_folder(pattern)
+            if held and not leaves_board(pattern):
+                out.append(
+                    (
+                        f"{key} {pattern!r}",
+                        root.joinpath(*PurePosixPath(pattern).parts[: len(held)]),
+                    )
+                )
+    return out
+
+
+def site_source_files(
+    source: Path, root: Path
+) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
+    """The files of the site source folder to publish, as (name inside it, file to read), and
+    (name, reason) for each entry refused.
+
+    Hidden names (`.git`, `.github`, ...) are skipped: MkDocs would not publish them either. A
+    symlink is followed only when it stays inside the source folder, so nothing from outside the
+    board or from `.git` gets published; a symlinked folder is never walked (no loops)."""
+    if source.is_symlink():
+        return [], [(".", "the site source folder is a symlink; prefboard does not follow it")]
+    if not source.is_dir():
+        return [], []
+    real_source = source.resolve()
+    if not real_source.is_relative_to(root.resolve()) or in_git(real_source, root):
+        return [], [(".", "the site source folder leaves the board folder")]
+    files: list[tuple[str, Path]] = []
+    refused: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
+        here = Path(dirpath)
+        names = [n for n in sorted(dirnames + filenames) if not n.startswith(".")]
+        dirnames[:] = [n for n in sorted(dirnames) if not n.startswith(".")]
+        for name in names:
+            path = here / name
+            rel = path.relative_to(source).as_posix()
+            if path.is_symlink():
+                target = path.resolve()
+                if path.is_dir():
+                    refused.append((rel, "symlinked folders are not followed"))
+                elif not target.is_relative_to(real_source):
+                    refused.append((rel, "symlink points outside the site source folder"))
+                elif target.is_file():
+                    files.append((rel, target))
+                else:
+                    refused.append((rel, "symlink to something that is not a regular file"))
+            elif path.is_file():
+                files.append((rel, path))
+            elif not path.is_dir():
+                refused.append((rel, "not a regular file (a FIFO or device?)"))
+    return sorted(files), refused
+
+
+def output_conflict(
+    config: Config, root: Path, config_path: Path, output: Path, from_config: bool
+) -> str | None:
+    """Why `output` (a site or standings folder) may not be written: `resolved_conflict`
+    against the config file, the data, the work area and the site source. A folder from
+    leaderboard.toml must stay inside the board; one given on the command line is the
+    caller's own choice (the pull-request workflow rates a base checkout into a sibling)."""
+    guarded = [*protected(config, root, config_path), ("site.source", root / config.site.source)]
+    return resolved_conflict(output, root, guarded, inside_board=from_config)
