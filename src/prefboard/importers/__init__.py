@@ -271,6 +271,8 @@ def import_pairwise(
             f"data.participants {str(participants_rel)!r} leaves the board folder"
         )
     participants_path = into / participants_rel
+    ledger_path = into / ledger_rel
+    _refuse_planted(into, [config_path, participants_path, battles_path, ledger_path])
     plan = _plan_participants(participants_path, people, [a for a, _ in slice_attrs], config)
 
     # The config: new file, or text edits verified by re-parsing.
@@ -328,6 +330,15 @@ def import_pairwise(
         slice_values_pending=pending,
         notes=notes,
     )
+
+
+def _refuse_planted(board: Path, targets: list[Path]) -> None:
+    """Before anything is written: no target, nor any folder between the board and it, may be
+    a symlink (planted to carry the writes, or the appends, out of the board)."""
+    for target in targets:
+        rel = target.relative_to(board).parts
+        for i in range(1, len(rel) + 1):
+            refuse_symlink(board.joinpath(*rel[:i]))
 
 
 def _check_mapping(m: PairwiseMapping) -> None:
