@@ -101,6 +101,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
 
     start = time.perf_counter()
     config, root = pipeline.load(config_path)
+    pipeline.check_standings_out(config, root, config_path, out_dir)
     data, standings = pipeline.rate(config, root, config_path)
     paths = write_standings(standings, out_dir)
     totals = data.ledger.totals().get("battles", {})

@@ -9,6 +9,7 @@ import jinja2
 
 from prefboard.config import load_config
 from prefboard.errors import PrefboardError
+from prefboard.io.files import create_new, ensure_folder, refuse_symlink
 
 # source name in the package -> path in the new board
 FILES = {
@@ -27,14 +28,12 @@ def _scaffold(name: str) -> str:
 
 def init_board(target: Path) -> list[Path]:
     """Write the scaffold into `target` (which must be empty or absent); returns the files."""
-    if target.exists() and any(target.iterdir()):
+    refuse_symlink(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise PrefboardError(f"{target} is not empty; prefboard init only writes into a new folder")
     written = []
     for source, dest in FILES.items():
-        path = target / dest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_scaffold(source), encoding="utf-8", newline="\n")
-        written.append(path)
+        written.append(_create(target, dest, _scaffold(source)))
     config = load_config(target / "leaderboard.toml")
     participants = ["participant_id", *[s.attribute for s in config.slices], "strikes"]
     battles = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns"]
@@ -47,16 +46,22 @@ def init_board(target: Path) -> list[Path]:
         "results/ratings/ratings.csv": ratings,
     }
     for rel, columns in headers.items():
-        path = target / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(",".join(columns) + "\n", encoding="utf-8", newline="\n")
-        written.append(path)
+        written.append(_create(target, rel, ",".join(columns) + "\n"))
     readme = jinja2.Template(_scaffold("README.md.j2"), autoescape=False).render(
         title=config.leaderboard.title,
         participant_columns=", ".join(f"`{c}`" for c in participants),
         battle_columns=", ".join(f"`{c}`" for c in battles),
         rating_columns=", ".join(f"`{c}`" for c in ratings),
     )
-    (target / "README.md").write_text(readme, encoding="utf-8", newline="\n")
-    written.append(target / "README.md")
+    written.append(_create(target, "README.md", readme))
     return written
+
+
+def _create(target: Path, rel: str, text: str) -> Path:
+    """A new file: created exclusively, never through a symlink (something planted in the
+    folder while init runs would make it fail, not write elsewhere)."""
+    path = target / rel
+    ensure_folder(path.parent, target)
+    with create_new(path) as fh:
+        fh.write(text.encode("utf-8"))
+    return path

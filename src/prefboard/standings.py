@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefboard.escape import printable
+from prefboard.io.files import ensure_folder, write_atomic
 
 SCHEMA_VERSION = 1
 POOLED = "all"
@@ -355,7 +356,7 @@ def ratings_csv(standings: Standings) -> str:
 
 def write_standings(standings: Standings, out: Path) -> list[Path]:
     """Write standings.json, its schema, standings.csv and ratings.csv into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     files = {
         "standings.json": to_json(standings),
         "standings.schema.json": schema_json(),
@@ -365,6 +366,6 @@ def write_standings(standings: Standings, out: Path) -> list[Path]:
     paths = []
     for name, text in files.items():
         path = out / name
-        path.write_text(text, encoding="utf-8", newline="\n")
+        write_atomic(path, text)
         paths.append(path)
     return paths
