@@ -18,6 +18,8 @@ FILES = {
     "index.md": "site_src/index.md",
     "workflows/pull-request.yml": ".github/workflows/pull-request.yml",
     "workflows/publish.yml": ".github/workflows/publish.yml",
+    "workflows/pr-comment.yml": ".github/workflows/pr-comment.yml",
+    "pr_comment.py": ".github/scripts/pr_comment.py",
 }
 
 
