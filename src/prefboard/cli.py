@@ -308,10 +308,13 @@ def init(directory: Path) -> None:
     the GitHub Actions workflows and a README with the contributor guide. The new board
     validates and builds immediately.
     """
-    from prefboard.scaffold import init_board
+    from prefboard.scaffold import init_board, installed_requirement
 
     for path in init_board(directory):
         click.echo(f"  wrote {path}")
+    note = installed_requirement().note
+    if note:
+        click.echo(note, err=True)
     click.echo(f"next: cd {directory} && prefboard validate && prefboard build")
 
 
