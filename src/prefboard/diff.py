@@ -661,9 +661,12 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def render_json(d: StandingsDiff) -> str:
-    """The whole diff as JSON with sorted keys; non-finite numbers become null."""
+def render_json(d: StandingsDiff, gate: dict[str, object] | None = None) -> str:
+    """The whole diff as JSON with sorted keys; non-finite numbers become null. `gate` is the
+    `--fail-on` verdict, under the key "gate"."""
     data = asdict(d)
+    if gate is not None:
+        data["gate"] = gate
     data["empty"] = d.empty
     for move, raw in zip(d.moves, data["moves"], strict=True):
         raw["change"] = move.change
