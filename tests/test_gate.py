@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.gate import Rule, parse_rules
 from prefboard.standings import Standings, to_json
-from tests.test_diff import files, standings
+from tests.test_diff import assert_tables_keep_shape, files, standings
 
 RULES = "rank-drop,score-drop:2%,new-exclusions"
 
@@ -132,3 +132,32 @@ def test_rules_parse_once_each_in_order() -> None:
         Rule("rank-drop", 1.0),
         Rule("score-drop", 2.5, True),
     ]
+
+
+def test_hostile_model_names_stay_inside_their_cell(tmp_path: Path) -> None:
+    names = {"a": "<img src=x onerror=alert(1)>|@everyone", "b": "[x](javascript:1)", "c": "C"}
+    old = standings(
+        headline=[("a", 30.0), ("b", 28.0), ("c", 20.0)],
+        pooled=[("a", 29.0)],
+        style=[("c", 26.0)],
+        files=files(300),
+        excluded={},
+        names=names,
+    )
+    new = standings(
+        headline=[("b", 29.0), ("a", 28.0), ("c", 20.0)],
+        pooled=[("a", 29.0)],
+        style=[("c", 26.0)],
+        files=files(300),
+        excluded={},
+        names=names,
+    )
+    paths = tmp_path / "old.json", tmp_path / "new.json"
+    for path, s in zip(paths, (old, new), strict=True):
+        path.write_text(to_json(s), encoding="utf-8")
+    code, out = run(paths, "--format", "markdown", "--fail-on", "rank-drop")
+    assert code == 1
+    gate = out[out.index("#### Gate") :]
+    assert "| rank-drop | Overall | &lt;img src=x onerror=alert\\(1\\)&gt;\\|@everyone |" in gate
+    assert "<img" not in out and "](javascript" not in out
+    assert_tables_keep_shape(out)

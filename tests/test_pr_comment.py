@@ -72,6 +72,13 @@ def test_body_is_the_diff_under_a_hidden_marker(artifact: Path) -> None:
     )
 
 
+def test_an_empty_diff_says_the_diff_failed() -> None:
+    assert pc.comment_body(" \n", False, RUN_URL) == (
+        f"{pc.MARKER}\nThe ranking diff could not be computed for this push; see the run's log."
+        f"\n\nUpdated in place on every push by the [pull request run]({RUN_URL}).\n"
+    )
+
+
 def test_hostile_artifact_text_is_defused() -> None:
     diff = (
         "| @octocat | see #12 and GH-3 | &#64;hubot &commat;x | a &lt; b |\n"

@@ -62,7 +62,7 @@ WRITERS = {
 def test_pull_request_workflow_cancels_superseded_runs() -> None:
     for path in (REPO / ".github/workflows/pull-request.yml", SCAFFOLD / "pull-request.yml"):
         doc = load(path)
-        assert doc["concurrency"]["cancel-in-progress"] is True
+        assert doc["jobs"]["check"]["concurrency"]["cancel-in-progress"] is True
         runs = " ".join(s.get("run", "") for s in steps(doc))
         for command in ("validate --format github", "rate --out", "diff", "GITHUB_STEP_SUMMARY"):
             assert command in runs

@@ -65,6 +65,9 @@ def defuse(text: str) -> str:
 def comment_body(diff: str, truncated: bool, run_url: str) -> str:
     """The whole comment: marker, the defused diff, and where it came from."""
     body = defuse(diff).rstrip()
+    if not body:
+        # `prefboard diff` failed (exit 2) and wrote nothing: say so rather than post a blank
+        body = "The ranking diff could not be computed for this push; see the run's log."
     if truncated:
         body = body[: body.rfind("\n")] if "\n" in body else body
         if body.count("<details>") > body.count("</details>"):
