@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from prefboard import __version__
+from prefboard.errors import listed
 
 CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
 
@@ -360,7 +361,8 @@ def import_(
     if report.bothbad_ties:
         click.echo(f"  {report.bothbad_ties:,} 'both bad' outcomes kept as ties")
     if report.models_added:
-        click.echo(f"  models added to leaderboard.toml: {', '.join(report.models_added)}")
+        added = listed(report.models_added, 20)
+        click.echo(f"  models added to leaderboard.toml: {added}")
     for note in report.notes:
         click.echo(f"  note: {note}")
     for warning in report.warnings:
