@@ -26,6 +26,7 @@ from click.testing import CliRunner, Result
 
 from prefboard.cli import cli
 from tests.hostile_inputs import GENERATORS as CRASH_GENERATORS
+from tests.hostile_paths import GENERATORS as PATHS_GENERATORS
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -170,6 +171,7 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "config-too-large": _config_too_large,
     "config-dotted-key-100k": _config_dotted_key,
     "config-many-errors": _config_many_errors,
+    **PATHS_GENERATORS,
 }
 GENERATORS.update(CRASH_GENERATORS)  # cases-crash.toml: bounds on sizes, depths and counts
 

@@ -13,12 +13,13 @@ import re
 import tomllib
 from collections import Counter
 from datetime import date
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from prefboard.errors import ConfigError, Problem, listed
+from prefboard.io.paths import leaves_board, site_conflict
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
 # Deep nesting is never legitimate in a leaderboard file and is how a "TOML bomb" hurts parsers.
@@ -227,20 +228,6 @@ class Quality(Section):
     )
 
 
-def _leaves_board(value: str) -> bool:
-    """An absolute, home-relative, Windows-drive or `..` path: not inside the board folder."""
-    posix, windows = PurePosixPath(value), PureWindowsPath(value)
-    return (
-        "\0" in value
-        or posix.is_absolute()
-        or windows.is_absolute()
-        or bool(windows.drive)
-        or ".." in posix.parts
-        or ".." in windows.parts
-        or value.startswith("~")
-    )
-
-
 class Data(Section):
     participants: str = Field("results/participants.csv", description="Participants file.")
     battles: list[str] = Field(
@@ -258,7 +245,7 @@ class Data(Section):
     def _benchmarks_inside_board(cls, value: str) -> str:
         # Unlike the battle globs, this path is opened as given (root / "/etc/passwd" is
         # /etc/passwd) and its first line would come back in "unknown column" messages.
-        if _leaves_board(value):
+        if leaves_board(value):
             raise ValueError(f"{value!r} must be a relative path inside the board folder")
         return value
 
@@ -274,11 +261,22 @@ class Site(Section):
         # The build moves the old `output` folder away and deletes it, and copies `source` into
         # the published site: "/home/runner", "../.." or "." (the board itself) must never get
         # there from a pull request's leaderboard.toml.
-        if _leaves_board(value):
+        if leaves_board(value):
             raise ValueError(f"{value!r} must be a relative path inside the board folder")
-        if info.field_name == "output" and not PurePosixPath(value).parts:
-            raise ValueError(f"{value!r} is the board folder itself; name a subfolder")
         return value
+
+    @model_validator(mode="after")
+    def _apart(self) -> Site:
+        # The build replaces `output` wholesale; `source` is published. Neither may be the board,
+        # `.git` (a token can sit in .git/config) or the other one.
+        for key, value in (("output", self.output), ("source", self.source)):
+            why = site_conflict(value, [])
+            if why:
+                raise ValueError(f"site.{key} {value!r} {why}")
+        why = site_conflict(self.output, [("site.source", self.source)])
+        if why:
+            raise ValueError(f"site.output {self.output!r} {why}")
+        return self
 
 
 class Privacy(Section):
@@ -316,6 +314,23 @@ class Config(Section):
         if dupes:
             raise ValueError(f"duplicate key(s): {listed(dupes)}")
         return items
+
+    @field_validator("site")
+    @classmethod
+    def _site_apart_from_data(cls, site: Site, info: Any) -> Site:
+        # `[site] output = "results"` would let one build delete every result file, and
+        # `source = "results"` would publish participants' demographics. (A field validator,
+        # after `data`, so that the problem points at the [site] table.)
+        d = info.data.get("data")
+        if d is None:
+            return site
+        data = [("data.participants", d.participants), ("data.benchmarks", d.benchmarks)]
+        data += [("data.battles", g) for g in d.battles] + [("data.ratings", g) for g in d.ratings]
+        for key, value in (("output", site.output), ("source", site.source)):
+            why = site_conflict(value, data)
+            if why:
+                raise ValueError(f"site.{key} {value!r} {why}")
+        return site
 
     @model_validator(mode="after")
     def _stratify(self) -> Config:

@@ -12,6 +12,8 @@ from typing import Literal
 
 import click
 
+from prefboard.escape import printable
+
 Severity = Literal["error", "warning"]
 
 
@@ -30,7 +32,10 @@ class Problem:
     severity: Severity = "error"
 
     def format(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.rule}: {self.message}"
+        # File names and cell values are the contributor's: a newline or an escape sequence in
+        # them must not forge a line or drive the terminal (escape.printable shows them).
+        file, message = printable(self.file), printable(self.message)
+        return f"{file}:{self.line}:{self.column}: {self.rule}: {message}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -44,6 +49,11 @@ class PrefboardError(click.ClickException):
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+    def format_message(self) -> str:
+        # Messages join their own lines with "\n"; anything else that could drive a terminal
+        # (a path or value quoted in the message) is shown, not obeyed.
+        return "\n".join(printable(line) for line in self.message.split("\n"))
 
 
 class ConfigError(PrefboardError):

@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ import pandas as pd
 from prefboard.config import Config
 from prefboard.csvread import RawTable, read_csv
 from prefboard.errors import Problem, listed
+from prefboard.io.paths import GIT, in_git, is_within, leaves_board, parts
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
 MAX_CELL_CHARS = 1_000
@@ -226,15 +227,7 @@ def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path]
             )
             continue
         # A Windows drive/UNC path or "~" would otherwise just match nothing, silently.
-        windows = PureWindowsPath(pattern)
-        if (
-            Path(pattern).is_absolute()
-            or ".." in Path(pattern).parts
-            or windows.is_absolute()
-            or bool(windows.drive)
-            or ".." in windows.parts
-            or pattern.startswith("~")
-        ):
+        if leaves_board(pattern):
             problems.append(
                 Problem(
                     "leaderboard.toml",
@@ -244,6 +237,11 @@ def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path]
                     f"{key}: {pattern!r} leaves the board folder",
                 )
             )
+            continue
+        if GIT in parts(pattern):
+            # .git/config can hold a push token, and a CSV reader echoes cells in its messages.
+            msg = f"{key}: {pattern!r} reads from {GIT}"
+            problems.append(Problem("leaderboard.toml", 0, 0, "data-path", msg))
             continue
         for name in _glob(root, pattern):
             unreadable = _unreadable_name(name)
@@ -260,11 +258,13 @@ def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path]
             if real is None:
                 msg = "symlink loop or dangling symlink: the file cannot be read"
                 problems.append(Problem(name, 0, 0, "data-path", msg))
-            elif not real.is_relative_to(base):
+            elif not is_within(path, base):
                 problems.append(
                     Problem(name, 0, 0, "data-path", "symlink points outside the board folder")
                 )
-            elif real.is_file():
+            elif in_git(path, base):
+                problems.append(Problem(name, 0, 0, "data-path", f"symlink points into {GIT}"))
+            elif path.is_file():
                 files.add(path)
     return sorted(files), problems
 

@@ -41,7 +41,7 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(output))
     server = _listen(host, port, handler)  # before the build: a busy port fails at once
     try:
-        pipeline.build(config_path, output, live_reload=True)
+        pipeline.build(config_path, None, live_reload=True)
     except BaseException:
         server.server_close()
         raise
@@ -57,7 +57,7 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
             seen = now
             echo("change detected, rebuilding")
             try:
-                pipeline.build(config_path, output, live_reload=True)
+                pipeline.build(config_path, None, live_reload=True)
                 echo("rebuilt")
             except PrefboardError as exc:
                 echo(f"Error: {exc.format_message()}")

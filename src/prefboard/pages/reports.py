@@ -403,7 +403,18 @@ def changes_page(b: _Builder, standings: Standings, previous: tuple[str, Standin
     if previous is None:
         return Page("changes.md", "What changed", b.render("changes.md.j2", previous=None))
     label, before = previous
-    text = diff.render_markdown(diff.diff_standings(before, standings), before, standings)
-    # diff.render_markdown escapes every value it interpolates; drop its own heading.
-    body = Markup("\n".join(line for line in text.splitlines() if not line.startswith("### ")))
-    return Page("changes.md", "What changed", b.render("changes.md.j2", previous=label, body=body))
+    changes = diff.diff_standings(before, standings)
+    if changes.empty:
+        body = diff.NO_CHANGES
+    else:
+        # The job summary folds the details in <details>, whose content Python-Markdown leaves
+        # raw; here they go into a collapsed pymdownx.details block, which renders them.
+        top, folded = diff.markdown_parts(changes, before, standings)
+        inner = ["    " + line if line else "" for line in folded]
+        body = "\n".join([*top, "", '??? note "Details"', "", *inner])
+    # markdown_parts escapes every value it interpolates.
+    return Page(
+        "changes.md",
+        "What changed",
+        b.render("changes.md.j2", previous=label, body=Markup(body)),
+    )
