@@ -78,8 +78,14 @@ class Rating(Section):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     mu: float = Field(25.0, description="TrueSkill prior mean of every model.", gt=-1e6, lt=1e6)
-    sigma: float = Field(25.0 / 3, description="TrueSkill prior standard deviation.", gt=0, le=1e6)
-    beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0, le=1e6)
+    # Bounded below too: sigma = beta = 1e-300 passed `gt=0`, then 2*beta^2 + sigma^2 underflowed
+    # to 0 and the engine divided by it.
+    sigma: float = Field(
+        25.0 / 3, description="TrueSkill prior standard deviation.", ge=1e-3, le=1e6
+    )
+    beta: float = Field(
+        25.0 / 6, description="Performance noise of a single battle.", ge=1e-3, le=1e6
+    )
     # 0, not TrueSkill's 25/300: a published model version does not change, and with tau > 0
     # sigma never falls below ~0.8, so 95 % bands covered 99-100 % at every sample size in
     # benchmarks/bench_calibration.py; with tau = 0 they covered 94.4-96.3 %.
