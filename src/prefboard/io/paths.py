@@ -56,17 +56,15 @@ def overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a[:n] == b[:n]
 
 
-def literal_folder(pattern: str) -> tuple[str, ...]:
-    """The folders of a glob before its first wildcard: `results/battles/*.csv` reads only
-    under `results/battles`."""
+def literal_folder(pattern: str, fold: bool = True) -> tuple[str, ...]:
+    """The folders of a glob before its first wildcard (case-folded unless `fold` is False):
+    `results/battles/*.csv` reads only under `results/battles`; a plain path is itself."""
+    names = parts(pattern) if fold else PurePosixPath(pattern.replace("\\", "/")).parts
     out: list[str] = []
-    names = parts(pattern)
-    for name in names[:-1]:
+    for name in names:
         if any(ch in name for ch in _WILDCARDS):
-            break
+            return tuple(out)
         out.append(name)
-    if names and not any(ch in names[-1] for ch in _WILDCARDS) and len(out) == len(names) - 1:
-        out.append(names[-1])  # a plain file name: the file itself
     return tuple(out)
 
 
@@ -132,14 +130,9 @@ def protected(config: Config, root: Path, config_path: Path) -> list[tuple[str, 
         out.append(("data.benchmarks", root / d.benchmarks))
     for key, globs in (("data.battles", d.battles), ("data.ratings", d.ratings)):
         for pattern in globs:
-            held = literal_folder(pattern)
+            held = literal_folder(pattern, fold=False)
             if held and not leaves_board(pattern):
-                out.append(
-                    (
-                        f"{key} {pattern!r}",
-                        root.joinpath(*PurePosixPath(pattern).parts[: len(held)]),
-                    )
-                )
+                out.append((f"{key} {pattern!r}", root.joinpath(*held)))
     return out
 
 
