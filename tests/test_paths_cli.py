@@ -132,6 +132,16 @@ def test_a_folder_prefboard_did_not_build_is_never_replaced(tiny: Path) -> None:
     assert (site / "notes.md").read_text() == "mine\n"
 
 
+def test_a_planted_work_area_symlink_is_refused(tiny: Path, tmp_path: Path) -> None:
+    """`.prefboard/` holds the lock and the work folders: committed as a symlink, it would
+    carry the whole build elsewhere."""
+    keep = outside(tmp_path)
+    os.symlink(keep.parent, tiny / ".prefboard")
+    line = one_error(run("build", "--config", str(tiny / "leaderboard.toml")))
+    assert line == symlink_error(tiny / ".prefboard")
+    assert sorted(keep.parent.iterdir()) == [keep]
+
+
 # -- site sources ---------------------------------------------------------------------------------
 
 
