@@ -24,6 +24,7 @@ import yaml
 from prefboard import __version__
 from prefboard.config import Config
 from prefboard.errors import BuildError
+from prefboard.escape import printable, title_text
 from prefboard.ingest import Ledger
 from prefboard.io import workspace
 from prefboard.io.paths import site_source_files
@@ -72,12 +73,14 @@ def mkdocs_config(
     live_reload: bool,
 ) -> dict[str, Any]:
     """The mkdocs.yml derived from leaderboard.toml: the maintainer edits only the TOML."""
-    # Material prints site_name, nav titles and copyright unescaped in several templates, so
-    # every configured string is HTML-escaped here (a model called <script> stays text).
+    # Material prints site_name and nav titles unescaped in some templates, escaped in others,
+    # and through `striptags` (which unescapes entities) in <title>: no escaping is right in all
+    # of them, so these strings carry no HTML-special character at all (escape.title_text).
+    # The page body keeps the real name, escaped. The copyright is only printed raw.
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
     for page in pages:
-        title = html.escape(page.title)
+        title = title_text(page.title)
         top = page.path.split("/")[0]
         if "/" not in page.path:
             nav.append({title: page.path})
@@ -92,7 +95,7 @@ def mkdocs_config(
     if live_reload:
         scripts.append(f"{JS_DIR}/livereload.js")
     cfg: dict[str, Any] = {
-        "site_name": html.escape(config.leaderboard.title),
+        "site_name": title_text(config.leaderboard.title),
         "docs_dir": str(docs),
         "site_dir": str(site),
         "use_directory_urls": False,
@@ -133,17 +136,30 @@ def mkdocs_config(
         "extra_javascript": scripts,
         "extra_css": [f"{CSS_DIR}/prefboard.css"],
         "copyright": html.escape(
-            f"Data version {standings.version} · data through {through} · "
-            f"built with prefboard {__version__}"
+            printable(
+                f"Data version {standings.version} · data through {through} · "
+                f"built with prefboard {__version__}"
+            )
         ),
         "extra": {"generator": False},
         "nav": nav,
     }
-    if config.leaderboard.url:
-        cfg["site_url"] = config.leaderboard.url
+    if site_url(config.leaderboard.url):
+        cfg["site_url"] = site_url(config.leaderboard.url)
     if versioned:
         cfg["extra"]["version"] = {"provider": "mike", "default": "latest"}
     return cfg
+
+
+def site_url(url: str) -> str:
+    """`leaderboard.url` fit for Material's `<link rel="canonical" href="...">`, which prints it
+    unescaped: only http(s), with quotes, angle brackets, spaces and controls percent-encoded so
+    the URL cannot end the attribute. "" (no canonical links) for anything else."""
+    from urllib.parse import quote
+
+    if not url.startswith(("https://", "http://")):
+        return ""
+    return quote(url, safe="/:?#[]@!$&()*+,;=%~")
 
 
 def excluded_csv(ledger: Ledger) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prefboard.escape import printable
 from prefboard.io.files import ensure_folder, write_atomic
 
 SCHEMA_VERSION = 1
@@ -308,15 +309,17 @@ def read_standings(path: Path) -> Standings:
 
 def safe_cell(value: object) -> str:
     """Neutralise spreadsheet formulas: a cell starting with = + - @ or a control character is
-    prefixed with an apostrophe (OWASP CSV injection advice). Numbers are left alone."""
+    prefixed with an apostrophe (OWASP CSV injection advice); then `escape.printable`. Numbers
+    are left alone."""
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     text = str(value)
     if text and text[0] in "=+-@\t\r\n":
         text = "'" + text
     # csv.writer with "\n" line endings leaves a lone "\r" unquoted, which a spreadsheet reads
-    # as a row break that can start a new, formula-bearing row: no line breaks inside cells.
-    return text.replace("\r", " ").replace("\n", " ")
+    # as a row break that can start a new, formula-bearing row: no line breaks inside cells, and
+    # no bidi control reordering what a reader sees (escape.printable).
+    return printable(text)
 
 
 def _csv(rows: list[list[object]], header: list[str]) -> str:

@@ -127,9 +127,11 @@ from prefboard.importers.sources import read_source
 from prefboard.importers.values import (
     _clean_column,
     _map_values,
+    differing_characters,
     format_timestamps,
     normalise_key,
     parse_timestamps,
+    skeleton,
 )
 
 
@@ -186,9 +188,14 @@ def import_pairwise(
     reason = rows["reason"]
     valid = reason == ""
     names = pd.unique(np.concatenate([rows["name_a"][valid], rows["name_b"][valid]]))
-    name_to_key, created, collided = _assign_keys(sorted(str(n) for n in names), config)
+    name_to_key, created, collided, twins = _assign_keys(sorted(str(n) for n in names), config)
     for name, key in collided:
         notes.append(f"model {name!r} got key {key!r}: its plain key was taken by another model")
+    warnings = [
+        f"model {name!r} (added as {key!r}) looks like {twin!r} but differs by "
+        f"{differing_characters(name, twin)}; if they are one model, fix the name in the source"
+        for name, twin, key in twins
+    ]
     key_a = _map_values(rows["name_a"], name_to_key)
     key_b = _map_values(rows["name_b"], name_to_key)
     reason[valid & (key_a == key_b)] = SAME_MODEL
@@ -329,6 +336,7 @@ def import_pairwise(
         slice_values_added={a: v for a, v in added_values.items() if v},
         slice_values_pending=pending,
         notes=notes,
+        warnings=warnings,
     )
 
 
@@ -464,20 +472,27 @@ def battle_ids(
 
 def _assign_keys(
     names: list[str], config: Config | None
-) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
-    """name -> key for every name; key -> display name of keys created now; suffixed names."""
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """name -> key for every name; key -> display name of keys created now; suffixed names;
+    and (name, look-alike, key) for each new model whose name looks like a declared model's
+    key or name, or like another new name: a Cyrillic "а" or a fullwidth letter in a dump made
+    a second model out of one, silently."""
     lookup: dict[str, str] = {}
     used: set[str] = set()
+    seen: dict[str, str] = {}  # skeleton -> the declared or earlier name it came from
     if config is not None:
         for mdl in config.models:
             used.add(mdl.key)
             lookup.setdefault(mdl.key.casefold(), mdl.key)
+            seen.setdefault(skeleton(mdl.key), mdl.key)
         for mdl in config.models:
             if mdl.name:
                 lookup.setdefault(mdl.name.casefold(), mdl.key)
+                seen.setdefault(skeleton(mdl.name), mdl.name)
     out: dict[str, str] = {}
     created: dict[str, str] = {}
     collided: list[tuple[str, str]] = []
+    twins: list[tuple[str, str, str]] = []
     for name in names:
         folded = name.casefold()
         if folded in lookup:
@@ -490,12 +505,15 @@ def _assign_keys(
             n += 1
         if key != base:
             collided.append((name, key))
+        twin = seen.setdefault(skeleton(name), name)
+        if twin != name:
+            twins.append((name, twin, key))
         used.add(key)
         created[key] = name
         lookup[folded] = key
         lookup.setdefault(key, key)
         out[name] = key
-    return out, created, collided
+    return out, created, collided, twins
 
 
 def _participant_values(imp: Rows, m: PairwiseMapping) -> tuple[pd.DataFrame, int]:
