@@ -111,6 +111,12 @@ def test_output_symlinked_out_of_the_board_is_refused(tiny: Path, tmp_path: Path
     assert keep.read_text() == "precious\n"
 
 
+def test_output_that_is_a_symlink_loop_is_refused(tiny: Path) -> None:
+    os.symlink("site", tiny / "site")
+    line = one_error(run("build", "--config", str(tiny / "leaderboard.toml")))
+    assert line == "Error: site output site: is a symlink loop"
+
+
 def test_out_that_is_a_symlink_is_not_replaced(tiny: Path, tmp_path: Path) -> None:
     keep = outside(tmp_path)
     link = tmp_path / "site-link"
