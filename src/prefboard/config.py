@@ -251,8 +251,20 @@ class Data(Section):
 
 
 class Site(Section):
-    output: str = Field("site", description="Folder the built site is swapped into.")
-    source: str = Field("site_src", description="Hand-written pages merged into the site.")
+    output: str = Field(
+        "site",
+        description=(
+            "Folder the built site is swapped into: inside the board, apart from the data, "
+            "`.git` and `source`; replaced only if an earlier build marked it as its own."
+        ),
+    )
+    source: str = Field(
+        "site_src",
+        description=(
+            "Hand-written pages merged into the site (hidden files are skipped; symlinks are "
+            "followed only within this folder)."
+        ),
+    )
     version: str = Field("dev", description="Data version shown in the footer.", max_length=50)
 
     @field_validator("output", "source")
