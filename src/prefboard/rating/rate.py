@@ -330,6 +330,20 @@ def _clustering_name(clusters: list[np.ndarray]) -> str:
     return "participant" if len(clusters) == 1 else "participant+prompt"
 
 
+def _relative(cov: np.ndarray, played: np.ndarray) -> np.ndarray:
+    """Covariance of each skill minus the average skill of the models that played.
+
+    Comparisons identify skills only up to a common shift; the posterior's uncertainty about
+    that shift comes from the prior alone (sd ~ sigma0 / sqrt(M)) and would dominate every band
+    once there are many battles, while no comparison depends on it. The band therefore shows
+    the uncertainty of each skill relative to the table's average.
+    """
+    m = cov.shape[0]
+    u = played / played.sum() if played.any() else np.full(m, 1.0 / max(m, 1))
+    a = np.eye(m) - np.outer(np.ones(m), u)
+    return a @ cov @ a.T
+
+
 def _moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return post.mean, post.cov, post.inflation
 
@@ -344,8 +358,10 @@ def _entries(
     seed: int,
 ) -> list[Entry]:
     keys = config.model_keys
-    sd = np.sqrt(np.diag(cov))
+    sd = np.sqrt(np.diag(_relative(cov, r.battles > 0)))
     lower, upper = ranks.band(mean, sd, z)
+    # Ranks and differences do not depend on the board's level, so the full covariance gives
+    # the same draws' ranks as the relative one.
     rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
     entries = [
         Entry(
