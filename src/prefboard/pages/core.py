@@ -138,6 +138,8 @@ class _Builder:
                 "p_best_text": _pct(e.p_best),
                 "p_top": e.p_top,
                 "p_top_text": _pct(e.p_top),
+                "p_above_sort": -1.0 if e.p_above_next is None else e.p_above_next,
+                "p_above_text": _pct(e.p_above_next),
             }
             for e in entries
         ]

@@ -88,8 +88,8 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
         # the whole outcome array, so they get a placeholder it accepts.
         outcome = np.where(asked < 0, 0, asked).astype(np.int8)
-        pooled_idx = specs[0].battles
-        ties = tie_model(config, dim.key, a[pooled_idx], b[pooled_idx], outcome[pooled_idx])
+        arrays = batch.Battles.of(len(keys), a, b, outcome)
+        ties = tie_model(config, dim.key, arrays, specs[0].battles)
         tie_models.append(ties)
         dim_params = params_of(config, ties.draw_probability)
         results = run_tournaments(
@@ -104,7 +104,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
         fits = {
-            key: _posterior(config, a, b, outcome, r.spec.battles, ties.draw_margin, clusters)
+            key: _posterior(config, arrays, r.spec.battles, ties.draw_margin, clusters)
             for key, r in by_slice.items()
         }
         for r in results:
@@ -309,21 +309,18 @@ def _cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
 
 def _posterior(
     config: Config,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
+    battles: batch.Battles,
     idx: np.ndarray,
     draw_margin: float,
     clusters: list[np.ndarray],
 ) -> batch.Posterior:
     """The batch posterior of one table's battles, inflated for clustered votes."""
     r = config.rating
-    n = len(config.models)
-    pc = batch.aggregate(n, a[idx], b[idx], outcome[idx])
+    pc = batch.aggregate_index(battles, idx)
     post = batch.fit_counts(
         pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
     )
-    return batch.cluster_inflation(post, a[idx], b[idx], outcome[idx], [c[idx] for c in clusters])
+    return batch.cluster_inflation_index(post, battles, idx, clusters)
 
 
 def _clustering_name(clusters: list[np.ndarray]) -> str:
