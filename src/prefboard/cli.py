@@ -117,6 +117,8 @@ def rate(config_path: Path, out_dir: Path) -> None:
     config, root = pipeline.load(config_path)
     pipeline.check_standings_out(config, root, config_path, out_dir)
     data, standings = pipeline.rate(config, root, config_path)
+    for problem in data.problems:  # only warnings remain: rate refuses data with errors
+        click.echo(f"warning: {problem.format()}", err=True)
     paths = write_standings(standings, out_dir)
     totals = data.ledger.totals().get("battles", {})
     click.echo(

@@ -38,8 +38,8 @@ import numpy as np
 from numba import njit
 
 from prefboard.escape import printable
+from prefboard.rating import ranks
 from prefboard.rating import trueskill as ts
-from prefboard.rating.tournaments import rank_ranges
 
 # `_rate` is the compiled body of `rate_1vs1` (the public wrapper only validates and looks up
 # constants); calling it from the vectorised kernel keeps the hypothetical updates bit-identical
@@ -83,12 +83,15 @@ _POLICIES = ("infogain", "random", "skewed")
 # --------------------------------------------------------------------------------------------
 
 
-def params_from(standings: Standings) -> ts.TrueSkillParams:
-    """The TrueSkill constants the standings were computed with."""
+def params_from(standings: Standings, dimension: str | None = None) -> ts.TrueSkillParams:
+    """The TrueSkill constants the standings were computed with. When ties were learnt per
+    dimension, the draw probability is that of ``dimension`` (default: the first one)."""
     p = standings.parameters
-    return ts.TrueSkillParams(
-        mu=p.mu, sigma=p.sigma, beta=p.beta, tau=p.tau, draw_probability=p.draw_probability
-    )
+    draw = p.draw_probability
+    if draw is None:
+        learnt = [t for t in standings.ties if dimension in (None, t.dimension)]
+        draw = learnt[0].draw_probability if learnt else 0.10
+    return ts.TrueSkillParams(mu=p.mu, sigma=p.sigma, beta=p.beta, tau=p.tau, draw_probability=draw)
 
 
 def _measure_code(measure: str) -> int:
@@ -606,8 +609,11 @@ def _snapshot(
 ) -> dict:
     n = mu.shape[0]
     keys = [f"{i:06d}" for i in range(n)]
-    lower, upper = mu - z * sigma, mu + z * sigma
-    rank, rank_lo, rank_hi = rank_ranges(mu, lower, upper, keys)
+    # Marginal rank intervals from draws of the (independent) online posteriors.
+    summary = ranks.summarize(
+        mu, np.diag(sigma**2), keys, math.erf(z / math.sqrt(2)), seed=played, draws=1000
+    )
+    rank, rank_lo, rank_hi = summary.rank, summary.rank_lower, summary.rank_upper
     k = min(top, n)
     top_idx = np.argsort(rank)[:k]
     separated = bool(np.all(rank_lo[top_idx] == rank_hi[top_idx]))

@@ -15,6 +15,7 @@ from prefboard.io.paths import output_conflict, site_source_files
 from prefboard.io.workspace import board_lock, check_replaceable
 from prefboard.privacy import small_groups
 from prefboard.rating.rate import rate as rate_tables
+from prefboard.rating.ties import pinned_tie_warnings
 from prefboard.standings import Standings
 from prefboard.static_benchmarks import read_benchmarks
 
@@ -28,12 +29,14 @@ def load(config_path: Path) -> tuple[Config, Path]:
 
 
 def validate(config: Config, root: Path) -> Ingested:
-    """Ingest every result file; warn about groups too small to publish."""
+    """Ingest every result file; warn about groups too small to publish and about a pinned
+    draw probability the data disagree with."""
     data = ingest(config, root)
     data.benchmarks, problems = read_benchmarks(config, root)
     data.problems += problems + site_source_problems(config, root)
     if data.ok:
         data.problems += small_groups(config, data)
+        data.problems += pinned_tie_warnings(config, data.battles)
     return data
 
 

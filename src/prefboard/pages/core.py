@@ -126,8 +126,8 @@ class _Builder:
                 "name": self.names[e.model],
                 "href": href(page, f"models/{e.model}.md"),
                 "organization": self.orgs[e.model],
-                "mu_mean": f"{e.mu_mean:.4f}",
-                "score": f"{e.mu_mean:.2f}",
+                "score_sort": f"{e.score:.4f}",
+                "score": f"{e.score:.2f}",
                 "lower": f"{e.lower:.4f}",
                 "band": f"{e.lower:.2f} – {e.upper:.2f}",
                 "conservative": f"{e.conservative:.4f}",
@@ -138,6 +138,8 @@ class _Builder:
                 "p_best_text": _pct(e.p_best),
                 "p_top": e.p_top,
                 "p_top_text": _pct(e.p_top),
+                "p_above_sort": -1.0 if e.p_above_next is None else e.p_above_next,
+                "p_above_text": _pct(e.p_above_next),
             }
             for e in entries
         ]
@@ -331,7 +333,7 @@ class _Builder:
                     },
                     e.rank,
                     f"{e.rank_lower}–{e.rank_upper}",
-                    f"{e.mu_mean:.2f}",
+                    f"{e.score:.2f}",
                     f"{e.lower:.2f} – {e.upper:.2f}",
                     e.battles,
                     e.wins,
@@ -352,7 +354,7 @@ class _Builder:
                             sl.label,
                             value,
                             e.rank,
-                            f"{e.mu_mean:.2f}",
+                            f"{e.score:.2f}",
                             f"{e.lower:.2f} – {e.upper:.2f}",
                             e.battles,
                         ]

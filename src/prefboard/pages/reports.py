@@ -67,9 +67,10 @@ def ratings(pb: _Builder) -> Page:
 
 def concordance(pb: _Builder) -> list[list[Any]]:
     """Models whose Likert rank and battle rank disagree beyond their ranges, for each
-    dimension measured both ways (ranges: rank_ranges over the intervals)."""
+    dimension measured both ways (Likert ranges: marginal rank intervals from draws of the
+    means, sd from their confidence intervals)."""
     from prefboard.rating.btd import disagreements
-    from prefboard.rating.tournaments import rank_ranges
+    from prefboard.rating.ranks import rank_seed, summarize
 
     rows: list[list[Any]] = []
     for d in pb.s.dimensions:
@@ -88,7 +89,12 @@ def concordance(pb: _Builder) -> list[list[Any]]:
         mean = np.array([likert[m].mean for m in common], dtype=float)
         lo = np.array([likert[m].ci_lower for m in common], dtype=float)
         hi = np.array([likert[m].ci_upper for m in common], dtype=float)
-        l_rank, l_best, l_worst = rank_ranges(mean, lo, hi, common)
+        z = pb.s.parameters.z
+        sd = (hi - lo) / (2 * z)
+        lk = summarize(
+            mean, np.diag(sd**2), common, pb.s.parameters.interval, rank_seed(0, "likert", d.key)
+        )
+        l_rank, l_best, l_worst = lk.rank, lk.rank_lower, lk.rank_upper
         b_rank = np.array([battle[m].rank for m in common], dtype=float)
         b_best = np.array([battle[m].rank_lower for m in common], dtype=float)
         b_worst = np.array([battle[m].rank_upper for m in common], dtype=float)
@@ -301,9 +307,10 @@ def methodology(pb: _Builder) -> Page:
     if strata:
         post = (
             f"The headline ranking of each dimension combines the group rankings of "
-            f"{', '.join(strata)} with the population shares below: mu = Σ w·mu_g and "
-            "variance = Σ w²·sigma_g², where the weights are renormalised over the groups "
-            "in which the model has battles (each headline table says when that happened)."
+            f"{', '.join(strata)} with the population shares below: score = Σ w·score_g and "
+            "covariance = Σ w²·C_g (the group posteriors are fitted independently), where the "
+            "weights are renormalised over the groups in which the model has battles (each "
+            "headline table says when that happened)."
         )
         if len(strata) > 1:
             post += (
@@ -340,7 +347,7 @@ def methodology(pb: _Builder) -> Page:
         "sigma_text": f"{p.sigma:.4g}",
         "beta_text": f"{p.beta:.4g}",
         "tau_text": f"{p.tau:.4g}",
-        "draw_probability": f"{p.draw_probability:g}",
+        "draw_pinned": p.draw_probability is not None,
         "permutations": p.permutations,
         "passes": 1 + p.permutations,
         "seed": p.seed,
@@ -358,6 +365,22 @@ def methodology(pb: _Builder) -> Page:
         ]
         for c in pb.s.crosscheck
     ]
+    label = {d.key: d.label for d in pb.s.dimensions}
+    ties = [
+        [
+            label[t.dimension],
+            t.source,
+            f"{t.draw_probability:.3g}",
+            "–" if t.mle is None else f"{t.mle:.3g} ({t.lower:.3g}–{t.upper:.3g})",
+            f"{t.tie_share:.1%}",
+        ]
+        for t in pb.s.ties
+    ]
+    clustering = [
+        [label[t.dimension], t.clustering, f"{t.inflation_median:.2f}"]
+        for t in pb.s.tables
+        if t.slice_attribute == POOLED
+    ]
     study = json.loads(
         resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
     )
@@ -366,6 +389,9 @@ def methodology(pb: _Builder) -> Page:
         calibration_chart=chart_block("calibration", charts.calibration_chart(study)),
         calibration_source=study["source"],
         crosscheck=crosscheck,
+        ties=ties,
+        clustering=clustering,
+        draws=pb.s.parameters.rank_draws,
         btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
         p=params,
         q=pb.config.quality,
