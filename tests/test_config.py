@@ -38,7 +38,7 @@ def test_minimal_config_gets_trueskill_defaults(tmp_path: Path) -> None:
     assert config.rating.sigma == pytest.approx(25 / 3)
     assert config.rating.beta == pytest.approx(25 / 6)
     # tau is 0, not TrueSkill's 25/300: fixed model versions, calibrated bands
-    # (benchmarks/bench_calibration.py: 94.4-96.3 % coverage with tau = 0, 99-100 % without)
+    # (benchmarks/bench_online_bands.py: 94.4-96.3 % coverage with tau = 0, 99-100 % without)
     assert config.rating.tau == 0.0
     assert config.rating.permutations == 20
     assert config.model_keys == ["m1", "m2"]

@@ -64,7 +64,7 @@ class Rating(Section):
     beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0)
     # 0, not TrueSkill's 25/300: a published model version does not change, and with tau > 0
     # sigma never falls below ~0.8, so 95 % bands covered 99-100 % at every sample size in
-    # benchmarks/bench_calibration.py; with tau = 0 they covered 94.4-96.3 %.
+    # benchmarks/bench_online_bands.py; with tau = 0 they covered 94.4-96.3 %.
     tau: float = Field(
         0.0,
         description=(

@@ -43,7 +43,7 @@ def band_sigma_contrast(
     A model's sigma also carries the uncertainty of the whole board's level, which no comparison
     between models depends on; for M exchangeable models that is 1/M of its variance. With
     tau = 0 this band covered the true skill 94.4–96.3 % of the time for 95 % bands across
-    2,000–200,000 battles and 12 or 30 models (benchmarks/bench_calibration.py).
+    2,000–200,000 battles and 12 or 30 models (benchmarks/bench_online_bands.py).
     """
     m = max(mu_mean.shape[0], 2)
     half = z * sigma * np.sqrt(1.0 - 1.0 / m)

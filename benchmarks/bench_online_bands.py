@@ -5,21 +5,22 @@ True skills N(25, 3²) (and, as a check, evenly spaced over 20..32), TrueSkill d
 1 timestamp-order pass + 20 permutations as the product rates. Each construction is run with the
 default tau = 25/300 and with tau = 0 (skills assumed static). Target: 93–97 % everywhere.
 
-Run: .venv/bin/python benchmarks/bench_calibration.py [--quick] [--seeds N]
+The study behind the online engine's defaults (tau = 0, the sigma-contrast band); the product's
+end-to-end calibration is benchmarks/bench_calibration.py.
+
+Run: .venv/bin/python benchmarks/bench_online_bands.py [--quick] [--seeds N]
 (~2.5 minutes on 2 cores; --quick ~15 s with fewer seeds and no "spaced" check).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from prefboard.rating import calibration as cal
 from prefboard.rating import trueskill as ts
+from prefboard.studies import online_bands as cal
 
 SIZES = (2_000, 10_000, 50_000, 200_000)
 MODELS = (12, 30)
@@ -89,12 +90,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer seeds, ~30 s")
     parser.add_argument("--seeds", type=int, default=None, help="seeds for the main study")
-    parser.add_argument(
-        "--write",
-        type=Path,
-        default=None,
-        help="also write the methodology page's figures (src/prefboard/templates/calibration.json)",
-    )
     args = parser.parse_args()
     n_main = args.seeds or (40 if args.quick else 240)
     n_check = 0 if args.quick else max(n_main // 2, 2)
@@ -131,46 +126,6 @@ def main() -> None:
         )
     print("Both need [rating] tau = 0 (skills assumed static); sigma is averaged over the passes.")
     print(f"\nstudy time {t_main:.0f} s")
-    if args.write is not None:
-        write_figures(args.write, main_rows, n_main)
-        print(f"wrote {args.write}")
-
-
-# What the methodology page plots: (construction, tau, label, model counts).
-PLOTTED = [
-    ("sigma-contrast", 0.0, "sigma-contrast, tau = 0 (default)", (12, 30)),
-    ("sigma", 0.0, "sigma, tau = 0", (12, 30)),
-    ("sigma", 25 / 300, "sigma, tau = 25/300", (12, 30)),
-    ("sigma+spread", 25 / 300, "sigma + spread, tau = 25/300", (30,)),
-]
-
-
-def write_figures(path: Path, rows: list[dict], seeds: int) -> None:
-    """The coverage curves the methodology page shows, from this run's main study."""
-    sizes = sorted({r["battles"] for r in rows})
-    out = []
-    for construction, tau, label, counts in PLOTTED:
-        for m in counts:
-            cells = {
-                r["battles"]: r["coverage"]
-                for r in rows
-                if r["construction"] == construction
-                and abs(r["tau"] - tau) < 1e-12
-                and r["models"] == m
-            }
-            if len(cells) == len(sizes):
-                coverage = [round(100 * cells[n], 1) for n in sizes]
-                out.append({"band": label, "models": m, "coverage": coverage})
-    doc = {
-        "source": (
-            f"benchmarks/bench_calibration.py (true skills N(25, 3^2), {seeds} seeds per cell, "
-            "20 permutations, uniform random pairs); rerun it with --write to regenerate these "
-            "figures"
-        ),
-        "sizes": sizes,
-        "rows": out,
-    }
-    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
