@@ -465,6 +465,9 @@ def _battle_table(
     perf = mean + scale[:, None] * (math.sqrt(HALO) * halo + math.sqrt(1.0 - HALO) * own)
     outcome = np.where(perf > truth.margin, 0, np.where(perf < -truth.margin, 1, 2)).astype(np.int8)
     asked = rng.random((n, len(dims))) >= NOT_ASKED
+    # A battle with no dimension answered is invalid (rule no-answer): ask the first one. With
+    # one battle dimension that would otherwise be 5 % of the rows.
+    asked[~asked.any(axis=1), :1] = True
 
     models = pa.array(config.model_keys)
     vocab = pa.array(["a", "b", "tie"])
@@ -487,7 +490,9 @@ def _battle_table(
     return pa.table(columns)
 
 
-def _prompt_effects(spec: SimulationSpec, beta: float, prompt: np.ndarray, batch: int) -> np.ndarray:
+def _prompt_effects(
+    spec: SimulationSpec, beta: float, prompt: np.ndarray, batch: int
+) -> np.ndarray:
     """Per battle, its prompt's effect on the performance gap: N(0, (prompt_sd * beta)^2)
     shared by every vote on the prompt (an answer that suits one prompt suits it for everyone).
     Drawn from a stream of its own so the default board is unchanged."""
