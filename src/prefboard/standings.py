@@ -108,6 +108,42 @@ class Pair(Frozen):
     p_a: float = Field(description="Predicted P(model_a preferred) from the posteriors.")
     p_b: float
     p_tie: float
+    expected_a: float | None = Field(
+        None, description="Fit check: wins_a the fitted model predicts (posterior mean scores)."
+    )
+    expected_b: float | None = None
+    expected_tie: float | None = None
+    fit_p: float | None = Field(None, description="Fit check p-value (FitCheck.test).")
+    fit_p_adjusted: float | None = Field(
+        None, description="fit_p adjusted over the dimension's pairs (FitCheck.adjustment)."
+    )
+    misfit: bool = Field(False, description="fit_p_adjusted below FitCheck.alpha.")
+
+
+class PositionBias(Frozen):
+    """Does the first-shown model (model_a) win more than its skill says?"""
+
+    decided: int = Field(description="Battles won by either side (ties left out).")
+    wins_a: int
+    share_a: float | None = Field(description="Share of decided battles model_a won.")
+    share_p: float = Field(description="Exact two-sided binomial test of share_a = 1/2.")
+    h: float = Field(description="First-shown advantage on the skill scale (maximum likelihood).")
+    h_se: float = Field(description="Standard error of h (expected information).")
+    p_value: float = Field(description="Wald test of h = 0.")
+    enough: bool = Field(description="Enough decided battles to report h (checks module).")
+    flagged: bool = Field(description="enough and p_value below FitCheck.alpha.")
+
+
+class FitCheck(Frozen):
+    """Goodness of fit of the pooled model per pair, and position bias, in one dimension."""
+
+    dimension: str
+    test: str
+    adjustment: str
+    alpha: float
+    pairs_tested: int
+    misfits: list[str] = Field(description="Flagged pairs as 'model_a vs model_b'.")
+    position: PositionBias
 
 
 class History(Frozen):
@@ -241,6 +277,7 @@ class Standings(Frozen):
     order_sensitivity: list[OrderSensitivity]
     crosscheck: list[CrossCheck] = Field(default_factory=list)
     benchmarks: list[BenchmarkScore] = Field(default_factory=list)
+    fit_checks: list[FitCheck] = Field(default_factory=list)
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:

@@ -130,3 +130,45 @@ def test_position_needs_enough_battles() -> None:
     a, b, o = simulate(SKILL, 150, seed=2, h=3.0)
     fit = checks.position_bias(7, a, b, o, BETA, MARGIN, prior_sigma=25 / 3)
     assert not fit.enough and not fit.flagged
+
+
+def test_rate_reports_an_intransitive_cycle_and_a_position_bias(tiny, tmp_path) -> None:
+    # Through the CLI: aurora beats cobalt, cobalt beats delta, delta beats aurora, 90 battles
+    # each, 80 % of them decided for the "winner" -- no skills can predict all three records.
+    # Every battle also shows the winner first, so model_a wins 80 % of decided battles.
+    import json
+
+    from click.testing import CliRunner
+
+    from prefboard.cli import cli
+
+    header = "battle_id,timestamp,participant_id,model_a,model_b,turns,overall"
+    rows = [header]
+    cycle = [("aurora-7b", "cobalt-large"), ("cobalt-large", "delta-mini"),
+             ("delta-mini", "aurora-7b")]  # fmt: skip
+    for k in range(270):
+        a, b = cycle[k % 3]
+        outcome = "a" if k % 5 else ("b" if k % 10 else "tie")
+        rows.append(f"c{k:04d},2026-09-01T10:{k // 60:02d}:{k % 60:02d}Z,p0001,{a},{b},5,{outcome}")
+    (tiny / "results/battles/battles.csv").write_text("\n".join(rows) + "\n")
+    toml = tiny / "leaderboard.toml"
+    text = toml.read_text().replace(
+        '[[dimensions]]\nkey = "helpfulness"\nlikert = true',
+        '[[dimensions]]\nkey = "helpfulness"\nbattles = false\nlikert = true',
+    )
+    for d in ("communication", "adaptiveness", "trust_safety", "personality"):
+        text = text.replace(
+            f'key = "{d}"\nlikert = true', f'key = "{d}"\nbattles = false\nlikert = true'
+        )
+    toml.write_text(text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["rate", "--config", str(toml), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "standings.json").read_text())
+    (check,) = doc["fit_checks"]
+    assert check["test"] == checks.TEST and check["adjustment"] == "Holm"
+    assert check["pairs_tested"] == 3 and len(check["misfits"]) >= 2
+    flagged = [p for p in doc["pairs"] if p["misfit"]]
+    assert all(p["fit_p_adjusted"] < 0.05 for p in flagged)
+    assert check["position"]["share_a"] == pytest.approx(216 / 243)
+    assert check["position"]["enough"] and check["position"]["flagged"]

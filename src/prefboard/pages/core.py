@@ -381,6 +381,7 @@ class _Builder:
                         f"{(p.p_a if me_a else p.p_b):.0%}",
                     ]
                 )
+        misfits = self._misfits(key)
         likert = [
             [
                 next(d.label for d in self.s.dimensions if d.key == r.dimension),
@@ -400,10 +401,34 @@ class _Builder:
             by_dimension=by_dimension,
             by_group=by_group,
             h2h=h2h,
+            misfits=misfits,
+            fit_checked=bool(self.s.fit_checks),
             history=chart_block(f"history-{key}", charts.history_chart(self.s, key)),
             likert=likert,
         )
         return Page(path, info.name, text)
+
+    def _misfits(self, key: str) -> list[list[object]]:
+        """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
+        labels = {d.key: d.label for d in self.s.dimensions}
+        rows: list[list[object]] = []
+        for p in self.s.pairs:
+            if not p.misfit or key not in (p.model_a, p.model_b):
+                continue
+            me_a = p.model_a == key
+            other = p.model_b if me_a else p.model_a
+            wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+            exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
+            rows.append(
+                [
+                    labels.get(p.dimension, p.dimension),
+                    {"text": self.names[other], "href": f"{other}.html", "sort": other},
+                    f"{wins}–{losses}–{p.ties}",
+                    f"{exp[0]:.1f}–{exp[1]:.1f}–{p.expected_tie:.1f}",
+                    f"{p.fit_p_adjusted:.2g}",
+                ]
+            )
+        return rows
 
 
 def _entry(table: Table | None, key: str) -> Entry | None:

@@ -362,6 +362,10 @@ def methodology(pb: _Builder) -> Page:
         "methodology.md.j2",
         calibration_chart=chart_block("calibration", charts.calibration_chart(study)),
         calibration_source=study["source"],
+        calibration_truth=study["truth"],
+        calibration_rows=_calibration_rows(study),
+        fit=_fit_rows(pb),
+        fit_check=pb.s.fit_checks[0] if pb.s.fit_checks else None,
         crosscheck=crosscheck,
         btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
         p=params,
@@ -373,6 +377,57 @@ def methodology(pb: _Builder) -> Page:
         reference=reference_sections(),
     )
     return Page("methodology.md", "Methodology", text)
+
+
+def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
+    """One row per scenario: its conditions and the figures the study measured."""
+    lo, hi = study["target"]
+    rows: list[list[object]] = []
+    for sc in study["scenarios"]:
+        head = next((c for c in sc["cells"] if c["table"] == "headline"), None)
+        groups = [c for c in sc["cells"] if c["table"] != "headline"]
+        if head is None:
+            continue
+
+        def mark(value: float) -> str:
+            return f"{value:.1f} %" + ("" if lo <= value <= hi else " (outside target)")
+
+        group_text = ", ".join(mark(c["coverage"]) for c in groups) or "–"
+        ranks = [c["rank_coverage"] for c in sc["cells"]]
+        rows.append(
+            [
+                sc["label"],
+                sc["conditions"],
+                f"{mark(head['coverage'])} of {head['intervals']}",
+                group_text,
+                f"{min(ranks):.1f}–{max(ranks):.1f} %",
+                f"{head['width']:.2f}",
+            ]
+        )
+    return rows
+
+
+def _fit_rows(pb: _Builder) -> list[list[object]]:
+    """Per dimension: pairs tested and flagged, and the position (first-shown) effect."""
+    rows: list[list[object]] = []
+    for f in pb.s.fit_checks:
+        pos = f.position
+        if pos.enough:
+            effect = f"{pos.h:+.2f} ± {pos.h_se:.2f} (p = {pos.p_value:.2g})"
+            effect += " flagged" if pos.flagged else ""
+        else:
+            effect = f"not reported ({pos.decided} decided battles)"
+        share = "–" if pos.share_a is None else f"{pos.share_a:.1%} (p = {pos.share_p:.2g})"
+        rows.append(
+            [
+                next(d.label for d in pb.s.dimensions if d.key == f.dimension),
+                f.pairs_tested,
+                ", ".join(f.misfits) or "none",
+                effect,
+                share,
+            ]
+        )
+    return rows
 
 
 def data(pb: _Builder) -> Page:

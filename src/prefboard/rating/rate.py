@@ -13,7 +13,7 @@ from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
 from prefboard.privacy import active_participants
-from prefboard.rating import btd
+from prefboard.rating import btd, checks
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
 from prefboard.rating.tournaments import (
@@ -35,12 +35,14 @@ from prefboard.standings import (
     DimensionInfo,
     Entry,
     FileRecord,
+    FitCheck,
     History,
     LikertRow,
     ModelInfo,
     OrderSensitivity,
     Pair,
     Parameters,
+    PositionBias,
     Provenance,
     SampleShare,
     SliceInfo,
@@ -76,6 +78,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     history: list[History] = []
     sensitivity: list[OrderSensitivity] = []
     crosscheck: list[CrossCheck] = []
+    fit_checks: list[FitCheck] = []
     for dim in config.battle_dimensions:
         asked = battles[dim.key].to_numpy(np.int8)
         specs = _specs(config, dim.key, asked, codes, published)
@@ -103,7 +106,18 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             tables.append(_table(config, r, z, n_part, parts))
         pooled = by_slice[(POOLED, POOLED)]
         tables.append(_with_p_best(_poststratified(config, dim.key, by_slice, z, codes), config))
-        pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
+        dim_pairs, fit_check = _fit_check(
+            config,
+            dim.key,
+            pooled,
+            a,
+            b,
+            outcome,
+            params,
+            _pairs(config, dim.key, pooled, a, b, outcome, params),
+        )
+        pairs += dim_pairs
+        fit_checks.append(fit_check)
         history.append(_history(config, dim.key, pooled, a, b, outcome, params))
         pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
         crosscheck.append(_crosscheck(config, pooled_table, pooled, a, b, outcome))
@@ -183,6 +197,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
             for r in data.benchmarks.itertuples(index=False)
         ],
+        fit_checks=fit_checks,
     )
 
 
@@ -440,6 +455,65 @@ def _pairs(
         )
         for k, (i, j) in enumerate(zip(ii, jj, strict=True))
     ]
+
+
+def _fit_check(
+    config: Config,
+    dimension: str,
+    pooled: Result,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    params: ts.TrueSkillParams,
+    pairs: list[Pair],
+) -> tuple[list[Pair], FitCheck]:
+    """Goodness of fit per pair and position bias on the pooled battles (rating/checks.py);
+    predictions from the pooled scores and the configured draw margin."""
+    idx = pooled.spec.battles
+    keys = config.model_keys
+    margin = ts.draw_margin(params.draw_probability, params.beta)
+    fits = checks.pair_fit(
+        len(keys), a[idx], b[idx], outcome[idx], pooled.mu_mean, params.beta, margin
+    )
+    by_pair = {(keys[f.i], keys[f.j]): f for f in fits}
+    checked = []
+    for p in pairs:
+        f = by_pair.get((p.model_a, p.model_b))
+        if f is None:
+            checked.append(p)
+            continue
+        update = {
+            "expected_a": f.expected[0],
+            "expected_b": f.expected[1],
+            "expected_tie": f.expected[2],
+            "fit_p": f.p_value,
+            "fit_p_adjusted": f.p_adjusted,
+            "misfit": f.flagged,
+        }
+        checked.append(p.model_copy(update=update))
+    pos = checks.position_bias(
+        len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma
+    )
+    check = FitCheck(
+        dimension=dimension,
+        test=checks.TEST,
+        adjustment=checks.ADJUSTMENT,
+        alpha=checks.ALPHA,
+        pairs_tested=len(fits),
+        misfits=[f"{keys[f.i]} vs {keys[f.j]}" for f in fits if f.flagged],
+        position=PositionBias(
+            decided=pos.decided,
+            wins_a=pos.wins_a,
+            share_a=_num(pos.share_a),
+            share_p=pos.share_p,
+            h=pos.h,
+            h_se=pos.h_se,
+            p_value=pos.p_value,
+            enough=pos.enough,
+            flagged=pos.flagged,
+        ),
+    )
+    return checked, check
 
 
 def _history(
