@@ -59,8 +59,8 @@ def figures(cells: list[cal.Cell], seeds: int, seconds: float) -> dict:
         "seeds": seeds,
         "truth": (
             "headline: population-share-weighted mean of the group skills over the "
-            "stratify_by cells; a group: its own skill; each table's truth shifted by one "
-            "constant to the estimates' mean (only differences are identified)"
+            "stratify_by cells; a group: its own skill; the truth of each table shifted by one "
+            "constant to the mean of the estimates (only differences are identified)"
         ),
         "scenarios": [
             {

@@ -172,3 +172,39 @@ def test_rate_reports_an_intransitive_cycle_and_a_position_bias(tiny, tmp_path) 
     assert all(p["fit_p_adjusted"] < 0.05 for p in flagged)
     assert check["position"]["share_a"] == pytest.approx(216 / 243)
     assert check["position"]["enough"] and check["position"]["flagged"]
+    # What a reader sees: the methodology page names the flagged pairs and the position effect,
+    # and each model page lists its flagged opponents with observed and predicted records.
+    from prefboard.config import load_config
+    from prefboard.pages import render_pages
+    from prefboard.standings import read_standings
+
+    pages = {p.path: p.text for p in render_pages(read_standings(out), load_config(toml), None)}
+    method = pages["methodology.md"]
+    assert "## Fit and bias checks" in method and "Holm" in method
+    assert " flagged</td>" in method  # the position effect
+    for pair in check["misfits"]:
+        assert pair in method
+    first = check["misfits"][0].split(" vs ")
+    model_page = pages[f"models/{first[0]}.md"]
+    assert "Observed (won–lost–tied)" in model_page and f"{first[1]}.html" in model_page
+
+
+def test_methodology_quotes_every_calibration_scenario(tiny) -> None:
+    import json
+    from importlib import resources
+
+    from prefboard import pipeline
+    from prefboard.pages import render_pages
+
+    config, root = pipeline.load(tiny / "leaderboard.toml")
+    standings = pipeline.rate(config, root, tiny / "leaderboard.toml")[1]
+    method = next(p for p in render_pages(standings, config, None) if p.path == "methodology.md")
+    study = json.loads(
+        resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
+    )
+    assert len(study["scenarios"]) == 5
+    for sc in study["scenarios"]:
+        head = next(c for c in sc["cells"] if c["table"] == "headline")
+        assert sc["label"] in method.text
+        assert f"{head['coverage']:.1f} %" in method.text
+        assert head["intervals"] >= 200

@@ -400,7 +400,9 @@ def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
                 sc["conditions"],
                 f"{mark(head['coverage'])} of {head['intervals']}",
                 group_text,
-                f"{min(ranks):.1f}–{max(ranks):.1f} %",
+                f"{min(ranks):.1f} %"
+                if min(ranks) == max(ranks)
+                else f"{min(ranks):.1f}–{max(ranks):.1f} %",
                 f"{head['width']:.2f}",
             ]
         )
