@@ -66,7 +66,7 @@ def test_unknown_key_names_path_line_and_suggestion(tmp_path: Path) -> None:
     assert found == [
         "leaderboard.toml:12:0: unknown-key: rating.sigam: unknown key; did you mean 'sigma'? "
         "(valid keys: mu, sigma, beta, tau, draw_probability, interval, permutations, seed, "
-        "stratify_by, min_battles)"
+        "stratify_by, min_battles, joint_population)"
     ]
 
 

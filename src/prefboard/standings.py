@@ -95,6 +95,15 @@ class Table(Frozen):
             "not identified."
         ),
     )
+    pooled: bool = Field(
+        False,
+        description=(
+            "Partial pooling: the group's numbers come from a model where group skill = "
+            "population skill + a deviation whose spread (tau in `pooling`) is estimated from "
+            "the data, so small groups shrink toward the population by as much as the data "
+            "justify. Headline tables combine such groups."
+        ),
+    )
 
 
 class Pair(Frozen):
@@ -215,6 +224,25 @@ class CrossCheck(Frozen):
     entries: list[CrossCheckEntry]
 
 
+class PoolingInfo(Frozen):
+    """How much the groups of one attribute (or the post-stratification cells) differ."""
+
+    dimension: str
+    grouping: str = Field(
+        description="A slice attribute, or the stratify_by attributes joined by '+' (cells)."
+    )
+    tau: float = Field(description="Empirical-Bayes sd of a group's deviation per model.")
+    tau_lower: float = Field(description="Profile-likelihood interval of tau (rating.interval).")
+    tau_upper: float
+    groups: int = Field(description="Groups with battles (those who did not say count as one).")
+    cells: int = Field(0, description="Cells with a nonzero population share (cells only).")
+    empty_cells: list[str] = Field(
+        default_factory=list,
+        description="Cells with a population share but no battles: pooled estimate, wider band.",
+    )
+    target: str = Field("", description="Where the cells' population shares come from.")
+
+
 class BenchmarkScore(Frozen):
     model: str
     benchmark: str
@@ -278,6 +306,7 @@ class Standings(Frozen):
     crosscheck: list[CrossCheck] = Field(default_factory=list)
     benchmarks: list[BenchmarkScore] = Field(default_factory=list)
     fit_checks: list[FitCheck] = Field(default_factory=list)
+    pooling: list[PoolingInfo] = Field(default_factory=list)
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:

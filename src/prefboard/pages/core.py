@@ -147,7 +147,13 @@ class _Builder:
         ]
 
     def ranking(self, page: str, table: Table, chart_id: str) -> dict[str, Any]:
-        if table.slice_attribute == POSTSTRATIFIED and table.weights:
+        if table.slice_attribute == POSTSTRATIFIED and table.weights and table.pooled:
+            caption = (
+                f"Post-stratified over the cells of {table.slice_value.replace('+', ' × ')}: "
+                f"{table.battles} battles; each cell's pooled estimate weighted by its share of "
+                "the population, the same weights for every model."
+            )
+        elif table.slice_attribute == POSTSTRATIFIED and table.weights:
             caption = (
                 f"Post-stratified to population shares of {table.slice_value.replace('+', ', ')}"
                 f": {table.battles} battles, each group weighted by its share of the population."
@@ -155,13 +161,30 @@ class _Builder:
         elif table.slice_attribute == POSTSTRATIFIED:
             caption = "Pooled over every accepted battle (no population shares configured)."
         else:
-            caption = f"{table.battles} battles from {table.participants} participants."
+            caption = self.group_caption(table)
         return {
             "rows": self.rows(page, table.entries),
             "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
             "caption": caption,
             "notes": table.notes,
         }
+
+    def group_caption(self, t: Table) -> str:
+        caption = f"{t.battles} battles from {t.participants} participants."
+        tau = next(
+            (
+                x.tau
+                for x in self.s.pooling
+                if (x.dimension, x.grouping) == (t.dimension, t.slice_attribute)
+            ),
+            None,
+        )
+        if t.pooled and tau is not None:
+            caption += (
+                f" Partially pooled with the other groups (tau = {tau:.2f}): the estimates "
+                "shrink toward the population by as much as the data justify."
+            )
+        return caption
 
     def dim_links(self, page: str) -> list[dict[str, str]]:
         # Markdown links name the .md source: MkDocs checks them and rewrites them to .html.
@@ -280,7 +303,7 @@ class _Builder:
                 groups.append(
                     {
                         "value": value,
-                        "caption": f"{t.battles} battles from {t.participants} participants.",
+                        "caption": self.group_caption(t),
                         "rows": self.rows(path, t.entries),
                     }
                 )

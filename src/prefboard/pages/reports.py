@@ -294,22 +294,17 @@ def methodology(pb: _Builder) -> Page:
     from prefboard.config_reference import reference_sections
 
     p = pb.s.parameters
-    strata = p.stratify_by
-    if strata:
-        post = (
-            f"The headline ranking of each dimension combines the group rankings of "
-            f"{', '.join(strata)} with the population shares below: mu = Σ w·mu_g and "
-            "variance = Σ w²·sigma_g², where the weights are renormalised over the groups "
-            "in which the model has battles (each headline table says when that happened)."
-        )
-        if len(strata) > 1:
-            post += (
-                " With several attributes the groups are their combinations, weighted by "
-                "the product of the marginal shares: this assumes the attributes are "
-                "independent in the population."
-            )
-    else:
-        post = "No slice declares population shares, so the headline is the pooled ranking."
+    post = _post_text(pb.s)
+    pooling = [
+        [
+            next(d.label for d in pb.s.dimensions if d.key == x.dimension),
+            x.grouping.replace("+", " × "),
+            f"{x.tau:.2f}",
+            f"{x.tau_lower:.2f} – {x.tau_upper:.2f}",
+            x.groups,
+        ]
+        for x in pb.s.pooling
+    ]
     slices = [
         [
             sl.label,
@@ -373,6 +368,7 @@ def methodology(pb: _Builder) -> Page:
         sensitivity=sensitivity,
         slices=slices,
         post_text=post,
+        pooling=pooling,
         excluded=excluded,
         reference=reference_sections(),
     )
@@ -430,6 +426,36 @@ def _fit_rows(pb: _Builder) -> list[list[object]]:
             ]
         )
     return rows
+
+
+def _post_text(s: Standings) -> str:
+    strata = s.parameters.stratify_by
+    if not strata:
+        return "No slice declares population shares, so the headline is the pooled ranking."
+    cells = next((x for x in s.pooling if x.target), None)
+    if cells is None:
+        # standings written before partial pooling: independent groups, renormalised weights
+        return (
+            f"The headline ranking of each dimension combines the group rankings of "
+            f"{', '.join(strata)} with the population shares below."
+        )
+    target = {
+        "joint shares": "the joint population shares of `rating.joint_population`",
+        "raked to marginal shares": (
+            "joint shares raked (iterative proportional fitting) from the sample's joint counts, "
+            "plus half a participant per cell, to the marginal population shares below"
+        ),
+        "population shares": "the population shares below",
+    }[cells.target]
+    return (
+        f"The headline of each dimension is the population-weighted sum of the pooled skills of "
+        f"the joint cells of {' × '.join(strata)} ({cells.cells} cells with a nonzero share), "
+        f"weighted by {target}. The weights are the same for every model, whatever cells it "
+        "played in; the band and ranks come from the sum's full covariance, correlations "
+        "between cells included. A cell without battles counts with the population estimate "
+        "and tau² more variance per model (the headline notes name such cells); a cell with "
+        "share 0 has weight 0."
+    )
 
 
 def data(pb: _Builder) -> Page:
