@@ -251,7 +251,9 @@ def _fit_position(
     e = margin / c
     theta = np.zeros(n_models + 1)  # skills, then h
     prior = np.full(n_models + 1, 1.0 / prior_sigma**2)
-    prior[-1] = 0.0  # h has a flat prior
+    # h's prior is all but flat (sd 1,000 prior sigmas): it only keeps the system solvable when
+    # the battles say nothing about h (none decided, or every gap far in the tails).
+    prior[-1] = 1.0 / (1e3 * prior_sigma) ** 2
     info = np.diag(prior)
     for _ in range(iterations):
         x = (theta[ca] - theta[cb] + theta[-1]) / c
@@ -262,7 +264,7 @@ def _fit_position(
         grad[-1] = grad_x.sum() / c
         grad -= prior * theta
         info = _design_information(ca, cb, info_x / c**2, n_models) + np.diag(prior)
-        # Positive definite: the prior covers the skills, and h is informed by every battle.
+        # Positive definite: the prior covers every parameter.
         factor = cho_factor(info)
         step = cho_solve(factor, grad)
         theta += step
