@@ -13,15 +13,14 @@ from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
 from prefboard.privacy import active_participants
-from prefboard.rating import btd, checks
+from prefboard.rating import batch, btd, checks, ranks
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
+from prefboard.rating.ties import tie_model
 from prefboard.rating.tournaments import (
-    BANDS,
     Result,
     Spec,
     poststratify,
-    rank_ranges,
     run_tournaments,
     z_score,
 )
@@ -48,15 +47,19 @@ from prefboard.standings import (
     SliceInfo,
     Standings,
     Table,
+    TieModel,
 )
 
 HISTORY_POINTS = 300
-DEFAULT_BAND = "sigma-contrast"
+DEFAULT_BAND = "posterior"
 
 
-def params_of(config: Config) -> ts.TrueSkillParams:
+def params_of(config: Config, draw_probability: float | None = None) -> ts.TrueSkillParams:
+    """TrueSkill constants; the draw probability is the pinned one unless one is given (the
+    learnt value of a dimension)."""
     r = config.rating
-    return ts.TrueSkillParams(r.mu, r.sigma, r.beta, r.tau, r.draw_probability)
+    p = draw_probability if draw_probability is not None else r.draw_probability
+    return ts.TrueSkillParams(r.mu, r.sigma, r.beta, r.tau, 0.10 if p is None else p)
 
 
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
@@ -73,18 +76,25 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     a = battles["model_a"].to_numpy(np.int64)
     b = battles["model_b"].to_numpy(np.int64)
 
+    clusters = _cluster_codes(battles, people)
+    clustering = _clustering_name(clusters)
     tables: list[Table] = []
     pairs: list[Pair] = []
     history: list[History] = []
     sensitivity: list[OrderSensitivity] = []
     crosscheck: list[CrossCheck] = []
     fit_checks: list[FitCheck] = []
+    tie_models: list[TieModel] = []
     for dim in config.battle_dimensions:
         asked = battles[dim.key].to_numpy(np.int8)
         specs = _specs(config, dim.key, asked, codes, published)
         # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
         # the whole outcome array, so they get a placeholder it accepts.
         outcome = np.where(asked < 0, 0, asked).astype(np.int8)
+        pooled_idx = specs[0].battles
+        ties = tie_model(config, dim.key, a[pooled_idx], b[pooled_idx], outcome[pooled_idx])
+        tie_models.append(ties)
+        dim_params = params_of(config, ties.draw_probability)
         results = run_tournaments(
             len(keys),
             a,
@@ -93,9 +103,13 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             specs,
             config.rating.permutations,
             _seed(config.rating.seed, dim.key),
-            params,
+            dim_params,
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
+        fits = {
+            key: _posterior(config, a, b, outcome, r.spec.battles, ties.draw_margin, clusters)
+            for key, r in by_slice.items()
+        }
         for r in results:
             if r.spec.attribute.startswith("_"):
                 continue  # joint strata cells feed post-stratification only
@@ -103,22 +117,28 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
                 continue  # too few participants to publish; still used for the headline
             n_part = _distinct(people, n_people, r.spec.battles)
             parts = _components(len(keys), a, b, r.spec.battles)
-            tables.append(_table(config, r, z, n_part, parts))
+            fit = _moments(fits[(r.spec.attribute, r.spec.value)])
+            tables.append(_table(config, r, fit, z, n_part, parts, clustering))
         pooled = by_slice[(POOLED, POOLED)]
-        tables.append(_with_p_best(_poststratified(config, dim.key, by_slice, z, codes), config))
+        tables.append(_poststratified(config, dim.key, by_slice, fits, z, codes, clustering))
+        dim_pairs = _pairs(
+            config, dim.key, pooled, fits[(POOLED, POOLED)], a, b, outcome, dim_params
+        )
         dim_pairs, fit_check = _fit_check(
             config,
             dim.key,
-            pooled,
+            pooled.spec.battles,
+            fits[(POOLED, POOLED)].mean,
+            ties.draw_margin,
             a,
             b,
             outcome,
-            params,
-            _pairs(config, dim.key, pooled, a, b, outcome, params),
+            dim_params,
+            dim_pairs,
         )
         pairs += dim_pairs
         fit_checks.append(fit_check)
-        history.append(_history(config, dim.key, pooled, a, b, outcome, params))
+        history.append(_history(config, dim.key, pooled, a, b, outcome, dim_params))
         pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
         crosscheck.append(_crosscheck(config, pooled_table, pooled, a, b, outcome))
         sensitivity.append(
@@ -142,7 +162,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             sigma=params.sigma,
             beta=params.beta,
             tau=params.tau,
-            draw_probability=params.draw_probability,
+            draw_probability=config.rating.draw_probability,
             interval=config.rating.interval,
             z=z,
             permutations=config.rating.permutations,
@@ -193,6 +213,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         samples=_samples(config, codes, active, published),
         order_sensitivity=sensitivity,
         crosscheck=crosscheck,
+        ties=tie_models,
         benchmarks=[
             BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
             for r in data.benchmarks.itertuples(index=False)
@@ -289,45 +310,103 @@ def _specs(
     return specs
 
 
+def _cluster_codes(battles: pd.DataFrame, people: np.ndarray) -> list[np.ndarray]:
+    """Cluster code per battle: participant, and prompt when any battle names one. A battle
+    with no prompt_id is its own prompt cluster (nothing says it shares an item)."""
+    prompts = battles.get("prompt_id")
+    if prompts is None or not (prompts != "").any():
+        return [people.astype(np.int64)]
+    codes, uniq = pd.factorize(prompts)
+    none = np.flatnonzero(prompts.to_numpy() == "")
+    codes = codes.astype(np.int64)
+    codes[none] = len(uniq) + np.arange(len(none))
+    return [people.astype(np.int64), codes]
+
+
+def _posterior(
+    config: Config,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    idx: np.ndarray,
+    draw_margin: float,
+    clusters: list[np.ndarray],
+) -> batch.Posterior:
+    """The batch posterior of one table's battles, inflated for clustered votes."""
+    r = config.rating
+    n = len(config.models)
+    pc = batch.aggregate(n, a[idx], b[idx], outcome[idx])
+    post = batch.fit_counts(
+        pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
+    )
+    return batch.cluster_inflation(post, a[idx], b[idx], outcome[idx], [c[idx] for c in clusters])
+
+
+def _clustering_name(clusters: list[np.ndarray]) -> str:
+    return "participant" if len(clusters) == 1 else "participant+prompt"
+
+
+def _moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return post.mean, post.cov, post.inflation
+
+
 def _entries(
     config: Config,
     r: Result,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    inflation: np.ndarray,
     z: float,
-    mu_mean: np.ndarray,
-    sigma: np.ndarray,
-    spread: np.ndarray,
-    mu: np.ndarray,
-    sigma_pass: np.ndarray,
+    seed: int,
 ) -> list[Entry]:
     keys = config.model_keys
-    lower, upper = BANDS[DEFAULT_BAND](mu_mean, sigma, spread, z)
-    rank, best, worst = rank_ranges(mu_mean, lower, upper, keys)
+    sd = np.sqrt(np.diag(cov))
+    lower, upper = ranks.band(mean, sd, z)
+    rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
     entries = [
         Entry(
             model=keys[i],
-            mu=float(mu[i]),
-            sigma=float(sigma_pass[i]),
-            mu_mean=float(mu_mean[i]),
-            mu_spread=float(spread[i]),
+            mu=float(r.mu[i]),
+            sigma=float(r.sigma[i]),
+            mu_mean=float(r.mu_mean[i]),
+            mu_spread=float(r.mu_spread[i]),
             lower=float(lower[i]),
             upper=float(upper[i]),
-            conservative=float(mu_mean[i] - 3 * sigma[i]),
-            rank=int(rank[i]),
-            rank_lower=int(best[i]),
-            rank_upper=int(worst[i]),
+            conservative=float(mean[i] - 3 * sd[i]),
+            rank=int(rk.rank[i]),
+            rank_lower=int(rk.rank_lower[i]),
+            rank_upper=int(rk.rank_upper[i]),
             battles=int(r.battles[i]),
             wins=int(r.wins[i]),
             losses=int(r.losses[i]),
             ties=int(r.ties[i]),
             provisional=bool(r.battles[i] < config.rating.min_battles),
+            p_best=float(rk.p_best[i]),
+            p_top=float(rk.p_top[i]),
+            score=float(mean[i]),
+            sd=float(sd[i]),
+            p_above_next=None if math.isnan(rk.p_above_next[i]) else float(rk.p_above_next[i]),
+            inflation=float(inflation[i]),
         )
         for i in range(len(keys))
     ]
     return sorted(entries, key=lambda e: e.rank)
 
 
-def _table(config: Config, r: Result, z: float, participants: int, components: int = 1) -> Table:
-    entries = _entries(config, r, z, r.mu_mean, r.sigma_mean, r.mu_spread, r.mu, r.sigma)
+def _table(
+    config: Config,
+    r: Result,
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    z: float,
+    participants: int,
+    components: int,
+    clustering: str,
+) -> Table:
+    """One ranking; ``fit`` is the posterior's (mean, cov, per-model sd inflation)."""
+    mean, cov, inflation = fit
+    seed = ranks.rank_seed(config.rating.seed, r.spec.dimension, r.spec.attribute, r.spec.value)
+    entries = _entries(config, r, mean, cov, inflation, z, seed)
+    played = r.battles > 0
     return Table(
         dimension=r.spec.dimension,
         slice_attribute=r.spec.attribute,
@@ -336,6 +415,8 @@ def _table(config: Config, r: Result, z: float, participants: int, components: i
         participants=participants,
         entries=entries,
         components=components,
+        clustering=clustering,
+        inflation_median=float(np.median(inflation[played])) if played.any() else 1.0,
     )
 
 
@@ -354,17 +435,39 @@ def _components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) ->
     return len(np.unique(labels[played]))
 
 
+def headline_posterior(
+    cells: list[batch.Posterior], weights: np.ndarray, has: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The post-stratified headline from per-cell posteriors: the seam where pooled cells go.
+
+    For now the cells are independent fits: mean_i = sum_g w_gi m_gi and
+    cov_ij = sum_g w_gi w_gj C_g,ij, with each model's weights renormalised over the cells in
+    which it has battles (the table notes say which). Returns mean, cov and, per model, the
+    population share its cells cover.
+    """
+    w = np.where(has, weights[:, None], 0.0)
+    available = w.sum(axis=0)
+    wn = w / np.where(available > 0, available, 1.0)
+    # A model with no battles in any cell keeps the first cell's (prior) posterior.
+    wn[0, available == 0] = 1.0
+    mean = np.einsum("gi,gi->i", wn, np.stack([c.mean for c in cells]))
+    cov = np.einsum("gi,gij,gj->ij", wn, np.stack([c.cov for c in cells]), wn)
+    return mean, 0.5 * (cov + cov.T), available
+
+
 def _poststratified(
     config: Config,
     dimension: str,
     by_slice: dict[tuple[str, str], Result],
+    fits: dict[tuple[str, str], batch.Posterior],
     z: float,
     codes: dict[str, np.ndarray],
+    clustering: str,
 ) -> Table:
     pooled = by_slice[(POOLED, POOLED)]
     strata = config.strata
     if not strata:
-        t = _table(config, pooled, z, 0)
+        t = _table(config, pooled, _moments(fits[(POOLED, POOLED)]), z, 0, 1, clustering)
         return t.model_copy(
             update={
                 "slice_attribute": POSTSTRATIFIED,
@@ -374,9 +477,10 @@ def _poststratified(
         )
     names, weights, _ = _strata_cells(config, codes)
     if len(strata) == 1:
-        cells = [by_slice[(strata[0].attribute, v)] for v in strata[0].values]
+        keys = [(strata[0].attribute, v) for v in strata[0].values]
     else:
-        cells = [by_slice[("_cell", n)] for n in names]
+        keys = [("_cell", n) for n in names]
+    cells = [by_slice[k] for k in keys]
     stack = {
         f: np.stack([getattr(c, f) for c in cells])
         for f in ("mu", "sigma", "mu_mean", "sigma_mean", "mu_spread", "battles")
@@ -385,6 +489,10 @@ def _poststratified(
     mu, sigma_pass, available = poststratify(stack["mu"], stack["sigma"], has, weights)
     mu_mean, sigma, _ = poststratify(stack["mu_mean"], stack["sigma_mean"], has, weights)
     _, spread, _ = poststratify(stack["mu_mean"], stack["mu_spread"], has, weights)
+    mean, cov, _ = headline_posterior([fits[k] for k in keys], weights, has)
+    inflation, _, _ = poststratify(
+        np.stack([fits[k].inflation for k in keys]), np.zeros_like(stack["mu"]), has, weights
+    )
     notes = []
     for i, key in enumerate(config.model_keys):
         missing = [names[g] for g in range(len(names)) if not has[g, i]]
@@ -408,7 +516,7 @@ def _poststratified(
         ties=pooled.ties,
         pass_rank_shift=pooled.pass_rank_shift,
     )
-    table = _table(config, merged, z, 0)
+    table = _table(config, merged, (mean, cov, inflation), z, 0, 1, clustering)
     return table.model_copy(
         update={"weights": dict(zip(names, map(float, weights), strict=True)), "notes": notes}
     )
@@ -418,6 +526,7 @@ def _pairs(
     config: Config,
     dimension: str,
     pooled: Result,
+    post: batch.Posterior,
     a: np.ndarray,
     b: np.ndarray,
     outcome: np.ndarray,
@@ -437,8 +546,12 @@ def _pairs(
     wh = np.bincount(code[hi_won], minlength=m * m)
     tie = np.bincount(code[o == 2], minlength=m * m)
     ii, jj = np.triu_indices(m, k=1)
+    # The predictive difference uses the posterior variance of the *difference* (covariance
+    # included), carried on one side: win_probabilities adds the two sides' variances.
+    var = post.cov[ii, ii] + post.cov[jj, jj] - 2 * post.cov[ii, jj]
+    zero = np.zeros(len(ii))
     p_a, p_b, p_t = ts.win_probabilities_array(
-        pooled.mu_mean[ii], pooled.sigma_mean[ii], pooled.mu_mean[jj], pooled.sigma_mean[jj], params
+        post.mean[ii], np.sqrt(np.maximum(var, 0.0)), post.mean[jj], zero, params
     )
     return [
         Pair(
@@ -460,21 +573,19 @@ def _pairs(
 def _fit_check(
     config: Config,
     dimension: str,
-    pooled: Result,
+    idx: np.ndarray,
+    score: np.ndarray,
+    margin: float,
     a: np.ndarray,
     b: np.ndarray,
     outcome: np.ndarray,
     params: ts.TrueSkillParams,
     pairs: list[Pair],
 ) -> tuple[list[Pair], FitCheck]:
-    """Goodness of fit per pair and position bias on the pooled battles (rating/checks.py);
-    predictions from the pooled scores and the configured draw margin."""
-    idx = pooled.spec.battles
+    """Goodness of fit per pair and position bias on the pooled battles `idx` (rating/checks.py);
+    predictions from the pooled batch posterior mean `score` and the dimension's draw margin."""
     keys = config.model_keys
-    margin = ts.draw_margin(params.draw_probability, params.beta)
-    fits = checks.pair_fit(
-        len(keys), a[idx], b[idx], outcome[idx], pooled.mu_mean, params.beta, margin
-    )
+    fits = checks.pair_fit(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
     by_pair = {(keys[f.i], keys[f.j]): f for f in fits}
     checked = []
     for p in pairs:
@@ -539,25 +650,6 @@ def _history(
         mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
         sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
     )
-
-
-P_BEST_DRAWS = 20_000
-TOP_K = 3
-
-
-def _with_p_best(table: Table, config: Config) -> Table:
-    """P(best) and P(top 3) per model of a headline table, from independent normal
-    posteriors N(mu_mean, sigma), seeded by the config so a build is reproducible."""
-    from prefboard.analysis import p_best
-
-    probs = p_best(table, draws=P_BEST_DRAWS, seed=config.rating.seed, k=TOP_K)
-    entries = [
-        e.model_copy(update={"p_best": probs[e.model][0], "p_top": probs[e.model][1]})
-        if e.model in probs
-        else e
-        for e in table.entries
-    ]
-    return table.model_copy(update={"entries": entries})
 
 
 BTD_DRAWS = 200
