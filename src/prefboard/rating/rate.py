@@ -168,6 +168,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             permutations=config.rating.permutations,
             seed=config.rating.seed,
             band=DEFAULT_BAND,
+            rank_draws=ranks.DRAWS,
             min_battles=config.rating.min_battles,
             stratify_by=[s.attribute for s in config.strata],
             min_participants=config.privacy.min_participants,
