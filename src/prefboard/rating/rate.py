@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from itertools import product
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,14 +13,14 @@ from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
 from prefboard.privacy import active_participants
-from prefboard.rating import btd
+from prefboard.rating import btd, groups, ranks, strata
+from prefboard.rating import group_tables as gt
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
 from prefboard.rating.tournaments import (
     BANDS,
     Result,
     Spec,
-    poststratify,
     rank_ranges,
     run_tournaments,
     z_score,
@@ -41,6 +41,7 @@ from prefboard.standings import (
     OrderSensitivity,
     Pair,
     Parameters,
+    PoolingInfo,
     Provenance,
     SampleShare,
     SliceInfo,
@@ -76,6 +77,8 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     history: list[History] = []
     sensitivity: list[OrderSensitivity] = []
     crosscheck: list[CrossCheck] = []
+    pooling: list[PoolingInfo] = []
+    cells = strata.target_cells(config, _participant_codes(config, active))
     for dim in config.battle_dimensions:
         asked = battles[dim.key].to_numpy(np.int8)
         specs = _specs(config, dim.key, asked, codes, published)
@@ -93,16 +96,19 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             params,
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
+        grouped = _grouped(config, dim.key, a, b, outcome, asked, codes, published, cells)
+        pooling += grouped.info
         for r in results:
-            if r.spec.attribute.startswith("_"):
-                continue  # joint strata cells feed post-stratification only
-            if r.spec.attribute != POOLED and r.spec.value not in published[r.spec.attribute]:
-                continue  # too few participants to publish; still used for the headline
             n_part = _distinct(people, n_people, r.spec.battles)
             parts = _components(len(keys), a, b, r.spec.battles)
-            tables.append(_table(config, r, z, n_part, parts))
+            table = _table(config, r, z, n_part, parts)
+            post = grouped.slices.get((r.spec.attribute, r.spec.value))
+            tables.append(table if post is None else _pooled_table(config, table, post, z))
         pooled = by_slice[(POOLED, POOLED)]
-        tables.append(_with_p_best(_poststratified(config, dim.key, by_slice, z, codes), config))
+        if grouped.headline is None:
+            tables.append(_with_p_best(_unstratified(config, pooled, z), config))
+        else:
+            tables.append(_pooled_headline(config, pooled, grouped.headline, z))
         pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
         history.append(_history(config, dim.key, pooled, a, b, outcome, params))
         pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
@@ -183,7 +189,110 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
             for r in data.benchmarks.itertuples(index=False)
         ],
+        pooling=pooling,
     )
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """Pooled group posteriors of one dimension (rating/group_tables.py)."""
+
+    slices: dict[tuple[str, str], gt.GroupPosterior]
+    headline: gt.Headline | None
+    info: list[PoolingInfo]
+
+
+def _grouped(
+    config: Config,
+    dimension: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    asked: np.ndarray,
+    codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+    cells: strata.Cells,
+) -> _Grouped:
+    r = config.rating
+    model = groups.Model(r.mu, r.sigma, r.beta, ts.draw_margin(r.draw_probability, r.beta))
+    idx = np.flatnonzero(asked >= 0)
+    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
+    posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
+    headline = None
+    if config.strata:
+        headline = gt.headline(config, dimension, view, codes, cells, fits, model)
+        info.append(headline.info)
+    return _Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
+
+
+def _posterior_entries(
+    config: Config,
+    entries: list[Entry],
+    mean: np.ndarray,
+    cov: np.ndarray,
+    z: float,
+    seed_parts: tuple[str, ...],
+) -> list[Entry]:
+    """A table's entries with score, band, ranks and P(best) from a Gaussian posterior; the
+    counts and the timestamp-order diagnostics (mu, sigma, mu_spread) stay as they were."""
+    keys = config.model_keys
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    lower, upper = ranks.band(mean, sd, z)
+    seed = ranks.rank_seed(config.rating.seed, *seed_parts)
+    summary = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
+    at = {k: i for i, k in enumerate(keys)}
+    out = []
+    for e in entries:
+        i = at[e.model]
+        out.append(
+            e.model_copy(
+                update={
+                    # the site ranks by mu_mean: for a pooled table it is the posterior mean
+                    "mu_mean": float(mean[i]),
+                    "lower": float(lower[i]),
+                    "upper": float(upper[i]),
+                    "conservative": float(mean[i] - 3 * sd[i]),
+                    "rank": int(summary.rank[i]),
+                    "rank_lower": int(summary.rank_lower[i]),
+                    "rank_upper": int(summary.rank_upper[i]),
+                    "p_best": float(summary.p_best[i]),
+                    "p_top": float(summary.p_top[i]),
+                }
+            )
+        )
+    return sorted(out, key=lambda e: e.rank)
+
+
+def _pooled_table(config: Config, table: Table, post: gt.GroupPosterior, z: float) -> Table:
+    parts = (table.dimension, post.attribute, post.value)
+    entries = _posterior_entries(config, table.entries, post.mean, post.cov, z, parts)
+    return table.model_copy(update={"entries": entries, "pooled": True})
+
+
+def _pooled_headline(config: Config, pooled: Result, head: gt.Headline, z: float) -> Table:
+    """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance."""
+    base = _table(config, pooled, z, 0)
+    grouping = "+".join(s.attribute for s in config.strata)
+    parts = (base.dimension, POSTSTRATIFIED, grouping)
+    entries = _posterior_entries(config, base.entries, head.mean, head.cov, z, parts)
+    return base.model_copy(
+        update={
+            "slice_attribute": POSTSTRATIFIED,
+            "slice_value": grouping,
+            "entries": entries,
+            "weights": head.weights,
+            "notes": head.notes,
+            "pooled": True,
+        }
+    )
+
+
+def _participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per slice attribute, each active participant's value index (-1 when not given)."""
+    return {
+        s.attribute: pd.Index(s.values).get_indexer(active[s.attribute].astype(str))
+        for s in config.slices
+    }
 
 
 def _distinct(people: np.ndarray, n_people: int, idx: np.ndarray) -> int:
@@ -228,31 +337,6 @@ def _published_values(config: Config, active: pd.DataFrame) -> dict[str, set[str
     return out
 
 
-def _strata_cells(
-    config: Config, codes: dict[str, np.ndarray]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Cells of the stratifying attribute(s): names, population weights, cell code per battle.
-
-    With several attributes the cells are their combinations, weighted by the product of the
-    marginal shares: that assumes the attributes are independent in the population, which the
-    methodology page states.
-    """
-    strata = config.strata
-    if not strata:
-        return [], np.empty(0), np.empty(0, np.int64)
-    names, weights = [], []
-    for combo in product(*[s.values for s in strata]):
-        names.append(" × ".join(combo))
-        weights.append(math.prod(s.population[v] for s, v in zip(strata, combo, strict=True)))
-    cell = np.zeros(len(next(iter(codes.values()))), dtype=np.int64)
-    known = np.ones_like(cell, dtype=bool)
-    for s in strata:
-        c = codes[s.attribute]
-        known &= c >= 0
-        cell = cell * len(s.values) + np.maximum(c, 0)
-    return names, np.asarray(weights), np.where(known, cell, -1)
-
-
 def _specs(
     config: Config,
     dimension: str,
@@ -262,15 +346,13 @@ def _specs(
 ) -> list[Spec]:
     asked = outcome >= 0
     specs = [Spec(dimension, POOLED, POOLED, np.flatnonzero(asked))]
+    # The headline no longer combines per-group tournaments (rating/group_tables.py pools the
+    # groups), so only published groups need one: for their counts and order diagnostics.
     for s in config.slices:
         c = codes[s.attribute]
         for i, v in enumerate(s.values):
-            if v in published[s.attribute] or s in config.strata:
+            if v in published[s.attribute]:
                 specs.append(Spec(dimension, s.attribute, v, np.flatnonzero(asked & (c == i))))
-    if len(config.strata) > 1:
-        names, _, cell = _strata_cells(config, codes)
-        for i, name in enumerate(names):
-            specs.append(Spec(dimension, "_cell", name, np.flatnonzero(asked & (cell == i))))
     return specs
 
 
@@ -339,63 +421,14 @@ def _components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) ->
     return len(np.unique(labels[played]))
 
 
-def _poststratified(
-    config: Config,
-    dimension: str,
-    by_slice: dict[tuple[str, str], Result],
-    z: float,
-    codes: dict[str, np.ndarray],
-) -> Table:
-    pooled = by_slice[(POOLED, POOLED)]
-    strata = config.strata
-    if not strata:
-        t = _table(config, pooled, z, 0)
-        return t.model_copy(
-            update={
-                "slice_attribute": POSTSTRATIFIED,
-                "slice_value": "none",
-                "notes": ["No population shares configured: this is the pooled ranking."],
-            }
-        )
-    names, weights, _ = _strata_cells(config, codes)
-    if len(strata) == 1:
-        cells = [by_slice[(strata[0].attribute, v)] for v in strata[0].values]
-    else:
-        cells = [by_slice[("_cell", n)] for n in names]
-    stack = {
-        f: np.stack([getattr(c, f) for c in cells])
-        for f in ("mu", "sigma", "mu_mean", "sigma_mean", "mu_spread", "battles")
-    }
-    has = stack["battles"] > 0
-    mu, sigma_pass, available = poststratify(stack["mu"], stack["sigma"], has, weights)
-    mu_mean, sigma, _ = poststratify(stack["mu_mean"], stack["sigma_mean"], has, weights)
-    _, spread, _ = poststratify(stack["mu_mean"], stack["mu_spread"], has, weights)
-    notes = []
-    for i, key in enumerate(config.model_keys):
-        missing = [names[g] for g in range(len(names)) if not has[g, i]]
-        if missing:
-            notes.append(
-                f"{key}: no battles in {', '.join(missing)}; weights renormalised over the "
-                f"other groups ({available[i]:.0%} of the population)"
-            )
-    merged = Result(
-        spec=Spec(
-            dimension, POSTSTRATIFIED, "+".join(s.attribute for s in strata), pooled.spec.battles
-        ),
-        mu=mu,
-        sigma=sigma_pass,
-        mu_mean=mu_mean,
-        mu_spread=spread,
-        sigma_mean=sigma,
-        battles=pooled.battles,
-        wins=pooled.wins,
-        losses=pooled.losses,
-        ties=pooled.ties,
-        pass_rank_shift=pooled.pass_rank_shift,
-    )
-    table = _table(config, merged, z, 0)
-    return table.model_copy(
-        update={"weights": dict(zip(names, map(float, weights), strict=True)), "notes": notes}
+def _unstratified(config: Config, pooled: Result, z: float) -> Table:
+    t = _table(config, pooled, z, 0)
+    return t.model_copy(
+        update={
+            "slice_attribute": POSTSTRATIFIED,
+            "slice_value": "none",
+            "notes": ["No population shares configured: this is the pooled ranking."],
+        }
     )
 
 
