@@ -1,0 +1,61 @@
+"""Ranks from the posterior: bands, marginal rank intervals, P(best)/P(top 3), P(A above B)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from prefboard.rating import ranks
+
+KEYS = ["a", "b", "c", "d"]
+
+
+def test_probabilities_come_from_the_same_draws() -> None:
+    mean = np.array([30.0, 29.0, 25.0, 10.0])
+    cov = np.diag([1.0, 1.0, 4.0, 1.0])
+    s = ranks.summarize(mean, cov, KEYS, 0.95, seed=1)
+    assert s.p_best.sum() == pytest.approx(1.0, abs=1e-12)
+    assert s.p_top.sum() == pytest.approx(3.0, abs=1e-12)
+    assert np.all(s.p_top >= s.p_best)
+    assert list(s.rank) == [1, 2, 3, 4]
+    assert np.all((s.rank_lower <= s.rank) & (s.rank <= s.rank_upper))
+    # d is 15 sd below everyone: always last, so its interval is the single rank 4.
+    assert (s.rank_lower[3], s.rank_upper[3]) == (4, 4)
+    assert s.p_top[3] == 0.0
+    # P(a best) is about P(a > b) = Phi(1 / sqrt(2)) = 0.76 (c rarely wins): 4,000 draws.
+    assert s.p_best[0] == pytest.approx(norm.cdf(1 / math.sqrt(2)), abs=0.03)
+
+
+def test_seeded_and_deterministic() -> None:
+    mean = np.array([1.0, 0.5, 0.0, -0.5])
+    cov = np.eye(4)
+    one = ranks.summarize(mean, cov, KEYS, 0.95, seed=ranks.rank_seed(3, "help", "all"))
+    two = ranks.summarize(mean, cov, KEYS, 0.95, seed=ranks.rank_seed(3, "help", "all"))
+    assert np.array_equal(one.p_best, two.p_best)
+    assert np.array_equal(one.rank_lower, two.rank_lower)
+    assert ranks.rank_seed(3, "help", "all") != ranks.rank_seed(3, "help", "country")
+
+
+def test_correlated_errors_separate_overlapping_bands() -> None:
+    # Two models whose errors share a common level: each band is +-1.96 wide, so they overlap
+    # heavily, yet their difference has sd 0.1 and a gap of 0.5 is 5 sd: a is above b.
+    mean = np.array([10.5, 10.0])
+    rho = 1 - 0.005
+    cov = np.array([[1.0, rho], [rho, 1.0]])
+    lower, upper = ranks.band(mean, np.sqrt(np.diag(cov)), 1.96)
+    assert lower[0] < upper[1]  # bands overlap
+    p = ranks.p_above(mean, cov, np.array([0]), np.array([1]))[0]
+    assert p == pytest.approx(norm.cdf(0.5 / 0.1))
+    s = ranks.summarize(mean, cov, ["a", "b"], 0.95, seed=0)
+    assert s.p_above_next[0] == pytest.approx(p)
+    assert math.isnan(s.p_above_next[1])
+    assert (s.rank_lower[0], s.rank_upper[0]) == (1, 1)
+
+
+def test_equal_scores_rank_by_key_and_identical_posteriors_are_a_coin_flip() -> None:
+    assert list(ranks.rank_by_score(np.array([1.0, 1.0, 2.0]), ["z", "y", "x"])) == [3, 2, 1]
+    cov = np.ones((2, 2))
+    assert ranks.p_above(np.zeros(2), cov, np.array([0]), np.array([1]))[0] == 0.5
