@@ -27,11 +27,20 @@ def _battles(seed: int, n: int = 5, size: int = 1500, groups_: int = 3, shift: f
 
 def test_tau_zero_relinearised_is_the_batch_fit_of_every_battle() -> None:
     # At τ = 0 every group shares the population skill; re-expanding each group's likelihood
-    # at that skill until nothing moves is Newton's method on all battles at once.
+    # at that skill until nothing moves is Newton's method on all battles at once, so the fixed
+    # point is the Laplace fit of every battle.
     a, b, outcome, group = _battles(1)
     fit = groups.fit_groups(5, a, b, outcome, group, 3, MODEL, tau=0.0)
     whole = batch.fit(
-        5, a, b, outcome, prior_mean=25.0, prior_sigma=25 / 3, beta=25 / 6, draw_margin=0.74
+        5,
+        a,
+        b,
+        outcome,
+        prior_mean=25.0,
+        prior_sigma=25 / 3,
+        beta=25 / 6,
+        draw_margin=0.74,
+        method="laplace",
     )
     for g in range(4):
         mean, cov = fit.group(g)

@@ -101,6 +101,9 @@ def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:
         prior_sigma=model.prior_sigma,
         beta=model.beta,
         draw_margin=model.draw_margin,
+        # Laplace, not EP: its expansion is what re-linearisation repeats at the pooled mean,
+        # so at tau = 0 the fixed point is exactly the Laplace fit of all battles.
+        method="laplace",
     )
     return pooling.Likelihood(post.info_precision, post.info_h)
 
