@@ -101,6 +101,8 @@ def rate(config_path: Path, out_dir: Path) -> None:
     start = time.perf_counter()
     config, root = pipeline.load(config_path)
     data, standings = pipeline.rate(config, root, config_path)
+    for problem in data.problems:  # only warnings remain: rate refuses data with errors
+        click.echo(f"warning: {problem.format()}", err=True)
     paths = write_standings(standings, out_dir)
     totals = data.ledger.totals().get("battles", {})
     click.echo(

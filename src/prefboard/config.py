@@ -90,14 +90,17 @@ class Rating(Section):
         ge=0,
         lt=1e3,
     )
-    draw_probability: float = Field(
-        0.10,
+    draw_probability: float | None = Field(
+        None,
         description=(
             "Chance of a tie between two equally skilled models (not the share of ties in the "
-            "data). Must be > 0: at 0 a tie would raise sigma."
+            "data). Unset (the default): learnt per dimension from the data by maximum "
+            "likelihood. Set it only to pin it (> 0: at 0 a tie would raise sigma); a warning "
+            "says when the data's 95 % interval excludes the pinned value."
         ),
         gt=0,
         lt=1,
+        examples=[0.1],
     )
     interval: float = Field(0.95, description="Coverage of the uncertainty band.", gt=0, lt=1)
     permutations: int = Field(

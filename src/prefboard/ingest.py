@@ -26,6 +26,10 @@ OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
 MAX_CELL_CHARS = 1_000
 MAX_PROBLEMS_PER_RULE = 200
 MAX_TURNS = 10_000
+BATTLE_COLUMNS = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns"]
+# Optional battle column: the item judged (prompt); several votes may share one.
+PROMPT_COLUMN = "prompt_id"
+OPTIONAL_BATTLE = frozenset({PROMPT_COLUMN})
 # ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
 ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
 # Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
@@ -152,8 +156,8 @@ def ingest(config: Config, root: Path) -> Ingested:
     b_files, ps = resolve_paths(root, config.data.battles, "data.battles")
     problems += ps
     dims = [d.key for d in config.battle_dimensions]
-    b_cols = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
-    b_raw = [read_csv(f, _shown(root, f), b_cols, max_bytes) for f in b_files]
+    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
+    b_raw = [read_csv(f, _shown(root, f), b_cols, max_bytes, OPTIONAL_BATTLE) for f in b_files]
     battles, b_check = _battles(config, b_raw, known)
 
     r_files, ps = resolve_paths(root, config.data.ratings, "data.ratings")
@@ -426,10 +430,10 @@ def _battles(
     config: Config, raws: list[RawTable], known: set[str]
 ) -> tuple[pd.DataFrame, _Checker]:
     dims = [d.key for d in config.battle_dimensions]
-    cols = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
+    cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
     frame, colmaps = _combine(raws, cols)
     check = _Checker(frame, colmaps)
-    _common_checks(check, cols, cols[:6])
+    _common_checks(check, cols, BATTLE_COLUMNS)
     _flag_duplicates(check, "battle_id")
     parsed = _flag_timestamps(check)
     _flag_participants(check, known)
@@ -463,6 +467,9 @@ def _battles(
             "model_a": a.astype(np.int16),
             "model_b": b.astype(np.int16),
             "turns": turns.fillna(-1).astype(np.int64),
+            # The item judged, kept as a string id ("" = not given): votes sharing one are
+            # clustered when the bands are computed.
+            PROMPT_COLUMN: frame[PROMPT_COLUMN].astype(str),
         }
     )
     for d in dims:

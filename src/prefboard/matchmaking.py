@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from prefboard.rating import ranks
 from prefboard.rating import trueskill as ts
-from prefboard.rating.tournaments import rank_ranges
 
 # `_rate` is the compiled body of `rate_1vs1` (the public wrapper only validates and looks up
 # constants); calling it from the vectorised kernel keeps the hypothetical updates bit-identical
@@ -602,8 +602,11 @@ def _snapshot(
 ) -> dict:
     n = mu.shape[0]
     keys = [f"{i:06d}" for i in range(n)]
-    lower, upper = mu - z * sigma, mu + z * sigma
-    rank, rank_lo, rank_hi = rank_ranges(mu, lower, upper, keys)
+    # Marginal rank intervals from draws of the (independent) online posteriors.
+    summary = ranks.summarize(
+        mu, np.diag(sigma**2), keys, math.erf(z / math.sqrt(2)), seed=played, draws=1000
+    )
+    rank, rank_lo, rank_hi = summary.rank, summary.rank_lower, summary.rank_upper
     k = min(top, n)
     top_idx = np.argsort(rank)[:k]
     separated = bool(np.all(rank_lo[top_idx] == rank_hi[top_idx]))

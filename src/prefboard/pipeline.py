@@ -13,6 +13,7 @@ from prefboard.errors import DataError
 from prefboard.ingest import Ingested, ingest
 from prefboard.privacy import small_groups
 from prefboard.rating.rate import rate as rate_tables
+from prefboard.rating.ties import pinned_tie_warnings
 from prefboard.standings import Standings
 from prefboard.static_benchmarks import read_benchmarks
 
@@ -26,12 +27,14 @@ def load(config_path: Path) -> tuple[Config, Path]:
 
 
 def validate(config: Config, root: Path) -> Ingested:
-    """Ingest every result file; warn about groups too small to publish."""
+    """Ingest every result file; warn about groups too small to publish and about a pinned
+    draw probability the data disagree with."""
     data = ingest(config, root)
     data.benchmarks, problems = read_benchmarks(config, root)
     data.problems += problems
     if data.ok:
         data.problems += small_groups(config, data)
+        data.problems += pinned_tie_warnings(config, data.battles)
     return data
 
 

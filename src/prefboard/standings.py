@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+# 2: batch posterior (score, sd, posterior ranks, P(above next)), learnt ties, clustering.
+SCHEMA_VERSION = 2
 POOLED = "all"
 POSTSTRATIFIED = "poststratified"
 
@@ -50,28 +51,55 @@ class SliceInfo(Frozen):
 
 
 class Entry(Frozen):
-    """One model in one tournament."""
+    """One model in one table. `score`, `sd`, the band, ranks and probabilities come from the
+    batch posterior of the table; `mu`, `sigma`, `mu_mean`, `mu_spread` from the classic online
+    pass, kept as diagnostics."""
 
     model: str
     mu: float = Field(description="mu after the timestamp-order pass (what `trueskill` gives).")
     sigma: float = Field(description="sigma after the timestamp-order pass.")
     mu_mean: float = Field(description="mu averaged over the timestamp order and permutations.")
     mu_spread: float = Field(description="Standard deviation of mu across battle orders.")
-    lower: float
-    upper: float
-    conservative: float = Field(description="mu_mean - 3 sigma, TrueSkill's cautious score.")
-    rank: int
-    rank_lower: int = Field(description="Best rank consistent with the bands.")
-    rank_upper: int = Field(description="Worst rank consistent with the bands.")
+    lower: float = Field(description="score - z * sd: lower end of the band the site shows.")
+    upper: float = Field(description="score + z * sd.")
+    conservative: float = Field(description="score - 3 sd, TrueSkill's cautious score.")
+    rank: int = Field(description="Rank by score (1 = best; equal scores by model key).")
+    rank_lower: int = Field(
+        description=(
+            "Best end of the marginal rank interval: the central `interval` range of the "
+            "model's rank over posterior draws (each model's own interval, not simultaneous)."
+        )
+    )
+    rank_upper: int = Field(description="Worst end of the marginal rank interval.")
     battles: int
     wins: int
     losses: int
     ties: int
     provisional: bool = Field(description="Fewer battles than rating.min_battles.")
     p_best: float | None = Field(
-        None, description="P(rank 1) by Monte Carlo from the posteriors (headline tables)."
+        None, description="P(rank 1), from the same posterior draws as the rank interval."
     )
     p_top: float | None = Field(None, description="P(rank <= 3), same draws as p_best.")
+    score: float = Field(
+        0.0, description="Posterior mean skill from the batch fit: what the site ranks by."
+    )
+    sd: float = Field(
+        0.0,
+        description=(
+            "Posterior standard deviation of the skill, inflated for clustered votes "
+            "(see the table's `clustering`)."
+        ),
+    )
+    p_above_next: float | None = Field(
+        None,
+        description=(
+            "P(this model's skill > the next-ranked model's), from the posterior difference "
+            "(uses the covariance); none for the last."
+        ),
+    )
+    inflation: float = Field(
+        1.0, description="Factor applied to sd for clustering (1 = the votes looked independent)."
+    )
 
 
 class Table(Frozen):
@@ -87,6 +115,16 @@ class Table(Frozen):
         default_factory=dict, description="Post-stratification: population weight per group."
     )
     notes: list[str] = Field(default_factory=list)
+    clustering: str = Field(
+        "",
+        description=(
+            "Clusters of the cluster-robust (sandwich) variance: `participant`, or "
+            "`participant+prompt` when battles carry prompt_id."
+        ),
+    )
+    inflation_median: float = Field(
+        1.0, description="Median over models of the sd inflation for clustering."
+    )
     components: int = Field(
         1,
         description=(
@@ -106,6 +144,24 @@ class Table(Frozen):
     )
 
 
+class TieModel(Frozen):
+    """The draw margin of one dimension: pinned by the config or learnt from its battles."""
+
+    dimension: str
+    source: str = Field(description="`learnt` (maximum likelihood) or `pinned` (config).")
+    draw_probability: float = Field(
+        description="Draw probability used (ties between equally skilled models)."
+    )
+    draw_margin: float = Field(description="The same as a draw margin eps on the skill scale.")
+    mle: float | None = Field(description="Maximum-likelihood draw probability of the data.")
+    lower: float | None = Field(description="Likelihood-ratio 95 % interval of the MLE.")
+    upper: float | None
+    tie_share: float = Field(description="Share of ties among the pooled battles.")
+    at_bound: bool = Field(
+        False, description="The MLE sits on the searched range's edge (e.g. no ties)."
+    )
+
+
 class Pair(Frozen):
     dimension: str
     model_a: str
@@ -114,7 +170,9 @@ class Pair(Frozen):
     wins_a: int
     wins_b: int
     ties: int
-    p_a: float = Field(description="Predicted P(model_a preferred) from the posteriors.")
+    p_a: float = Field(
+        description="Predicted P(model_a preferred) from the pooled batch posterior."
+    )
     p_b: float
     p_tie: float
 
@@ -238,7 +296,9 @@ class Parameters(Frozen):
     sigma: float
     beta: float
     tau: float
-    draw_probability: float
+    draw_probability: float | None = Field(
+        description="Pinned draw probability; none when learnt per dimension (see `ties`)."
+    )
     interval: float
     z: float
     permutations: int
@@ -268,6 +328,7 @@ class Standings(Frozen):
     samples: list[SampleShare]
     order_sensitivity: list[OrderSensitivity]
     crosscheck: list[CrossCheck] = Field(default_factory=list)
+    ties: list[TieModel] = Field(default_factory=list)
     benchmarks: list[BenchmarkScore] = Field(default_factory=list)
     pooling: list[PoolingInfo] = Field(default_factory=list)
 
@@ -304,6 +365,13 @@ STANDINGS_COLUMNS = [
     "wins",
     "losses",
     "ties",
+    # appended in schema 2: the batch posterior
+    "score",
+    "sd",
+    "p_best",
+    "p_top",
+    "p_above_next",
+    "inflation",
 ]
 RATINGS_COLUMNS = [
     "dimension",
@@ -361,7 +429,7 @@ def standings_csv(standings: Standings) -> str:
         for e in t.entries:
             rows.append(
                 [t.dimension, t.slice_attribute, t.slice_value, e.model]
-                + [getattr(e, c) for c in STANDINGS_COLUMNS[4:]]
+                + ["" if (v := getattr(e, c)) is None else v for c in STANDINGS_COLUMNS[4:]]
             )
     return _csv(rows, STANDINGS_COLUMNS)
 

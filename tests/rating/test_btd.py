@@ -33,7 +33,6 @@ from prefboard.rating.btd import (
     fit_btd,
     kendall_tau,
     log_likelihood,
-    rank_ranges,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -396,16 +395,18 @@ def test_bootstrap_rejects_bad_arguments(sim50k):
         btd_with_bootstrap(6, a, b, o, draws=0)
 
 
-def test_rank_ranges_constructed_case():
-    """Reference: the definition (best = 1 + #lower above my upper, worst = n - #upper below
-    my lower), evaluated by hand."""
-    theta = np.array([0.0, 1.0, 1.0, -2.0, np.nan])
-    lower = np.array([-0.5, 0.6, 0.2, -3.0, np.nan])
-    upper = np.array([0.5, 1.4, 1.5, -1.0, np.nan])
-    rank, best, worst = rank_ranges(theta, lower, upper)
-    np.testing.assert_array_equal(rank, [3, 1, 2, 4, np.nan])  # tie 1 vs 2 broken by index
-    np.testing.assert_array_equal(best, [2, 1, 1, 4, np.nan])
-    np.testing.assert_array_equal(worst, [3, 2, 3, 4, np.nan])
+def test_bootstrap_rank_intervals_come_from_the_draws():
+    """Rank intervals are the central 95 % of each model's rank over the bootstrap draws
+    (rating.ranks.rank_intervals): a dominant model is always first, two near-equal models
+    share ranks 2-3, and the result matches ranking the draws by hand."""
+    a = np.array([0] * 200 + [1] * 200 + [0] * 200)
+    b = np.array([1] * 200 + [2] * 200 + [2] * 200)
+    o = np.array([0] * 190 + [1] * 10 + [0] * 100 + [1] * 100 + [0] * 190 + [1] * 10)
+    fit = btd_with_bootstrap(3, a, b, o, draws=300, seed=2)
+    assert fit.rank.tolist() == [1, 2, 3] or fit.rank.tolist() == [1, 3, 2]
+    assert (fit.rank_lower[0], fit.rank_upper[0]) == (1, 1)
+    assert (fit.rank_lower[1], fit.rank_upper[1]) == (2, 3)
+    assert (fit.rank_lower[2], fit.rank_upper[2]) == (2, 3)
 
 
 # --------------------------------------------------------------------------------------------

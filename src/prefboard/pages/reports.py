@@ -67,9 +67,10 @@ def ratings(pb: _Builder) -> Page:
 
 def concordance(pb: _Builder) -> list[list[Any]]:
     """Models whose Likert rank and battle rank disagree beyond their ranges, for each
-    dimension measured both ways (ranges: rank_ranges over the intervals)."""
+    dimension measured both ways (Likert ranges: marginal rank intervals from draws of the
+    means, sd from their confidence intervals)."""
     from prefboard.rating.btd import disagreements
-    from prefboard.rating.tournaments import rank_ranges
+    from prefboard.rating.ranks import rank_seed, summarize
 
     rows: list[list[Any]] = []
     for d in pb.s.dimensions:
@@ -88,7 +89,12 @@ def concordance(pb: _Builder) -> list[list[Any]]:
         mean = np.array([likert[m].mean for m in common], dtype=float)
         lo = np.array([likert[m].ci_lower for m in common], dtype=float)
         hi = np.array([likert[m].ci_upper for m in common], dtype=float)
-        l_rank, l_best, l_worst = rank_ranges(mean, lo, hi, common)
+        z = pb.s.parameters.z
+        sd = (hi - lo) / (2 * z)
+        lk = summarize(
+            mean, np.diag(sd**2), common, pb.s.parameters.interval, rank_seed(0, "likert", d.key)
+        )
+        l_rank, l_best, l_worst = lk.rank, lk.rank_lower, lk.rank_upper
         b_rank = np.array([battle[m].rank for m in common], dtype=float)
         b_best = np.array([battle[m].rank_lower for m in common], dtype=float)
         b_worst = np.array([battle[m].rank_upper for m in common], dtype=float)

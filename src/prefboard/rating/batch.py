@@ -600,8 +600,8 @@ def learn_draw_margin(
     u_lo = side(math.log(lo_eps))
     u_hi = side(math.log(hi_eps))
     eps, lower, upper = math.exp(u_hat), math.exp(u_lo), math.exp(u_hi)
-    span = math.log(hi_eps) - math.log(lo_eps)
-    at_bound = min(u_hat - math.log(lo_eps), math.log(hi_eps) - u_hat) < 1e-4 * span
+    # Within 1 % of eps of an end (bounded Brent stops ~xatol short of a boundary maximum).
+    at_bound = min(u_hat - math.log(lo_eps), math.log(hi_eps) - u_hat) < 0.01
     return DrawMarginFit(
         draw_margin=eps,
         lower=lower,
@@ -644,7 +644,10 @@ def _battle_scores(
     lo = np.minimum(a, b)
     hi = np.maximum(a, b)
     pair = lo * m + hi
-    uniq, inv = np.unique(pair, return_inverse=True)
+    # A lookup over the M^2 pair codes, not a sort of the battles: tables can hold millions.
+    uniq = np.flatnonzero(np.bincount(pair, minlength=m * m))
+    row = np.full(m * m, -1, dtype=np.int64)
+    row[uniq] = np.arange(len(uniq))
     pi, pj = np.divmod(uniq, m)
     c = math.sqrt(2.0) * post.beta
     dummy = np.ones((len(uniq), 3))
@@ -652,14 +655,25 @@ def _battle_scores(
     flipped = (a != lo) & (outcome != TIE)
     o = np.where(flipped, 1 - outcome, outcome).astype(np.int64)
     # v is from the low model's side; the battle's own a-side derivative flips sign with a.
-    return np.where(a == lo, 1.0, -1.0) * v[inv, o] / c
+    return np.where(a == lo, 1.0, -1.0) * v[row[pair], o] / c
+
+
+def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Cluster codes as 0..C-1; codes that are already small are used as they are."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size == 0:
+        return codes, 0
+    if codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
+        return codes, int(codes.max()) + 1
+    uniq, dense = np.unique(codes, return_inverse=True)
+    return dense.astype(np.int64), len(uniq)
 
 
 def _meat(
     a: np.ndarray, b: np.ndarray, score: np.ndarray, w: np.ndarray, cluster: np.ndarray, m: int
 ) -> np.ndarray:
-    codes, dense = np.unique(cluster, return_inverse=True)
-    g = _cluster_scores(a, b, score, w, dense.astype(np.int64), len(codes), m)
+    dense, n = _dense(cluster)
+    g = _cluster_scores(a, b, score, w, dense, n, m)
     return g.T @ g
 
 
@@ -686,13 +700,15 @@ def cluster_inflation(
     m = post.mean.shape[0]
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
+    if a.size == 0:
+        return post
     w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     score = _battle_scores(post, a, b, outcome)
     meat = _meat(a, b, score, w, np.asarray(clusters[0], dtype=np.int64), m)
     if len(clusters) == 2:
         p = np.asarray(clusters[0], dtype=np.int64)
         q = np.asarray(clusters[1], dtype=np.int64)
-        both = p * (int(q.max(initial=0)) + 1) + q
+        both = _dense(p)[0] * (int(q.max(initial=0)) + 1) + q
         meat = meat + _meat(a, b, score, w, q, m) - _meat(a, b, score, w, both, m)
     robust = post.cov @ meat @ post.cov
     if len(clusters) == 2:

@@ -47,6 +47,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import kendalltau
 
+from prefboard.rating import ranks
+
 __all__ = [
     "A_WINS",
     "B_WINS",
@@ -57,7 +59,6 @@ __all__ = [
     "fit_btd",
     "kendall_tau",
     "log_likelihood",
-    "rank_ranges",
 ]
 
 A_WINS = 0
@@ -380,32 +381,6 @@ def fit_btd(
 # bootstrap and ranks
 
 
-def rank_ranges(
-    theta: np.ndarray, lower: np.ndarray, upper: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rank by ``theta`` (1 = best, ties by index) and the rank range implied by the intervals.
-
-    Best rank = 1 + #models whose ``lower`` > my ``upper``; worst rank = #ranked models -
-    #models whose ``upper`` < my ``lower``. Models with nan ``theta`` are unranked (nan) and not
-    counted.
-    """
-    theta = np.asarray(theta, dtype=np.float64)
-    lower = np.asarray(lower, dtype=np.float64)
-    upper = np.asarray(upper, dtype=np.float64)
-    ranked = ~np.isnan(theta)
-    n_ranked = int(ranked.sum())
-    order = np.argsort(np.where(ranked, -theta, np.inf), kind="stable")
-    rank = np.full(len(theta), np.nan)
-    rank[order[:n_ranked]] = np.arange(1, n_ranked + 1)
-    lo = np.where(ranked, lower, np.nan)
-    hi = np.where(ranked, upper, np.nan)
-    above = (lo[None, :] > hi[:, None]).sum(axis=1)
-    below = (hi[None, :] < lo[:, None]).sum(axis=1)
-    best = np.where(ranked, 1.0 + above, np.nan)
-    worst = np.where(ranked, float(n_ranked) - below, np.nan)
-    return rank, best, worst
-
-
 def btd_with_bootstrap(
     n_models: int,
     a: np.ndarray,
@@ -421,8 +396,9 @@ def btd_with_bootstrap(
     (pair, outcome) counts from ``Multinomial(N, observed counts / N)``, which is what is done,
     with ``numpy.random.default_rng(seed)``: the result is deterministic for a seed. Each draw is
     refitted (warm-started at the full-data MLE); a model that gets no battles in a draw is left
-    out of that draw. ``lower``/``upper`` are the ``(1 -+ interval) / 2`` percentiles of the
-    draws' centred ``theta``.
+    out of that draw's percentiles (and ranks last in it). ``lower``/``upper`` are the
+    ``(1 -+ interval) / 2`` percentiles of the draws' centred ``theta``; ``rank_lower`` and
+    ``rank_upper`` the marginal central rank interval over the same draws.
     """
     if not 0.0 < interval < 1.0:
         raise ValueError(f"interval must lie in (0, 1), got {interval}")
@@ -432,6 +408,12 @@ def btd_with_bootstrap(
     theta, nu, loglik, converged = _fit_counts(n_models, i, j, cells)
     lower = np.full(n_models, np.nan)
     upper = np.full(n_models, np.nan)
+    ranked = ~np.isnan(theta)
+    rank = np.full(n_models, np.nan)
+    rank_lower = np.full(n_models, np.nan)
+    rank_upper = np.full(n_models, np.nan)
+    # Equal thetas are ordered by model index, as everywhere else by model key.
+    rank[ranked] = ranks.rank_by_score(theta[ranked], [f"{k:012d}" for k in np.flatnonzero(ranked)])
     total = int(cells.sum())
     if total:
         rng = np.random.default_rng(seed)
@@ -447,7 +429,11 @@ def btd_with_bootstrap(
             warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: unplayed models
             lower = np.nanpercentile(samples, tail, axis=0)
             upper = np.nanpercentile(samples, 100.0 - tail, axis=0)
-    rank, rank_lower, rank_upper = rank_ranges(theta, lower, upper)
+        # Rank intervals from the same bootstrap draws, as the TrueSkill ranks come from
+        # posterior draws (one implementation in rating.ranks).
+        lo_rank, hi_rank = ranks.rank_intervals(samples[:, ranked], interval)
+        rank_lower[ranked] = lo_rank
+        rank_upper[ranked] = hi_rank
     return BTDFit(
         theta=theta,
         nu=nu,

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["DRAWS", "RankSummary", "band", "p_above", "rank_by_score", "rank_seed", "summarize"]
+__all__ = [
+    "DRAWS",
+    "RankSummary",
+    "band",
+    "p_above",
+    "rank_by_score",
+    "rank_intervals",
+    "rank_seed",
+    "summarize",
+]
 
 DRAWS = 4000
 TOP_K = 3
@@ -73,6 +82,33 @@ def _cholesky(cov: np.ndarray) -> np.ndarray:
         return np.linalg.cholesky(sym + jitter * np.eye(len(sym)))
 
 
+def _rank_counts(skill: np.ndarray) -> np.ndarray:
+    """counts[i, r] = rows of ``skill`` (draws x models) in which model i has rank r + 1."""
+    m = skill.shape[1]
+    order = np.argsort(-skill, axis=1, kind="stable")
+    rank0 = np.empty_like(order)
+    np.put_along_axis(rank0, order, np.arange(m)[None, :], axis=1)
+    return np.stack([np.bincount(rank0[:, i], minlength=m) for i in range(m)])
+
+
+def _central(counts: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central ``interval`` range of each model's rank distribution (rows of counts)."""
+    cdf = np.cumsum(counts, axis=1) / counts.sum(axis=1, keepdims=True)
+    tail = 0.5 * (1.0 - interval)
+    # Smallest rank with cdf > tail, and smallest with cdf >= 1 - tail; the slack absorbs
+    # rounding in the cumulative shares.
+    lower = 1 + np.argmax(cdf > tail + 1e-12, axis=1)
+    upper = 1 + np.argmax(cdf >= 1.0 - tail - 1e-12, axis=1)
+    return lower.astype(np.int64), upper.astype(np.int64)
+
+
+def rank_intervals(samples: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """Marginal rank intervals from any draws of the skills (draws x models), e.g. a bootstrap.
+    A nan (model absent from a draw) ranks last in that draw."""
+    skill = np.where(np.isnan(samples), -np.inf, samples)
+    return _central(_rank_counts(skill), interval)
+
+
 @dataclass(frozen=True)
 class RankSummary:
     """Per model (in input order): rank, marginal rank interval, P(best), P(top k), and
@@ -103,23 +139,13 @@ def summarize(
         return RankSummary(rank, rank, rank, empty, empty, empty)
     chol = _cholesky(cov)
     rng = np.random.default_rng(seed)
-    # counts[i, r] = draws in which model i has rank r + 1
     counts = np.zeros((m, m), dtype=np.int64)
     done = 0
     while done < draws:
         size = min(_BLOCK, draws - done)
-        skill = mean + rng.standard_normal((size, m)) @ chol.T
-        order = np.argsort(-skill, axis=1, kind="stable")
-        ranks = np.empty_like(order)
-        np.put_along_axis(ranks, order, np.arange(m)[None, :], axis=1)
-        counts += np.stack([np.bincount(ranks[:, i], minlength=m) for i in range(m)])
+        counts += _rank_counts(mean + rng.standard_normal((size, m)) @ chol.T)
         done += size
-    cdf = np.cumsum(counts, axis=1) / draws
-    tail = 0.5 * (1.0 - interval)
-    # Central interval of a discrete distribution: smallest rank with cdf > tail, and the
-    # smallest rank with cdf >= 1 - tail (a small slack guards against cdf rounding).
-    lower = 1 + np.argmax(cdf > tail + 1e-12, axis=1)
-    upper = 1 + np.argmax(cdf >= 1.0 - tail - 1e-12, axis=1)
+    lower, upper = _central(counts, interval)
     kk = min(k, m)
     by_rank = np.argsort(rank)
     above = np.full(m, math.nan)
@@ -127,8 +153,8 @@ def summarize(
         above[by_rank[:-1]] = p_above(mean, cov, by_rank[:-1], by_rank[1:])
     return RankSummary(
         rank=rank,
-        rank_lower=lower.astype(np.int64),
-        rank_upper=upper.astype(np.int64),
+        rank_lower=lower,
+        rank_upper=upper,
         p_best=counts[:, 0] / draws,
         p_top=counts[:, :kk].sum(axis=1) / draws,
         p_above_next=above,

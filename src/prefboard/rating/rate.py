@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -13,15 +13,14 @@ from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
 from prefboard.privacy import active_participants
-from prefboard.rating import btd, groups, ranks, strata
+from prefboard.rating import batch, btd, groups, ranks, strata
 from prefboard.rating import group_tables as gt
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
+from prefboard.rating.ties import tie_model
 from prefboard.rating.tournaments import (
-    BANDS,
     Result,
     Spec,
-    rank_ranges,
     run_tournaments,
     z_score,
 )
@@ -47,15 +46,19 @@ from prefboard.standings import (
     SliceInfo,
     Standings,
     Table,
+    TieModel,
 )
 
 HISTORY_POINTS = 300
-DEFAULT_BAND = "sigma-contrast"
+DEFAULT_BAND = "posterior"
 
 
-def params_of(config: Config) -> ts.TrueSkillParams:
+def params_of(config: Config, draw_probability: float | None = None) -> ts.TrueSkillParams:
+    """TrueSkill constants; the draw probability is the pinned one unless one is given (the
+    learnt value of a dimension)."""
     r = config.rating
-    return ts.TrueSkillParams(r.mu, r.sigma, r.beta, r.tau, r.draw_probability)
+    p = draw_probability if draw_probability is not None else r.draw_probability
+    return ts.TrueSkillParams(r.mu, r.sigma, r.beta, r.tau, 0.10 if p is None else p)
 
 
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
@@ -72,11 +75,14 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     a = battles["model_a"].to_numpy(np.int64)
     b = battles["model_b"].to_numpy(np.int64)
 
+    clusters = _cluster_codes(battles, people)
+    clustering = _clustering_name(clusters)
     tables: list[Table] = []
     pairs: list[Pair] = []
     history: list[History] = []
     sensitivity: list[OrderSensitivity] = []
     crosscheck: list[CrossCheck] = []
+    tie_models: list[TieModel] = []
     pooling: list[PoolingInfo] = []
     cells = strata.target_cells(config, _participant_codes(config, active))
     for dim in config.battle_dimensions:
@@ -85,6 +91,10 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
         # the whole outcome array, so they get a placeholder it accepts.
         outcome = np.where(asked < 0, 0, asked).astype(np.int8)
+        pooled_idx = specs[0].battles
+        ties = tie_model(config, dim.key, a[pooled_idx], b[pooled_idx], outcome[pooled_idx])
+        tie_models.append(ties)
+        dim_params = params_of(config, ties.draw_probability)
         results = run_tournaments(
             len(keys),
             a,
@@ -93,24 +103,34 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             specs,
             config.rating.permutations,
             _seed(config.rating.seed, dim.key),
-            params,
+            dim_params,
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
-        grouped = _grouped(config, dim.key, a, b, outcome, asked, codes, published, cells)
+        fits = {
+            key: _posterior(config, a, b, outcome, r.spec.battles, ties.draw_margin, clusters)
+            for key, r in by_slice.items()
+        }
+        grouped = _grouped(config, dim.key, a, b, outcome, asked, codes, published, cells, ties)
         pooling += grouped.info
         for r in results:
             n_part = _distinct(people, n_people, r.spec.battles)
             parts = _components(len(keys), a, b, r.spec.battles)
-            table = _table(config, r, z, n_part, parts)
             post = grouped.slices.get((r.spec.attribute, r.spec.value))
-            tables.append(table if post is None else _pooled_table(config, table, post, z))
+            fit = _moments(fits[(r.spec.attribute, r.spec.value)])
+            if post is not None:
+                fit = _inflated(post.mean, post.cov, fit[2])
+            table = _table(config, r, fit, z, n_part, parts, clustering)
+            tables.append(table if post is None else table.model_copy(update={"pooled": True}))
         pooled = by_slice[(POOLED, POOLED)]
         if grouped.headline is None:
-            tables.append(_with_p_best(_unstratified(config, pooled, z), config))
+            tables.append(_unstratified(config, pooled, fits[(POOLED, POOLED)], z, clustering))
         else:
-            tables.append(_pooled_headline(config, pooled, grouped.headline, z))
-        pairs += _pairs(config, dim.key, pooled, a, b, outcome, params)
-        history.append(_history(config, dim.key, pooled, a, b, outcome, params))
+            inflation = fits[(POOLED, POOLED)].inflation
+            tables.append(
+                _pooled_headline(config, pooled, grouped.headline, inflation, z, clustering)
+            )
+        pairs += _pairs(config, dim.key, pooled, fits[(POOLED, POOLED)], a, b, outcome, dim_params)
+        history.append(_history(config, dim.key, pooled, a, b, outcome, dim_params))
         pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
         crosscheck.append(_crosscheck(config, pooled_table, pooled, a, b, outcome))
         sensitivity.append(
@@ -134,7 +154,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             sigma=params.sigma,
             beta=params.beta,
             tau=params.tau,
-            draw_probability=params.draw_probability,
+            draw_probability=config.rating.draw_probability,
             interval=config.rating.interval,
             z=z,
             permutations=config.rating.permutations,
@@ -185,114 +205,13 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         samples=_samples(config, codes, active, published),
         order_sensitivity=sensitivity,
         crosscheck=crosscheck,
+        ties=tie_models,
         benchmarks=[
             BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
             for r in data.benchmarks.itertuples(index=False)
         ],
         pooling=pooling,
     )
-
-
-@dataclass(frozen=True)
-class _Grouped:
-    """Pooled group posteriors of one dimension (rating/group_tables.py)."""
-
-    slices: dict[tuple[str, str], gt.GroupPosterior]
-    headline: gt.Headline | None
-    info: list[PoolingInfo]
-
-
-def _grouped(
-    config: Config,
-    dimension: str,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    asked: np.ndarray,
-    codes: dict[str, np.ndarray],
-    published: dict[str, set[str]],
-    cells: strata.Cells,
-) -> _Grouped:
-    r = config.rating
-    model = groups.Model(r.mu, r.sigma, r.beta, ts.draw_margin(r.draw_probability, r.beta))
-    idx = np.flatnonzero(asked >= 0)
-    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
-    posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
-    headline = None
-    if config.strata:
-        headline = gt.headline(config, dimension, view, codes, cells, fits, model)
-        info.append(headline.info)
-    return _Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
-
-
-def _posterior_entries(
-    config: Config,
-    entries: list[Entry],
-    mean: np.ndarray,
-    cov: np.ndarray,
-    z: float,
-    seed_parts: tuple[str, ...],
-) -> list[Entry]:
-    """A table's entries with score, band, ranks and P(best) from a Gaussian posterior; the
-    counts and the timestamp-order diagnostics (mu, sigma, mu_spread) stay as they were."""
-    keys = config.model_keys
-    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    lower, upper = ranks.band(mean, sd, z)
-    seed = ranks.rank_seed(config.rating.seed, *seed_parts)
-    summary = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
-    at = {k: i for i, k in enumerate(keys)}
-    out = []
-    for e in entries:
-        i = at[e.model]
-        out.append(
-            e.model_copy(
-                update={
-                    # the site ranks by mu_mean: for a pooled table it is the posterior mean
-                    "mu_mean": float(mean[i]),
-                    "lower": float(lower[i]),
-                    "upper": float(upper[i]),
-                    "conservative": float(mean[i] - 3 * sd[i]),
-                    "rank": int(summary.rank[i]),
-                    "rank_lower": int(summary.rank_lower[i]),
-                    "rank_upper": int(summary.rank_upper[i]),
-                    "p_best": float(summary.p_best[i]),
-                    "p_top": float(summary.p_top[i]),
-                }
-            )
-        )
-    return sorted(out, key=lambda e: e.rank)
-
-
-def _pooled_table(config: Config, table: Table, post: gt.GroupPosterior, z: float) -> Table:
-    parts = (table.dimension, post.attribute, post.value)
-    entries = _posterior_entries(config, table.entries, post.mean, post.cov, z, parts)
-    return table.model_copy(update={"entries": entries, "pooled": True})
-
-
-def _pooled_headline(config: Config, pooled: Result, head: gt.Headline, z: float) -> Table:
-    """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance."""
-    base = _table(config, pooled, z, 0)
-    grouping = "+".join(s.attribute for s in config.strata)
-    parts = (base.dimension, POSTSTRATIFIED, grouping)
-    entries = _posterior_entries(config, base.entries, head.mean, head.cov, z, parts)
-    return base.model_copy(
-        update={
-            "slice_attribute": POSTSTRATIFIED,
-            "slice_value": grouping,
-            "entries": entries,
-            "weights": head.weights,
-            "notes": head.notes,
-            "pooled": True,
-        }
-    )
-
-
-def _participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per slice attribute, each active participant's value index (-1 when not given)."""
-    return {
-        s.attribute: pd.Index(s.values).get_indexer(active[s.attribute].astype(str))
-        for s in config.slices
-    }
 
 
 def _distinct(people: np.ndarray, n_people: int, idx: np.ndarray) -> int:
@@ -346,8 +265,8 @@ def _specs(
 ) -> list[Spec]:
     asked = outcome >= 0
     specs = [Spec(dimension, POOLED, POOLED, np.flatnonzero(asked))]
-    # The headline no longer combines per-group tournaments (rating/group_tables.py pools the
-    # groups), so only published groups need one: for their counts and order diagnostics.
+    # The headline pools the groups (rating/group_tables.py) instead of combining per-group
+    # tournaments, so only published groups need one: their counts and order diagnostics.
     for s in config.slices:
         c = codes[s.attribute]
         for i, v in enumerate(s.values):
@@ -356,45 +275,103 @@ def _specs(
     return specs
 
 
+def _cluster_codes(battles: pd.DataFrame, people: np.ndarray) -> list[np.ndarray]:
+    """Cluster code per battle: participant, and prompt when any battle names one. A battle
+    with no prompt_id is its own prompt cluster (nothing says it shares an item)."""
+    prompts = battles.get("prompt_id")
+    if prompts is None or not (prompts != "").any():
+        return [people.astype(np.int64)]
+    codes, uniq = pd.factorize(prompts)
+    none = np.flatnonzero(prompts.to_numpy() == "")
+    codes = codes.astype(np.int64)
+    codes[none] = len(uniq) + np.arange(len(none))
+    return [people.astype(np.int64), codes]
+
+
+def _posterior(
+    config: Config,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    idx: np.ndarray,
+    draw_margin: float,
+    clusters: list[np.ndarray],
+) -> batch.Posterior:
+    """The batch posterior of one table's battles, inflated for clustered votes."""
+    r = config.rating
+    n = len(config.models)
+    pc = batch.aggregate(n, a[idx], b[idx], outcome[idx])
+    post = batch.fit_counts(
+        pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
+    )
+    return batch.cluster_inflation(post, a[idx], b[idx], outcome[idx], [c[idx] for c in clusters])
+
+
+def _clustering_name(clusters: list[np.ndarray]) -> str:
+    return "participant" if len(clusters) == 1 else "participant+prompt"
+
+
+def _moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return post.mean, post.cov, post.inflation
+
+
 def _entries(
     config: Config,
     r: Result,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    inflation: np.ndarray,
     z: float,
-    mu_mean: np.ndarray,
-    sigma: np.ndarray,
-    spread: np.ndarray,
-    mu: np.ndarray,
-    sigma_pass: np.ndarray,
+    seed: int,
 ) -> list[Entry]:
     keys = config.model_keys
-    lower, upper = BANDS[DEFAULT_BAND](mu_mean, sigma, spread, z)
-    rank, best, worst = rank_ranges(mu_mean, lower, upper, keys)
+    sd = np.sqrt(np.diag(cov))
+    lower, upper = ranks.band(mean, sd, z)
+    rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
     entries = [
         Entry(
             model=keys[i],
-            mu=float(mu[i]),
-            sigma=float(sigma_pass[i]),
-            mu_mean=float(mu_mean[i]),
-            mu_spread=float(spread[i]),
+            mu=float(r.mu[i]),
+            sigma=float(r.sigma[i]),
+            mu_mean=float(r.mu_mean[i]),
+            mu_spread=float(r.mu_spread[i]),
             lower=float(lower[i]),
             upper=float(upper[i]),
-            conservative=float(mu_mean[i] - 3 * sigma[i]),
-            rank=int(rank[i]),
-            rank_lower=int(best[i]),
-            rank_upper=int(worst[i]),
+            conservative=float(mean[i] - 3 * sd[i]),
+            rank=int(rk.rank[i]),
+            rank_lower=int(rk.rank_lower[i]),
+            rank_upper=int(rk.rank_upper[i]),
             battles=int(r.battles[i]),
             wins=int(r.wins[i]),
             losses=int(r.losses[i]),
             ties=int(r.ties[i]),
             provisional=bool(r.battles[i] < config.rating.min_battles),
+            p_best=float(rk.p_best[i]),
+            p_top=float(rk.p_top[i]),
+            score=float(mean[i]),
+            sd=float(sd[i]),
+            p_above_next=None if math.isnan(rk.p_above_next[i]) else float(rk.p_above_next[i]),
+            inflation=float(inflation[i]),
         )
         for i in range(len(keys))
     ]
     return sorted(entries, key=lambda e: e.rank)
 
 
-def _table(config: Config, r: Result, z: float, participants: int, components: int = 1) -> Table:
-    entries = _entries(config, r, z, r.mu_mean, r.sigma_mean, r.mu_spread, r.mu, r.sigma)
+def _table(
+    config: Config,
+    r: Result,
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    z: float,
+    participants: int,
+    components: int,
+    clustering: str,
+) -> Table:
+    """One ranking; ``fit`` is the posterior's (mean, cov, per-model sd inflation)."""
+    mean, cov, inflation = fit
+    seed = ranks.rank_seed(config.rating.seed, r.spec.dimension, r.spec.attribute, r.spec.value)
+    entries = _entries(config, r, mean, cov, inflation, z, seed)
+    played = r.battles > 0
     return Table(
         dimension=r.spec.dimension,
         slice_attribute=r.spec.attribute,
@@ -403,6 +380,8 @@ def _table(config: Config, r: Result, z: float, participants: int, components: i
         participants=participants,
         entries=entries,
         components=components,
+        clustering=clustering,
+        inflation_median=float(np.median(inflation[played])) if played.any() else 1.0,
     )
 
 
@@ -421,8 +400,10 @@ def _components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) ->
     return len(np.unique(labels[played]))
 
 
-def _unstratified(config: Config, pooled: Result, z: float) -> Table:
-    t = _table(config, pooled, z, 0)
+def _unstratified(
+    config: Config, pooled: Result, post: batch.Posterior, z: float, clustering: str
+) -> Table:
+    t = _table(config, pooled, _moments(post), z, 0, 1, clustering)
     return t.model_copy(
         update={
             "slice_attribute": POSTSTRATIFIED,
@@ -432,10 +413,77 @@ def _unstratified(config: Config, pooled: Result, z: float) -> Table:
     )
 
 
+@dataclass(frozen=True)
+class _Grouped:
+    """Pooled group posteriors of one dimension (rating/group_tables.py)."""
+
+    slices: dict[tuple[str, str], gt.GroupPosterior]
+    headline: gt.Headline | None
+    info: list[PoolingInfo]
+
+
+def _grouped(
+    config: Config,
+    dimension: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    asked: np.ndarray,
+    codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+    cells: strata.Cells,
+    ties: TieModel,
+) -> _Grouped:
+    r = config.rating
+    model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
+    idx = np.flatnonzero(asked >= 0)
+    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
+    posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
+    headline = None
+    if config.strata:
+        headline = gt.headline(config, dimension, view, codes, cells, fits, model)
+        info.append(headline.info)
+    return _Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
+
+
+def _inflated(
+    mean: np.ndarray, cov: np.ndarray, inflation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pooled posterior widened by the clustering factors of the same battles' own fit (the
+    pooled model treats votes as independent; correlations are kept)."""
+    return mean, cov * np.outer(inflation, inflation), inflation
+
+
+def _pooled_headline(
+    config: Config,
+    pooled: Result,
+    head: gt.Headline,
+    inflation: np.ndarray,
+    z: float,
+    clustering: str,
+) -> Table:
+    """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance.
+    The order diagnostics (mu, sigma, mu_mean, mu_spread) are the pooled tournament's."""
+    fit = _inflated(head.mean, head.cov, inflation)
+    grouping = "+".join(s.attribute for s in config.strata)
+    spec = Spec(pooled.spec.dimension, POSTSTRATIFIED, grouping, pooled.spec.battles)
+    table = _table(config, replace(pooled, spec=spec), fit, z, 0, 1, clustering)
+    return table.model_copy(update={"weights": head.weights, "notes": head.notes, "pooled": True})
+
+
+def _participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per slice attribute, each active participant's value index (-1 when not given)."""
+    return {
+        s.attribute: pd.Index(s.values).get_indexer(active[s.attribute].astype(str))
+        for s in config.slices
+    }
+
+
 def _pairs(
     config: Config,
     dimension: str,
     pooled: Result,
+    post: batch.Posterior,
     a: np.ndarray,
     b: np.ndarray,
     outcome: np.ndarray,
@@ -455,8 +503,12 @@ def _pairs(
     wh = np.bincount(code[hi_won], minlength=m * m)
     tie = np.bincount(code[o == 2], minlength=m * m)
     ii, jj = np.triu_indices(m, k=1)
+    # The predictive difference uses the posterior variance of the *difference* (covariance
+    # included), carried on one side: win_probabilities adds the two sides' variances.
+    var = post.cov[ii, ii] + post.cov[jj, jj] - 2 * post.cov[ii, jj]
+    zero = np.zeros(len(ii))
     p_a, p_b, p_t = ts.win_probabilities_array(
-        pooled.mu_mean[ii], pooled.sigma_mean[ii], pooled.mu_mean[jj], pooled.sigma_mean[jj], params
+        post.mean[ii], np.sqrt(np.maximum(var, 0.0)), post.mean[jj], zero, params
     )
     return [
         Pair(
@@ -498,25 +550,6 @@ def _history(
         mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
         sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
     )
-
-
-P_BEST_DRAWS = 20_000
-TOP_K = 3
-
-
-def _with_p_best(table: Table, config: Config) -> Table:
-    """P(best) and P(top 3) per model of a headline table, from independent normal
-    posteriors N(mu_mean, sigma), seeded by the config so a build is reproducible."""
-    from prefboard.analysis import p_best
-
-    probs = p_best(table, draws=P_BEST_DRAWS, seed=config.rating.seed, k=TOP_K)
-    entries = [
-        e.model_copy(update={"p_best": probs[e.model][0], "p_top": probs[e.model][1]})
-        if e.model in probs
-        else e
-        for e in table.entries
-    ]
-    return table.model_copy(update={"entries": entries})
 
 
 BTD_DRAWS = 200

@@ -1,10 +1,13 @@
-"""Tournaments per (dimension, slice), order sensitivity, bands and ranks.
+"""Online tournaments per (dimension, slice): the classic pass and its order sensitivity.
+(Score, band and ranks come from rating.batch and rating.ranks; groups and the post-stratified
+headline from rating.group_tables.)
 
 A tournament is a list of battle indices in canonical order (timestamp, then battle_id). Slices
 are integer codes per battle, so splitting a million battles costs array masks, not string
 grouping. Each tournament is replayed once in that order and `permutations` times in seeded
-random orders (the engine shuffles internally); the ranking uses the order-averaged mu because a
-single TrueSkill pass depends on the order of battles more than its sigma admits.
+random orders (the engine shuffles internally): the order-averaged mu and its spread show how
+much a single TrueSkill pass depends on the order of battles. The two online band candidates
+below are kept for the calibration study of that pass.
 """
 
 from __future__ import annotations
@@ -33,28 +36,6 @@ def band_sigma_spread(
     """mu_mean ± z·sqrt(sigma² + spread²): adds the order-to-order spread of mu to sigma."""
     half = z * np.sqrt(sigma**2 + spread**2)
     return mu_mean - half, mu_mean + half
-
-
-def band_sigma_contrast(
-    mu_mean: np.ndarray, sigma: np.ndarray, spread: np.ndarray, z: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """mu_mean ± z·sigma·sqrt(1 − 1/M), the default.
-
-    A model's sigma also carries the uncertainty of the whole board's level, which no comparison
-    between models depends on; for M exchangeable models that is 1/M of its variance. With
-    tau = 0 this band covered the true skill 94.4–96.3 % of the time for 95 % bands across
-    2,000–200,000 battles and 12 or 30 models (benchmarks/bench_calibration.py).
-    """
-    m = max(mu_mean.shape[0], 2)
-    half = z * sigma * np.sqrt(1.0 - 1.0 / m)
-    return mu_mean - half, mu_mean + half
-
-
-BANDS: dict[str, Band] = {
-    "sigma": band_sigma,
-    "sigma+spread": band_sigma_spread,
-    "sigma-contrast": band_sigma_contrast,
-}
 
 
 @dataclass(frozen=True)
@@ -158,21 +139,3 @@ def _counts(
     losses = side_a[:, :, 1] + side_b[:, :, 0]
     ties = side_a[:, :, 2] + side_b[:, :, 2]
     return battles, wins, losses, ties
-
-
-def rank_ranges(
-    score: np.ndarray, lower: np.ndarray, upper: np.ndarray, keys: list[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rank by score (ties broken by model key), and the ranks consistent with the bands.
-
-    A model's best rank is 1 + the number of models whose band lies wholly above its band; its
-    worst rank is the number of models whose band does not lie wholly below it (the rank upper
-    bound Chatbot Arena reports, applied in both directions).
-    """
-    n = len(score)
-    order = sorted(range(n), key=lambda i: (-score[i], keys[i]))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
-    above = (lower[None, :] > upper[:, None]).sum(axis=1)
-    below = (upper[None, :] < lower[:, None]).sum(axis=1)
-    return rank, 1 + above, n - below

@@ -1,0 +1,79 @@
+"""How often equally skilled models tie: pinned by the config, or learnt from the battles.
+
+The draw margin of each battle dimension is estimated by maximum profile likelihood on the
+pooled battles (:func:`prefboard.rating.batch.learn_draw_margin`). The estimate is always made:
+when the config pins `rating.draw_probability`, a validation warning says if the data's 95 %
+likelihood-ratio interval excludes the pinned value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from prefboard.config import Config
+from prefboard.errors import Problem
+from prefboard.rating import batch
+from prefboard.rating import trueskill as ts
+from prefboard.standings import TieModel
+
+# With no battles at all there is nothing to learn from: TrueSkill's own default is used.
+FALLBACK_DRAW_PROBABILITY = 0.10
+
+
+def tie_model(
+    config: Config, dimension: str, a: np.ndarray, b: np.ndarray, o: np.ndarray
+) -> TieModel:
+    """The draw probability a dimension is rated with, from its pooled battles ``a, b, o``."""
+    r = config.rating
+    pinned = r.draw_probability
+    share = float(np.mean(o == batch.TIE)) if len(o) else 0.0
+    fit = None
+    if len(o):
+        pc = batch.aggregate(len(config.models), a, b, o)
+        fit = batch.learn_draw_margin(pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta)
+    if pinned is not None:
+        p, source = pinned, "pinned"
+    elif fit is not None:
+        p, source = fit.draw_probability, "learnt"
+    else:
+        p, source = FALLBACK_DRAW_PROBABILITY, "pinned"
+    return TieModel(
+        dimension=dimension,
+        source=source,
+        draw_probability=float(p),
+        draw_margin=float(ts.draw_margin(p, r.beta)),
+        mle=None if fit is None else fit.draw_probability,
+        lower=None if fit is None else fit.probability_lower,
+        upper=None if fit is None else fit.probability_upper,
+        tie_share=share,
+        at_bound=False if fit is None else fit.at_bound,
+    )
+
+
+def pinned_tie_warnings(config: Config, battles: pd.DataFrame) -> list[Problem]:
+    """A warning per dimension whose pinned draw probability the data's interval excludes."""
+    if config.rating.draw_probability is None:
+        return []
+    out = []
+    a = battles["model_a"].to_numpy(np.int64)
+    b = battles["model_b"].to_numpy(np.int64)
+    for d in config.battle_dimensions:
+        o = battles[d.key].to_numpy(np.int8)
+        asked = o >= 0
+        t = tie_model(config, d.key, a[asked], b[asked], o[asked])
+        if t.lower is None or t.upper is None or t.lower <= t.draw_probability <= t.upper:
+            continue
+        out.append(
+            Problem(
+                "leaderboard.toml",
+                0,
+                0,
+                "draw-probability",
+                f"rating.draw_probability = {t.draw_probability:g} is outside the 95 % interval "
+                f"{t.lower:.3g}–{t.upper:.3g} that the {d.key} battles give (maximum likelihood "
+                f"{t.mle:.3g}); remove it to learn ties from the data",
+                severity="warning",
+            )
+        )
+    return out
