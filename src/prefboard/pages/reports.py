@@ -465,7 +465,7 @@ def _post_text(s: Standings) -> str:
             f"{', '.join(strata)} with the population shares below."
         )
     target = {
-        "joint shares": "the joint population shares of `rating.joint_population`",
+        "joint shares": "the joint population shares of rating.joint_population",
         "raked to marginal shares": (
             "joint shares raked (iterative proportional fitting) from the sample's joint counts, "
             "plus half a participant per cell, to the marginal population shares below"

@@ -52,6 +52,8 @@ def cell_of(config: Config, codes: dict[str, np.ndarray]) -> np.ndarray:
 def target_cells(config: Config, participant_codes: dict[str, np.ndarray]) -> Cells:
     """Target population share of every cell; `participant_codes` are per active participant."""
     strata = config.strata
+    if not strata:
+        return Cells([], [], np.empty(0), "none")
     attributes = [s.attribute for s in strata]
     names = cell_names(config)
     shape = tuple(len(s.values) for s in strata)
