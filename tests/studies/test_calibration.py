@@ -21,7 +21,7 @@ def entry(model: str, score: float, half: float, rank: int, lo: int, hi: int) ->
     return Entry(
         model=model, mu=score, sigma=1.0, mu_mean=score, mu_spread=0.0, lower=score - half,
         upper=score + half, conservative=score - 3, rank=rank, rank_lower=lo, rank_upper=hi,
-        battles=10, wins=5, losses=5, ties=0, provisional=False,
+        battles=10, wins=5, losses=5, ties=0, provisional=False, score=score, sd=half / 2,
     )  # fmt: skip
 
 

@@ -174,12 +174,6 @@ def _planned_pairs(
     return [(b, a) if f else (a, b) for (a, b), f in zip(pairs, flip, strict=True)]
 
 
-def _estimate(entry: object) -> float:
-    # The batch posterior's `score` once it exists; the order-averaged mu before.
-    value = getattr(entry, "score", None)
-    return float(entry.mu_mean if value is None else value)  # type: ignore[attr-defined]
-
-
 def score(key: str, seed: int, standings: Standings, truth: dict) -> list[Interval]:
     """Every model's band and rank interval in the headline and each group table."""
     skills = {m: v[DIMENSION] for m, v in truth["skills"].items()}
@@ -204,7 +198,7 @@ def _score_table(
     key: str, label: str, seed: int, table: Table, truth: dict[str, float], z: float
 ) -> list[Interval]:
     entries = [e for e in table.entries if e.battles > 0]
-    est = np.array([_estimate(e) for e in entries])
+    est = np.array([e.score for e in entries])  # what the site ranks by
     true = np.array([truth[e.model] for e in entries])
     aligned = true + (est.mean() - true.mean())  # only differences are identified
     true_rank = 1 + (true[None, :] > true[:, None]).sum(axis=1)
