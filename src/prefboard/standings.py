@@ -86,8 +86,9 @@ class Entry(Frozen):
     sd: float = Field(
         0.0,
         description=(
-            "Posterior standard deviation of the skill, inflated for clustered votes "
-            "(see the table's `clustering`)."
+            "Posterior standard deviation of the skill relative to the average skill of the "
+            "models with battles in the table (comparisons cannot fix the board's overall "
+            "level), inflated for clustered votes (see the table's `clustering`)."
         ),
     )
     p_above_next: float | None = Field(

@@ -77,7 +77,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     a = battles["model_a"].to_numpy(np.int64)
     b = battles["model_b"].to_numpy(np.int64)
 
-    clusters = _cluster_codes(battles, people)
+    clusters = _cluster_codes(battles)
     clustering = _clustering_name(clusters)
     tables: list[Table] = []
     pairs: list[Pair] = []
@@ -296,17 +296,20 @@ def _specs(
     return specs
 
 
-def _cluster_codes(battles: pd.DataFrame, people: np.ndarray) -> list[np.ndarray]:
+def _cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
     """Cluster code per battle: participant, and prompt when any battle names one. A battle
-    with no prompt_id is its own prompt cluster (nothing says it shares an item)."""
+    with no prompt_id is its own prompt cluster (nothing says it shares an item). Codes follow
+    sorted ids, not first appearance, so the sandwich does not depend on the battle order."""
+    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(np.int64)
     prompts = battles.get("prompt_id")
     if prompts is None or not (prompts != "").any():
-        return [people.astype(np.int64)]
-    codes, uniq = pd.factorize(prompts)
-    none = np.flatnonzero(prompts.to_numpy() == "")
+        return [by_person]
+    codes, uniq = pd.factorize(prompts, sort=True)
     codes = codes.astype(np.int64)
-    codes[none] = len(uniq) + np.arange(len(none))
-    return [people.astype(np.int64), codes]
+    none = np.flatnonzero(prompts.to_numpy() == "")
+    alone = pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
+    codes[none] = len(uniq) + alone
+    return [by_person, codes]
 
 
 def _posterior(
@@ -332,6 +335,20 @@ def _clustering_name(clusters: list[np.ndarray]) -> str:
     return "participant" if len(clusters) == 1 else "participant+prompt"
 
 
+def _relative(cov: np.ndarray, played: np.ndarray) -> np.ndarray:
+    """Covariance of each skill minus the average skill of the models that played.
+
+    Comparisons identify skills only up to a common shift; the posterior's uncertainty about
+    that shift comes from the prior alone (sd ~ sigma0 / sqrt(M)) and would dominate every band
+    once there are many battles, while no comparison depends on it. The band therefore shows
+    the uncertainty of each skill relative to the table's average.
+    """
+    m = cov.shape[0]
+    u = played / played.sum() if played.any() else np.full(m, 1.0 / max(m, 1))
+    a = np.eye(m) - np.outer(np.ones(m), u)
+    return a @ cov @ a.T
+
+
 def _moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return post.mean, post.cov, post.inflation
 
@@ -346,8 +363,10 @@ def _entries(
     seed: int,
 ) -> list[Entry]:
     keys = config.model_keys
-    sd = np.sqrt(np.diag(cov))
+    sd = np.sqrt(np.diag(_relative(cov, r.battles > 0)))
     lower, upper = ranks.band(mean, sd, z)
+    # Ranks and differences do not depend on the board's level, so the full covariance gives
+    # the same draws' ranks as the relative one.
     rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
     entries = [
         Entry(
