@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _boards import example_board, peak_rss_mib
 
 from prefboard.ingest import ingest
+from prefboard.rating import batch
 from prefboard.rating import trueskill as engine
 from prefboard.rating.rate import params_of, rate
 
@@ -48,6 +49,8 @@ def warm_up(params: engine.TrueSkillParams) -> None:
     o = np.array([0, 2], dtype=np.int8)
     engine.replay_tournaments(2, a, b, o, np.array([0, 2]), np.array([0, 1]), 1, 0, params)
     engine.replay_history(2, a, b, o, np.array([0, 1]), 1, params)
+    post = batch.fit(2, a, b, o, prior_mean=25.0, prior_sigma=8.0, beta=4.0, draw_margin=1.0)
+    batch.cluster_inflation(post, a, b, o, [np.array([0, 1])])
 
 
 def main() -> None:

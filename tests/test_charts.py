@@ -51,6 +51,8 @@ def entry(model: str, rank: int, mu: float, battles: int = 10) -> Entry:
         losses=battles - battles // 2,
         ties=0,
         provisional=battles < 5,
+        score=mu,
+        sd=2.0,
     )
 
 

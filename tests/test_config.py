@@ -149,3 +149,10 @@ def test_locate_key_counts_array_tables() -> None:
     assert locate_key(text, ["models", "2", "name"]) == 11
     assert locate_key(text, ["models", "1"]) == 7
     assert locate_key(text, ["nothing"]) == 0
+
+
+def test_draw_probability_defaults_to_learnt(tmp_path: Path) -> None:
+    # Unset means "learn ties from the data" (issue 14); a pinned value stays validated > 0.
+    path = tmp_path / "leaderboard.toml"
+    path.write_text(MINIMAL)
+    assert load_config(path).rating.draw_probability is None

@@ -52,6 +52,8 @@ def entry(model: str, rank: int, score: float, battles: int = 50) -> Entry:
         losses=battles // 2,
         ties=0,
         provisional=False,
+        score=score,
+        sd=1.0,
     )
 
 

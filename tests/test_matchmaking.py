@@ -62,6 +62,8 @@ def entry(model: str, mu: float, sigma: float, rank: int, lo: int, hi: int, batt
         losses=0,
         ties=0,
         provisional=battles < 10,
+        score=mu,
+        sd=sigma,
     )
 
 

@@ -148,7 +148,7 @@ def _entry_row(entry: Entry, names: dict[str, str]) -> Row:
         "model": _name(names, entry.model),
         "rank": entry.rank,
         "rank_range": _rank_range(entry),
-        "mu_mean": _num(entry.mu_mean),
+        "score": _num(entry.score),
         "lower": lower,
         "upper": upper,
         "band": _band(lower, upper),
@@ -187,8 +187,8 @@ def _rank_heatmap(
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip(f"{x_field}:N", title=x_title),
         alt.Tooltip("rank:Q", title="Rank"),
-        alt.Tooltip("rank_range:N", title="Rank range"),
-        alt.Tooltip("mu_mean:Q", title="Score (mu)", format=".2f"),
+        alt.Tooltip("rank_range:N", title="Rank interval"),
+        alt.Tooltip("score:Q", title="Score", format=".2f"),
         alt.Tooltip("band:N", title="Band"),
         alt.Tooltip("battles:Q", title="Battles"),
         alt.Tooltip("status:N", title="Status"),
@@ -209,7 +209,7 @@ def _rank_heatmap(
 
 
 def interval_chart(standings: Standings, table: Table) -> alt.LayerChart:
-    """Forest plot: one row per model by rank, a rule over its band and a point at mu_mean.
+    """Forest plot: one row per model by rank, a rule over its band and a point at its score.
 
     Provisional models (too few battles) are drawn in the second category colour with a hollow
     point, so their position reads as tentative.
@@ -222,8 +222,8 @@ def interval_chart(standings: Standings, table: Table) -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip("rank:Q", title="Rank"),
-        alt.Tooltip("rank_range:N", title="Rank range"),
-        alt.Tooltip("mu_mean:Q", title="Score (mu)", format=".2f"),
+        alt.Tooltip("rank_range:N", title="Rank interval"),
+        alt.Tooltip("score:Q", title="Score", format=".2f"),
         alt.Tooltip("band:N", title=f"{interval:.0%} band"),
         alt.Tooltip("battles:Q", title="Battles"),
         alt.Tooltip("status:N", title="Status"),
@@ -238,13 +238,13 @@ def interval_chart(standings: Standings, table: Table) -> alt.LayerChart:
         x=alt.X(
             "lower:Q",
             scale=alt.Scale(zero=False),
-            title=f"Skill (mu) with its {interval:.0%} band",
+            title=f"Skill (posterior mean) with its {interval:.0%} band",
         ),
         x2="upper:Q",
     )
     # Hollow for provisional: fill opacity 0 keeps the stroke in the status colour.
     points = base.mark_point(filled=True, size=70, strokeWidth=1.5).encode(
-        x="mu_mean:Q",
+        x="score:Q",
         stroke=alt.Stroke("status:N", scale=status, legend=None),
         fillOpacity=alt.FillOpacity(
             "status:N", scale=alt.Scale(domain=STATUS, range=[1, 0]), legend=None

@@ -160,7 +160,7 @@ def _score_moved(a: float, b: float) -> bool:
 
 
 def _entry_moved(a: Entry, b: Entry) -> bool:
-    return a.rank != b.rank or _score_moved(a.mu_mean, b.mu_mean)
+    return a.rank != b.rank or _score_moved(a.score, b.score)
 
 
 def _move(key: TableKey, model: str, a: Entry | None, b: Entry | None, headline: bool) -> RankMove:
@@ -171,8 +171,8 @@ def _move(key: TableKey, model: str, a: Entry | None, b: Entry | None, headline:
         model=model,
         old_rank=a.rank if a else None,
         new_rank=b.rank if b else None,
-        old_score=a.mu_mean if a else None,
-        new_score=b.mu_mean if b else None,
+        old_score=a.score if a else None,
+        new_score=b.score if b else None,
         old_band=(a.lower, a.upper) if a else None,
         new_band=(b.lower, b.upper) if b else None,
         headline=headline,

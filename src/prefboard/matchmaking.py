@@ -82,12 +82,15 @@ _POLICIES = ("infogain", "random", "skewed")
 # --------------------------------------------------------------------------------------------
 
 
-def params_from(standings: Standings) -> ts.TrueSkillParams:
-    """The TrueSkill constants the standings were computed with."""
+def params_from(standings: Standings, dimension: str | None = None) -> ts.TrueSkillParams:
+    """The TrueSkill constants the standings were computed with. When ties were learnt per
+    dimension, the draw probability is that of ``dimension`` (default: the first one)."""
     p = standings.parameters
-    return ts.TrueSkillParams(
-        mu=p.mu, sigma=p.sigma, beta=p.beta, tau=p.tau, draw_probability=p.draw_probability
-    )
+    draw = p.draw_probability
+    if draw is None:
+        learnt = [t for t in standings.ties if dimension in (None, t.dimension)]
+        draw = learnt[0].draw_probability if learnt else 0.10
+    return ts.TrueSkillParams(mu=p.mu, sigma=p.sigma, beta=p.beta, tau=p.tau, draw_probability=draw)
 
 
 def _measure_code(measure: str) -> int:

@@ -303,7 +303,10 @@ class Parameters(Frozen):
     z: float
     permutations: int
     seed: int
-    band: str
+    band: str = Field(description="`posterior`: score ± z·sd from the batch posterior.")
+    rank_draws: int = Field(
+        4000, description="Posterior draws behind rank intervals, P(best) and P(top 3)."
+    )
     min_battles: int
     stratify_by: list[str]
     min_participants: int

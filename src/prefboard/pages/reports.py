@@ -338,7 +338,7 @@ def methodology(pb: _Builder) -> Page:
         "sigma_text": f"{p.sigma:.4g}",
         "beta_text": f"{p.beta:.4g}",
         "tau_text": f"{p.tau:.4g}",
-        "draw_probability": f"{p.draw_probability:g}",
+        "draw_pinned": p.draw_probability is not None,
         "permutations": p.permutations,
         "passes": 1 + p.permutations,
         "seed": p.seed,
@@ -356,6 +356,22 @@ def methodology(pb: _Builder) -> Page:
         ]
         for c in pb.s.crosscheck
     ]
+    label = {d.key: d.label for d in pb.s.dimensions}
+    ties = [
+        [
+            label[t.dimension],
+            t.source,
+            f"{t.draw_probability:.3g}",
+            "–" if t.mle is None else f"{t.mle:.3g} ({t.lower:.3g}–{t.upper:.3g})",
+            f"{t.tie_share:.1%}",
+        ]
+        for t in pb.s.ties
+    ]
+    clustering = [
+        [label[t.dimension], t.clustering, f"{t.inflation_median:.2f}"]
+        for t in pb.s.tables
+        if t.slice_attribute == POOLED
+    ]
     study = json.loads(
         resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
     )
@@ -364,6 +380,9 @@ def methodology(pb: _Builder) -> Page:
         calibration_chart=chart_block("calibration", charts.calibration_chart(study)),
         calibration_source=study["source"],
         crosscheck=crosscheck,
+        ties=ties,
+        clustering=clustering,
+        draws=pb.s.parameters.rank_draws,
         btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
         p=params,
         q=pb.config.quality,

@@ -75,7 +75,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     a = battles["model_a"].to_numpy(np.int64)
     b = battles["model_b"].to_numpy(np.int64)
 
-    clusters = _cluster_codes(battles, people)
+    clusters = _cluster_codes(battles)
     clustering = _clustering_name(clusters)
     tables: list[Table] = []
     pairs: list[Pair] = []
@@ -160,6 +160,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             permutations=config.rating.permutations,
             seed=config.rating.seed,
             band=DEFAULT_BAND,
+            rank_draws=ranks.DRAWS,
             min_battles=config.rating.min_battles,
             stratify_by=[s.attribute for s in config.strata],
             min_participants=config.privacy.min_participants,
@@ -275,17 +276,20 @@ def _specs(
     return specs
 
 
-def _cluster_codes(battles: pd.DataFrame, people: np.ndarray) -> list[np.ndarray]:
+def _cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
     """Cluster code per battle: participant, and prompt when any battle names one. A battle
-    with no prompt_id is its own prompt cluster (nothing says it shares an item)."""
+    with no prompt_id is its own prompt cluster (nothing says it shares an item). Codes follow
+    sorted ids, not first appearance, so the sandwich does not depend on the battle order."""
+    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(np.int64)
     prompts = battles.get("prompt_id")
     if prompts is None or not (prompts != "").any():
-        return [people.astype(np.int64)]
-    codes, uniq = pd.factorize(prompts)
-    none = np.flatnonzero(prompts.to_numpy() == "")
+        return [by_person]
+    codes, uniq = pd.factorize(prompts, sort=True)
     codes = codes.astype(np.int64)
-    codes[none] = len(uniq) + np.arange(len(none))
-    return [people.astype(np.int64), codes]
+    none = np.flatnonzero(prompts.to_numpy() == "")
+    alone = pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
+    codes[none] = len(uniq) + alone
+    return [by_person, codes]
 
 
 def _posterior(
