@@ -145,6 +145,10 @@ def test_poststratification_corrects_skewed_sample(tmp_path: Path) -> None:
     )
     # surer than the small group it half consists of (it borrows from the big one)
     assert y.sd < old["y"].sd
+    # one attribute: its groups are the cells, one pooling row (tau) for both
+    assert [(p.grouping, p.cells, p.target) for p in standings.pooling] == [
+        ("age", 2, "population shares")
+    ]
     # the order diagnostics of the headline are the pooled tournament's
     everyone = {e.model: e for e in standings.table("overall").entries}
     assert (y.mu, y.sigma) == (everyone["y"].mu, everyone["y"].sigma)

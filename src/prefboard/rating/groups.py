@@ -13,12 +13,14 @@ pooled posterior mean and pools again, until no group mean moves by more than RE
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from prefboard.rating import batch, pooling
 
-RELINEARISE_TOL = 1e-6
+# Skills are on TrueSkill's 0-50 scale with posterior sds of tenths: 1e-4 is far below them.
+RELINEARISE_TOL = 1e-4
 RELINEARISE_MAX = 10
 
 
@@ -60,18 +62,15 @@ def fit_groups(
     """Pool the groups of the battles given (`group` per battle in 0..n_groups-1, -1 = not
     given); τ by empirical Bayes, reported with its `level` interval, unless `tau` fixes it."""
     slot = np.where(group >= 0, group, n_groups)
-    counts = [
-        batch.aggregate(n_models, a[slot == g], b[slot == g], outcome[slot == g])
-        for g in range(n_groups + 1)
-    ]
+    counts = _split_counts(n_models, a, b, outcome, slot, n_groups + 1)
     likelihoods = [_own_fit(pc, model) for pc in counts]
 
-    def estimate_tau(liks: list[pooling.Likelihood]) -> pooling.TauEstimate:
+    def estimate_tau(liks: list[pooling.Likelihood], interval: bool) -> pooling.TauEstimate:
         if tau is not None:
             return pooling.TauEstimate(tau, tau, tau, sum(not g.empty for g in liks))
-        return pooling.fit_tau(liks, model.prior_mean, model.prior_sigma, level)
+        return pooling.fit_tau(liks, model.prior_mean, model.prior_sigma, level, interval)
 
-    estimate = estimate_tau(likelihoods)
+    estimate = estimate_tau(likelihoods, interval=not relinearise)
     pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)
     passes = 0
     while relinearise and passes < RELINEARISE_MAX:
@@ -80,7 +79,7 @@ def fit_groups(
             _expanded(pc, pooled.group_mean(g), model) if pc.counts.size else lik
             for g, (pc, lik) in enumerate(zip(counts, likelihoods, strict=True))
         ]
-        estimate = estimate_tau(likelihoods)
+        estimate = estimate_tau(likelihoods, interval=False)
         moved = pooled
         pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)
         shift = max(
@@ -89,7 +88,27 @@ def fit_groups(
         )
         if shift < RELINEARISE_TOL:
             break
+    if relinearise:
+        # The interval only for the final expansion: each costs dozens of evaluations.
+        estimate = estimate_tau(likelihoods, interval=True)
     return GroupFit(estimate, pooled, counts, passes)
+
+
+def _split_counts(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    slot: np.ndarray,
+    n_slots: int,
+) -> list[batch.PairCounts]:
+    """Pair counts per group: one stable sort, then contiguous slices (no mask per group)."""
+    order = np.argsort(slot, kind="stable")
+    edges = np.searchsorted(slot[order], np.arange(n_slots + 1))
+    a, b, outcome = a[order], b[order], outcome[order]
+    return [
+        batch.aggregate(n_models, a[lo:hi], b[lo:hi], outcome[lo:hi]) for lo, hi in pairwise(edges)
+    ]
 
 
 def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:

@@ -117,9 +117,14 @@ def log_marginal(
 
 
 def fit_tau(
-    groups: list[Likelihood], prior_mean: float, prior_sigma: float, level: float = 0.95
+    groups: list[Likelihood],
+    prior_mean: float,
+    prior_sigma: float,
+    level: float = 0.95,
+    interval: bool = True,
 ) -> TauEstimate:
-    """Empirical-Bayes τ: maximise the marginal likelihood over log τ, with its interval.
+    """Empirical-Bayes τ: maximise the marginal likelihood over log τ, with its interval
+    (skipped when `interval` is False: lower = upper = τ).
 
     Fewer than two groups with battles say nothing about how groups differ: τ = 0 then.
     """
@@ -138,15 +143,19 @@ def fit_tau(
     for edge in (lo, hi):
         if objective(edge) > top:
             x_hat, top = edge, objective(edge)
+    # At the lower edge the data cannot tell τ from 0: report 0, the pooled fit.
+    tau = 0.0 if x_hat <= lo + 1e-6 else float(np.exp(x_hat))
+    if not interval:
+        return TauEstimate(tau, tau, tau, len(spectra))
     cut = top - chi2.ppf(level, 1) / 2
 
     def above(x: float) -> float:
         return objective(x) - cut
 
-    lower = 0.0 if above(lo) >= 0 else float(np.exp(brentq(above, lo, x_hat)))
-    upper = float(np.exp(hi)) if above(hi) >= 0 else float(np.exp(brentq(above, x_hat, hi)))
-    # At the lower edge the data cannot tell τ from 0: report 0, the pooled fit.
-    tau = 0.0 if x_hat <= lo + 1e-6 else float(np.exp(x_hat))
+    lower = 0.0 if above(lo) >= 0 else float(np.exp(brentq(above, lo, x_hat, xtol=1e-4)))
+    upper = (
+        float(np.exp(hi)) if above(hi) >= 0 else float(np.exp(brentq(above, x_hat, hi, xtol=1e-4)))
+    )
     return TauEstimate(tau, lower, upper, len(spectra))
 
 

@@ -482,7 +482,12 @@ def _grouped(
     headline = None
     if config.strata:
         headline = gt.headline(config, dimension, view, codes, cells, fits, model)
-        info.append(headline.info)
+        # One stratifying attribute: the cells are its values, the same fit; one row for both.
+        same = [k for k, i in enumerate(info) if i.grouping == headline.info.grouping]
+        if same:
+            info[same[0]] = headline.info
+        else:
+            info.append(headline.info)
     return _Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
 
 
