@@ -10,7 +10,8 @@ when the bands are as wide as the errors are. Target: 93-97 % (rank intervals 93
 The study itself is `prefboard.studies.calibration`; its docstring states the truth precisely.
 
 Run: .venv/bin/python benchmarks/bench_calibration.py [--quick] [--seeds N] [--write [PATH]]
-(20 seeds, about 6 minutes on 2 cores; --quick: 2 seeds, about 40 s). --write regenerates
+(20 seeds: 5.7 minutes here on an idle core, 17 with tests running beside it; --quick:
+2 seeds, about 35 s). --write regenerates
 src/prefboard/templates/calibration.json, which the methodology page quotes.
 """
 
