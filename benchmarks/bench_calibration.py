@@ -111,7 +111,10 @@ def main() -> None:
     seconds = time.perf_counter() - start
     print(f"\nCoverage % (± standard error over seeds) of nominal 95 % intervals, {seeds} seeds")
     print_table(cells)
-    print(f"\nstudy time {seconds:.0f} s")
+    bands = sum(LOW <= c.coverage <= HIGH for c in cells)
+    ranks = sum(0.93 <= c.rank_coverage <= 0.99 for c in cells)
+    print(f"\nbands in 93-97 %: {bands} of {len(cells)} cells; rank intervals in 93-99 %: {ranks}")
+    print(f"study time {seconds:.0f} s")
     if args.write is not None:
         args.write.write_text(json.dumps(figures(cells, seeds, seconds), indent=1) + "\n")
         print(f"wrote {args.write}")
