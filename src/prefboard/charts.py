@@ -686,49 +686,51 @@ def bump_chart(
 
 
 def calibration_chart(study: dict[str, Any]) -> alt.Chart:
-    """Coverage of nominal 95 % bands against sample size, per band construction, with the
-    93–97 % target drawn as a shaded strip."""
+    """Coverage of nominal 95 % bands per calibration scenario, the headline and each group as
+    points, with the target strip (study["target"]) shaded."""
     rows: list[Row] = [
         {
-            "band": f"{r['band']} ({r['models']} models)",
-            "battles": n,
-            "coverage": c,
+            "scenario": sc["label"],
+            "table": "headline" if c["table"] == "headline" else "group: " + c["table"],
+            "coverage": c["coverage"],
+            "intervals": c["intervals"],
+            "rank_coverage": c["rank_coverage"],
         }
-        for r in study["rows"]
-        for n, c in zip(study["sizes"], r["coverage"], strict=True)
+        for sc in study["scenarios"]
+        for c in sc["cells"]
     ]
-    target = alt.Chart(_data([{"lo": 93.0, "hi": 97.0}])).mark_rect(opacity=0.15, color=ACCENT)
-    # Both layers share the y scale: the strip must not pull it down to zero.
-    y_scale = alt.Scale(domain=[90, 100], zero=False)
+    lo, hi = study["target"]
+    low = min([r["coverage"] for r in rows] + [lo]) // 5 * 5
+    x_scale = alt.Scale(domain=[low, 100], zero=False)
+    target = alt.Chart(_data([{"lo": lo, "hi": hi}])).mark_rect(opacity=0.15, color=ACCENT)
     target = target.encode(
-        y=alt.Y("lo:Q", scale=y_scale),
-        y2="hi:Q",
+        x=alt.X("lo:Q", scale=x_scale),
+        x2="hi:Q",
         tooltip=[alt.Tooltip("lo:Q", title="Target from"), alt.Tooltip("hi:Q", title="Target to")],
     )
-    lines = (
+    points = (
         alt.Chart(_data(rows))
-        .mark_line(point=True)
+        .mark_point(filled=True, size=80)
         .encode(
-            x=alt.X(
-                "battles:Q",
-                scale=alt.Scale(type="log", domain=[min(study["sizes"]), max(study["sizes"])]),
-                title="Battles (log scale)",
-            ),
-            y=alt.Y("coverage:Q", scale=y_scale, title="Coverage (%)"),
+            x=alt.X("coverage:Q", scale=x_scale, title="Coverage of 95 % bands (%)"),
+            y=alt.Y("scenario:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color(
-                "band:N",
+                "table:N",
                 scale=alt.Scale(scheme=CATEGORY_SCHEME),
                 title=None,
-                legend=alt.Legend(orient="bottom", columns=1, labelLimit=420),
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=300),
             ),
+            shape=alt.Shape("table:N", title=None),
             tooltip=[
-                alt.Tooltip("band:N", title="Band"),
-                alt.Tooltip("battles:Q", title="Battles", format=","),
-                alt.Tooltip("coverage:Q", title="Coverage (%)"),
+                alt.Tooltip("scenario:N", title="Scenario"),
+                alt.Tooltip("table:N", title="Table"),
+                alt.Tooltip("coverage:Q", title="Band coverage (%)"),
+                alt.Tooltip("rank_coverage:Q", title="Rank interval coverage (%)"),
+                alt.Tooltip("intervals:Q", title="Intervals"),
             ],
         )
     )
-    return _finish(alt.layer(target, lines), 300)
+    return _finish(alt.layer(target, points), 40 * len(study["scenarios"]) + 60)
 
 
 def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:
