@@ -26,6 +26,13 @@ from prefboard.config import Config
 from prefboard.errors import BuildError
 from prefboard.ingest import Ledger
 from prefboard.pages import Page
+from prefboard.site_theme import (
+    FEATURES,
+    public_url,
+    repo_links,
+    version_extra,
+    write_overrides,
+)
 from prefboard.standings import (
     Standings,
     ratings_csv,
@@ -100,13 +107,9 @@ def mkdocs_config(
             "name": "material",
             # Google Fonts would be a network request on every page view.
             "font": False,
-            "features": [
-                "navigation.tabs",
-                "navigation.sections",
-                "navigation.top",
-                "navigation.indexes",
-                "search.highlight",
-            ],
+            # Outdated-version banner, styled 404, edit buttons on hand-written pages only.
+            "custom_dir": str(write_overrides(docs.parent / "overrides")),
+            "features": FEATURES,
             "palette": [
                 {
                     "media": "(prefers-color-scheme: light)",
@@ -135,13 +138,14 @@ def mkdocs_config(
             f"Data version {standings.version} · data through {through} · "
             f"built with prefboard {__version__}"
         ),
-        "extra": {"generator": False},
+        "extra": {"generator": False, "prefboard_editable": extra_pages},
         "nav": nav,
+        **repo_links(config),
     }
-    if config.leaderboard.url:
-        cfg["site_url"] = config.leaderboard.url
+    if url := public_url(config):
+        cfg["site_url"] = url
     if versioned:
-        cfg["extra"]["version"] = {"provider": "mike", "default": "latest"}
+        cfg["extra"]["version"] = version_extra()
     return cfg
 
 
