@@ -42,6 +42,8 @@ DARK_INK_FROM = 0.45
 # Marks without a colour encoding: Vega-Lite's defaults differ by mark (rules are black), so they
 # get tableau10's first colour, which reads on both backgrounds; "no data" cells a faint mid grey.
 ACCENT = "#4c78a8"
+# Narrowest heatmap cell, in pixels, that still gets a percentage label printed on it.
+MIN_LABEL_CELL = 30
 NO_DATA = "#888888"
 STATUS = ["established", "provisional"]
 
@@ -560,9 +562,12 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.LayerChart:
             )
         )
     )
+    # A "100%" label needs about 30 px: on a phone twelve columns are narrower than that and
+    # the labels ran together, so below that width they fade out (the tooltip keeps them).
+    fits = f"width / {max(1, len(order))} >= {MIN_LABEL_CELL}"
     on_cells = (
         base.transform_filter(played)
-        .mark_text(fontSize=11)
+        .mark_text(fontSize=11, opacity=alt.ExprRef(expr=f"{fits} ? 1 : 0"))
         .encode(text="label:N", color=_ink_color())
     )
     # A pair never played gets a faint grey cell (still hovered for its predicted P(win)) and no
