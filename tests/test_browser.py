@@ -318,3 +318,71 @@ def test_instant_navigation_draws_the_next_pages_charts(site, driver) -> None:
     assert driver.find_elements(By.CSS_SELECTOR, ".pb-chart svg")
     console, _ = drain_logs(driver)
     assert [e["message"] for e in console if e["level"] == "SEVERE"] == []
+
+
+def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path, monkeypatch):
+    """Two versions published with mike into a local repository, served as GitHub Pages
+    would serve gh-pages: the old one shows the banner, the selector lists "latest", and
+    switching version from a model page lands on the same page of the other version."""
+    import io
+    import subprocess
+    import tarfile
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.test_publish import GIT_ENV, git, publish
+
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+        + "\n[privacy]\nmin_participants = 1\n"
+    )
+    git(tiny, "init", "-q", "-b", "main")
+    git(tiny, "add", "-A")
+    git(tiny, "commit", "-qm", "board")
+    publish(tiny, "--version", "v1", "--alias", "latest")
+    publish(tiny, "--version", "v2", "--alias", "latest")
+    archive = subprocess.run(
+        ["git", "archive", "gh-pages"], cwd=tiny, capture_output=True, check=True
+    ).stdout
+    pages = tmp_path / "gh-pages"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(pages, filter="data")
+    handler = functools.partial(_QuietHandler, directory=str(pages))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    banner = "[data-md-component=outdated]"
+    try:
+        driver.get(f"{base}/v1/models/aurora-7b.html")
+        wait_for_charts(driver)
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, banner).text)
+        assert (
+            "You are reading an older version" in driver.find_element(By.CSS_SELECTOR, banner).text
+        )
+        driver.get(f"{base}/v2/models/aurora-7b.html")
+        wait_for_charts(driver)
+        links = WebDriverWait(driver, 10).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".md-version__link")
+        )
+        # "v2" with its alias "latest" in a span beside it, then "v1"
+        assert [a.get_attribute("textContent").strip() for a in links] == ["v2latest", "v1"]
+        alias = links[0].find_element(By.CSS_SELECTOR, ".md-version__alias")
+        assert alias.get_attribute("textContent") == "latest"
+        assert not driver.find_element(By.CSS_SELECTOR, banner).is_displayed()
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(OUTPUT / "version-v2-model.png"))
+        # what a click in the selector does (its menu opens on hover)
+        driver.execute_script("arguments[0].click()", links[1])
+        WebDriverWait(driver, 30).until(
+            lambda d: d.current_url.endswith("/v1/models/aurora-7b.html")
+        )
+        wait_for_charts(driver)
+        driver.save_screenshot(str(OUTPUT / "version-v1-model-banner.png"))
+    finally:
+        server.shutdown()

@@ -111,6 +111,8 @@ def test_old_version_banner_page_keeping_selector_and_styled_404(repo: Path) -> 
         sitemap = git(repo, "show", f"gh-pages:{version}/sitemap.xml")
         assert f"<loc>https://example.org/board/{version}/models/aurora-7b.html</loc>" in sitemap
         assert f"<loc>https://example.org/board/{version}/index.html</loc>" in sitemap
+        # ... and its root, which the pages' common prefix must match
+        assert f"<loc>https://example.org/board/{version}/</loc>" in sitemap
     # The banner: every page carries it hidden; Material shows it on a version whose name and
     # aliases match none of "default" - v1 once v2 took the latest alias.
     old = git(repo, "show", "gh-pages:v1/models/aurora-7b.html")

@@ -1,6 +1,7 @@
 """What the derived mkdocs.yml asks of Material besides the pages: navigation features, the
-public URL, repository and edit links, the version selector, and three template overrides
-(the outdated-version banner, a styled 404 and edit buttons only on hand-written pages).
+public URL, repository and edit links, the version selector, and four template overrides
+(the outdated-version banner, a styled 404, edit buttons only on hand-written pages, and a
+sitemap the version selector can use).
 """
 
 from __future__ import annotations
@@ -44,6 +45,27 @@ NOT_FOUND_HTML = """{% extends "main.html" %}
   belong to another version: pick one in the version selector, or start from the
   <a href="{{ base_url }}/index.html">home page</a>.</p>
 {% endblock %}
+"""
+# MkDocs' sitemap.xml plus the site's root URL first. Material's version selector keeps the
+# page only if the other version's sitemap lists the root that all its pages start with; with
+# use_directory_urls off the home page is ".../index.html", so without this entry every switch
+# landed on the other version's home page.
+SITEMAP_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+{%- if config.site_url %}
+    <url>
+         <loc>{{ (config.site_url.rstrip('/') ~ '/')|e }}</loc>
+    </url>
+{%- endif %}
+{%- for file in pages -%}
+    {% if not file.page.is_link and (file.page.abs_url or file.page.canonical_url) %}
+    <url>
+         <loc>{{ (file.page.canonical_url or file.page.abs_url)|e }}</loc>
+         {% if file.page.update_date %}<lastmod>{{ file.page.update_date }}</lastmod>{% endif %}
+    </url>
+    {%- endif -%}
+{% endfor %}
+</urlset>
 """
 # Generated pages have no source file to edit; only pages copied from site/source get the
 # button (their paths are listed in extra.prefboard_editable).
@@ -97,6 +119,7 @@ def write_overrides(folder: Path) -> Path:
         ("main.html", MAIN_HTML),
         ("404.html", NOT_FOUND_HTML),
         ("partials/actions.html", ACTIONS_HTML),
+        ("sitemap.xml", SITEMAP_XML),
     ):
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
