@@ -267,8 +267,12 @@ def test_layout_fits_at_desktop_and_phone_width_in_both_palettes(site, driver, w
                     assert chart["svg"] and chart["marks"] > 0, (where, chart)
                     assert chart["details"] == 0 and chart["overlaps"] == 0, (where, chart)
                 if page in ("index.html", "models/aurora-7b.html"):
+                    # the whole page: a window as tall as the document, then back
                     name = page.replace("/", "-").removesuffix(".html")
+                    height = driver.execute_script("return document.body.scrollHeight")
+                    driver.set_window_size(width, min(height, 8000))
                     driver.save_screenshot(str(OUTPUT / f"{name}-{width}-{scheme}.png"))
+                    driver.set_window_size(width, 1000)
             if page == "index.html":
                 headline = state["tables"][0]["headers"]
                 assert "Score" in headline and "95% band" in headline

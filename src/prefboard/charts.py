@@ -412,8 +412,14 @@ def history_chart(standings: Standings, model: str) -> alt.LayerChart:
         "dimension:N",
         scale=alt.Scale(domain=domain),
         # Drawn as line strokes at full opacity: the faint band would otherwise set the swatch.
+        # Three to a row: in one row a phone showed four of six dimensions and cut the rest.
         legend=alt.Legend(
-            title=None, orient="bottom", symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2
+            title=None,
+            orient="bottom",
+            columns=3,
+            symbolType="stroke",
+            symbolOpacity=1,
+            symbolStrokeWidth=2,
         ),
     )
     # Steps are whole battles. Vega ignored `tickMinStep` here (a short history got ticks at
@@ -422,7 +428,9 @@ def history_chart(standings: Standings, model: str) -> alt.LayerChart:
     if steps and steps[-1] - steps[0] <= 10:
         step_axis = alt.Axis(format="d", values=list(range(steps[0], steps[-1] + 1)))
     else:
-        step_axis = alt.Axis(format="d")
+        # Labels every 1,000 battles ran together at 1400 px: fewer ticks, and any that would
+        # still touch are dropped.
+        step_axis = alt.Axis(format=",d", tickCount=8, labelOverlap=True)
     base = alt.Chart(_data(rows)).encode(
         x=alt.X(
             "step:Q",
