@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test lint format bench clean readme-reference
+.PHONY: site test lint format bench clean readme-reference lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,11 @@ clean:
 # Regenerate the README's configuration reference from the pydantic models.
 readme-reference: $(STAMP)
 	$(BIN)/python -c "import re, pathlib; from prefboard.config_reference import reference_markdown as r; p = pathlib.Path('README.md'); s = p.read_text(); a = s.index('| Key | Default | Meaning |'); b = s.index('\n## Benchmarks'); p.write_text(s[:a] + r() + s[b:])"
+
+# Regenerate the hash-locked requirements the publish and release jobs install (needs PyPI).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5,<1'
+	$(BIN)/uv pip compile pyproject.toml requirements/ci.in --generate-hashes --custom-compile-command "make lock" \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/ci.txt
+	$(BIN)/uv pip compile requirements/release.in --generate-hashes --custom-compile-command "make lock" \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements/release.txt

@@ -163,3 +163,12 @@ def test_every_page_renders_its_charts_without_errors(site, driver) -> None:
         severe = [e["message"] for e in console if e["level"] == "SEVERE"]
         assert severe == [], f"{page}: {severe}"
         assert_local(base, requests)
+
+
+def test_the_repository_board_publishes_its_hand_written_pages(site) -> None:
+    """The example board keeps its own pages in a top-level site_src/ (the promised layout)."""
+    _, out = site
+    home = (out / "index.html").read_text("utf-8")
+    assert "This is prefboard's own example board" in home
+    assert "Reproduce this site" in (out / "reproduce.html").read_text("utf-8")
+    assert 'href="reproduce.html"' in home

@@ -238,8 +238,9 @@ def test_markdown_summary_and_headline_table() -> None:
     assert out.index("↑1") < out.index("<details>")
     details = out[out.index("<details>") :]
     assert "| Overall | pooled | 4 | new | Delta | — → 16.00 |" in details
-    assert "| results/battles/b1.csv | battles | changed | 300 → 420 | +120 |" in details
-    assert "| battles | duplicate-battle | 0 | 2 | +2 |" in details
+    # values are backslash-escaped (GitHub shows "results/battles/b1.csv")
+    assert "| results/battles/b1\\.csv | battles | changed | 300 → 420 | +120 |" in details
+    assert "| battles | duplicate\\-battle | 0 | 2 | +2 |" in details
     assert details.rstrip().endswith("</details>")
     # Every table row has as many unescaped cell separators as its header.
     assert_tables_keep_shape(out)
@@ -356,8 +357,8 @@ def test_hostile_names_paths_and_reasons_are_escaped() -> None:
     out = render_markdown(d, old, new)
     assert "<img" not in out and "<script" not in out
     assert "](javascript:" not in out and "](https:" not in out
-    assert "&lt;img src=x onerror=alert\\(1\\)&gt;\\|\\[x\\]\\(javascript:1\\)" in out
-    assert "\\`code\\` \\*\\*bold\\*\\* \\_it\\_ \\\\\\| \\$x\\$" in out
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt;&#124;\\[x\\]\\(javascript&#58;1\\)" in out
+    assert "\\`code\\` \\*\\*bold\\*\\* \\_it\\_ \\\\&#124; &#36;x&#36;" in out
     assert "&amp;amp;" in out
     # The newline in the path cannot start a row of its own.
     assert "\n| injected" not in out
@@ -375,7 +376,8 @@ def test_hostile_names_paths_and_reasons_are_escaped() -> None:
 def test_values_are_capped_and_single_line() -> None:
     long = "x" * 500 + "\n\x1b[31m"
     assert len(md(long)) == 80 and md(long).endswith("…")
-    assert md("a\nb\r\x1bc\u202ed") == "a b  c d"
+    # line breaks read as spaces; ESC and the bidi override are shown, not obeyed
+    assert md("a\nb\r\x1bc\u202ed") == "a b \\\\x1bc\\\\u202ed"
     old = old_standings()
     new = new_standings(names={**NAMES, "d": "D" * 300})
     out = render_markdown(diff_standings(old, new), old, new)

@@ -25,6 +25,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prefboard.cli import cli
+from tests.hostile_inputs import GENERATORS as CRASH_GENERATORS
+from tests.hostile_paths import GENERATORS as PATHS_GENERATORS
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -148,7 +150,8 @@ def _config_dotted_key(board: Path, tmp: Path) -> None:
 
 
 def _config_many_errors(board: Path, tmp: Path) -> None:
-    _append_config(board, "".join(f'[[models]]\nkey = "M{i}"\n' for i in range(9_000)))
+    # just under config.MAX_MODELS, so each block is validated and fails on its own
+    _append_config(board, "".join(f'[[models]]\nkey = "M{i}"\n' for i in range(995)))
 
 
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
@@ -168,7 +171,9 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "config-too-large": _config_too_large,
     "config-dotted-key-100k": _config_dotted_key,
     "config-many-errors": _config_many_errors,
+    **PATHS_GENERATORS,
 }
+GENERATORS.update(CRASH_GENERATORS)  # cases-crash.toml: bounds on sizes, depths and counts
 
 # Known holes; both lists are strict: once a hole is fixed, its case fails until it is taken
 # off the list. (Brace-escaping of table cells, the carriage-return formula row in downloads and

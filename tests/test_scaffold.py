@@ -21,6 +21,8 @@ def test_fresh_board_validates_and_builds(tmp_path: Path) -> None:
         "site_src/index.md",
         ".github/workflows/pull-request.yml",
         ".github/workflows/publish.yml",
+        ".github/workflows/pr-comment.yml",
+        ".github/scripts/pr_comment.py",
         "README.md",
         "requirements.txt",
     ):

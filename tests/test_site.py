@@ -1,12 +1,8 @@
-"""The built site as files: reproducible, atomic under a kill, escaped, private."""
+"""The built site as files: reproducible, escaped, private (kills and locks: test_site_swap)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +11,8 @@ from click.testing import CliRunner
 
 from prefboard import pipeline
 from prefboard.cli import cli
-from prefboard.site import WORK_PREFIX
+from prefboard.io.paths import WORK_AREA
+from prefboard.io.workspace import WORK_PREFIX
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -54,43 +51,7 @@ def test_failed_build_keeps_previous_site(tiny: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["build", "--config", str(toml), "--out", str(out)])
     assert result.exit_code == 2
     assert tree_hashes(out) == before
-    assert not list(tmp_path.glob(WORK_PREFIX + "*"))
-
-
-def test_killed_build_leaves_previous_site_and_no_stray_folders(tiny: Path, tmp_path: Path) -> None:
-    toml = small_board(tiny)
-    out = tmp_path / "site"
-    pipeline.build(toml, out)
-    before = tree_hashes(out)
-    interrupted = False
-    for delay in (1.0, 2.0, 3.0, 4.5):
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefboard",
-                "build",
-                "--config",
-                str(toml),
-                "--out",
-                str(out),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        time.sleep(delay)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        # whatever moment the kill hit, the site is the old one or a complete new one
-        assert (out / "index.html").is_file()
-        assert tree_hashes(out).keys() == before.keys()
-        interrupted |= bool(list(tmp_path.glob(WORK_PREFIX + "*")))
-    # at least one kill landed mid-build (its work folder is still there), so the test bit
-    assert interrupted
-    pipeline.build(toml, out)  # the next run cleans up what the killed ones left
-    assert not list(tmp_path.glob(WORK_PREFIX + "*"))
-    assert tree_hashes(out) == before
+    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
 
 
 HOSTILE = "<script>alert(1)</script>"

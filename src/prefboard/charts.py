@@ -26,7 +26,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from prefboard.standings import POOLED, Entry, Standings, Table
+from prefboard.standings import POOLED, BenchmarkScore, Entry, Standings, Table
 
 ROW_HEIGHT = 24
 MIN_HEIGHT = 80
@@ -625,14 +625,23 @@ def pair_coverage_chart(standings: Standings, dimension: str) -> alt.LayerChart:
     return _finish(alt.layer(rect), _height(len(order)) + 60)
 
 
-def bump_chart(standings: Standings, benchmark: str, dimension: str) -> alt.LayerChart:
-    """Each model's rank on a static benchmark joined to its rank by people (headline)."""
+def bump_chart(
+    standings: Standings,
+    benchmark: str,
+    dimension: str,
+    scores_of_benchmark: list[BenchmarkScore] | None = None,
+) -> alt.LayerChart:
+    """Each model's rank on a static benchmark joined to its rank by people (headline).
+
+    `scores_of_benchmark`, when the caller has grouped the scores already, saves a pass over
+    every benchmark's scores per chart."""
     names = _model_names(standings)
     head = standings.headline(dimension)
     people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
+    if scores_of_benchmark is None:
+        scores_of_benchmark = [b for b in standings.benchmarks if b.benchmark == benchmark]
     scores = sorted(
-        (b for b in standings.benchmarks if b.benchmark == benchmark and b.model in people),
-        key=lambda b: (-b.score, b.model),
+        (b for b in scores_of_benchmark if b.model in people), key=lambda b: (-b.score, b.model)
     )
     bench_rank = {b.model: i for i, b in enumerate(scores, start=1)}
     people_order = sorted(bench_rank, key=lambda m: (people[m], m))

@@ -6,11 +6,15 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from prefboard import __version__
+from prefboard.escape import printable
+
+if TYPE_CHECKING:
+    from prefboard.gate import Rule
 
 CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
 
@@ -44,6 +48,16 @@ def format_option(choices: list[str], help: str) -> Callable[..., Any]:
         show_default=True,
         help=help,
     )
+
+
+def _gate_rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Rule]:
+    """`--fail-on` values parsed into gate rules; a bad rule is a usage error (exit 2)."""
+    from prefboard.gate import parse_rules
+
+    try:
+        return parse_rules(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,6 +114,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
 
     start = time.perf_counter()
     config, root = pipeline.load(config_path)
+    pipeline.check_standings_out(config, root, config_path, out_dir)
     data, standings = pipeline.rate(config, root, config_path)
     for problem in data.problems:  # only warnings remain: rate refuses data with errors
         click.echo(f"warning: {problem.format()}", err=True)
@@ -184,7 +199,8 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Pa
     total = sum(report.seconds.values())
     s = report.site
     click.echo(
-        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into {s.output} "
+        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into "
+        f"{printable(s.output)} "
         f"in {total:.1f} s"
     )
 
@@ -214,13 +230,28 @@ def serve(config_path: Path, port: int, host: str) -> None:
 @click.option(
     "--limit", type=click.IntRange(1), default=50, show_default=True, help="Rows shown per section."
 )
-def diff(old: Path, new: Path, fmt: str, limit: int) -> None:
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    metavar="RULES",
+    callback=_gate_rules,
+    help="Exit 1 when a rule trips, listing each finding: rank-drop[:N] (a headline rank falls "
+    "N places or more), score-drop:X% or score-drop:X (a headline score falls by more than X "
+    "percent or points), new-exclusions (more rows excluded). Comma-separated or repeated.",
+)
+@click.pass_context
+def diff(
+    ctx: click.Context, old: Path, new: Path, fmt: str, limit: int, fail_on: list[Rule]
+) -> None:
     """Compare two standings (standings.json files or the folders `prefboard rate` wrote).
 
     Shows models added or removed, rank moves and score changes per dimension and slice, rows
-    added per input file and new validation exclusions.
+    added per input file and new validation exclusions. With --fail-on it is also a gate for
+    pull requests: exit 1 when the rankings regress, 0 otherwise, 2 on bad input.
     """
     from prefboard import diff as d
+    from prefboard import gate
     from prefboard.errors import PrefboardError
     from prefboard.standings import read_standings
 
@@ -229,12 +260,20 @@ def diff(old: Path, new: Path, fmt: str, limit: int) -> None:
     except (OSError, ValueError) as exc:
         raise PrefboardError(f"cannot read standings: {exc}") from None
     changes = d.diff_standings(before, after)
+    trips = gate.check(changes, fail_on)
     if fmt == "json":
-        click.echo(d.render_json(changes), nl=False)
+        verdict = gate.as_json(fail_on, trips) if fail_on else None
+        click.echo(d.render_json(changes, verdict), nl=False)
     elif fmt == "markdown":
         click.echo(d.render_markdown(changes, before, after, limit), nl=False)
+        if fail_on:
+            click.echo(gate.render_markdown(fail_on, trips, before, after, limit), nl=False)
     else:
         click.echo(d.render_text(changes, before, after, limit), nl=False)
+        if fail_on:
+            click.echo(gate.render_text(fail_on, trips, before, after, limit), nl=False)
+    if trips:
+        ctx.exit(1)
 
 
 @cli.command()
@@ -274,10 +313,13 @@ def init(directory: Path) -> None:
     the GitHub Actions workflows and a README with the contributor guide. The new board
     validates and builds immediately.
     """
-    from prefboard.scaffold import init_board
+    from prefboard.scaffold import init_board, installed_requirement
 
     for path in init_board(directory):
         click.echo(f"  wrote {path}")
+    note = installed_requirement().note
+    if note:
+        click.echo(note, err=True)
     click.echo(f"next: cd {directory} && prefboard validate && prefboard build")
 
 
@@ -358,14 +400,17 @@ def import_(
         f"{report.duplicates:,} already present, {report.skipped_total:,} skipped"
     )
     for reason, n in sorted(report.skipped.items()):
-        click.echo(f"  skipped {n:>8,}  {reason}")
+        click.echo(f"  skipped {n:>8,}  {printable(reason)}")
     if report.bothbad_ties:
         click.echo(f"  {report.bothbad_ties:,} 'both bad' outcomes kept as ties")
     if report.models_added:
-        click.echo(f"  models added to leaderboard.toml: {', '.join(report.models_added)}")
+        added = printable(", ".join(report.models_added))
+        click.echo(f"  models added to leaderboard.toml: {added}")
     for note in report.notes:
-        click.echo(f"  note: {note}")
-    click.echo(f"ledger: {report.ledger_path}")
+        click.echo(f"  note: {printable(note)}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {printable(warning)}")
+    click.echo(f"ledger: {printable(report.ledger_path)}")
 
 
 @cli.command()
@@ -446,7 +491,8 @@ def plan(
         click.echo("\ngroups furthest below their population share:")
         for g in needs:
             click.echo(
-                f"  {g.attribute}={g.value}: {g.sample_share:.1%} of the sample, "
+                f"  {printable(g.attribute)}={printable(g.value)}: "
+                f"{g.sample_share:.1%} of the sample, "
                 f"{g.population_share:.1%} of the population, {g.needed} more participants"
             )
 

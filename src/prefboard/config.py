@@ -13,12 +13,13 @@ import re
 import tomllib
 from collections import Counter
 from datetime import date
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from prefboard.errors import ConfigError, Problem
+from prefboard.errors import ConfigError, Problem, listed
+from prefboard.io.paths import leaves_board, site_conflict
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
 # Deep nesting is never legitimate in a leaderboard file and is how a "TOML bomb" hurts parsers.
@@ -35,11 +36,25 @@ _DOTTED_RUN = re.compile(
 # Stop locating validation errors after this many: each costs a scan of the file, and 30 000
 # bad [[models]] blocks made that quadratic (minutes) for a message no one reads to the end.
 MAX_CONFIG_PROBLEMS = 100
-# Model columns are int16 indices after ingest.
-MAX_MODELS = 10_000
-# Post-stratification cells (the product of the stratify_by attributes' value counts): each
-# cell with battles costs a Laplace fit and an n x n eigendecomposition per dimension.
-MAX_STRATA_CELLS = 512
+# Counts bounded up front, so that a small file cannot ask for unbounded work later: the batch
+# posterior keeps a models x models covariance, every dimension x slice value is a tournament,
+# and post-stratification fits one tournament per joint cell of `stratify_by` (three slices of
+# 100 values asked for a million and exhausted memory in `rate`).
+MAX_MODELS = 1_000
+MAX_DIMENSIONS = 50
+MAX_SLICES = 20
+MAX_SLICE_VALUES = 500
+MAX_SLICE_VALUE_CHARS = 200
+MAX_STRATA_CELLS = 1_000
+# Seeds go to numpy's SeedSequence, which refuses negative numbers (`rating.seed = -1` passed
+# validation and crashed `rate`); 32 bits are plenty.
+MAX_SEED = 2**32 - 1
+# The ingest rules read Likert answers of at most three digits, strikes of at most six and
+# turns up to 10,000: config bounds match, so every configured value can be met by data.
+LIKERT_BOUND = 999
+MAX_STRIKES = 999_999
+MAX_TURNS = 10_000
+MAX_COUNT = 1_000_000_000
 # Joint shares and the marginal shares of [[slices]] may both be given, rounded: they must agree
 # to this much.
 MARGINAL_TOLERANCE = 1e-3
@@ -76,8 +91,8 @@ class Rating(Section):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     mu: float = Field(25.0, description="TrueSkill prior mean of every model.", gt=-1e6, lt=1e6)
-    sigma: float = Field(25.0 / 3, description="TrueSkill prior standard deviation.", gt=0)
-    beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0)
+    sigma: float = Field(25.0 / 3, description="TrueSkill prior standard deviation.", gt=0, le=1e6)
+    beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0, le=1e6)
     # 0, not TrueSkill's 25/300: a published model version does not change, and with tau > 0
     # sigma never falls below ~0.8, so 95 % bands covered 99-100 % at every sample size in
     # benchmarks/bench_calibration.py; with tau = 0 they covered 94.4-96.3 %.
@@ -109,16 +124,22 @@ class Rating(Section):
         ge=0,
         le=1000,
     )
-    seed: int = Field(0, description="Seed of the permutations and of every Monte Carlo step.")
+    seed: int = Field(
+        0, description="Seed of the permutations and of every Monte Carlo step.", ge=0, le=MAX_SEED
+    )
     stratify_by: list[str] = Field(
         default_factory=list,
         description=(
             "Slice attributes whose population shares weight the headline ranking. Empty: the "
             "first slice that declares population shares."
         ),
+        max_length=MAX_SLICES,
     )
     min_battles: int = Field(
-        30, description="Below this many battles a model is marked provisional.", ge=0
+        30,
+        description="Below this many battles a model is marked provisional.",
+        ge=0,
+        le=MAX_COUNT,
     )
     joint_population: list[JointShare] = Field(
         default_factory=list,
@@ -136,8 +157,12 @@ class Dimension(Section):
     description: str = Field("", description="What participants were asked.", max_length=2000)
     battles: bool = Field(True, description="Battles carry a column for this dimension.")
     likert: bool = Field(False, description="Ratings carry a Likert column for this dimension.")
-    scale_min: int = Field(1, description="Lowest Likert answer.")
-    scale_max: int = Field(7, description="Highest Likert answer.")
+    scale_min: int = Field(
+        1, description="Lowest Likert answer.", ge=-LIKERT_BOUND, le=LIKERT_BOUND
+    )
+    scale_max: int = Field(
+        7, description="Highest Likert answer.", ge=-LIKERT_BOUND, le=LIKERT_BOUND
+    )
 
     @model_validator(mode="after")
     def _scale(self) -> Dimension:
@@ -172,7 +197,9 @@ class Slice(Section):
         description="Participant column, e.g. age_group.", pattern=KEY_PATTERN, max_length=64
     )
     label: str = Field("", description="Human name; defaults to the attribute.", max_length=100)
-    values: list[str] = Field(description="Allowed values, in display order.", min_length=1)
+    values: list[str] = Field(
+        description="Allowed values, in display order.", min_length=1, max_length=MAX_SLICE_VALUES
+    )
     population: dict[str, float] = Field(
         default_factory=dict,
         description="Population share of each value (sums to 1) for post-stratification.",
@@ -180,15 +207,21 @@ class Slice(Section):
 
     @model_validator(mode="after")
     def _shares(self) -> Slice:
-        if len(set(self.values)) != len(self.values):
-            raise ValueError("values must be unique")
+        dupes = sorted(v for v, n in Counter(self.values).items() if n > 1)
+        if dupes:
+            raise ValueError(f"values must be unique; repeated: {listed(dupes)}")
+        long = [v for v in self.values if len(v) > MAX_SLICE_VALUE_CHARS]
+        if long:
+            raise ValueError(
+                f"values longer than {MAX_SLICE_VALUE_CHARS} characters: {listed(long)}"
+            )
         unknown = sorted(set(self.population) - set(self.values))
         if unknown:
-            raise ValueError(f"population names values not in `values`: {', '.join(unknown)}")
+            raise ValueError(f"population names values not in `values`: {listed(unknown)}")
         if self.population:
             missing = [v for v in self.values if v not in self.population]
             if missing:
-                raise ValueError(f"population share missing for: {', '.join(missing)}")
+                raise ValueError(f"population share missing for: {listed(missing)}")
             if any(s < 0 or not math.isfinite(s) for s in self.population.values()):
                 raise ValueError("population shares must be finite and >= 0")
             total = sum(self.population.values())
@@ -203,22 +236,13 @@ class Slice(Section):
 
 class Quality(Section):
     strike_limit: int = Field(
-        3, description="Participants with this many strikes or more are excluded.", ge=1
+        3,
+        description="Participants with this many strikes or more are excluded.",
+        ge=1,
+        le=MAX_STRIKES,
     )
-    min_turns: int = Field(1, description="Battles with fewer turns are excluded.", ge=0)
-
-
-def _leaves_board(value: str) -> bool:
-    """An absolute, home-relative, Windows-drive or `..` path: not inside the board folder."""
-    posix, windows = PurePosixPath(value), PureWindowsPath(value)
-    return (
-        "\0" in value
-        or posix.is_absolute()
-        or windows.is_absolute()
-        or bool(windows.drive)
-        or ".." in posix.parts
-        or ".." in windows.parts
-        or value.startswith("~")
+    min_turns: int = Field(
+        1, description="Battles with fewer turns are excluded.", ge=0, le=MAX_TURNS
     )
 
 
@@ -239,7 +263,7 @@ class Data(Section):
     def _benchmarks_inside_board(cls, value: str) -> str:
         # Unlike the battle globs, this path is opened as given (root / "/etc/passwd" is
         # /etc/passwd) and its first line would come back in "unknown column" messages.
-        if _leaves_board(value):
+        if leaves_board(value):
             raise ValueError(f"{value!r} must be a relative path inside the board folder")
         return value
 
@@ -255,27 +279,45 @@ class Site(Section):
         # The build moves the old `output` folder away and deletes it, and copies `source` into
         # the published site: "/home/runner", "../.." or "." (the board itself) must never get
         # there from a pull request's leaderboard.toml.
-        if _leaves_board(value):
+        if leaves_board(value):
             raise ValueError(f"{value!r} must be a relative path inside the board folder")
-        if info.field_name == "output" and not PurePosixPath(value).parts:
-            raise ValueError(f"{value!r} is the board folder itself; name a subfolder")
         return value
+
+    @model_validator(mode="after")
+    def _apart(self) -> Site:
+        # The build replaces `output` wholesale; `source` is published. Neither may be the board,
+        # `.git` (a token can sit in .git/config) or the other one.
+        for key, value in (("output", self.output), ("source", self.source)):
+            why = site_conflict(value, [])
+            if why:
+                raise ValueError(f"site.{key} {value!r} {why}")
+        why = site_conflict(self.output, [("site.source", self.source)])
+        if why:
+            raise ValueError(f"site.output {self.output!r} {why}")
+        return self
 
 
 class Privacy(Section):
     min_participants: int = Field(
-        30, description="Slice values with fewer distinct participants are not published.", ge=1
+        30,
+        description="Slice values with fewer distinct participants are not published.",
+        ge=1,
+        le=MAX_COUNT,
     )
 
 
 class Config(Section):
     leaderboard: Leaderboard = Field(default_factory=Leaderboard)
     rating: Rating = Field(default_factory=Rating)
-    dimensions: list[Dimension] = Field(min_length=1, description="What participants judged.")
+    dimensions: list[Dimension] = Field(
+        min_length=1, max_length=MAX_DIMENSIONS, description="What participants judged."
+    )
     models: list[Model] = Field(
         min_length=2, max_length=MAX_MODELS, description="The models on the board."
     )
-    slices: list[Slice] = Field(default_factory=list, description="Demographic attributes.")
+    slices: list[Slice] = Field(
+        default_factory=list, max_length=MAX_SLICES, description="Demographic attributes."
+    )
     quality: Quality = Field(default_factory=Quality)
     data: Data = Field(default_factory=Data)
     site: Site = Field(default_factory=Site)
@@ -288,8 +330,25 @@ class Config(Section):
         # Counter, not keys.count: quadratic on a 60 000-model file
         dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
         if dupes:
-            raise ValueError(f"duplicate key(s): {', '.join(dupes)}")
+            raise ValueError(f"duplicate key(s): {listed(dupes)}")
         return items
+
+    @field_validator("site")
+    @classmethod
+    def _site_apart_from_data(cls, site: Site, info: Any) -> Site:
+        # `[site] output = "results"` would let one build delete every result file, and
+        # `source = "results"` would publish participants' demographics. (A field validator,
+        # after `data`, so that the problem points at the [site] table.)
+        d = info.data.get("data")
+        if d is None:
+            return site
+        data = [("data.participants", d.participants), ("data.benchmarks", d.benchmarks)]
+        data += [("data.battles", g) for g in d.battles] + [("data.ratings", g) for g in d.ratings]
+        for key, value in (("output", site.output), ("source", site.source)):
+            why = site_conflict(value, data)
+            if why:
+                raise ValueError(f"site.{key} {value!r} {why}")
+        return site
 
     @model_validator(mode="after")
     def _stratify(self) -> Config:
@@ -302,9 +361,10 @@ class Config(Section):
                 raise ValueError(f"slice {a!r} is used in stratify_by but has no population")
         cells = math.prod(len(s.values) for s in self.strata)
         if cells > MAX_STRATA_CELLS:
+            sizes = " x ".join(f"{s.attribute} ({len(s.values)})" for s in self.strata)
             raise ValueError(
-                f"rating.stratify_by: {cells} cells (the product of the attributes' value "
-                f"counts) > limit {MAX_STRATA_CELLS}; stratify by fewer attributes"
+                f"rating.stratify_by: {sizes} make {cells:,} joint cells (limit "
+                f"{MAX_STRATA_CELLS:,}); stratify by fewer or coarser slices"
             )
         if joint:
             _check_joint(joint, [attrs[a] for a in self.rating.stratify_by])
@@ -456,7 +516,10 @@ def _toml_error_position(message: str) -> tuple[int, int]:
 def _problem_from_error(err: Any, text: str, filename: str) -> Problem:
     loc = [str(p) for p in err["loc"]]
     dotted = _dotted(loc)
-    line = locate_key(text, loc)
+    # A whole-config check names the key it is about first ("rating.stratify_by: ..."): point
+    # at that key's line rather than at nothing.
+    named = re.match(r"^(?:Value error, )?([a-z_]+(?:\.[a-z_]+)+)[: ]", err["msg"])
+    line = locate_key(text, loc if loc or not named else named.group(1).split("."))
     if err["type"] == "extra_forbidden":
         parent = _model_at(loc[:-1])
         hint = ""

@@ -60,9 +60,10 @@ def read_csv(
         p = Problem(shown, 0, 0, "file-too-large", msg + " (data.max_file_mb)")
         return RawTable(shown, "", size, empty, np.empty(0, np.int64), [p])
     data = file.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
     if file.suffix.lower() in COLUMNAR:
-        return _read_columnar(file, shown, expected, optional, digest, size, empty)
+        return _read_columnar(file, shown, expected, optional, data, max_bytes, empty)
+
+    digest = hashlib.sha256(data).hexdigest()
 
     def fail(problem: Problem) -> RawTable:
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
@@ -128,27 +129,42 @@ def _read_columnar(
     shown: str,
     expected: list[str],
     optional: frozenset[str],
-    digest: str,
-    size: int,
+    data: bytes,
+    max_bytes: int,
     empty: pd.DataFrame,
 ) -> RawTable:
     """Parquet and JSON Lines battle files, read with pyarrow into the same string columns.
 
-    "Line" means the JSON line (one record per line) or, for Parquet, the 1-based row.
+    "Line" means the physical line of a JSON Lines record (blank lines counted) or, for
+    Parquet, the 1-based row. A Parquet file must also fit `max_bytes` once decoded.
     """
     from prefboard.importers import ImportSourceError, read_source
+    from prefboard.importers.api import SourceProblem
+    from prefboard.importers.sources import record_lines
+
+    digest, size = hashlib.sha256(data).hexdigest(), len(data)
+
+    def fail(problem: Problem) -> RawTable:
+        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
 
     try:
-        frame = read_source(file)
+        frame = read_source(file, max_bytes=max_bytes)
+    except SourceProblem as exc:
+        limit = " (data.max_file_mb)" if exc.rule == "file-too-large" else ""
+        return fail(Problem(shown, exc.line, exc.column, exc.rule, exc.detail + limit))
     except (ImportSourceError, ValueError, OSError) as exc:
-        problem = Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {exc}")
-        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
+        msg = str(exc).removeprefix(f"{file.name}: ").splitlines()[0]
+        return fail(Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {msg}"))
     header = [str(c) for c in frame.columns]
     problems = _check_header(shown, header, expected, optional)
     if problems:
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
     frame = frame.fillna("").astype(str)
-    return RawTable(shown, digest, size, frame, np.arange(1, len(frame) + 1), [])
+    lines = np.arange(1, len(frame) + 1)
+    if file.suffix.lower() in (".jsonl", ".ndjson"):
+        physical = record_lines(data.removeprefix(b"\xef\xbb\xbf"))
+        lines = physical if len(physical) == len(frame) else lines
+    return RawTable(shown, digest, size, frame, lines, [])
 
 
 def _check_header(

@@ -7,7 +7,8 @@ always give byte-identical output.
 
 The Markdown goes into a pull request's job summary, and model keys, display names, file paths
 and reasons come from that untrusted pull request: every interpolated value passes through
-`md()`, which drops control characters, caps the length and escapes HTML and Markdown syntax.
+`md()`, which shows control characters as escapes, caps the length and escapes HTML and Markdown
+syntax (`prefboard.escape`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
+from prefboard.escape import capped, markdown_inline, printable
 from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
 SCORE_TOLERANCE = 1e-9
@@ -260,36 +262,16 @@ def diff_standings(old: Standings, new: Standings) -> StandingsDiff:
 # ---------------------------------------------------------------------------------------------
 # Making values safe to show
 
-# Bidirectional overrides and isolates can make a name read differently from what it is.
-_BIDI = {chr(c) for c in [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
-_MD_ESCAPE = set("\\`*_[]()|#~$!")
-_HTML_ESCAPE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-
 
 def clean(value: object, cap: int = VALUE_CAP) -> str:
-    """One line, no control or bidi characters, at most `cap` characters (with `…`)."""
-    out = []
-    for ch in str(value):
-        cat = unicodedata.category(ch)
-        out.append(" " if cat in ("Cc", "Zl", "Zp") or ch in _BIDI else ch)
-    text = "".join(out).strip()
-    if len(text) > cap:
-        text = text[: cap - 1].rstrip() + "…"
-    return text
+    """One line of plain text for a terminal (`escape.printable`), at most `cap` characters."""
+    return capped(printable(value).strip(), cap)
 
 
 def md(value: object, cap: int = VALUE_CAP) -> str:
-    """`clean`, then escape HTML and the Markdown syntax that could make links, code, emphasis
-    or extra table cells. Safe inside a GitHub Markdown table cell."""
-    out = []
-    for ch in clean(value, cap):
-        if ch in _HTML_ESCAPE:
-            out.append(_HTML_ESCAPE[ch])
-        elif ch in _MD_ESCAPE:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    """`clean`, then `escape.markdown_inline`: safe inside a GitHub Markdown table cell, with no
+    tag, link, autolinked URL, emphasis, code span, extra cell or template syntax."""
+    return markdown_inline(clean(value, cap))
 
 
 def _num(x: float | None) -> str:
@@ -584,30 +566,41 @@ def _md_table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
     return lines
 
 
-def render_markdown(d: StandingsDiff, old: Standings, new: Standings, limit: int = 50) -> str:
-    """A compact GitHub job summary: heading, one summary line, the headline rank changes, and
-    the rest folded in a `<details>` block. Every interpolated value is escaped."""
-    if d.empty:
-        return f"{HEADING}\n\n{NO_CHANGES}\n"
+def markdown_parts(
+    d: StandingsDiff, old: Standings, new: Standings, limit: int = 50
+) -> tuple[list[str], list[str]]:
+    """The Markdown lines shown at once (summary line and headline table) and the lines to fold
+    away (notes and detail tables); the caller chooses how to fold. Every value is escaped."""
     names = _Names(old, new, md)
     headline, notes, details = _sections(d, old, new, names, limit)
-    lines = [HEADING, "", _summary(d, names), ""]
+    top = [_summary(d, names), ""]
     if headline.total:
-        lines += _md_table(headline.header, headline.rows)
+        top += _md_table(headline.header, headline.rows)
         if _more(headline):
-            lines += ["", _more(headline)]
+            top += ["", _more(headline)]
     else:
-        lines.append("No headline rank changes.")
-    lines += ["", "<details><summary>Details</summary>", ""]
+        top.append("No headline rank changes.")
+    folded: list[str] = []
     for note in notes:
-        lines += [note, ""]
+        folded += [note, ""]
     for section in details:
-        lines += [f"#### {section.title}", ""]
+        folded += [f"#### {section.title}", ""]
         if section.rows:
-            lines += [*_md_table(section.header, section.rows), ""]
-        lines += [extra + "\n" for extra in (_more(section), section.note) if extra]
-    lines += ["</details>", ""]
-    return "\n".join(lines)
+            folded += [*_md_table(section.header, section.rows), ""]
+        for extra in (_more(section), section.note):
+            if extra:
+                folded += [extra, ""]
+    return top, folded
+
+
+def render_markdown(d: StandingsDiff, old: Standings, new: Standings, limit: int = 50) -> str:
+    """A compact GitHub job summary: heading, one summary line, the headline rank changes, and
+    the rest folded in a `<details>` block (GitHub renders Markdown inside it)."""
+    if d.empty:
+        return f"{HEADING}\n\n{NO_CHANGES}\n"
+    top, folded = markdown_parts(d, old, new, limit)
+    lines = [HEADING, "", *top, "", "<details><summary>Details</summary>", "", *folded]
+    return "\n".join([*lines, "</details>", ""])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -668,9 +661,12 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def render_json(d: StandingsDiff) -> str:
-    """The whole diff as JSON with sorted keys; non-finite numbers become null."""
+def render_json(d: StandingsDiff, gate: dict[str, object] | None = None) -> str:
+    """The whole diff as JSON with sorted keys; non-finite numbers become null. `gate` is the
+    `--fail-on` verdict, under the key "gate"."""
     data = asdict(d)
+    if gate is not None:
+        data["gate"] = gate
     data["empty"] = d.empty
     for move, raw in zip(d.moves, data["moves"], strict=True):
         raw["change"] = move.change

@@ -6,10 +6,13 @@ an input is reported at once instead of the first one only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 import click
+
+from prefboard.escape import printable
 
 Severity = Literal["error", "warning"]
 
@@ -29,7 +32,10 @@ class Problem:
     severity: Severity = "error"
 
     def format(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.rule}: {self.message}"
+        # File names and cell values are the contributor's: a newline or an escape sequence in
+        # them must not forge a line or drive the terminal (escape.printable shows them).
+        file, message = printable(self.file), printable(self.message)
+        return f"{file}:{self.line}:{self.column}: {self.rule}: {message}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -44,6 +50,11 @@ class PrefboardError(click.ClickException):
         super().__init__(message)
         self.problems = problems or []
 
+    def format_message(self) -> str:
+        # Messages join their own lines with "\n"; anything else that could drive a terminal
+        # (a path or value quoted in the message) is shown, not obeyed.
+        return "\n".join(printable(line) for line in self.message.split("\n"))
+
 
 class ConfigError(PrefboardError):
     """leaderboard.toml is missing, malformed or inconsistent."""
@@ -55,3 +66,17 @@ class DataError(PrefboardError):
 
 class BuildError(PrefboardError):
     """The site could not be built."""
+
+
+def listed(items: Iterable[object], limit: int = 10) -> str:
+    """`a, b, c, ... and N more`: lists in messages stay a line long however many items a hostile
+    input holds (60,000 declared values once made one message 480,000 characters long)."""
+    shown: list[str] = []
+    rest = 0
+    for item in items:
+        if len(shown) < limit:
+            text = str(item)
+            shown.append(text if len(text) <= 60 else text[:60] + "…")
+        else:
+            rest += 1
+    return ", ".join(shown) + (f", ... and {rest} more" if rest else "")

@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ import pandas as pd
 from prefboard.config import Config
 from prefboard.csvread import RawTable, read_csv
 from prefboard.errors import Problem
+from prefboard.io.paths import GIT, in_git, is_within, leaves_board, parts
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
 MAX_CELL_CHARS = 1_000
@@ -33,8 +34,11 @@ OPTIONAL_BATTLE = frozenset({PROMPT_COLUMN})
 # ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
 ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
 # Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
-# would sort every later battle before it in the replay.
-YEAR_RANGE = (1970, 2200)
+# would sort every later battle before it in the replay. The end stays well before 2106: the
+# build stamps files with the newest battle's time (SOURCE_DATE_EPOCH), and gzip's 32-bit mtime
+# ends in 2106, so a battle dated 2107 passed validation and crashed the build. `import` uses
+# the same 1970-2099 window.
+YEAR_RANGE = (1970, 2099)
 
 
 @dataclass(frozen=True)
@@ -227,15 +231,7 @@ def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path]
             )
             continue
         # A Windows drive/UNC path or "~" would otherwise just match nothing, silently.
-        windows = PureWindowsPath(pattern)
-        if (
-            Path(pattern).is_absolute()
-            or ".." in Path(pattern).parts
-            or windows.is_absolute()
-            or bool(windows.drive)
-            or ".." in windows.parts
-            or pattern.startswith("~")
-        ):
+        if leaves_board(pattern):
             problems.append(
                 Problem(
                     "leaderboard.toml",
@@ -246,16 +242,47 @@ def resolve_paths(root: Path, patterns: list[str], key: str) -> tuple[list[Path]
                 )
             )
             continue
+        if GIT in parts(pattern):
+            # .git/config can hold a push token, and a CSV reader echoes cells in its messages.
+            msg = f"{key}: {pattern!r} reads from {GIT}"
+            problems.append(Problem("leaderboard.toml", 0, 0, "data-path", msg))
+            continue
         for name in _glob(root, pattern):
+            unreadable = _unreadable_name(name)
+            if unreadable:
+                problems.append(unreadable)
+                continue
             path = root / name
-            real = path.resolve()
-            if not real.is_relative_to(base):
+            try:
+                real = path.resolve(strict=True)
+            except RuntimeError:  # Python 3.11 raises this, not OSError, for a symlink loop
+                real = None
+            except OSError:  # a dangling link, or a loop on Pythons that raise ELOOP
+                real = None if path.is_symlink() else path
+            if real is None:
+                msg = "symlink loop or dangling symlink: the file cannot be read"
+                problems.append(Problem(name, 0, 0, "data-path", msg))
+            elif not is_within(path, base):
                 problems.append(
                     Problem(name, 0, 0, "data-path", "symlink points outside the board folder")
                 )
-            elif real.is_file():
+            elif in_git(path, base):
+                problems.append(Problem(name, 0, 0, "data-path", f"symlink points into {GIT}"))
+            elif path.is_file():
                 files.add(path)
     return sorted(files), problems
+
+
+def _unreadable_name(name: str) -> Problem | None:
+    """A file name that is not UTF-8 arrives with lone surrogates (os.fsdecode), which crashed
+    everything downstream that encodes text (Arrow, the report); it is named, escaped, instead."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        msg = "the file name is not valid UTF-8; rename the file"
+        return Problem(shown, 0, 0, "encoding", msg)
+    return None
 
 
 def _glob(root: Path, pattern: str) -> list[str]:
@@ -298,6 +325,19 @@ def _combine(
         empty["_line"] = pd.Series([], dtype=np.int64)
         return empty, colmaps
     return pd.concat(frames, ignore_index=True), colmaps
+
+
+def _normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Ids in Unicode NFC, so that "é" typed as one code point and as "e" + combining accent
+    (what macOS file names and some keyboards produce) are one participant, not two, and a
+    battle_id repeated in the other form is a duplicate. NFC, not NFKC: canonically equivalent
+    strings are the same text by definition and render identically, while NFKC would also
+    merge ids that look different (fullwidth digits, ligatures, superscripts)."""
+    for col in columns:
+        s = frame[col]
+        odd = ~s.str.isascii().fillna(True).to_numpy(dtype=bool)  # ASCII is NFC already
+        if odd.any():
+            frame.loc[odd, col] = s[odd].map(lambda v: unicodedata.normalize("NFC", v))
 
 
 def _common_checks(check: _Checker, columns: list[str], required: list[str]) -> None:
@@ -397,6 +437,7 @@ def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _
     attrs = [s.attribute for s in config.slices]
     cols = ["participant_id", *attrs, "strikes"]
     frame, colmaps = _combine(raws, cols)
+    _normalise_ids(frame, ["participant_id"])
     check = _Checker(frame, colmaps)
     _common_checks(check, cols, ["participant_id", "strikes"])
     _flag_duplicates(check, "participant_id")
@@ -432,6 +473,7 @@ def _battles(
     dims = [d.key for d in config.battle_dimensions]
     cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
     frame, colmaps = _combine(raws, cols)
+    _normalise_ids(frame, ["battle_id", "participant_id"])
     check = _Checker(frame, colmaps)
     _common_checks(check, cols, BATTLE_COLUMNS)
     _flag_duplicates(check, "battle_id")
@@ -498,6 +540,7 @@ def _ratings(
     ldims = config.likert_dimensions
     cols = ["rating_id", "timestamp", "participant_id", "model", *[d.key for d in ldims]]
     frame, colmaps = _combine(raws, cols)
+    _normalise_ids(frame, ["rating_id", "participant_id"])
     check = _Checker(frame, colmaps)
     _common_checks(check, cols, cols[:4])
     _flag_duplicates(check, "rating_id")

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from prefboard.escape import printable
 from prefboard.rating import ranks
 from prefboard.rating import trueskill as ts
 
@@ -467,7 +468,10 @@ def plan_table(cands: Sequence[Candidate]) -> str:
         [
             str(i),
             c.dimension,
-            POOLED if c.slice_attribute == POOLED else f"{c.slice_attribute}={c.slice_value}",
+            # slice values come from participants.csv: shown, never obeyed, by the terminal
+            POOLED
+            if c.slice_attribute == POOLED
+            else printable(f"{c.slice_attribute}={c.slice_value}"),
             c.model_a,
             c.model_b,
             f"{c.gain:.4f}",

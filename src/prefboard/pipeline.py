@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prefboard.config import Config, load_config
-from prefboard.errors import DataError
+from prefboard.errors import BuildError, DataError, PrefboardError, Problem
 from prefboard.ingest import Ingested, ingest
+from prefboard.io.paths import output_conflict, site_source_files
+from prefboard.io.workspace import board_lock, check_replaceable
 from prefboard.privacy import small_groups
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
@@ -31,11 +33,19 @@ def validate(config: Config, root: Path) -> Ingested:
     draw probability the data disagree with."""
     data = ingest(config, root)
     data.benchmarks, problems = read_benchmarks(config, root)
-    data.problems += problems
+    data.problems += problems + site_source_problems(config, root)
     if data.ok:
         data.problems += small_groups(config, data)
         data.problems += pinned_tie_warnings(config, data.battles)
     return data
+
+
+def site_source_problems(config: Config, root: Path) -> list[Problem]:
+    """Entries of the site source folder the build would refuse to publish (a symlink out of
+    it, a symlinked folder, a FIFO), reported by validate so a pull request hears of them."""
+    _, refused = site_source_files(root / config.site.source, root)
+    name = config.site.source.rstrip("/")
+    return [Problem(f"{name}/{rel}", 0, 0, "site-path", why) for rel, why in refused]
 
 
 def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Standings]:
@@ -49,6 +59,13 @@ def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Stand
         )
     text = config_path.read_text(encoding="utf-8")
     return data, rate_tables(config, data, text)
+
+
+def check_standings_out(config: Config, root: Path, config_path: Path, out: Path) -> None:
+    """`rate --out` may be anywhere the caller likes, except over the board's own files."""
+    why = output_conflict(config, root, config_path, out, from_config=False)
+    if why:
+        raise PrefboardError(f"--out {out}: {why}")
 
 
 @dataclass(frozen=True)
@@ -73,16 +90,31 @@ def build(
 
     clock = _Clock(progress)
     config, root = load(config_path)
+    out = site_output(config, root, config_path, output)
     clock.lap("config")
-    data, standings = rate(config, root, config_path)
-    clock.lap("validate + rate")
-    before = (previous.name, read_standings(previous)) if previous else None
-    pages = render_pages(standings, config, before)
-    clock.lap("pages + charts")
-    out = output or Path(config.site.output)
-    summary = build_site(config, standings, data.ledger, pages, root, out, versioned, live_reload)
-    clock.lap("mkdocs")
+    with board_lock(root, progress):
+        data, standings = rate(config, root, config_path)
+        clock.lap("validate + rate")
+        before = (previous.name, read_standings(previous)) if previous else None
+        pages = render_pages(standings, config, before)
+        clock.lap("pages + charts")
+        summary = build_site(
+            config, standings, data.ledger, pages, root, out, versioned, live_reload
+        )
+        clock.lap("mkdocs")
     return BuildReport(site=summary, seconds=clock.seconds)
+
+
+def site_output(config: Config, root: Path, config_path: Path, output: Path | None) -> Path:
+    """The folder the site goes to (`--out`, else `[site] output`; relative to the board),
+    refused before any work when replacing it could destroy or expose something."""
+    chosen = output if output is not None else Path(config.site.output)
+    out = chosen if chosen.is_absolute() else root / chosen
+    why = output_conflict(config, root, config_path, out, from_config=output is None)
+    if why:
+        raise BuildError(f"site output {chosen}: {why}")
+    check_replaceable(out)
+    return out
 
 
 class _Clock:

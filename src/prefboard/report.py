@@ -6,6 +6,7 @@ import json
 from typing import Literal
 
 from prefboard.errors import Problem
+from prefboard.escape import printable
 from prefboard.ingest import Ingested
 
 Format = Literal["text", "json", "github"]
@@ -21,7 +22,7 @@ def summary_lines(result: Ingested) -> list[str]:
             f"{t['excluded']} excluded"
         )
         for reason, n in reasons.get(kind, {}).items():
-            out.append(f"  excluded {n:>8}  {reason}")
+            out.append(f"  excluded {n:>8}  {printable(reason)}")
     errors = sum(p.severity == "error" for p in result.problems)
     warnings = len(result.problems) - errors
     out.append(f"{errors} problem(s), {warnings} warning(s)")
@@ -49,17 +50,18 @@ def render(result: Ingested, fmt: Format) -> str:
 
 def github_annotation(p: Problem) -> str:
     """A workflow command that puts the problem on the offending line of the pull request."""
-    props = [f"file={_prop(p.file)}"] if p.file else []
+    props = [f"file={_prop(printable(p.file))}"] if p.file else []
     if p.line:
         props.append(f"line={p.line}")
     if p.column:
         props.append(f"col={p.column}")
     props.append(f"title={_prop(p.rule)}")
-    return f"::{p.severity} {','.join(props)}::{_data(p.message)}"
+    return f"::{p.severity} {','.join(props)}::{_data(printable(p.message))}"
 
 
 def _data(text: str) -> str:
-    # Escaping per GitHub's workflow-command rules, so a hostile cell cannot inject a command.
+    # Escaping per GitHub's workflow-command rules, so a hostile cell cannot inject a command
+    # (callers pass `printable` text: no line break or escape sequence reaches the log).
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

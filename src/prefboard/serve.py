@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from prefboard import pipeline
 from prefboard.errors import PrefboardError
@@ -36,9 +38,13 @@ def input_fingerprint(
 def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], None]) -> None:
     config, root = pipeline.load(config_path)
     output = root / config.site.output
-    pipeline.build(config_path, output, live_reload=True)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(output))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server = _listen(host, port, handler)  # before the build: a busy port fails at once
+    try:
+        pipeline.build(config_path, None, live_reload=True)
+    except BaseException:
+        server.server_close()
+        raise
     threading.Thread(target=server.serve_forever, daemon=True).start()
     echo(f"serving {output} at http://{host}:{port}/ (Ctrl+C to stop)")
     seen = input_fingerprint(root, config_path, config.site.source)
@@ -51,7 +57,7 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
             seen = now
             echo("change detected, rebuilding")
             try:
-                pipeline.build(config_path, output, live_reload=True)
+                pipeline.build(config_path, None, live_reload=True)
                 echo("rebuilt")
             except PrefboardError as exc:
                 echo(f"Error: {exc.format_message()}")
@@ -59,3 +65,13 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
         echo("stopped")
     finally:
         server.shutdown()
+
+
+def _listen(host: str, port: int, handler: Callable[..., Any]) -> http.server.ThreadingHTTPServer:
+    """The bound server, or a one-line error naming the address (a port in use was a traceback)."""
+    try:
+        return http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = "; stop the other server or pass --port" if exc.errno == errno.EADDRINUSE else ""
+        raise PrefboardError(f"cannot serve on {host}:{port}: {reason}{hint}") from None

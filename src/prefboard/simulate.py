@@ -33,6 +33,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from prefboard.config import Config, Slice
+from prefboard.io.files import ensure_folder, write_atomic
 
 __all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate"]
 
@@ -497,15 +498,17 @@ def _write_csv(table: pa.Table, path: Path) -> None:
     # Every value in battle and rating tables is an id, a model key (key pattern), a timestamp,
     # a number or a/b/tie: none can need quoting, so write them bare, as contributors would.
     opts = pacsv.WriteOptions(quoting_style="none", quoting_header="none", batch_size=65_536)
-    pacsv.write_csv(table, path, opts)
+    write_atomic(path, lambda fh: pacsv.write_csv(table, fh, opts))
 
 
 def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationResult:
     """Write participants, battles, ratings and the hidden truth under `out_dir` (`results/`)."""
     out_dir = Path(out_dir)
     battle_dir, rating_dir = out_dir / "battles", out_dir / "ratings"
-    for folder in (out_dir, battle_dir, rating_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+    # A symlinked results/ (or battles/) committed to the board would carry every write out.
+    ensure_folder(out_dir)
+    for folder in (battle_dir, rating_dir):
+        ensure_folder(folder, out_dir)
     # A re-run with fewer files must not leave stale simulated files for ingest to pick up.
     for stale in [*battle_dir.glob("battles-*.csv"), *rating_dir.glob("ratings-*.csv")]:
         stale.unlink()
@@ -524,7 +527,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         participants[sl.attribute] = np.asarray(sl.values, dtype=object)[c]
     participants["strikes"] = strikes
     participants_path = out_dir / "participants.csv"
-    participants.to_csv(participants_path, index=False, lineterminator="\n", encoding="utf-8")
+    write_atomic(participants_path, participants.to_csv(index=False, lineterminator="\n"))
 
     battles = _battle_table(config, truth, codes, low_effort, pid, spec, start)
     files = max(1, min(spec.battle_files, battles.num_rows))
@@ -544,8 +547,10 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         rating_paths.append(path)
 
     skills_path = out_dir / "hidden_skills.json"
-    with skills_path.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write(json.dumps(_truth_json(config, spec.seed, truth), sort_keys=True, indent=2) + "\n")
+    write_atomic(
+        skills_path,
+        json.dumps(_truth_json(config, spec.seed, truth), sort_keys=True, indent=2) + "\n",
+    )
 
     return SimulationResult(
         participants_path=participants_path,

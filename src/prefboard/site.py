@@ -1,9 +1,10 @@
 """Build folder + derived mkdocs.yml -> MkDocs build -> atomic swap into the output folder.
 
-Generated pages and the hand-written `site_src/` pages are merged in a temporary folder next to
-the output, never in the source tree. MkDocs builds in strict mode (a warning fails the build)
-into that temporary folder, and only a complete site replaces the previous one, so a failed or
-killed build leaves the published folder as it was.
+Generated pages and the hand-written `site_src/` pages are merged in a work folder under
+`.prefboard/` beside the output, never in the source tree. MkDocs builds in strict mode (a
+warning fails the build) into that folder, and only a complete site replaces the previous one,
+in one atomic exchange, so a failed or killed build leaves the published folder as it was
+(see `prefboard.io.workspace`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import html
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,7 +24,10 @@ import yaml
 from prefboard import __version__
 from prefboard.config import Config
 from prefboard.errors import BuildError
+from prefboard.escape import printable, title_text
 from prefboard.ingest import Ledger
+from prefboard.io import workspace
+from prefboard.io.paths import site_source_files
 from prefboard.pages import Page
 from prefboard.standings import (
     Standings,
@@ -35,7 +38,6 @@ from prefboard.standings import (
     to_json,
 )
 
-WORK_PREFIX = ".prefboard-build-"
 JS_DIR = "assets/javascripts"
 CSS_DIR = "assets/stylesheets"
 
@@ -71,12 +73,14 @@ def mkdocs_config(
     live_reload: bool,
 ) -> dict[str, Any]:
     """The mkdocs.yml derived from leaderboard.toml: the maintainer edits only the TOML."""
-    # Material prints site_name, nav titles and copyright unescaped in several templates, so
-    # every configured string is HTML-escaped here (a model called <script> stays text).
+    # Material prints site_name and nav titles unescaped in some templates, escaped in others,
+    # and through `striptags` (which unescapes entities) in <title>: no escaping is right in all
+    # of them, so these strings carry no HTML-special character at all (escape.title_text).
+    # The page body keeps the real name, escaped. The copyright is only printed raw.
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
     for page in pages:
-        title = html.escape(page.title)
+        title = title_text(page.title)
         top = page.path.split("/")[0]
         if "/" not in page.path:
             nav.append({title: page.path})
@@ -91,7 +95,7 @@ def mkdocs_config(
     if live_reload:
         scripts.append(f"{JS_DIR}/livereload.js")
     cfg: dict[str, Any] = {
-        "site_name": html.escape(config.leaderboard.title),
+        "site_name": title_text(config.leaderboard.title),
         "docs_dir": str(docs),
         "site_dir": str(site),
         "use_directory_urls": False,
@@ -132,17 +136,30 @@ def mkdocs_config(
         "extra_javascript": scripts,
         "extra_css": [f"{CSS_DIR}/prefboard.css"],
         "copyright": html.escape(
-            f"Data version {standings.version} · data through {through} · "
-            f"built with prefboard {__version__}"
+            printable(
+                f"Data version {standings.version} · data through {through} · "
+                f"built with prefboard {__version__}"
+            )
         ),
         "extra": {"generator": False},
         "nav": nav,
     }
-    if config.leaderboard.url:
-        cfg["site_url"] = config.leaderboard.url
+    if site_url(config.leaderboard.url):
+        cfg["site_url"] = site_url(config.leaderboard.url)
     if versioned:
         cfg["extra"]["version"] = {"provider": "mike", "default": "latest"}
     return cfg
+
+
+def site_url(url: str) -> str:
+    """`leaderboard.url` fit for Material's `<link rel="canonical" href="...">`, which prints it
+    unescaped: only http(s), with quotes, angle brackets, spaces and controls percent-encoded so
+    the URL cannot end the attribute. "" (no canonical links) for anything else."""
+    from urllib.parse import quote
+
+    if not url.startswith(("https://", "http://")):
+        return ""
+    return quote(url, safe="/:?#[]@!$&()*+,;=%~")
 
 
 def excluded_csv(ledger: Ledger) -> str:
@@ -163,19 +180,19 @@ def write_docs(
     standings: Standings,
     ledger: Ledger,
     source: Path | None,
+    root: Path,
     live_reload: bool,
 ) -> list[str]:
     """Fill the temporary docs folder; returns the hand-written pages to append to the nav."""
     docs.mkdir(parents=True)
     extra: list[str] = []
-    if source is not None and source.is_dir():
+    if source is not None:
         generated = {p.path for p in pages}
-        for file in sorted(source.rglob("*")):
-            rel = file.relative_to(source).as_posix()
-            if file.is_symlink():
-                raise BuildError(f"{source.name}/{rel}: symlinks are not copied into the site")
-            if not file.is_file():
-                continue
+        files, refused = site_source_files(source, root)
+        if refused:
+            rel, why = refused[0]
+            raise BuildError(f"{source.name}/{rel}: {why}; not copied into the site")
+        for rel, file in files:
             if rel == "index.md":
                 intro = file.read_text(encoding="utf-8")
                 pages = [_with_intro(p, intro) if p.path == "index.md" else p for p in pages]
@@ -263,17 +280,6 @@ def data_epoch(standings: Standings) -> int | None:
     return int(datetime.fromisoformat(through.replace("Z", "+00:00")).timestamp())
 
 
-def clean_stale(parent: Path, output: Path) -> None:
-    """Remove work folders a killed build left behind, restoring a swapped-out site first."""
-    if not parent.is_dir():
-        return
-    for work in sorted(parent.glob(WORK_PREFIX + "*")):
-        old = work / "old"
-        if not output.exists() and old.is_dir():
-            old.rename(output)
-        shutil.rmtree(work, ignore_errors=True)
-
-
 def prepare(
     config: Config,
     standings: Standings,
@@ -287,7 +293,7 @@ def prepare(
     """Write the docs folder and the derived mkdocs.yml into `work`; returns the config file."""
     docs, site = work / "docs", work / "site"
     source = root / config.site.source
-    extra = write_docs(docs, pages, standings, ledger, source, live_reload)
+    extra = write_docs(docs, pages, standings, ledger, source, root, live_reload)
     cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned, live_reload)
     config_file = work / "mkdocs.yml"
     config_file.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
@@ -304,31 +310,30 @@ def build_site(
     versioned: bool = False,
     live_reload: bool = False,
 ) -> SiteSummary:
+    """Build into a work folder and swap the result into `output`. The caller holds the board
+    lock and has checked `output` (pipeline.build)."""
     output = output if output.is_absolute() else root / output
-    parent = output.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(parent, output)
-    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=parent))
+    area = workspace.work_area(output)
+    workspace.clean_stale(area, output)
+    workspace.check_replaceable(output)
+    work = workspace.new_work(area)
     try:
-        config_file = prepare(config, standings, ledger, pages, root, work, versioned, live_reload)
+        config_file = prepare(
+            config, standings, ledger, pages, root, work.path, versioned, live_reload
+        )
+        workspace.pause_point("mkdocs")
         run_mkdocs(config_file, data_epoch(standings))
-        site = work / "site"
+        site = work.path / "site"
         stamp = hashlib.sha256(to_json(standings).encode()).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
+        workspace.mark(site)
         files = sum(1 for p in site.rglob("*") if p.is_file())
-        extra = sum(1 for p in (work / "docs").rglob("*.md")) - len(pages)
-        _swap(site, output, work)
+        extra = sum(1 for p in (work.path / "docs").rglob("*.md")) - len(pages)
+        workspace.pause_point("swap")
+        workspace.check_replaceable(output)
+        workspace.swap(site, output, work.path)
+        workspace.pause_point("swapped")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        workspace.release(work)
     charts = sum(p.text.count('class="pb-chart"') for p in pages)
     return SiteSummary(output=output, pages=len(pages) + extra, charts=charts, files=files)
-
-
-def _swap(new: Path, output: Path, work: Path) -> None:
-    # Two renames on one filesystem: the old site moves into the work folder (removed with it),
-    # the new one takes its place. A kill between them is repaired by clean_stale.
-    if output.exists():
-        if not output.is_dir():
-            raise BuildError(f"{output} exists and is not a folder")
-        output.rename(work / "old")
-    new.rename(output)

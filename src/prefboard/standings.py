@@ -13,6 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prefboard.escape import printable
+from prefboard.io.files import ensure_folder, write_atomic
+
 # 2: batch posterior (score, sd, posterior ranks, P(above next)), learnt ties, clustering.
 SCHEMA_VERSION = 2
 POOLED = "all"
@@ -86,8 +89,9 @@ class Entry(Frozen):
     sd: float = Field(
         0.0,
         description=(
-            "Posterior standard deviation of the skill, inflated for clustered votes "
-            "(see the table's `clustering`)."
+            "Posterior standard deviation of the skill relative to the average skill of the "
+            "models with battles in the table (comparisons cannot fix the board's overall "
+            "level), inflated for clustered votes (see the table's `clustering`)."
         ),
     )
     p_above_next: float | None = Field(
@@ -406,15 +410,17 @@ def read_standings(path: Path) -> Standings:
 
 def safe_cell(value: object) -> str:
     """Neutralise spreadsheet formulas: a cell starting with = + - @ or a control character is
-    prefixed with an apostrophe (OWASP CSV injection advice). Numbers are left alone."""
+    prefixed with an apostrophe (OWASP CSV injection advice); then `escape.printable`. Numbers
+    are left alone."""
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     text = str(value)
     if text and text[0] in "=+-@\t\r\n":
         text = "'" + text
     # csv.writer with "\n" line endings leaves a lone "\r" unquoted, which a spreadsheet reads
-    # as a row break that can start a new, formula-bearing row: no line breaks inside cells.
-    return text.replace("\r", " ").replace("\n", " ")
+    # as a row break that can start a new, formula-bearing row: no line breaks inside cells, and
+    # no bidi control reordering what a reader sees (escape.printable).
+    return printable(text)
 
 
 def _csv(rows: list[list[object]], header: list[str]) -> str:
@@ -451,7 +457,7 @@ def ratings_csv(standings: Standings) -> str:
 
 def write_standings(standings: Standings, out: Path) -> list[Path]:
     """Write standings.json, its schema, standings.csv and ratings.csv into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     files = {
         "standings.json": to_json(standings),
         "standings.schema.json": schema_json(),
@@ -461,6 +467,6 @@ def write_standings(standings: Standings, out: Path) -> list[Path]:
     paths = []
     for name, text in files.items():
         path = out / name
-        path.write_text(text, encoding="utf-8", newline="\n")
+        write_atomic(path, text)
         paths.append(path)
     return paths

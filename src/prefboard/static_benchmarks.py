@@ -19,6 +19,9 @@ from prefboard.ingest import resolve_paths
 
 COLUMNS = ["model", "benchmark", "score", "source"]
 MAX_TEXT = 200
+# Each benchmark gets a table and a chart on the benchmarks page: 4,000 names once made the
+# build take minutes. Real comparisons use a handful.
+MAX_BENCHMARKS = 50
 
 
 def read_benchmarks(config: Config, root: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -66,4 +69,24 @@ def read_benchmarks(config: Config, root: Path) -> tuple[pd.DataFrame, list[Prob
     for i in np.flatnonzero(duplicated.to_numpy()):
         line = int(raw.lines[np.flatnonzero(good)[i]])
         problems.append(Problem(shown, line, 1, "duplicate-id", "model and benchmark repeated"))
-    return out.loc[~duplicated].reset_index(drop=True), problems
+    out = out.loc[~duplicated]
+    lines = raw.lines[np.flatnonzero(good)][~duplicated.to_numpy()]
+    out, problem = _at_most_max_benchmarks(out, lines, shown)
+    return out.reset_index(drop=True), problems + ([problem] if problem else [])
+
+
+def _at_most_max_benchmarks(
+    rows: pd.DataFrame, lines: np.ndarray, shown: str
+) -> tuple[pd.DataFrame, Problem | None]:
+    """The rows of the first MAX_BENCHMARKS benchmark names (in file order), and one problem at
+    the row that brings the first name over the limit."""
+    codes, names = pd.factorize(rows["benchmark"], sort=False)
+    if len(names) <= MAX_BENCHMARKS:
+        return rows, None
+    first = int(np.flatnonzero(codes == MAX_BENCHMARKS)[0])
+    msg = (
+        f"{len(names):,} benchmarks, over the limit of {MAX_BENCHMARKS} (each gets a table and a "
+        f"chart); {names[MAX_BENCHMARKS][:60]!r} and the {len(names) - MAX_BENCHMARKS - 1:,} "
+        "after it are left out"
+    )
+    return rows.loc[codes < MAX_BENCHMARKS], Problem(shown, int(lines[first]), 2, "benchmarks", msg)

@@ -244,3 +244,35 @@ def test_rejects_bad_input_with_clear_messages() -> None:
         _fit(2, one, one, np.array([0], np.int8), 1.0)
     with pytest.raises(ValueError, match="weights must be finite"):
         _fit(2, one, one + 1, np.array([0], np.int8), 1.0, weights=np.array([-1.0]))
+
+
+def _coverage(n: int, reps: int, repeat: int = 1, clustered: bool = False) -> float:
+    """Share of 95 % bands (relative to the board's average, as the site shows them) that hold
+    the true skill, on boards drawn from the model itself with skills from the prior."""
+    m, eps = 8, ts.draw_margin(0.3, BETA)
+    hits = 0
+    for r in range(reps):
+        rng = np.random.default_rng(r)
+        skill = rng.normal(MU, SIGMA, m)
+        a = rng.integers(0, m, n)
+        b = (a + rng.integers(1, m, n)) % m
+        d = skill[a] - skill[b] + rng.normal(0, math.sqrt(2) * BETA, n)
+        o = np.where(d > eps, 0, np.where(d < -eps, 1, 2)).astype(np.int8)
+        a, b, o = np.repeat(a, repeat), np.repeat(b, repeat), np.repeat(o, repeat)
+        post = _fit(m, a, b, o, eps)
+        if clustered:
+            post = batch.cluster_inflation(post, a, b, o, [np.repeat(np.arange(n), repeat)])
+        centre = np.eye(m) - 1 / m
+        sd = np.sqrt(np.diag(centre @ post.cov @ centre))
+        err = (post.mean - post.mean.mean()) - (skill - skill.mean())
+        hits += int((np.abs(err) <= 1.959964 * sd).sum())
+    return hits / (reps * m)
+
+
+def test_bands_are_calibrated_on_the_model_itself() -> None:
+    # 800 intervals per case: binomial sd 0.8 %, so 92-97.5 % is about -4/+3 sd around 95 %.
+    # Measured (seeds 0-99): 96.8 % at 300 battles; votes repeated 4x by one participant
+    # 70 % without clustering and 96.6 % with the participant sandwich.
+    assert 0.92 <= _coverage(300, 100) <= 0.975
+    assert _coverage(300, 100, repeat=4) < 0.8
+    assert 0.92 <= _coverage(300, 100, repeat=4, clustered=True) <= 0.975

@@ -152,3 +152,20 @@ def test_import_writes_no_tie_value(tmp_path: Path) -> None:
     text = (board / "leaderboard.toml").read_text()
     assert "draw_probability =" not in text
     assert "Ties are learnt from the data" in text
+
+
+def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
+    from prefboard.config import load_config
+    from prefboard.pages import render_pages
+
+    config = write_board(tmp_path, 1500, seed=6, p_tie=0.3)
+    _, standings = rate(config, tmp_path / "out")
+    pages = {p.path: p.text for p in render_pages(standings, load_config(config))}
+    home = pages["index.md"]
+    top = standings.headline("overall").entries[0]
+    assert f'<td data-sort="{top.score:.4f}">{top.score:.2f}</td>' in home
+    assert f"{top.rank_lower}–{top.rank_upper}" in home
+    assert "P(above next)" in home and f"{top.p_above_next:.1%}" in home
+    method = pages["methodology.md"]
+    assert "learnt from the data" in method
+    assert "Median sd inflation" in method

@@ -73,6 +73,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from prefboard.config import KEY_PATTERN, Config, load_config, parse_config
+from prefboard.io.files import (
+    ensure_folder,
+    open_append,
+    open_update,
+    refuse_symlink,
+    write_atomic,
+)
+from prefboard.io.paths import leaves_board
 
 __all__ = [
     "ARENA",
@@ -119,9 +127,11 @@ from prefboard.importers.sources import read_source
 from prefboard.importers.values import (
     _clean_column,
     _map_values,
+    differing_characters,
     format_timestamps,
     normalise_key,
     parse_timestamps,
+    skeleton,
 )
 
 
@@ -141,7 +151,10 @@ def import_pairwise(
     source, into = Path(source), Path(into)
     _check_mapping(mapping)
     stem = normalise_key(source.stem)
+    # The board folder is the user's own choice; what lies inside it may have been planted.
+    refuse_symlink(into)
     config_path = into / "leaderboard.toml"
+    refuse_symlink(config_path)
     config = load_config(config_path) if config_path.exists() else None
     notes: list[str] = []
     if config is not None:
@@ -175,9 +188,14 @@ def import_pairwise(
     reason = rows["reason"]
     valid = reason == ""
     names = pd.unique(np.concatenate([rows["name_a"][valid], rows["name_b"][valid]]))
-    name_to_key, created, collided = _assign_keys(sorted(str(n) for n in names), config)
+    name_to_key, created, collided, twins = _assign_keys(sorted(str(n) for n in names), config)
     for name, key in collided:
         notes.append(f"model {name!r} got key {key!r}: its plain key was taken by another model")
+    warnings = [
+        f"model {name!r} (added as {key!r}) looks like {twin!r} but differs by "
+        f"{differing_characters(name, twin)}; if they are one model, fix the name in the source"
+        for name, twin, key in twins
+    ]
     key_a = _map_values(rows["name_a"], name_to_key)
     key_b = _map_values(rows["name_b"], name_to_key)
     reason[valid & (key_a == key_b)] = SAME_MODEL
@@ -218,7 +236,7 @@ def import_pairwise(
     new_models = [(k, created[k]) for k in sorted(model_keys - existing_keys)]
 
     if config is None and len(model_keys) < 2:
-        _write_ledger(into / ledger_rel, ledger)
+        _write_ledger(into / ledger_rel, into, ledger)
         raise ImportSourceError(
             f"{source.name}: {int(imported.sum())} importable row(s) naming "
             f"{len(model_keys)} model(s); a board needs at least 2 models. "
@@ -255,11 +273,13 @@ def import_pairwise(
     participants_rel = (
         Path(config.data.participants) if config else Path("results/participants.csv")
     )
-    if participants_rel.is_absolute() or ".." in participants_rel.parts:
+    if leaves_board(str(participants_rel)):
         raise ImportSourceError(
             f"data.participants {str(participants_rel)!r} leaves the board folder"
         )
     participants_path = into / participants_rel
+    ledger_path = into / ledger_rel
+    _refuse_planted(into, [config_path, participants_path, battles_path, ledger_path])
     plan = _plan_participants(participants_path, people, [a for a, _ in slice_attrs], config)
 
     # The config: new file, or text edits verified by re-parsing.
@@ -275,7 +295,8 @@ def import_pairwise(
         if text == old:
             text = None
     if text is not None:
-        _atomic_write(config_path, text)
+        ensure_folder(into)
+        write_atomic(config_path, text)
         written.append(config_path)
     for attr, values in pending.items():
         notes.append(
@@ -284,14 +305,14 @@ def import_pairwise(
             "; until then validate reports those participants"
         )
 
-    if plan.write(participants_path):
+    if plan.write(participants_path, into):
         written.append(participants_path)
 
     out = _battle_table(imp, key_a[imported], key_b[imported], header, mapping)
-    if _write_battles(battles_path, out):
+    if _write_battles(battles_path, into, out):
         written.append(battles_path)
 
-    _write_ledger(into / ledger_rel, ledger)
+    _write_ledger(into / ledger_rel, into, ledger)
     written.append(into / ledger_rel)
 
     if config is not None:
@@ -315,7 +336,17 @@ def import_pairwise(
         slice_values_added={a: v for a, v in added_values.items() if v},
         slice_values_pending=pending,
         notes=notes,
+        warnings=warnings,
     )
+
+
+def _refuse_planted(board: Path, targets: list[Path]) -> None:
+    """Before anything is written: no target, nor any folder between the board and it, may be
+    a symlink (planted to carry the writes, or the appends, out of the board)."""
+    for target in targets:
+        rel = target.relative_to(board).parts
+        for i in range(1, len(rel) + 1):
+            refuse_symlink(board.joinpath(*rel[:i]))
 
 
 def _check_mapping(m: PairwiseMapping) -> None:
@@ -441,20 +472,27 @@ def battle_ids(
 
 def _assign_keys(
     names: list[str], config: Config | None
-) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
-    """name -> key for every name; key -> display name of keys created now; suffixed names."""
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """name -> key for every name; key -> display name of keys created now; suffixed names;
+    and (name, look-alike, key) for each new model whose name looks like a declared model's
+    key or name, or like another new name: a Cyrillic "а" or a fullwidth letter in a dump made
+    a second model out of one, silently."""
     lookup: dict[str, str] = {}
     used: set[str] = set()
+    seen: dict[str, str] = {}  # skeleton -> the declared or earlier name it came from
     if config is not None:
         for mdl in config.models:
             used.add(mdl.key)
             lookup.setdefault(mdl.key.casefold(), mdl.key)
+            seen.setdefault(skeleton(mdl.key), mdl.key)
         for mdl in config.models:
             if mdl.name:
                 lookup.setdefault(mdl.name.casefold(), mdl.key)
+                seen.setdefault(skeleton(mdl.name), mdl.name)
     out: dict[str, str] = {}
     created: dict[str, str] = {}
     collided: list[tuple[str, str]] = []
+    twins: list[tuple[str, str, str]] = []
     for name in names:
         folded = name.casefold()
         if folded in lookup:
@@ -467,12 +505,15 @@ def _assign_keys(
             n += 1
         if key != base:
             collided.append((name, key))
+        twin = seen.setdefault(skeleton(name), name)
+        if twin != name:
+            twins.append((name, twin, key))
         used.add(key)
         created[key] = name
         lookup[folded] = key
         lookup.setdefault(key, key)
         out[name] = key
-    return out, created, collided
+    return out, created, collided, twins
 
 
 def _participant_values(imp: Rows, m: PairwiseMapping) -> tuple[pd.DataFrame, int]:
@@ -509,21 +550,23 @@ class _ParticipantPlan:
     added: int
     slice_values: dict[str, list[str]]  # attribute -> values the written rows use, most used first
 
-    def write(self, path: Path) -> bool:
+    def write(self, path: Path, board: Path) -> bool:
         if not self.rows and self.exists and not self.rewrite:
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(path.parent, board)
         if self.rewrite or not self.exists:
-            tmp = path.with_name(path.name + ".tmp")
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow(self.header)
-                w.writerows(self.rows)
-            os.replace(tmp, path)
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(self.header)
+            w.writerows(self.rows)
+            write_atomic(path, buf.getvalue())
         else:
             _ensure_trailing_newline(path)
-            with path.open("a", encoding="utf-8", newline="") as fh:
-                csv.writer(fh, lineterminator="\n").writerows(self.rows)
+            with open_append(path) as fh:
+                text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+                csv.writer(text, lineterminator="\n").writerows(self.rows)
+                text.flush()
+                text.detach()
         return True
 
 
@@ -531,6 +574,7 @@ def _plan_participants(
     path: Path, people: pd.DataFrame, attrs: list[str], config: Config | None
 ) -> _ParticipantPlan:
     declared = [s.attribute for s in config.slices] if config is not None else []
+    refuse_symlink(path)
     if not path.exists():
         header = ["participant_id", *declared, *[a for a in attrs if a not in declared], "strikes"]
         rows = _people_rows(people, list(people.index), header)
@@ -599,9 +643,7 @@ def _battles_path(config: Config | None, stem: str) -> Path:
     candidates = [default] + [
         Path(p).parent / name
         for p in config.data.battles
-        if not any(ch in str(Path(p).parent) for ch in "*?[")
-        and not Path(p).is_absolute()
-        and ".." not in Path(p).parts
+        if not any(ch in str(Path(p).parent) for ch in "*?[") and not leaves_board(p)
     ]
     for cand in candidates:
         if any(fnmatch.fnmatch(cand.as_posix(), p) for p in config.data.battles):
@@ -610,6 +652,7 @@ def _battles_path(config: Config | None, stem: str) -> Path:
 
 
 def _existing_ids(path: Path, header: list[str]) -> set[str]:
+    refuse_symlink(path)
     if not path.exists():
         return set()
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -653,30 +696,24 @@ def _constant(value: str, n: int) -> pa.Array:
     return pc.take(pa.array([value]), pa.array(np.zeros(n, dtype=np.int32)))
 
 
-def _write_battles(path: Path, table: pa.Table) -> bool:
+def _write_battles(path: Path, board: Path, table: pa.Table) -> bool:
     if path.exists():
         if not table.num_rows:
             return False
         with path.open(encoding="utf-8-sig", newline="") as fh:
             order = next(csv.reader(fh))
         _ensure_trailing_newline(path)
-        with path.open("ab") as fh:
+        with open_append(path) as fh:
             _write_csv(table.select(order), fh, header=False)
         return True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        _write_csv(table, fh, header=True)
-    os.replace(tmp, path)
+    ensure_folder(path.parent, board)
+    write_atomic(path, lambda fh: _write_csv(table, fh, header=True))
     return True
 
 
-def _write_ledger(path: Path, ledger: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        _write_csv(ledger, fh, header=True)
-    os.replace(tmp, path)
+def _write_ledger(path: Path, board: Path, ledger: pa.Table) -> None:
+    ensure_folder(path.parent, board)
+    write_atomic(path, lambda fh: _write_csv(ledger, fh, header=True))
 
 
 def _write_csv(table: pa.Table, fh: Any, header: bool) -> None:
@@ -703,20 +740,13 @@ def _write_csv(table: pa.Table, fh: Any, header: bool) -> None:
 
 
 def _ensure_trailing_newline(path: Path) -> None:
-    size = path.stat().st_size
-    if not size:
-        return
-    with path.open("rb+") as fh:
+    with open_update(path) as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if not size:
+            return
         fh.seek(size - 1)
         if fh.read(1) not in (b"\n", b"\r"):
             fh.write(b"\n")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
 
 
 def _reach_notes(

@@ -58,6 +58,8 @@ class ImportReport:
     # `values` line could not be edited safely): the maintainer must declare them.
     slice_values_pending: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Things the maintainer should check by eye, e.g. a new model named like a declared one.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def skipped_total(self) -> int:
@@ -66,6 +68,16 @@ class ImportReport:
 
 class ImportSourceError(PrefboardError):
     """The source or the mapping cannot be imported at all (as opposed to single bad rows)."""
+
+
+class SourceProblem(ImportSourceError):
+    """A source refused as a whole for a reason with a place: `rule`, and `line` / `column`
+    (1-based, 0 when the whole file or line). Ingest turns it into one located `Problem`; the
+    message names the file and line already, for `import`'s one-line error."""
+
+    def __init__(self, name: str, detail: str, rule: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(f"{name}:{line}: {detail}" if line else f"{name}: {detail}")
+        self.detail, self.rule, self.line, self.column = detail, rule, line, column
 
 
 MISSING = "missing-field"
@@ -80,6 +92,13 @@ MAX_PARTICIPANT_CHARS = 200
 MAX_SLICE_VALUE_CHARS = 100
 MAX_SLICE_VALUES = 500
 CHUNK_ROWS = 200_000
+# Bounds checked before a source is parsed (see sources.py): JSON nesting (Python's json raised
+# RecursionError a few thousand deep and pyarrow killed the process 50,000 deep; records are
+# flat), and the size a source would have as CSV text, which a compressed Parquet file can
+# exceed a millionfold. `import` has no configured limit, so it gets this one; ingest passes
+# data.max_file_mb.
+MAX_JSON_DEPTH = 64
+MAX_SOURCE_BYTES = 4_000_000_000
 SYNTHETIC_PARTICIPANT = "imported"
 SYNTHETIC_START = "2000-01-01T00:00:00Z"
 IMPORTED_TURNS = "1"

@@ -5,29 +5,46 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from prefboard.importers.api import SUFFIXES, ImportSourceError
+from prefboard.csvread import MAX_COLUMNS
+from prefboard.errors import listed
+from prefboard.importers.api import (
+    MAX_JSON_DEPTH,
+    MAX_SOURCE_BYTES,
+    SUFFIXES,
+    ImportSourceError,
+    SourceProblem,
+)
 
 # --- Reading sources ----------------------------------------------------------------------------
 
 
-def read_source(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_source(
+    path: Path, columns: Sequence[str] | None = None, max_bytes: int = MAX_SOURCE_BYTES
+) -> pd.DataFrame:
     """A CSV, JSON (array of records), JSONL/NDJSON or Parquet file as a frame of strings.
 
     The format follows the suffix. Every value is a string: missing/null -> "", numbers in their
     shortest round-trip form (integral floats without ".0"), booleans "true"/"false", nested
     values as compact JSON. With `columns`, only those are returned (in that order), and a
     column absent from the source raises `ImportSourceError`.
+
+    Bounded before parsing, each a `SourceProblem`: at most 1,000 columns, no duplicated column,
+    JSON nested at most 64 deep, and a Parquet file at most `max_bytes` once decoded (the size
+    it would have as CSV text).
     """
     path = Path(path)
     kind = SUFFIXES.get(path.suffix.lower())
@@ -41,13 +58,15 @@ def read_source(path: Path, columns: Sequence[str] | None = None) -> pd.DataFram
         if kind == "csv":
             frame = _read_csv(path, wanted)
         elif kind == "parquet":
-            frame = _read_parquet(path, wanted)
+            frame = _read_parquet(path, wanted, max_bytes)
         else:
             frame = _read_json(path, wanted, lines=kind == "jsonl")
     except UnicodeDecodeError as exc:
         raise ImportSourceError(f"{path.name}: not valid UTF-8 ({exc.reason})") from None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
-        raise ImportSourceError(f"{path.name}: cannot read: {exc}") from None
+        # Arrow's messages can run to a schema dump; the first line says what went wrong.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ImportSourceError(f"{path.name}: cannot read: {first}") from None
     return frame.reset_index(drop=True)
 
 
@@ -56,11 +75,26 @@ def _require(name: str, present: Sequence[str], wanted: list[str] | None) -> lis
         return list(present)
     missing = [c for c in wanted if c not in present]
     if missing:
-        shown = ", ".join(repr(c) for c in list(present)[:30])
         raise ImportSourceError(
-            f"{name}: no column(s) {', '.join(repr(c) for c in missing)} (columns: {shown})"
+            f"{name}: no column(s) {listed(repr(c) for c in missing)} "
+            f"(columns: {listed((repr(c) for c in present), 30)})"
         )
     return wanted
+
+
+def _check_columns(name: str, names: Sequence[str], line: int) -> None:
+    """At most MAX_COLUMNS names, none twice: one located problem, in linear time (counting
+    with `list.count` per column made a 100,000-column CSV hang `import`)."""
+    if len(names) > MAX_COLUMNS:
+        detail = f"{len(names):,} columns (limit {MAX_COLUMNS:,})"
+        raise SourceProblem(name, detail, "header", line)
+    counts = Counter(names)
+    seen: set[str] = set()
+    for i, column in enumerate(names, start=1):
+        if column in seen:  # located at the repeat, as csvread does
+            detail = f"duplicated column {column[:60]!r} ({counts[column]} times)"
+            raise SourceProblem(name, detail, "header", line, i)
+        seen.add(column)
 
 
 def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
@@ -69,10 +103,8 @@ def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
         header = next(csv.reader(fh), None)
     if not header:
         raise ImportSourceError(f"{path.name}: empty file, no header line")
-    dupes = sorted({c for c in header if header.count(c) > 1})
+    _check_columns(path.name, header, 1)
     cols = _require(path.name, header, wanted)
-    if any(c in dupes for c in cols):
-        raise ImportSourceError(f"{path.name}: duplicated column(s) {', '.join(dupes)}")
     frame = pd.read_csv(
         path,
         dtype=str,
@@ -84,10 +116,67 @@ def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
     return frame[cols]
 
 
-def _read_parquet(path: Path, wanted: list[str] | None) -> pd.DataFrame:
-    names = pq.read_schema(path).names
-    cols = _require(path.name, names, wanted)
-    return _arrow_frame(pq.read_table(path, columns=cols), cols)
+def _read_parquet(path: Path, wanted: list[str] | None, max_bytes: int) -> pd.DataFrame:
+    """Parquet compresses (and run-length encodes) so well that a 4 KB file can decode to
+    gigabytes: the row count and the columns' uncompressed sizes are checked in the metadata
+    first, and text columns are read dictionary-encoded, batch by batch, so that their decoded
+    size is counted before it exists."""
+    schema = pq.read_schema(path)
+    _check_columns(path.name, schema.names, 0)
+    cols = _require(path.name, schema.names, wanted)
+    for i, name in enumerate(schema.names, start=1):
+        typ = schema.field(name).type
+        if name in cols and pa.types.is_nested(typ):
+            detail = f"column {name[:60]!r} holds nested values ({typ}); expected text or numbers"
+            raise SourceProblem(path.name, detail, "header", 0, i)
+    meta = pq.ParquetFile(path).metadata
+    stored = sum(
+        rg.column(j).total_uncompressed_size
+        for rg in (meta.row_group(k) for k in range(meta.num_row_groups))
+        for j in range(rg.num_columns)
+        if rg.column(j).path_in_schema in cols
+    )
+    # every cell is at least a separator in CSV form, so rows x columns is a lower bound
+    _within(path.name, max(stored, meta.num_rows * len(cols)), max_bytes)
+    text = [c for c in cols if _is_text(schema.field(c).type)]
+    reader = pq.ParquetFile(path, read_dictionary=text)
+    batches, size = [], 0
+    for batch in reader.iter_batches(batch_size=65_536, columns=cols, use_threads=False):
+        size += _decoded_bytes(batch)
+        _within(path.name, size, max_bytes)
+        batches.append(batch)
+    if batches:
+        table = pa.Table.from_batches(batches)
+    else:
+        table = reader.schema_arrow.empty_table().select(cols)
+    return _arrow_frame(table, cols)
+
+
+def _is_text(typ: pa.DataType) -> bool:
+    return any(
+        f(typ)
+        for f in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
+                  pa.types.is_large_binary)
+    )  # fmt: skip
+
+
+def _decoded_bytes(batch: pa.RecordBatch) -> int:
+    """The batch's size once every dictionary is expanded, plus one separator per cell."""
+    total = batch.num_rows * batch.num_columns
+    for arr in batch.columns:
+        if pa.types.is_dictionary(arr.type):
+            lengths = pc.binary_length(arr.dictionary)
+            total += int(pc.sum(pc.take(lengths, arr.indices)).as_py() or 0)
+        else:
+            total += arr.nbytes
+    return total
+
+
+def _within(name: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        limit = f"{max_bytes / 1e6:,.0f} MB"
+        detail = f"decodes to over {size / 1e6:,.0f} MB, over the limit of {limit}"
+        raise SourceProblem(name, detail, "file-too-large")
 
 
 def _read_json(path: Path, wanted: list[str] | None, lines: bool) -> pd.DataFrame:
@@ -95,6 +184,7 @@ def _read_json(path: Path, wanted: list[str] | None, lines: bool) -> pd.DataFram
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
         raise ImportSourceError(f"{path.name}: empty file")
+    check_json_depth(path, per_line=lines)
     if head[:1] == b"[":
         if lines:
             raise ImportSourceError(f"{path.name}: a JSON array, not JSON lines; name it .json")
@@ -111,11 +201,84 @@ def _read_json(path: Path, wanted: list[str] | None, lines: bool) -> pd.DataFram
     # One object per line. pyarrow is fast but refuses a column whose type changes from row to
     # row ("1" in one, 1 in the next); the json module takes anything.
     try:
-        table = pajson.read_json(path, read_options=pajson.ReadOptions(block_size=1 << 26))
+        table = _arrow_json(path)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _records_frame(path.name, _json_lines(path), wanted)
+    _check_columns(path.name, table.column_names, 1)
     cols = _require(path.name, table.column_names, wanted)
     return _arrow_frame(table.select(cols), cols)
+
+
+def _arrow_json(path: Path) -> pa.Table:
+    """pyarrow's JSON reader, keeping date-like strings as written: it infers a timestamp type
+    for "2026-09-02T10:00:00Z" and drops the zone ("+01:00" too, silently shifting the time),
+    so such columns are read again as plain strings."""
+    opts = pajson.ReadOptions(block_size=1 << 26)
+    table = pajson.read_json(path, read_options=opts)
+    temporal = [f.name for f in table.schema if pa.types.is_temporal(f.type)]
+    if not temporal:
+        return table
+    schema = pa.schema([(name, pa.string()) for name in temporal])
+    parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    return pajson.read_json(path, read_options=opts, parse_options=parse)
+
+
+# A JSON string on one line (a raw newline is not allowed inside one): brackets inside strings
+# do not nest.
+_JSON_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
+_OPEN, _CLOSE = (0x5B, 0x7B), (0x5D, 0x7D)
+_BLOCK = 1 << 24
+
+
+def check_json_depth(path: Path, per_line: bool) -> None:
+    """Raise a `SourceProblem` at the first line nested deeper than MAX_JSON_DEPTH, before any
+    parser sees it. Linear, a block of lines at a time: for JSON Lines only lines with more
+    opening brackets than the limit are scanned exactly; a JSON document carries its depth
+    from block to block."""
+    depth, line = 0, 1
+    with path.open("rb") as fh:
+        pending = b""
+        while True:
+            block = fh.read(_BLOCK)
+            data = pending + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if not data:
+                return
+            if cut == 0:  # one long line so far: read on to its end
+                pending = data
+                continue
+            data, pending = data[:cut], data[cut:]
+            if per_line:
+                _check_lines(path.name, data, line)
+            else:
+                depth = _check_document(path.name, data, line, depth)
+            line += data.count(b"\n")
+            if not block:
+                return
+
+
+def _check_lines(name: str, data: bytes, first_line: int) -> None:
+    buf = np.frombuffer(data, dtype=np.uint8)
+    line_of = np.cumsum(buf == 10) - (buf == 10)  # 0-based line within the block
+    opens = np.bincount(line_of[np.isin(buf, _OPEN)], minlength=int(line_of[-1]) + 1)
+    starts = np.concatenate(([0], np.flatnonzero(buf == 10) + 1))
+    for k in np.flatnonzero(opens > MAX_JSON_DEPTH):
+        stop = starts[k + 1] if k + 1 < len(starts) else len(data)
+        _check_document(name, data[starts[k] : stop], first_line + int(k), 0)
+
+
+def _check_document(name: str, data: bytes, first_line: int, depth: int) -> int:
+    """Depth after `data`, starting from `depth`; raises at the first line past the limit."""
+    bare = _JSON_STRING.sub(b'""', data)  # strings hold no newline: line numbers survive
+    buf = np.frombuffer(bare, dtype=np.uint8)
+    step = np.isin(buf, _OPEN).astype(np.int64) - np.isin(buf, _CLOSE).astype(np.int64)
+    running = depth + np.cumsum(step)
+    over = np.flatnonzero(running > MAX_JSON_DEPTH)
+    if len(over):
+        line = first_line + bare.count(b"\n", 0, int(over[0]))
+        detail = f"JSON nested more than {MAX_JSON_DEPTH} levels deep; records are flat"
+        raise SourceProblem(name, detail, "nesting", line)
+    return int(running[-1]) if len(running) else depth
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:
@@ -134,12 +297,25 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def record_lines(data: bytes) -> np.ndarray:
+    """The physical line (1-based) of each record of a JSON Lines file: its non-blank lines.
+    Readers skip blank lines, so numbering records 1..n put every problem after a blank line
+    on the wrong line."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if not len(buf):
+        return np.empty(0, np.int64)
+    line_of = np.cumsum(buf == 10) - (buf == 10)
+    solid = ~np.isin(buf, (9, 10, 13, 32))
+    return (np.unique(line_of[solid]) + 1).astype(np.int64)
+
+
 def _records_frame(
     name: str, records: list[dict[str, Any]], wanted: list[str] | None
 ) -> pd.DataFrame:
     present: dict[str, None] = {}
     for rec in records:
         present.update(dict.fromkeys(rec))
+    _check_columns(name, list(present), 0)
     cols = _require(name, list(present), wanted)
     data = {c: pd.Series([_py_str(r.get(c)) for r in records], dtype=str) for c in cols}
     return pd.DataFrame(data, columns=cols)

@@ -34,7 +34,10 @@ def _clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _clean_one(text: str) -> str:
     # isprintable() is False for every character _INVISIBLE removes (and for a few it keeps).
-    return text.strip() if text.isprintable() else _INVISIBLE.sub("", text).strip()
+    text = text.strip() if text.isprintable() else _INVISIBLE.sub("", text).strip()
+    # NFC, as ingest compares ids: one judge or model written in two canonically equivalent
+    # forms ("é" precomposed or as e + combining accent) is one participant or model.
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _map_values(values: np.ndarray, table: dict[str, str], default: str = "") -> np.ndarray:
@@ -42,6 +45,28 @@ def _map_values(values: np.ndarray, table: dict[str, str], default: str = "") ->
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
     mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
     return mapped[codes]
+
+
+# Letters of other scripts drawn like Latin ones (the common part of Unicode's confusables
+# list for Cyrillic and Greek), each mapped to the Latin letter of the same case.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХУІЈЅαονικτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdqwhlABEKMHOPCTXYIJSaoviktuxABEZHIKMNOPTYX",
+)
+
+
+def skeleton(name: str) -> str:
+    """What a name looks like: compatibility forms folded (fullwidth "ａ" is "a"), look-alike
+    Cyrillic and Greek letters read as Latin, case ignored. Two names with one skeleton are
+    hard to tell apart on screen."""
+    return unicodedata.normalize("NFKC", name).translate(_LOOKALIKES).casefold()
+
+
+def differing_characters(name: str, other: str) -> str:
+    """The characters of `name` that `other` lacks, by code point and Unicode name."""
+    odd = sorted(c for c in set(name) if not c.isascii()) or sorted(set(name) - set(other))
+    odd = odd[:3]
+    return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in odd)
 
 
 def normalise_key(name: str) -> str:

@@ -3,13 +3,13 @@
 Pages read only the `Standings` object. Every value is escaped twice over: Jinja autoescape turns
 HTML into text, and the `md` filter backslash-escapes Markdown syntax, so a contributor-supplied
 name can neither become markup nor a link. Tables are HTML blocks, which Markdown leaves alone.
+Both go through `prefboard.escape`, which also makes control and bidi characters visible.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +19,11 @@ from markupsafe import Markup, escape
 
 from prefboard import charts
 from prefboard.config import Config
+from prefboard.escape import markdown_inline, printable
 from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
 NEXT_BATTLES_SHOWN = 10
 NEXT_GROUPS_SHOWN = 12
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!|~>])")
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,7 @@ class Page:
 
 def md(value: object) -> Markup:
     """HTML-escape, then neutralise Markdown syntax, for text inside Markdown paragraphs."""
-    text = str(escape(str(value)))
-    text = _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
-    # braces as entities: a backslash before "{" would still leave "{%" for a templating plugin
-    text = text.replace("{", "&#123;").replace("}", "&#125;")
-    return Markup(text)
+    return Markup(markdown_inline(value))
 
 
 def environment() -> jinja2.Environment:
@@ -61,7 +57,7 @@ def _no_template_syntax(value: object) -> object:
     stays inert even under a templating MkDocs plugin; Markup (already safe) passes through."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    return Markup(str(escape(value)).replace("{", "&#123;").replace("}", "&#125;"))
+    return Markup(str(escape(printable(value))).replace("{", "&#123;").replace("}", "&#125;"))
 
 
 def href(from_page: str, to_page: str) -> str:
@@ -142,6 +138,8 @@ class _Builder:
                 "p_best_text": _pct(e.p_best),
                 "p_top": e.p_top,
                 "p_top_text": _pct(e.p_top),
+                "p_above_sort": -1.0 if e.p_above_next is None else e.p_above_next,
+                "p_above_text": _pct(e.p_above_next),
             }
             for e in entries
         ]

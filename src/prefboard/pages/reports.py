@@ -193,7 +193,11 @@ def benchmarks(pb: _Builder) -> Page:
 
     dim = pb.main_dim
     assert dim is not None
-    names = sorted({b.benchmark for b in pb.s.benchmarks})
+    # grouped once: filtering every score for every benchmark was quadratic
+    by_name: dict[str, list[Any]] = {}
+    for b in pb.s.benchmarks:
+        by_name.setdefault(b.benchmark, []).append(b)
+    names = sorted(by_name)
     scores = {(b.benchmark, b.model): b for b in pb.s.benchmarks}
     taus = []
     for name in names:
@@ -217,8 +221,7 @@ def benchmarks(pb: _Builder) -> Page:
     people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
     for name in names:
         present = sorted(
-            (b for b in pb.s.benchmarks if b.benchmark == name and b.model in people),
-            key=lambda b: (-b.score, b.model),
+            (b for b in by_name[name] if b.model in people), key=lambda b: (-b.score, b.model)
         )
         bench_rank = {b.model: i for i, b in enumerate(present, start=1)}
         order = sorted(bench_rank, key=lambda m: (people[m], m))
@@ -247,7 +250,7 @@ def benchmarks(pb: _Builder) -> Page:
                 "name": name,
                 "source": "; ".join(sources),
                 "chart": chart_block(
-                    f"bump-{len(benches)}", charts.bump_chart(pb.s, name, dim.key)
+                    f"bump-{len(benches)}", charts.bump_chart(pb.s, name, dim.key, by_name[name])
                 ),
                 "rows": rows,
             }
@@ -451,7 +454,18 @@ def changes_page(b: _Builder, standings: Standings, previous: tuple[str, Standin
     if previous is None:
         return Page("changes.md", "What changed", b.render("changes.md.j2", previous=None))
     label, before = previous
-    text = diff.render_markdown(diff.diff_standings(before, standings), before, standings)
-    # diff.render_markdown escapes every value it interpolates; drop its own heading.
-    body = Markup("\n".join(line for line in text.splitlines() if not line.startswith("### ")))
-    return Page("changes.md", "What changed", b.render("changes.md.j2", previous=label, body=body))
+    changes = diff.diff_standings(before, standings)
+    if changes.empty:
+        body = diff.NO_CHANGES
+    else:
+        # The job summary folds the details in <details>, whose content Python-Markdown leaves
+        # raw; here they go into a collapsed pymdownx.details block, which renders them.
+        top, folded = diff.markdown_parts(changes, before, standings)
+        inner = ["    " + line if line else "" for line in folded]
+        body = "\n".join([*top, "", '??? note "Details"', "", *inner])
+    # markdown_parts escapes every value it interpolates.
+    return Page(
+        "changes.md",
+        "What changed",
+        b.render("changes.md.j2", previous=label, body=Markup(body)),
+    )

@@ -41,6 +41,8 @@ Public API (stable; other modules build on it):
   interval, also as draw probabilities.
 - :func:`cluster_inflation` - cluster-robust (sandwich) variance by participant and/or prompt and
   the per-model inflation of the posterior it implies.
+- :class:`Battles`, :func:`aggregate_index`, :func:`cluster_inflation_index` - the same for
+  tables that are subsets of one validated set of battle arrays (no per-table copies).
 """
 
 from __future__ import annotations
@@ -57,11 +59,14 @@ from scipy.optimize import brentq, minimize_scalar
 from prefboard.rating.trueskill import _mills_excess, _vw_draw, _vw_win, draw_margin
 
 __all__ = [
+    "Battles",
     "DrawMarginFit",
     "PairCounts",
     "Posterior",
     "aggregate",
+    "aggregate_index",
     "cluster_inflation",
+    "cluster_inflation_index",
     "draw_probability_of",
     "fit",
     "fit_counts",
@@ -125,10 +130,58 @@ def aggregate(
             raise ValueError("weights must be finite, non-negative and one per battle")
         order = np.lexsort((w, key))
         flat = np.bincount(key[order], weights=w[order], minlength=size)
-    per_pair = flat.reshape(n_models * n_models, 3)
+    return _pair_counts(n_models, flat)
+
+
+@dataclass(frozen=True)
+class Battles:
+    """Battle arrays validated once (int64 ``a``, ``b``; int8 ``outcome``), for fitting many
+    tables that are subsets of them (:func:`aggregate_index`, :func:`cluster_inflation_index`)
+    without copying or re-checking the arrays per table."""
+
+    n_models: int
+    a: np.ndarray
+    b: np.ndarray
+    outcome: np.ndarray
+
+    @classmethod
+    def of(cls, n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray) -> Battles:
+        return cls(n_models, *_check_battles(n_models, a, b, outcome))
+
+
+@njit(cache=True, fastmath=False)
+def _count_kernel(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, index: np.ndarray, m: int
+) -> np.ndarray:
+    # One pass, no gathered copies; counts are whole numbers, so the sums are order-free.
+    out = np.zeros(m * m * 3)
+    for k in range(index.shape[0]):
+        i = index[k]
+        x = a[i]
+        y = b[i]
+        o = outcome[i]
+        if x < y:
+            out[(x * m + y) * 3 + o] += 1.0
+        else:
+            out[(y * m + x) * 3 + (o if o == TIE else 1 - o)] += 1.0
+    return out
+
+
+def aggregate_index(battles: Battles, index: np.ndarray) -> PairCounts:
+    """:func:`aggregate` of the battles ``index`` (unweighted)."""
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    if index.size and (index.min() < 0 or index.max() >= battles.a.shape[0]):
+        raise ValueError("index must select battles of the arrays")
+    m = battles.n_models
+    flat = _count_kernel(battles.a, battles.b, battles.outcome, index, m)
+    return _pair_counts(m, flat)
+
+
+def _pair_counts(m: int, flat: np.ndarray) -> PairCounts:
+    per_pair = flat.reshape(m * m, 3)
     seen = np.flatnonzero(per_pair.sum(axis=1) > 0)
-    i, j = np.divmod(seen, n_models)
-    return PairCounts(n_models, i.astype(np.int64), j.astype(np.int64), per_pair[seen].copy())
+    i, j = np.divmod(seen, m)
+    return PairCounts(m, i.astype(np.int64), j.astype(np.int64), per_pair[seen].copy())
 
 
 def _check_battles(
@@ -304,18 +357,60 @@ def _ep_sites(
             nu[p, o] = (1.0 - damping) * nu[p, o] + damping * nu_new
 
 
-def _site_information(pc: PairCounts, tau: np.ndarray, nu: np.ndarray) -> tuple[np.ndarray, ...]:
+@njit(cache=True, fastmath=False)
+def _site_information(
+    i: np.ndarray, j: np.ndarray, counts: np.ndarray, tau: np.ndarray, nu: np.ndarray, m: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The sites summed into the likelihood's information form (h, L) over the skills."""
-    m = pc.n_models
-    t = (pc.counts * tau).sum(axis=1)
-    n = (pc.counts * nu).sum(axis=1)
-    h = np.bincount(pc.i, n, minlength=m) - np.bincount(pc.j, n, minlength=m)
+    h = np.zeros(m)
     lap = np.zeros((m, m))
-    np.add.at(lap, (pc.i, pc.i), t)
-    np.add.at(lap, (pc.j, pc.j), t)
-    np.add.at(lap, (pc.i, pc.j), -t)
-    np.add.at(lap, (pc.j, pc.i), -t)
+    for p in range(i.shape[0]):
+        t = 0.0
+        n = 0.0
+        for o in range(3):
+            t += counts[p, o] * tau[p, o]
+            n += counts[p, o] * nu[p, o]
+        h[i[p]] += n
+        h[j[p]] -= n
+        lap[i[p], i[p]] += t
+        lap[j[p], j[p]] += t
+        lap[i[p], j[p]] -= t
+        lap[j[p], i[p]] -= t
     return h, lap
+
+
+@njit(cache=True, fastmath=False)
+def _ep_loop(
+    i: np.ndarray,
+    j: np.ndarray,
+    counts: np.ndarray,
+    tau: np.ndarray,
+    nu: np.ndarray,
+    prior_h: np.ndarray,
+    prior_prec: np.ndarray,
+    start: np.ndarray,
+    two_beta_sq: float,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    # The whole loop is compiled: a sweep costs microseconds, so per-sweep Python overhead
+    # would dominate the fit of a table.
+    m = start.shape[0]
+    mean = start.copy()
+    sd = np.zeros(m)
+    for sweep in range(1, _EP_MAX_SWEEPS + 1):
+        h, lap = _site_information(i, j, counts, tau, nu, m)
+        cov = np.linalg.inv(lap + prior_prec)
+        new_mean = cov @ (h + prior_h)
+        change = 0.0
+        for k in range(m):
+            new_sd = math.sqrt(cov[k, k])
+            change = max(change, abs(new_mean[k] - mean[k]), abs(new_sd - sd[k]))
+            sd[k] = new_sd
+        mean = new_mean
+        if change < _EP_TOL:
+            return mean, cov, h, lap, sweep
+        _ep_sites(mean, cov, i, j, counts, tau, nu, two_beta_sq, eps, _EP_DAMPING)
+    return mean, cov, h, lap, _EP_MAX_SWEEPS
 
 
 def _ep(
@@ -337,22 +432,18 @@ def _ep(
         # A Laplace site matches the log-likelihood's slope and curvature at the mode.
         tau[p] = row[:, 1] / c**2
         nu[p] = tau[p] * (x[p] * c) + row[:, 0] / c
-    mean = mode
-    cov = np.zeros_like(prior_prec)
-    for sweep in range(1, _EP_MAX_SWEEPS + 1):
-        h, lap = _site_information(pc, tau, nu)
-        factor = cho_factor(lap + prior_prec)
-        new_cov = cho_solve(factor, np.eye(len(mode)))
-        new_mean = new_cov @ (h + prior_prec @ prior_mean)
-        change = max(
-            np.max(np.abs(new_mean - mean), initial=0.0),
-            np.max(np.abs(np.sqrt(np.diag(new_cov)) - np.sqrt(np.diag(cov))), initial=0.0),
-        )
-        mean, cov = new_mean, new_cov
-        if change < _EP_TOL:
-            return mean, cov, h, lap, sweep
-        _ep_sites(mean, cov, pc.i, pc.j, pc.counts, tau, nu, 2 * beta**2, eps, _EP_DAMPING)
-    return mean, cov, h, lap, _EP_MAX_SWEEPS
+    return _ep_loop(
+        pc.i,
+        pc.j,
+        np.ascontiguousarray(pc.counts),
+        tau,
+        nu,
+        prior_prec @ prior_mean,
+        np.ascontiguousarray(prior_prec),
+        mode,
+        2 * beta**2,
+        eps,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -632,58 +723,77 @@ _FIXED = float(2**32)
 def _cluster_scores(
     a: np.ndarray,
     b: np.ndarray,
-    score: np.ndarray,
+    outcome: np.ndarray,
+    index: np.ndarray,
     weight: np.ndarray,
     cluster: np.ndarray,
     n_clusters: int,
-    n_models: int,
+    m: int,
+    score: np.ndarray,
 ) -> np.ndarray:
-    g = np.zeros((n_clusters, n_models), dtype=np.int64)
-    for k in range(a.shape[0]):
-        x = np.int64(round(score[k] * weight[k] * _FIXED))
-        g[cluster[k], a[k]] += x
-        g[cluster[k], b[k]] -= x
+    """Per cluster, the summed scores of its battles among ``index`` (weight: empty = 1).
+
+    ``score[(lo * m + hi) * 3 + o]`` is d loglik / d s_lo of a battle of the pair with outcome
+    o from lo's side; d / d s_hi is its negative."""
+    g = np.zeros((n_clusters, m), dtype=np.int64)
+    weighted = weight.shape[0] > 0
+    for k in range(index.shape[0]):
+        i = index[k]
+        x = a[i]
+        y = b[i]
+        o = outcome[i]
+        if x < y:
+            lo, hi, oo = x, y, o
+        else:
+            lo, hi, oo = y, x, (o if o == TIE else 1 - o)
+        v = score[(lo * m + hi) * 3 + oo]
+        if weighted:
+            v *= weight[i]
+        q = np.int64(round(v * _FIXED))
+        g[cluster[i], lo] += q
+        g[cluster[i], hi] -= q
     return g
 
 
-def _battle_scores(
-    post: Posterior, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
-) -> np.ndarray:
-    """d loglik / d s_a of each battle at the posterior mean (d / d s_b is its negative)."""
+def _score_table(post: Posterior, pairs: np.ndarray) -> np.ndarray:
+    """d loglik / d s_lo per (pair code lo * M + hi, outcome from lo's side), at the mean."""
     m = post.mean.shape[0]
-    lo = np.minimum(a, b)
-    hi = np.maximum(a, b)
-    pair = lo * m + hi
-    # A lookup over the M^2 pair codes, not a sort of the battles: tables can hold millions.
-    uniq = np.flatnonzero(np.bincount(pair, minlength=m * m))
-    row = np.full(m * m, -1, dtype=np.int64)
-    row[uniq] = np.arange(len(uniq))
-    pi, pj = np.divmod(uniq, m)
+    pi, pj = np.divmod(pairs, m)
     c = math.sqrt(2.0) * post.beta
-    dummy = np.ones((len(uniq), 3))
-    _, _, _, v = _pair_terms(post.mean, pi, pj, dummy, c, post.draw_margin / c)
-    flipped = (a != lo) & (outcome != TIE)
-    o = np.where(flipped, 1 - outcome, outcome).astype(np.int64)
-    # v is from the low model's side; the battle's own a-side derivative flips sign with a.
-    return np.where(a == lo, 1.0, -1.0) * v[row[pair], o] / c
+    _, _, _, v = _pair_terms(post.mean, pi, pj, np.ones((len(pairs), 3)), c, post.draw_margin / c)
+    table = np.zeros(m * m * 3)
+    table.reshape(m * m, 3)[pairs] = v / c
+    return table
 
 
-def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
-    """Cluster codes as 0..C-1; codes that are already small are used as they are."""
+def _dense(codes: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, int]:
+    """Cluster codes as 0..C-1 over the battles ``index``; codes that are already small are
+    used as they are (returned full-length, to be read through ``index``)."""
     codes = np.asarray(codes, dtype=np.int64)
-    if codes.size == 0:
+    if index.size == 0:
         return codes, 0
-    if codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
-        return codes, int(codes.max()) + 1
-    uniq, dense = np.unique(codes, return_inverse=True)
-    return dense.astype(np.int64), len(uniq)
+    lo, hi = codes.min(), codes.max()
+    if lo >= 0 and hi < 4 * index.size + 1024:
+        return codes, int(hi) + 1
+    # Sorted unique codes keep the cluster order independent of the battle order.
+    uniq, dense = np.unique(codes[index], return_inverse=True)
+    full = np.zeros(codes.shape[0], dtype=np.int64)
+    full[index] = dense
+    return full, len(uniq)
 
 
 def _meat(
-    a: np.ndarray, b: np.ndarray, score: np.ndarray, w: np.ndarray, cluster: np.ndarray, m: int
+    battles: Battles,
+    index: np.ndarray,
+    weight: np.ndarray,
+    cluster: np.ndarray,
+    score: np.ndarray,
 ) -> np.ndarray:
-    dense, n = _dense(cluster)
-    g = _cluster_scores(a, b, score, w, dense, n, m) / _FIXED
+    dense, n = _dense(cluster, index)
+    g = _cluster_scores(
+        battles.a, battles.b, battles.outcome, index, weight, dense, n, battles.n_models, score
+    )
+    g = g / _FIXED
     return g.T @ g
 
 
@@ -707,20 +817,35 @@ def cluster_inflation(
     (same length as the battles; one or two arrays); for a result that does not depend on the
     order of the battles the codes must not either (e.g. sorted ids, not first appearance).
     """
-    a, b, outcome = _check_battles(post.mean.shape[0], a, b, outcome)
+    battles = Battles.of(post.mean.shape[0], a, b, outcome)
+    index = np.arange(battles.a.shape[0], dtype=np.int64)
+    return cluster_inflation_index(post, battles, index, clusters, weights)
+
+
+def cluster_inflation_index(
+    post: Posterior,
+    battles: Battles,
+    index: np.ndarray,
+    clusters: list[np.ndarray],
+    weights: np.ndarray | None = None,
+) -> Posterior:
+    """:func:`cluster_inflation` of the battles ``index``; ``clusters`` (and ``weights``) are
+    full-length arrays over ``battles``, read through ``index``."""
     m = post.mean.shape[0]
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
-    if a.size == 0:
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    if index.size == 0:
         return post
-    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    score = _battle_scores(post, a, b, outcome)
-    meat = _meat(a, b, score, w, np.asarray(clusters[0], dtype=np.int64), m)
+    w = np.empty(0) if weights is None else np.asarray(weights, dtype=np.float64)
+    present = aggregate_index(battles, index)
+    score = _score_table(post, present.i * m + present.j)
+    meat = _meat(battles, index, w, clusters[0], score)
     if len(clusters) == 2:
         p = np.asarray(clusters[0], dtype=np.int64)
         q = np.asarray(clusters[1], dtype=np.int64)
-        both = _dense(p)[0] * (int(q.max(initial=0)) + 1) + q
-        meat = meat + _meat(a, b, score, w, q, m) - _meat(a, b, score, w, both, m)
+        both = _dense(p, index)[0] * (int(q.max(initial=0)) + 1) + q
+        meat = meat + _meat(battles, index, w, q, score) - _meat(battles, index, w, both, score)
     robust = post.cov @ meat @ post.cov
     if len(clusters) == 2:
         vals, vecs = eigh(0.5 * (robust + robust.T))

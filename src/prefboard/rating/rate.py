@@ -91,8 +91,8 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
         # the whole outcome array, so they get a placeholder it accepts.
         outcome = np.where(asked < 0, 0, asked).astype(np.int8)
-        pooled_idx = specs[0].battles
-        ties = tie_model(config, dim.key, a[pooled_idx], b[pooled_idx], outcome[pooled_idx])
+        arrays = batch.Battles.of(len(keys), a, b, outcome)
+        ties = tie_model(config, dim.key, arrays, specs[0].battles)
         tie_models.append(ties)
         dim_params = params_of(config, ties.draw_probability)
         results = run_tournaments(
@@ -107,7 +107,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
         fits = {
-            key: _posterior(config, a, b, outcome, r.spec.battles, ties.draw_margin, clusters)
+            key: _posterior(config, arrays, r.spec.battles, ties.draw_margin, clusters)
             for key, r in by_slice.items()
         }
         grouped = _grouped(config, dim.key, a, b, outcome, asked, codes, published, cells, ties)
@@ -294,25 +294,36 @@ def _cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
 
 def _posterior(
     config: Config,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
+    battles: batch.Battles,
     idx: np.ndarray,
     draw_margin: float,
     clusters: list[np.ndarray],
 ) -> batch.Posterior:
     """The batch posterior of one table's battles, inflated for clustered votes."""
     r = config.rating
-    n = len(config.models)
-    pc = batch.aggregate(n, a[idx], b[idx], outcome[idx])
+    pc = batch.aggregate_index(battles, idx)
     post = batch.fit_counts(
         pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
     )
-    return batch.cluster_inflation(post, a[idx], b[idx], outcome[idx], [c[idx] for c in clusters])
+    return batch.cluster_inflation_index(post, battles, idx, clusters)
 
 
 def _clustering_name(clusters: list[np.ndarray]) -> str:
     return "participant" if len(clusters) == 1 else "participant+prompt"
+
+
+def _relative(cov: np.ndarray, played: np.ndarray) -> np.ndarray:
+    """Covariance of each skill minus the average skill of the models that played.
+
+    Comparisons identify skills only up to a common shift; the posterior's uncertainty about
+    that shift comes from the prior alone (sd ~ sigma0 / sqrt(M)) and would dominate every band
+    once there are many battles, while no comparison depends on it. The band therefore shows
+    the uncertainty of each skill relative to the table's average.
+    """
+    m = cov.shape[0]
+    u = played / played.sum() if played.any() else np.full(m, 1.0 / max(m, 1))
+    a = np.eye(m) - np.outer(np.ones(m), u)
+    return a @ cov @ a.T
 
 
 def _moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -329,8 +340,10 @@ def _entries(
     seed: int,
 ) -> list[Entry]:
     keys = config.model_keys
-    sd = np.sqrt(np.diag(cov))
+    sd = np.sqrt(np.diag(_relative(cov, r.battles > 0)))
     lower, upper = ranks.band(mean, sd, z)
+    # Ranks and differences do not depend on the board's level, so the full covariance gives
+    # the same draws' ranks as the relative one.
     rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
     entries = [
         Entry(

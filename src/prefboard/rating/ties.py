@@ -21,16 +21,14 @@ from prefboard.standings import TieModel
 FALLBACK_DRAW_PROBABILITY = 0.10
 
 
-def tie_model(
-    config: Config, dimension: str, a: np.ndarray, b: np.ndarray, o: np.ndarray
-) -> TieModel:
-    """The draw probability a dimension is rated with, from its pooled battles ``a, b, o``."""
+def tie_model(config: Config, dimension: str, battles: batch.Battles, idx: np.ndarray) -> TieModel:
+    """The draw probability a dimension is rated with, from its pooled battles ``idx``."""
     r = config.rating
     pinned = r.draw_probability
-    share = float(np.mean(o == batch.TIE)) if len(o) else 0.0
+    share = float(np.mean(battles.outcome[idx] == batch.TIE)) if len(idx) else 0.0
     fit = None
-    if len(o):
-        pc = batch.aggregate(len(config.models), a, b, o)
+    if len(idx):
+        pc = batch.aggregate_index(battles, idx)
         fit = batch.learn_draw_margin(pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta)
     if pinned is not None:
         p, source = pinned, "pinned"
@@ -60,8 +58,9 @@ def pinned_tie_warnings(config: Config, battles: pd.DataFrame) -> list[Problem]:
     b = battles["model_b"].to_numpy(np.int64)
     for d in config.battle_dimensions:
         o = battles[d.key].to_numpy(np.int8)
-        asked = o >= 0
-        t = tie_model(config, d.key, a[asked], b[asked], o[asked])
+        asked = np.flatnonzero(o >= 0)
+        arrays = batch.Battles.of(len(config.models), a, b, np.maximum(o, 0))
+        t = tie_model(config, d.key, arrays, asked)
         if t.lower is None or t.upper is None or t.lower <= t.draw_probability <= t.upper:
             continue
         out.append(

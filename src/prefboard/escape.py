@@ -1,0 +1,77 @@
+"""Untrusted text made inert for every place prefboard shows it, written once.
+
+Model names, labels, slice values, ids and file names come from pull requests and third-party
+dumps. Each output context gets one function here, all starting from `printable`:
+
+- `printable`: a terminal, a log, a CSV cell: no control character, no line break, no bidi
+  control (Trojan Source, CVE-2021-42574: U+202E makes "evil‮txt.exe" read as "evilexe.txt").
+- `markdown_inline`: text inside a Markdown paragraph, heading or table cell (MkDocs pages and the
+  GitHub job summary): HTML-escaped, Markdown syntax escaped, braces as entities, and bare URLs
+  broken so that GitHub's autolinker cannot make them clickable.
+- `title_text`: page titles, nav titles and the site name, which Material for MkDocs prints
+  unescaped in some templates and passes through `striptags` (which *unescapes* entities) in
+  `<title>`: no escaping survives that, so `<`, `>`, `&` and quotes become look-alikes instead.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Bidirectional embeddings, overrides, isolates and marks (U+202A–E, U+2066–9, U+200E/F, U+061C).
+BIDI_CONTROLS = frozenset(
+    chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+# Line and paragraph breaks read as a space: the text stays readable and on one line.
+_BREAKS = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029")
+# Markdown syntax made literal in one pass. A backslash only for the characters both
+# Python-Markdown (MkDocs) and CommonMark (GitHub) accept after one; an HTML entity for the
+# rest, which Python-Markdown would otherwise show with its backslash. ":" and "@" too, and "."
+# by backslash: "https&#58;//x", "www\.x" and "a&#64;b" are no autolinks on GitHub. Braces as
+# entities: a backslash before "{" would still leave "{%" for a templating plugin.
+_MARKDOWN = str.maketrans(
+    {
+        **{ch: "\\" + ch for ch in "\\`*_[]()#+-.!"},
+        **{ch: f"&#{ord(ch)};" for ch in "|~$:@{}"},
+        **{"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"},
+    }
+)
+# Look-alikes for the characters HTML gives a meaning to; read the same, parse as text anywhere.
+_TITLE = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "＂", "'": "＇"})
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object) -> str:
+    """`value` as one line of plain text: line breaks become spaces, every other control
+    character (ESC, BEL, DEL, C1) and every bidi control becomes a visible escape like `\\x1b`
+    or `\\u202e`, so the reader sees what is really there and no terminal obeys it."""
+    out = []
+    for ch in str(value):
+        if ch in _BREAKS:
+            out.append(" ")
+        elif ch in BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
+            out.append(_visible(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def capped(text: str, cap: int) -> str:
+    """At most `cap` characters, the last one `…` when something was cut."""
+    return text if len(text) <= cap else text[: cap - 1].rstrip() + "…"
+
+
+def markdown_inline(value: object) -> str:
+    """`printable`, then inert inside Markdown: HTML-escaped (so no tag) and Markdown syntax
+    escaped (no link, autolink, emphasis, list, code, math, extra table cell or template
+    syntax); MkDocs and GitHub both render it as the original text."""
+    return printable(value).translate(_MARKDOWN)
+
+
+def title_text(value: object) -> str:
+    """`printable`, with the HTML-special characters replaced by look-alikes (‹ › ＆ ＂ ＇):
+    plain text that needs no escaping, for strings Material prints raw or through striptags."""
+    return printable(value).translate(_TITLE)

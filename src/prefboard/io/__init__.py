@@ -1,0 +1,1 @@
+"""Filesystem safety shared by every stage: one path guard (`paths`) and safe writes (`files`)."""
