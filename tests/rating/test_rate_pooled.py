@@ -131,3 +131,13 @@ def test_slice_tables_are_pooled_and_tau_is_reported_per_dimension(board: Path) 
             assert (dim, grouping) in groupings
     for p in s["pooling"]:
         assert 0.0 <= p["tau_lower"] <= p["tau"] <= p["tau_upper"]
+
+
+def test_marginal_shares_follow_from_the_joint_ones(board: Path) -> None:
+    # age_group declares no population of its own; its shares are the joint rows' marginals
+    s = _standings(board)
+    ages = next(sl for sl in s["slices"] if sl["attribute"] == "age_group")
+    expected = {a: sum(w for (_, age), w in SHARES.items() if age == a) for a in AGES}
+    assert ages["population"] == pytest.approx(expected)
+    shares = {x["value"]: x["population_share"] for x in s["samples"]}
+    assert shares["65+"] == pytest.approx(0.12)

@@ -212,7 +212,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
                 attribute=s.attribute,
                 label=s.name,
                 values=s.values,
-                population=s.population,
+                population=strata.population_of(config, s.attribute),
                 published=[v for v in s.values if v in published[s.attribute]],
             )
             for s in config.slices
@@ -779,6 +779,7 @@ def _samples(
 ) -> list[SampleShare]:
     out = []
     for s in config.slices:
+        population = strata.population_of(config, s.attribute)
         counts = active[s.attribute].value_counts()
         known = int(counts[counts.index.isin(s.values)].sum())
         c = codes[s.attribute]
@@ -793,7 +794,7 @@ def _samples(
                     participants=n if ok else 0,
                     battles=int(per_value[i]) if ok else 0,
                     sample_share=(n / known if known else 0.0) if ok else 0.0,
-                    population_share=s.population.get(v),
+                    population_share=population.get(v),
                     published=ok,
                 )
             )

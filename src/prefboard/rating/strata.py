@@ -72,6 +72,19 @@ def target_cells(config: Config, participant_codes: dict[str, np.ndarray]) -> Ce
     return Cells(attributes, names, raked.ravel(), "raked to marginal shares")
 
 
+def population_of(config: Config, attribute: str) -> dict[str, float]:
+    """A slice's population shares: as configured, else the marginal of the joint shares (so the
+    sample-vs-population views work when only `rating.joint_population` is given)."""
+    sl = next(s for s in config.slices if s.attribute == attribute)
+    joint = config.rating.joint_population
+    if sl.population or not joint or attribute not in config.rating.stratify_by:
+        return dict(sl.population)
+    out = dict.fromkeys(sl.values, 0.0)
+    for row in joint:
+        out[row.cell[attribute]] += row.share
+    return out
+
+
 def rake(seed: np.ndarray, marginals: list[np.ndarray]) -> np.ndarray:
     """Iterative proportional fitting of a positive table to the given marginal shares.
 
