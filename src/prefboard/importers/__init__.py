@@ -34,8 +34,14 @@ timestamp in microseconds). Re-importing a source therefore adds nothing, and im
 copy of it (rows appended at the end) adds only the new rows.
 
 Timestamps: epoch numbers and ISO values are written as ISO 8601 UTC with `Z`. When the mapping
-names no timestamp column, rows keep their source order through synthesised, strictly
-increasing timestamps: 2000-01-01T00:00:00Z plus (source_row - 1) seconds.
+names no timestamp column, the imported rows keep their source order through synthesised,
+strictly increasing timestamps one second apart, starting one second after the latest battle
+already in the board's battle CSVs (2000-01-01T00:00:00Z on an empty board), so a second
+source's battles follow the first's; the import says so in a note.
+
+Placeholders: the `[[models]]` and `[[slices]]` blocks `prefboard init` marks
+`# prefboard:placeholder` are removed while they read as init wrote them and nothing uses them
+(see `placeholders`).
 
 Model keys: a model name is matched (case-insensitively) against the keys and names already in
 `leaderboard.toml`; otherwise its key is the name lower-cased, accents dropped, every character
@@ -242,6 +248,11 @@ def import_pairwise(
 
     # Models and participants the imported rows bring.
     imp = {k: v[imported] for k, v in rows.items()}
+    if not mapping.timestamp:
+        first = _synthetic_start(into, config)
+        imp["ts_us"] = first + np.arange(len(imp["ts_us"]), dtype=np.int64) * _US_PER_S
+        if len(imp["ts_us"]):
+            notes.append(_synthetic_note(imp["ts_us"], first != _SYNTHETIC_START_US))
     model_keys = set(key_a[imported].tolist()) | set(key_b[imported].tolist())
     existing_keys = set(config.model_keys) if config is not None else set()
     new_models = [(k, created[k]) for k in sorted(model_keys - existing_keys)]
@@ -305,9 +316,7 @@ def import_pairwise(
         pending: dict[str, list[str]] = {}
     else:
         assert base is not None
-        text, added_values, pending = _edit_config(
-            base.text, config, new_models, slice_attrs, plan
-        )
+        text, added_values, pending = _edit_config(base.text, config, new_models, slice_attrs, plan)
         if text == original:
             text = None
         elif base.any:
@@ -788,6 +797,51 @@ def _reach_notes(
             f"({', '.join(config.data.battles)}); add a glob that reads it"
         ]
     return []
+
+
+def _synthetic_start(into: Path, config: Config | None) -> int:
+    """Microseconds of the first synthetic timestamp: one second after the board's latest
+    battle, so that a second source's battles replay after the first's instead of interleaving
+    with them (TrueSkill's single pass is order-dependent); 2000-01-01 on an empty board."""
+    if config is None:
+        return _SYNTHETIC_START_US
+    latest = _SYNTHETIC_START_US - _US_PER_S
+    for pattern in config.data.battles:
+        if leaves_board(pattern):
+            continue
+        for name in sorted(glob.glob(pattern, root_dir=into, recursive=True)):
+            path = into / name
+            if path.suffix.lower() != ".csv" or path.is_symlink() or not path.is_file():
+                continue
+            latest = max(latest, _latest_timestamp(path))
+    # whole seconds, so the synthetic times read as plain 1-second steps
+    return (latest // _US_PER_S + 1) * _US_PER_S
+
+
+def _latest_timestamp(path: Path) -> int:
+    try:
+        column = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            usecols=["timestamp"],
+            encoding="utf-8-sig",
+        )["timestamp"]
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return -1  # validate reports the file; it cannot place the new battles
+    parsed = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce").dropna()
+    return int(parsed.max().value // 1_000) if len(parsed) else -1
+
+
+def _synthetic_note(ts_us: np.ndarray, after_existing: bool) -> str:
+    first, last = format_timestamps(ts_us[[0, -1]]).to_pylist()
+    where = " (after the board's latest battle)" if after_existing else ""
+    return (
+        f"the source has no timestamp column: the {len(ts_us):,} imported battles got synthetic "
+        f"times {first} to {last}{where}, one second apart in source order; the site's "
+        "'data through' date is theirs, not when people voted"
+    )
 
 
 def _check_final(text: str) -> None:

@@ -4,8 +4,9 @@
 a new board validates and builds at once. Left in place after an import they publish nonsense:
 "Model A/B" ranked beside real models, and a headline post-stratified over an attribute the
 imported data does not have (every score 0.00). Each such block's header line carries
-`# prefboard:placeholder`; a block is removed only when it still reads exactly as `init` wrote it
-and nothing in the board uses it (nor `rating.stratify_by`), so nothing a maintainer wrote or relies on is ever removed.
+`# prefboard:placeholder`; a block is removed only when it still reads exactly as `init` wrote
+it and nothing in the board uses it (nor `rating.stratify_by`), so nothing a maintainer wrote or
+relies on is ever removed.
 """
 
 from __future__ import annotations
