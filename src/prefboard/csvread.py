@@ -42,6 +42,11 @@ class RawTable:
     # Physical lines of records dropped before validation (wrong field count, CSV syntax), so
     # ingest can still count them in the ledger: every record read is accepted or excluded.
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, rule)
+    # Lines of records with every cell empty (`,,,,,`, what Excel leaves below the data): blank
+    # lines, not errors; the ledger counts them as skipped.
+    blank: list[int] = field(default_factory=list)
+    # Data records of a file refused for its header: not checked, counted in one message.
+    unchecked: int = 0
 
 
 def read_csv(
@@ -91,9 +96,17 @@ def read_csv(
         header = next(csv.reader([first_line]))
     except csv.Error as exc:
         return fail(Problem(shown, 1, 0, "header", f"header line is not valid CSV: {exc}"))
-    problems = _check_header(shown, header, expected, optional)
+    problems = _check_delimiter(shown, first_line, header, expected)
+    problems = problems or _check_header(shown, header, expected, optional)
     if problems:
-        return RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
+        records = _data_records(text)
+        if records:
+            # The header's consequences, folded into it: one message, not one per row.
+            why = f"{records} data row(s) not checked because of the header problem above"
+            problems.append(Problem(shown, 1, 0, "header", why))
+        table = RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
+        table.unchecked = records
+        return table
 
     parsed = _parse_fast(data, header) if '"' not in text else None
     rejected: list[tuple[int, str]] = []
@@ -102,7 +115,47 @@ def read_csv(
         rejected = [(p.line, p.rule) for p in problems]
     else:
         frame, lines = parsed
-    return RawTable(shown, digest, size, frame, lines, problems, rejected)
+    frame, lines, blank = _drop_blank_records(frame, lines)
+    return RawTable(shown, digest, size, frame, lines, problems, rejected, blank)
+
+
+def _data_records(text: str) -> int:
+    """Non-blank lines after the header: the rows a refused header keeps from being checked
+    (physical lines, so a quoted newline counts twice; it is a count for a message)."""
+    lines = re.split(r"\r\n|\r|\n", text)[1:]
+    return sum(1 for line in lines if line.strip(" ,;\t"))
+
+
+def _drop_blank_records(
+    frame: pd.DataFrame, lines: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
+    """Records whose every cell is empty are blank lines a spreadsheet left, not battles."""
+    if frame.empty or not len(frame.columns):
+        return frame, lines, []
+    blank = (frame == "").all(axis=1).to_numpy()
+    if not blank.any():
+        return frame, lines, []
+    keep = ~blank
+    return frame.loc[keep].reset_index(drop=True), lines[keep], lines[blank].tolist()
+
+
+DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _check_delimiter(
+    shown: str, first_line: str, header: list[str], expected: list[str]
+) -> list[Problem]:
+    """A file saved with another delimiter (a spreadsheet in a locale where the comma is the
+    decimal mark writes semicolons) reads as one column: say so instead of listing every
+    expected column as missing."""
+    if len(header) >= len(expected):
+        return []
+    for delimiter, name in DELIMITERS.items():
+        cells = [c.strip().strip('"') for c in first_line.split(delimiter)]
+        if len(cells) > len(header) and len(set(cells) & set(expected)) >= 2:
+            msg = f"this file looks {name}-separated; save it as comma-separated CSV"
+            return [Problem(shown, 1, 0, "header", msg)]
+    return []
 
 
 def _looks_utf16(data: bytes) -> bool:
