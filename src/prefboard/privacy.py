@@ -38,9 +38,7 @@ def small_groups(config: Config, data: Ingested, config_file: Path | None = None
         if not small:
             continue
         groups = listed(f"{v} ({n})" for v, n in small)
-        where = _declaration(text, s.attribute)
-        file = config_file.name if where and config_file else config.data.participants
-        line, column = where or (1, 0)
+        file, line, column = _where(config, text, config_file, s.attribute)
         problems.append(
             Problem(
                 file,
@@ -56,55 +54,71 @@ def small_groups(config: Config, data: Ingested, config_file: Path | None = None
 
 
 def headline_population(config: Config, data: Ingested, config_file: Path | None) -> list[Problem]:
-    """The headline is post-stratified over `config.strata`: warn for a stratifying attribute
-    no participant filled in, and refuse a headline no voter stands behind (no participant with
-    a positive-share value in every stratum), which would rank every model 0.00 - 0.00."""
+    """Warn for a slice no participant filled in (for a stratifying one: the headline leans on
+    it), and refuse a headline no voter stands behind (no participant with a positive-share
+    value in every stratum): post-stratified over nobody, every model scored 0.00 - 0.00."""
     active = active_participants(data)
-    strata = config.strata
-    if not strata or active.empty:
-        return []
+    if active.empty:
+        return []  # a new board: nothing to stratify yet
     text = _read(config_file)
-    explicit = bool(config.rating.stratify_by)
+    strata = config.strata
+    empty = {
+        s.attribute: _empty_slice(config, s.attribute, s in strata, text, config_file)
+        for s in config.slices
+        if (data.participants[s.attribute] == "").all()
+    }
     behind = np.ones(len(active), dtype=bool)
-    problems = []
     for s in strata:
         shared = [v for v, share in s.population.items() if share > 0]
         behind &= active[s.attribute].isin(shared).to_numpy()
-        if (data.participants[s.attribute] == "").all():
-            problems.append(_population_problem(config, s.attribute, explicit, text, config_file))
-    if behind.any():
-        return problems
-    names = ", ".join(s.attribute for s in strata)
-    fix = _population_fix(config, [s.attribute for s in strata], explicit)
+    if not strata or behind.any():
+        return list(empty.values())
+    names = [s.attribute for s in strata]
+    fix = _population_fix(config, names)
     msg = (
-        f"the headline ranking is post-stratified over {names}, but no participant who voted "
-        f"has a value with a population share there: it would rank every model on nothing. "
-        f"{fix[0].upper()}{fix[1:]}"
+        f"the headline ranking is post-stratified over {', '.join(names)}, but no participant "
+        "who voted has a value with a population share there: it would rank every model on "
+        f"nothing. {fix[0].upper()}{fix[1:]}"
     )
-    where = _declaration(text, strata[0].attribute)
-    file = config_file.name if where and config_file else config.data.participants
-    line, column = where or (1, 0)
-    return [Problem(file, line, column, "population", msg)]
+    file, line, column = _where(config, text, config_file, names[0])
+    # the error says it all for the stratifying slices: their warnings would repeat it
+    others = [p for a, p in empty.items() if a not in names]
+    return [Problem(file, line, column, "population", msg), *others]
 
 
-def _population_problem(
-    config: Config, attribute: str, explicit: bool, text: str, config_file: Path | None
+def _where(
+    config: Config, text: str, config_file: Path | None, attribute: str
+) -> tuple[str, int, int]:
+    """The slice's declaration in the config, else the participants file."""
+    found = _declaration(text, attribute)
+    if found and config_file:
+        return config_file.name, *found
+    return config.data.participants, 1, 0
+
+
+def _empty_slice(
+    config: Config, attribute: str, stratum: bool, text: str, config_file: Path | None
 ) -> Problem:
-    where = _declaration(text, attribute)
-    file = config_file.name if where and config_file else config.data.participants
-    line, column = where or (1, 0)
-    msg = (
-        f"no participant has a value for {attribute}, which weights the headline ranking: "
-        + _population_fix(config, [attribute], explicit)
-    )
+    file, line, column = _where(config, text, config_file, attribute)
+    if stratum:
+        msg = (
+            f"no participant has a value for {attribute}, which weights the headline ranking: "
+            + _population_fix(config, [attribute])
+        )
+    else:
+        msg = (
+            f"no participant has a value for {attribute}, so its group pages will be empty: "
+            f"fill the {attribute} column of {config.data.participants}, or remove the slice "
+            "from leaderboard.toml"
+        )
     return Problem(file, line, column, "population", msg, severity="warning")
 
 
-def _population_fix(config: Config, attributes: list[str], explicit: bool) -> str:
+def _population_fix(config: Config, attributes: list[str]) -> str:
     names = " and ".join(attributes)
     drop = (
         f"drop {names} from rating.stratify_by"
-        if explicit
+        if config.rating.stratify_by
         else f"remove the population shares of {names} (or the slice) in leaderboard.toml"
     )
     return f"fill the {names} column of {config.data.participants}, or {drop}"
