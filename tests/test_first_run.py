@@ -37,7 +37,12 @@ def arena_source(path: Path, n: int = 120) -> Path:
 
 def init_board(tmp_path: Path) -> Path:
     board = tmp_path / "board"
-    assert run("init", str(board))[0] == 0
+    code, out = run("init", str(board))
+    assert code == 0
+    assert out.splitlines()[-2] == (
+        "the models Model A and Model B and the age_group slice are placeholders: edit them in "
+        f"leaderboard.toml, or `prefboard import FORMAT SOURCE --into {board}` replaces them"
+    )
     return board
 
 
