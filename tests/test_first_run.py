@@ -126,6 +126,10 @@ def test_synthetic_timestamps_follow_the_boards_last_battle(tmp_path: Path) -> N
         "2000-01-01T00:00:00Z to 2000-01-01T00:00:02Z, one second apart in source order; the "
         "site's 'data through' date is theirs, not when people voted"
     ) in out.splitlines()
+    assert (
+        "# The source had no timestamps: battles carry synthetic times one second apart in\n"
+        "# source order, so the site's 'data through' date is not when people voted.\n"
+    ) in (board / "leaderboard.toml").read_text()
     # a battle added by hand, later than the synthetic ones
     battles = board / "results/battles/imported-first.csv"
     battles.write_text(battles.read_text() + "h1,2026-03-01T10:00:00.5+01:00,imported,x,y,1,a\n")

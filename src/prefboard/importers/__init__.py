@@ -310,7 +310,9 @@ def import_pairwise(
     # The config: new file, or text edits verified by re-parsing.
     written: list[Path] = []
     if config is None:
-        text = _new_config_text(source.name, mapping.dimension, new_models, slice_attrs, plan)
+        text = _new_config_text(
+            source.name, mapping.dimension, new_models, slice_attrs, plan, not mapping.timestamp
+        )
         parse_config(tomllib.loads(text), text)
         added_values = {a: list(v) for a, v in plan.slice_values.items()}
         pending: dict[str, list[str]] = {}
