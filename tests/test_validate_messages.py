@@ -189,3 +189,17 @@ def test_privacy_warnings_wait_for_clean_data(tiny: Path) -> None:
     # privacy is only judged on clean data: the error stands alone
     assert code == 2
     assert [line.split(": ")[1] for line in lines if ".csv:" in line] == ["timestamp"]
+
+
+def test_misnamed_column_is_one_header_problem_not_one_per_row(tiny: Path) -> None:
+    battles = tiny / "results/battles/battles.csv"
+    battles.write_text(battles.read_text().replace(",turns,", ",turn,", 1))
+    code, lines = validate(tiny)
+    assert code == 2
+    assert lines[:3] == [
+        "results/battles/battles.csv:1:0: header: missing column(s): turns",
+        "results/battles/battles.csv:1:6: header: unknown column 'turn'; did you mean 'turns'?",
+        "results/battles/battles.csv:1:0: header: 3 data row(s) not checked because of the header "
+        "problem above",
+    ]
+    assert lines[-1] == "3 problem(s), 0 warning(s)"
