@@ -118,7 +118,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
     pipeline.check_standings_out(config, root, config_path, out_dir)
     data, standings = pipeline.rate(config, root, config_path)
     for problem in data.problems:  # only warnings remain: rate refuses data with errors
-        click.echo(f"warning: {problem.format()}", err=True)
+        click.echo(problem.format(), err=True)  # the line says "warning:" itself
     paths = write_standings(standings, out_dir)
     totals = data.ledger.totals().get("battles", {})
     click.echo(

@@ -15,6 +15,7 @@ import pandas as pd
 from prefboard.config import Config
 from prefboard.errors import Problem, listed
 from prefboard.ingest import Ingested
+from prefboard.rating.strata import population_of
 
 
 def active_participants(data: Ingested) -> pd.DataFrame:
@@ -69,7 +70,8 @@ def headline_population(config: Config, data: Ingested, config_file: Path | None
     }
     behind = np.ones(len(active), dtype=bool)
     for s in strata:
-        shared = [v for v, share in s.population.items() if share > 0]
+        # marginal shares, or those of [[rating.joint_population]] when only it gives them
+        shared = [v for v, share in population_of(config, s.attribute).items() if share > 0]
         behind &= active[s.attribute].isin(shared).to_numpy()
     if not strata or behind.any():
         return list(empty.values())

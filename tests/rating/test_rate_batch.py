@@ -116,12 +116,13 @@ def test_pinned_draw_probability_the_data_reject_is_a_warning(tmp_path: Path) ->
     assert result.exit_code == 0
     (line,) = [x for x in result.output.splitlines() if "draw-probability" in x]
     assert line.startswith(
-        "leaderboard.toml:0:0: draw-probability: rating.draw_probability = 0.01 is outside the "
+        "leaderboard.toml:0:0: warning: draw-probability: rating.draw_probability = 0.01 is "
+        "outside the "
         "95 % interval "
     )
     assert line.endswith("; remove it to learn ties from the data")
     rated, standings = rate(config, tmp_path / "out")
-    assert "warning: leaderboard.toml:0:0: draw-probability:" in rated.output
+    assert "leaderboard.toml:0:0: warning: draw-probability:" in rated.output
     assert standings.ties[0].source == "pinned"
     assert standings.ties[0].draw_probability == 0.01
 
