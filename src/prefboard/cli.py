@@ -15,6 +15,7 @@ from prefboard.escape import printable
 
 if TYPE_CHECKING:
     from prefboard.gate import Rule
+    from prefboard.standings import Standings
 
 CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
 
@@ -436,9 +437,25 @@ def import_(
 @click.option(
     "--explore",
     type=click.FloatRange(0, 1),
-    default=0.0,
+    default=None,
+    help=("Share of the queue given to random pairs (default: [plan] explore, 0.5; see below)."),
+)
+@click.option(
+    "--measure",
+    type=click.Choice(["goal", "order", "skills"]),
+    default="goal",
     show_default=True,
-    help="Share of the queue given to random pairs (0.5 kept bands honest in simulation).",
+    help=(
+        "goal: information about the order of the [plan] goal's pairs; order: about which "
+        "model of each pair is ahead; skills: about the skills themselves."
+    ),
+)
+@click.option(
+    "--quotas",
+    "quotas_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write recruitment quotas per group as CSV to this file ('-' for stdout only).",
 )
 @click.option(
     "--standings",
@@ -449,22 +466,37 @@ def import_(
 )
 def plan(
     config_path: Path,
-    explore: float,
+    explore: float | None,
+    measure: str,
+    quotas_path: Path | None,
     dimension: str | None,
     slice_: str | None,
     count: int,
     fmt: str,
     standings_path: Path | None,
 ) -> None:
-    """The next battles to run: model pairs ranked by expected information gain.
+    """The next battles to run, how many remain for the [plan] goal, and whom to recruit.
 
-    For each pair, the expected drop in the two models' posterior entropy over the outcomes
-    a, b and tie, weighted by their predicted probabilities. Also lists the demographic
-    groups furthest below their population share.
+    Pairs are scored on each table's batch posterior (full covariance) by the mutual
+    information between the battle's outcome and the order of the goal's pairs (the top
+    [plan] top_k adjacent pairs), planned as one batch with fantasy updates so a queue
+    spreads over pairs; a seeded share of random pairs is mixed in. Group tables use a
+    diagonal covariance (standings.json keeps pair counts for pooled tables only).
+
+    \b
+    What prefboard's benchmark (benchmarks/bench_matchmaking.py) shows, 20 seeds, batches
+    of 100, a board of five leaders 4 points apart above a crowded middle, goal: the five
+    adjacent top pairs separated (Bonferroni over pairs and looks):
+    PLAN_FIGURES
+
+    The stopping rule: battles still needed for the goal, simulated from the current
+    posterior (median over draws of where the estimates can still move); each pair's test
+    is Bonferroni-corrected over the top_k pairs and the [plan] looks planned checks.
     """
     from prefboard import matchmaking as mm
     from prefboard import pipeline
     from prefboard.errors import PrefboardError
+    from prefboard.matchmaking import quotas as mq
     from prefboard.standings import read_standings
 
     if standings_path is not None:
@@ -477,15 +509,24 @@ def plan(
         if "=" not in slice_:
             raise click.BadParameter("use ATTRIBUTE=VALUE", param_hint="--slice")
         attribute, value = slice_.split("=", 1)
+    share = standings.plan_goal.explore if explore is None else explore
     try:
-        params = mm.params_from(standings)
-        queue = mm.plan(standings, params, dimension, attribute, value, n=count, explore=explore)
+        queue = mm.plan(
+            standings, None, dimension, attribute, value, n=count, measure=measure, explore=share
+        )
     except ValueError as exc:
         raise PrefboardError(str(exc)) from None
+    if quotas_path is not None:
+        rows = mq.quotas_csv(mq.quotas(standings, mq.goal_participants(standings)))
+        if str(quotas_path) == "-":
+            click.echo(rows, nl=False)
+            return
+        quotas_path.write_text(rows, encoding="utf-8")
     if fmt == "csv":
         click.echo(mm.plan_csv(queue), nl=False)
         return
     click.echo(mm.plan_table(queue))
+    _echo_goal(standings, dimension)
     needs = [g for g in mm.groups_in_need(standings) if g.needed][:5]
     if needs:
         click.echo("\ngroups furthest below their population share:")
@@ -495,6 +536,20 @@ def plan(
                 f"{g.sample_share:.1%} of the sample, "
                 f"{g.population_share:.1%} of the population, {g.needed} more participants"
             )
+
+
+def _echo_goal(standings: Standings, dimension: str | None) -> None:
+    """The stopping rule's projection per battle dimension (pooled tables)."""
+    from prefboard.matchmaking import quotas as mq
+
+    g = standings.plan_goal
+    click.echo(f"\ngoal ([plan] goal = {g.goal}), pooled tables:")
+    for d in standings.dimensions:
+        if not d.battles or dimension not in (None, d.key):
+            continue
+        status = mq.goal_status(standings, d.key)
+        if status is not None:
+            click.echo(f"  {d.key}: {status.sentence(g.goal, g.top_k)}")
 
 
 def main() -> None:

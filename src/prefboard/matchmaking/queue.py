@@ -20,6 +20,7 @@ from prefboard.escape import printable
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking.online import _pair_counts, _select_tables, groups_in_need
 from prefboard.matchmaking.posterior import TablePosterior, table_posterior
+from prefboard.matchmaking.stopping import separation_z
 from prefboard.rating import ranks
 from prefboard.rating.trueskill import TrueSkillParams
 from prefboard.standings import POOLED, Standings, Table, safe_cell
@@ -33,6 +34,8 @@ __all__ = [
     "plan_table",
     "reason",
 ]
+
+QUEUE_MEASURES = ("goal", *info.MEASURES)
 
 #: Share of each queue given to uniformly random pairs (chosen by bench_matchmaking.py).
 DEFAULT_EXPLORE = 0.5
@@ -89,11 +92,21 @@ def _table_queue(
     counts: dict[tuple[str, str, str], int],
 ) -> list[Candidate]:
     post: TablePosterior = table_posterior(standings, table)
+    targets = _targets(standings, post) if measure == "goal" else None
     rng = np.random.default_rng(
         ranks.rank_seed(standings.parameters.seed, "plan", dimension, *_slice_key(table))
     )
     picks, infos, explored, _ = info.plan_batch(
-        post.mean, post.cov, post.beta, post.eps, n, explore, rng, measure=measure, distinct=True
+        post.mean,
+        post.cov,
+        post.beta,
+        post.eps,
+        n,
+        explore,
+        rng,
+        measure="order" if measure == "goal" else measure,
+        distinct=True,
+        targets=targets,
     )
     pairs = info.PairSet.of(len(post.keys))
     m, v = info.difference_moments(post.mean, post.cov, pairs)
@@ -107,6 +120,8 @@ def _table_queue(
         a, b = post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]
         known = counts.get((dimension, *sorted((a, b)))) if pooled else None
         why = reason(rank[a], rank[b], float(above[k]), settled)
+        if targets is not None and not rand:
+            why = _goal_reason(post, pairs, k, targets, rank, settled) or why
         if known == 0:
             why += "; never compared"
         if _slice_key(table) in short:
@@ -135,6 +150,54 @@ def _table_queue(
     return out
 
 
+def _targets(standings: Standings, post: TablePosterior) -> tuple[np.ndarray, np.ndarray] | None:
+    """The goal's target pairs (adjacent ranks 1..k+1) when `[plan] goal = "top"` and some of
+    them are not yet separated; None (plan on every pair's order) otherwise."""
+    g = standings.plan_goal
+    if g.goal != "top" or len(post.keys) < 2:
+        return None
+    k = min(g.top_k, len(post.keys) - 1)
+    order = np.argsort(-post.mean, kind="stable")
+    hi, lo = order[:k], order[1 : k + 1]
+    z = separation_z(1.0 - g.level, k, g.looks)
+    sd = np.sqrt(post.cov[hi, hi] + post.cov[lo, lo] - 2 * post.cov[hi, lo])
+    if np.all((post.mean[hi] - post.mean[lo]) / sd >= z):
+        return None
+    return hi, lo
+
+
+def _goal_reason(
+    post: TablePosterior,
+    pairs: info.PairSet,
+    k: int,
+    targets: tuple[np.ndarray, np.ndarray],
+    rank: dict[str, int],
+    settled: float,
+) -> str:
+    """Which target pair the battle helps most, with that pair's P(above)."""
+    hi, lo = targets
+    gains = [
+        info.goal_information(
+            post.mean,
+            post.cov,
+            pairs,
+            np.array([k]),
+            (hi[t : t + 1], lo[t : t + 1]),
+            post.beta,
+            post.eps,
+        )[0]
+        for t in range(hi.size)
+    ]
+    t = int(np.argmax(gains))
+    if gains[t] <= 0:
+        return ""
+    a, b = post.keys[int(hi[t])], post.keys[int(lo[t])]
+    p = float(ranks.p_above(post.mean, post.cov, hi[t : t + 1], lo[t : t + 1])[0])
+    own = {post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]}
+    text = reason(rank[a], rank[b], p, settled)
+    return text if own == {a, b} else "helps separate " + text.replace(" not yet separated", "")
+
+
 def _slice_key(table: Table) -> tuple[str, str]:
     return table.slice_attribute, table.slice_value
 
@@ -146,7 +209,7 @@ def plan(
     slice_attribute: str = POOLED,
     slice_value: str = POOLED,
     n: int = 20,
-    measure: str = info.MEASURES[0],
+    measure: str = "goal",
     explore: float = DEFAULT_EXPLORE,
 ) -> list[Candidate]:
     """The next ``n`` battles of a table (distinct pairs), planned as one batch on its batch
@@ -156,18 +219,20 @@ def plan(
     picks before it (fantasy updates, :mod:`.information`), or with probability ``explore`` a
     uniformly random pair; the random stream is seeded by the standings' seed and the table,
     so the queue is deterministic. ``dimension=None`` plans every battle dimension (each gets
-    its own batch of ``n``; the queues are interleaved and cut at ``n``). ``measure`` is
-    "order" (information about which model of the pair is ahead; the default) or "skills"
-    (about the skills themselves; it keeps valuing pairs whose order is settled); the online
-    measures' names ("entropy", "variance") of earlier versions mean the default. ``params`` is
+    its own batch of ``n``; the queues are interleaved and cut at ``n``). ``measure``:
+    "goal" (the default: information about the order of the `[plan]` goal's target pairs,
+    through the covariance; "order" once they are separated or for other goals), "order"
+    (about which model of each pair is ahead) or "skills" (about the skills themselves; it
+    keeps valuing pairs whose order is settled); the online measures' names ("entropy",
+    "variance") of earlier versions mean the default. ``params`` is
     accepted for backward compatibility and not used: the constants come from the standings.
     Raises ValueError for an unknown dimension, slice or measure.
     """
     del params
     if measure in ("entropy", "variance"):
-        measure = info.MEASURES[0]
-    if measure not in info.MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(info.MEASURES)}; got {measure!r}")
+        measure = "goal"
+    if measure not in QUEUE_MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(QUEUE_MEASURES)}; got {measure!r}")
     if n < 0:
         raise ValueError(f"n must be non-negative, got {n}")
     if not 0.0 <= explore <= 1.0:

@@ -40,6 +40,7 @@ from prefboard.standings import (
     OrderSensitivity,
     Pair,
     Parameters,
+    PlanGoal,
     Provenance,
     SampleShare,
     SliceInfo,
@@ -200,6 +201,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
             for r in data.benchmarks.itertuples(index=False)
         ],
+        plan_goal=PlanGoal(**config.plan.model_dump()),
     )
 
 

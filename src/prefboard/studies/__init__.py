@@ -1,0 +1,1 @@
+"""Simulation studies (planning); imported only by benchmarks and tests."""
