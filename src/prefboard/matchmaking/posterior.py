@@ -53,7 +53,7 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
         for p in standings.pairs
         if p.dimension == table.dimension and p.model_a in index and p.model_b in index
     ]
-    if not rows or sum(p.battles for p in rows) == 0:
+    if not rows:
         return None
     m = len(keys)
     flat = np.zeros((m, m, 3))
@@ -63,6 +63,8 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
             flat[a, b] += (p.wins_a, p.wins_b, p.ties)
         else:
             flat[b, a] += (p.wins_b, p.wins_a, p.ties)
+    if flat.sum() == 0:
+        return None
     i, j = np.triu_indices(m, k=1)
     pc = batch.PairCounts(m, i.astype(np.int64), j.astype(np.int64), flat[i, j].copy())
     prm = standings.parameters
@@ -71,6 +73,11 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
     post = batch.fit_counts(
         pc, prior_mean=prm.mu, prior_sigma=prm.sigma, beta=prm.beta, draw_margin=eps
     )
+    score = np.array([e.score for e in table.entries])
+    if np.max(np.abs(post.mean - score)) > 1e-6 * (1.0 + np.max(np.abs(score))):
+        # Not the fit the table came from (other settings or a hand-edited file): its
+        # covariance would not belong to these scores.
+        return None
     factor = np.array([e.inflation for e in table.entries])
     return post.cov * np.outer(factor, factor)
 
