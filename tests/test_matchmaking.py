@@ -314,7 +314,6 @@ def test_plan_on_a_slice_and_over_all_dimensions() -> None:
     assert all((c.slice_attribute, c.slice_value) == ("age", "young") for c in young)
     # Pair counts are only known for the pooled table.
     assert all(c.battles == 0 for c in young)
-    by_pair = {(c.model_a, c.model_b): c for c in young}
     # dimension=None plans over battle dimensions only (the Likert-only one is skipped).
     assert plan(s, PARAMS, dimension=None) == plan(s, PARAMS, dimension="overall")
     assert plan(s, PARAMS, n=0) == []

@@ -329,7 +329,7 @@ class Plan(Section):
     @model_validator(mode="after")
     def _half_width_needs_target(self) -> Plan:
         if self.goal == "half_width" and self.max_half_width is None:
-            raise ValueError("goal = \"half_width\" needs max_half_width")
+            raise ValueError('goal = "half_width" needs max_half_width')
         return self
 
 

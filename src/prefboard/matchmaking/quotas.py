@@ -130,7 +130,9 @@ def quotas(standings: Standings, more_participants: int = 0) -> list[Quota]:
             precision = 0
             widest = _widest_band(standings, s.attribute, s.value)
             if target is not None and widest is not None and widest > target:
-                precision = math.ceil(s.participants * ((widest / target) ** 2 - 1.0))
+                # The slack keeps an exact hit (e.g. a width of exactly twice the target)
+                # from rounding up.
+                precision = math.ceil(s.participants * ((widest / target) ** 2 - 1.0) - 1e-9)
             out.append(Quota(s.attribute, s.value, s.participants, p, share, precision))
     return out
 
