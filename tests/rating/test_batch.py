@@ -276,3 +276,29 @@ def test_bands_are_calibrated_on_the_model_itself() -> None:
     assert 0.92 <= _coverage(300, 100) <= 0.975
     assert _coverage(300, 100, repeat=4) < 0.8
     assert 0.92 <= _coverage(300, 100, repeat=4, clustered=True) <= 0.975
+
+
+def test_golden_small_board() -> None:
+    # Regression pin, not a reference: the EP posterior and learnt draw probability of a fixed
+    # 8-battle board, as computed by this module on 2026-11-29 (tolerance 1e-7: the EP stopping
+    # rule is 1e-9). Change these numbers only on purpose, saying why in the commit.
+    a = np.array([0, 0, 1, 2, 1, 0, 2, 1])
+    b = np.array([1, 2, 2, 0, 0, 1, 1, 2])
+    o = np.array([0, 0, 2, 1, 1, 2, 0, 0], np.int8)
+    post = _fit(3, a, b, o, ts.draw_margin(0.1, BETA))
+    assert post.mean == pytest.approx([29.4178068097, 23.3281494607, 22.2540437296], abs=1e-7)
+    assert post.cov == pytest.approx(
+        np.array(
+            [
+                [28.8586515596, 21.0358100927, 19.5499827921],
+                [21.0358100927, 26.6896704625, 21.7189638892],
+                [19.5499827921, 21.7189638892, 28.1754977631],
+            ]
+        ),
+        abs=1e-7,
+    )
+    fitted = batch.learn_draw_margin(
+        batch.aggregate(3, a, b, o), prior_mean=MU, prior_sigma=SIGMA, beta=BETA
+    )
+    got = (fitted.draw_probability, fitted.probability_lower, fitted.probability_upper)
+    assert got == pytest.approx((0.41342, 0.080125, 0.851214), abs=1e-4)
