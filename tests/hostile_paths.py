@@ -52,6 +52,16 @@ def site_src_fifo(board: Path, tmp: Path) -> None:
     os.mkfifo(_site_src(board) / "page.md")  # copying it would block forever
 
 
+def site_src_symlink_loop(board: Path, tmp: Path) -> None:
+    src = _site_src(board)
+    os.symlink("b.md", src / "a.md")
+    os.symlink("a.md", src / "b.md")
+
+
+def site_src_non_utf8_name(board: Path, tmp: Path) -> None:
+    (_site_src(board) / os.fsdecode(b"page-\xff.md")).write_text("# Page\n", encoding="utf-8")
+
+
 def battles_symlink_into_git(board: Path, tmp: Path) -> None:
     os.symlink("../../.git/config", board / "results/battles/git.csv")
     _fake_git(board)
@@ -63,5 +73,7 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "paths-site-src-folder-symlink-out": site_src_folder_symlink_out,
     "paths-site-src-symlinked-folder-loop": site_src_symlinked_folder_loop,
     "paths-site-src-fifo": site_src_fifo,
+    "paths-site-src-symlink-loop": site_src_symlink_loop,
+    "paths-site-src-non-utf8-name": site_src_non_utf8_name,
     "paths-battles-symlink-into-git": battles_symlink_into_git,
 }

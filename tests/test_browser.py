@@ -1,8 +1,9 @@
 """The built example site in a real browser: Debian's headless Chromium driven by Selenium.
 
 Checks what a reader would notice: the home table lists every model, every chart renders an SVG,
-the console stays clean, and no request leaves localhost. Screenshots of the home page in the
-light and dark palettes go to test-output/browser/.
+the console stays clean, no request leaves localhost, tables fit their column at 1400 and 390 px
+in both palettes with nothing over the charts, and instant navigation still draws the charts.
+Screenshots go to test-output/browser/.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from prefboard import pipeline
+from prefboard.config import load_config
 
 REPO = Path(__file__).parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -33,6 +35,25 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site as if at its site_url: Material's instant navigation only takes
+    over links listed in sitemap.xml, which names the public address (host and port must
+    match), so the sitemap is sent with that address swapped for this server's."""
+
+    public_url = ""
+    local_url = ""
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/sitemap.xml":
+            super().do_GET()
+            return
+        path = Path(self.translate_path("/sitemap.xml"))
+        body = path.read_text("utf-8").replace(self.public_url, self.local_url + "/").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -43,9 +64,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     pipeline.build(REPO / "leaderboard.toml", out)
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    _QuietHandler.public_url = load_config(REPO / "leaderboard.toml").leaderboard.url
+    _QuietHandler.local_url = base
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", out
+        yield base, out
     finally:
         server.shutdown()
 
@@ -172,3 +196,197 @@ def test_the_repository_board_publishes_its_hand_written_pages(site) -> None:
     assert "This is prefboard's own example board" in home
     assert "Reproduce this site" in (out / "reproduce.html").read_text("utf-8")
     assert 'href="reproduce.html"' in home
+
+
+# Pages with the widest tables and every chart family.
+LAYOUT_PAGES = [
+    "index.html",
+    "next.html",
+    "models/aurora-7b.html",
+    "groups/age_group.html",
+    "benchmarks.html",
+    "fairness.html",
+    "data.html",
+    "ratings.html",
+]
+# For each table: how far its scroll wrapper overflows, the table's header cells and where the
+# content column ends. For each chart: an <svg>, and any control (vega-embed's menu, our link
+# row) whose box meets the box of a data mark.
+LAYOUT_SCRIPT = """
+  const content = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const tables = Array.from(document.querySelectorAll('.md-typeset table')).map(t => {
+    const wrap = t.closest('.md-typeset__scrollwrap') || t.parentElement;
+    return {overflow: wrap.scrollWidth - wrap.clientWidth,
+            right: t.getBoundingClientRect().right - content.right,
+            headers: Array.from(t.tHead.rows[0].cells).filter(c => c.offsetParent !== null)
+                          .map(c => c.textContent.trim())};
+  });
+  const meets = (a, b) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const charts = Array.from(document.querySelectorAll('.pb-chart')).map(block => {
+    const marks = Array.from(block.querySelectorAll('svg g.role-mark > *'))
+      .map(m => m.getBoundingClientRect()).filter(r => r.width > 0 || r.height > 0);
+    const controls = Array.from(block.querySelectorAll('details, .vega-actions, .pb-chart-links'))
+      .map(c => c.getBoundingClientRect());
+    return {id: block.id, svg: block.querySelector('svg') !== null, marks: marks.length,
+            details: block.querySelectorAll('details').length,
+            overlaps: controls.filter(c => marks.some(m => meets(c, m))).length};
+  });
+  return {tables, charts, width: window.innerWidth};
+"""
+
+
+def set_palette(driver: object, scheme: str) -> None:
+    # What Material's palette toggle does; prefboard.js re-renders the charts on the change.
+    driver.execute_script(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
+    wait_for_charts(driver)
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_layout_fits_at_desktop_and_phone_width_in_both_palettes(site, driver, width) -> None:
+    """Decision: every table fits its column without sideways scrolling at both widths; on a
+    phone, secondary columns are hidden until "All columns" is pressed (then, and only then,
+    the table's wrapper may scroll)."""
+    base, _ = site
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    try:
+        driver.set_window_size(width, 1000)
+        for page in LAYOUT_PAGES:
+            driver.get(f"{base}/{page}")
+            wait_for_charts(driver)
+            for scheme in ("default", "slate"):
+                set_palette(driver, scheme)
+                state = driver.execute_script(LAYOUT_SCRIPT)
+                where = (page, width, scheme)
+                assert state["width"] == width, where
+                for table in state["tables"]:
+                    assert table["overflow"] <= 0 and table["right"] <= 1, (where, table)
+                if page in ("index.html", "models/aurora-7b.html"):
+                    assert state["charts"], where
+                for chart in state["charts"]:
+                    assert chart["svg"] and chart["marks"] > 0, (where, chart)
+                    assert chart["details"] == 0 and chart["overlaps"] == 0, (where, chart)
+                if page in ("index.html", "models/aurora-7b.html"):
+                    # the whole page: a window as tall as the document, then back
+                    name = page.replace("/", "-").removesuffix(".html")
+                    height = driver.execute_script("return document.body.scrollHeight")
+                    driver.set_window_size(width, min(height, 8000))
+                    driver.save_screenshot(str(OUTPUT / f"{name}-{width}-{scheme}.png"))
+                    driver.set_window_size(width, 1000)
+            if page == "index.html":
+                headline = state["tables"][0]["headers"]
+                assert "Score" in headline and "95% band" in headline
+                assert ("P(best)" in headline) == (width == 1400)
+    finally:
+        driver.set_window_size(1280, 1600)
+
+
+def test_all_columns_toggle_on_a_phone(site, driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    try:
+        driver.set_window_size(390, 1000)
+        driver.get(base + "/index.html")
+        wait_for_charts(driver)
+        score = driver.find_element(By.XPATH, "//table//th[text()='Score']").rect
+        assert score["x"] + score["width"] <= 390  # the score is on screen
+        toggle = driver.find_element(By.CSS_SELECTOR, ".pb-columns-toggle")
+        assert toggle.text == "All columns (+5)"
+        toggle.click()
+        assert toggle.text == "Fewer columns"
+        assert driver.find_element(By.XPATH, "//table//th[text()='P(best)']").is_displayed()
+    finally:
+        driver.set_window_size(1280, 1600)
+
+
+def test_instant_navigation_draws_the_next_pages_charts(site, driver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _ = site
+    driver.get(base + "/index.html")
+    wait_for_charts(driver)
+    drain_logs(driver)
+    driver.execute_script("window.pbSamePage = true")
+    link = driver.find_element(By.CSS_SELECTOR, "table[data-sortable] tbody a")
+    name = link.text
+    link.click()
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".md-content h1").text == name
+    )
+    wait_for_charts(driver)
+    assert "/models/" in driver.current_url
+    # Material swapped the content in place (no new page load), and the charts still rendered
+    assert driver.execute_script("return window.pbSamePage") is True
+    assert driver.find_elements(By.CSS_SELECTOR, ".pb-chart svg")
+    console, _ = drain_logs(driver)
+    assert [e["message"] for e in console if e["level"] == "SEVERE"] == []
+
+
+def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path, monkeypatch):
+    """Two versions published with mike into a local repository, served as GitHub Pages
+    would serve gh-pages: the old one shows the banner, the selector lists "latest", and
+    switching version from a model page lands on the same page of the other version."""
+    import io
+    import subprocess
+    import tarfile
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.test_publish import GIT_ENV, git, publish
+
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+        + "\n[privacy]\nmin_participants = 1\n"
+    )
+    git(tiny, "init", "-q", "-b", "main")
+    git(tiny, "add", "-A")
+    git(tiny, "commit", "-qm", "board")
+    publish(tiny, "--version", "v1", "--alias", "latest")
+    publish(tiny, "--version", "v2", "--alias", "latest")
+    archive = subprocess.run(
+        ["git", "archive", "gh-pages"], cwd=tiny, capture_output=True, check=True
+    ).stdout
+    pages = tmp_path / "gh-pages"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(pages, filter="data")
+    handler = functools.partial(_QuietHandler, directory=str(pages))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    banner = "[data-md-component=outdated]"
+    try:
+        driver.get(f"{base}/v1/models/aurora-7b.html")
+        wait_for_charts(driver)
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, banner).text)
+        assert (
+            "You are reading an older version" in driver.find_element(By.CSS_SELECTOR, banner).text
+        )
+        driver.get(f"{base}/v2/models/aurora-7b.html")
+        wait_for_charts(driver)
+        links = WebDriverWait(driver, 10).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".md-version__link")
+        )
+        # "v2" with its alias "latest" in a span beside it, then "v1"
+        assert [a.get_attribute("textContent").strip() for a in links] == ["v2latest", "v1"]
+        alias = links[0].find_element(By.CSS_SELECTOR, ".md-version__alias")
+        assert alias.get_attribute("textContent") == "latest"
+        assert not driver.find_element(By.CSS_SELECTOR, banner).is_displayed()
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(OUTPUT / "version-v2-model.png"))
+        # what a click in the selector does (its menu opens on hover)
+        driver.execute_script("arguments[0].click()", links[1])
+        WebDriverWait(driver, 30).until(
+            lambda d: d.current_url.endswith("/v1/models/aurora-7b.html")
+        )
+        wait_for_charts(driver)
+        driver.save_screenshot(str(OUTPUT / "version-v1-model-banner.png"))
+    finally:
+        server.shutdown()

@@ -38,7 +38,7 @@ def test_minimal_config_gets_trueskill_defaults(tmp_path: Path) -> None:
     assert config.rating.sigma == pytest.approx(25 / 3)
     assert config.rating.beta == pytest.approx(25 / 6)
     # tau is 0, not TrueSkill's 25/300: fixed model versions, calibrated bands
-    # (benchmarks/bench_calibration.py: 94.4-96.3 % coverage with tau = 0, 99-100 % without)
+    # (benchmarks/bench_online_bands.py: 94.4-96.3 % coverage with tau = 0, 99-100 % without)
     assert config.rating.tau == 0.0
     assert config.rating.permutations == 20
     assert config.model_keys == ["m1", "m2"]
@@ -66,7 +66,7 @@ def test_unknown_key_names_path_line_and_suggestion(tmp_path: Path) -> None:
     assert found == [
         "leaderboard.toml:12:0: unknown-key: rating.sigam: unknown key; did you mean 'sigma'? "
         "(valid keys: mu, sigma, beta, tau, draw_probability, interval, permutations, seed, "
-        "stratify_by, min_battles)"
+        "stratify_by, min_battles, joint_population)"
     ]
 
 

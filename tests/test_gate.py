@@ -83,7 +83,7 @@ def test_markdown_gate_section_for_the_pull_request(pair: tuple[Path, Path]) -> 
         "|---|---|---|---|\n"
         "| rank-drop | Overall | Alpha | rank 1 → 2 (↓1) |\n"
         "| score-drop:2% | Overall | Alpha | score 30.00 → 28.00 (-2.00, -6.7%) |\n"
-        "| new-exclusions | battles | duplicate-battle | 0 → 2 rows (+2) |\n"
+        "| new-exclusions | battles | duplicate\\-battle | 0 → 2 rows (+2) |\n"
     )
     # after the folded details, so the verdict is visible without unfolding anything
     assert out.index("</details>") < out.index("#### Gate")
@@ -158,6 +158,10 @@ def test_hostile_model_names_stay_inside_their_cell(tmp_path: Path) -> None:
     code, out = run(paths, "--format", "markdown", "--fail-on", "rank-drop")
     assert code == 1
     gate = out[out.index("#### Gate") :]
-    assert "| rank-drop | Overall | &lt;img src=x onerror=alert\\(1\\)&gt;\\|@everyone |" in gate
+    # the one Markdown escaper (prefboard.escape): entities for | and @, so no cell split, no ping
+    assert (
+        "| rank-drop | Overall | &lt;img src=x onerror=alert\\(1\\)&gt;&#124;&#64;everyone |"
+        in gate
+    )
     assert "<img" not in out and "](javascript" not in out
     assert_tables_keep_shape(out)

@@ -111,6 +111,12 @@ def test_output_symlinked_out_of_the_board_is_refused(tiny: Path, tmp_path: Path
     assert keep.read_text() == "precious\n"
 
 
+def test_output_that_is_a_symlink_loop_is_refused(tiny: Path) -> None:
+    os.symlink("site", tiny / "site")
+    line = one_error(run("build", "--config", str(tiny / "leaderboard.toml")))
+    assert line == "Error: site output site: is a symlink loop"
+
+
 def test_out_that_is_a_symlink_is_not_replaced(tiny: Path, tmp_path: Path) -> None:
     keep = outside(tmp_path)
     link = tmp_path / "site-link"
@@ -130,6 +136,16 @@ def test_a_folder_prefboard_did_not_build_is_never_replaced(tiny: Path) -> None:
         "move it away or choose another output folder"
     )
     assert (site / "notes.md").read_text() == "mine\n"
+
+
+def test_a_planted_work_area_symlink_is_refused(tiny: Path, tmp_path: Path) -> None:
+    """`.prefboard/` holds the lock and the work folders: committed as a symlink, it would
+    carry the whole build elsewhere."""
+    keep = outside(tmp_path)
+    os.symlink(keep.parent, tiny / ".prefboard")
+    line = one_error(run("build", "--config", str(tiny / "leaderboard.toml")))
+    assert line == symlink_error(tiny / ".prefboard")
+    assert sorted(keep.parent.iterdir()) == [keep]
 
 
 # -- site sources ---------------------------------------------------------------------------------

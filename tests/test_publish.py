@@ -68,7 +68,7 @@ def test_two_versions_with_latest_alias_and_changes_page(repo: Path) -> None:
     assert "↑1" in changes and "↓1" in changes
     # the version selector is configured in every page
     page = git(repo, "show", "gh-pages:v2/index.html")
-    assert '"version": {"default": "latest", "provider": "mike"}' in page
+    assert '"version": {"alias": true, "default": ["latest", "dev"], "provider": "mike"}' in page
 
 
 def test_first_publish_without_alias_becomes_default(repo: Path) -> None:
@@ -93,3 +93,43 @@ def test_outside_a_git_repository(tiny: Path) -> None:
     )
     assert result.exit_code == 2
     assert "is not inside a git repository" in result.output
+
+
+def test_old_version_banner_page_keeping_selector_and_styled_404(repo: Path) -> None:
+    toml = repo / "leaderboard.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+    )
+    publish(repo, "--version", "v1", "--alias", "latest")
+    publish(repo, "--version", "v2", "--alias", "latest")
+
+    # The selector keeps the page: Material looks the current page up in the other version's
+    # sitemap.xml, which lists pages only when site_url is set (mike adds the version to it).
+    for version in ("v1", "v2"):
+        sitemap = git(repo, "show", f"gh-pages:{version}/sitemap.xml")
+        assert f"<loc>https://example.org/board/{version}/models/aurora-7b.html</loc>" in sitemap
+        assert f"<loc>https://example.org/board/{version}/index.html</loc>" in sitemap
+        # ... and its root, which the pages' common prefix must match
+        assert f"<loc>https://example.org/board/{version}/</loc>" in sitemap
+    # The banner: every page carries it hidden; Material shows it on a version whose name and
+    # aliases match none of "default" - v1 once v2 took the latest alias.
+    old = git(repo, "show", "gh-pages:v1/models/aurora-7b.html")
+    banner = old.split('data-md-component="outdated" hidden>', 1)[1].split("</aside>", 1)[0]
+    assert "You are reading an older version of this leaderboard." in banner
+    assert "Go to the latest version." in banner
+    assert '"default": ["latest", "dev"]' in old
+    versions = json.loads(git(repo, "show", "gh-pages:versions.json"))
+    assert [(v["version"], v["aliases"]) for v in versions] == [("v2", ["latest"]), ("v1", [])]
+    # A styled 404 in every version and at the root, where GitHub Pages looks for it; its
+    # stylesheet and links are absolute, so it is styled at any depth.
+    for path, version in (("v1/404.html", "v1"), ("404.html", "v2")):
+        page = git(repo, "show", f"gh-pages:{path}")
+        assert "<h1>Page not found</h1>" in page
+        assert f'href="/board/{version}/assets/stylesheets/main.' in page
+        assert f'href="/board/{version}/index.html">home page</a>' in page
+    # the root page is one commit of its own on gh-pages, after mike's
+    assert git(repo, "log", "-1", "--format=%s", "gh-pages").strip() == (
+        "Root 404 page from v2 with prefboard"
+    )

@@ -40,6 +40,7 @@ def test_serve_rebuilds_and_the_page_can_reload(tiny: Path) -> None:
     toml = tiny / "leaderboard.toml"
     toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
     port = free_port()
+    log = tiny / "serve.log"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -51,15 +52,27 @@ def test_serve_rebuilds_and_the_page_can_reload(tiny: Path) -> None:
             "--port",
             str(port),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         first = wait_for(lambda: fetch(f"{base}/build-stamp.txt"))
+        # progress during the first build, stage by stage, before the address
+        printed = log.read_text()
+        assert printed.startswith(f"building {tiny / 'site'} (the first build")
+        stages = ["config:", "validate + rate:", "pages + charts:", "mkdocs:", "serving "]
+        positions = [printed.find(stage) for stage in stages]
+        assert -1 not in positions and positions == sorted(positions), printed
         home = fetch(f"{base}/index.html")
-        assert home is not None and "livereload.js" in home  # the page polls the stamp
+        assert home is not None and "/__prefboard/livereload.js" in home  # polls the stamp
+        assert fetch(f"{base}/__prefboard/livereload.js") is not None
+        # ... added by the server only: site/ is what `prefboard build` writes
+        built = list((tiny / "site").rglob("*"))
+        assert not [p for p in built if "livereload" in p.name]
+        assert not [p for p in built if p.suffix == ".html" and "livereload" in p.read_text()]
         battles = tiny / "results" / "battles" / "battles.csv"
         battles.write_text(battles.read_text().replace("delta-mini,4,b,b", "delta-mini,4,a,b"))
         second = wait_for(lambda: (s := fetch(f"{base}/build-stamp.txt")) != first and s)

@@ -422,8 +422,28 @@ def test_empty_run(config: Config, tmp_path: Path) -> None:
         {"seed": -3},
         {"start": "yesterday"},
         {"days": 0},
+        {"tie_share": 1.0},
+        {"group_scale": -1.0},
+        {"votes_per_prompt": 0},
+        {"prompt_sd": float("nan")},
     ],
 )
 def test_spec_rejects_nonsense(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         SimulationSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def test_study_conditions_ties_and_no_groups(config: Config, tmp_path: Path) -> None:
+    # Calibration-study conditions: 40 % ties, no group differences; the truth file says so.
+    spec = SimulationSpec(battles=20_000, ratings=0, participants=500, seed=3, tie_share=0.4,
+                          group_scale=0.0)  # fmt: skip
+    run = simulate(config, tmp_path, spec)
+    truth = json.loads(run.skills_path.read_text())
+    assert truth["tie_share_target"] == 0.4 and truth["group_scale"] == 0.0
+    assert all(
+        v == 0 for g in truth["group_effects"].values() for e in g.values() for v in e.values()
+    )
+    outcome = read_all(run.battle_paths)["overall"]
+    share = (outcome == "tie").sum() / (outcome != "").sum()
+    assert abs(share - 0.4) < 0.02  # binomial sd ~0.004; low-effort raters blur it a little
+    assert truth == hidden_skills(config, 3, spec)

@@ -76,7 +76,7 @@ def _old_site_then_edit(tiny: Path, tmp: Path) -> tuple[Path, Path, dict[str, st
 
 
 def test_a_kill_at_any_stage_leaves_a_complete_site(tiny: Path, tmp_path: Path) -> None:
-    # One board, killed at each stage in turn (builds are slow on a loaded machine).
+    # One board killed at each stage in turn: builds are slow on a loaded machine.
     toml, out, old = _old_site_then_edit(tiny, tmp_path)
     seen = {}
     for stage in ("mkdocs", "swap", "swapped"):
@@ -84,24 +84,26 @@ def test_a_kill_at_any_stage_leaves_a_complete_site(tiny: Path, tmp_path: Path) 
         seen[stage] = tree_hashes(out)
         (left,) = _work_folders(tmp_path)  # the killed build's work folder, git-ignored
         assert (left / workspace.OWNER_FILE).is_file()
+
+    # Without renameat2 (not Linux) the swap is two renames: a kill between them leaves no
+    # site, and the next build's clean-up first moves the swapped-out one back.
+    no_exchange = "import prefboard.io.workspace as w; w._exchange = lambda a, b: False"
+    _kill(_paused(toml, out, "between-renames", tmp_path, no_exchange))
+    assert not out.exists()
+    assert len(workspace.clean_stale(tmp_path / WORK_AREA, out)) == 1
+    seen["between-renames, repaired"] = tree_hashes(out)
+
     pipeline.build(toml, out)  # the next build removes what the dead ones left
     assert _work_folders(tmp_path) == []
     new = tree_hashes(out)
     assert new != old
     # before the exchange the old site is whole, after it the new one is
-    assert seen == {"mkdocs": old, "swap": old, "swapped": new}
-
-
-def test_a_kill_between_the_fallback_renames_is_repaired(tiny: Path, tmp_path: Path) -> None:
-    """Without renameat2 (not Linux) the swap is two renames; a kill between them leaves no
-    site, and the next build first moves the old one back."""
-    toml, out, old = _old_site_then_edit(tiny, tmp_path)
-    no_exchange = "import prefboard.io.workspace as w; w._exchange = lambda a, b: False"
-    _kill(_paused(toml, out, "between-renames", tmp_path, no_exchange))
-    assert not out.exists()
-    assert len(workspace.clean_stale(tmp_path / WORK_AREA, out)) == 1
-    assert tree_hashes(out) == old
-    assert _work_folders(tmp_path) == []
+    assert seen == {
+        "mkdocs": old,
+        "swap": old,
+        "swapped": new,
+        "between-renames, repaired": new,
+    }
 
 
 def test_a_second_build_waits_for_the_first_and_names_it(tiny: Path, tmp_path: Path) -> None:

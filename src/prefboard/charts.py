@@ -4,8 +4,10 @@ Rules every builder follows, because of where the specs end up:
 
 - The site's JavaScript applies a light or dark theme when the page is viewed, and a spec's own
   `config` overrides that theme. So no text, axis or background colours are set here; the
-  background is "transparent" so the page shows through, and colour schemes (viridis for ranks
-  and shares, tableau10 for categories) read on white and on near-black alike.
+  background is "transparent" so the page shows through. Sequential scales use viridis, which
+  reads on white and on near-black alike; categorical scales name no scheme, so the theme's
+  `range.category` applies: colour-blind-safe hues darkened for the light palette and lightened
+  for the dark one (one fixed scheme cannot contrast with both backgrounds).
 - Text drawn *on* a coloured cell is the one exception: its ink is chosen against the cell (a
   near-black or near-white, never pure), so it stays legible whatever the page theme is.
 - Every mark has a tooltip; nothing is linked (`href`) from data, and model names go in as plain
@@ -32,7 +34,6 @@ ROW_HEIGHT = 24
 MIN_HEIGHT = 80
 RANK_SCHEME = "viridis"
 SHARE_SCHEME = "viridis"
-CATEGORY_SCHEME = "tableau10"
 # Ink for labels printed on a viridis cell, picked by the cell's position on the scheme: viridis
 # is dark (purple) at 0 and light (yellow) at 1; from about 0.45 up, dark text contrasts better.
 DARK_INK = "#1b1b1b"
@@ -41,6 +42,8 @@ DARK_INK_FROM = 0.45
 # Marks without a colour encoding: Vega-Lite's defaults differ by mark (rules are black), so they
 # get tableau10's first colour, which reads on both backgrounds; "no data" cells a faint mid grey.
 ACCENT = "#4c78a8"
+# Narrowest heatmap cell, in pixels, that still gets a percentage label printed on it.
+MIN_LABEL_CELL = 30
 NO_DATA = "#888888"
 STATUS = ["established", "provisional"]
 
@@ -195,7 +198,11 @@ def _rank_heatmap(
     ]
     base = alt.Chart(_data(rows)).encode(
         x=alt.X(
-            f"{x_field}:N", sort=x_order, title=None, axis=alt.Axis(labelAngle=0, orient="top")
+            f"{x_field}:N",
+            sort=x_order,
+            title=None,
+            # Slanted: level labels of six columns ran into each other on a 390 px phone.
+            axis=alt.Axis(labelAngle=-35, orient="top", labelLimit=140),
         ),
         y=alt.Y("model:N", sort=y_order, title=None),
         tooltip=tooltip,
@@ -228,7 +235,7 @@ def interval_chart(standings: Standings, table: Table) -> alt.LayerChart:
         alt.Tooltip("battles:Q", title="Battles"),
         alt.Tooltip("status:N", title="Status"),
     ]
-    status = alt.Scale(domain=STATUS, scheme=CATEGORY_SCHEME)
+    status = alt.Scale(domain=STATUS)
     base = alt.Chart(_data(rows)).encode(
         y=alt.Y("model:N", sort=order, title=None),
         color=alt.Color("status:N", scale=status, legend=alt.Legend(title=None, orient="bottom")),
@@ -328,7 +335,7 @@ def sample_vs_population_chart(standings: Standings, attribute: str) -> alt.Char
                 }
             )
     values = [s.value for s in shares]
-    measure = alt.Scale(domain=["Sample", "Population"], scheme=CATEGORY_SCHEME)
+    measure = alt.Scale(domain=["Sample", "Population"])
     title = info.label if info is not None and info.label else attribute
     chart = (
         alt.Chart(_data(rows))
@@ -403,10 +410,16 @@ def history_chart(standings: Standings, model: str) -> alt.LayerChart:
     ]
     color = alt.Color(
         "dimension:N",
-        scale=alt.Scale(domain=domain, scheme=CATEGORY_SCHEME),
+        scale=alt.Scale(domain=domain),
         # Drawn as line strokes at full opacity: the faint band would otherwise set the swatch.
+        # Three to a row: in one row a phone showed four of six dimensions and cut the rest.
         legend=alt.Legend(
-            title=None, orient="bottom", symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2
+            title=None,
+            orient="bottom",
+            columns=3,
+            symbolType="stroke",
+            symbolOpacity=1,
+            symbolStrokeWidth=2,
         ),
     )
     # Steps are whole battles. Vega ignored `tickMinStep` here (a short history got ticks at
@@ -415,7 +428,9 @@ def history_chart(standings: Standings, model: str) -> alt.LayerChart:
     if steps and steps[-1] - steps[0] <= 10:
         step_axis = alt.Axis(format="d", values=list(range(steps[0], steps[-1] + 1)))
     else:
-        step_axis = alt.Axis(format="d")
+        # Labels every 1,000 battles ran together at 1400 px: fewer ticks, and any that would
+        # still touch are dropped.
+        step_axis = alt.Axis(format=",d", tickCount=8, labelOverlap=True)
     base = alt.Chart(_data(rows)).encode(
         x=alt.X(
             "step:Q",
@@ -555,9 +570,12 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.LayerChart:
             )
         )
     )
+    # A "100%" label needs about 30 px: on a phone twelve columns are narrower than that and
+    # the labels ran together, so below that width they fade out (the tooltip keeps them).
+    fits = f"width / {max(1, len(order))} >= {MIN_LABEL_CELL}"
     on_cells = (
         base.transform_filter(played)
-        .mark_text(fontSize=11)
+        .mark_text(fontSize=11, opacity=alt.ExprRef(expr=f"{fits} ? 1 : 0"))
         .encode(text="label:N", color=_ink_color())
     )
     # A pair never played gets a faint grey cell (still hovered for its predicted P(win)) and no
@@ -666,7 +684,6 @@ def bump_chart(
             title="Rank",
             axis=alt.Axis(format="d"),
         ),
-        color=alt.Color("model:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), legend=None),
         detail="model:N",
         tooltip=[
             alt.Tooltip("model:N", title="Model"),
@@ -675,8 +692,11 @@ def bump_chart(
             alt.Tooltip("shift:Q", title="Benchmark rank − people rank"),
         ],
     )
-    lines = base.mark_line(strokeWidth=2, opacity=0.8)
-    points = base.mark_circle(size=70, opacity=1)
+    # Lines and points carry the model's colour; the labels keep the theme's ink, because light
+    # hues that read as lines were unreadable as text on white.
+    color = alt.Color("model:N", legend=None)
+    lines = base.mark_line(strokeWidth=2, opacity=0.8).encode(color=color)
+    points = base.mark_circle(size=70, opacity=1).encode(color=color)
     labels = (
         base.transform_filter(f"datum.column === '{columns[1]}'")
         .mark_text(align="left", dx=8)
@@ -686,49 +706,50 @@ def bump_chart(
 
 
 def calibration_chart(study: dict[str, Any]) -> alt.Chart:
-    """Coverage of nominal 95 % bands against sample size, per band construction, with the
-    93–97 % target drawn as a shaded strip."""
+    """Coverage of nominal 95 % bands per calibration scenario, the headline and each group as
+    points, with the target strip (study["target"]) shaded."""
     rows: list[Row] = [
         {
-            "band": f"{r['band']} ({r['models']} models)",
-            "battles": n,
-            "coverage": c,
+            "scenario": sc["label"],
+            "table": "headline" if c["table"] == "headline" else "group: " + c["table"],
+            "coverage": c["coverage"],
+            "intervals": c["intervals"],
+            "rank_coverage": c["rank_coverage"],
         }
-        for r in study["rows"]
-        for n, c in zip(study["sizes"], r["coverage"], strict=True)
+        for sc in study["scenarios"]
+        for c in sc["cells"]
     ]
-    target = alt.Chart(_data([{"lo": 93.0, "hi": 97.0}])).mark_rect(opacity=0.15, color=ACCENT)
-    # Both layers share the y scale: the strip must not pull it down to zero.
-    y_scale = alt.Scale(domain=[90, 100], zero=False)
+    lo, hi = study["target"]
+    low = min([r["coverage"] for r in rows] + [lo]) // 5 * 5
+    x_scale = alt.Scale(domain=[low, 100], zero=False)
+    target = alt.Chart(_data([{"lo": lo, "hi": hi}])).mark_rect(opacity=0.15, color=ACCENT)
     target = target.encode(
-        y=alt.Y("lo:Q", scale=y_scale),
-        y2="hi:Q",
+        x=alt.X("lo:Q", scale=x_scale),
+        x2="hi:Q",
         tooltip=[alt.Tooltip("lo:Q", title="Target from"), alt.Tooltip("hi:Q", title="Target to")],
     )
-    lines = (
+    points = (
         alt.Chart(_data(rows))
-        .mark_line(point=True)
+        .mark_point(filled=True, size=80)
         .encode(
-            x=alt.X(
-                "battles:Q",
-                scale=alt.Scale(type="log", domain=[min(study["sizes"]), max(study["sizes"])]),
-                title="Battles (log scale)",
-            ),
-            y=alt.Y("coverage:Q", scale=y_scale, title="Coverage (%)"),
+            x=alt.X("coverage:Q", scale=x_scale, title="Coverage of 95 % bands (%)"),
+            y=alt.Y("scenario:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color(
-                "band:N",
-                scale=alt.Scale(scheme=CATEGORY_SCHEME),
+                "table:N",
                 title=None,
-                legend=alt.Legend(orient="bottom", columns=1, labelLimit=420),
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=300),
             ),
+            shape=alt.Shape("table:N", title=None),
             tooltip=[
-                alt.Tooltip("band:N", title="Band"),
-                alt.Tooltip("battles:Q", title="Battles", format=","),
-                alt.Tooltip("coverage:Q", title="Coverage (%)"),
+                alt.Tooltip("scenario:N", title="Scenario"),
+                alt.Tooltip("table:N", title="Table"),
+                alt.Tooltip("coverage:Q", title="Band coverage (%)"),
+                alt.Tooltip("rank_coverage:Q", title="Rank interval coverage (%)"),
+                alt.Tooltip("intervals:Q", title="Intervals"),
             ],
         )
     )
-    return _finish(alt.layer(target, lines), 300)
+    return _finish(alt.layer(target, points), 40 * len(study["scenarios"]) + 60)
 
 
 def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:

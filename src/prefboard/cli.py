@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from prefboard import __version__
+from prefboard.errors import listed
 from prefboard.escape import printable
 
 if TYPE_CHECKING:
@@ -405,7 +406,7 @@ def import_(
     if report.bothbad_ties:
         click.echo(f"  {report.bothbad_ties:,} 'both bad' outcomes kept as ties")
     if report.models_added:
-        added = printable(", ".join(report.models_added))
+        added = printable(listed(report.models_added, 20))
         click.echo(f"  models added to leaderboard.toml: {added}")
     for note in report.notes:
         click.echo(f"  note: {printable(note)}")

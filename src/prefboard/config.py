@@ -45,7 +45,9 @@ MAX_DIMENSIONS = 50
 MAX_SLICES = 20
 MAX_SLICE_VALUES = 500
 MAX_SLICE_VALUE_CHARS = 200
-MAX_STRATA_CELLS = 1_000
+# Each joint cell with battles costs a Laplace fit and an n x n eigendecomposition per
+# dimension in the pooled post-stratification.
+MAX_STRATA_CELLS = 512
 # Seeds go to numpy's SeedSequence, which refuses negative numbers (`rating.seed = -1` passed
 # validation and crashed `rate`); 32 bits are plenty.
 MAX_SEED = 2**32 - 1
@@ -55,6 +57,9 @@ LIKERT_BOUND = 999
 MAX_STRIKES = 999_999
 MAX_TURNS = 10_000
 MAX_COUNT = 1_000_000_000
+# Joint shares and the marginal shares of [[slices]] may both be given, rounded: they must agree
+# to this much.
+MARGINAL_TOLERANCE = 1e-3
 
 
 class Section(BaseModel):
@@ -73,16 +78,32 @@ class Leaderboard(Section):
     )
 
 
+class JointShare(Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    cell: dict[str, str] = Field(
+        description="One value for each rating.stratify_by attribute.",
+        examples=[{"age_group": "18-24", "country": "us"}],
+    )
+    share: float = Field(description="Share of the population in this cell.", ge=0, le=1)
+
+
 class Rating(Section):
     # inf passes `gt=0`: sigma = inf would be accepted and turn every rating into NaN
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     mu: float = Field(25.0, description="TrueSkill prior mean of every model.", gt=-1e6, lt=1e6)
-    sigma: float = Field(25.0 / 3, description="TrueSkill prior standard deviation.", gt=0, le=1e6)
-    beta: float = Field(25.0 / 6, description="Performance noise of a single battle.", gt=0, le=1e6)
+    # Bounded below too: sigma = beta = 1e-300 passed `gt=0`, then 2*beta^2 + sigma^2 underflowed
+    # to 0 and the engine divided by it.
+    sigma: float = Field(
+        25.0 / 3, description="TrueSkill prior standard deviation.", ge=1e-3, le=1e6
+    )
+    beta: float = Field(
+        25.0 / 6, description="Performance noise of a single battle.", ge=1e-3, le=1e6
+    )
     # 0, not TrueSkill's 25/300: a published model version does not change, and with tau > 0
     # sigma never falls below ~0.8, so 95 % bands covered 99-100 % at every sample size in
-    # benchmarks/bench_calibration.py; with tau = 0 they covered 94.4-96.3 %.
+    # benchmarks/bench_online_bands.py; with tau = 0 they covered 94.4-96.3 %.
     tau: float = Field(
         0.0,
         description=(
@@ -127,6 +148,14 @@ class Rating(Section):
         description="Below this many battles a model is marked provisional.",
         ge=0,
         le=MAX_COUNT,
+    )
+    joint_population: list[JointShare] = Field(
+        default_factory=list,
+        description=(
+            "Joint population shares of the stratify_by cells, one `[[rating.joint_population]]` "
+            'row each (`cell = { age_group = "18-24", country = "us" }`, `share = 0.04`); '
+            "unlisted cells have share 0. Empty: raking to the slices' marginal shares."
+        ),
     )
 
 
@@ -248,8 +277,20 @@ class Data(Section):
 
 
 class Site(Section):
-    output: str = Field("site", description="Folder the built site is swapped into.")
-    source: str = Field("site_src", description="Hand-written pages merged into the site.")
+    output: str = Field(
+        "site",
+        description=(
+            "Folder the built site is swapped into: inside the board, apart from the data, "
+            "`.git` and `source`; replaced only if an earlier build marked it as its own."
+        ),
+    )
+    source: str = Field(
+        "site_src",
+        description=(
+            "Hand-written pages merged into the site (hidden files are skipped; symlinks are "
+            "followed only within this folder)."
+        ),
+    )
     version: str = Field("dev", description="Data version shown in the footer.", max_length=50)
 
     @field_validator("output", "source")
@@ -381,10 +422,11 @@ class Config(Section):
     @model_validator(mode="after")
     def _stratify(self) -> Config:
         attrs = {s.attribute: s for s in self.slices}
+        joint = self.rating.joint_population
         for a in self.rating.stratify_by:
             if a not in attrs:
                 raise ValueError(f"rating.stratify_by names unknown slice attribute {a!r}")
-            if not attrs[a].population:
+            if not attrs[a].population and not joint:
                 raise ValueError(f"slice {a!r} is used in stratify_by but has no population")
         cells = math.prod(len(s.values) for s in self.strata)
         if cells > MAX_STRATA_CELLS:
@@ -393,6 +435,8 @@ class Config(Section):
                 f"rating.stratify_by: {sizes} make {cells:,} joint cells (limit "
                 f"{MAX_STRATA_CELLS:,}); stratify by fewer or coarser slices"
             )
+        if joint:
+            _check_joint(joint, [attrs[a] for a in self.rating.stratify_by])
         return self
 
     # Derived views, so downstream stages never re-derive them differently.
@@ -415,6 +459,43 @@ class Config(Section):
             wanted = set(self.rating.stratify_by)
             return [s for s in self.slices if s.attribute in wanted]
         return [s for s in self.slices if s.population][:1]
+
+
+def _check_joint(joint: list[JointShare], strata: list[Slice]) -> None:
+    """Joint shares name every stratify_by attribute once, declared values, no cell twice, sum
+    to 1, and agree with the marginal shares the slices give."""
+    where = "rating.joint_population"
+    if not strata:
+        raise ValueError(f"{where}: set rating.stratify_by to the attributes of its cells")
+    names = [s.attribute for s in strata]
+    seen: dict[tuple[str, ...], int] = {}
+    for i, row in enumerate(joint):
+        if sorted(row.cell) != sorted(names):
+            raise ValueError(
+                f"{where}[{i}].cell: names {', '.join(sorted(row.cell)) or 'nothing'}; "
+                f"expected exactly the stratify_by attributes: {', '.join(names)}"
+            )
+        for s in strata:
+            if row.cell[s.attribute] not in s.values:
+                raise ValueError(
+                    f"{where}[{i}].cell: {s.attribute} = {row.cell[s.attribute]!r} is not a "
+                    f"declared value (values: {', '.join(s.values)})"
+                )
+        key = tuple(row.cell[a] for a in names)
+        if key in seen:
+            raise ValueError(f"{where}[{i}].cell: the same cell as {where}[{seen[key]}]")
+        seen[key] = i
+    total = sum(row.share for row in joint)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{where}: shares sum to {total:.6g}, not 1")
+    for s in strata:
+        for v, share in s.population.items():
+            joint_share = sum(r.share for r in joint if r.cell[s.attribute] == v)
+            if abs(joint_share - share) > MARGINAL_TOLERANCE:
+                raise ValueError(
+                    f"{where}: {s.attribute} = {v!r} has joint share {joint_share:.6g} but "
+                    f"population share {share:.6g} in its slice"
+                )
 
 
 def load_config(path: Path) -> Config:
@@ -517,6 +598,12 @@ def _problem_from_error(err: Any, text: str, filename: str) -> Problem:
             hint += f" (valid keys: {', '.join(parent.model_fields)})"
         return Problem(filename, line, 0, "unknown-key", f"{dotted}: unknown key{hint}")
     msg = err["msg"].removeprefix("Value error, ")
+    if not loc:
+        # Checks across sections raise from the top-level model (no location); their message
+        # starts with the dotted key they are about, which gives the line.
+        named = re.match(r"^([a-z_]+(?:\.[a-z_]+|\[\d+\])*):", msg)
+        if named:
+            line = locate_key(text, re.findall(r"[a-z_]+|\d+", named.group(1)))
     return Problem(filename, line, 0, "invalid-value", f"{dotted}: {msg}" if dotted else msg)
 
 

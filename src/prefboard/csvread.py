@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from prefboard.errors import Problem
+from prefboard.errors import Problem, listed
 
 MAX_COLUMNS = 1_000
 # Column names longer than this are clipped in messages and get no "did you mean" hint: difflib
@@ -188,7 +188,7 @@ def _check_header(
         seen.add(name)
     missing = [c for c in expected if c not in seen and c not in optional]
     if missing:
-        problems.append(Problem(shown, 1, 0, "header", f"missing column(s): {', '.join(missing)}"))
+        problems.append(Problem(shown, 1, 0, "header", f"missing column(s): {listed(missing)}"))
     return problems
 
 

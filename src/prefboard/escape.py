@@ -10,7 +10,8 @@ dumps. Each output context gets one function here, all starting from `printable`
   broken so that GitHub's autolinker cannot make them clickable.
 - `title_text`: page titles, nav titles and the site name, which Material for MkDocs prints
   unescaped in some templates and passes through `striptags` (which *unescapes* entities) in
-  `<title>`: no escaping survives that, so `<`, `>`, `&` and quotes become look-alikes instead.
+  `<title>`: no escaping survives that, so `<`, `>` and quotes become look-alikes instead, and
+  `&` can no longer start an entity.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ _MARKDOWN = str.maketrans(
         **{"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"},
     }
 )
-# Look-alikes for the characters HTML gives a meaning to; read the same, parse as text anywhere.
-_TITLE = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "＂", "'": "＇"})
+# Look-alikes for the characters HTML gives a meaning to; read the same, parse as text anywhere
+# (and are in the fonts readers have). "&" stays, followed by an invisible WORD JOINER, so it can
+# never start an entity such as "&lt;" that striptags would turn into "<".
+_TITLE = str.maketrans({"<": "‹", ">": "›", '"': "”", "'": "’", "&": "&\u2060"})
 
 
 def _visible(ch: str) -> str:
@@ -72,6 +75,7 @@ def markdown_inline(value: object) -> str:
 
 
 def title_text(value: object) -> str:
-    """`printable`, with the HTML-special characters replaced by look-alikes (‹ › ＆ ＂ ＇):
-    plain text that needs no escaping, for strings Material prints raw or through striptags."""
+    """`printable`, with the HTML-special characters replaced by look-alikes (‹ › ” ’, and "&"
+    kept from starting an entity): plain text that is inert whether Material prints it raw,
+    escaped or through striptags."""
     return printable(value).translate(_TITLE)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from prefboard.config import Config
 from prefboard.csvread import RawTable, read_csv
-from prefboard.errors import Problem
+from prefboard.errors import Problem, listed
 from prefboard.io.paths import GIT, in_git, is_within, leaves_board, parts
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
@@ -444,7 +444,7 @@ def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _
     for s in config.slices:
         allowed = set(s.values)
         bad = ~frame[s.attribute].isin(allowed) & (frame[s.attribute] != "")
-        values = ", ".join(s.values)
+        values = listed(s.values)
         check.flag(
             bad,
             s.attribute,

@@ -126,6 +126,9 @@ def publish(
             default = version
         if default is not None:
             run_mike(repo, "set-default", "--config-file", str(config_file), *git_args, default)
+            root_not_found_page(repo, branch, version)
+            if push:
+                push_branch(repo, remote, branch)
     return PublishReport(
         version=version,
         alias=alias,
@@ -137,3 +140,42 @@ def publish(
 
 def _has_default(repo: Path, branch: str) -> bool:
     return _git(repo, "cat-file", "-e", f"{branch}:index.html").returncode == 0
+
+
+def root_not_found_page(repo: Path, branch: str, version: str) -> None:
+    """Copy `version`'s styled 404 page to the root of `branch`, where GitHub Pages looks for
+    it on a missing path anywhere in the site (mike deploys it only inside each version).
+
+    Its links are absolute (MkDocs writes the 404 page against site_url), so it keeps the
+    default version's styles and navigation at any depth. One commit on the branch, made with
+    git plumbing in a throw-away index, so the working tree is never touched.
+    """
+    page = _git(repo, "show", f"{branch}:{version}/404.html")
+    if page.returncode != 0:
+        return
+    with tempfile.TemporaryDirectory(prefix="prefboard-index-") as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+
+        def git(*args: str, data: str | None = None) -> str:
+            result = subprocess.run(
+                ["git", *args], cwd=repo, env=env, input=data, capture_output=True, text=True
+            )
+            if result.returncode != 0:
+                raise BuildError(f"git {args[0]} failed: {result.stderr.strip()}")
+            return result.stdout.strip()
+
+        git("read-tree", branch)
+        blob = git("hash-object", "-w", "--stdin", data=page.stdout)
+        git("update-index", "--add", "--cacheinfo", f"100644,{blob},404.html")
+        tree = git("write-tree")
+        if tree == git("rev-parse", f"{branch}^{{tree}}"):
+            return  # already there
+        message = f"Root 404 page from {version} with prefboard"
+        commit = git("commit-tree", tree, "-p", branch, "-m", message)
+        git("update-ref", f"refs/heads/{branch}", commit)
+
+
+def push_branch(repo: Path, remote: str, branch: str) -> None:
+    result = _git(repo, "push", remote, branch)
+    if result.returncode != 0:
+        raise BuildError(f"git push failed:\n{result.stderr.strip()[-2000:]}")

@@ -1,4 +1,8 @@
-"""`prefboard serve`: build, serve over HTTP on localhost, rebuild when an input changes."""
+"""`prefboard serve`: build, serve over HTTP on localhost, rebuild when an input changes.
+
+The site in `site/` is exactly what `prefboard build` writes: the live-reload script is added
+to each HTML response by the server, never to the files, so a served folder can be published.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import http.server
 import threading
 import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,40 @@ from prefboard import pipeline
 from prefboard.errors import PrefboardError
 
 POLL_SECONDS = 1.0
+RELOAD_PATH = "/__prefboard/livereload.js"
+RELOAD_TAG = f'<script src="{RELOAD_PATH}"></script>'.encode()
+
+
+class LiveReloadHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site folder, adding the reload script to HTML pages on the way out."""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == RELOAD_PATH:
+            script = resources.files("prefboard").joinpath("templates/assets/livereload.js")
+            self._send(script.read_bytes(), "text/javascript; charset=utf-8")
+            return
+        local = Path(self.translate_path(path))
+        if path.endswith("/"):
+            local = local / "index.html"
+        if local.suffix == ".html" and local.is_file():
+            body = local.read_bytes()
+            at = body.rfind(b"</body>")
+            body = body[:at] + RELOAD_TAG + body[at:] if at >= 0 else body + RELOAD_TAG
+            self._send(body, "text/html; charset=utf-8")
+            return
+        super().do_GET()
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per request would bury the rebuild messages
 
 
 def input_fingerprint(
@@ -38,10 +77,15 @@ def input_fingerprint(
 def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], None]) -> None:
     config, root = pipeline.load(config_path)
     output = root / config.site.output
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(output))
+    echo(f"building {output} (the first build rates every table, which can take a minute)")
+
+    def progress(message: str) -> None:
+        echo(f"  {message}")
+
+    handler = functools.partial(LiveReloadHandler, directory=str(output))
     server = _listen(host, port, handler)  # before the build: a busy port fails at once
     try:
-        pipeline.build(config_path, None, live_reload=True)
+        pipeline.build(config_path, None, progress=progress)
     except BaseException:
         server.server_close()
         raise
@@ -57,7 +101,7 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
             seen = now
             echo("change detected, rebuilding")
             try:
-                pipeline.build(config_path, None, live_reload=True)
+                pipeline.build(config_path, None, progress=progress)
                 echo("rebuilt")
             except PrefboardError as exc:
                 echo(f"Error: {exc.format_message()}")

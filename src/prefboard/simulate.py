@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from scipy.special import ndtr
 from prefboard.config import Config, Slice
 from prefboard.io.files import ensure_folder, write_atomic
 
-__all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate"]
+__all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate", "simulate_batch"]
 
 # --- Generative constants -------------------------------------------------------------------
 # Spreads are stated for the TrueSkill default beta (25/6) and scaled with the configured beta,
@@ -64,6 +64,8 @@ LIKERT_LENIENCY_SD = 0.5
 LIKERT_NOISE_SD = 1.0
 # Separate random streams, so e.g. asking for more battles leaves participants and skills alone.
 _TRUTH, _PARTICIPANTS, _BATTLES, _RATINGS = range(4)
+_PROMPTS = 1_000  # + batch: prompt effects
+_BATCHES = 2_000  # + batch: battles appended by `simulate_batch`
 
 # Which parties belong to which country, used to keep participants coherent when a board
 # declares both attributes. Anything not listed is handled generically.
@@ -83,6 +85,12 @@ class SimulationSpec:
     start: str = "2026-09-01T00:00:00Z"  # first timestamp
     battle_files: int = 3  # battles split over several files, as contributors would submit them
     days: float = 60.0  # battles and ratings are spread over this many days from `start`
+    # Conditions for calibration studies (benchmarks/bench_calibration.py); the defaults give
+    # the example board.
+    group_scale: float = 1.0  # multiplies GROUP_SD; 0 = every group shares the population's taste
+    tie_share: float = TIE_SHARE  # share of tied judgements the tie margin is calibrated to
+    votes_per_prompt: int = 1  # above 1: a `prompt_id` column, each prompt judged this many times
+    prompt_sd: float = 0.0  # sd of a prompt's effect on the pair's performance gap, in beta units
 
     def __post_init__(self) -> None:
         for name in ("battles", "ratings", "participants", "seed"):
@@ -95,6 +103,14 @@ class SimulationSpec:
         if not (self.days > 0 and math.isfinite(self.days)):
             raise ValueError(f"days must be a positive number, not {self.days}")
         _parse_start(self.start)  # fail early on a bad timestamp
+        if not (self.group_scale >= 0 and math.isfinite(self.group_scale)):
+            raise ValueError(f"group_scale must be >= 0, not {self.group_scale}")
+        if not 0 < self.tie_share < 1:
+            raise ValueError(f"tie_share must be between 0 and 1, not {self.tie_share}")
+        if self.votes_per_prompt < 1:
+            raise ValueError(f"votes_per_prompt must be >= 1, not {self.votes_per_prompt}")
+        if not (self.prompt_sd >= 0 and math.isfinite(self.prompt_sd)):
+            raise ValueError(f"prompt_sd must be >= 0, not {self.prompt_sd}")
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,9 @@ def _centring_weights(sl: Slice) -> np.ndarray:
     return np.full(len(sl.values), 1.0 / len(sl.values))
 
 
-def _truth(config: Config, seed: int) -> _Truth:
+def _truth(
+    config: Config, seed: int, group_scale: float = 1.0, tie_share: float = TIE_SHARE
+) -> _Truth:
     rng = _rng(seed, _TRUTH)
     m, d = len(config.models), len(config.dimensions)
     beta = config.rating.beta
@@ -152,7 +170,7 @@ def _truth(config: Config, seed: int) -> _Truth:
     skill = base[:, None] + rng.normal(0.0, DIMENSION_SD * unit, (m, d))
     groups, weights = [], []
     for sl in config.slices:
-        g = rng.normal(0.0, GROUP_SD * unit, (len(sl.values), m))
+        g = rng.normal(0.0, GROUP_SD * unit, (len(sl.values), m)) * group_scale
         w = _centring_weights(sl)
         # Centre each model's effects on the population, so `skill` is what the whole population
         # (not our skewed sample) thinks: the target a post-stratified ranking should recover.
@@ -160,7 +178,7 @@ def _truth(config: Config, seed: int) -> _Truth:
         groups.append(g)
         weights.append(w)
     dims = [i for i, dim in enumerate(config.dimensions) if dim.battles] or list(range(d))
-    margin = _tie_margin(skill[:, dims], groups, weights, beta, rng)
+    margin = _tie_margin(skill[:, dims], groups, weights, beta, rng, tie_share)
     centre = skill.mean(axis=0)
     scale = skill.std(axis=0)
     scale = np.where(scale > 1e-12, scale, unit)
@@ -173,8 +191,9 @@ def _tie_margin(
     weights: list[np.ndarray],
     beta: float,
     rng: np.random.Generator,
+    tie_share: float = TIE_SHARE,
 ) -> float:
-    """The margin at which TIE_SHARE of uniformly drawn battles end in a tie.
+    """The margin at which `tie_share` of uniformly drawn battles end in a tie.
 
     The performance difference of a pair is normal with the skill gap as mean and, as variance,
     both models' noise plus the spread of the pair's group effects over the population; the tie
@@ -195,23 +214,29 @@ def _tie_margin(
 
     def excess(margin: float) -> float:
         inside = ndtr((margin - mean) / sd) - ndtr((-margin - mean) / sd)
-        return float(inside.mean()) - TIE_SHARE
+        return float(inside.mean()) - tie_share
 
     hi = float(np.abs(mean).max() + 10.0 * sd.max())
     return float(brentq(excess, 0.0, hi, xtol=1e-10))
 
 
-def hidden_skills(config: Config, seed: int) -> dict[str, Any]:
+def hidden_skills(config: Config, seed: int, spec: SimulationSpec | None = None) -> dict[str, Any]:
     """The hidden truth behind `simulate(config, ..., SimulationSpec(seed=seed))`, as JSON data.
 
     `skills[model][dimension]` is the population-level mean performance (TrueSkill scale);
     `group_effects[attribute][value][model]` is added for a participant holding that value,
     centred so its population-weighted mean is 0. The same numbers drive the Likert answers.
+    `spec` (its seed replaced by `seed`) supplies the study conditions (group scale, ties).
     """
-    return _truth_json(config, seed, _truth(config, seed))
+    spec = SimulationSpec(seed=seed) if spec is None else spec
+    return _truth_json(config, seed, _spec_truth(config, replace(spec, seed=seed)), spec)
 
 
-def _truth_json(config: Config, seed: int, t: _Truth) -> dict[str, Any]:
+def _spec_truth(config: Config, spec: SimulationSpec) -> _Truth:
+    return _truth(config, spec.seed, spec.group_scale, spec.tie_share)
+
+
+def _truth_json(config: Config, seed: int, t: _Truth, spec: SimulationSpec) -> dict[str, Any]:
     dims = [d.key for d in config.dimensions]
     models = config.model_keys
 
@@ -237,11 +262,12 @@ def _truth_json(config: Config, seed: int, t: _Truth) -> dict[str, Any]:
         "generator": "prefboard.simulate",
         "beta": r(t.beta),
         "tie_margin": r(t.margin),
-        "tie_share_target": TIE_SHARE,
+        "tie_share_target": spec.tie_share,
         # The TrueSkill draw_probability whose margin equals ours (for equally skilled models).
         "equivalent_draw_probability": r(equal_draw),
         "halo_correlation": HALO,
         "low_effort_noise_factor": LOW_EFFORT_NOISE,
+        **_study_conditions(spec),
         "base_skill": {mk: r(t.base[i]) for i, mk in enumerate(models)},
         "skills": skills,
         "ranking": ranking,
@@ -251,6 +277,17 @@ def _truth_json(config: Config, seed: int, t: _Truth) -> dict[str, Any]:
             for j, dk in enumerate(dims)
         },
     }
+
+
+def _study_conditions(spec: SimulationSpec) -> dict[str, Any]:
+    """The non-default study conditions, so the example board's truth file stays as it was."""
+    out: dict[str, Any] = {}
+    if spec.group_scale != 1.0:
+        out["group_scale"] = spec.group_scale
+    if spec.votes_per_prompt > 1 or spec.prompt_sd > 0:
+        out["votes_per_prompt"] = spec.votes_per_prompt
+        out["prompt_sd_beta_units"] = spec.prompt_sd
+    return out
 
 
 # --- Participants ---------------------------------------------------------------------------
@@ -386,10 +423,14 @@ def _battle_table(
     pid: pa.Array,
     spec: SimulationSpec,
     start: int,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    batch: int = 0,
 ) -> pa.Table:
-    rng = _rng(spec.seed, _BATTLES)
+    """Battles between uniformly drawn pairs or, for a later `batch`, between the given
+    (model_a, model_b) index `pairs` (one battle each) from a stream of its own."""
+    rng = _rng(spec.seed, _BATTLES if pairs is None else _BATCHES + batch)
     dims = [i for i, d in enumerate(config.dimensions) if d.battles]
-    n = spec.battles if dims else 0
+    n = (spec.battles if pairs is None else len(pairs[0])) if dims else 0
     m = len(config.models)
     p = spec.participants
 
@@ -399,6 +440,12 @@ def _battle_table(
     a = rng.integers(0, m, n)
     b = rng.integers(0, m - 1, n)
     b += b >= a  # uniform over the other models, so a != b without rejection
+    if pairs is not None:
+        a, b = pairs[0][:n].astype(np.int64), pairs[1][:n].astype(np.int64)
+    prompt = np.arange(n) // spec.votes_per_prompt
+    if spec.votes_per_prompt > 1:  # every vote on a prompt judges the same two answers
+        first = prompt * spec.votes_per_prompt
+        a, b = a[first], b[first]
 
     turns = np.empty(n, dtype=np.int64)
     lo = max(1, config.quality.min_turns)
@@ -412,26 +459,48 @@ def _battle_table(
 
     sk = truth.skill[:, dims]
     mean = sk[a] - sk[b] + _group_gap(truth, codes, who, a, b)[:, None]
+    mean += _prompt_effects(spec, truth.beta, prompt, batch)[:, None]
     scale = math.sqrt(2.0) * truth.beta * np.where(low_effort[who], LOW_EFFORT_NOISE, 1.0)
     halo = rng.standard_normal(n)[:, None]
     own = rng.standard_normal((n, len(dims)))
     perf = mean + scale[:, None] * (math.sqrt(HALO) * halo + math.sqrt(1.0 - HALO) * own)
     outcome = np.where(perf > truth.margin, 0, np.where(perf < -truth.margin, 1, 2)).astype(np.int8)
     asked = rng.random((n, len(dims))) >= NOT_ASKED
+    # A battle with no dimension answered is invalid (rule no-answer): ask the first one. With
+    # one battle dimension that would otherwise be 5 % of the rows.
+    asked[~asked.any(axis=1), :1] = True
 
     models = pa.array(config.model_keys)
     vocab = pa.array(["a", "b", "tie"])
+    prefix = "b" if pairs is None else f"b{batch:03d}-"
+    offset = round(batch * spec.days * 86_400)  # a later batch follows the earlier ones in time
     columns: dict[str, pa.Array] = {
-        "battle_id": _ids("b", n, _id_width(n, 7)),
-        "timestamp": _iso(_times(n, start, spec.days, rng)),
+        "battle_id": _ids(prefix, n, _id_width(n, 7)),
+        "timestamp": _iso(_times(n, start + offset, spec.days, rng)),
         "participant_id": pid.take(pa.array(who)),
         "model_a": models.take(pa.array(a)),
         "model_b": models.take(pa.array(b)),
         "turns": pa.array(turns),
     }
+    if spec.votes_per_prompt > 1:
+        columns["prompt_id"] = _ids(f"q{batch:03d}-" if batch else "q", n, _id_width(n, 6)).take(
+            pa.array(prompt)
+        )
     for k, di in enumerate(dims):
         columns[config.dimensions[di].key] = vocab.take(pa.array(outcome[:, k], mask=~asked[:, k]))
     return pa.table(columns)
+
+
+def _prompt_effects(
+    spec: SimulationSpec, beta: float, prompt: np.ndarray, batch: int
+) -> np.ndarray:
+    """Per battle, its prompt's effect on the performance gap: N(0, (prompt_sd * beta)^2)
+    shared by every vote on the prompt (an answer that suits one prompt suits it for everyone).
+    Drawn from a stream of its own so the default board is unchanged."""
+    if spec.prompt_sd == 0 or prompt.size == 0:
+        return np.zeros(prompt.size)
+    rng = _rng(spec.seed, _PROMPTS + batch)
+    return rng.normal(0.0, spec.prompt_sd * beta, int(prompt.max()) + 1)[prompt]
 
 
 def _rating_table(
@@ -513,14 +582,10 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     for stale in [*battle_dir.glob("battles-*.csv"), *rating_dir.glob("ratings-*.csv")]:
         stale.unlink()
 
-    truth = _truth(config, spec.seed)
-    start = _parse_start(spec.start)
-    prng = _rng(spec.seed, _PARTICIPANTS)
-    p = spec.participants
-    codes = _draw_participants(config, p, prng)
-    strikes = _draw_strikes(config.quality.strike_limit, p, prng)
+    truth, codes, strikes, pid = _population(config, spec)
     low_effort = strikes >= config.quality.strike_limit
-    pid = _ids("p", p, _id_width(p, 6))
+    start = _parse_start(spec.start)
+    p = spec.participants
 
     participants = pd.DataFrame({"participant_id": pid.to_numpy(zero_copy_only=False)})
     for sl, c in zip(config.slices, codes, strict=True):
@@ -549,7 +614,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     skills_path = out_dir / "hidden_skills.json"
     write_atomic(
         skills_path,
-        json.dumps(_truth_json(config, spec.seed, truth), sort_keys=True, indent=2) + "\n",
+        json.dumps(_truth_json(config, spec.seed, truth, spec), sort_keys=True, indent=2) + "\n",
     )
 
     return SimulationResult(
@@ -561,3 +626,39 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         ratings=ratings.num_rows,
         participants=p,
     )
+
+
+def _population(
+    config: Config, spec: SimulationSpec
+) -> tuple[_Truth, list[np.ndarray], np.ndarray, pa.Array]:
+    """The hidden truth and the participants (slice codes, strikes, ids) of `spec.seed`."""
+    truth = _spec_truth(config, spec)
+    prng = _rng(spec.seed, _PARTICIPANTS)
+    codes = _draw_participants(config, spec.participants, prng)
+    strikes = _draw_strikes(config.quality.strike_limit, spec.participants, prng)
+    return truth, codes, strikes, _ids("p", spec.participants, _id_width(spec.participants, 6))
+
+
+def simulate_batch(
+    config: Config,
+    out_dir: Path,
+    spec: SimulationSpec,
+    pairs: list[tuple[str, str]],
+    batch: int,
+) -> Path:
+    """Append one battle per (model_a, model_b) in `pairs` to the board `simulate(config,
+    out_dir, spec)` wrote: same hidden truth and participants, outcomes drawn afresh, in a file
+    `battles/battles-batch-NNN.csv` timed after the earlier battles. Lets a study run the
+    battles `prefboard plan` asked for (batch >= 1)."""
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, not {batch}")
+    index = {k: i for i, k in enumerate(config.model_keys)}
+    a = np.array([index[x] for x, _ in pairs], dtype=np.int64)
+    b = np.array([index[y] for _, y in pairs], dtype=np.int64)
+    truth, codes, strikes, pid = _population(config, spec)
+    low_effort = strikes >= config.quality.strike_limit
+    start = _parse_start(spec.start)
+    table = _battle_table(config, truth, codes, low_effort, pid, spec, start, (a, b), batch)
+    path = Path(out_dir) / "battles" / f"battles-batch-{batch:03d}.csv"
+    _write_csv(table, path)
+    return path

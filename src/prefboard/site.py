@@ -29,6 +29,13 @@ from prefboard.ingest import Ledger
 from prefboard.io import workspace
 from prefboard.io.paths import site_source_files
 from prefboard.pages import Page
+from prefboard.site_theme import (
+    FEATURES,
+    public_url,
+    repo_links,
+    version_extra,
+    write_overrides,
+)
 from prefboard.standings import (
     Standings,
     ratings_csv,
@@ -104,13 +111,9 @@ def mkdocs_config(
             "name": "material",
             # Google Fonts would be a network request on every page view.
             "font": False,
-            "features": [
-                "navigation.tabs",
-                "navigation.sections",
-                "navigation.top",
-                "navigation.indexes",
-                "search.highlight",
-            ],
+            # Outdated-version banner, styled 404, edit buttons on hand-written pages only.
+            "custom_dir": str(write_overrides(docs.parent / "overrides")),
+            "features": FEATURES,
             "palette": [
                 {
                     "media": "(prefers-color-scheme: light)",
@@ -141,13 +144,14 @@ def mkdocs_config(
                 f"built with prefboard {__version__}"
             )
         ),
-        "extra": {"generator": False},
+        "extra": {"generator": False, "prefboard_editable": extra_pages},
         "nav": nav,
+        **repo_links(config),
     }
-    if site_url(config.leaderboard.url):
-        cfg["site_url"] = site_url(config.leaderboard.url)
+    if url := site_url(public_url(config)):
+        cfg["site_url"] = url
     if versioned:
-        cfg["extra"]["version"] = {"provider": "mike", "default": "latest"}
+        cfg["extra"]["version"] = version_extra()
     return cfg
 
 

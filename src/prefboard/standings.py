@@ -137,6 +137,15 @@ class Table(Frozen):
             "not identified."
         ),
     )
+    pooled: bool = Field(
+        False,
+        description=(
+            "Partial pooling: the group's numbers come from a model where group skill = "
+            "population skill + a deviation whose spread (tau in `pooling`) is estimated from "
+            "the data, so small groups shrink toward the population by as much as the data "
+            "justify. Headline tables combine such groups."
+        ),
+    )
 
 
 class TieModel(Frozen):
@@ -170,6 +179,42 @@ class Pair(Frozen):
     )
     p_b: float
     p_tie: float
+    expected_a: float | None = Field(
+        None, description="Fit check: wins_a the fitted model predicts (posterior mean scores)."
+    )
+    expected_b: float | None = None
+    expected_tie: float | None = None
+    fit_p: float | None = Field(None, description="Fit check p-value (FitCheck.test).")
+    fit_p_adjusted: float | None = Field(
+        None, description="fit_p adjusted over the dimension's pairs (FitCheck.adjustment)."
+    )
+    misfit: bool = Field(False, description="fit_p_adjusted below FitCheck.alpha.")
+
+
+class PositionBias(Frozen):
+    """Does the first-shown model (model_a) win more than its skill says?"""
+
+    decided: int = Field(description="Battles won by either side (ties left out).")
+    wins_a: int
+    share_a: float | None = Field(description="Share of decided battles model_a won.")
+    share_p: float = Field(description="Exact two-sided binomial test of share_a = 1/2.")
+    h: float = Field(description="First-shown advantage on the skill scale (maximum likelihood).")
+    h_se: float = Field(description="Standard error of h (expected information).")
+    p_value: float = Field(description="Wald test of h = 0.")
+    enough: bool = Field(description="Enough decided battles to report h (checks module).")
+    flagged: bool = Field(description="enough and p_value below FitCheck.alpha.")
+
+
+class FitCheck(Frozen):
+    """Goodness of fit of the pooled model per pair, and position bias, in one dimension."""
+
+    dimension: str
+    test: str
+    adjustment: str
+    alpha: float
+    pairs_tested: int
+    misfits: list[str] = Field(description="Flagged pairs as 'model_a vs model_b'.")
+    position: PositionBias
 
 
 class History(Frozen):
@@ -239,6 +284,25 @@ class CrossCheck(Frozen):
     nu: float | None = Field(description="Davidson tie parameter.")
     draws: int
     entries: list[CrossCheckEntry]
+
+
+class PoolingInfo(Frozen):
+    """How much the groups of one attribute (or the post-stratification cells) differ."""
+
+    dimension: str
+    grouping: str = Field(
+        description="A slice attribute, or the stratify_by attributes joined by '+' (cells)."
+    )
+    tau: float = Field(description="Empirical-Bayes sd of a group's deviation per model.")
+    tau_lower: float = Field(description="Profile-likelihood interval of tau (rating.interval).")
+    tau_upper: float
+    groups: int = Field(description="Groups with battles (those who did not say count as one).")
+    cells: int = Field(0, description="Cells with a nonzero population share (cells only).")
+    empty_cells: list[str] = Field(
+        default_factory=list,
+        description="Cells with a population share but no battles: pooled estimate, wider band.",
+    )
+    target: str = Field("", description="Where the cells' population shares come from.")
 
 
 class BenchmarkScore(Frozen):
@@ -322,6 +386,8 @@ class Standings(Frozen):
     crosscheck: list[CrossCheck] = Field(default_factory=list)
     ties: list[TieModel] = Field(default_factory=list)
     benchmarks: list[BenchmarkScore] = Field(default_factory=list)
+    fit_checks: list[FitCheck] = Field(default_factory=list)
+    pooling: list[PoolingInfo] = Field(default_factory=list)
     plan_goal: PlanGoal = Field(
         default_factory=PlanGoal, description="The `[plan]` goal the Next battles page uses."
     )

@@ -12,7 +12,7 @@ import pytest
 import trueskill
 
 from prefboard import pipeline
-from prefboard.rating.tournaments import poststratify, z_score
+from prefboard.rating.tournaments import z_score
 from prefboard.standings import schema_json, to_json, write_standings
 
 P_HEADER = "participant_id,age,strikes\n"
@@ -135,29 +135,23 @@ def test_poststratification_corrects_skewed_sample(tmp_path: Path) -> None:
     assert headline.weights == {"young": 0.5, "old": 0.5}
     assert pooled[:2] == ["x", "y"]  # biased by the young-heavy sample
     assert [e.model for e in headline.entries][:2] == ["y", "x"]
-    # the headline is the weighted mean of the group estimates
+    # the headline is the population-weighted mean of the pooled group posteriors
     young = {e.model: e for e in standings.table("overall", "age", "young").entries}
     old = {e.model: e for e in standings.table("overall", "age", "old").entries}
     y = next(e for e in headline.entries if e.model == "y")
-    assert y.mu_mean == pytest.approx(0.5 * young["y"].mu_mean + 0.5 * old["y"].mu_mean)
-    expected_sigma = math.sqrt(0.25 * young["y"].sigma ** 2 + 0.25 * old["y"].sigma ** 2)
-    assert y.sigma == pytest.approx(expected_sigma, rel=1e-6)
-    # the batch headline (what the site shows) combines the group posteriors the same way
     assert y.score == pytest.approx(0.5 * young["y"].score + 0.5 * old["y"].score)
-    assert y.sd == pytest.approx(math.sqrt(0.25 * young["y"].sd ** 2 + 0.25 * old["y"].sd ** 2))
     assert (y.lower, y.upper) == pytest.approx(
         (y.score - 1.959964 * y.sd, y.score + 1.959964 * y.sd)
     )
-
-
-def test_poststratify_renormalises_over_groups_with_data() -> None:
-    mu = np.array([[30.0, 20.0], [10.0, 0.0]])
-    sigma = np.ones((2, 2))
-    has = np.array([[True, True], [True, False]])
-    out_mu, out_sigma, available = poststratify(mu, sigma, has, np.array([0.25, 0.75]))
-    assert out_mu.tolist() == [0.25 * 30 + 0.75 * 10, 20.0]
-    assert available.tolist() == [1.0, 0.25]
-    assert out_sigma[1] == pytest.approx(1.0)
+    # surer than the small group it half consists of (it borrows from the big one)
+    assert y.sd < old["y"].sd
+    # one attribute: its groups are the cells, one pooling row (tau) for both
+    assert [(p.grouping, p.cells, p.target) for p in standings.pooling] == [
+        ("age", 2, "population shares")
+    ]
+    # the order diagnostics of the headline are the pooled tournament's
+    everyone = {e.model: e for e in standings.table("overall").entries}
+    assert (y.mu, y.sigma) == (everyone["y"].mu, everyone["y"].sigma)
 
 
 def test_z_score_for_95_percent() -> None:

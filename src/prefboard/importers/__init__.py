@@ -73,6 +73,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from prefboard.config import KEY_PATTERN, Config, load_config, parse_config
+from prefboard.errors import listed
 from prefboard.io.files import (
     ensure_folder,
     open_append,
@@ -300,7 +301,7 @@ def import_pairwise(
         written.append(config_path)
     for attr, values in pending.items():
         notes.append(
-            f"slice {attr!r}: declare the value(s) {', '.join(map(repr, values))} in "
+            f"slice {attr!r}: declare the value(s) {listed(map(repr, values), 20)} in "
             f"leaderboard.toml{' with population shares' if _has_population(config, attr) else ''}"
             "; until then validate reports those participants"
         )
@@ -659,8 +660,8 @@ def _existing_ids(path: Path, header: list[str]) -> set[str]:
         found = next(csv.reader(fh), [])
     if sorted(found) != sorted(header):
         raise ImportSourceError(
-            f"{path}: its header ({', '.join(found)}) is not the one this import writes "
-            f"({', '.join(header)}); move the file aside or fix its columns"
+            f"{path}: its header ({listed(found, 20)}) is not the one this import writes "
+            f"({listed(header, 20)}); move the file aside or fix its columns"
         )
     ids = pd.read_csv(
         path,

@@ -226,7 +226,6 @@ def _arrow_json(path: Path) -> pa.Table:
 # A JSON string on one line (a raw newline is not allowed inside one): brackets inside strings
 # do not nest.
 _JSON_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
-_OPEN, _CLOSE = (0x5B, 0x7B), (0x5D, 0x7D)
 _BLOCK = 1 << 24
 
 
@@ -257,12 +256,20 @@ def check_json_depth(path: Path, per_line: bool) -> None:
                 return
 
 
+def _either(buf: np.ndarray, a: int, b: int) -> np.ndarray:
+    # two comparisons, not np.isin; and no cumsum over booleans, which numpy runs ~10x slower
+    return (buf == a) | (buf == b)
+
+
 def _check_lines(name: str, data: bytes, first_line: int) -> None:
     buf = np.frombuffer(data, dtype=np.uint8)
-    line_of = np.cumsum(buf == 10) - (buf == 10)  # 0-based line within the block
-    opens = np.bincount(line_of[np.isin(buf, _OPEN)], minlength=int(line_of[-1]) + 1)
-    starts = np.concatenate(([0], np.flatnonzero(buf == 10) + 1))
-    for k in np.flatnonzero(opens > MAX_JSON_DEPTH):
+    opens = np.flatnonzero(_either(buf, 0x5B, 0x7B))
+    if len(opens) <= MAX_JSON_DEPTH:
+        return
+    newlines = np.flatnonzero(buf == 10)
+    per_line = np.bincount(np.searchsorted(newlines, opens))  # opening brackets per line
+    starts = np.concatenate(([0], newlines + 1))
+    for k in np.flatnonzero(per_line > MAX_JSON_DEPTH):
         stop = starts[k + 1] if k + 1 < len(starts) else len(data)
         _check_document(name, data[starts[k] : stop], first_line + int(k), 0)
 
@@ -271,8 +278,8 @@ def _check_document(name: str, data: bytes, first_line: int, depth: int) -> int:
     """Depth after `data`, starting from `depth`; raises at the first line past the limit."""
     bare = _JSON_STRING.sub(b'""', data)  # strings hold no newline: line numbers survive
     buf = np.frombuffer(bare, dtype=np.uint8)
-    step = np.isin(buf, _OPEN).astype(np.int64) - np.isin(buf, _CLOSE).astype(np.int64)
-    running = depth + np.cumsum(step)
+    step = _either(buf, 0x5B, 0x7B).view(np.int8) - _either(buf, 0x5D, 0x7D).view(np.int8)
+    running = depth + np.cumsum(step, dtype=np.int64)
     over = np.flatnonzero(running > MAX_JSON_DEPTH)
     if len(over):
         line = first_line + bare.count(b"\n", 0, int(over[0]))
@@ -298,15 +305,15 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def record_lines(data: bytes) -> np.ndarray:
-    """The physical line (1-based) of each record of a JSON Lines file: its non-blank lines.
-    Readers skip blank lines, so numbering records 1..n put every problem after a blank line
-    on the wrong line."""
+    """The physical line (1-based) of each record of a JSON Lines file that parsed: the lines
+    holding a "{" (every other line is blank, or the file would not have parsed as one object
+    per line). Readers skip blank lines, so numbering records 1..n put every problem after a
+    blank line on the wrong line."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    if not len(buf):
-        return np.empty(0, np.int64)
-    line_of = np.cumsum(buf == 10) - (buf == 10)
-    solid = ~np.isin(buf, (9, 10, 13, 32))
-    return (np.unique(line_of[solid]) + 1).astype(np.int64)
+    newlines = np.flatnonzero(buf == 10)
+    line_of = np.searchsorted(newlines, np.flatnonzero(buf == 0x7B))  # sorted already
+    first = np.concatenate(([True], line_of[1:] != line_of[:-1])) if len(line_of) else []
+    return (line_of[first] + 1).astype(np.int64)
 
 
 def _records_frame(

@@ -56,17 +56,15 @@ def overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a[:n] == b[:n]
 
 
-def literal_folder(pattern: str) -> tuple[str, ...]:
-    """The folders of a glob before its first wildcard: `results/battles/*.csv` reads only
-    under `results/battles`."""
+def literal_folder(pattern: str, fold: bool = True) -> tuple[str, ...]:
+    """The folders of a glob before its first wildcard (case-folded unless `fold` is False):
+    `results/battles/*.csv` reads only under `results/battles`; a plain path is itself."""
+    names = parts(pattern) if fold else PurePosixPath(pattern.replace("\\", "/")).parts
     out: list[str] = []
-    names = parts(pattern)
-    for name in names[:-1]:
+    for name in names:
         if any(ch in name for ch in _WILDCARDS):
-            break
+            return tuple(out)
         out.append(name)
-    if names and not any(ch in names[-1] for ch in _WILDCARDS) and len(out) == len(names) - 1:
-        out.append(names[-1])  # a plain file name: the file itself
     return tuple(out)
 
 
@@ -90,6 +88,15 @@ def site_conflict(folder: str, data: Iterable[tuple[str, str]]) -> str | None:
     return None
 
 
+def real_path(path: Path) -> Path | None:
+    """`path` with every symlink resolved, or None for a symlink loop (Python 3.11 raises
+    RuntimeError for one, not OSError, even with strict=False)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
 def is_within(path: Path, folder: Path) -> bool:
     """`path`, with every symlink resolved, is `folder` or lies inside it."""
     return path.resolve().is_relative_to(folder.resolve())
@@ -109,7 +116,9 @@ def resolved_conflict(
     """Why the real folder behind `folder` may not be replaced or published, after symlinks:
     outside the board (when it must be inside), the board or a folder holding it, `.git`, or
     overlapping a protected path (config file, data, the other site folder)."""
-    real, board = folder.resolve(), root.resolve()
+    real, board = real_path(folder), root.resolve()
+    if real is None:
+        return "is a symlink loop"
     if inside_board and not real.is_relative_to(board):
         return "leaves the board folder (through a symlink)"
     if board.is_relative_to(real):
@@ -117,7 +126,7 @@ def resolved_conflict(
     if in_git(real, board):
         return f"is or lies inside {GIT}"
     for label, path in protected:
-        other = path.resolve()
+        other = real_path(path) or path
         if real.is_relative_to(other) or other.is_relative_to(real):
             return f"overlaps {label}"
     return None
@@ -132,14 +141,9 @@ def protected(config: Config, root: Path, config_path: Path) -> list[tuple[str, 
         out.append(("data.benchmarks", root / d.benchmarks))
     for key, globs in (("data.battles", d.battles), ("data.ratings", d.ratings)):
         for pattern in globs:
-            held = literal_folder(pattern)
+            held = literal_folder(pattern, fold=False)
             if held and not leaves_board(pattern):
-                out.append(
-                    (
-                        f"{key} {pattern!r}",
-                        root.joinpath(*PurePosixPath(pattern).parts[: len(held)]),
-                    )
-                )
+                out.append((f"{key} {pattern!r}", root.joinpath(*held)))
     return out
 
 
@@ -168,9 +172,17 @@ def site_source_files(
         for name in names:
             path = here / name
             rel = path.relative_to(source).as_posix()
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:  # os.walk hands such names over with lone surrogates
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                refused.append((shown, "the file name is not valid UTF-8; rename the file"))
+                continue
             if path.is_symlink():
-                target = path.resolve()
-                if path.is_dir():
+                target = real_path(path)
+                if target is None:
+                    refused.append((rel, "symlink loop"))
+                elif target.is_dir():
                     refused.append((rel, "symlinked folders are not followed"))
                 elif not target.is_relative_to(real_source):
                     refused.append((rel, "symlink points outside the site source folder"))

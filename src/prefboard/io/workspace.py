@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefboard.errors import BuildError
-from prefboard.io.files import ensure_folder
+from prefboard.io.files import ensure_folder, refuse_symlink
 from prefboard.io.paths import WORK_AREA
 
 MARKER = ".prefboard-site"
@@ -47,7 +47,11 @@ def board_lock(root: Path, notify: Callable[[str], None]) -> Iterator[None]:
     """Hold the board's build lock; waits (saying for whom) while another build holds it."""
     area = ensure_folder(root / WORK_AREA, root)
     path = area / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    refuse_symlink(path)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as exc:  # a symlink planted after the check, a FIFO, a folder
+        raise BuildError(f"{path}: cannot be used as the build lock: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

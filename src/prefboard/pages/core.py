@@ -145,7 +145,13 @@ class _Builder:
         ]
 
     def ranking(self, page: str, table: Table, chart_id: str) -> dict[str, Any]:
-        if table.slice_attribute == POSTSTRATIFIED and table.weights:
+        if table.slice_attribute == POSTSTRATIFIED and table.weights and table.pooled:
+            caption = (
+                f"Post-stratified over the cells of {table.slice_value.replace('+', ' × ')}: "
+                f"{table.battles} battles; each cell's pooled estimate weighted by its share of "
+                "the population, the same weights for every model."
+            )
+        elif table.slice_attribute == POSTSTRATIFIED and table.weights:
             caption = (
                 f"Post-stratified to population shares of {table.slice_value.replace('+', ', ')}"
                 f": {table.battles} battles, each group weighted by its share of the population."
@@ -153,13 +159,30 @@ class _Builder:
         elif table.slice_attribute == POSTSTRATIFIED:
             caption = "Pooled over every accepted battle (no population shares configured)."
         else:
-            caption = f"{table.battles} battles from {table.participants} participants."
+            caption = self.group_caption(table)
         return {
             "rows": self.rows(page, table.entries),
             "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
             "caption": caption,
             "notes": table.notes,
         }
+
+    def group_caption(self, t: Table) -> str:
+        caption = f"{t.battles} battles from {t.participants} participants."
+        tau = next(
+            (
+                x.tau
+                for x in self.s.pooling
+                if (x.dimension, x.grouping) == (t.dimension, t.slice_attribute)
+            ),
+            None,
+        )
+        if t.pooled and tau is not None:
+            caption += (
+                f" Partially pooled with the other groups (tau = {tau:.2f}): the estimates "
+                "shrink toward the population by as much as the data justify."
+            )
+        return caption
 
     def dim_links(self, page: str) -> list[dict[str, str]]:
         # Markdown links name the .md source: MkDocs checks them and rewrites them to .html.
@@ -278,7 +301,7 @@ class _Builder:
                 groups.append(
                     {
                         "value": value,
-                        "caption": f"{t.battles} battles from {t.participants} participants.",
+                        "caption": self.group_caption(t),
                         "rows": self.rows(path, t.entries),
                     }
                 )
@@ -379,6 +402,7 @@ class _Builder:
                         f"{(p.p_a if me_a else p.p_b):.0%}",
                     ]
                 )
+        misfits = self._misfits(key)
         likert = [
             [
                 next(d.label for d in self.s.dimensions if d.key == r.dimension),
@@ -398,10 +422,34 @@ class _Builder:
             by_dimension=by_dimension,
             by_group=by_group,
             h2h=h2h,
+            misfits=misfits,
+            fit_checked=bool(self.s.fit_checks),
             history=chart_block(f"history-{key}", charts.history_chart(self.s, key)),
             likert=likert,
         )
         return Page(path, info.name, text)
+
+    def _misfits(self, key: str) -> list[list[object]]:
+        """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
+        labels = {d.key: d.label for d in self.s.dimensions}
+        rows: list[list[object]] = []
+        for p in self.s.pairs:
+            if not p.misfit or key not in (p.model_a, p.model_b):
+                continue
+            me_a = p.model_a == key
+            other = p.model_b if me_a else p.model_a
+            wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+            exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
+            rows.append(
+                [
+                    labels.get(p.dimension, p.dimension),
+                    {"text": self.names[other], "href": f"{other}.html", "sort": other},
+                    f"{wins}–{losses}–{p.ties}",
+                    f"{exp[0]:.1f}–{exp[1]:.1f}–{p.expected_tie:.1f}",
+                    f"{p.fit_p_adjusted:.2g}",
+                ]
+            )
+        return rows
 
 
 def _entry(table: Table | None, key: str) -> Entry | None:

@@ -327,23 +327,17 @@ def methodology(pb: _Builder) -> Page:
     from prefboard.config_reference import reference_sections
 
     p = pb.s.parameters
-    strata = p.stratify_by
-    if strata:
-        post = (
-            f"The headline ranking of each dimension combines the group rankings of "
-            f"{', '.join(strata)} with the population shares below: score = Σ w·score_g and "
-            "covariance = Σ w²·C_g (the group posteriors are fitted independently), where the "
-            "weights are renormalised over the groups in which the model has battles (each "
-            "headline table says when that happened)."
-        )
-        if len(strata) > 1:
-            post += (
-                " With several attributes the groups are their combinations, weighted by "
-                "the product of the marginal shares: this assumes the attributes are "
-                "independent in the population."
-            )
-    else:
-        post = "No slice declares population shares, so the headline is the pooled ranking."
+    post = _post_text(pb.s)
+    pooling = [
+        [
+            next(d.label for d in pb.s.dimensions if d.key == x.dimension),
+            x.grouping.replace("+", " × "),
+            f"{x.tau:.2f}",
+            f"{x.tau_lower:.2f} – {x.tau_upper:.2f}",
+            x.groups,
+        ]
+        for x in pb.s.pooling
+    ]
     slices = [
         [
             sl.label,
@@ -412,6 +406,10 @@ def methodology(pb: _Builder) -> Page:
         "methodology.md.j2",
         calibration_chart=chart_block("calibration", charts.calibration_chart(study)),
         calibration_source=study["source"],
+        calibration_truth=study["truth"],
+        calibration_rows=_calibration_rows(study),
+        fit=_fit_rows(pb),
+        fit_check=pb.s.fit_checks[0] if pb.s.fit_checks else None,
         crosscheck=crosscheck,
         ties=ties,
         clustering=clustering,
@@ -422,10 +420,94 @@ def methodology(pb: _Builder) -> Page:
         sensitivity=sensitivity,
         slices=slices,
         post_text=post,
+        pooling=pooling,
         excluded=excluded,
         reference=reference_sections(),
     )
     return Page("methodology.md", "Methodology", text)
+
+
+def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
+    """One row per scenario: its conditions and the figures the study measured."""
+    lo, hi = study["target"]
+    rows: list[list[object]] = []
+    for sc in study["scenarios"]:
+        head = next((c for c in sc["cells"] if c["table"] == "headline"), None)
+        groups = [c for c in sc["cells"] if c["table"] != "headline"]
+        if head is None:
+            continue
+
+        def mark(value: float) -> str:
+            return f"{value:.1f} %" + ("" if lo <= value <= hi else " (outside target)")
+
+        group_text = ", ".join(mark(c["coverage"]) for c in groups) or "–"
+        ranks = [c["rank_coverage"] for c in sc["cells"]]
+        rows.append(
+            [
+                sc["label"],
+                sc["conditions"],
+                f"{mark(head['coverage'])} of {head['intervals']}",
+                group_text,
+                f"{min(ranks):.1f} %"
+                if min(ranks) == max(ranks)
+                else f"{min(ranks):.1f}–{max(ranks):.1f} %",
+                f"{head['width']:.2f}",
+            ]
+        )
+    return rows
+
+
+def _fit_rows(pb: _Builder) -> list[list[object]]:
+    """Per dimension: pairs tested and flagged, and the position (first-shown) effect."""
+    rows: list[list[object]] = []
+    for f in pb.s.fit_checks:
+        pos = f.position
+        if pos.enough:
+            effect = f"{pos.h:+.2f} ± {pos.h_se:.2f} (p = {pos.p_value:.2g})"
+            effect += " flagged" if pos.flagged else ""
+        else:
+            effect = f"not reported ({pos.decided} decided battles)"
+        share = "–" if pos.share_a is None else f"{pos.share_a:.1%} (p = {pos.share_p:.2g})"
+        rows.append(
+            [
+                next(d.label for d in pb.s.dimensions if d.key == f.dimension),
+                f.pairs_tested,
+                ", ".join(f.misfits) or "none",
+                effect,
+                share,
+            ]
+        )
+    return rows
+
+
+def _post_text(s: Standings) -> str:
+    strata = s.parameters.stratify_by
+    if not strata:
+        return "No slice declares population shares, so the headline is the pooled ranking."
+    cells = next((x for x in s.pooling if x.target), None)
+    if cells is None:
+        # standings written before partial pooling: independent groups, renormalised weights
+        return (
+            f"The headline ranking of each dimension combines the group rankings of "
+            f"{', '.join(strata)} with the population shares below."
+        )
+    target = {
+        "joint shares": "the joint population shares of rating.joint_population",
+        "raked to marginal shares": (
+            "joint shares raked (iterative proportional fitting) from the sample's joint counts, "
+            "plus half a participant per cell, to the marginal population shares below"
+        ),
+        "population shares": "the population shares below",
+    }[cells.target]
+    return (
+        f"The headline of each dimension is the population-weighted sum of the pooled skills of "
+        f"the joint cells of {' × '.join(strata)} ({cells.cells} cells with a nonzero share), "
+        f"weighted by {target}. The weights are the same for every model, whatever cells it "
+        "played in; the band and ranks come from the sum's full covariance, correlations "
+        "between cells included. A cell without battles counts with the population estimate "
+        "and tau² more variance per model (the headline notes name such cells); a cell with "
+        "share 0 has weight 0."
+    )
 
 
 def data(pb: _Builder) -> Page:

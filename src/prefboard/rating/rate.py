@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from itertools import product
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -13,14 +13,14 @@ from prefboard import __version__
 from prefboard.config import Config
 from prefboard.ingest import Ingested
 from prefboard.privacy import active_participants
-from prefboard.rating import batch, btd, ranks
+from prefboard.rating import batch, btd, checks, groups, ranks, strata
+from prefboard.rating import group_tables as gt
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
 from prefboard.rating.ties import tie_model
 from prefboard.rating.tournaments import (
     Result,
     Spec,
-    poststratify,
     run_tournaments,
     z_score,
 )
@@ -34,6 +34,7 @@ from prefboard.standings import (
     DimensionInfo,
     Entry,
     FileRecord,
+    FitCheck,
     History,
     LikertRow,
     ModelInfo,
@@ -41,6 +42,8 @@ from prefboard.standings import (
     Pair,
     Parameters,
     PlanGoal,
+    PoolingInfo,
+    PositionBias,
     Provenance,
     SampleShare,
     SliceInfo,
@@ -82,7 +85,10 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     history: list[History] = []
     sensitivity: list[OrderSensitivity] = []
     crosscheck: list[CrossCheck] = []
+    fit_checks: list[FitCheck] = []
     tie_models: list[TieModel] = []
+    pooling: list[PoolingInfo] = []
+    cells = strata.target_cells(config, _participant_codes(config, active))
     for dim in config.battle_dimensions:
         asked = battles[dim.key].to_numpy(np.int8)
         specs = _specs(config, dim.key, asked, codes, published)
@@ -108,18 +114,42 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             key: _posterior(config, arrays, r.spec.battles, ties.draw_margin, clusters)
             for key, r in by_slice.items()
         }
+        grouped = _grouped(config, dim.key, a, b, outcome, asked, codes, published, cells, ties)
+        pooling += grouped.info
         for r in results:
-            if r.spec.attribute.startswith("_"):
-                continue  # joint strata cells feed post-stratification only
-            if r.spec.attribute != POOLED and r.spec.value not in published[r.spec.attribute]:
-                continue  # too few participants to publish; still used for the headline
             n_part = _distinct(people, n_people, r.spec.battles)
             parts = _components(len(keys), a, b, r.spec.battles)
+            post = grouped.slices.get((r.spec.attribute, r.spec.value))
             fit = _moments(fits[(r.spec.attribute, r.spec.value)])
-            tables.append(_table(config, r, fit, z, n_part, parts, clustering))
+            if post is not None:
+                fit = _inflated(post.mean, post.cov, fit[2])
+            table = _table(config, r, fit, z, n_part, parts, clustering)
+            tables.append(table if post is None else table.model_copy(update={"pooled": True}))
         pooled = by_slice[(POOLED, POOLED)]
-        tables.append(_poststratified(config, dim.key, by_slice, fits, z, codes, clustering))
-        pairs += _pairs(config, dim.key, pooled, fits[(POOLED, POOLED)], a, b, outcome, dim_params)
+        if grouped.headline is None:
+            tables.append(_unstratified(config, pooled, fits[(POOLED, POOLED)], z, clustering))
+        else:
+            inflation = fits[(POOLED, POOLED)].inflation
+            tables.append(
+                _pooled_headline(config, pooled, grouped.headline, inflation, z, clustering)
+            )
+        dim_pairs = _pairs(
+            config, dim.key, pooled, fits[(POOLED, POOLED)], a, b, outcome, dim_params
+        )
+        dim_pairs, fit_check = _fit_check(
+            config,
+            dim.key,
+            pooled.spec.battles,
+            fits[(POOLED, POOLED)].mean,
+            ties.draw_margin,
+            a,
+            b,
+            outcome,
+            dim_params,
+            dim_pairs,
+        )
+        pairs += dim_pairs
+        fit_checks.append(fit_check)
         history.append(_history(config, dim.key, pooled, a, b, outcome, dim_params))
         pooled_table = next(t for t in reversed(tables) if t.slice_attribute == POOLED)
         crosscheck.append(_crosscheck(config, pooled_table, pooled, a, b, outcome))
@@ -183,7 +213,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
                 attribute=s.attribute,
                 label=s.name,
                 values=s.values,
-                population=s.population,
+                population=strata.population_of(config, s.attribute),
                 published=[v for v in s.values if v in published[s.attribute]],
             )
             for s in config.slices
@@ -201,6 +231,8 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
             for r in data.benchmarks.itertuples(index=False)
         ],
+        fit_checks=fit_checks,
+        pooling=pooling,
         plan_goal=PlanGoal(**config.plan.model_dump()),
     )
 
@@ -247,31 +279,6 @@ def _published_values(config: Config, active: pd.DataFrame) -> dict[str, set[str
     return out
 
 
-def _strata_cells(
-    config: Config, codes: dict[str, np.ndarray]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Cells of the stratifying attribute(s): names, population weights, cell code per battle.
-
-    With several attributes the cells are their combinations, weighted by the product of the
-    marginal shares: that assumes the attributes are independent in the population, which the
-    methodology page states.
-    """
-    strata = config.strata
-    if not strata:
-        return [], np.empty(0), np.empty(0, np.int64)
-    names, weights = [], []
-    for combo in product(*[s.values for s in strata]):
-        names.append(" × ".join(combo))
-        weights.append(math.prod(s.population[v] for s, v in zip(strata, combo, strict=True)))
-    cell = np.zeros(len(next(iter(codes.values()))), dtype=np.int64)
-    known = np.ones_like(cell, dtype=bool)
-    for s in strata:
-        c = codes[s.attribute]
-        known &= c >= 0
-        cell = cell * len(s.values) + np.maximum(c, 0)
-    return names, np.asarray(weights), np.where(known, cell, -1)
-
-
 def _specs(
     config: Config,
     dimension: str,
@@ -281,15 +288,13 @@ def _specs(
 ) -> list[Spec]:
     asked = outcome >= 0
     specs = [Spec(dimension, POOLED, POOLED, np.flatnonzero(asked))]
+    # The headline pools the groups (rating/group_tables.py) instead of combining per-group
+    # tournaments, so only published groups need one: their counts and order diagnostics.
     for s in config.slices:
         c = codes[s.attribute]
         for i, v in enumerate(s.values):
-            if v in published[s.attribute] or s in config.strata:
+            if v in published[s.attribute]:
                 specs.append(Spec(dimension, s.attribute, v, np.flatnonzero(asked & (c == i))))
-    if len(config.strata) > 1:
-        names, _, cell = _strata_cells(config, codes)
-        for i, name in enumerate(names):
-            specs.append(Spec(dimension, "_cell", name, np.flatnonzero(asked & (cell == i))))
     return specs
 
 
@@ -434,91 +439,88 @@ def _components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) ->
     return len(np.unique(labels[played]))
 
 
-def headline_posterior(
-    cells: list[batch.Posterior], weights: np.ndarray, has: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The post-stratified headline from per-cell posteriors: the seam where pooled cells go.
-
-    For now the cells are independent fits: mean_i = sum_g w_gi m_gi and
-    cov_ij = sum_g w_gi w_gj C_g,ij, with each model's weights renormalised over the cells in
-    which it has battles (the table notes say which). Returns mean, cov and, per model, the
-    population share its cells cover.
-    """
-    w = np.where(has, weights[:, None], 0.0)
-    available = w.sum(axis=0)
-    wn = w / np.where(available > 0, available, 1.0)
-    # A model with no battles in any cell keeps the first cell's (prior) posterior.
-    wn[0, available == 0] = 1.0
-    mean = np.einsum("gi,gi->i", wn, np.stack([c.mean for c in cells]))
-    cov = np.einsum("gi,gij,gj->ij", wn, np.stack([c.cov for c in cells]), wn)
-    return mean, 0.5 * (cov + cov.T), available
+def _unstratified(
+    config: Config, pooled: Result, post: batch.Posterior, z: float, clustering: str
+) -> Table:
+    t = _table(config, pooled, _moments(post), z, 0, 1, clustering)
+    return t.model_copy(
+        update={
+            "slice_attribute": POSTSTRATIFIED,
+            "slice_value": "none",
+            "notes": ["No population shares configured: this is the pooled ranking."],
+        }
+    )
 
 
-def _poststratified(
+@dataclass(frozen=True)
+class _Grouped:
+    """Pooled group posteriors of one dimension (rating/group_tables.py)."""
+
+    slices: dict[tuple[str, str], gt.GroupPosterior]
+    headline: gt.Headline | None
+    info: list[PoolingInfo]
+
+
+def _grouped(
     config: Config,
     dimension: str,
-    by_slice: dict[tuple[str, str], Result],
-    fits: dict[tuple[str, str], batch.Posterior],
-    z: float,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    asked: np.ndarray,
     codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+    cells: strata.Cells,
+    ties: TieModel,
+) -> _Grouped:
+    r = config.rating
+    model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
+    idx = np.flatnonzero(asked >= 0)
+    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
+    posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
+    headline = None
+    if config.strata:
+        headline = gt.headline(config, dimension, view, codes, cells, fits, model)
+        # One stratifying attribute: the cells are its values, the same fit; one row for both.
+        same = [k for k, i in enumerate(info) if i.grouping == headline.info.grouping]
+        if same:
+            info[same[0]] = headline.info
+        else:
+            info.append(headline.info)
+    return _Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
+
+
+def _inflated(
+    mean: np.ndarray, cov: np.ndarray, inflation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pooled posterior widened by the clustering factors of the same battles' own fit (the
+    pooled model treats votes as independent; correlations are kept)."""
+    return mean, cov * np.outer(inflation, inflation), inflation
+
+
+def _pooled_headline(
+    config: Config,
+    pooled: Result,
+    head: gt.Headline,
+    inflation: np.ndarray,
+    z: float,
     clustering: str,
 ) -> Table:
-    pooled = by_slice[(POOLED, POOLED)]
-    strata = config.strata
-    if not strata:
-        t = _table(config, pooled, _moments(fits[(POOLED, POOLED)]), z, 0, 1, clustering)
-        return t.model_copy(
-            update={
-                "slice_attribute": POSTSTRATIFIED,
-                "slice_value": "none",
-                "notes": ["No population shares configured: this is the pooled ranking."],
-            }
-        )
-    names, weights, _ = _strata_cells(config, codes)
-    if len(strata) == 1:
-        keys = [(strata[0].attribute, v) for v in strata[0].values]
-    else:
-        keys = [("_cell", n) for n in names]
-    cells = [by_slice[k] for k in keys]
-    stack = {
-        f: np.stack([getattr(c, f) for c in cells])
-        for f in ("mu", "sigma", "mu_mean", "sigma_mean", "mu_spread", "battles")
+    """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance.
+    The order diagnostics (mu, sigma, mu_mean, mu_spread) are the pooled tournament's."""
+    fit = _inflated(head.mean, head.cov, inflation)
+    grouping = "+".join(s.attribute for s in config.strata)
+    spec = Spec(pooled.spec.dimension, POSTSTRATIFIED, grouping, pooled.spec.battles)
+    table = _table(config, replace(pooled, spec=spec), fit, z, 0, 1, clustering)
+    return table.model_copy(update={"weights": head.weights, "notes": head.notes, "pooled": True})
+
+
+def _participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per slice attribute, each active participant's value index (-1 when not given)."""
+    return {
+        s.attribute: pd.Index(s.values).get_indexer(active[s.attribute].astype(str))
+        for s in config.slices
     }
-    has = stack["battles"] > 0
-    mu, sigma_pass, available = poststratify(stack["mu"], stack["sigma"], has, weights)
-    mu_mean, sigma, _ = poststratify(stack["mu_mean"], stack["sigma_mean"], has, weights)
-    _, spread, _ = poststratify(stack["mu_mean"], stack["mu_spread"], has, weights)
-    mean, cov, _ = headline_posterior([fits[k] for k in keys], weights, has)
-    inflation, _, _ = poststratify(
-        np.stack([fits[k].inflation for k in keys]), np.zeros_like(stack["mu"]), has, weights
-    )
-    notes = []
-    for i, key in enumerate(config.model_keys):
-        missing = [names[g] for g in range(len(names)) if not has[g, i]]
-        if missing:
-            notes.append(
-                f"{key}: no battles in {', '.join(missing)}; weights renormalised over the "
-                f"other groups ({available[i]:.0%} of the population)"
-            )
-    merged = Result(
-        spec=Spec(
-            dimension, POSTSTRATIFIED, "+".join(s.attribute for s in strata), pooled.spec.battles
-        ),
-        mu=mu,
-        sigma=sigma_pass,
-        mu_mean=mu_mean,
-        mu_spread=spread,
-        sigma_mean=sigma,
-        battles=pooled.battles,
-        wins=pooled.wins,
-        losses=pooled.losses,
-        ties=pooled.ties,
-        pass_rank_shift=pooled.pass_rank_shift,
-    )
-    table = _table(config, merged, (mean, cov, inflation), z, 0, 1, clustering)
-    return table.model_copy(
-        update={"weights": dict(zip(names, map(float, weights), strict=True)), "notes": notes}
-    )
 
 
 def _pairs(
@@ -567,6 +569,63 @@ def _pairs(
         )
         for k, (i, j) in enumerate(zip(ii, jj, strict=True))
     ]
+
+
+def _fit_check(
+    config: Config,
+    dimension: str,
+    idx: np.ndarray,
+    score: np.ndarray,
+    margin: float,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    params: ts.TrueSkillParams,
+    pairs: list[Pair],
+) -> tuple[list[Pair], FitCheck]:
+    """Goodness of fit per pair and position bias on the pooled battles `idx` (rating/checks.py);
+    predictions from the pooled batch posterior mean `score` and the dimension's draw margin."""
+    keys = config.model_keys
+    fits = checks.pair_fit(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
+    by_pair = {(keys[f.i], keys[f.j]): f for f in fits}
+    checked = []
+    for p in pairs:
+        f = by_pair.get((p.model_a, p.model_b))
+        if f is None:
+            checked.append(p)
+            continue
+        update = {
+            "expected_a": f.expected[0],
+            "expected_b": f.expected[1],
+            "expected_tie": f.expected[2],
+            "fit_p": f.p_value,
+            "fit_p_adjusted": f.p_adjusted,
+            "misfit": f.flagged,
+        }
+        checked.append(p.model_copy(update=update))
+    pos = checks.position_bias(
+        len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma
+    )
+    check = FitCheck(
+        dimension=dimension,
+        test=checks.TEST,
+        adjustment=checks.ADJUSTMENT,
+        alpha=checks.ALPHA,
+        pairs_tested=len(fits),
+        misfits=[f"{keys[f.i]} vs {keys[f.j]}" for f in fits if f.flagged],
+        position=PositionBias(
+            decided=pos.decided,
+            wins_a=pos.wins_a,
+            share_a=_num(pos.share_a),
+            share_p=pos.share_p,
+            h=pos.h,
+            h_se=pos.h_se,
+            p_value=pos.p_value,
+            enough=pos.enough,
+            flagged=pos.flagged,
+        ),
+    )
+    return checked, check
 
 
 def _history(
@@ -722,6 +781,7 @@ def _samples(
 ) -> list[SampleShare]:
     out = []
     for s in config.slices:
+        population = strata.population_of(config, s.attribute)
         counts = active[s.attribute].value_counts()
         known = int(counts[counts.index.isin(s.values)].sum())
         c = codes[s.attribute]
@@ -736,7 +796,7 @@ def _samples(
                     participants=n if ok else 0,
                     battles=int(per_value[i]) if ok else 0,
                     sample_share=(n / known if known else 0.0) if ok else 0.0,
-                    population_share=s.population.get(v),
+                    population_share=population.get(v),
                     published=ok,
                 )
             )

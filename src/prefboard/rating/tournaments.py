@@ -1,6 +1,6 @@
-"""Online tournaments per (dimension, slice): the classic pass, its order sensitivity, and
-post-stratification of its diagnostics. (Score, band and ranks come from rating.batch and
-rating.ranks.)
+"""Online tournaments per (dimension, slice): the classic pass and its order sensitivity.
+(Score, band and ranks come from rating.batch and rating.ranks; groups and the post-stratified
+headline from rating.group_tables.)
 
 A tournament is a list of battle indices in canonical order (timestamp, then battle_id). Slices
 are integer codes per battle, so splitting a million battles costs array masks, not string
@@ -139,22 +139,3 @@ def _counts(
     losses = side_a[:, :, 1] + side_b[:, :, 0]
     ties = side_a[:, :, 2] + side_b[:, :, 2]
     return battles, wins, losses, ties
-
-
-def poststratify(
-    mu: np.ndarray, sigma: np.ndarray, has_data: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Combine group estimates with population weights, per model.
-
-    mu, sigma, has_data: (groups, models); weights: (groups,). mu = Σ w·mu_g and
-    var = Σ w²·sigma_g² (groups treated as independent samples), with the weights renormalised
-    over the groups in which the model has battles. Returns mu, sigma and the weight share that
-    was available to each model (1.0 = every group had data).
-    """
-    w = np.where(has_data, weights[:, None], 0.0)
-    available = w.sum(axis=0)
-    safe = np.where(available > 0, available, 1.0)
-    wn = w / safe
-    out_mu = (wn * mu).sum(axis=0)
-    out_sigma = np.sqrt((wn**2 * sigma**2).sum(axis=0))
-    return out_mu, out_sigma, available

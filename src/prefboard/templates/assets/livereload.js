@@ -1,10 +1,10 @@
-/* Only in `prefboard serve`: reload the page when the build stamp changes. */
+/* Added by `prefboard serve` to each page it sends (never written into site/): reload the page
+   when the build stamp changes. */
 (function () {
   "use strict";
   var last = null;
-  var root = document.querySelector('script[src$="livereload.js"]').src.replace(/assets\/javascripts\/livereload\.js.*$/, "");
   setInterval(function () {
-    fetch(root + "build-stamp.txt", { cache: "no-store" })
+    fetch("/build-stamp.txt", { cache: "no-store" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (stamp) {
         if (stamp === null) { return; }

@@ -1,12 +1,22 @@
 /* prefboard: render the inline Vega-Lite specs with the locally served vega-embed, follow
-   Material's light/dark palette, and make data tables sortable. No network requests. */
+   Material's light/dark palette, make data tables sortable and let readers show the columns a
+   narrow screen hides. No network requests. */
 (function () {
   "use strict";
 
+  // Categorical colours come from the theme, not the specs, so each palette gets its own set:
+  // Okabe & Ito's colour-blind-safe hues, darkened for white (>= 3.8:1 against it) and
+  // lightened for Material's slate (>= 6.7:1). Order: blue, orange, green, pink, amber, grey.
+  var CATEGORY_LIGHT = ["#0072B2", "#B84E00", "#007A5A", "#AA3377", "#8A6100", "#4F5B66",
+    "#6A3D9A", "#B2182B", "#1F5F8B", "#5C6B00"];
+  var CATEGORY_DARK = ["#56B4E9", "#E69F00", "#3DD6A3", "#F28EC2", "#F0E442", "#BBBBBB",
+    "#B39DDB", "#FF8A65", "#90CAF9", "#C5E1A5"];
+  var INK_LIGHT = "#1b1b1b";
   var INK_DARK = "#e2e4e9";
   var GRID_DARK = "#3b3f4a";
   var DARK = {
     background: "transparent",
+    range: { category: CATEGORY_DARK },
     axis: { labelColor: INK_DARK, titleColor: INK_DARK, gridColor: GRID_DARK, domainColor: "#8a8f9c", tickColor: "#8a8f9c" },
     legend: { labelColor: INK_DARK, titleColor: INK_DARK },
     header: { labelColor: INK_DARK, titleColor: INK_DARK },
@@ -14,10 +24,84 @@
     text: { color: INK_DARK },
     view: { stroke: GRID_DARK }
   };
-  var LIGHT = { background: "transparent" };
+  var LIGHT = {
+    background: "transparent",
+    range: { category: CATEGORY_LIGHT },
+    axis: { labelColor: INK_LIGHT, titleColor: INK_LIGHT },
+    legend: { labelColor: INK_LIGHT, titleColor: INK_LIGHT },
+    text: { color: INK_LIGHT }
+  };
 
   function isDark() {
     return document.body.getAttribute("data-md-color-scheme") === "slate";
+  }
+
+  function specText(block) {
+    // The spec sits in a <template> so that Material's instant navigation, which re-creates
+    // every <script> of a new page without its type attribute, never runs it as JavaScript.
+    var template = block.querySelector("template");
+    var root = template ? template.content : block;
+    var source = root.querySelector('script[type="application/json"]');
+    return source ? source.textContent : null;
+  }
+
+  function download(name, href) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  function chartData(spec) {
+    // Every inline dataset of the spec (a layered chart keeps one per layer), once each.
+    var out = [];
+    var seen = [];
+    (function walk(node) {
+      if (Array.isArray(node)) { node.forEach(walk); return; }
+      if (!node || typeof node !== "object") { return; }
+      if (node.data && Array.isArray(node.data.values) && seen.indexOf(node.data.values) < 0) {
+        seen.push(node.data.values);
+        out = out.concat(node.data.values);
+      }
+      Object.keys(node).forEach(function (k) { if (k !== "data") { walk(node[k]); } });
+    })(spec);
+    return out;
+  }
+
+  function addLinks(block, spec) {
+    // vega-embed's own "..." menu is a <details> that Material styles as a note box over the
+    // chart; a plain link row under the chart covers nothing.
+    if (block.querySelector(".pb-chart-links")) {
+      return;
+    }
+    var name = block.id || "chart";
+    var row = document.createElement("p");
+    row.className = "pb-chart-links";
+    row.appendChild(document.createTextNode("Download: "));
+    [["SVG", "svg"], ["PNG", "png"], ["data (JSON)", "json"]].forEach(function (item, i) {
+      if (i > 0) { row.appendChild(document.createTextNode(" · ")); }
+      var a = document.createElement("a");
+      a.href = "#";
+      a.textContent = item[0];
+      a.setAttribute("data-format", item[1]);
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        if (item[1] === "json") {
+          var blob = new Blob([JSON.stringify(chartData(spec), null, 1)], { type: "application/json" });
+          var url = URL.createObjectURL(blob);
+          download(name + ".json", url);
+          setTimeout(function () { URL.revokeObjectURL(url); }, 0);
+        } else if (block._pbView) {
+          block._pbView.toImageURL(item[1], item[1] === "png" ? 2 : 1).then(function (url) {
+            download(name + "." + item[1], url);
+          });
+        }
+      });
+      row.appendChild(a);
+    });
+    block.appendChild(row);
   }
 
   function renderCharts() {
@@ -26,22 +110,29 @@
     }
     var blocks = document.querySelectorAll(".pb-chart");
     Array.prototype.forEach.call(blocks, function (block) {
-      var source = block.querySelector('script[type="application/json"]');
-      if (!source) {
+      var text = specText(block);
+      if (text === null) {
         return;
       }
       var view = block.querySelector(".pb-chart-view");
       if (!view) {
         view = document.createElement("div");
         view.className = "pb-chart-view";
-        block.appendChild(view);
+        block.insertBefore(view, block.firstChild);
       }
-      var spec = JSON.parse(source.textContent);
+      var spec = JSON.parse(text);
+      if (block._pbResult) {
+        block._pbResult.finalize();  // re-render on a palette switch: drop the old view's timers
+      }
+      block.removeAttribute("data-rendered");
       window.vegaEmbed(view, spec, {
         renderer: "svg",
-        actions: { export: true, source: false, compiled: false, editor: false },
+        actions: false,
         config: isDark() ? DARK : LIGHT
-      }).then(function () {
+      }).then(function (result) {
+        block._pbResult = result;
+        block._pbView = result.view;
+        addLinks(block, spec);
         block.setAttribute("data-rendered", "true");
       });
     });
@@ -92,11 +183,42 @@
     });
   }
 
-  function init() {
-    renderCharts();
-    Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), makeSortable);
+  function addColumnToggle(table) {
+    // Columns marked secondary are hidden on narrow screens (see prefboard.css); one button
+    // above the table brings them back, and the table's wrapper then scrolls sideways.
+    var secondary = table.querySelectorAll("thead th.pb-secondary");
+    if (!secondary.length || table.getAttribute("data-toggle-ready")) {
+      return;
+    }
+    table.setAttribute("data-toggle-ready", "true");
+    var anchor = table.closest(".md-typeset__scrollwrap") || table;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "pb-columns-toggle";
+    button.setAttribute("aria-expanded", "false");
+    var label = function () {
+      var open = table.classList.contains("pb-all-columns");
+      button.textContent = open ? "Fewer columns" : "All columns (+" + secondary.length + ")";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    button.addEventListener("click", function () {
+      table.classList.toggle("pb-all-columns");
+      label();
+    });
+    label();
+    anchor.parentNode.insertBefore(button, anchor);
   }
 
+  function init() {
+    renderCharts();
+    Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), function (t) {
+      makeSortable(t);
+      addColumnToggle(t);
+    });
+  }
+
+  // Material's document$ emits on the first load and after every instant navigation, when the
+  // new page's content is in place; without Material (a bare page) fall back to the DOM event.
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(init);
   } else {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prefboard.rating import calibration as cal
 from prefboard.rating import trueskill as ts
+from prefboard.studies import online_bands as cal
 
 
 def test_coverage_known_answer_after_offset_alignment() -> None:

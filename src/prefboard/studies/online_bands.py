@@ -18,7 +18,7 @@ passes, ``sigma`` the sigma averaged over the passes and ``spread`` the standard
 across the passes. A construction is studied under each engine ``tau`` given to :func:`study`:
 ``tau = 0`` is a separate replay (a config choice: skills assumed static), not a band formula.
 
-Findings (``benchmarks/bench_calibration.py``, 12 and 30 models, 2k–200k battles):
+Findings (``benchmarks/bench_online_bands.py``, 12 and 30 models, 2k–200k battles):
 
 - Default tau = 25/300: sigma stops shrinking at ~0.8 (tau² is added before every battle) while
   the error of the order-averaged mu keeps falling to ~0.15, so ``mu_mean ± z·sigma`` covers

@@ -1,0 +1,309 @@
+"""Fit and bias checks of the fitted TrueSkill model, per dimension on the pooled battles.
+
+The model (Herbrich, Minka & Graepel 2006): in a battle the performance gap of model_a over
+model_b is N(d, 2 beta^2) with d = s_a - s_b (+ h with a position effect); a tie when the gap is
+within +-margin. So P(a) = Phi((d - margin) / c), P(b) = Phi((-d - margin) / c) and P(tie) the
+rest, c = sqrt(2) beta.
+
+* **Goodness of fit per pair.** Observed a/b/tie counts against the counts the fitted model
+  predicts from the posterior mean scores (plug-in: the uncertainty of the scores is ignored,
+  which makes the test slightly liberal). Pearson's chi-square with 2 degrees of freedom when
+  every expected count is at least 5 or the pair has over `EXACT_MAX_N` battles, else the exact
+  multinomial test (the p-value sums every outcome no more likely than the one observed).
+  P-values are Holm-adjusted over the pairs tested in the dimension (family-wise error rate
+  `ALPHA`), so on a board the model fits, a flag is raised by chance in at most about 5 % of
+  dimensions.
+* **Position bias.** The first-shown side's advantage h (d = s_a - s_b + h), fitted jointly with
+  the skills by maximum likelihood (Fisher scoring, the margin held at the fitted model's; a weak
+  N(0, prior sigma^2) prior on skills only pins their common level), with its standard error
+  from the expected information; beside it, the share of decided battles model_a won with an
+  exact two-sided binomial test against 1/2. Reported when a dimension has at least
+  `MIN_POSITION_BATTLES` decided battles; flagged when the Wald test of h = 0 has p < `ALPHA`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.special import gammaln, log_ndtr, ndtr
+from scipy.stats import binom, chi2, norm
+
+__all__ = [
+    "ADJUSTMENT",
+    "ALPHA",
+    "MIN_POSITION_BATTLES",
+    "TEST",
+    "PairFit",
+    "PositionFit",
+    "exact_multinomial",
+    "holm",
+    "outcome_probabilities",
+    "pair_fit",
+    "pearson",
+    "position_bias",
+    "sign_test",
+]
+
+ALPHA = 0.05
+MIN_EXPECTED = 5.0  # below this the chi-square approximation is poor (Cochran's rule)
+MIN_POSITION_BATTLES = 200
+TEST = (
+    "Pearson chi-square, 2 degrees of freedom (exact multinomial test when an expected count is "
+    "below 5 and the pair has at most 200 battles)"
+)
+ADJUSTMENT = "Holm"
+# The exact test enumerates O(n^2) outcomes (a few ms at n = 200, 7 s at 3,000); above this
+# many battles the chi-square test is used even with a small expected count.
+EXACT_MAX_N = 200
+
+
+def outcome_probabilities(
+    d: np.ndarray, beta: float, margin: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(a), P(b), P(tie) for performance-gap means `d` under TrueSkill's model."""
+    c = np.sqrt(2.0) * beta
+    p_a = ndtr((d - margin) / c)
+    p_b = ndtr((-d - margin) / c)
+    return p_a, p_b, np.clip(1.0 - p_a - p_b, 0.0, 1.0)
+
+
+def pearson(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """Pearson's chi-square statistic over the cells and its p-value with len - 1 df."""
+    stat = float(np.sum((observed - expected) ** 2 / expected))
+    return stat, float(chi2.sf(stat, observed.size - 1))
+
+
+def exact_multinomial(observed: np.ndarray, probs: np.ndarray) -> float:
+    """Exact two-sided p-value of three-cell counts: the total probability of every outcome with
+    the same n that is no more likely than the observed one (relative tolerance 1e-7, as
+    scipy.stats.binomtest uses for ties)."""
+    n = int(observed.sum())
+    x, y = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    keep = x + y <= n
+    x, y = x[keep], y[keep]
+    z = n - x - y
+    # A cell of probability 0 has log -inf; 0 * log 0 counts as 0 (numpy would give nan).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.log(probs)
+        base = gammaln(n + 1) - gammaln(x + 1) - gammaln(y + 1) - gammaln(z + 1)
+        terms = np.zeros(x.size)
+        for counts, lp in ((x, logp[0]), (y, logp[1]), (z, logp[2])):
+            terms += np.where(counts > 0, counts * lp, 0.0)
+        logpmf = base + terms
+        o = observed.astype(np.int64)
+        ref = gammaln(n + 1) - gammaln(o + 1).sum() + np.sum(np.where(o > 0, o * logp, 0.0))
+    return float(min(1.0, np.exp(logpmf[logpmf <= ref + 1e-7]).sum()))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error rate; Holm 1979)."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.maximum.accumulate(scaled)
+    return out
+
+
+@dataclass(frozen=True)
+class PairFit:
+    """One unordered pair (i < j, model indexes); "a" means model i preferred."""
+
+    i: int
+    j: int
+    observed: tuple[int, int, int]  # i won, j won, tie
+    expected: tuple[float, float, float]
+    statistic: float | None  # chi-square; None for the exact test
+    p_value: float
+    method: str  # "chi-square" or "exact"
+    p_adjusted: float
+    flagged: bool
+
+
+def pair_fit(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    score: np.ndarray,
+    beta: float,
+    margin: float,
+    alpha: float = ALPHA,
+) -> list[PairFit]:
+    """Observed vs predicted a/b/tie per pair that met (outcome 0 = a, 1 = b, 2 = tie)."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    lo_won = ((outcome == 0) & (a == lo)) | ((outcome == 1) & (b == lo))
+    hi_won = ((outcome == 0) & (a == hi)) | ((outcome == 1) & (b == hi))
+    code = lo * n_models + hi
+    size = n_models * n_models
+    counts = np.stack(
+        [
+            np.bincount(code[lo_won], minlength=size),
+            np.bincount(code[hi_won], minlength=size),
+            np.bincount(code[outcome == 2], minlength=size),
+        ],
+        axis=1,
+    )
+    met = np.flatnonzero(counts.sum(axis=1) > 0)
+    if not met.size:
+        return []
+    ii, jj = np.divmod(met, n_models)
+    probs = np.stack(outcome_probabilities(score[ii] - score[jj], beta, margin), axis=1)
+    obs = counts[met]
+    exp = obs.sum(axis=1, keepdims=True) * probs
+    # Pearson for every pair at once; the exact test only where the approximation is poor.
+    exact = (exp.min(axis=1) < MIN_EXPECTED) & (obs.sum(axis=1) <= EXACT_MAX_N)
+    stat = np.sum((obs - exp) ** 2 / np.maximum(exp, 1e-300), axis=1)
+    p = chi2.sf(stat, 2)
+    for k in np.flatnonzero(exact):
+        p[k] = exact_multinomial(obs[k], probs[k])
+    adjusted = holm(p)
+    return [
+        PairFit(
+            i=int(ii[k]),
+            j=int(jj[k]),
+            observed=(int(obs[k, 0]), int(obs[k, 1]), int(obs[k, 2])),
+            expected=(float(exp[k, 0]), float(exp[k, 1]), float(exp[k, 2])),
+            statistic=None if exact[k] else float(stat[k]),
+            p_value=float(p[k]),
+            method="exact" if exact[k] else "chi-square",
+            p_adjusted=float(adjusted[k]),
+            flagged=bool(adjusted[k] < alpha),
+        )
+        for k in range(met.size)
+    ]
+
+
+def sign_test(wins_a: int, decided: int) -> float:
+    """Exact two-sided binomial p-value of `wins_a` out of `decided` against 1/2 (symmetric, so
+    twice the smaller tail, capped at 1)."""
+    if decided == 0:
+        return 1.0
+    tail = min(binom.cdf(wins_a, decided, 0.5), binom.sf(wins_a - 1, decided, 0.5))
+    return float(min(1.0, 2.0 * tail))
+
+
+@dataclass(frozen=True)
+class PositionFit:
+    decided: int  # battles won by either side (ties left out of the share)
+    wins_a: int
+    share_a: float  # share of decided battles won by the first-shown model
+    share_p: float  # exact two-sided binomial test of share_a = 1/2
+    h: float  # first-shown advantage on the skill scale (maximum likelihood)
+    h_se: float
+    p_value: float  # Wald test of h = 0
+    enough: bool  # at least MIN_POSITION_BATTLES decided battles
+    flagged: bool
+
+
+def position_bias(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    beta: float,
+    margin: float,
+    prior_sigma: float,
+    alpha: float = ALPHA,
+) -> PositionFit:
+    """Fit d = s_a - s_b + h to the battles and test h = 0 (see the module docstring)."""
+    decided = int(np.sum(outcome != 2))
+    wins_a = int(np.sum(outcome == 0))
+    h, se = _fit_position(n_models, a, b, outcome, beta, margin, prior_sigma)
+    p = float(2.0 * norm.sf(abs(h) / se)) if se > 0 else 1.0
+    enough = decided >= MIN_POSITION_BATTLES
+    return PositionFit(
+        decided=decided,
+        wins_a=wins_a,
+        share_a=wins_a / decided if decided else float("nan"),
+        share_p=sign_test(wins_a, decided),
+        h=h,
+        h_se=se,
+        p_value=p,
+        enough=enough,
+        flagged=bool(enough and p < alpha),
+    )
+
+
+def _fit_position(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    beta: float,
+    margin: float,
+    prior_sigma: float,
+    iterations: int = 100,
+) -> tuple[float, float]:
+    """(h, standard error) by Fisher scoring on counts per ordered pair and outcome."""
+    if not a.size:
+        return 0.0, float("inf")
+    cell = a * n_models + b
+    size = n_models * n_models
+    n = np.stack([np.bincount(cell[outcome == k], minlength=size) for k in range(3)], axis=1)
+    used = np.flatnonzero(n.sum(axis=1) > 0)
+    n = n[used].astype(float)
+    ca, cb = np.divmod(used, n_models)
+    c = np.sqrt(2.0) * beta
+    e = margin / c
+    theta = np.zeros(n_models + 1)  # skills, then h
+    prior = np.full(n_models + 1, 1.0 / prior_sigma**2)
+    # h's prior is all but flat (sd 1,000 prior sigmas): it only keeps the system solvable when
+    # the battles say nothing about h (none decided, or every gap far in the tails).
+    prior[-1] = 1.0 / (1e3 * prior_sigma) ** 2
+    info = np.diag(prior)
+    for _ in range(iterations):
+        x = (theta[ca] - theta[cb] + theta[-1]) / c
+        grad_x, info_x = _score_and_information(x, e, n)
+        grad = np.zeros(n_models + 1)
+        np.add.at(grad, ca, grad_x / c)
+        np.add.at(grad, cb, -grad_x / c)
+        grad[-1] = grad_x.sum() / c
+        grad -= prior * theta
+        info = _design_information(ca, cb, info_x / c**2, n_models) + np.diag(prior)
+        # Positive definite: the prior covers every parameter.
+        factor = cho_factor(info)
+        step = cho_solve(factor, grad)
+        theta += step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    unit = np.zeros(n_models + 1)
+    unit[-1] = 1.0
+    var_h = float(cho_solve(cho_factor(info), unit)[-1])
+    return float(theta[-1]), float(np.sqrt(max(var_h, 0.0)))
+
+
+def _score_and_information(x: np.ndarray, e: float, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: d loglik / dx and the expected information in x, for counts n (a, b, tie)."""
+    log_pa, log_pb = log_ndtr(x - e), log_ndtr(-x - e)
+    p_t = np.maximum(ndtr(e - x) - ndtr(-e - x), 1e-300)
+    phi_lo, phi_hi = norm.pdf(x - e), norm.pdf(x + e)
+    # dP_a/dx = phi(x - e), dP_b/dx = -phi(x + e), dP_tie/dx = phi(x + e) - phi(x - e)
+    grad = (
+        n[:, 0] * np.exp(np.log(np.maximum(phi_lo, 1e-300)) - log_pa)
+        - n[:, 1] * np.exp(np.log(np.maximum(phi_hi, 1e-300)) - log_pb)
+        + n[:, 2] * (phi_hi - phi_lo) / p_t
+    )
+    total = n.sum(axis=1)
+    info = total * (
+        phi_lo**2 / np.exp(log_pa) + phi_hi**2 / np.exp(log_pb) + (phi_hi - phi_lo) ** 2 / p_t
+    )
+    return grad, info
+
+
+def _design_information(ca: np.ndarray, cb: np.ndarray, w: np.ndarray, m: int) -> np.ndarray:
+    """J' diag(w) J for rows x = s_a - s_b + h (columns: m skills, then h)."""
+    info = np.zeros((m + 1, m + 1))
+    np.add.at(info, (ca, ca), w)
+    np.add.at(info, (cb, cb), w)
+    np.add.at(info, (ca, cb), -w)
+    np.add.at(info, (cb, ca), -w)
+    np.add.at(info, (ca, m), w)
+    np.add.at(info, (m, ca), w)
+    np.add.at(info, (cb, m), -w)
+    np.add.at(info, (m, cb), -w)
+    info[m, m] = w.sum()
+    return info

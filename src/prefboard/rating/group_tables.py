@@ -1,0 +1,140 @@
+"""Per-slice and post-stratified posteriors of one dimension, from pooled group fits.
+
+Each slice attribute is pooled on its own (its values are the groups, τ estimated for it); the
+headline pools the joint cells of `rating.stratify_by` (the attribute's own fit when there is one)
+and combines them with one target population for every model (`strata.target_cells`). Rate turns
+each posterior into a table with the same builder as the pooled table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from prefboard.config import Config
+from prefboard.rating import groups, strata
+from prefboard.standings import PoolingInfo
+
+# Empty cells named in a warning before "and N more".
+NAMED_CELLS = 10
+
+
+@dataclass(frozen=True)
+class GroupPosterior:
+    """One group's pooled posterior and the battles (indices into the dimension) it holds."""
+
+    attribute: str
+    value: str
+    battles: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+
+
+@dataclass(frozen=True)
+class Headline:
+    mean: np.ndarray
+    cov: np.ndarray
+    weights: dict[str, float]
+    notes: list[str]
+    info: PoolingInfo
+
+
+@dataclass(frozen=True)
+class Battles:
+    """The asked battles of one dimension."""
+
+    n_models: int
+    a: np.ndarray
+    b: np.ndarray
+    outcome: np.ndarray
+    index: np.ndarray  # positions of these battles in the full battle table
+
+
+def slice_posteriors(
+    config: Config,
+    dimension: str,
+    battles: Battles,
+    codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+    model: groups.Model,
+) -> tuple[list[GroupPosterior], list[PoolingInfo], dict[str, groups.GroupFit]]:
+    """Pooled posteriors of every published slice value (and of the stratify_by slices)."""
+    out, info, fits = [], [], {}
+    for s in config.slices:
+        shown = [i for i, v in enumerate(s.values) if v in published[s.attribute]]
+        if not shown and s not in config.strata:
+            continue
+        code = codes[s.attribute][battles.index]
+        fit = _fit(battles, code, len(s.values), model, config.rating.interval)
+        fits[s.attribute] = fit
+        info.append(_info(dimension, s.attribute, fit))
+        for i in shown:
+            mean, cov = fit.group(i)
+            idx = battles.index[code == i]
+            out.append(GroupPosterior(s.attribute, s.values[i], idx, mean, cov))
+    return out, info, fits
+
+
+def headline(
+    config: Config,
+    dimension: str,
+    battles: Battles,
+    codes: dict[str, np.ndarray],
+    cells: strata.Cells,
+    fits: dict[str, groups.GroupFit],
+    model: groups.Model,
+) -> Headline:
+    """Σ w_g θ_g over the joint cells, with its full covariance (pooling.Pooled.combine)."""
+    grouping = "+".join(cells.attributes)
+    if len(cells.attributes) == 1:
+        fit = fits[cells.attributes[0]]
+        code = codes[cells.attributes[0]][battles.index]
+    else:
+        code = strata.cell_of(config, codes)[battles.index]
+        fit = _fit(battles, code, len(cells.names), model, config.rating.interval)
+    # The last group holds battles of participants who did not give an attribute: weight 0.
+    weights = np.append(cells.shares, 0.0)
+    mean, cov = fit.pooled.combine(weights)
+    played = np.bincount(code[code >= 0], minlength=len(cells.names)) > 0
+    empty = [cells.names[i] for i in np.flatnonzero((cells.shares > 0) & ~played)]
+    notes = [_empty_note(empty, fit.estimate.tau)] if empty else []
+    info = _info(dimension, grouping, fit).model_copy(
+        update={
+            "cells": int((cells.shares > 0).sum()),
+            "empty_cells": empty,
+            "target": cells.method,
+        }
+    )
+    names = dict(zip(cells.names, map(float, cells.shares), strict=True))
+    return Headline(mean, cov, names, notes, info)
+
+
+def _fit(
+    battles: Battles, code: np.ndarray, n_groups: int, model: groups.Model, level: float
+) -> groups.GroupFit:
+    return groups.fit_groups(
+        battles.n_models, battles.a, battles.b, battles.outcome, code, n_groups, model, level
+    )
+
+
+def _info(dimension: str, grouping: str, fit: groups.GroupFit) -> PoolingInfo:
+    e = fit.estimate
+    return PoolingInfo(
+        dimension=dimension,
+        grouping=grouping,
+        tau=e.tau,
+        tau_lower=e.lower,
+        tau_upper=e.upper,
+        groups=e.groups,
+    )
+
+
+def _empty_note(empty: list[str], tau: float) -> str:
+    named = ", ".join(empty[:NAMED_CELLS])
+    if len(empty) > NAMED_CELLS:
+        named += f" and {len(empty) - NAMED_CELLS} more"
+    return (
+        f"No battles in {len(empty)} population cell(s) with a nonzero share: {named}. They "
+        f"count with the population estimate and tau = {tau:.2f} more uncertainty per model."
+    )

@@ -1,0 +1,142 @@
+"""Pooled group posteriors of one dimension: battles split by group -> partial pooling.
+
+Each group's battles are fitted alone (batch Laplace fit with the config prior) and enter the
+hierarchical model of `pooling` through their likelihood in information form. Battles whose
+participant did not give the attribute form one more group: they inform the population skill and
+τ like any other group, and no table or population cell uses it on its own.
+
+Re-linearisation: a group's likelihood is a Gaussian expanded at its own fit, which for a small
+group sits away from where pooling puts it. Each pass re-expands every group's likelihood at its
+pooled posterior mean and pools again, until no group mean moves by more than RELINEARISE_TOL.
+Measured on the example board (20,000 battles, 4 attributes, 3 dimensions): it moved group means
+by at most 0.08 posterior sd and tau by at most 2 %, in 3-4 passes that reuse the pair counts,
+so it is cheap and kept. Group fits are Laplace, not EP: on the same board the two differ by at
+most 0.007 sd per group, and Laplace's expansion is what re-linearisation repeats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from prefboard.rating import batch, pooling
+
+# Skills are on TrueSkill's 0-50 scale with posterior sds of tenths: 1e-4 is far below them.
+RELINEARISE_TOL = 1e-4
+RELINEARISE_MAX = 10
+
+
+@dataclass(frozen=True)
+class GroupFit:
+    """Groups 0..n-1 as given, then the "not given" group last."""
+
+    estimate: pooling.TauEstimate
+    pooled: pooling.Pooled
+    counts: list[batch.PairCounts]
+    passes: int
+
+    def group(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.pooled.group_mean(g), self.pooled.group_cov(g)
+
+
+@dataclass(frozen=True)
+class Model:
+    """The constants of TrueSkill's static model for one dimension."""
+
+    prior_mean: float
+    prior_sigma: float
+    beta: float
+    draw_margin: float
+
+
+def fit_groups(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    model: Model,
+    level: float = 0.95,
+    relinearise: bool = True,
+    tau: float | None = None,
+) -> GroupFit:
+    """Pool the groups of the battles given (`group` per battle in 0..n_groups-1, -1 = not
+    given); τ by empirical Bayes, reported with its `level` interval, unless `tau` fixes it."""
+    slot = np.where(group >= 0, group, n_groups)
+    counts = _split_counts(n_models, a, b, outcome, slot, n_groups + 1)
+    likelihoods = [_own_fit(pc, model) for pc in counts]
+
+    def estimate_tau(liks: list[pooling.Likelihood], interval: bool) -> pooling.TauEstimate:
+        if tau is not None:
+            return pooling.TauEstimate(tau, tau, tau, sum(not g.empty for g in liks))
+        return pooling.fit_tau(liks, model.prior_mean, model.prior_sigma, level, interval)
+
+    estimate = estimate_tau(likelihoods, interval=not relinearise)
+    pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)
+    passes = 0
+    while relinearise and passes < RELINEARISE_MAX:
+        passes += 1
+        likelihoods = [
+            _expanded(pc, pooled.group_mean(g), model) if pc.counts.size else lik
+            for g, (pc, lik) in enumerate(zip(counts, likelihoods, strict=True))
+        ]
+        estimate = estimate_tau(likelihoods, interval=False)
+        moved = pooled
+        pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)
+        shift = max(
+            float(np.abs(pooled.group_mean(g) - moved.group_mean(g)).max())
+            for g in range(n_groups + 1)
+        )
+        if shift < RELINEARISE_TOL:
+            break
+    if relinearise:
+        # The interval only for the final expansion: each costs dozens of evaluations.
+        estimate = estimate_tau(likelihoods, interval=True)
+    return GroupFit(estimate, pooled, counts, passes)
+
+
+def _split_counts(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    slot: np.ndarray,
+    n_slots: int,
+) -> list[batch.PairCounts]:
+    """Pair counts per group (as `batch.aggregate` of each group's battles) from one bincount
+    over (group, pair, outcome) keys: no sort and no per-group copies of a million battles."""
+    m = n_models
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    # the outcome from the lower-numbered model's side, as batch.aggregate counts it
+    o = np.where((a != lo) & (outcome != batch.TIE), 1 - outcome, outcome).astype(np.int64)
+    key = ((slot.astype(np.int64) * m + lo) * m + hi) * 3 + o
+    flat = np.bincount(key, minlength=n_slots * m * m * 3).astype(np.float64)
+    out = []
+    for per_pair in flat.reshape(n_slots, m * m, 3):
+        seen = np.flatnonzero(per_pair.sum(axis=1) > 0)
+        i, j = np.divmod(seen, m)
+        out.append(batch.PairCounts(m, i.astype(np.int64), j.astype(np.int64), per_pair[seen]))
+    return out
+
+
+def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:
+    if not pc.counts.size:
+        return pooling.empty_likelihood(pc.n_models)
+    post = batch.fit_counts(
+        pc,
+        prior_mean=model.prior_mean,
+        prior_sigma=model.prior_sigma,
+        beta=model.beta,
+        draw_margin=model.draw_margin,
+        # Laplace, not EP: its expansion is what re-linearisation repeats at the pooled mean,
+        # so at tau = 0 the fixed point is exactly the Laplace fit of all battles.
+        method="laplace",
+    )
+    return pooling.Likelihood(post.info_precision, post.info_h)
+
+
+def _expanded(pc: batch.PairCounts, at: np.ndarray, model: Model) -> pooling.Likelihood:
+    h, lik = batch.likelihood_information(pc, at, beta=model.beta, draw_margin=model.draw_margin)
+    return pooling.Likelihood(lik, h)

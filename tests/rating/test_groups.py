@@ -1,0 +1,75 @@
+"""Pooled group fits from real battles: the limits of the hierarchy against the batch fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prefboard.rating import batch, groups
+
+MODEL = groups.Model(prior_mean=25.0, prior_sigma=25 / 3, beta=25 / 6, draw_margin=0.74)
+
+
+def _battles(seed: int, n: int = 5, size: int = 1500, groups_: int = 3, shift: float = 0.0):
+    """Battles from skills 25 + 2i with a group effect of `shift` · g on model 0, ties by the
+    draw margin; group -1 (not given) for every tenth battle."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, size)
+    b = (a + rng.integers(1, n, size)) % n
+    group = rng.integers(0, groups_, size)
+    group[::10] = -1
+    skill = 25 + 2 * np.arange(n, dtype=float)
+    gap = skill[a] - skill[b] + rng.normal(0, np.sqrt(2) * MODEL.beta, size)
+    gap += shift * np.maximum(group, 0) * ((a == 0).astype(float) - (b == 0))
+    outcome = np.where(gap > MODEL.draw_margin, 0, np.where(gap < -MODEL.draw_margin, 1, 2))
+    return a, b, outcome.astype(np.int8), group
+
+
+def test_tau_zero_relinearised_is_the_batch_fit_of_every_battle() -> None:
+    # At τ = 0 every group shares the population skill; re-expanding each group's likelihood
+    # at that skill until nothing moves is Newton's method on all battles at once, so the fixed
+    # point is the Laplace fit of every battle.
+    a, b, outcome, group = _battles(1)
+    fit = groups.fit_groups(5, a, b, outcome, group, 3, MODEL, tau=0.0)
+    whole = batch.fit(
+        5,
+        a,
+        b,
+        outcome,
+        prior_mean=25.0,
+        prior_sigma=25 / 3,
+        beta=25 / 6,
+        draw_margin=0.74,
+        method="laplace",
+    )
+    for g in range(4):
+        mean, cov = fit.group(g)
+        assert mean == pytest.approx(whole.mean, abs=1e-6)
+        assert cov == pytest.approx(whole.cov, abs=1e-6)
+
+
+def test_battle_order_changes_nothing() -> None:
+    a, b, outcome, group = _battles(2, shift=1.0)
+    order = np.random.default_rng(0).permutation(len(a))
+    one = groups.fit_groups(5, a, b, outcome, group, 3, MODEL)
+    two = groups.fit_groups(5, a[order], b[order], outcome[order], group[order], 3, MODEL)
+    assert one.estimate.tau == pytest.approx(two.estimate.tau, abs=1e-9)
+    for g in range(3):
+        assert one.group(g)[0] == pytest.approx(two.group(g)[0], abs=1e-9)
+
+
+def test_groups_that_differ_get_a_larger_tau_than_groups_that_do_not() -> None:
+    same = groups.fit_groups(5, *_battles(3, size=6000, shift=0.0), 3, MODEL)
+    differ = groups.fit_groups(5, *_battles(3, size=6000, shift=3.0), 3, MODEL)
+    assert differ.estimate.tau > 0.5
+    assert differ.estimate.lower > same.estimate.tau
+
+
+def test_counts_per_group_equal_the_batch_counts_of_each_group() -> None:
+    a, b, outcome, group = _battles(4, size=800)
+    slot = np.where(group >= 0, group, 3)
+    split = groups._split_counts(5, a, b, outcome, slot, 4)
+    for g in range(4):
+        own = batch.aggregate(5, a[slot == g], b[slot == g], outcome[slot == g])
+        assert (split[g].i.tolist(), split[g].j.tolist()) == (own.i.tolist(), own.j.tolist())
+        assert split[g].counts.tolist() == own.counts.tolist()

@@ -1,0 +1,202 @@
+"""Partial pooling against a brute-force joint Gaussian over (s, θ_1..θ_G) built with dense
+numpy: the closed forms of `prefboard.rating.pooling` must equal it exactly (to rounding)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prefboard.rating import pooling
+
+M0, S0 = 25.0, 25.0 / 3
+
+
+def _comparisons(rng: np.random.Generator, n: int, battles: int, absent: int = 0) -> np.ndarray:
+    """A likelihood precision like a Laplace fit's: Σ w (e_a − e_b)(e_a − e_b)ᵀ, singular along
+    1 and for the last `absent` models, which never play."""
+    lik = np.zeros((n, n))
+    players = n - absent
+    for _ in range(battles):
+        a, b = rng.choice(players, 2, replace=False)
+        d = np.zeros(n)
+        d[a], d[b] = 1.0, -1.0
+        lik += rng.uniform(0.005, 0.03) * np.outer(d, d)
+    return lik
+
+
+def _groups(seed: int, n: int = 4, sizes: tuple[int, ...] = (40, 10, 3)) -> list:
+    rng = np.random.default_rng(seed)
+    out = []
+    for g, size in enumerate(sizes):
+        lik = _comparisons(rng, n, size, absent=1 if g == 2 else 0)
+        theta = M0 + rng.normal(0, 3, n)
+        out.append(pooling.Likelihood(lik, lik @ theta))
+    return out
+
+
+def _joint(groups: list, tau: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Dense posterior of x = (s, θ_1, ..., θ_G): prior N(m0, σ0²) on s, θ_g | s ~ N(s, τ²),
+    plus each group's likelihood on its own block. Returns mean, covariance, prior precision
+    and the log marginal likelihood up to a τ-free constant."""
+    n, big = len(groups[0].shift), len(groups) + 1
+    prior = np.zeros((n * big, n * big))
+    eye = np.eye(n)
+    prior[:n, :n] = eye / S0**2
+    for g in range(1, big):
+        blk = slice(g * n, (g + 1) * n)
+        prior[:n, :n] += eye / tau**2
+        prior[blk, blk] += eye / tau**2
+        prior[:n, blk] -= eye / tau**2
+        prior[blk, :n] -= eye / tau**2
+    lik = np.zeros_like(prior)
+    shift = np.zeros(n * big)
+    for g, grp in enumerate(groups, start=1):
+        blk = slice(g * n, (g + 1) * n)
+        lik[blk, blk] = grp.precision
+        shift[blk] = grp.shift
+    info = prior @ np.full(n * big, M0) + shift
+    precision = prior + lik
+    cov = np.linalg.inv(precision)
+    mean = cov @ info
+    prior_cov = np.linalg.inv(prior)
+    logml = -0.5 * np.linalg.slogdet(np.eye(n * big) + prior_cov @ lik)[1] + 0.5 * info @ mean
+    return mean, cov, prior, logml
+
+
+@pytest.mark.parametrize("tau", [0.3, 2.0, 7.0])
+def test_posteriors_equal_the_dense_joint_gaussian(tau: float) -> None:
+    groups = _groups(1)
+    n = 4
+    mean, cov, _, _ = _joint(groups, tau)
+    pooled = pooling.pool(groups, M0, S0, tau)
+    assert pooled.population_mean == pytest.approx(mean[:n], abs=1e-9)
+    assert pooled.population_cov == pytest.approx(cov[:n, :n], abs=1e-9)
+    for g in range(len(groups)):
+        blk = slice((g + 1) * n, (g + 2) * n)
+        assert pooled.group_mean(g) == pytest.approx(mean[blk], abs=1e-9)
+        for j in range(len(groups)):
+            other = slice((j + 1) * n, (j + 2) * n)
+            assert pooled.cross_cov(g, j) == pytest.approx(cov[blk, other], abs=1e-9)
+
+
+def test_headline_mean_and_covariance_equal_the_dense_linear_combination() -> None:
+    groups = _groups(2)
+    n, tau = 4, 1.5
+    weights = np.array([0.5, 0.3, 0.2])
+    mean, cov, _, _ = _joint(groups, tau)
+    a = np.hstack([np.zeros((n, n))] + [w * np.eye(n) for w in weights])
+    got_mean, got_cov = pooling.pool(groups, M0, S0, tau).combine(weights)
+    assert got_mean == pytest.approx(a @ mean, abs=1e-9)
+    assert got_cov == pytest.approx(a @ cov @ a.T, abs=1e-9)
+
+
+def test_log_marginal_likelihood_equals_the_dense_one_up_to_a_constant() -> None:
+    groups = _groups(3)
+    spectra = [pooling._spectrum(g) for g in groups]
+    taus = [0.2, 1.0, 4.0, 12.0]
+    ours = np.array([pooling.log_marginal(spectra, t, M0, S0) for t in taus])
+    dense = np.array([_joint(groups, t)[3] for t in taus])
+    assert ours - ours[0] == pytest.approx(dense - dense[0], abs=1e-8)
+
+
+def test_tau_estimate_maximises_the_marginal_likelihood_and_its_interval_holds_it() -> None:
+    rng = np.random.default_rng(4)
+    n, true_tau = 6, 2.0
+    skill = M0 + rng.normal(0, 3, n)
+    groups = []
+    for _ in range(12):
+        lik = _comparisons(rng, n, 400)
+        theta = skill + rng.normal(0, true_tau, n)
+        # h = L θ + noise with covariance L: what a Laplace fit of simulated battles gives
+        noise = np.linalg.cholesky(lik + 1e-9 * np.eye(n)) @ rng.normal(size=n)
+        groups.append(pooling.Likelihood(lik, lik @ theta + noise))
+    est = pooling.fit_tau(groups, M0, S0)
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20), 400))
+    dense = [_joint(groups, t)[3] for t in grid]
+    assert est.tau == pytest.approx(grid[int(np.argmax(dense))], rel=0.03)
+    assert est.lower < est.tau < est.upper
+    assert est.lower < true_tau < est.upper
+    assert est.groups == 12
+
+
+def test_identical_groups_give_tau_zero_and_an_interval_from_zero() -> None:
+    groups = _groups(5, sizes=(30, 30))
+    same = [groups[0], groups[0], groups[0]]
+    est = pooling.fit_tau(same, M0, S0)
+    assert est.tau == 0.0
+    assert est.lower == 0.0
+    assert est.upper > 0.0
+
+
+def test_one_group_with_battles_cannot_estimate_tau() -> None:
+    groups = [*_groups(6, sizes=(30,)), pooling.empty_likelihood(4)]
+    assert pooling.fit_tau(groups, M0, S0) == pooling.TauEstimate(0.0, 0.0, 0.0, 1)
+
+
+def test_tau_zero_is_the_pooled_fit() -> None:
+    groups = _groups(7)
+    n = 4
+    pooled = pooling.pool(groups, M0, S0, 0.0)
+    precision = np.eye(n) / S0**2 + sum(g.precision for g in groups)
+    expected = np.linalg.solve(precision, M0 / S0**2 + sum(g.shift for g in groups))
+    assert pooled.population_mean == pytest.approx(expected, abs=1e-9)
+    for g in range(len(groups)):
+        assert pooled.group_mean(g) == pytest.approx(expected, abs=1e-9)
+        assert pooled.group_cov(g) == pytest.approx(np.linalg.inv(precision), abs=1e-9)
+
+
+def test_huge_tau_gives_each_group_its_own_fit() -> None:
+    # As τ grows, θ_g's prior N(m0, σ0² + τ²) loses its link to the other groups through s:
+    # the pooled group posterior tends to that group's own fit with that prior.
+    groups = _groups(8, sizes=(40, 25))
+    n, tau = 4, 1e3
+    pooled = pooling.pool(groups, M0, S0, tau)
+    for g, grp in enumerate(groups):
+        own_precision = np.eye(n) / (S0**2 + tau**2) + grp.precision
+        own_mean = np.linalg.solve(own_precision, M0 / (S0**2 + tau**2) + grp.shift)
+        centre = np.eye(n) - 1.0 / n  # contrasts: the level itself is barely identified
+        assert centre @ pooled.group_mean(g) == pytest.approx(centre @ own_mean, abs=1e-3)
+        own_cov = centre @ np.linalg.inv(own_precision) @ centre
+        assert centre @ pooled.group_cov(g) @ centre == pytest.approx(own_cov, rel=1e-3)
+
+
+def test_a_small_group_shrinks_more_than_a_big_one() -> None:
+    rng = np.random.default_rng(9)
+    n, tau = 5, 1.0
+    shape = _comparisons(rng, n, 50)
+    population = M0 + np.arange(n, dtype=float)
+    deviation = np.array([2.0, -2.0, 1.0, 0.0, -1.0])
+    # Both groups deviate from the population by the same amount; one has 200x the battles.
+    big = pooling.Likelihood(200 * shape, 200 * shape @ (population + deviation))
+    small = pooling.Likelihood(shape, shape @ (population + deviation))
+    anchor = pooling.Likelihood(2000 * shape, 2000 * shape @ population)
+    pooled = pooling.pool([big, small, anchor], M0, S0, tau)
+    centre = np.eye(n) - 1.0 / n
+    # Share of each group's own deviation from the population estimate that it keeps.
+    own = centre @ (population + deviation - pooled.population_mean)
+    kept = [
+        np.linalg.norm(centre @ (pooled.group_mean(g) - pooled.population_mean))
+        / np.linalg.norm(own)
+        for g in (0, 1)
+    ]
+    assert kept[0] > 0.8  # the data justify the big group's deviation: it keeps most of it
+    assert kept[1] < 0.5 * kept[0]
+
+
+def test_a_group_without_battles_gets_the_population_with_tau_squared_more_variance() -> None:
+    groups = [*_groups(10, sizes=(30, 20)), pooling.empty_likelihood(4)]
+    tau = 1.7
+    pooled = pooling.pool(groups, M0, S0, tau)
+    assert pooled.group_mean(2) == pytest.approx(pooled.population_mean, abs=1e-12)
+    expected = pooled.population_cov + tau**2 * np.eye(4)
+    assert pooled.group_cov(2) == pytest.approx(expected, abs=1e-12)
+
+
+def test_removing_the_prior_recovers_the_likelihood() -> None:
+    groups = _groups(11, sizes=(30,))
+    g = groups[0]
+    precision = np.eye(4) / S0**2 + g.precision
+    mean = np.linalg.solve(precision, M0 / S0**2 + g.shift)
+    back = pooling.likelihood_from_posterior(mean, precision, M0, S0)
+    assert back.precision == pytest.approx(g.precision, abs=1e-12)
+    assert back.shift == pytest.approx(g.shift, abs=1e-9)
