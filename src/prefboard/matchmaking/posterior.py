@@ -82,7 +82,24 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
     return post.cov * np.outer(factor, factor)
 
 
+# The queue and the stopping rule both need a table's posterior; the refit costs a full EP
+# run, so it is kept per table object (identity checked, so a new standings never hits).
+_CACHE: dict[int, tuple[Standings, Table, TablePosterior]] = {}
+_CACHE_SIZE = 64
+
+
 def table_posterior(standings: Standings, table: Table) -> TablePosterior:
+    hit = _CACHE.get(id(table))
+    if hit is not None and hit[0] is standings and hit[1] is table:
+        return hit[2]
+    post = _table_posterior(standings, table)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE[id(table)] = (standings, table, post)
+    return post
+
+
+def _table_posterior(standings: Standings, table: Table) -> TablePosterior:
     eps = draw_margin_of(standings, table.dimension)
     keys = [e.model for e in table.entries]
     mean = np.array([e.score for e in table.entries], dtype=np.float64)
