@@ -25,6 +25,7 @@ every target pair passes. The estimate is the first batch at which at least half
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,24 @@ def _laplacian(m: int, pairs: info.PairSet, weight: np.ndarray) -> np.ndarray:
     return lap
 
 
+def _first_step(met: Callable[[int], bool], max_steps: int) -> int | None:
+    """Smallest step in [1, max_steps] with ``met(step)``, by doubling then bisection (the
+    projected precision grows with every batch, so the goal, once met, stays met)."""
+    hi = 1
+    while not met(hi):
+        if hi >= max_steps:
+            return None
+        hi = min(2 * hi, max_steps)
+    lo = hi // 2  # not met (or 0)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if met(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def project(
     mean: np.ndarray,
     cov: np.ndarray,
@@ -96,9 +115,13 @@ def project(
     seed: int,
     max_batches: int = 200,
 ) -> Projection:
-    """Battles still needed for the goal (see the module docstring)."""
+    """Battles still needed for the goal (see the module docstring). Each batch adds the same
+    expected precision (exploration spread over all pairs, the rest over what is short of the
+    goal *now*), so the precision after s batches is ``P0 + s * added`` and the first batch
+    meeting the goal is found by bisection."""
     n = len(mean)
     alpha = 1.0 - level
+    horizon = max_batches * batch
     pairs, lam = _site_precision(mean, beta, eps)
     spread = _laplacian(n, pairs, lam) * (explore * batch / max(pairs.size, 1))
     precision = np.linalg.inv(cov)
@@ -109,19 +132,20 @@ def project(
         hw = band_half_width(cov, z95)
         now = int(np.sum(hw <= limit))
         if now == n:
-            return Projection(True, 0, now, n, z95, max_batches * batch)
-        # The explore share alone is a random design; the rest goes to the widest models'
-        # pairs in proportion to how far each is from the limit.
-        for step in range(1, max_batches + 1):
-            wide = np.maximum(hw / max(limit, 1e-12) - 1.0, 0.0)
-            weight = lam * (wide[pairs.i] + wide[pairs.j])
-            total = weight.sum()
-            focus = _laplacian(n, pairs, weight) * ((1 - explore) * batch / total) if total else 0
-            precision = precision + spread + focus
-            hw = band_half_width(np.linalg.inv(precision), z95)
-            if np.all(hw <= limit):
-                return Projection(False, step * batch, now, n, z95, max_batches * batch)
-        return Projection(False, None, now, n, z95, max_batches * batch)
+            return Projection(True, 0, now, n, z95, horizon)
+        # The rest of each batch goes to the pairs of the models still too wide, in proportion
+        # to how far each is from the limit.
+        wide = np.maximum(hw / max(limit, 1e-12) - 1.0, 0.0)
+        weight = lam * (wide[pairs.i] + wide[pairs.j])
+        focus = _laplacian(n, pairs, weight) * ((1 - explore) * batch / weight.sum())
+        added = spread + focus
+
+        def narrow(step: int) -> bool:
+            c_n = np.linalg.inv(precision + step * added)
+            return bool(np.all(band_half_width(c_n, z95) <= limit))
+
+        step = _first_step(narrow, max_batches)
+        return Projection(False, None if step is None else step * batch, now, n, z95, horizon)
     k = min(k, n - 1)
     z = separation_z(alpha, k, looks)
     hi, lo = order[:k], order[1 : k + 1]
@@ -135,28 +159,24 @@ def project(
 
     passing = m_now / sds(cov) >= z
     if passing.all():
-        return Projection(True, 0, k, k, z, max_batches * batch)
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((_DRAWS, k))
+        return Projection(True, 0, k, k, z, horizon)
+    noise = np.random.default_rng(seed).standard_normal((_DRAWS, k))
     lam_target = lam[_pair_index(n, hi, lo)]
-    open_ = ~passing
-    for step in range(1, max_batches + 1):
-        focus = np.zeros((n, n))
-        share = (1 - explore) * batch / max(int(open_.sum()), 1)
-        for t in np.flatnonzero(open_):
-            u = diff[t]
-            focus += share * lam_target[t] * np.outer(u, u)
-        precision = precision + spread + focus
-        c_n = np.linalg.inv(precision)
-        sd_n = sds(c_n)
+    open_ = np.flatnonzero(~passing)
+    added = spread.copy()
+    for t in open_:
+        added += ((1 - explore) * batch / open_.size) * lam_target[t] * np.outer(diff[t], diff[t])
+
+    def separated(step: int) -> bool:
+        c_n = np.linalg.inv(precision + step * added)
         moved = diff @ (cov - c_n) @ diff.T
         chol = np.linalg.cholesky(0.5 * (moved + moved.T) + 1e-12 * np.eye(k))
         future = m_now + noise @ chol.T
-        met = np.all(future / sd_n >= z, axis=1)
-        open_ = m_now / sd_n < z
-        if met.mean() >= 0.5:
-            return Projection(False, step * batch, int(passing.sum()), k, z, max_batches * batch)
-    return Projection(False, None, int(passing.sum()), k, z, max_batches * batch)
+        return bool(np.mean(np.all(future / sds(c_n) >= z, axis=1)) >= 0.5)
+
+    step = _first_step(separated, max_batches)
+    battles = None if step is None else step * batch
+    return Projection(False, battles, int(passing.sum()), k, z, horizon)
 
 
 def _pair_index(n: int, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
