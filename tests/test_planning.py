@@ -222,3 +222,19 @@ def test_p_above_uses_the_difference_not_band_overlap() -> None:
     m, v = info.difference_moments(mean, cov, info.PairSet.of(2))
     assert v[0] == pytest.approx(0.2)
     assert float(ndtr(m[0] / math.sqrt(v[0]))) == pytest.approx(0.987, abs=1e-3)
+
+
+def test_next_battles_page_states_goal_quotas_and_the_negative_result(tiny: Path) -> None:
+    from prefboard import pipeline
+    from prefboard.pages import render_pages
+
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
+    config, root = pipeline.load(toml)
+    standings = pipeline.rate(config, root, toml)[1]
+    page = next(p for p in render_pages(standings, config) if p.path == "next.md")
+    assert "**Goal:** top 2 adjacent pairs separated" in page.text  # 3 models: 2 pairs
+    assert "Bonferroni over the pairs" in page.text
+    assert "orders the *whole* board worse than random pairs" in page.text
+    assert "| 30 models, matched | 1,100 / 17,950 | 0.06 (0.04–0.08)" in page.text
+    assert "## Recruitment quotas" in page.text

@@ -485,10 +485,18 @@ def plan(
     diagonal covariance (standings.json keeps pair counts for pooled tables only).
 
     \b
-    What prefboard's benchmark (benchmarks/bench_matchmaking.py) shows, 20 seeds, batches
-    of 100, a board of five leaders 4 points apart above a crowded middle, goal: the five
-    adjacent top pairs separated (Bonferroni over pairs and looks):
-    PLAN_FIGURES
+    What benchmarks/bench_matchmaking.py shows (20 seeds, batches of 100, random pairs
+    in the same run; five leaders 4 points apart, beta 25/6, above a crowded middle;
+    goal: the five adjacent top pairs separated, Bonferroni over pairs and looks):
+      30 models: 1,100 battles vs random's 17,950, ratio 0.06 (95 % CI 0.04-0.08);
+        coverage of skills 0.97, of adjacent differences 0.97; no wrong separations.
+      12 models: 700 vs 2,700, ratio 0.26 (0.22-0.36); coverage 0.97 and 0.97.
+      Not better: Kendall tau of the whole board at the same battles is lower than
+        random's (0.875 vs 0.908 at 30 models, 0.879 vs 0.914 at 12).
+      Misspecified world (logistic outcomes, 20 % careless votes): still faster
+        (ratio 0.07 at 30 models, 0.16 at 12) but the bands are too narrow for the
+        true skills (coverage 0.42 and 0.10; random 0.08 and 0.00).
+      Explore 0.25 was as fast but ordered the board worse (tau 0.817): 0.5 is default.
 
     The stopping rule: battles still needed for the goal, simulated from the current
     posterior (median over draws of where the estimates can still move); each pair's test
