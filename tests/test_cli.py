@@ -23,18 +23,24 @@ def test_validate_clean_board(tiny: Path) -> None:
     result = invoke("validate", "--config", str(tiny / "leaderboard.toml"))
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    # every group of the 2 accepted participants is under the default privacy threshold (30)
-    assert lines[0] == (
-        "results/participants.csv:0:0: privacy: country=US has 1 participant(s), fewer than "
-        "privacy.min_participants (30): it will not be published on its own"
-    )
-    assert lines[-6:] == [
+    # every group of the 2 accepted participants is under the default privacy threshold (30):
+    # one warning per slice, at the line declaring it, labelled as a warning
+    assert lines == [
+        "leaderboard.toml:46:1: warning: privacy: country: US (1), UK (1) participant(s): "
+        "fewer than privacy.min_participants (30), so not published on their own",
+        "leaderboard.toml:51:1: warning: privacy: age_group: 25-34 (1), 55-64 (1) "
+        "participant(s): fewer than privacy.min_participants (30), so not published on their own",
+        "leaderboard.toml:55:1: warning: privacy: ethnicity: White (1), Asian (1) "
+        "participant(s): fewer than privacy.min_participants (30), so not published on their own",
+        "leaderboard.toml:59:1: warning: privacy: political_affiliation: Democrat (1), "
+        "Conservative (1) participant(s): fewer than privacy.min_participants (30), so not "
+        "published on their own",
         "participants: 1 file(s), 3 rows, 2 accepted, 1 excluded",
         "  excluded        1  participant-strikes",
         "battles: 1 file(s), 3 rows, 2 accepted, 1 excluded",
         "  excluded        1  participant-strikes",
         "ratings: 1 file(s), 2 rows, 2 accepted, 0 excluded",
-        "0 problem(s), 8 warning(s)",
+        "0 problem(s), 4 warning(s)",
     ]
 
 

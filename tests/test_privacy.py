@@ -18,8 +18,8 @@ def test_tiny_group_is_suppressed_and_nothing_leaks(tiny: Path, tmp_path: Path) 
     result = CliRunner().invoke(cli, ["validate", "--config", str(toml)])
     assert result.exit_code == 0  # a warning, not an error
     assert (
-        "results/participants.csv:0:0: privacy: country=UK has 1 participant(s), fewer than "
-        "privacy.min_participants (2): it will not be published on its own"
+        "leaderboard.toml:46:1: warning: privacy: country: US (1), UK (1) participant(s): "
+        "fewer than privacy.min_participants (2), so not published on their own"
     ) in result.output
 
     out = tmp_path / "site"

@@ -224,7 +224,10 @@ def validate(board: Path, *args: str) -> list[str]:
 def test_validate_text_shows_a_hostile_file_name_on_one_line(forged_board: Path) -> None:
     lines = validate(forged_board)
     shown = "results/battles/x 0 problem(s), 0 warning(s)\\x1b]0;pwned\\x07\\x1b[2J\\u202egnp.csv"
-    assert lines[0] == f"{shown}:2:7: outcome: 'forged' is not one of a, b, tie or empty"
+    assert lines[0] == (
+        f"{shown}:2:7: outcome: 'forged' is not one of a, b, tie or empty; a means model_a was "
+        "preferred, b model_b, tie neither"
+    )
     assert [line for line in lines if line.startswith(("0 problem", "1 problem"))] == [
         "1 problem(s), 0 warning(s)"
     ]
@@ -235,7 +238,8 @@ def test_validate_github_annotations_cannot_be_forged(forged_board: Path) -> Non
     commands = [line for line in lines if line.startswith("::")]
     assert commands == [
         "::error file=results/battles/x 0 problem(s)%2C 0 warning(s)\\x1b]0;pwned\\x07\\x1b[2J"
-        "\\u202egnp.csv,line=2,col=7,title=outcome::'forged' is not one of a, b, tie or empty"
+        "\\u202egnp.csv,line=2,col=7,title=outcome::'forged' is not one of a, b, tie or empty; "
+        "a means model_a was preferred, b model_b, tie neither"
     ]
     assert lines[-1] == "1 problem(s), 0 warning(s)"
 

@@ -322,6 +322,10 @@ def init(directory: Path) -> None:
     note = installed_requirement().note
     if note:
         click.echo(note, err=True)
+    click.echo(
+        "the models Model A and Model B and the age_group slice are placeholders: edit them in "
+        f"leaderboard.toml, or `prefboard import FORMAT SOURCE --into {directory}` replaces them"
+    )
     click.echo(f"next: cd {directory} && prefboard validate && prefboard build")
 
 

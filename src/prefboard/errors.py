@@ -35,7 +35,9 @@ class Problem:
         # File names and cell values are the contributor's: a newline or an escape sequence in
         # them must not forge a line or drive the terminal (escape.printable shows them).
         file, message = printable(self.file), printable(self.message)
-        return f"{file}:{self.line}:{self.column}: {self.rule}: {message}"
+        # compilers' habit: a warning says so where the eye lands, before the rule
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{file}:{self.line}:{self.column}: {label}{self.rule}: {message}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -66,6 +68,37 @@ class DataError(PrefboardError):
 
 class BuildError(PrefboardError):
     """The site could not be built."""
+
+
+# Rules that refuse a whole file (or the config's view of it): everything else in that file, and
+# every row that relies on it, is a consequence.
+FILE_RULES = frozenset(
+    {"missing-file", "data-path", "encoding", "nul-byte", "file-too-large", "file-format",
+     "header", "nesting"}
+)  # fmt: skip
+NOT_CHECKED = "not checked because of"
+
+
+def cause_first(problems: list[Problem], participants: str = "") -> list[Problem]:
+    """Errors before warnings; among errors, whole-file problems first, then the participants
+    file (battles and ratings are checked against it), then rows; a consequence ("N rows not
+    checked because of ...") right after its cause; the "N more rows" tallies last. Stable, so
+    problems that sort equal keep the order they were found in."""
+
+    def key(p: Problem) -> tuple[object, ...]:
+        tier = 0 if p.rule in FILE_RULES else 1 if p.file == participants else 2
+        return (
+            p.severity == "warning",
+            not p.file,
+            tier,
+            p.file,
+            p.line,
+            NOT_CHECKED in p.message,
+            p.column,
+            p.rule,
+        )
+
+    return sorted(problems, key=key)
 
 
 def listed(items: Iterable[object], limit: int = 10) -> str:

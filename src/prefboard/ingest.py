@@ -7,8 +7,10 @@ contract (and a `Problem` says where), or a quality reason (`participant-strikes
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import glob
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +22,7 @@ import pandas as pd
 
 from prefboard.config import Config
 from prefboard.csvread import RawTable, read_csv
-from prefboard.errors import Problem, listed
+from prefboard.errors import NOT_CHECKED, Problem, cause_first, listed
 from prefboard.io.paths import GIT, in_git, is_within, leaves_board, parts
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
@@ -31,6 +33,7 @@ BATTLE_COLUMNS = ["battle_id", "timestamp", "participant_id", "model_a", "model_
 # Optional battle column: the item judged (prompt); several votes may share one.
 PROMPT_COLUMN = "prompt_id"
 OPTIONAL_BATTLE = frozenset({PROMPT_COLUMN})
+BLANK_ROW = "blank-row"
 # ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
 ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
 # Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
@@ -109,6 +112,8 @@ class _Checker:
         self.reason = np.full(len(frame), None, dtype=object)
         self.problems: list[Problem] = []
         self.counts: Counter[str] = Counter()
+        # rows excluded because of another file's problem, reported with it: {kind: rows}
+        self.folded: dict[str, int] = {}
 
     def flag(
         self, mask: np.ndarray | pd.Series, column: str, rule: str, message: Callable[[int], str]
@@ -124,6 +129,13 @@ class _Checker:
             col = self.colmaps[files[i]].get(column, 0)
             self.problems.append(Problem(files[i], int(lines[i]), col, rule, message(int(i))))
         self.counts[rule] += len(idx)
+
+    def flag_quietly(self, mask: np.ndarray | pd.Series, rule: str) -> int:
+        """Exclude rows whose problem another message already explains; returns how many."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        fresh = idx[self.reason[idx] == None]  # noqa: E711 - elementwise on an object array
+        self.reason[fresh] = f"invalid:{rule}"
+        return len(fresh)
 
     def overflow(self) -> list[Problem]:
         return [
@@ -156,20 +168,31 @@ def ingest(config: Config, root: Path) -> Ingested:
 
     banned = set(participants.loc[participants["strikes"] >= config.quality.strike_limit].index)
     known = set(participants.index)
+    # Without a readable participants file every battle would be an "unknown participant": one
+    # message per kind instead, after the file's own problem.
+    unreadable = not part_files or any(
+        r.problems and not len(r.lines) and not r.rejected for r in p_raw
+    )
+    who = _Participants(known, config.data.participants, unreadable)
 
     b_files, ps = resolve_paths(root, config.data.battles, "data.battles")
     problems += ps
     dims = [d.key for d in config.battle_dimensions]
     b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
     b_raw = [read_csv(f, _shown(root, f), b_cols, max_bytes, OPTIONAL_BATTLE) for f in b_files]
-    battles, b_check = _battles(config, b_raw, known)
+    battles, b_check = _battles(config, b_raw, who)
 
     r_files, ps = resolve_paths(root, config.data.ratings, "data.ratings")
     problems += ps
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw = [read_csv(f, _shown(root, f), r_cols, max_bytes) for f in r_files]
-    ratings, r_check = _ratings(config, r_raw, known)
+    ratings, r_check = _ratings(config, r_raw, who)
+
+    if unreadable:
+        problems += _fold_into_participants(
+            p_raw, config.data.participants, {**b_check.folded, **r_check.folded}
+        )
 
     # Quality exclusions apply only to rows that are otherwise valid.
     p_reason = p_check.reason.copy()
@@ -204,8 +227,28 @@ def ingest(config: Config, root: Path) -> Ingested:
         battles=battles.loc[b_reason == None].reset_index(drop=True),  # noqa: E711
         ratings=ratings.loc[r_reason == None].reset_index(drop=True),  # noqa: E711
         ledger=ledger,
-        problems=sorted(problems, key=lambda p: (p.file, p.line, p.column, p.rule)),
+        problems=cause_first(problems, config.data.participants),
     )
+
+
+def _fold_into_participants(
+    raws: list[RawTable], file: str, folded: dict[str, int]
+) -> list[Problem]:
+    """Battles and ratings naming participants of an unreadable participants file are its
+    consequence: counted in the file's "not checked" line (or one line of their own when the
+    file is missing), not reported one by one as unknown participants."""
+    parts = [f"{n} {kind} row(s)" for kind, n in folded.items() if n]
+    if not parts:
+        return []
+    rows = " and ".join(parts)
+    for raw in raws:
+        for i, p in enumerate(raw.problems):
+            if NOT_CHECKED in p.message:
+                msg = f"{p.message}, nor the {rows} naming a participant"
+                raw.problems[i] = Problem(p.file, p.line, p.column, p.rule, msg)
+                return []
+    msg = f"{rows} {NOT_CHECKED} the problem with this file above"
+    return [Problem(file, 1, 0, "unknown-participant", msg)]
 
 
 def participants_all_strikes(frame: pd.DataFrame) -> np.ndarray:
@@ -382,9 +425,7 @@ def _flag_timestamps(check: _Checker) -> pd.Series:
         bad,
         "timestamp",
         "timestamp",
-        lambda i: (
-            f"{_clip(ts.iat[i])!r} is not ISO 8601 with a timezone (e.g. 2026-09-01T10:02:11Z)"
-        ),
+        lambda i: f"{_clip(ts.iat[i])!r} " + _timestamp_reason(ts.iat[i], bool(shape_ok.iat[i])),
     )
     lo, hi = YEAR_RANGE
     year = parsed.dt.year
@@ -395,6 +436,27 @@ def _flag_timestamps(check: _Checker) -> pd.Series:
         lambda i: f"{_clip(ts.iat[i])!r}: year {year.iat[i]} is outside {lo}–{hi}",
     )
     return parsed
+
+
+def _timestamp_reason(value: str, iso_shaped: bool) -> str:
+    """Why a timestamp was refused: a well-formed one naming a day or time that does not exist
+    (2026-02-30) is told so, not sent to look up ISO 8601."""
+    if iso_shaped:
+        year, month, day = int(value[:4]), int(value[5:7]), int(value[8:10])
+        hour, minute = int(value[11:13]), int(value[14:16])
+        second = int(value[17:19]) if value[16:17] == ":" else 0
+        if not 1 <= month <= 12:
+            return f"is not a real date: there is no month {month}"
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            name = calendar.month_name[month]
+            return f"is not a real date: {name} has {days} days in {year}"
+        if hour > 23 or minute > 59 or second > 59:
+            return "is not a real time: hours run 00-23, minutes and seconds 00-59"
+        zone = re.search(r"[+-](\d{2}):?(\d{2})$", value)
+        if zone and (int(zone.group(1)) > 23 or int(zone.group(2)) > 59):
+            return f"has an impossible time zone offset {zone.group(0)}"
+    return "is not ISO 8601 with a timezone (e.g. 2026-09-01T10:02:11Z)"
 
 
 def _flag_models(check: _Checker, col: str, keys: list[str]) -> np.ndarray:
@@ -419,16 +481,29 @@ def _flag_models(check: _Checker, col: str, keys: list[str]) -> np.ndarray:
     return codes
 
 
-def _flag_participants(check: _Checker, known: set[str]) -> None:
+@dataclass(frozen=True)
+class _Participants:
+    """Who battles and ratings may name, and where they are declared."""
+
+    known: set[str]
+    file: str
+    unreadable: bool  # the participants file is missing or was refused whole
+
+
+def _flag_participants(check: _Checker, who: _Participants, kind: str) -> None:
     f = check.frame
-    unknown = ~f["participant_id"].isin(known) & (f["participant_id"] != "")
+    unknown = ~f["participant_id"].isin(who.known) & (f["participant_id"] != "")
+    if who.unreadable:
+        check.folded[kind] = check.flag_quietly(unknown, "unknown-participant")
+        return
     check.flag(
         unknown,
         "participant_id",
         "unknown-participant",
         lambda i: (
-            f"participant {_clip(f['participant_id'].iat[i])!r} is not in the participants file"
+            f"participant {_clip(f['participant_id'].iat[i])!r} is not in {who.file}"
             + _lookalike(f["participant_id"].iat[i])
+            + "; add a row for them there"
         ),
     )
 
@@ -468,7 +543,7 @@ def _participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, _
 
 
 def _battles(
-    config: Config, raws: list[RawTable], known: set[str]
+    config: Config, raws: list[RawTable], who: _Participants
 ) -> tuple[pd.DataFrame, _Checker]:
     dims = [d.key for d in config.battle_dimensions]
     cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
@@ -478,7 +553,7 @@ def _battles(
     _common_checks(check, cols, BATTLE_COLUMNS)
     _flag_duplicates(check, "battle_id")
     parsed = _flag_timestamps(check)
-    _flag_participants(check, known)
+    _flag_participants(check, who, "battle")
     keys = config.model_keys
     a = _flag_models(check, "model_a", keys)
     b = _flag_models(check, "model_b", keys)
@@ -520,7 +595,10 @@ def _battles(
             codes.isna(),
             d,
             "outcome",
-            lambda i, c=d: f"{_clip(frame[c].iat[i])!r} is not one of a, b, tie or empty",
+            lambda i, c=d: (
+                f"{_clip(frame[c].iat[i])!r} is not one of a, b, tie or empty"
+                + _outcome_hint(frame[c].iat[i])
+            ),
         )
         out[d] = codes.fillna(-1).astype(np.int8)
         answered |= (out[d] >= 0).to_numpy()
@@ -534,8 +612,22 @@ def _battles(
     return out, check
 
 
+# What spreadsheets and other tools write for an outcome, and the code it probably means.
+_OUTCOME_GUESSES = {
+    "a": "a", "b": "b", "tie": "tie", "model_a": "a", "model_b": "b", "model a": "a",
+    "model b": "b", "1": "a", "2": "b", "left": "a", "right": "b", "draw": "tie",
+    "equal": "tie", "tie (bothbad)": "tie",
+}  # fmt: skip
+
+
+def _outcome_hint(value: str) -> str:
+    guess = _OUTCOME_GUESSES.get(value.strip().casefold()[:20])
+    meaning = "a means model_a was preferred, b model_b, tie neither"
+    return f"; {meaning}: write {guess!r} if that is what it says" if guess else f"; {meaning}"
+
+
 def _ratings(
-    config: Config, raws: list[RawTable], known: set[str]
+    config: Config, raws: list[RawTable], who: _Participants
 ) -> tuple[pd.DataFrame, _Checker]:
     ldims = config.likert_dimensions
     cols = ["rating_id", "timestamp", "participant_id", "model", *[d.key for d in ldims]]
@@ -545,7 +637,7 @@ def _ratings(
     _common_checks(check, cols, cols[:4])
     _flag_duplicates(check, "rating_id")
     parsed = _flag_timestamps(check)
-    _flag_participants(check, known)
+    _flag_participants(check, who, "rating")
     codes = _flag_models(check, "model", config.model_keys)
     out = pd.DataFrame(
         {
@@ -587,8 +679,8 @@ def _summaries(
     for raw in raws:
         mine = files == raw.path
         # records csvread dropped (field count, syntax) were read too: count them as excluded
-        rows = int(mine.sum()) + len(raw.rejected)
-        excl = int((mine & (reason != None)).sum()) + len(raw.rejected)  # noqa: E711
+        rows = int(mine.sum()) + len(raw.rejected) + len(raw.blank)
+        excl = int((mine & (reason != None)).sum()) + len(raw.rejected) + len(raw.blank)  # noqa: E711
         out.append(FileSummary(raw.path, kind, raw.sha256, raw.size, rows, rows - excl, excl))
     return out
 
@@ -623,6 +715,12 @@ def _excluded(
         {"kind": kind, "file": r.path, "line": line, "row_id": "", "reason": f"invalid:{rule}"}
         for r in raws
         for line, rule in r.rejected
+    ]
+    # All-empty records (a spreadsheet's trailing `,,,,,`): skipped, not errors.
+    whole += [
+        {"kind": kind, "file": r.path, "line": line, "row_id": "", "reason": BLANK_ROW}
+        for r in raws
+        for line in r.blank
     ]
     return pd.concat([rows, pd.DataFrame(whole)], ignore_index=True) if whole else rows
 

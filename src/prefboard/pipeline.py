@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prefboard.config import Config, load_config
-from prefboard.errors import BuildError, DataError, PrefboardError, Problem
+from prefboard.errors import BuildError, DataError, PrefboardError, Problem, cause_first
 from prefboard.ingest import Ingested, ingest
 from prefboard.io.paths import output_conflict, site_source_files
 from prefboard.io.workspace import board_lock, check_replaceable
-from prefboard.privacy import small_groups
+from prefboard.privacy import headline_population, small_groups
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
 from prefboard.standings import Standings
@@ -35,8 +35,11 @@ def validate(config: Config, root: Path) -> Ingested:
     data.benchmarks, problems = read_benchmarks(config, root)
     data.problems += problems + site_source_problems(config, root)
     if data.ok:
-        data.problems += small_groups(config, data)
+        config_file = root / "leaderboard.toml"
+        data.problems += headline_population(config, data, config_file)
+        data.problems += small_groups(config, data, config_file)
         data.problems += pinned_tie_warnings(config, data.battles)
+    data.problems = cause_first(data.problems, config.data.participants)
     return data
 
 

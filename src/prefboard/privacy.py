@@ -6,10 +6,14 @@ participants; this check tells the contributor at validation time which values t
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
 from prefboard.config import Config
-from prefboard.errors import Problem
+from prefboard.errors import Problem, listed
 from prefboard.ingest import Ingested
 
 
@@ -20,25 +24,118 @@ def active_participants(data: Ingested) -> pd.DataFrame:
     return data.participants.loc[data.participants.index.isin(ids)]
 
 
-def small_groups(config: Config, data: Ingested) -> list[Problem]:
-    """A warning per slice value with some, but too few, participants in accepted rows."""
+def small_groups(config: Config, data: Ingested, config_file: Path | None = None) -> list[Problem]:
+    """One warning per slice with some, but too few, participants in accepted rows for a value,
+    pointing at the slice's declaration in `config_file` (the values it will hide), else at the
+    participants file."""
     active = active_participants(data)
     limit = config.privacy.min_participants
+    text = _read(config_file)
     problems = []
     for s in config.slices:
         counts = active[s.attribute].value_counts()
-        for value in s.values:
-            n = int(counts.get(value, 0))
-            if 0 < n < limit:
-                problems.append(
-                    Problem(
-                        config.data.participants,
-                        0,
-                        0,
-                        "privacy",
-                        f"{s.attribute}={value} has {n} participant(s), fewer than "
-                        f"privacy.min_participants ({limit}): it will not be published on its own",
-                        severity="warning",
-                    )
-                )
+        small = [(v, int(counts.get(v, 0))) for v in s.values if 0 < counts.get(v, 0) < limit]
+        if not small:
+            continue
+        groups = listed(f"{v} ({n})" for v, n in small)
+        file, line, column = _where(config, text, config_file, s.attribute)
+        problems.append(
+            Problem(
+                file,
+                line,
+                column,
+                "privacy",
+                f"{s.attribute}: {groups} participant(s): fewer than privacy.min_participants "
+                f"({limit}), so not published on their own",
+                severity="warning",
+            )
+        )
     return problems
+
+
+def headline_population(config: Config, data: Ingested, config_file: Path | None) -> list[Problem]:
+    """Warn for a slice no participant filled in (for a stratifying one: the headline leans on
+    it), and refuse a headline no voter stands behind (no participant with a positive-share
+    value in every stratum): post-stratified over nobody, every model scored 0.00 - 0.00."""
+    active = active_participants(data)
+    if active.empty:
+        return []  # a new board: nothing to stratify yet
+    text = _read(config_file)
+    strata = config.strata
+    empty = {
+        s.attribute: _empty_slice(config, s.attribute, s in strata, text, config_file)
+        for s in config.slices
+        if (data.participants[s.attribute] == "").all()
+    }
+    behind = np.ones(len(active), dtype=bool)
+    for s in strata:
+        shared = [v for v, share in s.population.items() if share > 0]
+        behind &= active[s.attribute].isin(shared).to_numpy()
+    if not strata or behind.any():
+        return list(empty.values())
+    names = [s.attribute for s in strata]
+    fix = _population_fix(config, names)
+    msg = (
+        f"the headline ranking is post-stratified over {', '.join(names)}, but no participant "
+        "who voted has a value with a population share there: it would rank every model on "
+        f"nothing. {fix[0].upper()}{fix[1:]}"
+    )
+    file, line, column = _where(config, text, config_file, names[0])
+    # the error says it all for the stratifying slices: their warnings would repeat it
+    others = [p for a, p in empty.items() if a not in names]
+    return [Problem(file, line, column, "population", msg), *others]
+
+
+def _where(
+    config: Config, text: str, config_file: Path | None, attribute: str
+) -> tuple[str, int, int]:
+    """The slice's declaration in the config, else the participants file."""
+    found = _declaration(text, attribute)
+    if found and config_file:
+        return config_file.name, *found
+    return config.data.participants, 1, 0
+
+
+def _empty_slice(
+    config: Config, attribute: str, stratum: bool, text: str, config_file: Path | None
+) -> Problem:
+    file, line, column = _where(config, text, config_file, attribute)
+    if stratum:
+        msg = (
+            f"no participant has a value for {attribute}, which weights the headline ranking: "
+            + _population_fix(config, [attribute])
+        )
+    else:
+        msg = (
+            f"no participant has a value for {attribute}, so its group pages will be empty: "
+            f"fill the {attribute} column of {config.data.participants}, or remove the slice "
+            "from leaderboard.toml"
+        )
+    return Problem(file, line, column, "population", msg, severity="warning")
+
+
+def _population_fix(config: Config, attributes: list[str]) -> str:
+    names = " and ".join(attributes)
+    drop = (
+        f"drop {names} from rating.stratify_by"
+        if config.rating.stratify_by
+        else f"remove the population shares of {names} (or the slice) in leaderboard.toml"
+    )
+    return f"fill the {names} column of {config.data.participants}, or {drop}"
+
+
+def _read(path: Path | None) -> str:
+    try:
+        return path.read_text(encoding="utf-8") if path else ""
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _declaration(text: str, attribute: str) -> tuple[int, int] | None:
+    """(line, column) of `attribute = "<attribute>"` in the config text."""
+    pattern = rf"^[ \t]*attribute[ \t]*=[ \t]*[\"']{re.escape(attribute)}[\"']"
+    found = re.search(pattern, text, re.MULTILINE)
+    if not found:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    return line, found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1

@@ -34,8 +34,14 @@ timestamp in microseconds). Re-importing a source therefore adds nothing, and im
 copy of it (rows appended at the end) adds only the new rows.
 
 Timestamps: epoch numbers and ISO values are written as ISO 8601 UTC with `Z`. When the mapping
-names no timestamp column, rows keep their source order through synthesised, strictly
-increasing timestamps: 2000-01-01T00:00:00Z plus (source_row - 1) seconds.
+names no timestamp column, the imported rows keep their source order through synthesised,
+strictly increasing timestamps one second apart, starting one second after the latest battle
+already in the board's battle CSVs (2000-01-01T00:00:00Z on an empty board), so a second
+source's battles follow the first's; the import says so in a note.
+
+Placeholders: the `[[models]]` and `[[slices]]` blocks `prefboard init` marks
+`# prefboard:placeholder` are removed while they read as init wrote them and nothing uses them
+(see `placeholders`).
 
 Model keys: a model name is matched (case-insensitively) against the keys and names already in
 `leaderboard.toml`; otherwise its key is the name lower-cased, accents dropped, every character
@@ -73,7 +79,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from prefboard.config import KEY_PATTERN, Config, load_config, parse_config
-from prefboard.errors import listed
+from prefboard.errors import ConfigError, listed
 from prefboard.io.files import (
     ensure_folder,
     open_append,
@@ -124,6 +130,7 @@ from prefboard.importers.api import (
     Rows,
 )
 from prefboard.importers.board_toml import _edit_config, _new_config_text
+from prefboard.importers.placeholders import Removed, remove_placeholders, without
 from prefboard.importers.sources import read_source
 from prefboard.importers.values import (
     _clean_column,
@@ -158,6 +165,15 @@ def import_pairwise(
     refuse_symlink(config_path)
     config = load_config(config_path) if config_path.exists() else None
     notes: list[str] = []
+    original, base = "", None
+    if config is not None:
+        original = config_path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        base = remove_placeholders(
+            original, config, into, {normalise_key(c) for c in mapping.slices}
+        )
+        if base.any:
+            config = without(config, base)
+            notes.append(_placeholder_note(base))
     if config is not None:
         dims = [d.key for d in config.battle_dimensions]
         if mapping.dimension not in dims:
@@ -232,6 +248,11 @@ def import_pairwise(
 
     # Models and participants the imported rows bring.
     imp = {k: v[imported] for k, v in rows.items()}
+    if not mapping.timestamp:
+        first = _synthetic_start(into, config)
+        imp["ts_us"] = first + np.arange(len(imp["ts_us"]), dtype=np.int64) * _US_PER_S
+        if len(imp["ts_us"]):
+            notes.append(_synthetic_note(imp["ts_us"], first != _SYNTHETIC_START_US))
     model_keys = set(key_a[imported].tolist()) | set(key_b[imported].tolist())
     existing_keys = set(config.model_keys) if config is not None else set()
     new_models = [(k, created[k]) for k in sorted(model_keys - existing_keys)]
@@ -281,20 +302,27 @@ def import_pairwise(
     participants_path = into / participants_rel
     ledger_path = into / ledger_rel
     _refuse_planted(into, [config_path, participants_path, battles_path, ledger_path])
-    plan = _plan_participants(participants_path, people, [a for a, _ in slice_attrs], config)
+    dropped = base.slices if base is not None else []
+    plan = _plan_participants(
+        participants_path, people, [a for a, _ in slice_attrs], config, dropped
+    )
 
     # The config: new file, or text edits verified by re-parsing.
     written: list[Path] = []
     if config is None:
-        text = _new_config_text(source.name, mapping.dimension, new_models, slice_attrs, plan)
+        text = _new_config_text(
+            source.name, mapping.dimension, new_models, slice_attrs, plan, not mapping.timestamp
+        )
         parse_config(tomllib.loads(text), text)
         added_values = {a: list(v) for a, v in plan.slice_values.items()}
         pending: dict[str, list[str]] = {}
     else:
-        old = config_path.read_text(encoding="utf-8").removeprefix("\ufeff")
-        text, added_values, pending = _edit_config(old, config, new_models, slice_attrs, plan)
-        if text == old:
+        assert base is not None
+        text, added_values, pending = _edit_config(base.text, config, new_models, slice_attrs, plan)
+        if text == original:
             text = None
+        elif base.any:
+            _check_final(text)
     if text is not None:
         ensure_folder(into)
         write_atomic(config_path, text)
@@ -572,8 +600,13 @@ class _ParticipantPlan:
 
 
 def _plan_participants(
-    path: Path, people: pd.DataFrame, attrs: list[str], config: Config | None
+    path: Path,
+    people: pd.DataFrame,
+    attrs: list[str],
+    config: Config | None,
+    dropped: list[str] | None = None,
 ) -> _ParticipantPlan:
+    """`dropped`: empty placeholder slice columns to remove from an existing file."""
     declared = [s.attribute for s in config.slices] if config is not None else []
     refuse_symlink(path)
     if not path.exists():
@@ -582,9 +615,11 @@ def _plan_participants(
         used = _values_used(header, rows, attrs)
         return _ParticipantPlan(header, rows, False, False, len(rows), used)
     old = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
-    header = list(old.columns)
-    if "participant_id" not in header:
+    if "participant_id" not in old.columns:
         raise ImportSourceError(f"{path}: no participant_id column")
+    gone = [c for c in dropped or [] if c in old.columns and c not in attrs]
+    old = old.drop(columns=gone)
+    header = list(old.columns)
     known = set(old["participant_id"].tolist())
     new_pids = [p for p in people.index if p not in known]
     new_cols = [a for a in attrs if a not in header]
@@ -596,7 +631,7 @@ def _plan_participants(
             old[a] = old["participant_id"].map(people[a]).fillna("").astype(object)
     new_rows = _people_rows(people, new_pids, header)
     used = _values_used(header, new_rows, [a for a in attrs if a not in new_cols])
-    if not new_cols:
+    if not new_cols and not gone:
         return _ParticipantPlan(header, new_rows, False, True, len(new_rows), used)
     old_rows = old[header].astype(object).to_numpy().tolist()
     used.update(_values_used(header, old_rows + new_rows, new_cols))
@@ -764,6 +799,74 @@ def _reach_notes(
             f"({', '.join(config.data.battles)}); add a glob that reads it"
         ]
     return []
+
+
+def _synthetic_start(into: Path, config: Config | None) -> int:
+    """Microseconds of the first synthetic timestamp: one second after the board's latest
+    battle, so that a second source's battles replay after the first's instead of interleaving
+    with them (TrueSkill's single pass is order-dependent); 2000-01-01 on an empty board."""
+    if config is None:
+        return _SYNTHETIC_START_US
+    latest = _SYNTHETIC_START_US - _US_PER_S
+    for pattern in config.data.battles:
+        if leaves_board(pattern):
+            continue
+        for name in sorted(glob.glob(pattern, root_dir=into, recursive=True)):
+            path = into / name
+            if path.suffix.lower() != ".csv" or path.is_symlink() or not path.is_file():
+                continue
+            latest = max(latest, _latest_timestamp(path))
+    # whole seconds, so the synthetic times read as plain 1-second steps
+    return (latest // _US_PER_S + 1) * _US_PER_S
+
+
+def _latest_timestamp(path: Path) -> int:
+    try:
+        column = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            usecols=["timestamp"],
+            encoding="utf-8-sig",
+        )["timestamp"]
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return -1  # validate reports the file; it cannot place the new battles
+    parsed = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce").dropna()
+    return int(parsed.max().value // 1_000) if len(parsed) else -1
+
+
+def _synthetic_note(ts_us: np.ndarray, after_existing: bool) -> str:
+    first, last = format_timestamps(ts_us[[0, -1]]).to_pylist()
+    where = " (after the board's latest battle)" if after_existing else ""
+    return (
+        f"the source has no timestamp column: the {len(ts_us):,} imported battles got synthetic "
+        f"times {first} to {last}{where}, one second apart in source order; the site's "
+        "'data through' date is theirs, not when people voted"
+    )
+
+
+def _check_final(text: str) -> None:
+    """The placeholders' removal is checked here, on the text about to be written: with no
+    model of its own the import would leave a board without models."""
+    try:
+        parse_config(tomllib.loads(text), text)
+    except ConfigError as exc:
+        raise ImportSourceError(
+            "removing the placeholders `prefboard init` wrote would leave leaderboard.toml "
+            f"invalid ({exc.message.splitlines()[0]}); delete their `# prefboard:placeholder` "
+            "comments to keep them"
+        ) from None
+
+
+def _placeholder_note(removed: Removed) -> str:
+    what = [f"model(s) {', '.join(removed.models)}"] if removed.models else []
+    if removed.slices:
+        what.append(f"slice(s) {', '.join(removed.slices)} (no participant has a value)")
+    return (
+        f"removed the placeholder {' and '.join(what)} that `prefboard init` wrote in "
+        "leaderboard.toml"
+    )
 
 
 def _fmt_counts(counts: dict[str, int]) -> str:

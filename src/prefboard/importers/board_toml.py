@@ -64,12 +64,20 @@ def _new_config_text(
     models: list[tuple[str, str]],
     slices: list[tuple[str, str]],
     plan: _ParticipantPlan,
+    synthetic_times: bool = False,
 ) -> str:
     shown = _comment_text(source_name)
     lines = [
         f"# leaderboard.toml, started by `prefboard import` from {shown}.",
         "# Next: fill in each model's organization and license, give a slice population shares",
         "# (census) to post-stratify the headline ranking, then run `prefboard validate`.",
+    ]
+    if synthetic_times:
+        lines += [
+            "# The source had no timestamps: battles carry synthetic times one second apart in",
+            "# source order, so the site's 'data through' date is not when people voted.",
+        ]
+    lines += [
         "",
         "[leaderboard]",
         f"title = {toml_string(('Leaderboard imported from ' + shown)[:200])}",

@@ -56,7 +56,13 @@ from numba import njit
 from scipy.linalg import cho_factor, cho_solve, eigh
 from scipy.optimize import brentq, minimize_scalar
 
-from prefboard.rating.trueskill import _mills_excess, _vw_draw, _vw_win, draw_margin
+from prefboard.rating.trueskill import (
+    _mills_excess,
+    _vw_draw,
+    _vw_win,
+    check_battle_arrays,
+    draw_margin,
+)
 
 __all__ = [
     "Battles",
@@ -187,19 +193,7 @@ def _pair_counts(m: int, flat: np.ndarray) -> PairCounts:
 def _check_battles(
     n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    b = np.ascontiguousarray(b, dtype=np.int64)
-    outcome = np.ascontiguousarray(outcome, dtype=np.int8)
-    if a.ndim != 1 or a.shape != b.shape or a.shape != outcome.shape:
-        raise ValueError("a, b and outcome must be 1-D arrays of equal length")
-    if a.size:
-        if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n_models:
-            raise ValueError(f"model indices must lie in [0, {n_models})")
-        if np.any(a == b):
-            raise ValueError("a model cannot battle itself (a[i] == b[i])")
-        if outcome.min() < 0 or outcome.max() > TIE:
-            raise ValueError("outcome must be 0 (a wins), 1 (b wins) or 2 (tie)")
-    return a, b, outcome
+    return check_battle_arrays(n_models, a, b, outcome)
 
 
 # --------------------------------------------------------------------------------------------

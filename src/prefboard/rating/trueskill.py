@@ -505,6 +505,17 @@ def _check_outcome_allowed(has_draw: bool, params: TrueSkillParams) -> None:
 def _battle_arrays(
     n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, params: TrueSkillParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b, outcome = check_battle_arrays(n_models, a, b, outcome)
+    if a.size:
+        _check_outcome_allowed(bool(np.any(outcome == DRAW)), params)
+    return a, b, outcome
+
+
+def check_battle_arrays(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contiguous typed copies of battle arrays, checked once for both engines (online and
+    batch): equal 1-D shapes, model codes in range, no self-battles, outcomes 0/1/2."""
     if n_models < 0:
         raise ValueError(f"n_models must be non-negative, got {n_models}")
     a = np.ascontiguousarray(a, dtype=np.int64)
@@ -519,7 +530,6 @@ def _battle_arrays(
             raise ValueError("a model cannot battle itself (a[i] == b[i])")
         if outcome.min() < 0 or outcome.max() > DRAW:
             raise ValueError("outcome must be 0 (a wins), 1 (b wins) or 2 (draw)")
-        _check_outcome_allowed(bool(np.any(outcome == DRAW)), params)
     return a, b, outcome
 
 
