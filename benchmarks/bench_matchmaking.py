@@ -1,270 +1,107 @@
-"""Does choosing battles by expected information gain work? A simulation study on known skills.
+"""Planning on the batch posterior vs random pairs: battles to separate the five leaders.
 
-Models with known true skills battle under TrueSkill's own generative (Thurstone) model and a
-policy chooses the pairs: "infogain" (the pair of maximal expected entropy reduction under the
-current posteriors, planned in batches of 50 as `prefboard plan` would be used), "random"
-(uniform pairs), "skewed" (Zipf popularity, as on crowd-sourced arenas) and "infogain+explore"
-(half of each batch infogain, half uniform random). The posterior is what a build publishes:
-sigma from the timestamp-order pass, mu averaged over that pass and seeded permutations.
+Boards (best first, TrueSkill scale, beta = 25/6, draw probability 0.10): 30 models with five
+clear leaders 4 points apart above a crowded middle 0.5 apart (the best of the middle 4 below
+the fifth leader), and the same with 12 models. Battles in batches of 100; after each batch the
+batch posterior (Laplace) is refitted and the goal checked: the five adjacent top pairs each
+pass the one-sided test on their difference, Bonferroni-corrected over the five pairs and every
+batch of the budget (`prefboard.studies.planning`). "plan" = `prefboard plan`'s batch planner
+aimed at that goal (goal information with fantasy updates) with a share of random pairs;
+"random" = uniform pairs; both in the same run with the same seeds. Worlds: "matched" (the
+model's Thurstone outcomes) and "misspecified" (logistic outcomes of the same variance, 20 %
+of votes careless: a or b at random).
 
-For each policy it prints the battles needed to reach Kendall tau >= 0.9 against the true
-ranking and to separate the top 5 (each of the five highest has a one-rank range from
-non-overlapping 95% bands), the ratio infogain / random (target <= 0.6), the 95% band coverage
-of the true skills and the spread ("scale") of the posterior mu against the truth.
+Printed per board and world: median battles to the goal for each arm (runs that never reach it
+count as the budget: that understates random's battles, so the ratio is conservative), the
+ratio plan / random with a paired bootstrap 95 % interval over seeds, coverage of the true
+skills and of true adjacent differences by the 95 % bands at the stop and averaged over the
+run, wrong separations, and Kendall tau at the stop.
 
-Scenarios: an even field 1 point (~0.24 beta, ~50 Elo) apart with the board's tau = 25/300 and
-with tau = 0 (the truth is static, so tau = 0 is the matched model), and five leaders 2 points
-apart above such a field, with tau = 0: with tau > 0 sigma levels off near 0.8, so bands never
-get narrower than about +-1.6 and neighbours 1 or 2 points apart can never be separated.
-
-Run: .venv/bin/python benchmarks/bench_matchmaking.py [--quick] [--seeds N] [--budget N]
+Run: python benchmarks/bench_matchmaking.py [--quick] [--seeds N] [--explore E ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from prefboard.matchmaking import simulate_policy
-from prefboard.rating import trueskill as ts
+from prefboard.studies import planning as study
 
-POLICIES = ("infogain", "random", "skewed")
-TARGET_RATIO = 0.6
-Z95 = 1.959963984540054
-
-
-@dataclass(frozen=True)
-class Setup:
-    label: str
-    truth: np.ndarray
-    seeds: int
-    budget: int
-    batch: int
-    permutations: int
-    explore: float
-    params: ts.TrueSkillParams
+BOARDS = {"30 models": (30, 40_000), "12 models": (12, 10_000)}
+WORLDS = {
+    "matched": study.World(),
+    "misspecified": study.World(logistic=True, careless=0.2),
+}
 
 
-def even_field(models: int, spacing: float, mu: float) -> np.ndarray:
-    """An evenly spaced field centred on the prior mean (best first)."""
-    return mu + spacing * (np.arange(models)[::-1] - (models - 1) / 2)
+def _arm(
+    board: study.Board, world: study.World, policy: str, seeds: int, budget: int, explore: float
+) -> list[study.RunResult]:
+    return [
+        study.run(board, world, policy, s, budget=budget, explore=explore) for s in range(seeds)
+    ]
 
 
-def leaders_field(models: int, mu: float, leaders: int = 5, gap: float = 4.0) -> np.ndarray:
-    """`leaders` models `gap` apart above an even field 1 apart, centred on the prior mean."""
-    rest = np.arange(models - leaders, dtype=float)[::-1]
-    top = rest[0] + gap * np.arange(1, leaders + 1, dtype=float)[::-1]
-    skills = np.concatenate([top, rest])
-    return skills - skills.mean() + mu
+def _battles(results: list[study.RunResult], budget: int) -> np.ndarray:
+    return np.array([r.separated_at or budget for r in results], dtype=float)
 
 
-def schedule(budget: int) -> list[int]:
-    """Checkpoints: every 50 battles up to 2,000, every 250 up to 10,000, then every 1,000."""
-    marks = {*range(0, 2_001, 50), *range(2_000, 10_001, 250), *range(10_000, budget + 1, 1_000)}
-    return sorted(m for m in marks if m <= budget)
-
-
-def first(runs: list[dict], key: str, test: Callable[[object], bool]) -> int | None:
-    for r in runs:
-        if test(r[key]):
-            return r["battles"]
-    return None
-
-
-def at(runs: list[dict], battles: int) -> dict:
-    return next(r for r in runs if r["battles"] == battles)
-
-
-def fmt(x: float | None) -> str:
-    return "never" if x is None else f"{x:.0f}"
-
-
-def median_or_none(xs: list[int | None]) -> float | None:
-    # A run that never got there counts as worse than any budget; the median is "never" when
-    # half or more of the runs never got there.
-    vals = sorted(float("inf") if x is None else float(x) for x in xs)
-    m = statistics.median(vals)
-    return None if m == float("inf") else m
-
-
-def run(setup: Setup, policies: tuple[str, ...]) -> dict[str, list[list[dict]]]:
-    truth = setup.truth
-    marks = schedule(setup.budget)
-    out: dict[str, list[list[dict]]] = {p: [] for p in policies}
-    for policy in policies:
-        start = time.perf_counter()
-        for seed in range(setup.seeds):
-            out[policy].append(
-                simulate_policy(
-                    "infogain" if policy.startswith("infogain") else policy,
-                    truth,
-                    setup.budget,
-                    setup.params,
-                    seed,
-                    marks,
-                    batch=setup.batch,
-                    permutations=setup.permutations,
-                    explore=setup.explore if policy == "infogain+explore" else 0.0,
-                )
-            )
-        print(f"  simulated {policy:<17} {time.perf_counter() - start:6.1f} s", flush=True)
-    return out
-
-
-def report(setup: Setup, results: dict[str, list[list[dict]]]) -> None:
-    print()
-    print(f"Battles needed (median over {setup.seeds} seeds; per seed: tau / top 5)")
-    print(f"{'policy':<17} {'tau >= 0.9':>10} {'top 5 sep.':>10}   per seed")
-    need: dict[str, tuple[float | None, float | None]] = {}
-    for policy, runs in results.items():
-        tau_n = [first(r, "kendall_tau", lambda v: v >= 0.9) for r in runs]
-        sep_n = [first(r, "top_separated", bool) for r in runs]
-        need[policy] = (median_or_none(tau_n), median_or_none(sep_n))
-        per_seed = "  ".join(f"{fmt(a)}/{fmt(b)}" for a, b in zip(tau_n, sep_n, strict=True))
-        print(f"{policy:<17} {fmt(need[policy][0]):>10} {fmt(need[policy][1]):>10}   {per_seed}")
-        wrong = [at(r, n)["top_correct"] for r, n in zip(runs, sep_n, strict=True) if n]
-        if wrong and not all(wrong):
-            print(f"{'':<17} warning: {wrong.count(False)} run(s) separated a WRONG top 5")
-    print()
-    for label, k in (("Kendall tau >= 0.9", 0), ("top 5 separated", 1)):
-        for policy in (p for p in results if p.startswith("infogain")):
-            ig, rnd = need[policy][k], need["random"][k]
-            if rnd is None and ig is None:
-                print(f"{label}: neither {policy} nor random got there in {setup.budget} battles.")
-            elif rnd is None:
-                print(f"{label}: random never got there in {setup.budget} battles; {policy} did.")
-            elif ig is None:
-                print(f"{label}: {policy.upper()} NEVER GOT THERE in {setup.budget}; random did.")
-            else:
-                ratio = ig / rnd
-                verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
-                print(
-                    f"{label}: {policy} / random = {ig:.0f} / {rnd:.0f} = {ratio:.2f} "
-                    f"({verdict} the <= {TARGET_RATIO} target)"
-                )
-                if ratio >= 1:
-                    print(f"  -> {policy} does NOT beat random on {label}.")
-    sizes = sorted({n for n in (500, 2_000, 5_000, 10_000) if n < setup.budget} | {setup.budget})
-    print()
-    print("95% band coverage of the true skill (mean over seeds; nominal 0.95) | scale of mu")
-    print(
-        f"{'policy':<17}"
-        + "".join(f"{n:>7}" for n in sizes)
-        + " |"
-        + "".join(f"{n:>7}" for n in sizes)
+def _line(name: str, results: list[study.RunResult], budget: int) -> str:
+    b = _battles(results, budget)
+    censored = sum(r.separated_at is None for r in results)
+    mean = lambda f: float(np.mean([f(r) for r in results]))  # noqa: E731
+    return (
+        f"  {name:<14} median {np.median(b):>7,.0f} battles"
+        f"{f' ({censored} not within {budget:,})' if censored else ''}; "
+        f"coverage skills {mean(lambda r: r.coverage_skills):.2f} "
+        f"(run {mean(lambda r: r.mean_coverage_skills):.2f}), "
+        f"adjacent diffs {mean(lambda r: r.coverage_diffs):.2f} "
+        f"(run {mean(lambda r: r.mean_coverage_diffs):.2f}); "
+        f"wrong separations {sum(r.wrong for r in results)}; "
+        f"tau {mean(lambda r: r.tau):.3f}"
     )
-    for policy, runs in results.items():
-        cov = [np.mean([at(r, n)["coverage"] for r in runs]) for n in sizes]
-        scale = [np.mean([at(r, n)["scale"] for r in runs]) for n in sizes]
-        print(
-            f"{policy:<17}"
-            + "".join(f"{v:7.2f}" for v in cov)
-            + " |"
-            + "".join(f"{v:7.2f}" for v in scale)
-        )
-    sig = {
-        p: [np.mean([at(r, n)["mean_sigma"] for r in runs]) for n in sizes]
-        for p, runs in results.items()
-    }
-    print("mean sigma       " + "".join(f"{n:>7}" for n in sizes))
-    for policy, vals in sig.items():
-        print(f"  {policy:<15}" + "".join(f"{v:7.2f}" for v in vals))
 
 
-def sigma_floor_note(setup: Setup, results: dict[str, list[list[dict]]]) -> None:
-    """Say why the top 5 could not be separated, when that is the case."""
-    gaps = np.diff(np.sort(setup.truth)[::-1][:6]) * -1
-    need = float(gaps.min()) / (2 * Z95)
-    reached = {p: np.mean([r[-1]["mean_sigma"] for r in runs]) for p, runs in results.items()}
-    best = min(reached.values())
-    if best > need:
-        print(
-            f"Separating neighbours {gaps.min():g} apart needs sigma < {need:.2f} on both; the "
-            f"smallest mean sigma reached is {best:.2f}"
-            + (
-                f" (tau = {setup.params.tau:.4g} keeps adding drift, so sigma levels off)."
-                if setup.params.tau > 0
-                else "."
-            )
-        )
-
-
-def describe(setup: Setup) -> None:
-    p = setup.params
-    t = np.sort(setup.truth)[::-1]
-    print(
-        f"\n=== {setup.label} ===\n{t.size} models, skills {t[0]:.1f} .. {t[-1]:.1f} (top 6: "
-        f"{', '.join(f'{x:.1f}' for x in t[:6])}), beta {p.beta:.2f}, draw_probability "
-        f"{p.draw_probability}, tau {p.tau:.4g}; {setup.seeds} seeds, up to {setup.budget} "
-        f"battles; infogain batches of {setup.batch}; mu averaged over the timestamp pass + "
-        f"{setup.permutations} permutations",
-        flush=True,
-    )
+def _tau_pair(planned: list[study.RunResult], rand: list[study.RunResult]) -> str:
+    """Mean Kendall tau of each arm after the battles at which plan stopped (same seed)."""
+    mine, theirs = [], []
+    for p, r in zip(planned, rand, strict=True):
+        look = (p.separated_at or 0) // 100 - 1
+        if p.separated_at is None or look >= len(r.taus):
+            continue
+        mine.append(p.taus[look])
+        theirs.append(r.taus[look])
+    if not mine:
+        return "n/a"
+    return f"{np.mean(mine):.3f}, random {np.mean(theirs):.3f} ({len(mine)} seeds)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 12 models, one scenario")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--models", type=int, default=None)
-    parser.add_argument("--budget", type=int, default=None)
-    parser.add_argument("--draw", type=float, default=0.15, help="draw_probability")
-    parser.add_argument("--permutations", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--explore", type=float, default=0.5)
+    parser.add_argument("--quick", action="store_true", help="4 seeds, matched world only.")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--explore", type=float, nargs="+", default=[0.5])
     args = parser.parse_args()
-    quick = args.quick
-    models = args.models or (12 if quick else 25)
-    board = ts.TrueSkillParams(draw_probability=args.draw)
-    static = ts.TrueSkillParams(tau=0.0, draw_probability=args.draw)
-    common = dict(
-        seeds=args.seeds or (2 if quick else 5),
-        budget=args.budget or (4_000 if quick else 20_000),
-        batch=args.batch,
-        permutations=args.permutations,
-        explore=args.explore,
-    )
-    setups = [
-        Setup(
-            "even field 1 apart, the board's tau = 25/300",
-            even_field(models, 1.0, board.mu),
-            params=board,
-            **common,
-        ),
-        Setup(
-            "even field 1 apart, tau = 0 (matched: the truth is static)",
-            even_field(models, 1.0, static.mu),
-            params=static,
-            **common,
-        ),
-        Setup(
-            "five leaders 2 apart over an even field 1 apart, tau = 0",
-            leaders_field(models, static.mu, gap=2.0),
-            params=static,
-            **common,
-        ),
-    ]
-    if quick:
-        setups = setups[:1]
-    # Compile the kernels once outside the timings (numba caches them across runs).
-    simulate_policy("infogain", np.array([1.0, 0.0, -1.0]), 4, static, 0, [4], batch=2)
-    policies = (*POLICIES, "infogain+explore") if args.explore > 0 else POLICIES
-    start = time.perf_counter()
-    for setup in setups:
-        describe(setup)
-        results = run(setup, policies)
-        report(setup, results)
-        sigma_floor_note(setup, results)
-    print(
-        f"\ninfogain+explore: {args.explore:.0%} of each batch are uniform random pairs. "
-        "scale: least-squares slope of posterior mu on the true skills (1 = right spread). "
-        f"Total {time.perf_counter() - start:.0f} s."
-    )
+    seeds = 4 if args.quick else args.seeds
+    worlds = {"matched": WORLDS["matched"]} if args.quick else WORLDS
+    for label, (models, budget) in BOARDS.items():
+        board = study.leaders_board(models)
+        for wname, world in worlds.items():
+            start = time.perf_counter()
+            rand = _arm(board, world, "random", seeds, budget, 0.0)
+            print(f"{label}, {wname} world, {seeds} seeds, batches of 100:")
+            print(_line("random", rand, budget))
+            for e in args.explore:
+                planned = _arm(board, world, "plan", seeds, budget, e)
+                ratio, lo, hi = study.bootstrap_ratio(
+                    _battles(planned, budget), _battles(rand, budget)
+                )
+                print(_line(f"plan explore={e:g}", planned, budget))
+                print(f"  tau at plan's stop: plan {_tau_pair(planned, rand)}")
+                print(f"  ratio plan/random {ratio:.2f} (95 % CI {lo:.2f}-{hi:.2f})")
+            print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

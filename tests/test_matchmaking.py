@@ -247,73 +247,64 @@ def test_params_from_standings() -> None:
     assert (p.mu, p.beta, p.tau, p.draw_probability) == (25.0, 25 / 6, 25 / 300, 0.15)
 
 
-def test_plan_ranks_pairs_by_gain_deterministically() -> None:
+def test_plan_queue_is_deterministic_distinct_and_explained() -> None:
     s = make_standings()
-    params = params_from(s)
-    cands = plan(s, params, n=20)
-    assert len(cands) == 6  # every unordered pair of 4 models
-    gains = [c.gain for c in cands]
-    assert gains == sorted(gains, reverse=True)
-    assert plan(s, params, n=20) == cands
-    assert plan(s, params, n=3) == cands[:3]
-    assert {(c.model_a, c.model_b) for c in cands} == {
+    cands = plan(s, None, n=20, measure="order", explore=0.0)
+    # Distinct pairs: a queue of 20 on four models holds each of the six pairs once.
+    assert sorted((c.model_a, c.model_b) for c in cands) == [
         ("a", "b"),
         ("a", "c"),
         ("a", "d"),
         ("b", "c"),
         ("b", "d"),
         ("c", "d"),
-    }
+    ]
+    assert plan(s, None, n=20, measure="order", explore=0.0) == cands
+    # Greedy picks in order: a shorter queue is a prefix of a longer one.
+    assert plan(s, None, n=3, measure="order", explore=0.0) == cands[:3]
     for c in cands:
         assert (c.dimension, c.slice_attribute, c.slice_value) == ("overall", "all", "all")
         assert c.p_a + c.p_b + c.p_tie == pytest.approx(1.0)
-        assert c.gain == pytest.approx(
-            expected_gain(*_posterior(s, c.model_a), *_posterior(s, c.model_b), params)
-        )
+        assert not c.explored
     by_pair = {(c.model_a, c.model_b): c for c in cands}
-    # d (sigma 6) is the most uncertain model: its pairs lead the queue.
-    assert {cands[0].model_a, cands[0].model_b} & {"d"}
+    # a (30 +- 1) and b (29 +- 1.5): P(a above b) = Phi(1 / sqrt(1 + 2.25)) = 0.71.
+    assert by_pair[("a", "b")].reason == (
+        "ranks 1 and 2 not yet separated: P(1 above 2) = 0.71; decides rank 1"
+    )
+    assert by_pair[("a", "b")].p_above == pytest.approx(0.7104, abs=1e-3)
     assert by_pair[("a", "d")].battles == 0
-    assert "pair never compared" in by_pair[("a", "d")].reason
+    assert by_pair[("a", "d")].reason.endswith("; never compared")
     assert by_pair[("a", "b")].battles == 10
-    assert "never" not in by_pair[("a", "b")].reason
-    assert "decides rank 1" in by_pair[("a", "b")].reason
-    assert "ranks 1–3 overlap" in by_pair[("a", "b")].reason
-    assert "d provisional (3 battles)" in by_pair[("b", "d")].reason
+    # c (rank 4) is 10 points below a with sds 1 and 2: settled, so it comes last.
+    assert by_pair[("a", "c")].reason == "ranks 1 and 4 already separated: P(1 above 4) = 1.000"
+    assert cands[-1] == by_pair[("a", "c")]
+    assert cands[-1].gain < 0.01 * cands[0].gain
 
 
-def _posterior(s: Standings, model: str) -> tuple[float, float]:
-    e = next(e for e in s.table("overall").entries if e.model == model)
-    return e.mu_mean, e.sigma
-
-
-def test_nearly_certain_outcome_is_flagged() -> None:
+def test_plan_recommends_uncertain_pairs_not_separated_ones() -> None:
     pooled = [
         entry("a", 45.0, 1.0, 1, 1, 1, 40),
         entry("b", 25.0, 1.0, 2, 2, 3, 40),
         entry("c", 24.5, 1.0, 3, 2, 3, 40),
         entry("d", 10.0, 1.0, 4, 4, 4, 40),
     ]
-    cands = plan(make_standings(pooled), PARAMS, n=6)
-    by_pair = {(c.model_a, c.model_b): c for c in cands}
-    assert "outcome nearly certain" in by_pair[("a", "d")].reason
-    assert by_pair[("a", "d")].gain < 1e-3 * by_pair[("b", "c")].gain
+    cands = plan(make_standings(pooled), None, n=6, measure="order", explore=0.0)
     assert (cands[0].model_a, cands[0].model_b) == ("b", "c")
-    assert (cands[-1].model_a, cands[-1].model_b) == ("a", "d")
+    assert cands[0].reason == "ranks 2 and 3 not yet separated: P(2 above 3) = 0.64"
+    by_pair = {(c.model_a, c.model_b): c for c in cands}
+    assert by_pair[("a", "d")].gain < 1e-6 * cands[0].gain
+    # The default measure aims at the goal's pairs (top 3 adjacent here): same first pick.
+    goal = plan(make_standings(pooled), None, n=2, explore=0.0)
+    assert (goal[0].model_a, goal[0].model_b) == ("b", "c")
 
 
-def test_equal_gains_are_broken_by_model_keys() -> None:
-    pooled = [entry(m, 25.0, 2.0, i + 1, 1, 4, 20) for i, m in enumerate("abcd")]
-    cands = plan(make_standings(pooled), PARAMS, n=6)
-    assert len({c.gain for c in cands}) == 1
-    assert [(c.model_a, c.model_b) for c in cands] == [
-        ("a", "b"),
-        ("a", "c"),
-        ("a", "d"),
-        ("b", "c"),
-        ("b", "d"),
-        ("c", "d"),
-    ]
+def test_exploration_share_is_seeded_and_labelled() -> None:
+    s = make_standings()
+    random_only = plan(s, None, n=4, explore=1.0)
+    assert all(c.explored for c in random_only)
+    assert all(c.reason.startswith("random pair (exploration); ") for c in random_only)
+    assert plan(s, None, n=4, explore=1.0) == random_only
+    assert len({(c.model_a, c.model_b) for c in random_only}) == 4
 
 
 def test_plan_on_a_slice_and_over_all_dimensions() -> None:
@@ -323,9 +314,6 @@ def test_plan_on_a_slice_and_over_all_dimensions() -> None:
     assert all((c.slice_attribute, c.slice_value) == ("age", "young") for c in young)
     # Pair counts are only known for the pooled table.
     assert all(c.battles == 0 for c in young)
-    by_pair = {(c.model_a, c.model_b): c for c in young}
-    assert "pair never compared" in by_pair[("a", "d")].reason  # d has no battles there
-    assert "pair never compared" not in by_pair[("a", "b")].reason
     # dimension=None plans over battle dimensions only (the Likert-only one is skipped).
     assert plan(s, PARAMS, dimension=None) == plan(s, PARAMS, dimension="overall")
     assert plan(s, PARAMS, n=0) == []
@@ -346,6 +334,8 @@ def test_plan_on_a_slice_and_over_all_dimensions() -> None:
             r"post-stratified table combines",
         ),
         ({"n": -1}, r"n must be non-negative"),
+        ({"measure": "vibes"}, r"measure must be one of goal, order, skills; got 'vibes'"),
+        ({"explore": 1.5}, r"explore must be between 0 and 1, got 1.5"),
     ],
 )
 def test_plan_rejects_unknown_tables(kwargs: dict, message: str) -> None:
@@ -373,6 +363,8 @@ def test_plan_csv_and_table() -> None:
 def test_plan_csv_neutralises_formulas() -> None:
     c = Candidate("overall", "all", "all", "=cmd()", "b", 0.1, 0.4, 0.4, 0.2, 0, "r")
     assert "'=cmd()" in plan_csv([c])
+    # Columns added with planning on the batch posterior come after the earlier ones.
+    assert PLAN_COLUMNS[-4:] == ["rank_a", "rank_b", "p_above", "explored"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("data", c.Data),
     ("site", c.Site),
     ("privacy", c.Privacy),
+    ("plan", c.Plan),
 ]
 
 

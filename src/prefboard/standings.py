@@ -352,6 +352,19 @@ class Parameters(Frozen):
     min_participants: int
 
 
+class PlanGoal(Frozen):
+    """The `[plan]` section as the rating stage saw it: what the Next battles page plans for."""
+
+    goal: str = "top"
+    top_k: int = 5
+    level: float = 0.95
+    looks: int = 20
+    max_half_width: float | None = None
+    batch: int = 100
+    explore: float = 0.5
+    group_half_width: float | None = None
+
+
 class Standings(Frozen):
     schema_version: int = SCHEMA_VERSION
     title: str
@@ -375,6 +388,9 @@ class Standings(Frozen):
     benchmarks: list[BenchmarkScore] = Field(default_factory=list)
     fit_checks: list[FitCheck] = Field(default_factory=list)
     pooling: list[PoolingInfo] = Field(default_factory=list)
+    plan_goal: PlanGoal = Field(
+        default_factory=PlanGoal, description="The `[plan]` goal the Next battles page uses."
+    )
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:

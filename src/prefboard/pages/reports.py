@@ -267,8 +267,9 @@ def benchmarks(pb: _Builder) -> Page:
 
 def next_battles(pb: _Builder) -> Page:
     from prefboard import matchmaking as mm
+    from prefboard.matchmaking import quotas as mq
 
-    params = mm.params_from(pb.s)
+    goal = pb.s.plan_goal
     dims = []
     for d in pb.battle_dims:
         rows = [
@@ -281,9 +282,25 @@ def next_battles(pb: _Builder) -> Page:
                 c.battles,
                 c.reason,
             ]
-            for c in mm.plan(pb.s, params, dimension=d.key, n=NEXT_BATTLES_SHOWN)
+            for c in mm.plan(
+                pb.s, None, dimension=d.key, n=NEXT_BATTLES_SHOWN, explore=goal.explore
+            )
         ]
-        dims.append({"label": d.label, "rows": rows})
+        status = mq.goal_status(pb.s, d.key)
+        sentence = status.sentence(goal.goal, goal.top_k) if status else ""
+        dims.append({"label": d.label, "rows": rows, "goal": sentence})
+    quota_rows = [
+        [
+            q.attribute,
+            q.value,
+            q.participants,
+            f"{q.population_share:.0%}",
+            q.for_share,
+            q.for_precision,
+            q.quota,
+        ]
+        for q in mq.quotas(pb.s, mq.goal_participants(pb.s))
+    ]
     groups = [
         [
             g.attribute,
@@ -295,7 +312,14 @@ def next_battles(pb: _Builder) -> Page:
         ]
         for g in mm.groups_in_need(pb.s)[:NEXT_GROUPS_SHOWN]
     ]
-    text = pb.render("next.md.j2", dims=dims, groups=groups)
+    text = pb.render(
+        "next.md.j2",
+        dims=dims,
+        groups=groups,
+        goal=goal,
+        quotas=quota_rows,
+        explore=f"{goal.explore:.0%}",
+    )
     return Page("next.md", "Next battles", text)
 
 

@@ -41,6 +41,7 @@ from prefboard.standings import (
     OrderSensitivity,
     Pair,
     Parameters,
+    PlanGoal,
     PoolingInfo,
     PositionBias,
     Provenance,
@@ -232,6 +233,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         ],
         fit_checks=fit_checks,
         pooling=pooling,
+        plan_goal=PlanGoal(**config.plan.model_dump()),
     )
 
 

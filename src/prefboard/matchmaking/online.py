@@ -1,43 +1,22 @@
-"""Which battles to run next: expected information gain of every model pair, and a study of it.
+"""The online (single-pass TrueSkill) expected gain, groups in need, and the first planning study.
 
-A battle between two models is worth running in proportion to how much it is expected to shrink
-our uncertainty about their skills. With the current TrueSkill posteriors ``N(mu, sigma^2)`` the
-engine predicts the three outcomes (a preferred, b preferred, tie), and for each hypothetical
-outcome its own update (`rating.trueskill.rate_1vs1`) gives the posterior sigmas that outcome
-would leave. The expected gain is the probability-weighted reduction of the pair's posterior
-entropy. Pairs whose outcome is already certain (far-apart models) or whose sigmas are already
-small gain little; close, uncertain pairs gain most.
-
-`plan` ranks the pairs of a standings table by that gain; `groups_in_need` says which
-demographic groups are under-sampled relative to their population share; `simulate_policy`
-checks, against known true skills, whether choosing battles by gain beats choosing them at
-random (``benchmarks/bench_matchmaking.py`` runs the study).
-
-What the study found (25 models, 5 seeds), and why a queue should not be followed blindly:
-greedy gain reaches a Kendall tau of 0.9 with 0.8-1.0x the battles of random pairs (not the
-hoped-for 0.6x), and it keeps pitting neighbours against each other, which TrueSkill (a
-one-pass filter that keeps no correlations between models) handles badly: the spread of mu --
-the order-averaged ``mu_mean`` most of all -- is compressed to 0.3-0.5 of the truth while sigma
-keeps shrinking, so only 4-23% of the 95% bands cover the true skills, and five leaders are
-separated later than with random pairs. A maximum-likelihood Thurstone fit to the same battles
-had the right spread: the information is in the data, the filter loses it. Making half of each
-batch uniformly random pairs (``explore`` in `simulate_policy`) separated the leaders in 0.6x
-the battles of random and, with the board's tau > 0, brought coverage back to nominal by
-10,000 battles (with tau = 0 it stayed low). See ``benchmarks/bench_matchmaking.py``.
+Kept for comparison and for the study that motivated planning on the batch posterior:
+``expected_gain`` scores a pair by the expected entropy drop of TrueSkill's one-pass update;
+``simulate_policy`` replays policies against known skills with that filter as the estimator.
+With it, greedy gain needed about random's number of battles and left the bands
+over-confident (4-23 % coverage), because the filter keeps no correlations between models.
+`prefboard plan` now scores pairs on the batch posterior (:mod:`.information`, :mod:`.queue`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from prefboard.escape import printable
 from prefboard.rating import ranks
 from prefboard.rating import trueskill as ts
 
@@ -48,26 +27,19 @@ from prefboard.rating.trueskill import _rate
 from prefboard.standings import (
     POOLED,
     POSTSTRATIFIED,
-    Entry,
     SampleShare,
     Standings,
     Table,
-    safe_cell,
 )
 
 __all__ = [
     "CERTAIN",
-    "PLAN_COLUMNS",
-    "Candidate",
     "GroupNeed",
     "expected_gain",
     "expected_gain_array",
     "groups_in_need",
     "outcome_probabilities",
     "params_from",
-    "plan",
-    "plan_csv",
-    "plan_table",
     "simulate_policy",
 ]
 
@@ -228,25 +200,6 @@ def expected_gain_array(
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """One pair worth (or not worth) a battle, in one dimension and slice."""
-
-    dimension: str
-    slice_attribute: str
-    slice_value: str
-    model_a: str
-    model_b: str
-    gain: float
-    """Expected entropy reduction (nats) of the pair's posteriors from one more battle."""
-    p_a: float
-    p_b: float
-    p_tie: float
-    battles: int
-    """Battles the pair already has in this dimension (pooled table); 0 when unknown (slices)."""
-    reason: str
-
-
-@dataclass(frozen=True)
 class _Plannable:
     dimension: str
     table: Table
@@ -311,189 +264,6 @@ def _pair_counts(standings: Standings) -> dict[tuple[str, str, str], int]:
     for p in standings.pairs:
         counts[(p.dimension, *sorted((p.model_a, p.model_b)))] = p.battles
     return counts
-
-
-def _reason(entry_a: Entry, entry_b: Entry, p_a: float, p_b: float, known: int | None) -> str:
-    parts: list[str] = []
-    if max(p_a, p_b) >= CERTAIN:
-        parts.append("outcome nearly certain")
-    if known == 0 or entry_a.battles == 0 or entry_b.battles == 0:
-        parts.append("pair never compared")
-    if entry_a.rank_lower == 1 and entry_b.rank_lower == 1:
-        parts.append("decides rank 1")
-    lo = max(entry_a.rank_lower, entry_b.rank_lower)
-    hi = min(entry_a.rank_upper, entry_b.rank_upper)
-    if lo <= hi:
-        first = min(entry_a.rank_lower, entry_b.rank_lower)
-        last = max(entry_a.rank_upper, entry_b.rank_upper)
-        parts.append(f"ranks {first}–{last} overlap")
-    for e in (entry_a, entry_b):
-        if e.provisional and e.battles > 0:
-            parts.append(f"{e.model} provisional ({e.battles} battles)")
-    if not parts:
-        parts.append("ranks already separated; narrows the bands")
-    return "; ".join(parts)
-
-
-def plan(
-    standings: Standings,
-    params: ts.TrueSkillParams,
-    dimension: str | None = None,
-    slice_attribute: str = POOLED,
-    slice_value: str = POOLED,
-    n: int = 20,
-    measure: str = "entropy",
-    explore: float = 0.0,
-) -> list[Candidate]:
-    """The ``n`` model pairs whose next battle is expected to shrink uncertainty most.
-
-    ``explore`` is the share of the queue given to uniformly random pairs instead (seeded by
-    the standings' seed), placed after the greedy ones: in the simulation study greedy pairing
-    alone left the bands over-confident, and about half random pairs fixed it.
-
-    Every unordered pair of the chosen table is scored with :func:`expected_gain` from the
-    table's order-averaged ``mu_mean`` and its ``sigma``. ``dimension=None`` plans over every
-    battle dimension at once (each dimension's table for the given slice, by default the pooled
-    one). Ties in gain are broken by (dimension, slice, model_a, model_b), so the queue is
-    deterministic. ``model_a``/``model_b`` follow the order of ``standings.models`` (the order
-    `standings.pairs` uses). Raises ValueError for an unknown dimension or slice.
-    """
-    if n < 0:
-        raise ValueError(f"n must be non-negative, got {n}")
-    tables = _select_tables(standings, dimension, slice_attribute, slice_value)
-    order = {m.key: i for i, m in enumerate(standings.models)}
-    counts = _pair_counts(standings)
-    rows = []  # (dimension, table, entry_a, entry_b)
-    for item in tables:
-        entries = sorted(
-            item.table.entries, key=lambda e: (order.get(e.model, len(order)), e.model)
-        )
-        for i in range(len(entries)):
-            for j in range(i + 1, len(entries)):
-                rows.append((item.dimension, item.table, entries[i], entries[j]))
-    if not rows:
-        return []
-    mu_a = np.array([r[2].mu_mean for r in rows])
-    sg_a = np.array([r[2].sigma for r in rows])
-    mu_b = np.array([r[3].mu_mean for r in rows])
-    sg_b = np.array([r[3].sigma for r in rows])
-    gain = expected_gain_array(mu_a, sg_a, mu_b, sg_b, params, measure)
-    p_a, p_b, p_t = outcome_probabilities(mu_a, sg_a, mu_b, sg_b, params)
-    ranked = sorted(
-        range(len(rows)),
-        key=lambda k: (
-            -gain[k],
-            rows[k][0],
-            rows[k][1].slice_attribute,
-            rows[k][1].slice_value,
-            rows[k][2].model,
-            rows[k][3].model,
-        ),
-    )
-    # A group below its population share needs participants as much as its pairs need battles.
-    short = {(g.attribute, g.value) for g in groups_in_need(standings) if g.needed}
-    if not 0.0 <= explore <= 1.0:
-        raise ValueError(f"explore must be between 0 and 1, got {explore}")
-    n_random = min(round(n * explore), max(0, len(ranked) - (n - round(n * explore))))
-    chosen = ranked[: n - n_random]
-    rest = ranked[n - n_random :]
-    rng = np.random.default_rng(standings.parameters.seed)
-    randoms = sorted(rng.choice(len(rest), size=n_random, replace=False)) if n_random else []
-    chosen += [rest[i] for i in randoms]
-    explored = {rest[i] for i in randoms}
-    out = []
-    for k in chosen:
-        dim, table, ea, eb = rows[k]
-        pooled = table.slice_attribute == POOLED
-        known = counts.get((dim, *sorted((ea.model, eb.model)))) if pooled else None
-        reason = _reason(ea, eb, float(p_a[k]), float(p_b[k]), known)
-        if (table.slice_attribute, table.slice_value) in short:
-            reason += f"; group {table.slice_value} under-sampled"
-        if k in explored:
-            reason = "random pair (exploration); " + reason
-        out.append(
-            Candidate(
-                dimension=dim,
-                slice_attribute=table.slice_attribute,
-                slice_value=table.slice_value,
-                model_a=ea.model,
-                model_b=eb.model,
-                gain=float(gain[k]),
-                p_a=float(p_a[k]),
-                p_b=float(p_b[k]),
-                p_tie=float(p_t[k]),
-                battles=int(known or 0),
-                reason=reason,
-            )
-        )
-    return out
-
-
-PLAN_COLUMNS = [
-    "dimension",
-    "slice_attribute",
-    "slice_value",
-    "model_a",
-    "model_b",
-    "gain",
-    "p_a",
-    "p_b",
-    "p_tie",
-    "battles",
-    "reason",
-]
-
-
-def plan_csv(cands: Sequence[Candidate]) -> str:
-    """The queue as CSV (one row per candidate, columns `PLAN_COLUMNS`, formula-safe cells)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(PLAN_COLUMNS)
-    for c in cands:
-        writer.writerow([safe_cell(getattr(c, col)) for col in PLAN_COLUMNS])
-    return buf.getvalue()
-
-
-def plan_table(cands: Sequence[Candidate]) -> str:
-    """The queue as an aligned plain-text table for a terminal.
-
-    Pair battle counts are only known for pooled tables; slice rows show ``-`` there.
-    """
-    if not cands:
-        return "No candidate battles.\n"
-    header = ["#", "dimension", "slice", "model A", "model B", "gain", "P(A)", "P(B)", "P(tie)"]
-    header += ["battles", "reason"]
-    numeric = {0, 5, 6, 7, 8, 9}
-    rows = [
-        [
-            str(i),
-            c.dimension,
-            # slice values come from participants.csv: shown, never obeyed, by the terminal
-            POOLED
-            if c.slice_attribute == POOLED
-            else printable(f"{c.slice_attribute}={c.slice_value}"),
-            c.model_a,
-            c.model_b,
-            f"{c.gain:.4f}",
-            f"{c.p_a:.2f}",
-            f"{c.p_b:.2f}",
-            f"{c.p_tie:.2f}",
-            str(c.battles) if c.slice_attribute == POOLED else "-",
-            c.reason,
-        ]
-        for i, c in enumerate(cands, 1)
-    ]
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        out = [
-            cell.rjust(widths[k]) if k in numeric else cell.ljust(widths[k])
-            for k, cell in enumerate(cells)
-        ]
-        return "  ".join(out).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
