@@ -33,7 +33,7 @@ def test_benchmark_page_ranks_against_people(tiny: Path) -> None:
     _, standings = pipeline.rate(config, root, toml)
     assert standings.benchmarks[0].model == "aurora-7b"
     assert standings.benchmarks[0].score == 90.0
-    page = next(p for p in render_pages(standings, config) if p.path == "benchmarks.md")
+    page = next(p for p in render_pages(standings) if p.path == "benchmarks.md")
     assert "Benchmarks vs humans" in page.text
     # people rank aurora, delta, cobalt; the benchmark aurora, cobalt, delta: it overstates
     # cobalt-large by one place (+1) and understates delta-mini by one (-1)

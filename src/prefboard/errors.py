@@ -68,6 +68,10 @@ class BuildError(PrefboardError):
     """The site could not be built."""
 
 
+class StandingsError(PrefboardError):
+    """A standings file (`--standings`, `--previous`, `diff`) cannot be read."""
+
+
 def listed(items: Iterable[object], limit: int = 10) -> str:
     """`a, b, c, ... and N more`: lists in messages stay a line long however many items a hostile
     input holds (60,000 declared values once made one message 480,000 characters long)."""
