@@ -9,13 +9,12 @@ previous version's standings for the "What changed" page.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from prefboard import fairness as f
 from prefboard.config import Config
-from prefboard.diff import StandingsDiff, diff_standings
+from prefboard.diff import Comparison, diff_standings
 from prefboard.rating.btd import disagreements, kendall_tau
 from prefboard.rating.ranks import rank_seed, summarize
 from prefboard.standings import (
@@ -31,15 +30,6 @@ from prefboard.standings import (
     SamplingBiasRow,
     Standings,
 )
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The previous version's standings and what changed since, for the "What changed" page."""
-
-    label: str
-    before: Standings
-    changes: StandingsDiff
 
 
 def analyze(standings: Standings, config: Config) -> Standings:

@@ -571,12 +571,15 @@ def read_standings(path: Path) -> Standings:
         raise StandingsError(f"{path}: not standings: the top level is not a JSON object")
     version = raw.get("schema_version")
     if version not in READABLE_SCHEMAS or isinstance(version, bool):
-        found = (
-            "no schema_version" if version is None else f"schema_version {capped(str(version), 20)}"
-        )
+        found = f"schema_version {capped(str(version), 20)}"
+        if version is None:
+            found = "no schema_version"
+        fix = "`prefboard rate --out` writes them"
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            fix = "written by a newer prefboard: upgrade to read it"
         raise StandingsError(
             f"{path}: {found}; this prefboard reads standings of schema "
-            f"{READABLE_SCHEMAS[0]} to {READABLE_SCHEMAS[-1]} (`prefboard rate --out` writes them)"
+            f"{READABLE_SCHEMAS[0]} to {READABLE_SCHEMAS[-1]} ({fix})"
         )
     try:
         return Standings.model_validate(raw)

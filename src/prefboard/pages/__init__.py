@@ -22,7 +22,7 @@ from prefboard.pages.reports import (
 from prefboard.standings import Standings
 
 if TYPE_CHECKING:
-    from prefboard.analysis import Comparison
+    from prefboard.diff import Comparison
 
 __all__ = ["Page", "chart_block", "href", "md", "render_pages"]
 

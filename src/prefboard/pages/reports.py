@@ -23,7 +23,7 @@ from prefboard.pages.core import (
 from prefboard.standings import Standings
 
 if TYPE_CHECKING:
-    from prefboard.analysis import Comparison
+    from prefboard.diff import Comparison
 
 
 def ratings(pb: _Builder) -> Page:
