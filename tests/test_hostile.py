@@ -296,7 +296,7 @@ def _render_and_check(case: dict[str, Any], board: Path) -> None:
     config_path = board / "leaderboard.toml"
     config, root = pipeline.load(config_path)
     data, standings = pipeline.rate(config, root, config_path)
-    pages = render_pages(standings, config)
+    pages = render_pages(standings)
     everything = "\n".join(p.text for p in pages)
     for page in pages:
         assert_inert(page.path, page.text)

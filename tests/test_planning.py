@@ -232,7 +232,7 @@ def test_next_battles_page_states_goal_quotas_and_the_negative_result(tiny: Path
     toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
     config, root = pipeline.load(toml)
     standings = pipeline.rate(config, root, toml)[1]
-    page = next(p for p in render_pages(standings, config) if p.path == "next.md")
+    page = next(p for p in render_pages(standings) if p.path == "next.md")
     assert "**Goal:** top 2 adjacent pairs separated" in page.text  # 3 models: 2 pairs
     assert "Bonferroni over the pairs" in page.text
     assert "orders the *whole* board worse than random pairs" in page.text

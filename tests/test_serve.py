@@ -63,7 +63,15 @@ def test_serve_rebuilds_and_the_page_can_reload(tiny: Path) -> None:
         # progress during the first build, stage by stage, before the address
         printed = log.read_text()
         assert printed.startswith(f"building {tiny / 'site'} (the first build")
-        stages = ["config:", "validate + rate:", "pages + charts:", "mkdocs:", "serving "]
+        stages = [
+            "config:",
+            "validate:",
+            "rate:",
+            "analyze:",
+            "pages + charts:",
+            "mkdocs:",
+            "serving ",
+        ]
         positions = [printed.find(stage) for stage in stages]
         assert -1 not in positions and positions == sorted(positions), printed
         home = fetch(f"{base}/index.html")

@@ -200,6 +200,7 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Pa
     )
     total = sum(report.seconds.values())
     s = report.site
+    assert s is not None  # only `prepare_in` (publish) builds no site
     click.echo(
         f"built {s.pages} pages with {s.charts} charts ({s.files} files) into "
         f"{printable(s.output)} "
@@ -254,13 +255,9 @@ def diff(
     """
     from prefboard import diff as d
     from prefboard import gate
-    from prefboard.errors import PrefboardError
     from prefboard.standings import read_standings
 
-    try:
-        before, after = read_standings(old), read_standings(new)
-    except (OSError, ValueError) as exc:
-        raise PrefboardError(f"cannot read standings: {exc}") from None
+    before, after = read_standings(old), read_standings(new)
     changes = d.diff_standings(before, after)
     trips = gate.check(changes, fail_on)
     if fmt == "json":

@@ -122,6 +122,16 @@ class StandingsDiff:
         return [m for m in self.moves if m.headline]
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A previous version's standings and what changed since (computed by the analysis stage,
+    `analysis.compare`), for the "What changed" page."""
+
+    label: str
+    before: Standings
+    changes: StandingsDiff
+
+
 # ---------------------------------------------------------------------------------------------
 # Computing the diff
 

@@ -101,6 +101,10 @@ def cause_first(problems: list[Problem], participants: str = "") -> list[Problem
     return sorted(problems, key=key)
 
 
+class StandingsError(PrefboardError):
+    """A standings file (`--standings`, `--previous`, `diff`) cannot be read."""
+
+
 def listed(items: Iterable[object], limit: int = 10) -> str:
     """`a, b, c, ... and N more`: lists in messages stay a line long however many items a hostile
     input holds (60,000 declared values once made one message 480,000 characters long)."""

@@ -1,4 +1,4 @@
-"""The stages in order, readable top to bottom: config, ingest, rate, plan, chart, render, site."""
+"""The stages in order, readable top to bottom: load, ingest, rate, analyze, render, site."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prefboard.analysis import analyze, compare
 from prefboard.config import Config, load_config
 from prefboard.errors import BuildError, DataError, PrefboardError, Problem, cause_first
 from prefboard.ingest import Ingested, ingest
@@ -16,7 +17,7 @@ from prefboard.io.workspace import board_lock, check_replaceable
 from prefboard.privacy import headline_population, small_groups
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
-from prefboard.standings import Standings
+from prefboard.standings import Standings, read_standings
 from prefboard.static_benchmarks import read_benchmarks
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ def site_source_problems(config: Config, root: Path) -> list[Problem]:
     return [Problem(f"{name}/{rel}", 0, 0, "site-path", why) for rel, why in refused]
 
 
-def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Standings]:
-    """Validate, then rate; refuses to rate data that has problems."""
+def checked(config: Config, root: Path) -> Ingested:
+    """`validate`, refusing data that has problems: what the rating stage may read."""
     data = validate(config, root)
     if not data.ok:
         raise DataError(
@@ -60,8 +61,26 @@ def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Stand
             "files; run `prefboard validate` to see them",
             data.problems,
         )
-    text = config_path.read_text(encoding="utf-8")
-    return data, rate_tables(config, data, text)
+    return data
+
+
+def rated(config: Config, data: Ingested, config_path: Path) -> Standings:
+    """The rating stage: every table rated (the config's text is hashed into provenance)."""
+    return rate_tables(config, data, config_path.read_text(encoding="utf-8"))
+
+
+def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Standings]:
+    """Ingest, rate and analyze: the standings `rate --out` writes and the pages read."""
+    data = checked(config, root)
+    return data, analyze(rated(config, data, config_path), config)
+
+
+def read_previous(previous: Path | tuple[str, Standings] | None) -> tuple[str, Standings] | None:
+    """The previous version as (label, standings): `--previous` (a standings file or folder,
+    read before any work so a bad one fails fast) or what publish found on the branch."""
+    if isinstance(previous, Path):
+        return previous.name, read_standings(previous)
+    return previous
 
 
 def check_standings_out(config: Config, root: Path, config_path: Path, out: Path) -> None:
@@ -73,8 +92,11 @@ def check_standings_out(config: Config, root: Path, config_path: Path, out: Path
 
 @dataclass(frozen=True)
 class BuildReport:
-    site: SiteSummary
+    site: SiteSummary | None  # None when `prepare_in` asked for MkDocs' input only
     seconds: dict[str, float]
+    standings: Standings
+    previous: str | None = None
+    mkdocs_config: Path | None = None
 
 
 def build(
@@ -83,29 +105,47 @@ def build(
     versioned: bool = False,
     live_reload: bool = False,
     progress: Callable[[str], None] = lambda _: None,
-    previous: Path | None = None,
+    previous: Path | tuple[str, Standings] | None = None,
+    version: str | None = None,
+    prepare_in: Path | None = None,
 ) -> BuildReport:
-    """Every stage in order: config, ingest, rate, render pages, MkDocs, swap into place."""
+    """Every stage in order: load, ingest, rate, analyze, render, site (MkDocs, swap).
+
+    `version` overrides `[site] version`; `prepare_in` (publish) stops before MkDocs, leaving
+    the docs folder and mkdocs.yml there for mike, and leaves the site output alone.
+    """
     # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
     from prefboard.pages import render_pages
-    from prefboard.site import build_site
-    from prefboard.standings import read_standings
+    from prefboard.site import build_site, prepare
 
     clock = _Clock(progress)
     config, root = load(config_path)
-    out = site_output(config, root, config_path, output)
+    out = site_output(config, root, config_path, output) if prepare_in is None else None
+    prior = read_previous(previous)
     clock.lap("config")
     with board_lock(root, progress):
-        data, standings = rate(config, root, config_path)
-        clock.lap("validate + rate")
-        before = (previous.name, read_standings(previous)) if previous else None
-        pages = render_pages(standings, config, before)
+        data = checked(config, root)
+        clock.lap("validate")
+        standings = rated(config, data, config_path)
+        if version is not None:
+            standings = standings.model_copy(update={"version": version})
+        clock.lap("rate")
+        standings = analyze(standings, config)
+        before = compare(*prior, standings) if prior else None
+        clock.lap("analyze")
+        # `plan` stage: the Next battles page still calls matchmaking itself (render_pages).
+        pages = render_pages(standings, before)
         clock.lap("pages + charts")
+        label = before.label if before else None
+        if prepare_in is not None:
+            cfg = prepare(config, standings, data.ledger, pages, root, prepare_in, versioned)
+            return BuildReport(None, clock.seconds, standings, label, cfg)
+        assert out is not None
         summary = build_site(
             config, standings, data.ledger, pages, root, out, versioned, live_reload
         )
         clock.lap("mkdocs")
-    return BuildReport(site=summary, seconds=clock.seconds)
+    return BuildReport(summary, clock.seconds, standings, label)
 
 
 def site_output(config: Config, root: Path, config_path: Path, output: Path | None) -> Path:

@@ -100,21 +100,20 @@ def publish(
     import re
 
     from prefboard import pipeline
-    from prefboard.pages import render_pages
-    from prefboard.site import prepare
 
     for label, value in (("version", version), ("alias", alias)):
         if value is not None and not re.match(VERSION_PATTERN, value):
             raise BuildError(f"{label} {value!r}: use letters, digits, '.', '_' or '-'")
-    config, root = pipeline.load(config_path)
-    repo = repo_root(root)
-    data, standings = pipeline.rate(config, root, config_path)
-    standings = standings.model_copy(update={"version": version})
+    repo = repo_root(config_path.resolve().parent)
     previous = previous_standings(repo, branch, version)
-    pages = render_pages(standings, config, previous)
     git_args = ["--remote", remote, "--branch", branch] + (["--push"] if push else [])
     with tempfile.TemporaryDirectory(prefix="prefboard-publish-") as tmp:
-        config_file = prepare(config, standings, data.ledger, pages, root, Path(tmp), True)
+        # The same stages as `build`, stopped before MkDocs: mike runs it.
+        built = pipeline.build(
+            config_path, versioned=True, previous=previous, version=version, prepare_in=Path(tmp)
+        )
+        assert built.mkdocs_config is not None
+        config_file = built.mkdocs_config
         deploy = ["deploy", "--config-file", str(config_file), *git_args]
         if alias:
             deploy += ["--update-aliases", version, alias]

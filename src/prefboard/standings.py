@@ -11,13 +11,16 @@ import io
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from prefboard.escape import printable
+from prefboard.errors import StandingsError
+from prefboard.escape import capped, printable
 from prefboard.io.files import ensure_folder, write_atomic
 
 # 2: batch posterior (score, sd, posterior ranks, P(above next)), learnt ties, clustering.
-SCHEMA_VERSION = 2
+# 3: `analysis` (fairness, benchmark and Likert agreement) and `quality`, so that every
+#    number on the site is in standings.json.
+SCHEMA_VERSION = 3
 POOLED = "all"
 POSTSTRATIFIED = "poststratified"
 
@@ -365,6 +368,100 @@ class PlanGoal(Frozen):
     group_half_width: float | None = None
 
 
+class QualityRules(Frozen):
+    strike_limit: int = Field(
+        3, description="Participants with this many strikes or more were excluded."
+    )
+    min_turns: int = Field(1, description="Battles with fewer turns were excluded.")
+
+
+class SamplingBiasRow(Frozen):
+    dimension: str
+    spearman: float | None = Field(
+        description="Spearman correlation of battles and headline rank (negative: models with "
+        "more battles rank better); none when every model has as many battles."
+    )
+    min_battles: int
+    max_battles: int
+    ratio: float | None = Field(description="Most battles / fewest; none when a model has 0.")
+    tie_rate: float | None = Field(description="Share of the pooled table's battles tied.")
+
+
+class EffectiveSampleRow(Frozen):
+    attribute: str
+    participants: int
+    effective: float = Field(
+        description="Kish's effective sample size under the post-stratification weights."
+    )
+    groups_missing: list[str] = Field(description="Values with a population share, no sample.")
+
+
+class GroupSpread(Frozen):
+    model: str
+    best: int = Field(description="Best rank the model holds in any published group.")
+    worst: int = Field(description="Worst rank the model holds in any published group.")
+    groups: int
+
+
+class GroupAgreement(Frozen):
+    attribute: str
+    value: str
+    tau: float | None = Field(
+        description="Kendall's tau between the group's ranking and the headline (3+ models)."
+    )
+
+
+class BenchmarkAgreement(Frozen):
+    benchmark: str
+    dimension: str
+    tau: float | None = Field(
+        description="Kendall's tau between benchmark score and human headline rank over the "
+        "models both rank (3+ models, else none)."
+    )
+
+
+class BenchmarkRank(Frozen):
+    benchmark: str
+    model: str
+    benchmark_rank: int = Field(description="Rank by benchmark score among rated models.")
+    human_rank: int = Field(description="Rank among the same models by the main headline.")
+
+
+class Concordance(Frozen):
+    dimension: str
+    model: str
+    likert_rank: int
+    likert_lower: int
+    likert_upper: int
+    battle_rank: int
+    battle_lower: int
+    battle_upper: int
+
+
+class Analysis(Frozen):
+    """What the analysis stage computes from the rated tables (`prefboard.analysis`)."""
+
+    main_dimension: str = Field("", description="The first battle dimension: fairness page's.")
+    sampling_bias: list[SamplingBiasRow] = Field(
+        default_factory=list, description="Per battle dimension, on its headline table."
+    )
+    effective_samples: list[EffectiveSampleRow] = Field(default_factory=list)
+    group_spread: list[GroupSpread] = Field(
+        default_factory=list, description="Main dimension: rank range of each model over groups."
+    )
+    group_agreement: list[GroupAgreement] = Field(
+        default_factory=list, description="Main dimension: each group against the headline."
+    )
+    benchmark_agreement: list[BenchmarkAgreement] = Field(default_factory=list)
+    benchmark_ranks: list[BenchmarkRank] = Field(
+        default_factory=list, description="Main dimension: benchmark vs human rank per model."
+    )
+    concordance: list[Concordance] = Field(
+        default_factory=list,
+        description="Models whose Likert and battle ranks disagree beyond both rank intervals.",
+    )
+
+
 class Standings(Frozen):
     schema_version: int = SCHEMA_VERSION
     title: str
@@ -390,6 +487,13 @@ class Standings(Frozen):
     pooling: list[PoolingInfo] = Field(default_factory=list)
     plan_goal: PlanGoal = Field(
         default_factory=PlanGoal, description="The `[plan]` goal the Next battles page uses."
+    )
+    # Defaults keep standings of schema 2 readable as the previous version of a diff.
+    quality: QualityRules = Field(
+        default_factory=QualityRules, description="Quality rules applied by ingest."
+    )
+    analysis: Analysis = Field(
+        default_factory=Analysis, description="Computed by the analysis stage after rating."
     )
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
@@ -455,10 +559,60 @@ def schema_json() -> str:
     return json.dumps(Standings.model_json_schema(), indent=1, sort_keys=True) + "\n"
 
 
+# Schema 2 files still validate (the fields added since have defaults): a version published
+# before an upgrade stays comparable.
+READABLE_SCHEMAS = range(2, SCHEMA_VERSION + 1)
+
+
 def read_standings(path: Path) -> Standings:
+    """standings.json (or the folder `prefboard rate --out` wrote), or a `StandingsError`
+    naming the file and the first thing wrong with it."""
     if path.is_dir():
         path = path / "standings.json"
-    return Standings.model_validate_json(path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StandingsError(f"{path}: no such file; `prefboard rate --out` writes one") from None
+    except UnicodeDecodeError:
+        raise StandingsError(f"{path}: not JSON: not UTF-8 text") from None
+    except OSError as exc:
+        raise StandingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StandingsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise StandingsError(f"{path}: not JSON: nested too deeply") from None
+    if not isinstance(raw, dict):
+        raise StandingsError(f"{path}: not standings: the top level is not a JSON object")
+    version = raw.get("schema_version")
+    if version not in READABLE_SCHEMAS or isinstance(version, bool):
+        found = f"schema_version {capped(str(version), 20)}"
+        if version is None:
+            found = "no schema_version"
+        fix = "`prefboard rate --out` writes them"
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            fix = "written by a newer prefboard: upgrade to read it"
+        raise StandingsError(
+            f"{path}: {found}; this prefboard reads standings of schema "
+            f"{READABLE_SCHEMAS[0]} to {READABLE_SCHEMAS[-1]} ({fix})"
+        )
+    try:
+        return Standings.model_validate(raw)
+    except ValidationError as exc:
+        raise StandingsError(f"{path}: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """`field tables[0].entries[2].mu: Input should be a valid number (and 3 more)`: the
+    first error pydantic found, short, instead of its dump of every one."""
+    first = exc.errors()[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+    more = exc.error_count() - 1
+    return (
+        f"field {capped(where.lstrip('.') or '(top level)', 80)}: {capped(first['msg'], 120)}"
+        + (f" (and {more} more)" if more else "")
+    )
 
 
 def safe_cell(value: object) -> str:

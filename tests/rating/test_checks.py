@@ -174,11 +174,10 @@ def test_rate_reports_an_intransitive_cycle_and_a_position_bias(tiny, tmp_path) 
     assert check["position"]["enough"] and check["position"]["flagged"]
     # What a reader sees: the methodology page names the flagged pairs and the position effect,
     # and each model page lists its flagged opponents with observed and predicted records.
-    from prefboard.config import load_config
     from prefboard.pages import render_pages
     from prefboard.standings import read_standings
 
-    pages = {p.path: p.text for p in render_pages(read_standings(out), load_config(toml), None)}
+    pages = {p.path: p.text for p in render_pages(read_standings(out))}
     method = pages["methodology.md"]
     assert "## Fit and bias checks" in method and "Holm" in method
     assert " flagged</td>" in method  # the position effect
@@ -198,7 +197,7 @@ def test_methodology_quotes_every_calibration_scenario(tiny) -> None:
 
     config, root = pipeline.load(tiny / "leaderboard.toml")
     standings = pipeline.rate(config, root, tiny / "leaderboard.toml")[1]
-    method = next(p for p in render_pages(standings, config, None) if p.path == "methodology.md")
+    method = next(p for p in render_pages(standings) if p.path == "methodology.md")
     study = json.loads(
         resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
     )

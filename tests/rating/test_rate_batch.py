@@ -156,12 +156,11 @@ def test_import_writes_no_tie_value(tmp_path: Path) -> None:
 
 
 def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
-    from prefboard.config import load_config
     from prefboard.pages import render_pages
 
     config = write_board(tmp_path, 1500, seed=6, p_tie=0.3)
     _, standings = rate(config, tmp_path / "out")
-    pages = {p.path: p.text for p in render_pages(standings, load_config(config))}
+    pages = {p.path: p.text for p in render_pages(standings)}
     home = pages["index.md"]
     top = standings.headline("overall").entries[0]
     assert f'<td data-sort="{top.score:.4f}">{top.score:.2f}</td>' in home

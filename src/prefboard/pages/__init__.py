@@ -1,12 +1,14 @@
 """Standings -> Markdown pages (Jinja2 templates shipped in the package).
 
-Pages read only the `Standings` object: `core` holds the builder, the escaping and the ranking,
-group and model pages; `reports` the analysis and reference pages.
+Pages read only the `Standings` object (and the precomputed comparison with a previous
+version): `core` holds the builder, the escaping and the ranking, group and model pages;
+`reports` the analysis and reference pages. They format; the analysis stage computes.
 """
 
 from __future__ import annotations
 
-from prefboard.config import Config
+from typing import TYPE_CHECKING
+
 from prefboard.pages.core import Page, _Builder, chart_block, href, md
 from prefboard.pages.reports import (
     benchmarks,
@@ -19,15 +21,16 @@ from prefboard.pages.reports import (
 )
 from prefboard.standings import Standings
 
+if TYPE_CHECKING:
+    from prefboard.diff import Comparison
+
 __all__ = ["Page", "chart_block", "href", "md", "render_pages"]
 
 
-def render_pages(
-    standings: Standings, config: Config, previous: tuple[str, Standings] | None = None
-) -> list[Page]:
-    """Every generated page, in site-map order; `previous` (label, standings) feeds the
-    "What changed" page."""
-    b = _Builder(standings, config)
+def render_pages(standings: Standings, previous: Comparison | None = None) -> list[Page]:
+    """Every generated page, in site-map order; `previous` (the comparison with the previous
+    version, made by `analysis.compare`) feeds the "What changed" page."""
+    b = _Builder(standings)
     pages = [b.home()]
     pages += b.dimensions()
     pages += b.groups()

@@ -18,7 +18,6 @@ import jinja2
 from markupsafe import Markup, escape
 
 from prefboard import charts
-from prefboard.config import Config
 from prefboard.escape import markdown_inline, printable
 from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
@@ -89,9 +88,8 @@ def _num(x: float | None, digits: int = 2) -> str:
 
 
 class _Builder:
-    def __init__(self, standings: Standings, config: Config) -> None:
+    def __init__(self, standings: Standings) -> None:
         self.s = standings
-        self.config = config
         self.env = environment()
         self.names = {m.key: m.name for m in standings.models}
         self.orgs = {m.key: m.organization for m in standings.models}

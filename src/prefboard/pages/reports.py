@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from markupsafe import Markup
 
 from prefboard import charts
@@ -22,6 +21,9 @@ from prefboard.pages.core import (
     chart_block,
 )
 from prefboard.standings import Standings
+
+if TYPE_CHECKING:
+    from prefboard.diff import Comparison
 
 
 def ratings(pb: _Builder) -> Page:
@@ -66,77 +68,38 @@ def ratings(pb: _Builder) -> Page:
 
 
 def concordance(pb: _Builder) -> list[list[Any]]:
-    """Models whose Likert rank and battle rank disagree beyond their ranges, for each
-    dimension measured both ways (Likert ranges: marginal rank intervals from draws of the
-    means, sd from their confidence intervals)."""
-    from prefboard.rating.btd import disagreements
-    from prefboard.rating.ranks import rank_seed, summarize
-
-    rows: list[list[Any]] = []
-    for d in pb.s.dimensions:
-        head = pb.s.headline(d.key) if d.battles and d.likert else None
-        if head is None:
-            continue
-        likert = {
-            r.model: r
-            for r in pb.s.likert
-            if r.dimension == d.key and r.slice_attribute == POOLED and r.n >= 2
-        }
-        battle = {e.model: e for e in head.entries if e.battles}
-        common = sorted(set(likert) & set(battle))
-        if len(common) < 2:
-            continue
-        mean = np.array([likert[m].mean for m in common], dtype=float)
-        lo = np.array([likert[m].ci_lower for m in common], dtype=float)
-        hi = np.array([likert[m].ci_upper for m in common], dtype=float)
-        z = pb.s.parameters.z
-        sd = (hi - lo) / (2 * z)
-        lk = summarize(
-            mean, np.diag(sd**2), common, pb.s.parameters.interval, rank_seed(0, "likert", d.key)
-        )
-        l_rank, l_best, l_worst = lk.rank, lk.rank_lower, lk.rank_upper
-        b_rank = np.array([battle[m].rank for m in common], dtype=float)
-        b_best = np.array([battle[m].rank_lower for m in common], dtype=float)
-        b_worst = np.array([battle[m].rank_upper for m in common], dtype=float)
-        flags = disagreements(l_rank, l_best, l_worst, b_rank, b_best, b_worst)
-        for i, m in enumerate(common):
-            if flags[i]:
-                rows.append(
-                    [
-                        d.label,
-                        pb.names[m],
-                        f"{l_rank[i]} ({l_best[i]}–{l_worst[i]})",
-                        f"{battle[m].rank} ({battle[m].rank_lower}–{battle[m].rank_upper})",
-                    ]
-                )
-    return rows
+    """Models whose Likert rank and battle rank disagree (computed by the analysis stage)."""
+    label = {d.key: d.label for d in pb.s.dimensions}
+    return [
+        [
+            label[c.dimension],
+            pb.names[c.model],
+            f"{c.likert_rank} ({c.likert_lower}–{c.likert_upper})",
+            f"{c.battle_rank} ({c.battle_lower}–{c.battle_upper})",
+        ]
+        for c in pb.s.analysis.concordance
+    ]
 
 
 def fairness(pb: _Builder) -> Page:
-    from prefboard import fairness as f
-
     dim = pb.main_dim
     assert dim is not None
     head = pb.s.headline(dim.key)
     assert head is not None
-    bias_rows = []
-    for d in pb.battle_dims:
-        t, pooled = pb.s.headline(d.key), pb.s.table(d.key)
-        if t is None or pooled is None:
-            continue
-        b = f.sampling_bias(t)
-        tie = f.tie_rate(pooled)
-        bias_rows.append(
-            [
-                d.label,
-                "–" if b.spearman is None else f"{b.spearman:+.2f}",
-                b.min_battles,
-                b.max_battles,
-                "–" if b.ratio is None else f"{b.ratio:.2f}",
-                "–" if tie is None else f"{tie:.1%}",
-            ]
-        )
-    main_bias = f.sampling_bias(head)
+    a = pb.s.analysis
+    label = {d.key: d.label for d in pb.s.dimensions}
+    bias_rows = [
+        [
+            label[b.dimension],
+            "–" if b.spearman is None else f"{b.spearman:+.2f}",
+            b.min_battles,
+            b.max_battles,
+            "–" if b.ratio is None else f"{b.ratio:.2f}",
+            "–" if b.tie_rate is None else f"{b.tie_rate:.1%}",
+        ]
+        for b in a.sampling_bias
+    ]
+    main_bias = next(b for b in a.sampling_bias if b.dimension == dim.key)
     if main_bias.spearman is None:
         bias_text = "Every model has the same number of battles."
     else:
@@ -153,7 +116,7 @@ def fairness(pb: _Builder) -> Page:
             f"{e.effective / e.participants:.0%}" if e.participants else "–",
             ", ".join(e.groups_missing) or "–",
         ]
-        for e in f.effective_samples(pb.s)
+        for e in a.effective_samples
     ]
     connectivity = [
         [
@@ -166,12 +129,9 @@ def fairness(pb: _Builder) -> Page:
         for t in pb.s.tables
         if t.slice_attribute != POSTSTRATIFIED
     ]
-    consistency = [
-        [pb.names[c.model], c.best, c.worst, c.groups] for c in f.group_consistency(pb.s, dim.key)
-    ]
+    consistency = [[pb.names[c.model], c.best, c.worst, c.groups] for c in a.group_spread]
     agreement = [
-        [a, v, "–" if tau is None else f"{tau:.2f}"]
-        for a, v, tau in f.group_agreement(pb.s, dim.key)
+        [g.attribute, g.value, "–" if g.tau is None else f"{g.tau:.2f}"] for g in a.group_agreement
     ]
     text = pb.render(
         "fairness.md.j2",
@@ -189,61 +149,44 @@ def fairness(pb: _Builder) -> Page:
 
 
 def benchmarks(pb: _Builder) -> Page:
-    from prefboard.rating.btd import kendall_tau
-
     dim = pb.main_dim
     assert dim is not None
-    # grouped once: filtering every score for every benchmark was quadratic
+    a = pb.s.analysis
     by_name: dict[str, list[Any]] = {}
     for b in pb.s.benchmarks:
         by_name.setdefault(b.benchmark, []).append(b)
     names = sorted(by_name)
-    scores = {(b.benchmark, b.model): b for b in pb.s.benchmarks}
-    taus = []
-    for name in names:
-        row: list[Any] = [name]
-        for d in pb.battle_dims:
-            head = pb.s.headline(d.key)
-            people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
-            common = sorted(m for m in people if (name, m) in scores)
-            tau = (
-                kendall_tau(
-                    np.array([-scores[(name, m)].score for m in common]),
-                    np.array([people[m] for m in common], dtype=float),
-                )
-                if len(common) > 2
-                else float("nan")
-            )
-            row.append("–" if np.isnan(tau) else f"{tau:+.2f}")
-        taus.append(row)
+    tau = {(t.benchmark, t.dimension): t.tau for t in a.benchmark_agreement}
+    taus = [
+        [name]
+        + ["–" if (t := tau.get((name, d.key))) is None else f"{t:+.2f}" for d in pb.battle_dims]
+        for name in names
+    ]
+    score = {(b.benchmark, b.model): b.score for b in pb.s.benchmarks}
+    # grouped once: filtering every row for every benchmark was quadratic
+    ranks_of: dict[str, list[Any]] = {}
+    for r in a.benchmark_ranks:
+        ranks_of.setdefault(r.benchmark, []).append(r)
     benches = []
-    head = pb.s.headline(dim.key)
-    people = {e.model: e.rank for e in head.entries if e.battles} if head else {}
     for name in names:
-        present = sorted(
-            (b for b in by_name[name] if b.model in people), key=lambda b: (-b.score, b.model)
-        )
-        bench_rank = {b.model: i for i, b in enumerate(present, start=1)}
-        order = sorted(bench_rank, key=lambda m: (people[m], m))
-        people_rank = {m: i for i, m in enumerate(order, start=1)}
-        shifts = sorted(
-            present,
-            key=lambda b: (-abs(bench_rank[b.model] - people_rank[b.model]), b.model),
-        )
+        ranks = ranks_of.get(name, [])
+        shifts = sorted(ranks, key=lambda r: (-abs(r.benchmark_rank - r.human_rank), r.model))
         rows = [
             [
                 {
-                    "text": pb.names[b.model],
-                    "href": f"models/{b.model}.html",
-                    "sort": b.model,
+                    "text": pb.names[r.model],
+                    "href": f"models/{r.model}.html",
+                    "sort": r.model,
                 },
-                f"{b.score:g}",
-                bench_rank[b.model],
-                people_rank[b.model],
-                f"{people_rank[b.model] - bench_rank[b.model]:+d}",
+                f"{score[(name, r.model)]:g}",
+                r.benchmark_rank,
+                r.human_rank,
+                f"{r.human_rank - r.benchmark_rank:+d}",
             ]
-            for b in shifts
+            for r in shifts
         ]
+        rated = {r.model for r in ranks}
+        present = [b for b in by_name[name] if b.model in rated]
         sources = sorted({b.source for b in present if b.source})
         benches.append(
             {
@@ -416,7 +359,7 @@ def methodology(pb: _Builder) -> Page:
         draws=pb.s.parameters.rank_draws,
         btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
         p=params,
-        q=pb.config.quality,
+        q=pb.s.quality,
         sensitivity=sensitivity,
         slices=slices,
         post_text=post,
@@ -529,24 +472,23 @@ def data(pb: _Builder) -> Page:
     return Page("data.md", "Data", text)
 
 
-def changes_page(b: _Builder, standings: Standings, previous: tuple[str, Standings] | None) -> Page:
+def changes_page(b: _Builder, standings: Standings, previous: Comparison | None) -> Page:
     from prefboard import diff
 
     if previous is None:
         return Page("changes.md", "What changed", b.render("changes.md.j2", previous=None))
-    label, before = previous
-    changes = diff.diff_standings(before, standings)
+    changes = previous.changes
     if changes.empty:
         body = diff.NO_CHANGES
     else:
         # The job summary folds the details in <details>, whose content Python-Markdown leaves
         # raw; here they go into a collapsed pymdownx.details block, which renders them.
-        top, folded = diff.markdown_parts(changes, before, standings)
+        top, folded = diff.markdown_parts(changes, previous.before, standings)
         inner = ["    " + line if line else "" for line in folded]
         body = "\n".join([*top, "", '??? note "Details"', "", *inner])
     # markdown_parts escapes every value it interpolates.
     return Page(
         "changes.md",
         "What changed",
-        b.render("changes.md.j2", previous=label, body=Markup(body)),
+        b.render("changes.md.j2", previous=previous.label, body=Markup(body)),
     )

@@ -1,0 +1,79 @@
+"""A bad standings file at the edge (`plan --standings`, `build --previous`, `diff`): one
+located `Error: ...` line and exit 2, never a traceback or pydantic's dump of every error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prefboard.cli import cli
+
+
+def invoke(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+BAD = {
+    "notjson.json": ('{"schema_version": 3,\n "title": }\n', "2:11: not JSON: Expecting value"),
+    "old.json": (
+        '{"schema_version": 1}',
+        ": schema_version 1; this prefboard reads standings of schema 2 to 3 "
+        "(`prefboard rate --out` writes them)",
+    ),
+    "newer.json": (
+        '{"schema_version": 9}',
+        ": schema_version 9; this prefboard reads standings of schema 2 to 3 "
+        "(written by a newer prefboard: upgrade to read it)",
+    ),
+    "list.json": ("[1, 2]", ": not standings: the top level is not a JSON object"),
+    "fields.json": (
+        '{"schema_version": 3, "title": 5}',
+        ": field title: Input should be a valid string (and 15 more)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_diff_names_the_file_and_what_is_wrong(tmp_path: Path, name: str) -> None:
+    text, message = BAD[name]
+    bad = tmp_path / name
+    bad.write_text(text)
+    code, out = invoke("diff", bad, bad)
+    sep = ":" if message[0].isdigit() else ""
+    assert (code, out) == (2, f"Error: {bad}{sep}{message}\n")
+
+
+def test_plan_and_build_refuse_a_bad_standings_file(tiny: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "old.json"
+    bad.write_text('{"schema_version": 1}')
+    expected = f"Error: {bad}{BAD['old.json'][1]}\n"
+    assert invoke("plan", "--standings", bad) == (2, expected)
+    toml = tiny / "leaderboard.toml"
+    code, out = invoke("build", "--config", toml, "--previous", bad, "--out", tmp_path / "s")
+    # read before any work: nothing rated, no site written
+    assert (code, out) == (2, "building\n" + expected)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_folder_without_standings_and_one_bad_field(tiny: Path, tmp_path: Path) -> None:
+    code, out = invoke("diff", tiny, tiny)
+    assert (code, out) == (
+        2,
+        f"Error: {tiny / 'standings.json'}: no such file; `prefboard rate --out` writes one\n",
+    )
+    assert invoke("rate", "--config", tiny / "leaderboard.toml", "--out", tmp_path / "v1")[0] == 0
+    good = tmp_path / "v1" / "standings.json"
+    data = json.loads(good.read_text())
+    data["tables"][0]["entries"][1]["mu"] = "high"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    code, out = invoke("diff", good, bad)
+    assert (code, out) == (
+        2,
+        f"Error: {bad}: field tables[0].entries[1].mu: Input should be a valid number, unable "
+        "to parse string as a number\n",
+    )
