@@ -29,7 +29,10 @@ FORBIDDEN = (
 #   belongs to the `plan` work (issue 13), which owns matchmaking and that page;
 # - `config_reference` documents the config *schema* (field names, defaults, descriptions),
 #   the same for every board, not this board's settings.
-ALLOWED = {("pages/reports.py", "prefboard.matchmaking")}
+ALLOWED = {
+    ("pages/reports.py", "prefboard.matchmaking"),
+    ("pages/reports.py", "prefboard.matchmaking.quotas"),
+}
 
 
 def _board(tiny: Path, min_turns: int = 3) -> Path:
