@@ -292,7 +292,7 @@ def test_all_columns_toggle_on_a_phone(site, driver) -> None:
         score = driver.find_element(By.XPATH, "//table//th[text()='Score']").rect
         assert score["x"] + score["width"] <= 390  # the score is on screen
         toggle = driver.find_element(By.CSS_SELECTOR, ".pb-columns-toggle")
-        assert toggle.text == "All columns (+5)"
+        assert toggle.text == "All columns (+6)"
         toggle.click()
         assert toggle.text == "Fewer columns"
         assert driver.find_element(By.XPATH, "//table//th[text()='P(best)']").is_displayed()

@@ -74,7 +74,7 @@ def test_rate_refuses_a_million_strata_cells_up_front(tiny: Path, tmp_path: Path
     line = error_line(run("rate", "--config", toml, "--out", tmp_path / "out"))
     assert line == (
         "Error: leaderboard.toml:63:0: invalid-value: rating.stratify_by: s0 (100) x s1 (100) x "
-        "s2 (100) make 1,000,000 joint cells (limit 512); stratify by fewer or coarser slices"
+        "s2 (100) make 1,000,000 joint cells (limit 1,000); stratify by fewer or coarser slices"
     )
 
 

@@ -47,7 +47,7 @@ MAX_SLICE_VALUES = 500
 MAX_SLICE_VALUE_CHARS = 200
 # Each joint cell with battles costs a Laplace fit and an n x n eigendecomposition per
 # dimension in the pooled post-stratification.
-MAX_STRATA_CELLS = 512
+MAX_STRATA_CELLS = 1_000
 # Seeds go to numpy's SeedSequence, which refuses negative numbers (`rating.seed = -1` passed
 # validation and crashed `rate`); 32 bits are plenty.
 MAX_SEED = 2**32 - 1

@@ -77,13 +77,13 @@ def input_fingerprint(
 def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], None]) -> None:
     config, root = pipeline.load(config_path)
     output = root / config.site.output
-    echo(f"building {output} (the first build rates every table, which can take a minute)")
 
     def progress(message: str) -> None:
         echo(f"  {message}")
 
     handler = functools.partial(LiveReloadHandler, directory=str(output))
     server = _listen(host, port, handler)  # before the build: a busy port fails at once
+    echo(f"building {output} (the first build rates every table, which can take a minute)")
     try:
         pipeline.build(config_path, None, progress=progress)
     except BaseException:

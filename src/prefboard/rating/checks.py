@@ -23,6 +23,7 @@ rest, c = sqrt(2) beta.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,7 +215,7 @@ def position_bias(
     wins_a = int(np.sum(outcome == 0))
     h, se = _fit_position(n_models, a, b, outcome, beta, margin, prior_sigma)
     p = float(2.0 * norm.sf(abs(h) / se)) if se > 0 else 1.0
-    enough = decided >= MIN_POSITION_BATTLES
+    enough = decided >= MIN_POSITION_BATTLES and math.isfinite(se)
     return PositionFit(
         decided=decided,
         wins_a=wins_a,
@@ -264,9 +265,15 @@ def _fit_position(
         grad[-1] = grad_x.sum() / c
         grad -= prior * theta
         info = _design_information(ca, cb, info_x / c**2, n_models) + np.diag(prior)
+        if not (np.isfinite(info).all() and np.isfinite(grad).all()):
+            # Far in the tails (a tiny or one-sided board) the scoring can overflow: the
+            # battles then say nothing usable about h, which is reported as untested.
+            return 0.0, float("inf")
         # Positive definite: the prior covers every parameter.
         factor = cho_factor(info)
         step = cho_solve(factor, grad)
+        # Damped: a full scoring step from a flat start can overshoot into the tails.
+        step *= min(1.0, prior_sigma / max(float(np.max(np.abs(step))), 1e-300))
         theta += step
         if np.max(np.abs(step)) < 1e-10:
             break
@@ -288,8 +295,10 @@ def _score_and_information(x: np.ndarray, e: float, n: np.ndarray) -> tuple[np.n
         + n[:, 2] * (phi_hi - phi_lo) / p_t
     )
     total = n.sum(axis=1)
+    # phi^2 / P in log space: P underflows to 0 long before phi^2 / P does
+    log_lo, log_hi = norm.logpdf(x - e), norm.logpdf(x + e)
     info = total * (
-        phi_lo**2 / np.exp(log_pa) + phi_hi**2 / np.exp(log_pb) + (phi_hi - phi_lo) ** 2 / p_t
+        np.exp(2 * log_lo - log_pa) + np.exp(2 * log_hi - log_pb) + (phi_hi - phi_lo) ** 2 / p_t
     )
     return grad, info
 
