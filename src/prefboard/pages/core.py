@@ -143,16 +143,19 @@ class _Builder:
         ]
 
     def ranking(self, page: str, table: Table, chart_id: str) -> dict[str, Any]:
+        # slice labels, not config keys ("Age group", not "age_group")
+        labels = {sl.attribute: sl.label for sl in self.s.slices}
+        strata = [labels.get(a, a) for a in table.slice_value.split("+")]
         if table.slice_attribute == POSTSTRATIFIED and table.weights and table.pooled:
             caption = (
-                f"Post-stratified over the cells of {table.slice_value.replace('+', ' × ')}: "
-                f"{table.battles} battles; each cell's pooled estimate weighted by its share of "
-                "the population, the same weights for every model."
+                f"Post-stratified over the cells of {' × '.join(strata)}: "
+                f"{table.battles:,} battles; each cell's pooled estimate weighted by its share "
+                "of the population, the same weights for every model."
             )
         elif table.slice_attribute == POSTSTRATIFIED and table.weights:
             caption = (
-                f"Post-stratified to population shares of {table.slice_value.replace('+', ', ')}"
-                f": {table.battles} battles, each group weighted by its share of the population."
+                f"Post-stratified to population shares of {', '.join(strata)}"
+                f": {table.battles:,} battles, each group weighted by its share of the population."
             )
         elif table.slice_attribute == POSTSTRATIFIED:
             caption = "Pooled over every accepted battle (no population shares configured)."
