@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,8 +75,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def start_chrome(user_data_dir: Path, capabilities: dict[str, object]) -> Any:
+    """Debian's headless Chromium through its own chromedriver (nothing downloads a browser),
+    with the flags this machine's closed network needs; shared by every browser test module."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -91,12 +93,20 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1280,1600",
-        f"--user-data-dir={tmp_path_factory.mktemp('chrome')}",
+        f"--user-data-dir={user_data_dir}",
     ):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    for name, value in capabilities.items():
+        options.set_capability(name, value)
     browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     browser.set_page_load_timeout(60)
+    return browser
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    logs = {"goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"}}
+    browser = start_chrome(tmp_path_factory.mktemp("chrome"), logs)
     try:
         yield browser
     finally:

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, _QuietHandler
+from tests.test_browser import _QuietHandler, start_chrome
 from tests.test_xss import EVIL_FILE, HOSTILE, make_board
 
 pytestmark = pytest.mark.browser
@@ -71,28 +71,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1600",
-        f"--user-data-dir={tmp_path_factory.mktemp('chrome-xss')}",
-    ):
-        options.add_argument(flag)
     # an alert stays open for `switch_to.alert` to find, instead of being dismissed unseen
-    options.set_capability("unhandledPromptBehavior", "ignore")
-    browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(60)
+    browser = start_chrome(
+        tmp_path_factory.mktemp("chrome-xss"), {"unhandledPromptBehavior": "ignore"}
+    )
     try:
         yield browser
     finally:
