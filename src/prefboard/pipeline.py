@@ -103,7 +103,6 @@ def build(
     config_path: Path,
     output: Path | None = None,
     versioned: bool = False,
-    live_reload: bool = False,
     progress: Callable[[str], None] = lambda _: None,
     previous: Path | tuple[str, Standings] | None = None,
     version: str | None = None,
@@ -141,9 +140,7 @@ def build(
             cfg = prepare(config, standings, data.ledger, pages, root, prepare_in, versioned)
             return BuildReport(None, clock.seconds, standings, label, cfg)
         assert out is not None
-        summary = build_site(
-            config, standings, data.ledger, pages, root, out, versioned, live_reload
-        )
+        summary = build_site(config, standings, data.ledger, pages, root, out, versioned)
         clock.lap("mkdocs")
     return BuildReport(summary, clock.seconds, standings, label)
 

@@ -77,7 +77,6 @@ def mkdocs_config(
     docs: Path,
     site: Path,
     versioned: bool,
-    live_reload: bool,
 ) -> dict[str, Any]:
     """The mkdocs.yml derived from leaderboard.toml: the maintainer edits only the TOML."""
     # Material prints site_name and nav titles unescaped in some templates, escaped in others,
@@ -99,8 +98,6 @@ def mkdocs_config(
     nav += extra_pages
     through = standings.provenance.data_through or "no data"
     scripts = [f"{JS_DIR}/vega.js", f"{JS_DIR}/prefboard.js"]
-    if live_reload:
-        scripts.append(f"{JS_DIR}/livereload.js")
     cfg: dict[str, Any] = {
         "site_name": title_text(config.leaderboard.title),
         "docs_dir": str(docs),
@@ -185,7 +182,6 @@ def write_docs(
     ledger: Ledger,
     source: Path | None,
     root: Path,
-    live_reload: bool,
 ) -> list[str]:
     """Fill the temporary docs folder; returns the hand-written pages to append to the nav."""
     docs.mkdir(parents=True)
@@ -223,8 +219,6 @@ def write_docs(
         "downloads/ratings.csv": ratings_csv(standings),
         "downloads/excluded.csv": excluded_csv(ledger),
     }
-    if live_reload:
-        assets[f"{JS_DIR}/livereload.js"] = _asset("livereload.js")
     for rel, text in assets.items():
         path = docs / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -292,13 +286,12 @@ def prepare(
     root: Path,
     work: Path,
     versioned: bool = False,
-    live_reload: bool = False,
 ) -> Path:
     """Write the docs folder and the derived mkdocs.yml into `work`; returns the config file."""
     docs, site = work / "docs", work / "site"
     source = root / config.site.source
-    extra = write_docs(docs, pages, standings, ledger, source, root, live_reload)
-    cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned, live_reload)
+    extra = write_docs(docs, pages, standings, ledger, source, root)
+    cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned)
     config_file = work / "mkdocs.yml"
     config_file.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
     return config_file
@@ -312,7 +305,6 @@ def build_site(
     root: Path,
     output: Path,
     versioned: bool = False,
-    live_reload: bool = False,
 ) -> SiteSummary:
     """Build into a work folder and swap the result into `output`. The caller holds the board
     lock and has checked `output` (pipeline.build)."""
@@ -322,9 +314,7 @@ def build_site(
     workspace.check_replaceable(output)
     work = workspace.new_work(area)
     try:
-        config_file = prepare(
-            config, standings, ledger, pages, root, work.path, versioned, live_reload
-        )
+        config_file = prepare(config, standings, ledger, pages, root, work.path, versioned)
         workspace.pause_point("mkdocs")
         run_mkdocs(config_file, data_epoch(standings))
         site = work.path / "site"
