@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from prefboard.config import Config, load_config
-from prefboard.simulate import SimulationSpec, simulate
+from prefboard.tools.simulate import SimulationSpec, simulate
 
 REPO = Path(__file__).parent.parent
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from prefboard import pipeline
-from prefboard.importers import ARENA, import_pairwise
+from prefboard.tools.importers import ARENA, import_pairwise
 
 LANGUAGES = [
     "English",

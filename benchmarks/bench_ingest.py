@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _boards import example_board, peak_rss_mib
 
-from prefboard.ingest import ingest
+from prefboard.ingest.validate import ingest
 
 
 def main() -> None:

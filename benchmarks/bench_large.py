@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _boards import peak_rss_mib
 
 from prefboard.config import load_config
-from prefboard.ingest import ingest
+from prefboard.ingest.validate import ingest
 from prefboard.rating.rate import rate
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _boards import example_board, peak_rss_mib
 
-from prefboard.ingest import ingest
+from prefboard.ingest.validate import ingest
 from prefboard.rating import batch
 from prefboard.rating import trueskill as engine
 from prefboard.rating.rate import params_of, rate

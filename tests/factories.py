@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefboard.standings import Parameters, Provenance
+from prefboard.standings.model import Parameters, Provenance
 
 
 def parameters(**changes: Any) -> Parameters:

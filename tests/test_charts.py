@@ -10,8 +10,8 @@ import altair as alt
 import pytest
 import vl_convert as vlc
 
-from prefboard import charts
-from prefboard.standings import (
+from prefboard.render import charts
+from prefboard.standings.model import (
     POOLED,
     POSTSTRATIFIED,
     DimensionInfo,

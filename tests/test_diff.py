@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from prefboard.diff import (
+from prefboard.standings.diff import (
     NO_CHANGES,
     ExclusionChange,
     FileChange,
@@ -17,7 +17,7 @@ from prefboard.diff import (
     render_markdown,
     render_text,
 )
-from prefboard.standings import (
+from prefboard.standings.model import (
     DimensionInfo,
     Entry,
     FileRecord,

@@ -1,4 +1,4 @@
-"""prefboard.escape: the one place untrusted text is made inert. Property tests show that the
+"""prefboard.render.escape: the one place untrusted text is made inert. Property tests show that the
 Markdown escaping is lossless in MkDocs' Markdown (a reader sees exactly the original text) and
 that titles never carry an HTML-special character; the CLI and browser tests show the effect."""
 
@@ -11,7 +11,7 @@ import markdown
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prefboard.escape import markdown_inline, printable, title_text
+from prefboard.render.escape import markdown_inline, printable, title_text
 
 # The extensions site.mkdocs_config enables, and the three MkDocs always adds.
 EXTENSIONS = ["admonition", "pymdownx.details", "attr_list", "toc", "tables", "fenced_code"]

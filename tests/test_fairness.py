@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prefboard import fairness
 from prefboard.rating.rate import _components
+from prefboard.standings import fairness
 
 from .rating.test_tournaments import make_board, rate, skewed_battles
 

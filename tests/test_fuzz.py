@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from prefboard.config import Config, load_config, parse_config
 from prefboard.errors import ConfigError
-from prefboard.ingest import ingest
+from prefboard.ingest.validate import ingest
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 TINY_TOML = (TINY / "leaderboard.toml").read_text("utf-8")

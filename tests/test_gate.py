@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
-from prefboard.gate import Rule, parse_rules
-from prefboard.standings import Standings, to_json
+from prefboard.standings.gate import Rule, parse_rules
+from prefboard.standings.model import Standings, to_json
 from tests.test_diff import assert_tables_keep_shape, files, standings
 
 RULES = "rank-drop,score-drop:2%,new-exclusions"
@@ -158,7 +158,7 @@ def test_hostile_model_names_stay_inside_their_cell(tmp_path: Path) -> None:
     code, out = run(paths, "--format", "markdown", "--fail-on", "rank-drop")
     assert code == 1
     gate = out[out.index("#### Gate") :]
-    # the one Markdown escaper (prefboard.escape): entities for | and @, so no cell split, no ping
+    # the one Markdown escaper (render.escape): entities for | and @, so no cell split, no ping
     assert (
         "| rank-drop | Overall | &lt;img src=x onerror=alert\\(1\\)&gt;&#124;&#64;everyone |"
         in gate

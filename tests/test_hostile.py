@@ -290,7 +290,7 @@ def assert_inert(page: str, text: str) -> None:
 
 def _render_and_check(case: dict[str, Any], board: Path) -> None:
     from prefboard import pipeline
-    from prefboard.pages import render_pages
+    from prefboard.render.pages import render_pages
     from prefboard.site import excluded_csv
 
     config_path = board / "leaderboard.toml"

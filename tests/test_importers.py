@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from prefboard import pipeline
 from prefboard.config import KEY_PATTERN
-from prefboard.importers import (
+from prefboard.tools.importers import (
     ARENA,
     ImportReport,
     ImportSourceError,
@@ -518,7 +518,7 @@ def test_too_few_models_for_a_new_board(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_per_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import prefboard.importers as importers
+    import prefboard.tools.importers as importers
 
     monkeypatch.setattr(importers, "CHUNK_ROWS", 3)
     calls: list[tuple[int, int]] = []

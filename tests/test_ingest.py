@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prefboard.config import load_config
-from prefboard.ingest import ingest
+from prefboard.ingest.validate import ingest
 
 B_HEADER = (
     "battle_id,timestamp,participant_id,model_a,model_b,turns,"

@@ -25,7 +25,7 @@ from prefboard.matchmaking import (
     simulate_policy,
 )
 from prefboard.rating.trueskill import TrueSkillParams, rate_1vs1
-from prefboard.standings import (
+from prefboard.standings.model import (
     DimensionInfo,
     Entry,
     ModelInfo,

@@ -16,7 +16,7 @@ from prefboard.cli import cli
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking import quotas as mq
 from prefboard.matchmaking.stopping import project, separation_z
-from prefboard.standings import PlanGoal
+from prefboard.standings.model import PlanGoal
 from prefboard.studies import planning as study
 from tests.test_matchmaking import make_standings, sample
 
@@ -226,7 +226,7 @@ def test_p_above_uses_the_difference_not_band_overlap() -> None:
 
 def test_next_battles_page_states_goal_quotas_and_the_negative_result(tiny: Path) -> None:
     from prefboard import pipeline
-    from prefboard.pages import render_pages
+    from prefboard.render.pages import render_pages
 
     toml = tiny / "leaderboard.toml"
     toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 import prefboard
-from prefboard.scaffold import requirement_for
+from prefboard.tools.scaffold import requirement_for
 
 REPO = Path(__file__).parent.parent
 TEMPLATES = REPO / "src" / "prefboard" / "templates"

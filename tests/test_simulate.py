@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from prefboard.config import Config, load_config, parse_config
-from prefboard.simulate import SimulationResult, SimulationSpec, hidden_skills, simulate
+from prefboard.tools.simulate import SimulationResult, SimulationSpec, hidden_skills, simulate
 
 BOARD = Path(__file__).resolve().parents[1] / "leaderboard.toml"
 SPEC = SimulationSpec(battles=20_000, ratings=3_000, participants=1_500, seed=7)

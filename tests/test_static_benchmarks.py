@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefboard import pipeline
-from prefboard.pages import render_pages
+from prefboard.render.pages import render_pages
 
 
 def test_bad_rows_are_located(tiny: Path) -> None:

@@ -12,11 +12,11 @@ import click
 
 from prefboard import __version__
 from prefboard.errors import listed
-from prefboard.escape import printable
+from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
-    from prefboard.gate import Rule
-    from prefboard.standings import Standings
+    from prefboard.standings.gate import Rule
+    from prefboard.standings.model import Standings
 
 CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
 
@@ -54,7 +54,7 @@ def format_option(choices: list[str], help: str) -> Callable[..., Any]:
 
 def _gate_rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Rule]:
     """`--fail-on` values parsed into gate rules; a bad rule is a usage error (exit 2)."""
-    from prefboard.gate import parse_rules
+    from prefboard.standings.gate import parse_rules
 
     try:
         return parse_rules(values)
@@ -84,7 +84,8 @@ def validate(config_path: Path, fmt: str) -> None:
     Prints each problem as path:line:column: rule: message, then rows read, accepted and
     excluded by reason. Exits 0 when clean, 2 when there are problems.
     """
-    from prefboard import pipeline, report
+    from prefboard import pipeline
+    from prefboard.render import report
 
     config, root = pipeline.load(config_path)
     result = pipeline.validate(config, root)
@@ -112,7 +113,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
     import time
 
     from prefboard import pipeline
-    from prefboard.standings import write_standings
+    from prefboard.standings.model import write_standings
 
     start = time.perf_counter()
     config, root = pipeline.load(config_path)
@@ -153,8 +154,8 @@ def simulate(
     calibration studies; rating never reads them. Mark the board synthetic in leaderboard.toml.
     """
     from prefboard import pipeline
-    from prefboard.simulate import SimulationSpec
-    from prefboard.simulate import simulate as run
+    from prefboard.tools.simulate import SimulationSpec
+    from prefboard.tools.simulate import simulate as run
 
     config, root = pipeline.load(config_path)
     spec = SimulationSpec(battles=battles, ratings=ratings, participants=participants, seed=seed)
@@ -253,9 +254,9 @@ def diff(
     added per input file and new validation exclusions. With --fail-on it is also a gate for
     pull requests: exit 1 when the rankings regress, 0 otherwise, 2 on bad input.
     """
-    from prefboard import diff as d
-    from prefboard import gate
-    from prefboard.standings import read_standings
+    from prefboard.standings import diff as d
+    from prefboard.standings import gate
+    from prefboard.standings.model import read_standings
 
     before, after = read_standings(old), read_standings(new)
     changes = d.diff_standings(before, after)
@@ -312,7 +313,7 @@ def init(directory: Path) -> None:
     the GitHub Actions workflows and a README with the contributor guide. The new board
     validates and builds immediately.
     """
-    from prefboard.scaffold import init_board, installed_requirement
+    from prefboard.tools.scaffold import init_board, installed_requirement
 
     for path in init_board(directory):
         click.echo(f"  wrote {path}")
@@ -370,7 +371,7 @@ def import_(
     """
     import dataclasses
 
-    from prefboard.importers import FORMATS, import_pairwise
+    from prefboard.tools.importers import FORMATS, import_pairwise
 
     mapping = FORMATS[fmt]
     changes: dict[str, object] = {
@@ -507,7 +508,7 @@ def plan(
     from prefboard import pipeline
     from prefboard.errors import PrefboardError
     from prefboard.matchmaking import quotas as mq
-    from prefboard.standings import read_standings
+    from prefboard.standings.model import read_standings
 
     if standings_path is not None:
         standings = read_standings(standings_path)

@@ -12,7 +12,7 @@ from typing import Literal
 
 import click
 
-from prefboard.escape import printable
+from prefboard.render.escape import printable
 
 Severity = Literal["error", "warning"]
 

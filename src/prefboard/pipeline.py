@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prefboard.analysis import analyze, compare
 from prefboard.config import Config, load_config
 from prefboard.errors import BuildError, DataError, PrefboardError, Problem, cause_first
-from prefboard.ingest import Ingested, ingest
+from prefboard.ingest.benchmarks import read_benchmarks
+from prefboard.ingest.privacy import headline_population, small_groups
+from prefboard.ingest.validate import Ingested, ingest
 from prefboard.io.paths import output_conflict, site_source_files
 from prefboard.io.workspace import board_lock, check_replaceable
-from prefboard.privacy import headline_population, small_groups
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
-from prefboard.standings import Standings, read_standings
-from prefboard.static_benchmarks import read_benchmarks
+from prefboard.standings.analyze import analyze, compare
+from prefboard.standings.model import Standings, read_standings
 
 if TYPE_CHECKING:
     from prefboard.site import SiteSummary
@@ -114,7 +114,7 @@ def build(
     the docs folder and mkdocs.yml there for mike, and leaves the site output alone.
     """
     # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
-    from prefboard.pages import render_pages
+    from prefboard.render.pages import render_pages
     from prefboard.site import build_site, prepare
 
     clock = _Clock(progress)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefboard.errors import BuildError
-from prefboard.standings import Standings
+from prefboard.standings.model import Standings
 
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,49}$"
 

@@ -24,11 +24,11 @@ import yaml
 from prefboard import __version__
 from prefboard.config import Config
 from prefboard.errors import BuildError
-from prefboard.escape import printable, title_text
-from prefboard.ingest import Ledger
+from prefboard.ingest.validate import Ledger
 from prefboard.io import workspace
 from prefboard.io.paths import site_source_files
-from prefboard.pages import Page
+from prefboard.render.escape import printable, title_text
+from prefboard.render.pages import Page
 from prefboard.site_theme import (
     FEATURES,
     public_url,
@@ -36,7 +36,7 @@ from prefboard.site_theme import (
     version_extra,
     write_overrides,
 )
-from prefboard.standings import (
+from prefboard.standings.model import (
     Standings,
     ratings_csv,
     safe_cell,

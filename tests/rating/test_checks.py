@@ -174,8 +174,8 @@ def test_rate_reports_an_intransitive_cycle_and_a_position_bias(tiny, tmp_path) 
     assert check["position"]["enough"] and check["position"]["flagged"]
     # What a reader sees: the methodology page names the flagged pairs and the position effect,
     # and each model page lists its flagged opponents with observed and predicted records.
-    from prefboard.pages import render_pages
-    from prefboard.standings import read_standings
+    from prefboard.render.pages import render_pages
+    from prefboard.standings.model import read_standings
 
     pages = {p.path: p.text for p in render_pages(read_standings(out))}
     method = pages["methodology.md"]
@@ -193,7 +193,7 @@ def test_methodology_quotes_every_calibration_scenario(tiny) -> None:
     from importlib import resources
 
     from prefboard import pipeline
-    from prefboard.pages import render_pages
+    from prefboard.render.pages import render_pages
 
     config, root = pipeline.load(tiny / "leaderboard.toml")
     standings = pipeline.rate(config, root, tiny / "leaderboard.toml")[1]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from prefboard.cli import cli
 from prefboard.rating import trueskill as ts
-from prefboard.standings import read_standings
+from prefboard.standings.model import read_standings
 
 MODELS = ["m0", "m1", "m2", "m3", "m4"]
 SKILL = [31.0, 28.0, 25.0, 22.0, 19.0]
@@ -156,7 +156,7 @@ def test_import_writes_no_tie_value(tmp_path: Path) -> None:
 
 
 def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
-    from prefboard.pages import render_pages
+    from prefboard.render.pages import render_pages
 
     config = write_board(tmp_path, 1500, seed=6, p_tie=0.3)
     _, standings = rate(config, tmp_path / "out")

@@ -13,7 +13,7 @@ import trueskill
 
 from prefboard import pipeline
 from prefboard.rating.tournaments import z_score
-from prefboard.standings import schema_json, to_json, write_standings
+from prefboard.standings.model import schema_json, to_json, write_standings
 
 P_HEADER = "participant_id,age,strikes\n"
 B_HEADER = "battle_id,timestamp,participant_id,model_a,model_b,turns,overall\n"

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from prefboard.config import parse_config
-from prefboard.simulate import SimulationSpec, hidden_skills, simulate, simulate_batch
-from prefboard.standings import Entry, Table
+from prefboard.standings.model import Entry, Table
 from prefboard.studies import calibration as cal
+from prefboard.tools.simulate import SimulationSpec, hidden_skills, simulate, simulate_batch
 
 
 def entry(model: str, score: float, half: float, rank: int, lo: int, hi: int) -> Entry:

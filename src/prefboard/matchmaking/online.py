@@ -24,7 +24,7 @@ from prefboard.rating import trueskill as ts
 # constants); calling it from the vectorised kernel keeps the hypothetical updates bit-identical
 # to `rate_1vs1` without reimplementing any TrueSkill formula here.
 from prefboard.rating.trueskill import _rate
-from prefboard.standings import (
+from prefboard.standings.model import (
     POOLED,
     POSTSTRATIFIED,
     SampleShare,

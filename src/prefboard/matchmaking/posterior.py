@@ -17,7 +17,7 @@ import numpy as np
 
 from prefboard.rating import batch
 from prefboard.rating.trueskill import draw_margin
-from prefboard.standings import POOLED, Standings, Table
+from prefboard.standings.model import POOLED, Standings, Table
 
 __all__ = ["TablePosterior", "draw_margin_of", "table_posterior"]
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prefboard.escape import printable
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking.online import _pair_counts, _select_tables, groups_in_need
 from prefboard.matchmaking.posterior import TablePosterior, table_posterior
 from prefboard.matchmaking.stopping import separation_z
 from prefboard.rating import ranks
 from prefboard.rating.trueskill import TrueSkillParams
-from prefboard.standings import POOLED, Standings, Table, safe_cell
+from prefboard.render.escape import printable
+from prefboard.standings.model import POOLED, Standings, Table, safe_cell
 
 __all__ = [
     "DEFAULT_EXPLORE",

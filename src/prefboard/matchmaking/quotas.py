@@ -18,12 +18,12 @@ import io
 import math
 from dataclasses import dataclass
 
-from prefboard.escape import printable
 from prefboard.matchmaking.online import _attribute_totals
 from prefboard.matchmaking.posterior import table_posterior
 from prefboard.matchmaking.stopping import Projection, participants_for, project
 from prefboard.rating import ranks
-from prefboard.standings import POOLED, Standings, safe_cell
+from prefboard.render.escape import printable
+from prefboard.standings.model import POOLED, Standings, safe_cell
 
 __all__ = ["QUOTA_COLUMNS", "GoalStatus", "Quota", "goal_status", "quotas", "quotas_csv"]
 

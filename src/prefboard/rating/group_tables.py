@@ -14,7 +14,7 @@ import numpy as np
 
 from prefboard.config import Config
 from prefboard.rating import groups, strata
-from prefboard.standings import PoolingInfo
+from prefboard.standings.model import PoolingInfo
 
 # Empty cells named in a warning before "and N more".
 NAMED_CELLS = 10

@@ -11,8 +11,8 @@ import pandas as pd
 
 from prefboard import __version__
 from prefboard.config import Config
-from prefboard.ingest import Ingested
-from prefboard.privacy import active_participants
+from prefboard.ingest.privacy import active_participants
+from prefboard.ingest.validate import Ingested
 from prefboard.rating import batch, btd, checks, groups, ranks, strata
 from prefboard.rating import group_tables as gt
 from prefboard.rating import likert as lk
@@ -24,7 +24,7 @@ from prefboard.rating.tournaments import (
     run_tournaments,
     z_score,
 )
-from prefboard.standings import (
+from prefboard.standings.model import (
     POOLED,
     POSTSTRATIFIED,
     AgreementRow,

@@ -15,7 +15,7 @@ from prefboard.config import Config
 from prefboard.errors import Problem
 from prefboard.rating import batch
 from prefboard.rating import trueskill as ts
-from prefboard.standings import TieModel
+from prefboard.standings.model import TieModel
 
 # With no battles at all there is nothing to learn from: TrueSkill's own default is used.
 FALLBACK_DRAW_PROBABILITY = 0.10

@@ -1,7 +1,7 @@
 """End-to-end calibration study: do the published 95 % bands and rank intervals cover the truth?
 
 Each run writes a real board (a `leaderboard.toml` and a `results/` folder made by
-`prefboard.simulate` from hidden skills), rates it through the product's own pipeline
+`prefboard.tools.simulate` from hidden skills), rates it through the product's own pipeline
 (`pipeline.rate`: ingest, quality rules, privacy, rating, post-stratification) and compares every
 published band with the hidden truth:
 
@@ -32,8 +32,8 @@ import numpy as np
 
 from prefboard import pipeline
 from prefboard.config import Config
-from prefboard.simulate import SimulationSpec, hidden_skills, simulate, simulate_batch
-from prefboard.standings import POSTSTRATIFIED, Standings, Table
+from prefboard.standings.model import POSTSTRATIFIED, Standings, Table
+from prefboard.tools.simulate import SimulationSpec, hidden_skills, simulate, simulate_batch
 
 __all__ = ["SCENARIOS", "Cell", "Scenario", "board_toml", "run_board", "study", "summarise"]
 

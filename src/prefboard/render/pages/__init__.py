@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prefboard.pages.core import Page, _Builder, chart_block, href, md
-from prefboard.pages.reports import (
+from prefboard.render.pages.core import Page, _Builder, chart_block, href, md
+from prefboard.render.pages.reports import (
     benchmarks,
     changes_page,
     data,
@@ -19,10 +19,10 @@ from prefboard.pages.reports import (
     next_battles,
     ratings,
 )
-from prefboard.standings import Standings
+from prefboard.standings.model import Standings
 
 if TYPE_CHECKING:
-    from prefboard.diff import Comparison
+    from prefboard.standings.diff import Comparison
 
 __all__ = ["Page", "chart_block", "href", "md", "render_pages"]
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from prefboard.config import Config, parse_config
 from prefboard.errors import ConfigError
-from prefboard.importers.api import _INVISIBLE, IMPORTED_TURNS, ImportSourceError
+from prefboard.tools.importers.api import _INVISIBLE, IMPORTED_TURNS, ImportSourceError
 
 # --- leaderboard.toml ---------------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from prefboard.importers import _ParticipantPlan
+    from prefboard.tools.importers import _ParticipantPlan
 
 
 def toml_string(value: str) -> str:

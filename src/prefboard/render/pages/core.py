@@ -3,7 +3,7 @@
 Pages read only the `Standings` object. Every value is escaped twice over: Jinja autoescape turns
 HTML into text, and the `md` filter backslash-escapes Markdown syntax, so a contributor-supplied
 name can neither become markup nor a link. Tables are HTML blocks, which Markdown leaves alone.
-Both go through `prefboard.escape`, which also makes control and bidi characters visible.
+Both go through `prefboard.render.escape`, which also makes control and bidi characters visible.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from prefboard import charts
-from prefboard.escape import markdown_inline, printable
-from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
+from prefboard.render import charts
+from prefboard.render.escape import markdown_inline, printable
+from prefboard.standings.model import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
 NEXT_BATTLES_SHOWN = 10
 NEXT_GROUPS_SHOWN = 12

@@ -259,7 +259,7 @@ def _truth_json(config: Config, seed: int, t: _Truth, spec: SimulationSpec) -> d
     equal_draw = 2.0 * ndtr(t.margin / (math.sqrt(2.0) * t.beta)) - 1.0
     return {
         "seed": seed,
-        "generator": "prefboard.simulate",
+        "generator": "prefboard.tools.simulate",
         "beta": r(t.beta),
         "tie_margin": r(t.margin),
         "tie_share_target": spec.tie_share,

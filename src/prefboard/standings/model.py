@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from prefboard.errors import StandingsError
-from prefboard.escape import capped, printable
 from prefboard.io.files import ensure_folder, write_atomic
+from prefboard.render.escape import capped, printable
 
 # 2: batch posterior (score, sd, posterior ranks, P(above next)), learnt ties, clustering.
 # 3: `analysis` (fairness, benchmark and Likert agreement) and `quality`, so that every
@@ -439,7 +439,7 @@ class Concordance(Frozen):
 
 
 class Analysis(Frozen):
-    """What the analysis stage computes from the rated tables (`prefboard.analysis`)."""
+    """What the analysis stage computes from the rated tables (`prefboard.standings.analyze`)."""
 
     main_dimension: str = Field("", description="The first battle dimension: fairness page's.")
     sampling_bias: list[SamplingBiasRow] = Field(

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from prefboard.config import Config
-from prefboard.csvread import RawTable, read_csv
 from prefboard.errors import NOT_CHECKED, Problem, cause_first, listed
+from prefboard.ingest.csvread import RawTable, read_csv
 from prefboard.io.paths import GIT, in_git, is_within, leaves_board, parts
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from prefboard.config import Config
-from prefboard.csvread import read_csv
 from prefboard.errors import Problem
-from prefboard.ingest import resolve_paths
+from prefboard.ingest.csvread import read_csv
+from prefboard.ingest.validate import resolve_paths
 
 COLUMNS = ["model", "benchmark", "score", "source"]
 MAX_TEXT = 200

@@ -18,8 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from prefboard.diff import StandingsDiff, _Names, _num, clean, md
-from prefboard.standings import Standings
+from prefboard.standings.diff import StandingsDiff, _Names, _num, clean, md
+from prefboard.standings.model import Standings
 
 RULES_HELP = "rank-drop[:N], score-drop:X% or score-drop:X, new-exclusions"
 _RULE = re.compile(r"^(rank-drop|score-drop|new-exclusions)(?::([0-9]+(?:\.[0-9]+)?)(%?))?$")

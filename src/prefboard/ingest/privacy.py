@@ -14,7 +14,7 @@ import pandas as pd
 
 from prefboard.config import Config
 from prefboard.errors import Problem, listed
-from prefboard.ingest import Ingested
+from prefboard.ingest.validate import Ingested
 from prefboard.rating.strata import population_of
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
-from prefboard.standings import POOLED, Standings, Table
+from prefboard.standings.model import POOLED, Standings, Table
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import json
 from typing import Literal
 
 from prefboard.errors import Problem
-from prefboard.escape import printable
-from prefboard.ingest import Ingested
+from prefboard.ingest.validate import Ingested
+from prefboard.render.escape import printable
 
 Format = Literal["text", "json", "github"]
 MAX_SHOWN = 500

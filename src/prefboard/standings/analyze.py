@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 
-from prefboard import fairness as f
 from prefboard.config import Config
-from prefboard.diff import Comparison, diff_standings
 from prefboard.rating.btd import disagreements, kendall_tau
 from prefboard.rating.ranks import rank_seed, summarize
-from prefboard.standings import (
+from prefboard.standings import fairness as f
+from prefboard.standings.diff import Comparison, diff_standings
+from prefboard.standings.model import (
     POOLED,
     Analysis,
     BenchmarkAgreement,

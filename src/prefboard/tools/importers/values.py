@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from prefboard.importers.api import _INVISIBLE, _MAX_US, _US_PER_S, MAX_MODEL_CHARS
+from prefboard.tools.importers.api import _INVISIBLE, _MAX_US, _US_PER_S, MAX_MODEL_CHARS
 
 
 def clean_text(values: pd.Series) -> np.ndarray:

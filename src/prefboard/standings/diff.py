@@ -8,7 +8,7 @@ always give byte-identical output.
 The Markdown goes into a pull request's job summary, and model keys, display names, file paths
 and reasons come from that untrusted pull request: every interpolated value passes through
 `md()`, which shows control characters as escapes, caps the length and escapes HTML and Markdown
-syntax (`prefboard.escape`).
+syntax (`prefboard.render.escape`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
-from prefboard.escape import capped, markdown_inline, printable
-from prefboard.standings import POOLED, POSTSTRATIFIED, Entry, Standings, Table
+from prefboard.render.escape import capped, markdown_inline, printable
+from prefboard.standings.model import POOLED, POSTSTRATIFIED, Entry, Standings, Table
 
 SCORE_TOLERANCE = 1e-9
 VALUE_CAP = 80

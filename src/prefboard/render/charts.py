@@ -28,7 +28,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from prefboard.standings import POOLED, BenchmarkScore, Entry, Standings, Table
+from prefboard.standings.model import POOLED, BenchmarkScore, Entry, Standings, Table
 
 ROW_HEIGHT = 24
 MIN_HEIGHT = 80

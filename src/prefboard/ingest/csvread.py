@@ -180,9 +180,9 @@ def _read_columnar(
     "Line" means the physical line of a JSON Lines record (blank lines counted) or, for
     Parquet, the 1-based row. A Parquet file must also fit `max_bytes` once decoded.
     """
-    from prefboard.importers import ImportSourceError, read_source
-    from prefboard.importers.api import SourceProblem
-    from prefboard.importers.sources import record_lines
+    from prefboard.tools.importers import ImportSourceError, read_source
+    from prefboard.tools.importers.api import SourceProblem
+    from prefboard.tools.importers.sources import record_lines
 
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from prefboard import charts
-from prefboard.pages.core import (
+from prefboard.render import charts
+from prefboard.render.pages.core import (
     NEXT_BATTLES_SHOWN,
     NEXT_GROUPS_SHOWN,
     POOLED,
@@ -20,10 +20,10 @@ from prefboard.pages.core import (
     _num,
     chart_block,
 )
-from prefboard.standings import Standings
+from prefboard.standings.model import Standings
 
 if TYPE_CHECKING:
-    from prefboard.diff import Comparison
+    from prefboard.standings.diff import Comparison
 
 
 def ratings(pb: _Builder) -> Page:
@@ -473,7 +473,7 @@ def data(pb: _Builder) -> Page:
 
 
 def changes_page(b: _Builder, standings: Standings, previous: Comparison | None) -> Page:
-    from prefboard import diff
+    from prefboard.standings import diff
 
     if previous is None:
         return Page("changes.md", "What changed", b.render("changes.md.j2", previous=None))

@@ -19,9 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from prefboard.csvread import MAX_COLUMNS
 from prefboard.errors import listed
-from prefboard.importers.api import (
+from prefboard.ingest.csvread import MAX_COLUMNS
+from prefboard.tools.importers.api import (
     MAX_JSON_DEPTH,
     MAX_SOURCE_BYTES,
     SUFFIXES,

@@ -102,7 +102,7 @@ __all__ = [
     "read_source",
 ]
 
-from prefboard.importers.api import (
+from prefboard.tools.importers.api import (
     _KEY_RE,
     _SEP,
     _SYNTHETIC_START_US,
@@ -129,10 +129,10 @@ from prefboard.importers.api import (
     PairwiseMapping,
     Rows,
 )
-from prefboard.importers.board_toml import _edit_config, _new_config_text
-from prefboard.importers.placeholders import Removed, remove_placeholders, without
-from prefboard.importers.sources import read_source
-from prefboard.importers.values import (
+from prefboard.tools.importers.board_toml import _edit_config, _new_config_text
+from prefboard.tools.importers.placeholders import Removed, remove_placeholders, without
+from prefboard.tools.importers.sources import read_source
+from prefboard.tools.importers.values import (
     _clean_column,
     _map_values,
     differing_characters,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from prefboard.config import Config
-from prefboard.importers.board_toml import _block_end, _headers
+from prefboard.tools.importers.board_toml import _block_end, _headers
 
 MARKER = "# prefboard:placeholder"
 
@@ -112,7 +112,7 @@ def _placeholder_blocks(text: str) -> list[str]:
 
 def _model_used(key: str, config: Config, board: Path) -> bool:
     """Whether any battle or rating file names the model (as a whole CSV cell)."""
-    from prefboard.ingest import resolve_paths
+    from prefboard.ingest.validate import resolve_paths
 
     cell = re.compile(rf"(?:^|,){re.escape(key)}(?:,|\r?$)", re.MULTILINE)
     for key_name, patterns in (

@@ -1,0 +1,1 @@
+"""Contributor files in, validated tables out: reading, checking, accounting."""

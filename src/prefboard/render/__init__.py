@@ -1,0 +1,1 @@
+"""Standings out as pages, charts and text; imports no stage before it."""

@@ -1,0 +1,1 @@
+"""Commands that write a board's inputs: init, simulate, import."""
