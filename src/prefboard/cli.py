@@ -85,7 +85,7 @@ def validate(config_path: Path, fmt: str) -> None:
     excluded by reason. Exits 0 when clean, 2 when there are problems.
     """
     from prefboard import pipeline
-    from prefboard.render import report
+    from prefboard.ingest import report
 
     config, root = pipeline.load(config_path)
     result = pipeline.validate(config, root)
