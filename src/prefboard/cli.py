@@ -113,7 +113,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
     import time
 
     from prefboard import pipeline
-    from prefboard.standings.model import write_standings
+    from prefboard.standings.files import write_standings
 
     start = time.perf_counter()
     config, root = pipeline.load(config_path)
@@ -256,7 +256,7 @@ def diff(
     """
     from prefboard.standings import diff as d
     from prefboard.standings import gate
-    from prefboard.standings.model import read_standings
+    from prefboard.standings.files import read_standings
 
     before, after = read_standings(old), read_standings(new)
     changes = d.diff_standings(before, after)
@@ -508,7 +508,7 @@ def plan(
     from prefboard import pipeline
     from prefboard.errors import PrefboardError
     from prefboard.matchmaking import quotas as mq
-    from prefboard.standings.model import read_standings
+    from prefboard.standings.files import read_standings
 
     if standings_path is not None:
         standings = read_standings(standings_path)

@@ -18,7 +18,8 @@ from prefboard.io.workspace import board_lock, check_replaceable
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
 from prefboard.standings.analyze import analyze, compare
-from prefboard.standings.model import Standings, read_standings
+from prefboard.standings.files import read_standings
+from prefboard.standings.model import Standings
 
 if TYPE_CHECKING:
     from prefboard.site import SiteSummary

@@ -1,21 +1,55 @@
-"""The one result object everything downstream reads: pydantic models, JSON, JSON Schema, CSV.
+"""The one result object everything downstream reads: `Standings` and its tables.
 
 Charts, pages, diff and matchmaking read a `Standings`, never the CSVs: what the site shows is
 exactly what `standings.json` says, and a reader can check it against the published file.
+The parts live beside it (`diagnostics`, `inputs`) and its files in `standings.files`; this
+module re-exports them all, so `from prefboard.standings.model import ...` finds every part.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from prefboard.errors import StandingsError
-from prefboard.io.files import ensure_folder, write_atomic
-from prefboard.render.escape import capped, printable
+from prefboard.standings.base import Frozen
+from prefboard.standings.diagnostics import (
+    AgreementRow,
+    CrossCheck,
+    CrossCheckEntry,
+    FitCheck,
+    History,
+    LikertRow,
+    OrderSensitivity,
+    Pair,
+    PoolingInfo,
+    PositionBias,
+    SampleShare,
+    TieModel,
+)
+from prefboard.standings.inputs import (
+    BenchmarkScore,
+    FileRecord,
+    Parameters,
+    PlanGoal,
+    Provenance,
+    QualityRules,
+)
+
+if TYPE_CHECKING:
+    # standings.files imports Standings from here: its names are re-exported lazily (below).
+    # fmt: off
+    from prefboard.standings.files import RATINGS_COLUMNS as RATINGS_COLUMNS
+    from prefboard.standings.files import READABLE_SCHEMAS as READABLE_SCHEMAS
+    from prefboard.standings.files import STANDINGS_COLUMNS as STANDINGS_COLUMNS
+    from prefboard.standings.files import ratings_csv as ratings_csv
+    from prefboard.standings.files import read_standings as read_standings
+    from prefboard.standings.files import safe_cell as safe_cell
+    from prefboard.standings.files import schema_json as schema_json
+    from prefboard.standings.files import standings_csv as standings_csv
+    from prefboard.standings.files import to_json as to_json
+    from prefboard.standings.files import write_standings as write_standings
+    # fmt: on
 
 # 2: batch posterior (score, sd, posterior ranks, P(above next)), learnt ties, clustering.
 # 3: `analysis` (fairness, benchmark and Likert agreement) and `quality`, so that every
@@ -23,10 +57,6 @@ from prefboard.render.escape import capped, printable
 SCHEMA_VERSION = 3
 POOLED = "all"
 POSTSTRATIFIED = "poststratified"
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ModelInfo(Frozen):
@@ -149,230 +179,6 @@ class Table(Frozen):
             "justify. Headline tables combine such groups."
         ),
     )
-
-
-class TieModel(Frozen):
-    """The draw margin of one dimension: pinned by the config or learnt from its battles."""
-
-    dimension: str
-    source: str = Field(description="`learnt` (maximum likelihood) or `pinned` (config).")
-    draw_probability: float = Field(
-        description="Draw probability used (ties between equally skilled models)."
-    )
-    draw_margin: float = Field(description="The same as a draw margin eps on the skill scale.")
-    mle: float | None = Field(description="Maximum-likelihood draw probability of the data.")
-    lower: float | None = Field(description="Likelihood-ratio 95 % interval of the MLE.")
-    upper: float | None
-    tie_share: float = Field(description="Share of ties among the pooled battles.")
-    at_bound: bool = Field(
-        False, description="The MLE sits on the searched range's edge (e.g. no ties)."
-    )
-
-
-class Pair(Frozen):
-    dimension: str
-    model_a: str
-    model_b: str
-    battles: int
-    wins_a: int
-    wins_b: int
-    ties: int
-    p_a: float = Field(
-        description="Predicted P(model_a preferred) from the pooled batch posterior."
-    )
-    p_b: float
-    p_tie: float
-    expected_a: float | None = Field(
-        None, description="Fit check: wins_a the fitted model predicts (posterior mean scores)."
-    )
-    expected_b: float | None = None
-    expected_tie: float | None = None
-    fit_p: float | None = Field(None, description="Fit check p-value (FitCheck.test).")
-    fit_p_adjusted: float | None = Field(
-        None, description="fit_p adjusted over the dimension's pairs (FitCheck.adjustment)."
-    )
-    misfit: bool = Field(False, description="fit_p_adjusted below FitCheck.alpha.")
-
-
-class PositionBias(Frozen):
-    """Does the first-shown model (model_a) win more than its skill says?"""
-
-    decided: int = Field(description="Battles won by either side (ties left out).")
-    wins_a: int
-    share_a: float | None = Field(description="Share of decided battles model_a won.")
-    share_p: float = Field(description="Exact two-sided binomial test of share_a = 1/2.")
-    h: float = Field(description="First-shown advantage on the skill scale (maximum likelihood).")
-    h_se: float = Field(description="Standard error of h (expected information).")
-    p_value: float = Field(description="Wald test of h = 0.")
-    enough: bool = Field(description="Enough decided battles to report h (checks module).")
-    flagged: bool = Field(description="enough and p_value below FitCheck.alpha.")
-
-
-class FitCheck(Frozen):
-    """Goodness of fit of the pooled model per pair, and position bias, in one dimension."""
-
-    dimension: str
-    test: str
-    adjustment: str
-    alpha: float
-    pairs_tested: int
-    misfits: list[str] = Field(description="Flagged pairs as 'model_a vs model_b'.")
-    position: PositionBias
-
-
-class History(Frozen):
-    dimension: str
-    steps: list[int]
-    mu: dict[str, list[float]]
-    sigma: dict[str, list[float]]
-
-
-class LikertRow(Frozen):
-    dimension: str
-    slice_attribute: str
-    slice_value: str
-    model: str
-    n: int
-    mean: float | None
-    sd: float | None
-    ci_lower: float | None
-    ci_upper: float | None
-    counts: list[int]
-
-
-class AgreementRow(Frozen):
-    dimension: str
-    alpha_ordinal: float | None
-    alpha_interval: float | None
-    units: int
-    raters: int
-    pairable_values: int
-    unit: str
-    rater: str
-
-
-class SampleShare(Frozen):
-    attribute: str
-    value: str
-    participants: int
-    battles: int
-    sample_share: float
-    population_share: float | None
-    published: bool
-
-
-class OrderSensitivity(Frozen):
-    dimension: str
-    median_spread_over_sigma: float
-    max_rank_shift: int = Field(description="Largest rank change of a model between orders.")
-    passes: int
-
-
-class CrossCheckEntry(Frozen):
-    model: str
-    theta: float | None = Field(description="Bradley–Terry–Davidson log-strength (centred).")
-    lower: float | None
-    upper: float | None
-    rank: int | None
-    rank_lower: int | None
-    rank_upper: int | None
-    disagrees: bool = Field(description="TrueSkill and BTD rank ranges do not overlap.")
-
-
-class CrossCheck(Frozen):
-    """TrueSkill's pooled ranking beside a Bradley–Terry–Davidson fit of the same battles."""
-
-    dimension: str
-    kendall_tau: float | None
-    nu: float | None = Field(description="Davidson tie parameter.")
-    draws: int
-    entries: list[CrossCheckEntry]
-
-
-class PoolingInfo(Frozen):
-    """How much the groups of one attribute (or the post-stratification cells) differ."""
-
-    dimension: str
-    grouping: str = Field(
-        description="A slice attribute, or the stratify_by attributes joined by '+' (cells)."
-    )
-    tau: float = Field(description="Empirical-Bayes sd of a group's deviation per model.")
-    tau_lower: float = Field(description="Profile-likelihood interval of tau (rating.interval).")
-    tau_upper: float
-    groups: int = Field(description="Groups with battles (those who did not say count as one).")
-    cells: int = Field(0, description="Cells with a nonzero population share (cells only).")
-    empty_cells: list[str] = Field(
-        default_factory=list,
-        description="Cells with a population share but no battles: pooled estimate, wider band.",
-    )
-    target: str = Field("", description="Where the cells' population shares come from.")
-
-
-class BenchmarkScore(Frozen):
-    model: str
-    benchmark: str
-    score: float
-    source: str
-
-
-class FileRecord(Frozen):
-    path: str
-    kind: str
-    sha256: str
-    bytes: int
-    rows: int
-    accepted: int
-    excluded: int
-
-
-class Provenance(Frozen):
-    prefboard_version: str
-    config_sha256: str
-    data_through: str = Field(description="Latest accepted timestamp (UTC); the data's date.")
-    files: list[FileRecord]
-    totals: dict[str, dict[str, int]]
-    excluded: dict[str, dict[str, int]]
-
-
-class Parameters(Frozen):
-    mu: float
-    sigma: float
-    beta: float
-    tau: float
-    draw_probability: float | None = Field(
-        description="Pinned draw probability; none when learnt per dimension (see `ties`)."
-    )
-    interval: float
-    z: float
-    permutations: int
-    seed: int
-    band: str = Field(description="`posterior`: score ± z·sd from the batch posterior.")
-    rank_draws: int = Field(
-        4000, description="Posterior draws behind rank intervals, P(best) and P(top 3)."
-    )
-    min_battles: int
-    stratify_by: list[str]
-    min_participants: int
-
-
-class PlanGoal(Frozen):
-    """The `[plan]` section as the rating stage saw it: what the Next battles page plans for."""
-
-    goal: str = "top"
-    top_k: int = 5
-    level: float = 0.95
-    looks: int = 20
-    max_half_width: float | None = None
-    batch: int = 100
-    explore: float = 0.5
-    group_half_width: float | None = None
-
-
-class QualityRules(Frozen):
-    strike_limit: int = Field(
-        3, description="Participants with this many strikes or more were excluded."
-    )
-    min_turns: int = Field(1, description="Battles with fewer turns were excluded.")
 
 
 class SamplingBiasRow(Frozen):
@@ -510,170 +316,25 @@ class Standings(Frozen):
         return self.table(dimension)
 
 
-STANDINGS_COLUMNS = [
-    "dimension",
-    "slice_attribute",
-    "slice_value",
-    "model",
-    "mu",
-    "sigma",
-    "mu_mean",
-    "mu_spread",
-    "lower",
-    "upper",
-    "conservative",
-    "rank",
-    "rank_lower",
-    "rank_upper",
-    "battles",
-    "wins",
-    "losses",
-    "ties",
-    # appended in schema 2: the batch posterior
-    "score",
-    "sd",
-    "p_best",
-    "p_top",
-    "p_above_next",
-    "inflation",
+# fmt: off
+_FILES = frozenset({
+    "RATINGS_COLUMNS", "READABLE_SCHEMAS", "STANDINGS_COLUMNS", "ratings_csv", "read_standings",
+    "safe_cell", "schema_json", "standings_csv", "to_json", "write_standings",
+})
+# Re-exported: the parts of the result object, and (lazily) its file functions.
+__all__ = [
+    "AgreementRow", "BenchmarkScore", "CrossCheck", "CrossCheckEntry", "FileRecord", "FitCheck",
+    "Frozen", "History", "LikertRow", "OrderSensitivity", "Pair", "Parameters", "PlanGoal",
+    "PoolingInfo", "PositionBias", "Provenance", "QualityRules", "SampleShare", "TieModel",
+    *_FILES,
 ]
-RATINGS_COLUMNS = [
-    "dimension",
-    "slice_attribute",
-    "slice_value",
-    "model",
-    "n",
-    "mean",
-    "sd",
-    "ci_lower",
-    "ci_upper",
-    "counts",
-]
+# fmt: on
 
 
-def to_json(standings: Standings) -> str:
-    return json.dumps(standings.model_dump(mode="json"), indent=1, sort_keys=False) + "\n"
+def __getattr__(name: str) -> object:
+    """The file functions, from `standings.files` (which imports this module, hence lazily)."""
+    if name in _FILES:
+        from prefboard.standings import files
 
-
-def schema_json() -> str:
-    return json.dumps(Standings.model_json_schema(), indent=1, sort_keys=True) + "\n"
-
-
-# Schema 2 files still validate (the fields added since have defaults): a version published
-# before an upgrade stays comparable.
-READABLE_SCHEMAS = range(2, SCHEMA_VERSION + 1)
-
-
-def read_standings(path: Path) -> Standings:
-    """standings.json (or the folder `prefboard rate --out` wrote), or a `StandingsError`
-    naming the file and the first thing wrong with it."""
-    if path.is_dir():
-        path = path / "standings.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StandingsError(f"{path}: no such file; `prefboard rate --out` writes one") from None
-    except UnicodeDecodeError:
-        raise StandingsError(f"{path}: not JSON: not UTF-8 text") from None
-    except OSError as exc:
-        raise StandingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise StandingsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-    except RecursionError:
-        raise StandingsError(f"{path}: not JSON: nested too deeply") from None
-    if not isinstance(raw, dict):
-        raise StandingsError(f"{path}: not standings: the top level is not a JSON object")
-    version = raw.get("schema_version")
-    if version not in READABLE_SCHEMAS or isinstance(version, bool):
-        found = f"schema_version {capped(str(version), 20)}"
-        if version is None:
-            found = "no schema_version"
-        fix = "`prefboard rate --out` writes them"
-        if isinstance(version, int) and version > SCHEMA_VERSION:
-            fix = "written by a newer prefboard: upgrade to read it"
-        raise StandingsError(
-            f"{path}: {found}; this prefboard reads standings of schema "
-            f"{READABLE_SCHEMAS[0]} to {READABLE_SCHEMAS[-1]} ({fix})"
-        )
-    try:
-        return Standings.model_validate(raw)
-    except ValidationError as exc:
-        raise StandingsError(f"{path}: {_first_problem(exc)}") from None
-
-
-def _first_problem(exc: ValidationError) -> str:
-    """`field tables[0].entries[2].mu: Input should be a valid number (and 3 more)`: the
-    first error pydantic found, short, instead of its dump of every one."""
-    first = exc.errors()[0]
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-    more = exc.error_count() - 1
-    return (
-        f"field {capped(where.lstrip('.') or '(top level)', 80)}: {capped(first['msg'], 120)}"
-        + (f" (and {more} more)" if more else "")
-    )
-
-
-def safe_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ or a control character is
-    prefixed with an apostrophe (OWASP CSV injection advice); then `escape.printable`. Numbers
-    are left alone."""
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    if text and text[0] in "=+-@\t\r\n":
-        text = "'" + text
-    # csv.writer with "\n" line endings leaves a lone "\r" unquoted, which a spreadsheet reads
-    # as a row break that can start a new, formula-bearing row: no line breaks inside cells, and
-    # no bidi control reordering what a reader sees (escape.printable).
-    return printable(text)
-
-
-def _csv(rows: list[list[object]], header: list[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return buf.getvalue()
-
-
-def standings_csv(standings: Standings) -> str:
-    rows: list[list[object]] = []
-    for t in standings.tables:
-        for e in t.entries:
-            rows.append(
-                [t.dimension, t.slice_attribute, t.slice_value, e.model]
-                + ["" if (v := getattr(e, c)) is None else v for c in STANDINGS_COLUMNS[4:]]
-            )
-    return _csv(rows, STANDINGS_COLUMNS)
-
-
-def ratings_csv(standings: Standings) -> str:
-    rows: list[list[object]] = []
-    for r in standings.likert:
-        values = [r.n, r.mean, r.sd, r.ci_lower, r.ci_upper]
-        rows.append(
-            [r.dimension, r.slice_attribute, r.slice_value, r.model]
-            + ["" if v is None else v for v in values]
-            + [";".join(str(c) for c in r.counts)]
-        )
-    return _csv(rows, RATINGS_COLUMNS)
-
-
-def write_standings(standings: Standings, out: Path) -> list[Path]:
-    """Write standings.json, its schema, standings.csv and ratings.csv into `out`."""
-    ensure_folder(out)
-    files = {
-        "standings.json": to_json(standings),
-        "standings.schema.json": schema_json(),
-        "standings.csv": standings_csv(standings),
-        "ratings.csv": ratings_csv(standings),
-    }
-    paths = []
-    for name, text in files.items():
-        path = out / name
-        write_atomic(path, text)
-        paths.append(path)
-    return paths
+        return getattr(files, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,184 @@
+"""The result object on disk: standings.json, its JSON Schema, standings.csv, ratings.csv, and
+reading standings.json back with a located `StandingsError` for anything wrong."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from prefboard.errors import StandingsError
+from prefboard.io.files import ensure_folder, write_atomic
+from prefboard.render.escape import capped, printable
+from prefboard.standings.model import SCHEMA_VERSION, Standings
+
+STANDINGS_COLUMNS = [
+    "dimension",
+    "slice_attribute",
+    "slice_value",
+    "model",
+    "mu",
+    "sigma",
+    "mu_mean",
+    "mu_spread",
+    "lower",
+    "upper",
+    "conservative",
+    "rank",
+    "rank_lower",
+    "rank_upper",
+    "battles",
+    "wins",
+    "losses",
+    "ties",
+    # appended in schema 2: the batch posterior
+    "score",
+    "sd",
+    "p_best",
+    "p_top",
+    "p_above_next",
+    "inflation",
+]
+RATINGS_COLUMNS = [
+    "dimension",
+    "slice_attribute",
+    "slice_value",
+    "model",
+    "n",
+    "mean",
+    "sd",
+    "ci_lower",
+    "ci_upper",
+    "counts",
+]
+
+
+def to_json(standings: Standings) -> str:
+    return json.dumps(standings.model_dump(mode="json"), indent=1, sort_keys=False) + "\n"
+
+
+def schema_json() -> str:
+    return json.dumps(Standings.model_json_schema(), indent=1, sort_keys=True) + "\n"
+
+
+# Schema 2 files still validate (the fields added since have defaults): a version published
+# before an upgrade stays comparable.
+READABLE_SCHEMAS = range(2, SCHEMA_VERSION + 1)
+
+
+def read_standings(path: Path) -> Standings:
+    """standings.json (or the folder `prefboard rate --out` wrote), or a `StandingsError`
+    naming the file and the first thing wrong with it."""
+    if path.is_dir():
+        path = path / "standings.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StandingsError(f"{path}: no such file; `prefboard rate --out` writes one") from None
+    except UnicodeDecodeError:
+        raise StandingsError(f"{path}: not JSON: not UTF-8 text") from None
+    except OSError as exc:
+        raise StandingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StandingsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise StandingsError(f"{path}: not JSON: nested too deeply") from None
+    if not isinstance(raw, dict):
+        raise StandingsError(f"{path}: not standings: the top level is not a JSON object")
+    version = raw.get("schema_version")
+    if version not in READABLE_SCHEMAS or isinstance(version, bool):
+        found = f"schema_version {capped(str(version), 20)}"
+        if version is None:
+            found = "no schema_version"
+        fix = "`prefboard rate --out` writes them"
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            fix = "written by a newer prefboard: upgrade to read it"
+        raise StandingsError(
+            f"{path}: {found}; this prefboard reads standings of schema "
+            f"{READABLE_SCHEMAS[0]} to {READABLE_SCHEMAS[-1]} ({fix})"
+        )
+    try:
+        return Standings.model_validate(raw)
+    except ValidationError as exc:
+        raise StandingsError(f"{path}: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """`field tables[0].entries[2].mu: Input should be a valid number (and 3 more)`: the
+    first error pydantic found, short, instead of its dump of every one."""
+    first = exc.errors()[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+    more = exc.error_count() - 1
+    return (
+        f"field {capped(where.lstrip('.') or '(top level)', 80)}: {capped(first['msg'], 120)}"
+        + (f" (and {more} more)" if more else "")
+    )
+
+
+def safe_cell(value: object) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ or a control character is
+    prefixed with an apostrophe (OWASP CSV injection advice); then `escape.printable`. Numbers
+    are left alone."""
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    text = str(value)
+    if text and text[0] in "=+-@\t\r\n":
+        text = "'" + text
+    # csv.writer with "\n" line endings leaves a lone "\r" unquoted, which a spreadsheet reads
+    # as a row break that can start a new, formula-bearing row: no line breaks inside cells, and
+    # no bidi control reordering what a reader sees (escape.printable).
+    return printable(text)
+
+
+def _csv(rows: list[list[object]], header: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def standings_csv(standings: Standings) -> str:
+    rows: list[list[object]] = []
+    for t in standings.tables:
+        for e in t.entries:
+            rows.append(
+                [t.dimension, t.slice_attribute, t.slice_value, e.model]
+                + ["" if (v := getattr(e, c)) is None else v for c in STANDINGS_COLUMNS[4:]]
+            )
+    return _csv(rows, STANDINGS_COLUMNS)
+
+
+def ratings_csv(standings: Standings) -> str:
+    rows: list[list[object]] = []
+    for r in standings.likert:
+        values = [r.n, r.mean, r.sd, r.ci_lower, r.ci_upper]
+        rows.append(
+            [r.dimension, r.slice_attribute, r.slice_value, r.model]
+            + ["" if v is None else v for v in values]
+            + [";".join(str(c) for c in r.counts)]
+        )
+    return _csv(rows, RATINGS_COLUMNS)
+
+
+def write_standings(standings: Standings, out: Path) -> list[Path]:
+    """Write standings.json, its schema, standings.csv and ratings.csv into `out`."""
+    ensure_folder(out)
+    files = {
+        "standings.json": to_json(standings),
+        "standings.schema.json": schema_json(),
+        "standings.csv": standings_csv(standings),
+        "ratings.csv": ratings_csv(standings),
+    }
+    paths = []
+    for name, text in files.items():
+        path = out / name
+        write_atomic(path, text)
+        paths.append(path)
+    return paths
