@@ -6,17 +6,15 @@ import json
 import re
 from pathlib import Path
 
+from prefboard.render.diff import NO_CHANGES, md, render_markdown, render_text
 from prefboard.standings.diff import (
-    NO_CHANGES,
     ExclusionChange,
     FileChange,
     RankMove,
     diff_standings,
-    md,
     render_json,
-    render_markdown,
-    render_text,
 )
+from prefboard.standings.files import read_standings, to_json
 from prefboard.standings.model import (
     DimensionInfo,
     Entry,
@@ -25,8 +23,6 @@ from prefboard.standings.model import (
     SliceInfo,
     Standings,
     Table,
-    read_standings,
-    to_json,
 )
 from tests.factories import parameters, provenance
 
@@ -232,7 +228,7 @@ def test_markdown_summary_and_headline_table() -> None:
         "120 battles added in 1 file, 2 rows newly excluded"
     )
     assert "| Overall | 1 | ↑1 | Beta | 28.00 → 31.00 (+3.00) | 29.00 – 33.00 |" in lines
-    assert "| Overall | 2 | ↓1 | Alpha | 30.00 → 30.00 (+0.00) | 28.00 – 32.00 |" in lines
+    assert "| Overall | 2 | ↓1 | Alpha | 30.00 → 30.00 (±0.00) | 28.00 – 32.00 |" in lines
     assert "| Overall | 4 | new | Delta | — → 15.00 | 13.00 – 17.00 |" in lines
     # The headline table comes before the collapsed details, which hold the rest.
     assert out.index("↑1") < out.index("<details>")

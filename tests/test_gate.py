@@ -52,7 +52,7 @@ def test_gate_trips_and_lists_every_finding(pair: tuple[Path, Path]) -> None:
         "\nGate failed: 3 findings from rank-drop, score-drop:2%, new-exclusions "
         "(checked rank-drop, score-drop:2%, new-exclusions).\n"
         "  rank-drop: Overall: Alpha: rank 1 → 2 (↓1)\n"
-        "  score-drop:2%: Overall: Alpha: score 30.00 → 28.00 (-2.00, -6.7%)\n"
+        "  score-drop:2%: Overall: Alpha: score 30.00 → 28.00 (−2.00, −6.7%)\n"
         "  new-exclusions: battles: duplicate-battle: 0 → 2 rows (+2)\n"
     )
 
@@ -82,7 +82,7 @@ def test_markdown_gate_section_for_the_pull_request(pair: tuple[Path, Path]) -> 
         "| Rule | Where | Model or reason | Change |\n"
         "|---|---|---|---|\n"
         "| rank-drop | Overall | Alpha | rank 1 → 2 (↓1) |\n"
-        "| score-drop:2% | Overall | Alpha | score 30.00 → 28.00 (-2.00, -6.7%) |\n"
+        "| score-drop:2% | Overall | Alpha | score 30.00 → 28.00 (−2.00, −6.7%) |\n"
         "| new-exclusions | battles | duplicate\\-battle | 0 → 2 rows (+2) |\n"
     )
     # after the folded details, so the verdict is visible without unfolding anything

@@ -65,7 +65,7 @@ def test_body_is_the_diff_under_a_hidden_marker(artifact: Path) -> None:
     diff = (artifact / "diff.md").read_text()
     body = pc.comment_body(diff, False, RUN_URL)
     assert body.startswith("<!-- prefboard-ranking-diff -->\n### Standings diff\n")
-    assert "| Overall | 2 | ↓1 | Alpha | 30.00 → 28.00 (-2.00) | 26.00 – 30.00 |" in body
+    assert "| Overall | 2 | ↓1 | Alpha | 30.00 → 28.00 (−2.00) | 26.00 – 30.00 |" in body
     assert "**Gate failed: 3 findings from rank-drop, score-drop:2%, new-exclusions" in body
     assert body.endswith(
         f"\n\nUpdated in place on every push by the [pull request run]({RUN_URL}).\n"

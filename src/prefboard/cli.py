@@ -54,12 +54,13 @@ def format_option(choices: list[str], help: str) -> Callable[..., Any]:
 
 def _gate_rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Rule]:
     """`--fail-on` values parsed into gate rules; a bad rule is a usage error (exit 2)."""
+    from prefboard.errors import RuleError
     from prefboard.standings.gate import parse_rules
 
     try:
         return parse_rules(values)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    except RuleError as exc:
+        raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -254,6 +255,8 @@ def diff(
     added per input file and new validation exclusions. With --fail-on it is also a gate for
     pull requests: exit 1 when the rankings regress, 0 otherwise, 2 on bad input.
     """
+    from prefboard.render import diff as show
+    from prefboard.render import gate as show_gate
     from prefboard.standings import diff as d
     from prefboard.standings import gate
     from prefboard.standings.files import read_standings
@@ -265,13 +268,13 @@ def diff(
         verdict = gate.as_json(fail_on, trips) if fail_on else None
         click.echo(d.render_json(changes, verdict), nl=False)
     elif fmt == "markdown":
-        click.echo(d.render_markdown(changes, before, after, limit), nl=False)
+        click.echo(show.render_markdown(changes, before, after, limit), nl=False)
         if fail_on:
-            click.echo(gate.render_markdown(fail_on, trips, before, after, limit), nl=False)
+            click.echo(show_gate.render_markdown(fail_on, trips, before, after, limit), nl=False)
     else:
-        click.echo(d.render_text(changes, before, after, limit), nl=False)
+        click.echo(show.render_text(changes, before, after, limit), nl=False)
         if fail_on:
-            click.echo(gate.render_text(fail_on, trips, before, after, limit), nl=False)
+            click.echo(show_gate.render_text(fail_on, trips, before, after, limit), nl=False)
     if trips:
         ctx.exit(1)
 

@@ -117,3 +117,7 @@ def listed(items: Iterable[object], limit: int = 10) -> str:
         else:
             rest += 1
     return ", ".join(shown) + (f", ... and {rest} more" if rest else "")
+
+
+class RuleError(PrefboardError):
+    """A `--fail-on` gate rule cannot be parsed."""

@@ -10,6 +10,8 @@ that trips on noise gets overridden by habit.
   `score-drop:X`: by more than X points (the eval-stack rule "block the deploy if a category
   drops more than 2 %" is `score-drop:2%`).
 - `new-exclusions`: more rows are excluded for some reason than before.
+
+The verdict's text for people is `prefboard.render.gate`; `as_json` is the machine form.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from prefboard.standings.diff import StandingsDiff, _Names, _num, clean, md
-from prefboard.standings.model import Standings
+from prefboard.errors import RuleError
+from prefboard.render.diff import clean
+from prefboard.standings.diff import StandingsDiff
 
 RULES_HELP = "rank-drop[:N], score-drop:X% or score-drop:X, new-exclusions"
 _RULE = re.compile(r"^(rank-drop|score-drop|new-exclusions)(?::([0-9]+(?:\.[0-9]+)?)(%?))?$")
@@ -51,7 +55,7 @@ class Trip:
 
 
 def parse_rules(values: tuple[str, ...] | list[str]) -> list[Rule]:
-    """Rules from `--fail-on` values (each comma-separated); ValueError names a bad one."""
+    """Rules from `--fail-on` values (each comma-separated); `RuleError` names a bad one."""
     rules: list[Rule] = []
     for value in values:
         for raw in value.split(","):
@@ -65,17 +69,17 @@ def parse_rules(values: tuple[str, ...] | list[str]) -> list[Rule]:
 def _parse_rule(text: str) -> Rule:
     match = _RULE.match(text)
     if match is None:
-        raise ValueError(f"unknown rule {clean(text, 40)!r}; rules: {RULES_HELP}")
+        raise RuleError(f"unknown rule {clean(text, 40)!r}; rules: {RULES_HELP}")
     name, amount, percent = match.group(1), match.group(2), match.group(3) == "%"
     if name == "new-exclusions":
         if amount is not None:
-            raise ValueError("new-exclusions takes no threshold")
+            raise RuleError("new-exclusions takes no threshold")
         return Rule(name)
     if name == "score-drop" and amount is None:
-        raise ValueError("score-drop needs a threshold, e.g. score-drop:2% or score-drop:0.5")
+        raise RuleError("score-drop needs a threshold, e.g. score-drop:2% or score-drop:0.5")
     if name == "rank-drop":
         if percent or (amount is not None and (float(amount) < 1 or not amount.isdigit())):
-            raise ValueError("rank-drop takes a whole number of places, e.g. rank-drop:2")
+            raise RuleError("rank-drop takes a whole number of places, e.g. rank-drop:2")
         return Rule(name, float(amount or 1))
     return Rule(name, float(amount or 0), percent)
 
@@ -113,56 +117,6 @@ def check(d: StandingsDiff, rules: list[Rule]) -> list[Trip]:
     return trips
 
 
-def _what(trip: Trip, names: _Names) -> tuple[str, str, str]:
-    """(where, who, change) for one trip, escaped by `names`."""
-    if trip.rule == "new-exclusions":
-        change = f"{trip.old:.0f} → {trip.new:.0f} rows (+{trip.new - trip.old:.0f})"
-        return names.esc(trip.dimension), names.esc(trip.subject), change
-    if trip.rule.startswith("rank-drop"):
-        change = f"rank {trip.old:.0f} → {trip.new:.0f} (↓{trip.new - trip.old:.0f})"
-    else:
-        change = f"score {_num(trip.old)} → {_num(trip.new)} ({trip.new - trip.old:+.2f}"
-        change += f", {(trip.new - trip.old) / abs(trip.old) * 100:+.1f}%)" if trip.old else ")"
-    return names.dim(trip.dimension), names.model(trip.subject), change
-
-
-def _verdict(rules: list[Rule], trips: list[Trip]) -> str:
-    labels = ", ".join(r.label for r in rules)
-    if not trips:
-        return f"Gate passed: {labels}."
-    tripped = ", ".join(dict.fromkeys(t.rule for t in trips))
-    found = f"{len(trips)} {'finding' if len(trips) == 1 else 'findings'}"
-    return f"Gate failed: {found} from {tripped} (checked {labels})."
-
-
-def render_text(
-    rules: list[Rule], trips: list[Trip], old: Standings, new: Standings, limit: int = 50
-) -> str:
-    names = _Names(old, new, clean)
-    lines = ["", _verdict(rules, trips)]
-    for trip in trips[:limit]:
-        where, who, change = _what(trip, names)
-        lines.append(f"  {trip.rule}: {where}: {who}: {change}")
-    if len(trips) > limit:
-        lines.append(f"  … and {len(trips) - limit} more.")
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(
-    rules: list[Rule], trips: list[Trip], old: Standings, new: Standings, limit: int = 50
-) -> str:
-    names = _Names(old, new, md)
-    lines = ["", "#### Gate", "", f"**{_verdict(rules, trips)}**", ""]
-    if trips:
-        lines += ["| Rule | Where | Model or reason | Change |", "|---|---|---|---|"]
-        for trip in trips[:limit]:
-            lines.append("| " + " | ".join([trip.rule, *_what(trip, names)]) + " |")
-        if len(trips) > limit:
-            lines += ["", f"… and {len(trips) - limit} more (see --format json)."]
-        lines.append("")
-    return "\n".join(lines)
-
-
 def as_json(rules: list[Rule], trips: list[Trip]) -> dict[str, object]:
     def finite(x: float) -> float | None:
         return x if math.isfinite(x) else None
@@ -181,3 +135,18 @@ def as_json(rules: list[Rule], trips: list[Trip]) -> dict[str, object]:
             for t in trips
         ],
     }
+
+
+# The text renderers moved to `prefboard.render.gate` (which imports this module); their old
+# names here still work, looked up lazily.
+if TYPE_CHECKING:
+    from prefboard.render.gate import render_markdown as render_markdown
+    from prefboard.render.gate import render_text as render_text
+
+
+def __getattr__(name: str) -> object:
+    if name in ("render_text", "render_markdown"):
+        from prefboard.render import gate
+
+        return getattr(gate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
