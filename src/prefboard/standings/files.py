@@ -158,7 +158,7 @@ def standings_csv(standings: Standings) -> str:
 def ratings_csv(standings: Standings) -> str:
     rows: list[list[object]] = []
     for r in standings.likert:
-        values = [r.n, r.mean, r.sd, r.ci_lower, r.ci_upper]
+        values: list[object] = [r.n, r.mean, r.sd, r.ci_lower, r.ci_upper]
         rows.append(
             [r.dimension, r.slice_attribute, r.slice_value, r.model]
             + ["" if v is None else v for v in values]

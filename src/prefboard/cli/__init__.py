@@ -1,55 +1,25 @@
-"""Thin commands over the pipeline stages; all work lives in the library modules."""
+"""Thin commands over the pipeline stages; all work lives in the library modules.
+
+The shared options are in `cli.options`; the two longest commands, `import` and `plan`, have a
+module each (`cli.imports`, `cli.plan`) and are added to the group here.
+"""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from prefboard import __version__
-from prefboard.errors import listed
+from prefboard.cli.imports import import_
+from prefboard.cli.options import config_option, format_option
+from prefboard.cli.plan import plan
 from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
     from prefboard.standings.gate import Rule
-    from prefboard.standings.model import Standings
-
-CONFIG_HELP = "Path to leaderboard.toml; the board folder is the folder that holds it."
-
-
-def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The `--config` option shared by every command that reads a board."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("leaderboard.toml"),
-        show_default=True,
-        help=CONFIG_HELP,
-    )
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper
-
-
-def format_option(choices: list[str], help: str) -> Callable[..., Any]:
-    """`--format`, shared by the commands that print for people or for machines; the first
-    choice is the default."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help=help,
-    )
 
 
 def _gate_rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Rule]:
@@ -330,240 +300,8 @@ def init(directory: Path) -> None:
     click.echo(f"next: cd {directory} && prefboard validate && prefboard build")
 
 
-@cli.command("import")
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(["arena", "pairwise"]))
-@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option(
-    "--into",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Board folder to create or append to.",
-)
-@click.option("--model-a", help="Column naming the first model.")
-@click.option("--model-b", help="Column naming the second model.")
-@click.option("--winner", help="Column holding the outcome.")
-@click.option("--winner-values", help="Outcome values meaning a, b and tie, e.g. left,right,tie.")
-@click.option("--participant", help="Column identifying who judged (e.g. a worker id).")
-@click.option("--timestamp", help="Column with the time of the battle (ISO 8601 or epoch).")
-@click.option("--dimension", help="Dimension the outcome answers (default: overall).")
-@click.option(
-    "--slice",
-    "slices",
-    multiple=True,
-    help="Categorical column to keep as a participant slice; repeatable.",
-)
-def import_(
-    fmt: str,
-    source: Path,
-    into: Path,
-    model_a: str | None,
-    model_b: str | None,
-    winner: str | None,
-    winner_values: str | None,
-    participant: str | None,
-    timestamp: str | None,
-    dimension: str | None,
-    slices: tuple[str, ...],
-) -> None:
-    """Start or extend a board from pairwise data in another shape (CSV, JSON, JSONL, Parquet).
-
-    FORMAT `arena` reads Chatbot Arena / LMArena battles (model_a, model_b, winner with
-    tie (bothbad) counted as a tie and reported, judge, tstamp); `pairwise` reads any table,
-    with the column flags naming its columns. Re-importing the same source adds nothing.
-    Every source row is imported, a duplicate, or skipped with a reason in the ledger file.
-    """
-    import dataclasses
-
-    from prefboard.tools.importers import FORMATS, import_pairwise
-
-    mapping = FORMATS[fmt]
-    changes: dict[str, object] = {
-        k: v
-        for k, v in {
-            "model_a": model_a,
-            "model_b": model_b,
-            "winner": winner,
-            "participant": participant,
-            "timestamp": timestamp,
-            "dimension": dimension,
-        }.items()
-        if v is not None
-    }
-    if winner_values:
-        values = tuple(v.strip() for v in winner_values.split(","))
-        if len(values) != 3:
-            raise click.BadParameter("give three values: a,b,tie", param_hint="--winner-values")
-        changes["winner_values"] = values
-    if slices:
-        changes["slices"] = tuple(slices)
-    mapping = dataclasses.replace(mapping, **changes)
-
-    def progress(done: int, total: int) -> None:
-        click.echo(f"  {done:,} / {total:,} rows", err=True)
-
-    report = import_pairwise(source, into, mapping, progress=progress)
-    click.echo(
-        f"{report.source_rows:,} source rows: {report.imported:,} imported, "
-        f"{report.duplicates:,} already present, {report.skipped_total:,} skipped"
-    )
-    for reason, n in sorted(report.skipped.items()):
-        click.echo(f"  skipped {n:>8,}  {printable(reason)}")
-    if report.bothbad_ties:
-        click.echo(f"  {report.bothbad_ties:,} 'both bad' outcomes kept as ties")
-    if report.models_added:
-        added = printable(listed(report.models_added, 20))
-        click.echo(f"  models added to leaderboard.toml: {added}")
-    for note in report.notes:
-        click.echo(f"  note: {printable(note)}")
-    for warning in report.warnings:
-        click.echo(f"  warning: {printable(warning)}")
-    click.echo(f"ledger: {printable(report.ledger_path)}")
-
-
-@cli.command()
-@config_option
-@click.option("--dimension", default=None, help="Plan one dimension (default: every one).")
-@click.option(
-    "--slice",
-    "slice_",
-    default=None,
-    metavar="ATTRIBUTE=VALUE",
-    help="Plan inside one published group, e.g. age_group=65+.",
-)
-@click.option(
-    "-n",
-    "--n",
-    "count",
-    type=click.IntRange(1, 100_000),
-    default=20,
-    show_default=True,
-    help="Length of the queue.",
-)
-@format_option(["table", "csv"], "table for a terminal, csv for spreadsheets and scripts.")
-@click.option(
-    "--explore",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help=("Share of the queue given to random pairs (default: [plan] explore, 0.5; see below)."),
-)
-@click.option(
-    "--measure",
-    type=click.Choice(["goal", "order", "skills"]),
-    default="goal",
-    show_default=True,
-    help=(
-        "goal: information about the order of the [plan] goal's pairs; order: about which "
-        "model of each pair is ahead; skills: about the skills themselves."
-    ),
-)
-@click.option(
-    "--quotas",
-    "quotas_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write recruitment quotas per group as CSV to this file ('-' for stdout only).",
-)
-@click.option(
-    "--standings",
-    "standings_path",
-    type=click.Path(path_type=Path, exists=True),
-    default=None,
-    help="Plan from an existing standings.json instead of rating now.",
-)
-def plan(
-    config_path: Path,
-    explore: float | None,
-    measure: str,
-    quotas_path: Path | None,
-    dimension: str | None,
-    slice_: str | None,
-    count: int,
-    fmt: str,
-    standings_path: Path | None,
-) -> None:
-    """The next battles to run, how many remain for the [plan] goal, and whom to recruit.
-
-    Pairs are scored on each table's batch posterior (full covariance) by the mutual
-    information between the battle's outcome and the order of the goal's pairs (the top
-    [plan] top_k adjacent pairs), planned as one batch with fantasy updates so a queue
-    spreads over pairs; a seeded share of random pairs is mixed in. Group tables use a
-    diagonal covariance (standings.json keeps pair counts for pooled tables only).
-
-    \b
-    What benchmarks/bench_matchmaking.py shows (20 seeds, batches of 100, random pairs
-    in the same run; five leaders 4 points apart, beta 25/6, above a crowded middle;
-    goal: the five adjacent top pairs separated, Bonferroni over pairs and looks):
-      30 models: 1,100 battles vs random's 17,950, ratio 0.06 (95 % CI 0.04-0.08);
-        coverage of skills 0.97, of adjacent differences 0.97; no wrong separations.
-      12 models: 700 vs 2,700, ratio 0.26 (0.22-0.36); coverage 0.97 and 0.97.
-      Not better: Kendall tau of the whole board at the same battles is lower than
-        random's (0.875 vs 0.908 at 30 models, 0.879 vs 0.914 at 12).
-      Misspecified world (logistic outcomes, 20 % careless votes): still faster
-        (ratio 0.07 at 30 models, 0.16 at 12) but the bands are too narrow for the
-        true skills (coverage 0.42 and 0.10; random 0.08 and 0.00).
-      Explore 0.25 was as fast but ordered the board worse (tau 0.817): 0.5 is default.
-
-    The stopping rule: battles still needed for the goal, simulated from the current
-    posterior (median over draws of where the estimates can still move); each pair's test
-    is Bonferroni-corrected over the top_k pairs and the [plan] looks planned checks.
-    """
-    from prefboard import matchmaking as mm
-    from prefboard import pipeline
-    from prefboard.errors import PrefboardError
-    from prefboard.matchmaking import quotas as mq
-    from prefboard.standings.files import read_standings
-
-    if standings_path is not None:
-        standings = read_standings(standings_path)
-    else:
-        config, root = pipeline.load(config_path)
-        standings = pipeline.rate(config, root, config_path)[1]
-    attribute, value = "all", "all"
-    if slice_ is not None:
-        if "=" not in slice_:
-            raise click.BadParameter("use ATTRIBUTE=VALUE", param_hint="--slice")
-        attribute, value = slice_.split("=", 1)
-    share = standings.plan_goal.explore if explore is None else explore
-    try:
-        queue = mm.plan(
-            standings, None, dimension, attribute, value, n=count, measure=measure, explore=share
-        )
-    except ValueError as exc:
-        raise PrefboardError(str(exc)) from None
-    if quotas_path is not None:
-        rows = mq.quotas_csv(mq.quotas(standings, mq.goal_participants(standings)))
-        if str(quotas_path) == "-":
-            click.echo(rows, nl=False)
-            return
-        quotas_path.write_text(rows, encoding="utf-8")
-    if fmt == "csv":
-        click.echo(mm.plan_csv(queue), nl=False)
-        return
-    click.echo(mm.plan_table(queue))
-    _echo_goal(standings, dimension)
-    needs = [g for g in mm.groups_in_need(standings) if g.needed][:5]
-    if needs:
-        click.echo("\ngroups furthest below their population share:")
-        for g in needs:
-            click.echo(
-                f"  {printable(g.attribute)}={printable(g.value)}: "
-                f"{g.sample_share:.1%} of the sample, "
-                f"{g.population_share:.1%} of the population, {g.needed} more participants"
-            )
-
-
-def _echo_goal(standings: Standings, dimension: str | None) -> None:
-    """The stopping rule's projection per battle dimension (pooled tables)."""
-    from prefboard.matchmaking import quotas as mq
-
-    g = standings.plan_goal
-    click.echo(f"\ngoal ([plan] goal = {g.goal}), pooled tables:")
-    for d in standings.dimensions:
-        if not d.battles or dimension not in (None, d.key):
-            continue
-        status = mq.goal_status(standings, d.key)
-        if status is not None:
-            click.echo(f"  {d.key}: {status.sentence(g.goal, g.top_k)}")
+cli.add_command(import_)
+cli.add_command(plan)
 
 
 def main() -> None:
