@@ -4,6 +4,7 @@ located `Error: ...` line and exit 2, never a traceback or pydantic's dump of ev
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,13 @@ BAD = {
         "(written by a newer prefboard: upgrade to read it)",
     ),
     "list.json": ("[1, 2]", ": not standings: the top level is not a JSON object"),
+    "empty.json": ("", "1:1: not JSON: Expecting value"),
+    # json's int() refuses literals over sys.get_int_max_str_digits() (4300 by default)
+    "bigint.json": (
+        '{"schema_version": ' + "9" * 5000 + "}",
+        ": not JSON: a number of more than 4300 digits",
+    ),
+    "nested.json": ("[" * 100_000 + "]" * 100_000, ": not JSON: nested too deeply"),
     "fields.json": (
         '{"schema_version": 3, "title": 5}',
         ": field title: Input should be a valid string (and 15 more)",
@@ -77,3 +85,28 @@ def test_a_folder_without_standings_and_one_bad_field(tiny: Path, tmp_path: Path
         f"Error: {bad}: field tables[0].entries[1].mu: Input should be a valid number, unable "
         "to parse string as a number\n",
     )
+
+
+def test_a_fifo_or_a_device_is_refused_without_reading_it(tmp_path: Path) -> None:
+    # Reading a FIFO blocks until a writer comes, /dev/zero never ends: both are refused unread.
+    fifo = tmp_path / "standings.json"
+    os.mkfifo(fifo)
+    assert invoke("diff", fifo, fifo) == (2, f"Error: {fifo}: not a regular file\n")
+    assert invoke("plan", "--standings", "/dev/zero") == (
+        2,
+        "Error: /dev/zero: not a regular file\n",
+    )
+
+
+def test_a_huge_file_is_refused_before_parsing(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real limit is 256 MB; a small one here keeps the test fast and the same code path.
+    monkeypatch.setattr("prefboard.standings.files.MAX_STANDINGS_BYTES", 2**20)
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"schema_version": 3, "title": "' + "x" * 2**20 + '"}')
+    expected = f"Error: {huge}: larger than 1 MB: not standings this board wrote\n"
+    assert invoke("diff", huge, huge) == (2, expected)
+    toml = tiny / "leaderboard.toml"
+    code, out = invoke("build", "--config", toml, "--previous", huge, "--out", tmp_path / "s")
+    assert (code, out) == (2, "building\n" + expected)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
+import sys
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -64,6 +66,9 @@ def schema_json() -> str:
     return json.dumps(Standings.model_json_schema(), indent=1, sort_keys=True) + "\n"
 
 
+# standings.json of a large board (a thousand models, every slice) is tens of MB: a file far
+# beyond that is not one, and parsing it whole would exhaust memory before saying so.
+MAX_STANDINGS_BYTES = 256 * 2**20
 # Schema 2 files still validate (the fields added since have defaults): a version published
 # before an upgrade stays comparable.
 READABLE_SCHEMAS = range(2, SCHEMA_VERSION + 1)
@@ -74,20 +79,7 @@ def read_standings(path: Path) -> Standings:
     naming the file and the first thing wrong with it."""
     if path.is_dir():
         path = path / "standings.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StandingsError(f"{path}: no such file; `prefboard rate --out` writes one") from None
-    except UnicodeDecodeError:
-        raise StandingsError(f"{path}: not JSON: not UTF-8 text") from None
-    except OSError as exc:
-        raise StandingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise StandingsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-    except RecursionError:
-        raise StandingsError(f"{path}: not JSON: nested too deeply") from None
+    raw = _parse_json(path, _read_text(path))
     if not isinstance(raw, dict):
         raise StandingsError(f"{path}: not standings: the top level is not a JSON object")
     version = raw.get("schema_version")
@@ -106,6 +98,40 @@ def read_standings(path: Path) -> Standings:
         return Standings.model_validate(raw)
     except ValidationError as exc:
         raise StandingsError(f"{path}: {_first_problem(exc)}") from None
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, refusing what is not a regular file (a FIFO would block the read,
+    /dev/zero never end it) and reading at most one byte past the size limit."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise StandingsError(f"{path}: not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_STANDINGS_BYTES + 1)
+    except FileNotFoundError:
+        raise StandingsError(f"{path}: no such file; `prefboard rate --out` writes one") from None
+    except OSError as exc:
+        raise StandingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_STANDINGS_BYTES:
+        limit = MAX_STANDINGS_BYTES // 2**20
+        raise StandingsError(f"{path}: larger than {limit} MB: not standings this board wrote")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StandingsError(f"{path}: not JSON: not UTF-8 text") from None
+
+
+def _parse_json(path: Path, text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StandingsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise StandingsError(f"{path}: not JSON: nested too deeply") from None
+    except ValueError:
+        # int() refuses a literal of more than sys.get_int_max_str_digits() digits (CVE-2020-10735)
+        digits = sys.get_int_max_str_digits()
+        raise StandingsError(f"{path}: not JSON: a number of more than {digits} digits") from None
 
 
 def _first_problem(exc: ValidationError) -> str:
