@@ -25,6 +25,7 @@ from prefboard.standings.model import (
     Standings,
     Table,
 )
+from tests import factories
 from tests.factories import parameters, provenance
 
 EVIL = "<script>alert(1)</script>"
@@ -34,25 +35,16 @@ GROUPS = ["young", "old"]
 
 
 def entry(model: str, rank: int, mu: float, battles: int = 10) -> Entry:
-    return Entry(
-        model=model,
-        mu=mu,
-        sigma=2.0,
-        mu_mean=mu,
+    return factories.entry(
+        model,
+        mu,
+        rank,
+        sd=2.0,
+        battles=battles,
         mu_spread=0.3,
-        lower=mu - 4.0,
-        upper=mu + 4.0,
-        conservative=mu - 6.0,
-        rank=rank,
         rank_lower=max(1, rank - 1),
         rank_upper=min(3, rank + 1),
-        battles=battles,
-        wins=battles // 2,
-        losses=battles - battles // 2,
-        ties=0,
         provisional=battles < 5,
-        score=mu,
-        sd=2.0,
     )
 
 
@@ -61,15 +53,7 @@ def table(dim: str, attribute: str, value: str, order: list[str], **kw: Any) -> 
         entry(m, i + 1, 30.0 - 3 * i, battles=0 if m == "gamma" else 10)
         for i, m in enumerate(order)
     ]
-    return Table(
-        dimension=dim,
-        slice_attribute=attribute,
-        slice_value=value,
-        battles=15,
-        participants=6,
-        entries=entries,
-        **kw,
-    )
+    return factories.table(entries, dim, attribute, value, battles=15, participants=6, **kw)
 
 
 def make_standings(first_name: str = "Alpha", **changes: Any) -> Standings:

@@ -16,7 +16,6 @@ from prefboard.standings.diff import (
 )
 from prefboard.standings.files import read_standings, to_json
 from prefboard.standings.model import (
-    DimensionInfo,
     Entry,
     FileRecord,
     ModelInfo,
@@ -24,44 +23,19 @@ from prefboard.standings.model import (
     Standings,
     Table,
 )
-from tests.factories import parameters, provenance
+from tests import factories
 
 NAMES = {"a": "Alpha", "b": "Beta", "c": "Gamma", "d": "Delta"}
 SHA = {"old": "1" * 64, "new": "2" * 64, "p": "3" * 64}
 
 
-def entry(model: str, rank: int, score: float, battles: int = 50) -> Entry:
-    return Entry(
-        model=model,
-        mu=score,
-        sigma=1.0,
-        mu_mean=score,
-        mu_spread=0.1,
-        lower=score - 2.0,
-        upper=score + 2.0,
-        conservative=score - 3.0,
-        rank=rank,
-        rank_lower=rank,
-        rank_upper=rank,
-        battles=battles,
-        wins=battles // 2,
-        losses=battles // 2,
-        ties=0,
-        provisional=False,
-        score=score,
-        sd=1.0,
-    )
+def entry(model: str, rank: int, score: float) -> Entry:
+    return factories.entry(model, score, rank, battles=50, mu_spread=0.1)
 
 
 def table(dimension: str, attribute: str, value: str, ranking: list[tuple[str, float]]) -> Table:
-    return Table(
-        dimension=dimension,
-        slice_attribute=attribute,
-        slice_value=value,
-        battles=100,
-        participants=20,
-        entries=[entry(m, i + 1, s) for i, (m, s) in enumerate(ranking)],
-    )
+    entries = [entry(m, i + 1, s) for i, (m, s) in enumerate(ranking)]
+    return factories.table(entries, dimension, attribute, value, battles=100, participants=20)
 
 
 def standings(
@@ -74,21 +48,19 @@ def standings(
 ) -> Standings:
     names = names or NAMES
     models = sorted({m for m, _ in [*headline, *pooled, *style]})
-    return Standings(
-        title="Test board",
-        description="",
-        synthetic=True,
-        version="1",
-        provenance=provenance(files=files, excluded=excluded),
-        parameters=parameters(permutations=10, seed=0, stratify_by=["region"]),
+    tables = [
+        table("overall", "all", "all", pooled),
+        table("overall", "poststratified", "region", headline),
+        table("style", "all", "all", style),
+    ]
+    return factories.standings(
+        tables,
+        provenance=factories.provenance(files=files, excluded=excluded),
+        parameters=factories.parameters(permutations=10, seed=0, stratify_by=["region"]),
         models=[ModelInfo(key=m, name=names[m]) for m in models],
         dimensions=[
-            DimensionInfo(
-                key="overall", label="Overall", battles=True, likert=False, scale_min=1, scale_max=5
-            ),
-            DimensionInfo(
-                key="style", label="Style", battles=True, likert=False, scale_min=1, scale_max=5
-            ),
+            factories.dimension("overall", scale_max=5),
+            factories.dimension("style", scale_max=5),
         ],
         slices=[
             SliceInfo(
@@ -99,17 +71,6 @@ def standings(
                 published=["eu", "us"],
             )
         ],
-        tables=[
-            table("overall", "all", "all", pooled),
-            table("overall", "poststratified", "region", headline),
-            table("style", "all", "all", style),
-        ],
-        pairs=[],
-        history=[],
-        likert=[],
-        agreement=[],
-        samples=[],
-        order_sensitivity=[],
     )
 
 

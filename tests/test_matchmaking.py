@@ -35,6 +35,7 @@ from prefboard.standings.model import (
     Standings,
     Table,
 )
+from tests import factories
 from tests.factories import parameters, provenance
 
 PARAMS = TrueSkillParams(draw_probability=0.15)
@@ -45,37 +46,23 @@ PARAMS = TrueSkillParams(draw_probability=0.15)
 
 
 def entry(model: str, mu: float, sigma: float, rank: int, lo: int, hi: int, battles: int) -> Entry:
-    return Entry(
-        model=model,
-        mu=mu,
-        sigma=sigma,
-        mu_mean=mu,
-        mu_spread=0.0,
-        lower=mu - 1.96 * sigma,
-        upper=mu + 1.96 * sigma,
-        conservative=mu - 3 * sigma,
-        rank=rank,
+    return factories.entry(
+        model,
+        mu,
+        rank,
+        sd=sigma,
+        z=1.96,
         rank_lower=lo,
         rank_upper=hi,
         battles=battles,
         wins=0,
         losses=0,
-        ties=0,
         provisional=battles < 10,
-        score=mu,
-        sd=sigma,
     )
 
 
 def table(attribute: str, value: str, entries: list[Entry]) -> Table:
-    return Table(
-        dimension="overall",
-        slice_attribute=attribute,
-        slice_value=value,
-        battles=sum(e.battles for e in entries) // 2,
-        participants=10,
-        entries=entries,
-    )
+    return factories.table(entries, "overall", attribute, value)
 
 
 def pair(a: str, b: str, battles: int) -> Pair:

@@ -15,13 +15,14 @@ from prefboard.config import parse_config
 from prefboard.standings.model import Entry, Table
 from prefboard.studies import calibration as cal
 from prefboard.tools.simulate import SimulationSpec, hidden_skills, simulate, simulate_batch
+from tests import factories
 
 
 def entry(model: str, score: float, half: float, rank: int, lo: int, hi: int) -> Entry:
-    return Entry(
-        model=model, mu=score, sigma=1.0, mu_mean=score, mu_spread=0.0, lower=score - half,
-        upper=score + half, conservative=score - 3, rank=rank, rank_lower=lo, rank_upper=hi,
-        battles=10, wins=5, losses=5, ties=0, provisional=False, score=score, sd=half / 2,
+    # band score ± half (z = 2, sd = half / 2); sigma and the conservative score stay at 1 and 3
+    return factories.entry(
+        model, score, rank, sd=half / 2, sigma=1.0, conservative=score - 3, rank_lower=lo,
+        rank_upper=hi,
     )  # fmt: skip
 
 
