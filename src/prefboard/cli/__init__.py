@@ -14,7 +14,7 @@ import click
 
 from prefboard import __version__
 from prefboard.cli.imports import import_
-from prefboard.cli.options import config_option, format_option
+from prefboard.cli.options import config_option, format_option, out_option
 from prefboard.cli.plan import plan
 from prefboard.render.escape import printable
 
@@ -67,13 +67,8 @@ def validate(config_path: Path, fmt: str) -> None:
 
 @cli.command()
 @config_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("build/standings"),
-    show_default=True,
-    help="Folder for standings.json, its schema, standings.csv and ratings.csv.",
+@out_option(
+    "Folder for standings.json, its schema, standings.csv and ratings.csv.", Path("build/standings")
 )
 def rate(config_path: Path, out_dir: Path) -> None:
     """Validate, then rank every model per dimension and slice with TrueSkill.
@@ -104,12 +99,7 @@ def rate(config_path: Path, out_dir: Path) -> None:
 
 @cli.command()
 @config_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Folder for the results (default: the board's results/).",
-)
+@out_option("Folder for the results (default: the board's results/).")
 @click.option("--battles", type=click.IntRange(1, 50_000_000), default=20_000, show_default=True)
 @click.option("--ratings", type=click.IntRange(0, 10_000_000), default=3_000, show_default=True)
 @click.option(
@@ -117,7 +107,12 @@ def rate(config_path: Path, out_dir: Path) -> None:
 )
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 def simulate(
-    config_path: Path, out: Path | None, battles: int, ratings: int, participants: int, seed: int
+    config_path: Path,
+    out_dir: Path | None,
+    battles: int,
+    ratings: int,
+    participants: int,
+    seed: int,
 ) -> None:
     """Write a synthetic results folder from hidden per-model skills (seeded).
 
@@ -130,7 +125,7 @@ def simulate(
 
     config, root = pipeline.load(config_path)
     spec = SimulationSpec(battles=battles, ratings=ratings, participants=participants, seed=seed)
-    result = run(config, out or root / "results", spec)
+    result = run(config, out_dir or root / "results", spec)
     click.echo(
         f"wrote {result.battles} battles in {len(result.battle_paths)} file(s), "
         f"{result.ratings} ratings, {result.participants} participants, "
@@ -144,13 +139,7 @@ def _progress(message: str) -> None:
 
 @cli.command()
 @config_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Site folder (default: [site].output of leaderboard.toml, usually site/).",
-)
+@out_option("Site folder (default: [site].output of leaderboard.toml, usually site/).")
 @click.option("--versioned", is_flag=True, help="Enable the mike version selector.")
 @click.option(
     "--previous",

@@ -41,3 +41,16 @@ def format_option(choices: list[str], help: str) -> Callable[..., Any]:
         show_default=True,
         help=help,
     )
+
+
+def out_option(help: str, default: Path | None = None) -> Callable[..., Any]:
+    """`--out FOLDER` (passed as `out_dir`): where a command writes; None means the board's
+    own place for it."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
