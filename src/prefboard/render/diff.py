@@ -44,11 +44,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
-_KIND_NOUNS = {
-    "battles": ("battle", "battles"),
-    "ratings": ("rating", "ratings"),
-    "participants": ("participant", "participants"),
-}
+_KIND_NOUNS = {k: (k[:-1], k) for k in ("battles", "ratings", "participants")}
 
 
 # ---------------------------------------------------------------------------------------------
