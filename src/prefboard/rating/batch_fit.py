@@ -81,7 +81,7 @@ def _newton(
 
     def objective(x: np.ndarray) -> float:
         d = x - prior_mean
-        return -_pair_terms(x, pc.i, pc.j, pc.counts, c, e)[0] + 0.5 * d @ prior_prec @ d
+        return float(-_pair_terms(x, pc.i, pc.j, pc.counts, c, e)[0] + 0.5 * d @ prior_prec @ d)
 
     f = objective(s)
     for it in range(1, _MAX_NEWTON + 1):

@@ -50,7 +50,7 @@ def aggregate(
     key = (lo * n_models + hi) * 3 + o
     size = n_models * n_models * 3
     if weights is None:
-        flat = np.bincount(key, minlength=size).astype(np.float64)
+        flat: np.ndarray = np.bincount(key, minlength=size).astype(np.float64)
     else:
         w = np.ascontiguousarray(weights, dtype=np.float64)
         if w.shape != a.shape or not np.all(np.isfinite(w)) or np.any(w < 0):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from prefboard import __version__
-from prefboard.config import Config
+from prefboard.config import Config, Slice
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import likert as lk
 from prefboard.rating import ranks, strata
@@ -18,6 +20,7 @@ from prefboard.rating import trueskill as ts
 from prefboard.standings.model import (
     POOLED,
     AgreementRow,
+    BenchmarkScore,
     DimensionInfo,
     FileRecord,
     LikertRow,
@@ -40,13 +43,14 @@ def likert_tables(
     rows: list[LikertRow] = []
     agreement: list[AgreementRow] = []
     for d in config.likert_dimensions:
-        groupings = [(POOLED, None)] + [(s.attribute, s) for s in config.slices]
-        for attribute, s in groupings:
-            by = ["model_key"] if s is None else [attribute, "model_key"]
+        groupings: list[tuple[str, Slice | None]] = [(POOLED, None)]
+        groupings += [(s.attribute, s) for s in config.slices]
+        for attribute, group in groupings:
+            by = ["model_key"] if group is None else [attribute, "model_key"]
             summary = lk.summarize_groups(ratings, by, d.key, d.scale_min, d.scale_max)
             for rec in summary.to_dict("records"):
-                value = POOLED if s is None else str(rec[attribute])
-                if s is not None and value not in published[attribute]:
+                value = POOLED if group is None else str(rec[attribute])
+                if group is not None and value not in published[attribute]:
                     continue
                 rows.append(_likert_row(d.key, attribute, value, rec, d.scale_min, d.scale_max))
         ag = lk.agreement(
@@ -68,7 +72,7 @@ def likert_tables(
 
 
 def _likert_row(
-    dimension: str, attribute: str, value: str, rec: dict, lo: int, hi: int
+    dimension: str, attribute: str, value: str, rec: dict[Hashable, Any], lo: int, hi: int
 ) -> LikertRow:
     return LikertRow(
         dimension=dimension,
@@ -195,4 +199,16 @@ def slices(config: Config, published: dict[str, set[str]]) -> list[SliceInfo]:
             published=[v for v in s.values if v in published[s.attribute]],
         )
         for s in config.slices
+    ]
+
+
+def benchmarks(data: Ingested) -> list[BenchmarkScore]:
+    return [
+        BenchmarkScore(
+            model=str(r["model"]),
+            benchmark=str(r["benchmark"]),
+            score=float(r["score"]),
+            source=str(r["source"]),
+        )
+        for r in data.benchmarks.to_dict("records")
     ]

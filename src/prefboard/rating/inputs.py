@@ -136,10 +136,12 @@ def slice_codes(
     config: Config, participant_ids: pd.Series, participants: pd.DataFrame
 ) -> dict[str, np.ndarray]:
     """Per slice attribute, the index of each battle's participant value (-1 when unknown)."""
-    where = participants.index.get_indexer(participant_ids)
+    where = participants.index.get_indexer(pd.Index(participant_ids))
     out = {}
     for s in config.slices:
-        value_codes = pd.Index(s.values).get_indexer(participants[s.attribute].astype(str))
+        value_codes = pd.Index(s.values).get_indexer(
+            pd.Index(participants[s.attribute].astype(str))
+        )
         per_battle = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
         out[s.attribute] = per_battle.astype(np.int64)
     return out
@@ -201,6 +203,6 @@ def clustering_name(clusters: list[np.ndarray]) -> str:
 def participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per slice attribute, each active participant's value index (-1 when not given)."""
     return {
-        s.attribute: pd.Index(s.values).get_indexer(active[s.attribute].astype(str))
+        s.attribute: pd.Index(s.values).get_indexer(pd.Index(active[s.attribute].astype(str)))
         for s in config.slices
     }

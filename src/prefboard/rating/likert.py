@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -202,7 +203,8 @@ def summarize_groups(
     counts = grouped[count_cols].sum().astype("int64")
     out = out.join(counts)
     out = out.reset_index()
-    return out[[*by, *_STAT_COLUMNS, *count_cols]]
+    result: pd.DataFrame = out[[*by, *_STAT_COLUMNS, *count_cols]]
+    return result
 
 
 def agreement(
@@ -290,7 +292,7 @@ def _first_answers(
     return answers.drop_duplicates(["__rater", "__unit"], keep="first")
 
 
-def _alpha(data: np.ndarray, domain: np.ndarray, level: str) -> float:
+def _alpha(data: np.ndarray, domain: np.ndarray, level: Literal["ordinal", "interval"]) -> float:
     """Krippendorff's alpha at ``level`` of a raters × units matrix with pairable values."""
     with warnings.catch_warnings():
         # The package divides by expected disagreement; the guards in `agreement` keep it

@@ -20,7 +20,6 @@ from prefboard.rating.tables import components as _components
 from prefboard.rating.tournaments import Result, run_tournaments, z_score
 from prefboard.standings.model import (
     POOLED,
-    BenchmarkScore,
     CrossCheck,
     FitCheck,
     History,
@@ -40,18 +39,20 @@ __all__ = ["_components", "params_of", "rate"]
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     """Run every tournament and summary; deterministic for the same inputs and config."""
     inputs = prepare(config, data)
-    dims = [dimension_of(config, inputs, d.key) for d in config.battle_dimensions]
-    n_models = len(config.model_keys)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # The online passes only feed diagnostics; the compiled replay releases the GIL, so
-        # both cores replay them while this thread fits the batch posteriors (the headline).
-        online = pool.submit(run_tournaments, n_models, inputs.a, inputs.b, [d.run for d in dims])
-        fits = [fit_dimension(config, inputs, d) for d in dims]
-        results = online.result()
-    rated = [
-        _dimension(config, inputs, d, f, r) for d, f, r in zip(dims, fits, results, strict=True)
-    ]
+        rated = [_rate_dimension(config, inputs, d.key, pool) for d in config.battle_dimensions]
     return _standings(config, data, config_text, inputs, rated)
+
+
+def _rate_dimension(config: Config, inputs: Inputs, key: str, pool: ThreadPoolExecutor) -> _Rated:
+    """One dimension at a time, so only one dimension's battle index lists are held at once."""
+    dim = dimension_of(config, inputs, key)
+    n_models = len(config.model_keys)
+    # The online passes only feed diagnostics; the compiled replay releases the GIL, so both
+    # cores replay them while this thread fits the batch posteriors (the headline).
+    online = pool.submit(run_tournaments, n_models, inputs.a, inputs.b, [dim.run])
+    fit = fit_dimension(config, inputs, dim)
+    return _dimension(config, inputs, dim, fit, online.result()[0])
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,7 @@ def _standings(
         order_sensitivity=[r.sensitivity for r in rated],
         crosscheck=[r.crosscheck for r in rated],
         ties=[r.ties for r in rated],
-        benchmarks=[
-            BenchmarkScore(model=r.model, benchmark=r.benchmark, score=r.score, source=r.source)
-            for r in data.benchmarks.itertuples(index=False)
-        ],
+        benchmarks=board.benchmarks(data),
         fit_checks=[r.fit_check for r in rated],
         pooling=[p for r in rated for p in r.pooling],
         plan_goal=PlanGoal(**config.plan.model_dump()),

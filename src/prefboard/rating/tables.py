@@ -26,7 +26,8 @@ def _relative(cov: np.ndarray, played: np.ndarray) -> np.ndarray:
     m = cov.shape[0]
     u = played / played.sum() if played.any() else np.full(m, 1.0 / max(m, 1))
     a = np.eye(m) - np.outer(np.ones(m), u)
-    return a @ cov @ a.T
+    out: np.ndarray = a @ cov @ a.T
+    return out
 
 
 def moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -95,7 +95,7 @@ def run_tournaments(
         return [[] for _ in runs]
     lengths = np.array([len(s.battles) for s in specs], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    flat = np.concatenate([s.battles for s in specs]).astype(np.int64)
+    flat = np.concatenate([s.battles for s in specs], dtype=np.int64)
     row = np.repeat(np.arange(len(runs), dtype=np.int64), [len(r.specs) for r in runs])
     jobs = ts.Jobs(
         offsets=offsets,
