@@ -12,7 +12,7 @@ from numba import njit
 from scipy.linalg import eigh
 
 from prefboard.rating.batch_fit import Posterior
-from prefboard.rating.batch_terms import TIE, Battles, _pair_terms, aggregate_index
+from prefboard.rating.batch_terms import TIE, Battles, PairCounts, _pair_terms, aggregate_index
 
 # Per-cluster score sums are accumulated in fixed point (units of 2^-32): integer sums do not
 # depend on the order of the battles, so the sandwich is bit-identical under any shuffle. The
@@ -130,9 +130,11 @@ def cluster_inflation_index(
     index: np.ndarray,
     clusters: list[np.ndarray],
     weights: np.ndarray | None = None,
+    counts: PairCounts | None = None,
 ) -> Posterior:
     """:func:`cluster_inflation` of the battles ``index``; ``clusters`` (and ``weights``) are
-    full-length arrays over ``battles``, read through ``index``."""
+    full-length arrays over ``battles``, read through ``index``. ``counts``: the battles'
+    :func:`aggregate_index`, when the caller has it (saves a pass over the battles)."""
     m = post.mean.shape[0]
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
@@ -140,7 +142,7 @@ def cluster_inflation_index(
     if index.size == 0:
         return post
     w = np.empty(0) if weights is None else np.asarray(weights, dtype=np.float64)
-    present = aggregate_index(battles, index)
+    present = aggregate_index(battles, index) if counts is None else counts
     score = _score_table(post, present.i * m + present.j)
     meat = _meat(battles, index, w, clusters[0], score)
     if len(clusters) == 2:

@@ -21,14 +21,15 @@ def posterior(
     idx: np.ndarray,
     draw_margin: float,
     clusters: list[np.ndarray],
-) -> batch.Posterior:
-    """The batch posterior of one table's battles, inflated for clustered votes."""
+) -> tuple[batch.PairCounts, batch.Posterior]:
+    """The pair counts of one table's battles and their batch posterior, inflated for
+    clustered votes."""
     r = config.rating
     pc = batch.aggregate_index(battles, idx)
     post = batch.fit_counts(
         pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
     )
-    return batch.cluster_inflation_index(post, battles, idx, clusters)
+    return pc, batch.cluster_inflation_index(post, battles, idx, clusters, counts=pc)
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,20 @@ class DimensionFit:
     the pooled group posteriors and headline, and the Bradley–Terry–Davidson cross-check."""
 
     posteriors: dict[tuple[str, str], batch.Posterior]
+    counts: dict[tuple[str, str], batch.PairCounts]
     grouped: Grouped
     btd: btd.BTDFit
 
 
 def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFit:
-    posteriors = {
+    fitted = {
         (s.attribute, s.value): posterior(
             config, dim.arrays, s.battles, dim.ties.draw_margin, inputs.clusters
         )
         for s in dim.run.specs
     }
+    posteriors = {key: post for key, (_, post) in fitted.items()}
+    counts = {key: pc for key, (pc, _) in fitted.items()}
     pooled = grouped(
         config,
         dim.key,
@@ -99,4 +103,4 @@ def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFi
         dim.ties,
     )
     cross = btd_fit(config, dim.pooled, inputs.a, inputs.b, dim.outcome)
-    return DimensionFit(posteriors, pooled, cross)
+    return DimensionFit(posteriors, counts, pooled, cross)

@@ -117,7 +117,8 @@ def _slice_table(config: Config, inputs: Inputs, fit: DimensionFit, r: Result, z
     widened by that posterior's clustering factors."""
     key = (r.spec.attribute, r.spec.value)
     n_part = distinct(inputs.people, inputs.n_people, r.spec.battles)
-    parts = tables.components(len(config.model_keys), inputs.a, inputs.b, r.spec.battles)
+    pc = fit.counts[key]
+    parts = tables.graph_components(len(config.model_keys), pc.i, pc.j)
     moments = tables.moments(fit.posteriors[key])
     post = fit.grouped.slices.get(key)
     if post is not None:

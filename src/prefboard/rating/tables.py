@@ -108,16 +108,24 @@ def table_of(
 
 def components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> int:
     """Connected components of the comparison graph among models that played in `idx`."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
     if not len(idx):
         return 0
     seen = np.bincount(a[idx] * n_models + b[idx], minlength=n_models * n_models) > 0
     rows, cols = np.divmod(np.flatnonzero(seen), n_models)
-    graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_models, n_models))
+    return graph_components(n_models, rows, cols)
+
+
+def graph_components(n_models: int, i: np.ndarray, j: np.ndarray) -> int:
+    """Connected components of the graph with edges ``i[k] - j[k]``, among the models on an
+    edge (the pairs of a table's :class:`batch.PairCounts` are its comparison graph)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(i):
+        return 0
+    graph = csr_matrix((np.ones(len(i)), (i, j)), shape=(n_models, n_models))
     _, labels = connected_components(graph, directed=False)
-    played = np.unique(np.concatenate([rows, cols]))
+    played = np.unique(np.concatenate([i, j]))
     return len(np.unique(labels[played]))
 
 
