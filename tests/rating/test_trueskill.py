@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from prefboard.rating import trueskill as engine
+from prefboard.rating import replay as kernels
 from prefboard.rating.trueskill import (
     TrueSkillParams,
     draw_margin,
@@ -397,7 +397,7 @@ def test_shuffled_pass_is_a_seeded_permutation(battles) -> None:
             order = piece.copy()
             # np.uint64 again on the way back in: numba boxes uint64 results as Python ints,
             # which it would otherwise type as int64 when they happen to fit.
-            engine._fisher_yates(order, np.uint64(engine._job_state(np.uint64(seed), t, p)))
+            kernels._fisher_yates(order, np.uint64(kernels._job_state(np.uint64(seed), t, p)))
             np.testing.assert_array_equal(np.sort(order), piece)
             ref_mu, ref_sigma = loop_rate_1vs1(20, a, b, outcome, params, order=order)
             np.testing.assert_array_equal(mu[t, p], ref_mu)
@@ -526,6 +526,6 @@ def test_splitmix64_known_answers() -> None:
     state = np.uint64(0)
     outputs = []
     for _ in range(3):
-        state, bits = engine._splitmix64(np.uint64(state))
+        state, bits = kernels._splitmix64(np.uint64(state))
         outputs.append(bits)
     assert outputs == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -202,7 +203,8 @@ def summarize_groups(
     counts = grouped[count_cols].sum().astype("int64")
     out = out.join(counts)
     out = out.reset_index()
-    return out[[*by, *_STAT_COLUMNS, *count_cols]]
+    result: pd.DataFrame = out[[*by, *_STAT_COLUMNS, *count_cols]]
+    return result
 
 
 def agreement(
@@ -236,6 +238,41 @@ def agreement(
     have pairable values, or when all pairable values are identical (expected disagreement is
     zero, so alpha is 0/0).
     """
+    answers = _first_answers(df, unit, rater, value, timestamp)
+    # pivot (not pivot_table) because duplicates are gone: it cannot silently average anything.
+    matrix = answers.pivot(index="__rater", columns="__unit", values="__x")
+    # Keep only pairable data: units with >= 2 answers, then raters left with any answer.
+    matrix = matrix.loc[:, matrix.notna().sum(axis=0) >= 2]
+    matrix = matrix.loc[matrix.notna().any(axis=1)]
+    data = matrix.to_numpy(dtype="float64")
+
+    present = data[~np.isnan(data)]
+    n_units = int(matrix.shape[1])
+    n_raters = int(matrix.shape[0])
+    n_values = int(present.size)
+    domain = np.unique(present)  # sorted
+
+    alpha_ordinal = alpha_interval = math.nan
+    if n_units >= 2 and domain.size >= 2:
+        alpha_ordinal = _alpha(data, domain, "ordinal")
+        alpha_interval = _alpha(data, domain, "interval")
+
+    return Agreement(
+        alpha_ordinal=alpha_ordinal,
+        alpha_interval=alpha_interval,
+        units=n_units,
+        raters=n_raters,
+        pairable_values=n_values,
+        unit=unit,
+        rater=rater,
+    )
+
+
+def _first_answers(
+    df: pd.DataFrame, unit: str, rater: str, value: str, timestamp: str | None
+) -> pd.DataFrame:
+    """Answered rows (no NA) as ``__unit``, ``__rater``, ``__x``, each rater's earliest answer
+    per unit only (see :func:`agreement`)."""
     answers = pd.DataFrame(
         {
             "__unit": df[unit].to_numpy(),
@@ -252,49 +289,18 @@ def agreement(
         answers = answers.sort_values("__ts", kind="stable", na_position="last")
     else:
         answers = answers[keep.to_numpy()]
-    answers = answers.drop_duplicates(["__rater", "__unit"], keep="first")
+    return answers.drop_duplicates(["__rater", "__unit"], keep="first")
 
-    # pivot (not pivot_table) because duplicates are gone: it cannot silently average anything.
-    matrix = answers.pivot(index="__rater", columns="__unit", values="__x")
-    # Keep only pairable data: units with >= 2 answers, then raters left with any answer.
-    matrix = matrix.loc[:, matrix.notna().sum(axis=0) >= 2]
-    matrix = matrix.loc[matrix.notna().any(axis=1)]
-    data = matrix.to_numpy(dtype="float64")
 
-    present = data[~np.isnan(data)]
-    n_units = int(matrix.shape[1])
-    n_raters = int(matrix.shape[0])
-    n_values = int(present.size)
-    domain = np.unique(present)  # sorted
-
-    alpha_ordinal = alpha_interval = math.nan
-    if n_units >= 2 and domain.size >= 2:
-        with warnings.catch_warnings():
-            # The package divides by expected disagreement; the guards above keep it non-zero,
-            # but never let a numerical warning escape from what is a reporting function.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # level_of_measurement is always explicit: the package silently defaults to interval.
-            alpha_ordinal = float(
-                krippendorff.alpha(
-                    reliability_data=data,
-                    value_domain=domain,
-                    level_of_measurement="ordinal",
-                )
+def _alpha(data: np.ndarray, domain: np.ndarray, level: Literal["ordinal", "interval"]) -> float:
+    """Krippendorff's alpha at ``level`` of a raters × units matrix with pairable values."""
+    with warnings.catch_warnings():
+        # The package divides by expected disagreement; the guards in `agreement` keep it
+        # non-zero, but never let a numerical warning escape from a reporting function.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # level_of_measurement is always explicit: the package silently defaults to interval.
+        return float(
+            krippendorff.alpha(
+                reliability_data=data, value_domain=domain, level_of_measurement=level
             )
-            alpha_interval = float(
-                krippendorff.alpha(
-                    reliability_data=data,
-                    value_domain=domain,
-                    level_of_measurement="interval",
-                )
-            )
-
-    return Agreement(
-        alpha_ordinal=alpha_ordinal,
-        alpha_interval=alpha_interval,
-        units=n_units,
-        raters=n_raters,
-        pairable_values=n_values,
-        unit=unit,
-        rater=rater,
-    )
+        )

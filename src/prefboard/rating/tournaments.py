@@ -4,9 +4,10 @@ headline from rating.group_tables.)
 
 A tournament is a list of battle indices in canonical order (timestamp, then battle_id). Slices
 are integer codes per battle, so splitting a million battles costs array masks, not string
-grouping. Each tournament is replayed once in that order and `permutations` times in seeded
-random orders (the engine shuffles internally): the order-averaged mu and its spread show how
-much a single TrueSkill pass depends on the order of battles. The two online band candidates
+grouping. Each tournament is replayed once in that order and, when it is permuted (config
+`permuted_tables`: the pooled tables by default), `permutations` times in seeded random orders
+(the engine shuffles internally): the order-averaged mu and its spread show how much a single
+TrueSkill pass depends on the order of battles. The two online band candidates
 below are kept for the calibration study of that pass.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy.stats import norm
 
 from prefboard.rating import trueskill as ts
@@ -46,6 +48,19 @@ class Spec:
     attribute: str
     value: str
     battles: np.ndarray
+    # Shuffled orders replayed besides the timestamp order (config `permuted_tables`).
+    passes: int = 0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One dimension's tournaments: its outcomes (0/1/2 per battle), the online constants with
+    its draw probability, and the seed of its shuffles."""
+
+    outcome: np.ndarray
+    specs: list[Spec]
+    seed: int
+    params: ts.TrueSkillParams
 
 
 @dataclass
@@ -70,72 +85,96 @@ def z_score(interval: float) -> float:
 
 
 def run_tournaments(
-    n_models: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    specs: list[Spec],
-    passes: int,
-    seed: int,
-    params: ts.TrueSkillParams,
-) -> list[Result]:
-    """Replay every tournament of one dimension (they share `outcome`) in all orders."""
+    n_models: int, a: np.ndarray, b: np.ndarray, runs: list[Run]
+) -> list[list[Result]]:
+    """Replay every tournament of every dimension in its orders, as one balanced parallel run
+    (rating/replay.py); one list of results per run. The compiled replay releases the GIL, so
+    this can run in a thread beside the batch fits."""
+    specs = [s for r in runs for s in r.specs]
     if not specs:
-        return []
+        return [[] for _ in runs]
     lengths = np.array([len(s.battles) for s in specs], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    flat = (
-        np.concatenate([s.battles for s in specs]).astype(np.int64)
-        if lengths.sum()
-        else np.empty(0, np.int64)
+    flat = np.concatenate([s.battles for s in specs], dtype=np.int64)
+    row = np.repeat(np.arange(len(runs), dtype=np.int64), [len(r.specs) for r in runs])
+    jobs = ts.Jobs(
+        offsets=offsets,
+        battles=flat,
+        row=row,
+        eps=np.array(
+            [ts.draw_margin(runs[d].params.draw_probability, runs[d].params.beta) for d in row]
+        ),
+        # Each dimension's shuffles are those of its own seed and tournament index, as when
+        # the dimensions were replayed one at a time.
+        seed=np.array([np.uint64(runs[d].seed) for d in row], dtype=np.uint64),
+        stream=np.concatenate([np.arange(len(r.specs), dtype=np.int64) for r in runs]),
+        passes=np.array([s.passes for s in specs], dtype=np.int64),
     )
-    mu, sigma = ts.replay_tournaments(n_models, a, b, outcome, offsets, flat, passes, seed, params)
-    counts = _counts(n_models, a, b, outcome, offsets, flat, len(specs))
-    results = []
-    for t, spec in enumerate(specs):
-        orders = mu[t]  # (1 + passes, n_models)
-        played = counts[0][t] > 0
-        # Each order shifts the whole board's level a little; only relative standings matter,
-        # so the spread is measured after centring every pass on its played models' mean.
-        centred = orders - (orders[:, played].mean(axis=1, keepdims=True) if played.any() else 0)
-        ranks = np.argsort(np.argsort(-orders, axis=1, kind="stable"), axis=1)
-        results.append(
-            Result(
-                spec=spec,
-                mu=mu[t, 0].copy(),
-                sigma=sigma[t, 0].copy(),
-                mu_mean=orders.mean(axis=0),
-                mu_spread=centred.std(axis=0, ddof=1) if passes else np.zeros(n_models),
-                sigma_mean=sigma[t].mean(axis=0),
-                battles=counts[0][t],
-                wins=counts[1][t],
-                losses=counts[2][t],
-                ties=counts[3][t],
-                pass_rank_shift=ranks.max(axis=0) - ranks.min(axis=0),
-            )
-        )
-    return results
+    outcomes = np.stack([r.outcome for r in runs])
+    mu, sigma = ts.replay_jobs(n_models, a, b, outcomes, jobs, runs[0].params)
+    counts = _tally(n_models, a, b, outcomes, row, offsets, flat)
+    results = [_result(s, mu[t], sigma[t], counts[t]) for t, s in enumerate(specs)]
+    out, start = [], 0
+    for r in runs:
+        out.append(results[start : start + len(r.specs)])
+        start += len(r.specs)
+    return out
 
 
-def _counts(
+def _result(spec: Spec, mu: np.ndarray, sigma: np.ndarray, counts: np.ndarray) -> Result:
+    """Summaries of one tournament's orders; ``mu``/``sigma`` are (1 + max passes, M), of which
+    the first 1 + spec.passes rows were played."""
+    orders = mu[: 1 + spec.passes]
+    played = counts[:, 0] > 0
+    # Each order shifts the whole board's level a little; only relative standings matter,
+    # so the spread is measured after centring every pass on its played models' mean.
+    centred = orders - (orders[:, played].mean(axis=1, keepdims=True) if played.any() else 0)
+    ranks = np.argsort(np.argsort(-orders, axis=1, kind="stable"), axis=1)
+    n_models = mu.shape[1]
+    return Result(
+        spec=spec,
+        mu=mu[0].copy(),
+        sigma=sigma[0].copy(),
+        mu_mean=orders.mean(axis=0),
+        # NaN = not measured: a table replayed in one order has no spread to show.
+        mu_spread=centred.std(axis=0, ddof=1) if spec.passes else np.full(n_models, np.nan),
+        sigma_mean=sigma[: 1 + spec.passes].mean(axis=0),
+        battles=counts[:, 0].copy(),
+        wins=counts[:, 1].copy(),
+        losses=counts[:, 2].copy(),
+        ties=counts[:, 3].copy(),
+        pass_rank_shift=ranks.max(axis=0) - ranks.min(axis=0),
+    )
+
+
+@njit(cache=True, fastmath=False)
+def _tally(
     n_models: int,
     a: np.ndarray,
     b: np.ndarray,
-    outcome: np.ndarray,
+    outcomes: np.ndarray,
+    row: np.ndarray,
     offsets: np.ndarray,
     flat: np.ndarray,
-    n_tournaments: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    # One bincount per side over (tournament, model, outcome) keys: tens of millions of
-    # tournament entries make per-statistic masks the slow part otherwise.
-    t_of = np.repeat(np.arange(n_tournaments, dtype=np.int64), np.diff(offsets))
-    o = outcome[flat].astype(np.int64)
-    size = n_tournaments * n_models * 3
-    shape = (n_tournaments, n_models, 3)
-    side_a = np.bincount((t_of * n_models + a[flat]) * 3 + o, minlength=size).reshape(shape)
-    side_b = np.bincount((t_of * n_models + b[flat]) * 3 + o, minlength=size).reshape(shape)
-    battles = side_a.sum(axis=2) + side_b.sum(axis=2)
-    wins = side_a[:, :, 0] + side_b[:, :, 1]
-    losses = side_a[:, :, 1] + side_b[:, :, 0]
-    ties = side_a[:, :, 2] + side_b[:, :, 2]
-    return battles, wins, losses, ties
+) -> np.ndarray:
+    """Per tournament and model: battles, wins, losses, ties (one pass, no gathered copies)."""
+    out = np.zeros((row.shape[0], n_models, 4), dtype=np.int64)
+    for t in range(row.shape[0]):
+        outcome = outcomes[row[t]]
+        for k in range(offsets[t], offsets[t + 1]):
+            i = flat[k]
+            x = a[i]
+            y = b[i]
+            o = outcome[i]
+            out[t, x, 0] += 1
+            out[t, y, 0] += 1
+            if o == 0:
+                out[t, x, 1] += 1
+                out[t, y, 2] += 1
+            elif o == 1:
+                out[t, y, 1] += 1
+                out[t, x, 2] += 1
+            else:
+                out[t, x, 3] += 1
+                out[t, y, 3] += 1
+    return out

@@ -46,6 +46,13 @@ class Parameters(Frozen):
     interval: float
     z: float
     permutations: int
+    permuted_tables: str = Field(
+        "all",
+        description=(
+            "Tables replayed in the `permutations` shuffled orders: `pooled` (one per "
+            "dimension) or `all` (standings written before the key existed)."
+        ),
+    )
     seed: int
     band: str = Field(description="`posterior`: score ± z·sd from the batch posterior.")
     rank_draws: int = Field(

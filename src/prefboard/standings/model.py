@@ -94,8 +94,18 @@ class Entry(Frozen):
     model: str
     mu: float = Field(description="mu after the timestamp-order pass (what `trueskill` gives).")
     sigma: float = Field(description="sigma after the timestamp-order pass.")
-    mu_mean: float = Field(description="mu averaged over the timestamp order and permutations.")
-    mu_spread: float = Field(description="Standard deviation of mu across battle orders.")
+    mu_mean: float = Field(
+        description=(
+            "mu averaged over the timestamp order and the permutations (= `mu` in a table "
+            "replayed in timestamp order only; see `parameters.permuted_tables`)."
+        )
+    )
+    mu_spread: float | None = Field(
+        description=(
+            "Standard deviation of mu across battle orders; none where the table was replayed "
+            "in timestamp order only (`parameters.permuted_tables`)."
+        )
+    )
     lower: float = Field(description="score - z * sd: lower end of the band the site shows.")
     upper: float = Field(description="score + z * sd.")
     conservative: float = Field(description="score - 3 sd, TrueSkill's cautious score.")

@@ -311,6 +311,7 @@ def methodology(pb: _Builder) -> Page:
         "draw_pinned": p.draw_probability is not None,
         "permutations": p.permutations,
         "passes": 1 + p.permutations,
+        "permuted_all": p.permuted_tables == "all",
         "seed": p.seed,
         "band": p.band,
         "z_text": f"{p.z:.3f}",

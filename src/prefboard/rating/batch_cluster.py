@@ -1,0 +1,164 @@
+"""Batch TrueSkill, part 5: clustered uncertainty (votes sharing a participant or a prompt
+are not independent): cluster-robust sandwich variance and the per-model inflation of the
+posterior it implies. Model and notation: :mod:`prefboard.rating.batch`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from numba import njit
+from scipy.linalg import eigh
+
+from prefboard.rating.batch_fit import Posterior
+from prefboard.rating.batch_terms import TIE, Battles, PairCounts, _pair_terms, aggregate_index
+
+# Per-cluster score sums are accumulated in fixed point (units of 2^-32): integer sums do not
+# depend on the order of the battles, so the sandwich is bit-identical under any shuffle. The
+# rounding (2e-10 per battle) is far below the scores' own size (~1e-2 to 1); a cluster would
+# need ~1e8 battles at the largest scores (~10 per battle far in a tail) to overflow int64.
+_FIXED = float(2**32)
+
+
+@njit(cache=True, fastmath=False)
+def _cluster_scores(
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    index: np.ndarray,
+    weight: np.ndarray,
+    cluster: np.ndarray,
+    n_clusters: int,
+    m: int,
+    score: np.ndarray,
+) -> np.ndarray:
+    """Per cluster, the summed scores of its battles among ``index`` (weight: empty = 1).
+
+    ``score[(lo * m + hi) * 3 + o]`` is d loglik / d s_lo of a battle of the pair with outcome
+    o from lo's side; d / d s_hi is its negative."""
+    g = np.zeros((n_clusters, m), dtype=np.int64)
+    weighted = weight.shape[0] > 0
+    for k in range(index.shape[0]):
+        i = index[k]
+        x = a[i]
+        y = b[i]
+        o = outcome[i]
+        if x < y:
+            lo, hi, oo = x, y, o
+        else:
+            lo, hi, oo = y, x, (o if o == TIE else 1 - o)
+        v = score[(lo * m + hi) * 3 + oo]
+        if weighted:
+            v *= weight[i]
+        q = np.int64(round(v * _FIXED))
+        g[cluster[i], lo] += q
+        g[cluster[i], hi] -= q
+    return g
+
+
+def _score_table(post: Posterior, pairs: np.ndarray) -> np.ndarray:
+    """d loglik / d s_lo per (pair code lo * M + hi, outcome from lo's side), at the mean."""
+    m = post.mean.shape[0]
+    pi, pj = np.divmod(pairs, m)
+    c = math.sqrt(2.0) * post.beta
+    _, _, _, v = _pair_terms(post.mean, pi, pj, np.ones((len(pairs), 3)), c, post.draw_margin / c)
+    table = np.zeros(m * m * 3)
+    table.reshape(m * m, 3)[pairs] = v / c
+    return table
+
+
+def _dense(codes: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, int]:
+    """Cluster codes as 0..C-1 over the battles ``index``; codes that are already small are
+    used as they are (returned full-length, to be read through ``index``)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if index.size == 0:
+        return codes, 0
+    lo, hi = codes.min(), codes.max()
+    if lo >= 0 and hi < 4 * index.size + 1024:
+        return codes, int(hi) + 1
+    # Sorted unique codes keep the cluster order independent of the battle order.
+    uniq, dense = np.unique(codes[index], return_inverse=True)
+    full = np.zeros(codes.shape[0], dtype=np.int64)
+    full[index] = dense
+    return full, len(uniq)
+
+
+def _meat(
+    battles: Battles,
+    index: np.ndarray,
+    weight: np.ndarray,
+    cluster: np.ndarray,
+    score: np.ndarray,
+) -> np.ndarray:
+    dense, n = _dense(cluster, index)
+    g = _cluster_scores(
+        battles.a, battles.b, battles.outcome, index, weight, dense, n, battles.n_models, score
+    )
+    g = g / _FIXED
+    return g.T @ g
+
+
+def cluster_inflation(
+    post: Posterior,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    clusters: list[np.ndarray],
+    weights: np.ndarray | None = None,
+) -> Posterior:
+    """Inflate the posterior for votes that are not independent.
+
+    With the posterior precision ``P`` as bread and the likelihood's scores summed per cluster
+    as meat, the cluster-robust covariance is ``P^-1 (sum_c g_c g_c^T) P^-1``; for two
+    clusterings (participant, prompt) it is ``V_1 + V_2 - V_12`` (V_12 clustered by their
+    intersection; Cameron, Gelbach & Miller 2011), clipped to be positive semi-definite. The
+    model-based counterpart is ``P^-1 L P^-1`` (L the likelihood's information). Each model's sd
+    is multiplied by ``sqrt(max(1, robust var / model var))``: clustering may widen a band,
+    never narrow it. Correlations are kept. ``clusters`` holds one code array per clustering
+    (same length as the battles; one or two arrays); for a result that does not depend on the
+    order of the battles the codes must not either (e.g. sorted ids, not first appearance).
+    """
+    battles = Battles.of(post.mean.shape[0], a, b, outcome)
+    index = np.arange(battles.a.shape[0], dtype=np.int64)
+    return cluster_inflation_index(post, battles, index, clusters, weights)
+
+
+def cluster_inflation_index(
+    post: Posterior,
+    battles: Battles,
+    index: np.ndarray,
+    clusters: list[np.ndarray],
+    weights: np.ndarray | None = None,
+    counts: PairCounts | None = None,
+) -> Posterior:
+    """:func:`cluster_inflation` of the battles ``index``; ``clusters`` (and ``weights``) are
+    full-length arrays over ``battles``, read through ``index``. ``counts``: the battles'
+    :func:`aggregate_index`, when the caller has it (saves a pass over the battles)."""
+    m = post.mean.shape[0]
+    if not 1 <= len(clusters) <= 2:
+        raise ValueError("clusters must hold one or two code arrays")
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    if index.size == 0:
+        return post
+    w = np.empty(0) if weights is None else np.asarray(weights, dtype=np.float64)
+    present = aggregate_index(battles, index) if counts is None else counts
+    score = _score_table(post, present.i * m + present.j)
+    meat = _meat(battles, index, w, clusters[0], score)
+    if len(clusters) == 2:
+        p = np.asarray(clusters[0], dtype=np.int64)
+        q = np.asarray(clusters[1], dtype=np.int64)
+        both = _dense(p, index)[0] * (int(q.max(initial=0)) + 1) + q
+        meat = meat + _meat(battles, index, w, q, score) - _meat(battles, index, w, both, score)
+    robust = post.cov @ meat @ post.cov
+    if len(clusters) == 2:
+        vals, vecs = eigh(0.5 * (robust + robust.T))
+        robust = (vecs * np.maximum(vals, 0.0)) @ vecs.T
+    model = post.cov @ post.info_precision @ post.cov
+    ratio = np.ones(m)
+    mv = np.diag(model)
+    ok = mv > 0
+    ratio[ok] = np.diag(robust)[ok] / mv[ok]
+    factor = np.sqrt(np.maximum(1.0, ratio))
+    cov = post.cov * np.outer(factor, factor)
+    return replace(post, cov=cov, precision=np.linalg.inv(cov), inflation=factor)

@@ -1,0 +1,208 @@
+"""Batch TrueSkill, part 1: battles aggregated per (pair, outcome), and the compiled per-pair
+likelihood terms (log-likelihood, its slope and curvature in the scaled gap) that the Newton fit,
+EP and the cluster-robust variance share. Model and notation: :mod:`prefboard.rating.batch`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from prefboard.rating.trueskill import check_battle_arrays
+from prefboard.rating.update import _mills_excess, _vw_draw, _vw_win
+
+A_WINS, B_WINS, TIE = 0, 1, 2
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Battles aggregated per unordered pair ``(i < j)``: ``counts[p] = (i won, j won, tie)``."""
+
+    n_models: int
+    i: np.ndarray
+    j: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def total(self) -> float:
+        return float(self.counts.sum())
+
+
+def aggregate(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> PairCounts:
+    """Counts per (pair, outcome). Unweighted counts are integers (exact); weighted ones are
+    summed after sorting by (pair, outcome, weight), so any battle order gives the same bits."""
+    a, b, outcome = _check_battles(n_models, a, b, outcome)
+    lo = np.minimum(a, b)
+    hi = np.maximum(a, b)
+    # Re-express the outcome from the low model's side: 0 = lo won, 1 = hi won, 2 = tie.
+    flipped = (a != lo) & (outcome != TIE)
+    o = np.where(flipped, 1 - outcome, outcome).astype(np.int64)
+    key = (lo * n_models + hi) * 3 + o
+    size = n_models * n_models * 3
+    if weights is None:
+        flat: np.ndarray = np.bincount(key, minlength=size).astype(np.float64)
+    else:
+        w = np.ascontiguousarray(weights, dtype=np.float64)
+        if w.shape != a.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError("weights must be finite, non-negative and one per battle")
+        order = np.lexsort((w, key))
+        flat = np.bincount(key[order], weights=w[order], minlength=size)
+    return _pair_counts(n_models, flat)
+
+
+@dataclass(frozen=True)
+class Battles:
+    """Battle arrays validated once (int64 ``a``, ``b``; int8 ``outcome``), for fitting many
+    tables that are subsets of them (:func:`aggregate_index`, :func:`cluster_inflation_index`)
+    without copying or re-checking the arrays per table."""
+
+    n_models: int
+    a: np.ndarray
+    b: np.ndarray
+    outcome: np.ndarray
+
+    @classmethod
+    def of(cls, n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray) -> Battles:
+        return cls(n_models, *_check_battles(n_models, a, b, outcome))
+
+
+@njit(cache=True, fastmath=False)
+def _count_kernel(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, index: np.ndarray, m: int
+) -> np.ndarray:
+    # One pass, no gathered copies; counts are whole numbers, so the sums are order-free.
+    out = np.zeros(m * m * 3)
+    for k in range(index.shape[0]):
+        i = index[k]
+        x = a[i]
+        y = b[i]
+        o = outcome[i]
+        if x < y:
+            out[(x * m + y) * 3 + o] += 1.0
+        else:
+            out[(y * m + x) * 3 + (o if o == TIE else 1 - o)] += 1.0
+    return out
+
+
+def aggregate_index(battles: Battles, index: np.ndarray) -> PairCounts:
+    """:func:`aggregate` of the battles ``index`` (unweighted)."""
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    if index.size and (index.min() < 0 or index.max() >= battles.a.shape[0]):
+        raise ValueError("index must select battles of the arrays")
+    m = battles.n_models
+    flat = _count_kernel(battles.a, battles.b, battles.outcome, index, m)
+    return _pair_counts(m, flat)
+
+
+def _pair_counts(m: int, flat: np.ndarray) -> PairCounts:
+    per_pair = flat.reshape(m * m, 3)
+    seen = np.flatnonzero(per_pair.sum(axis=1) > 0)
+    i, j = np.divmod(seen, m)
+    return PairCounts(m, i.astype(np.int64), j.astype(np.int64), per_pair[seen].copy())
+
+
+def _check_battles(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return check_battle_arrays(n_models, a, b, outcome)
+
+
+@njit(cache=True, fastmath=False)
+def _log_cdf(u: float) -> float:
+    """log Phi(u), accurate in both tails."""
+    if u > 0.0:
+        return math.log1p(-0.5 * math.erfc(u * _INV_SQRT2))
+    if u > -6.0:
+        return math.log(0.5 * math.erfc(-u * _INV_SQRT2))
+    # Phi(u) = phi(u) / v with v = -u + k (inverse Mills ratio): no underflow for any finite u.
+    v = _mills_excess(-u) - u
+    return -0.5 * u * u - _LOG_SQRT_2PI - math.log(v)
+
+
+@njit(cache=True, fastmath=False)
+def _log_tie(x: float, e: float) -> float:
+    """log(Phi(e - x) - Phi(-e - x)), the log-probability of a tie."""
+    s = abs(x)
+    u1 = s - e
+    u2 = s + e
+    if u1 < 6.0:
+        return math.log(0.5 * (math.erfc(u1 * _INV_SQRT2) - math.erfc(u2 * _INV_SQRT2)))
+    l1 = _log_cdf(-u1)
+    return l1 + math.log1p(-math.exp(_log_cdf(-u2) - l1))
+
+
+@njit(cache=True, fastmath=False)
+def _outcome_terms(x: float, e: float, out: np.ndarray) -> None:
+    """Row (v, w, loglik) for each outcome of one pair at scaled gap ``x``: v is d loglik / dx
+    and w is -d^2 loglik / dx^2 (in (0, 1), so the likelihood is log-concave)."""
+    v, w = _vw_win(x, e)
+    out[0, 0] = v
+    out[0, 1] = w
+    out[0, 2] = _log_cdf(x - e)
+    v, w = _vw_win(-x, e)
+    out[1, 0] = -v
+    out[1, 1] = w
+    out[1, 2] = _log_cdf(-x - e)
+    if e > 0.0:
+        v, w = _vw_draw(x, e)
+        out[2, 0] = v
+        out[2, 1] = w
+        out[2, 2] = _log_tie(x, e)
+    else:
+        out[2, 0] = 0.0
+        out[2, 1] = 0.0
+        out[2, 2] = -math.inf
+
+
+@njit(cache=True, fastmath=False)
+def _pair_terms(
+    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Log-likelihood, and per pair the gradient and curvature in x; per-outcome v as well."""
+    n = i.shape[0]
+    g = np.empty(n)
+    k = np.empty(n)
+    v_out = np.empty((n, 3))
+    row = np.empty((3, 3))
+    ll = 0.0
+    for p in range(n):
+        x = (s[i[p]] - s[j[p]]) / c
+        _outcome_terms(x, e, row)
+        gp = 0.0
+        kp = 0.0
+        for o in range(3):
+            n_o = counts[p, o]
+            v_out[p, o] = row[o, 0]
+            if n_o > 0.0:
+                gp += n_o * row[o, 0]
+                kp += n_o * row[o, 1]
+                ll += n_o * row[o, 2]
+        g[p] = gp
+        k[p] = kp
+    return ll, g, k, v_out
+
+
+def _likelihood_at(
+    pc: PairCounts, s: np.ndarray, c: float, e: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-likelihood, its gradient (M,) and minus its Hessian (M, M) in the skills."""
+    m = pc.n_models
+    ll, g, k, _ = _pair_terms(s, pc.i, pc.j, pc.counts, c, e)
+    grad = (np.bincount(pc.i, g, minlength=m) - np.bincount(pc.j, g, minlength=m)) / c
+    lap = np.zeros((m, m))
+    kk = k / (c * c)
+    np.add.at(lap, (pc.i, pc.i), kk)
+    np.add.at(lap, (pc.j, pc.j), kk)
+    np.add.at(lap, (pc.i, pc.j), -kk)
+    np.add.at(lap, (pc.j, pc.i), -kk)
+    return ll, grad, lap

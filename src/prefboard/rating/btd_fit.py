@@ -1,0 +1,298 @@
+"""Bradley–Terry–Davidson by maximum likelihood: aggregation, the objective and the fit
+(model and references: :mod:`prefboard.rating.btd`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import minimize
+
+A_WINS = 0
+B_WINS = 1
+TIE = 2
+
+RIDGE = 1e-6
+# trust-exact runs to _GTOL on the objective / n_battles (or until f's rounding stops it);
+# `_polish` then requires max |gradient| <= _ABS_GTOL on the unscaled objective, which resolves
+# the ridge (its gradient is 2e-6 * theta), or _FLOOR_GTOL per battle, the rounding level of the
+# count sums for very large inputs.
+_GTOL = 1e-8
+_MAXITER = 500
+_ABS_GTOL = 1e-8
+_FLOOR_GTOL = 1e-14
+_POLISH_ITER = 200
+_BACKTRACK = 60
+
+
+# ---------------------------------------------------------------------------------------------
+# aggregation
+
+
+def _validate(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if int(n_models) != n_models or n_models < 0:
+        raise ValueError(f"n_models must be a non-negative integer, got {n_models!r}")
+    arrays = []
+    for name, arr in (("a", a), ("b", b), ("outcome", outcome)):
+        arr = np.asarray(arr)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+        arrays.append(arr.astype(np.int64, copy=False))
+    a, b, outcome = arrays
+    if not len(a) == len(b) == len(outcome):
+        raise ValueError(
+            f"a, b and outcome must have equal lengths, got {len(a)}, {len(b)}, {len(outcome)}"
+        )
+    if len(a):
+        lo = min(int(a.min()), int(b.min()))
+        hi = max(int(a.max()), int(b.max()))
+        if lo < 0 or hi >= n_models:
+            raise ValueError(f"model indices must lie in [0, {n_models}), found [{lo}, {hi}]")
+        if np.any(a == b):
+            raise ValueError("a model cannot battle itself (a == b)")
+        if int(outcome.min()) < 0 or int(outcome.max()) > 2:
+            raise ValueError("outcome codes must be 0 (a wins), 1 (b wins) or 2 (tie)")
+    return a, b, outcome
+
+
+def _aggregate(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pair counts over pairs ``i < j`` that met: ``(i, j, cells)``.
+
+    ``cells[:, 0]`` = i beat j, ``cells[:, 1]`` = j beat i, ``cells[:, 2]`` = ties (float64).
+    """
+    a, b, outcome = _validate(n_models, a, b, outcome)
+    swap = a > b
+    i = np.where(swap, b, a)
+    j = np.where(swap, a, b)
+    # outcome relative to (i, j): a win of a is a win of i unless a and b were swapped.
+    code = np.where(swap & (outcome != TIE), 1 - outcome, outcome)
+    counts = np.bincount((i * n_models + j) * 3 + code, minlength=n_models * n_models * 3)
+    counts = counts.reshape(n_models * n_models, 3)
+    pair = np.flatnonzero(counts.sum(axis=1))
+    return pair // n_models, pair % n_models, counts[pair].astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# likelihood
+
+
+def _pair_terms(h: np.ndarray, nu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """log D and the three outcome probabilities for half-differences ``h``, overflow-free."""
+    ah = np.abs(h)
+    e1 = np.exp(-2.0 * ah)
+    et = nu * np.exp(-ah)
+    ds = 1.0 + e1 + et  # D * exp(-|h|), D = exp(h) + exp(-h) + nu
+    log_d = ah + np.log(ds)
+    strong = 1.0 / ds
+    weak = e1 / ds
+    pos = h >= 0
+    return log_d, np.where(pos, strong, weak), np.where(pos, weak, strong), et / ds
+
+
+def log_likelihood(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    theta: np.ndarray,
+    nu: float,
+) -> float:
+    """Davidson log-likelihood ``sum log P(outcome)`` of battles, evaluated battle by battle.
+
+    With ``nu = 0`` a tie has probability 0 and the result is ``-inf`` if any battle is a tie.
+    """
+    a, b, outcome = _validate(n_models, a, b, outcome)
+    nu = float(nu)
+    if not nu >= 0.0:
+        raise ValueError(f"nu must be >= 0, got {nu}")
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape != (n_models,):
+        raise ValueError(f"theta must have shape ({n_models},), got {theta.shape}")
+    h = 0.5 * (theta[a] - theta[b])
+    log_d = _pair_terms(h, nu)[0]
+    log_nu = math.log(nu) if nu > 0 else -math.inf
+    num = np.where(outcome == A_WINS, h, np.where(outcome == B_WINS, -h, log_nu))
+    return float(np.sum(num - log_d))
+
+
+class _Objective:
+    """Penalised negative log-likelihood / n_battles over active models, with memoised derivatives.
+
+    Parameters are ``theta`` of the active models, then ``log nu`` when there are ties.
+    """
+
+    def __init__(self, m: int, i: np.ndarray, j: np.ndarray, cells: np.ndarray) -> None:
+        self.m = m
+        self.i = i
+        self.j = j
+        self.w_ij = cells[:, 0]
+        self.w_ji = cells[:, 1]
+        self.t = cells[:, 2]
+        self.n = cells.sum(axis=1)
+        self.total = float(self.n.sum())
+        self.ties = float(self.t.sum())
+        self.with_nu = self.ties > 0
+        self.scale = 1.0 / self.total
+        self.kappa = 1.0 / m  # in scaled units; zero gradient at the optimum
+        self.diag_ii = i * m + i
+        self.diag_jj = j * m + j
+        self.off_ij = i * m + j
+        self.off_ji = j * m + i
+        self._x: np.ndarray | None = None
+
+    def _eval(self, x: np.ndarray) -> None:
+        if self._x is not None and np.array_equal(x, self._x):
+            return
+        m = self.m
+        theta = x[:m]
+        u = x[m] if self.with_nu else -math.inf
+        nu = math.exp(u) if self.with_nu else 0.0
+        h = 0.5 * (theta[self.i] - theta[self.j])
+        log_d, p_i, p_j, p_t = _pair_terms(h, nu)
+        diff = p_i - p_j
+        loglik = float(np.dot(self.w_ij - self.w_ji, h) - np.dot(self.n, log_d))
+        if self.with_nu:
+            loglik += self.ties * u
+        g_h = (self.w_ij - self.w_ji) - self.n * diff
+        c_hh = -self.n * (p_i + p_j - diff * diff) * 0.25  # d2L/dtheta_i^2 per pair
+        grad_theta = 0.5 * (np.bincount(self.i, g_h, m) - np.bincount(self.j, g_h, m))
+        hess = np.zeros((m + self.with_nu, m + self.with_nu))
+        h_tt = (
+            np.bincount(self.diag_ii, c_hh, m * m)
+            + np.bincount(self.diag_jj, c_hh, m * m)
+            - np.bincount(self.off_ij, c_hh, m * m)
+            - np.bincount(self.off_ji, c_hh, m * m)
+        )
+        hess[:m, :m] = h_tt.reshape(m, m)
+        grad = grad_theta
+        penalty = RIDGE * float(theta @ theta)
+        if self.with_nu:
+            g_u = self.ties - float(self.n @ p_t)
+            c_hu = self.n * diff * p_t * 0.5  # d2L/(dtheta_i du) per pair
+            h_tu = np.bincount(self.i, c_hu, m) - np.bincount(self.j, c_hu, m)
+            hess[:m, m] = h_tu
+            hess[m, :m] = h_tu
+            hess[m, m] = -float(self.n @ (p_t * (1.0 - p_t)))
+            grad = np.append(grad_theta, g_u)
+            penalty += RIDGE * u * u
+        s = self.scale
+        total_theta = float(theta.sum())
+        fval = s * (penalty - loglik) + 0.5 * self.kappa * total_theta**2
+        fgrad = s * (2.0 * RIDGE * x - grad)
+        fgrad[:m] += self.kappa * total_theta
+        fhess = -s * hess
+        fhess[np.diag_indices_from(fhess)] += 2.0 * RIDGE * s
+        fhess[:m, :m] += self.kappa
+        self._x = x.copy()
+        self.loglik = loglik
+        self.f, self.g, self.h = fval, fgrad, fhess
+
+    def fun(self, x: np.ndarray) -> float:
+        self._eval(x)
+        return self.f
+
+    def jac(self, x: np.ndarray) -> np.ndarray:
+        self._eval(x)
+        return self.g
+
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        self._eval(x)
+        return self.h
+
+
+def _polish(obj: _Objective, x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Newton steps with backtracking on the gradient norm, down to the absolute tolerance.
+
+    trust-exact globalises on f and so stops once predicted decreases drown in the rounding of f.
+    Along directions where only the ridge bends the objective (a model that never wins) that
+    can leave theta far from the penalised optimum. The Newton direction ``-H^-1 g`` is a
+    descent direction of ``|g|^2`` (its derivative is ``-2 |g|^2``), so backtracking on ``|g|``
+    always makes progress and converges to the unique stationary point of this convex objective.
+    """
+    tol = max(_ABS_GTOL / obj.total, _FLOOR_GTOL)
+    obj._eval(x)
+    for _ in range(_POLISH_ITER):
+        if float(np.max(np.abs(obj.g))) <= tol:
+            return x, True
+        g_norm = float(np.linalg.norm(obj.g))
+        try:
+            step = np.linalg.solve(obj.h, obj.g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        for _ in range(_BACKTRACK):
+            trial = x - t * step
+            obj._eval(trial)
+            if np.linalg.norm(obj.g) <= (1.0 - 1e-4 * t) * g_norm:
+                x = trial
+                break
+            t *= 0.5
+        else:
+            obj._eval(x)
+            break
+    return x, float(np.max(np.abs(obj.g))) <= tol
+
+
+def _fit_counts(
+    n_models: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    cells: np.ndarray,
+    theta0: np.ndarray | None = None,
+    nu0: float | None = None,
+) -> tuple[np.ndarray, float, float, bool]:
+    """MLE from aggregated counts; ``theta0``/``nu0`` (full-length) warm-start the optimiser."""
+    keep = cells.sum(axis=1) > 0
+    i, j, cells = i[keep], j[keep], cells[keep]
+    theta = np.full(n_models, np.nan)
+    if len(i) == 0:
+        return theta, math.nan, 0.0, True
+    active = np.zeros(n_models, dtype=bool)
+    active[i] = True
+    active[j] = True
+    index = np.cumsum(active) - 1
+    m = int(active.sum())
+    obj = _Objective(m, index[i], index[j], cells)
+    x0 = np.zeros(m + obj.with_nu)
+    if theta0 is not None:
+        start = np.nan_to_num(np.asarray(theta0, dtype=np.float64)[active])
+        x0[:m] = start - start.mean()
+    if obj.with_nu:
+        if nu0 is not None and nu0 > 0 and math.isfinite(nu0):
+            x0[m] = math.log(nu0)
+        else:  # at equal strengths P(tie) = nu / (2 + nu)
+            x0[m] = math.log(2.0 * (obj.ties + 0.5) / (obj.total - obj.ties + 0.5))
+    res = minimize(
+        obj.fun,
+        x0,
+        jac=obj.jac,
+        hess=obj.hess,
+        method="trust-exact",
+        options={"gtol": _GTOL, "maxiter": _MAXITER},
+    )
+    x, converged = _polish(obj, res.x)
+    fitted = x[:m] - x[:m].mean()
+    theta[active] = fitted
+    nu = math.exp(x[m]) if obj.with_nu else 0.0
+    # the likelihood is invariant to the centring shift, so obj.loglik is the loglik of `theta`
+    return theta, nu, float(obj.loglik), converged
+
+
+def fit_btd(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> tuple[np.ndarray, float, float, bool]:
+    """Maximum-likelihood Davidson fit: ``(theta, nu, log_likelihood, converged)``.
+
+    ``a``, ``b`` are model indices in ``[0, n_models)`` and ``outcome`` codes 0 = a wins,
+    1 = b wins, 2 = tie. ``theta`` (log-strengths) is centred to mean 0 over the models that
+    battled and nan for the others; ``nu`` is 0 when there are no ties and nan when there are no
+    battles.
+    """
+    i, j, cells = _aggregate(n_models, a, b, outcome)
+    return _fit_counts(n_models, i, j, cells)

@@ -1,0 +1,112 @@
+"""Diagnostics of a dimension beside the headline: the online pass's history and order
+sensitivity, and the Bradley–Terry–Davidson cross-check."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from prefboard.config import Config
+from prefboard.rating import btd
+from prefboard.rating import trueskill as ts
+from prefboard.rating.board import finite_or_none
+from prefboard.rating.tournaments import Result
+from prefboard.standings.model import CrossCheck, CrossCheckEntry, History, OrderSensitivity, Table
+
+HISTORY_POINTS = 300
+
+
+def history_of(
+    config: Config,
+    dimension: str,
+    pooled: Result,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    params: ts.TrueSkillParams,
+) -> History:
+    idx = pooled.spec.battles.astype(np.int64)
+    every = max(1, math.ceil(len(idx) / HISTORY_POINTS))
+    keys = config.model_keys
+    if not len(idx):
+        return History(
+            dimension=dimension, steps=[], mu={k: [] for k in keys}, sigma={k: [] for k in keys}
+        )
+    steps, mu, sigma = ts.replay_history(len(keys), a, b, outcome, idx, every, params)
+    return History(
+        dimension=dimension,
+        steps=[int(s) for s in steps],
+        mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
+        sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
+    )
+
+
+BTD_DRAWS = 200
+
+
+def btd_fit(
+    config: Config, idx: np.ndarray, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
+) -> btd.BTDFit:
+    """Bradley–Terry–Davidson on the pooled battles ``idx``, with bootstrap intervals."""
+    return btd.btd_with_bootstrap(
+        len(config.model_keys),
+        a[idx],
+        b[idx],
+        outcome[idx],
+        draws=BTD_DRAWS,
+        seed=config.rating.seed,
+        interval=config.rating.interval,
+    )
+
+
+def crosscheck(config: Config, table: Table, fit: btd.BTDFit) -> CrossCheck:
+    """Set the Bradley–Terry–Davidson fit of the pooled battles beside TrueSkill's table."""
+    keys = config.model_keys
+    by_model = {e.model: e for e in table.entries}
+    ts_rank = np.array(
+        [by_model[k].rank if by_model[k].battles else np.nan for k in keys], dtype=float
+    )
+    ts_lo = np.array([by_model[k].rank_lower for k in keys], dtype=float)
+    ts_hi = np.array([by_model[k].rank_upper for k in keys], dtype=float)
+    flags = btd.disagreements(ts_rank, ts_lo, ts_hi, fit.rank, fit.rank_lower, fit.rank_upper)
+    return CrossCheck(
+        dimension=table.dimension,
+        kendall_tau=finite_or_none(btd.kendall_tau(ts_rank, fit.rank)),
+        nu=finite_or_none(fit.nu),
+        draws=BTD_DRAWS,
+        entries=[
+            CrossCheckEntry(
+                model=k,
+                theta=finite_or_none(fit.theta[i]),
+                lower=finite_or_none(fit.lower[i]),
+                upper=finite_or_none(fit.upper[i]),
+                rank=_int(fit.rank[i]),
+                rank_lower=_int(fit.rank_lower[i]),
+                rank_upper=_int(fit.rank_upper[i]),
+                disagrees=bool(flags[i]),
+            )
+            for i, k in enumerate(keys)
+        ],
+    )
+
+
+def _int(value: float) -> int | None:
+    return None if math.isnan(value) else int(value)
+
+
+def median_ratio(r: Result) -> float:
+    played = r.battles > 0
+    if not played.any():
+        return 0.0
+    return float(np.median(r.mu_spread[played] / r.sigma_mean[played]))
+
+
+def sensitivity(dimension: str, pooled: Result, n_models: int) -> OrderSensitivity:
+    """How much the pooled table's one-pass mu depends on the battle order."""
+    return OrderSensitivity(
+        dimension=dimension,
+        median_spread_over_sigma=median_ratio(pooled),
+        max_rank_shift=int(pooled.pass_rank_shift.max()) if n_models else 0,
+        passes=1 + pooled.spec.passes,
+    )

@@ -1,0 +1,106 @@
+"""Per dimension, the batch posteriors of every table: the plain fit clustered for repeated
+votes, and the pooled group fits with the post-stratified headline (rating/group_tables.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from prefboard.config import Config
+from prefboard.rating import batch, btd, groups, strata
+from prefboard.rating import group_tables as gt
+from prefboard.rating.diagnostics import btd_fit
+from prefboard.rating.inputs import Dimension, Inputs
+from prefboard.standings.model import PoolingInfo, TieModel
+
+
+def posterior(
+    config: Config,
+    battles: batch.Battles,
+    idx: np.ndarray,
+    draw_margin: float,
+    clusters: list[np.ndarray],
+) -> tuple[batch.PairCounts, batch.Posterior]:
+    """The pair counts of one table's battles and their batch posterior, inflated for
+    clustered votes."""
+    r = config.rating
+    pc = batch.aggregate_index(battles, idx)
+    post = batch.fit_counts(
+        pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
+    )
+    return pc, batch.cluster_inflation_index(post, battles, idx, clusters, counts=pc)
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Pooled group posteriors of one dimension (rating/group_tables.py)."""
+
+    slices: dict[tuple[str, str], gt.GroupPosterior]
+    headline: gt.Headline | None
+    info: list[PoolingInfo]
+
+
+def grouped(
+    config: Config,
+    dimension: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    asked: np.ndarray,
+    codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+    cells: strata.Cells,
+    ties: TieModel,
+) -> Grouped:
+    r = config.rating
+    model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
+    idx = np.flatnonzero(asked >= 0)
+    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
+    posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
+    headline = None
+    if config.strata:
+        headline = gt.headline(config, dimension, view, codes, cells, fits, model)
+        # One stratifying attribute: the cells are its values, the same fit; one row for both.
+        same = [k for k, i in enumerate(info) if i.grouping == headline.info.grouping]
+        if same:
+            info[same[0]] = headline.info
+        else:
+            info.append(headline.info)
+    return Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
+
+
+@dataclass(frozen=True)
+class DimensionFit:
+    """Every batch fit of one dimension: per table (attribute, value) its clustered posterior,
+    the pooled group posteriors and headline, and the Bradley–Terry–Davidson cross-check."""
+
+    posteriors: dict[tuple[str, str], batch.Posterior]
+    counts: dict[tuple[str, str], batch.PairCounts]
+    grouped: Grouped
+    btd: btd.BTDFit
+
+
+def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFit:
+    fitted = {
+        (s.attribute, s.value): posterior(
+            config, dim.arrays, s.battles, dim.ties.draw_margin, inputs.clusters
+        )
+        for s in dim.run.specs
+    }
+    posteriors = {key: post for key, (_, post) in fitted.items()}
+    counts = {key: pc for key, (pc, _) in fitted.items()}
+    pooled = grouped(
+        config,
+        dim.key,
+        inputs.a,
+        inputs.b,
+        dim.outcome,
+        dim.asked,
+        inputs.codes,
+        inputs.published,
+        inputs.cells,
+        dim.ties,
+    )
+    cross = btd_fit(config, dim.pooled, inputs.a, inputs.b, dim.outcome)
+    return DimensionFit(posteriors, counts, pooled, cross)

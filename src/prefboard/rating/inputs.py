@@ -1,0 +1,208 @@
+"""The rating stage's inputs: battles in canonical order as integer arrays, slice and cluster
+codes, published groups, and per dimension its outcomes, tie model and tournaments."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from prefboard.config import Config
+from prefboard.ingest.privacy import active_participants
+from prefboard.ingest.validate import Ingested
+from prefboard.rating import batch, strata
+from prefboard.rating import trueskill as ts
+from prefboard.rating.ties import tie_model
+from prefboard.rating.tournaments import Run, Spec
+from prefboard.standings.model import POOLED, TieModel
+
+
+def params_of(config: Config, draw_probability: float | None = None) -> ts.TrueSkillParams:
+    """TrueSkill constants; the draw probability is the pinned one unless one is given (the
+    learnt value of a dimension)."""
+    r = config.rating
+    p = draw_probability if draw_probability is not None else r.draw_probability
+    return ts.TrueSkillParams(r.mu, r.sigma, r.beta, r.tau, 0.10 if p is None else p)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every dimension shares: battles in canonical order and their integer codes."""
+
+    battles: pd.DataFrame
+    a: np.ndarray
+    b: np.ndarray
+    codes: dict[str, np.ndarray]
+    active: pd.DataFrame
+    published: dict[str, set[str]]
+    people: np.ndarray
+    n_people: int
+    clusters: list[np.ndarray]
+    clustering: str
+    cells: strata.Cells
+
+
+def prepare(config: Config, data: Ingested) -> Inputs:
+    battles = canonical_order(data.battles)
+    active = active_participants(data)
+    people, uniques = pd.factorize(battles["participant_id"])
+    clusters = cluster_codes(battles)
+    return Inputs(
+        battles=battles,
+        a=battles["model_a"].to_numpy(np.int64),
+        b=battles["model_b"].to_numpy(np.int64),
+        codes=slice_codes(config, battles["participant_id"], data.participants),
+        active=active,
+        published=published_values(config, active),
+        people=people,
+        n_people=len(uniques),
+        clusters=clusters,
+        clustering=clustering_name(clusters),
+        cells=strata.target_cells(config, participant_codes(config, active)),
+    )
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One battle dimension's outcomes (``asked``: -1 = not asked), tie model and tournaments."""
+
+    key: str
+    asked: np.ndarray
+    outcome: np.ndarray
+    arrays: batch.Battles
+    ties: TieModel
+    run: Run
+
+    @property
+    def pooled(self) -> np.ndarray:
+        """Indices of the battles that asked this dimension (the pooled table)."""
+        return self.run.specs[0].battles
+
+
+def dimension_of(config: Config, inputs: Inputs, key: str) -> Dimension:
+    asked = inputs.battles[key].to_numpy(np.int8)
+    specs = specs_of(config, key, asked, inputs.codes, inputs.published)
+    # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
+    # the whole outcome array, so they get a placeholder it accepts.
+    outcome = np.where(asked < 0, 0, asked).astype(np.int8)
+    arrays = batch.Battles.of(len(config.model_keys), inputs.a, inputs.b, outcome)
+    ties = tie_model(config, key, arrays, specs[0].battles)
+    seed = dimension_seed(config.rating.seed, key)
+    run = Run(outcome, specs, seed, params_of(config, ties.draw_probability))
+    return Dimension(key, asked, outcome, arrays, ties, run)
+
+
+def distinct(people: np.ndarray, n_people: int, idx: np.ndarray) -> int:
+    """Distinct participants among the battles `idx` (a mark array: no sort of strings)."""
+    seen = np.zeros(n_people, dtype=bool)
+    seen[people[idx]] = True
+    return int(seen.sum())
+
+
+def dimension_seed(seed: int, dimension: str) -> int:
+    # A per-dimension seed, stable across Python runs (hash() is salted per process).
+    digest = hashlib.sha256(f"{seed}:{dimension}".encode()).digest()
+    return int.from_bytes(digest[:7], "little")
+
+
+def canonical_order(battles: pd.DataFrame) -> pd.DataFrame:
+    """Timestamp order, ties broken by battle_id, so every build replays the same sequence."""
+    if _in_canonical_order(battles):
+        return battles.reset_index(drop=True)
+    return battles.sort_values(["timestamp", "battle_id"], kind="stable").reset_index(drop=True)
+
+
+def _in_canonical_order(battles: pd.DataFrame) -> bool:
+    """True when the rows already are in (timestamp, battle_id) order, as files written in time
+    order are: then the string sort of a million battle ids (seconds) is skipped. Battle ids
+    are unique, so the order is total and the shortcut cannot change it."""
+    if len(battles) < 2:
+        return True
+    # Integer ticks since the epoch (timestamps are validated, never missing).
+    ts = battles["timestamp"].astype("int64").to_numpy()
+    step = np.diff(ts)
+    if (step < 0).any():
+        return False
+    tied = np.flatnonzero(step == 0)
+    ids = battles["battle_id"]
+    before = ids.iloc[tied].to_numpy()
+    after = ids.iloc[tied + 1].to_numpy()
+    return bool((before < after).all())
+
+
+def slice_codes(
+    config: Config, participant_ids: pd.Series, participants: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Per slice attribute, the index of each battle's participant value (-1 when unknown)."""
+    where = participants.index.get_indexer(pd.Index(participant_ids))
+    out = {}
+    for s in config.slices:
+        value_codes = pd.Index(s.values).get_indexer(
+            pd.Index(participants[s.attribute].astype(str))
+        )
+        per_battle = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
+        out[s.attribute] = per_battle.astype(np.int64)
+    return out
+
+
+def published_values(config: Config, active: pd.DataFrame) -> dict[str, set[str]]:
+    """Slice values with enough distinct participants to be shown on their own (privacy)."""
+    out = {}
+    for s in config.slices:
+        counts = active[s.attribute].value_counts()
+        out[s.attribute] = {
+            v for v in s.values if counts.get(v, 0) >= config.privacy.min_participants
+        }
+    return out
+
+
+def specs_of(
+    config: Config,
+    dimension: str,
+    outcome: np.ndarray,
+    codes: dict[str, np.ndarray],
+    published: dict[str, set[str]],
+) -> list[Spec]:
+    asked = outcome >= 0
+    r = config.rating
+    group_passes = r.permutations if r.permuted_tables == "all" else 0
+    specs = [Spec(dimension, POOLED, POOLED, np.flatnonzero(asked), r.permutations)]
+    # The headline pools the groups (rating/group_tables.py) instead of combining per-group
+    # tournaments, so only published groups need one: their counts and order diagnostics.
+    for s in config.slices:
+        c = codes[s.attribute]
+        for i, v in enumerate(s.values):
+            if v in published[s.attribute]:
+                idx = np.flatnonzero(asked & (c == i))
+                specs.append(Spec(dimension, s.attribute, v, idx, group_passes))
+    return specs
+
+
+def cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
+    """Cluster code per battle: participant, and prompt when any battle names one. A battle
+    with no prompt_id is its own prompt cluster (nothing says it shares an item). Codes follow
+    sorted ids, not first appearance, so the sandwich does not depend on the battle order."""
+    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(np.int64)
+    prompts = battles.get("prompt_id")
+    if prompts is None or not (prompts != "").any():
+        return [by_person]
+    codes, uniq = pd.factorize(prompts, sort=True)
+    codes = codes.astype(np.int64)
+    none = np.flatnonzero(prompts.to_numpy() == "")
+    alone = pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
+    codes[none] = len(uniq) + alone
+    return [by_person, codes]
+
+
+def clustering_name(clusters: list[np.ndarray]) -> str:
+    return "participant" if len(clusters) == 1 else "participant+prompt"
+
+
+def participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per slice attribute, each active participant's value index (-1 when not given)."""
+    return {
+        s.attribute: pd.Index(s.values).get_indexer(pd.Index(active[s.attribute].astype(str)))
+        for s in config.slices
+    }

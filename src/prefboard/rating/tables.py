@@ -1,0 +1,167 @@
+"""One ranking table from a batch posterior (and its online-pass diagnostics): entries, band,
+ranks, the pooled and post-stratified headline."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from prefboard.config import Config
+from prefboard.rating import batch, ranks
+from prefboard.rating import group_tables as gt
+from prefboard.rating.tournaments import Result, Spec
+from prefboard.standings.model import POSTSTRATIFIED, Entry, Table
+
+
+def _relative(cov: np.ndarray, played: np.ndarray) -> np.ndarray:
+    """Covariance of each skill minus the average skill of the models that played.
+
+    Comparisons identify skills only up to a common shift; the posterior's uncertainty about
+    that shift comes from the prior alone (sd ~ sigma0 / sqrt(M)) and would dominate every band
+    once there are many battles, while no comparison depends on it. The band therefore shows
+    the uncertainty of each skill relative to the table's average.
+    """
+    m = cov.shape[0]
+    u = played / played.sum() if played.any() else np.full(m, 1.0 / max(m, 1))
+    a = np.eye(m) - np.outer(np.ones(m), u)
+    out: np.ndarray = a @ cov @ a.T
+    return out
+
+
+def moments(post: batch.Posterior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return post.mean, post.cov, post.inflation
+
+
+def _entries(
+    config: Config,
+    r: Result,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    inflation: np.ndarray,
+    z: float,
+    seed: int,
+) -> list[Entry]:
+    keys = config.model_keys
+    sd = np.sqrt(np.diag(_relative(cov, r.battles > 0)))
+    lower, upper = ranks.band(mean, sd, z)
+    # Ranks and differences do not depend on the board's level, so the full covariance gives
+    # the same draws' ranks as the relative one.
+    rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
+    entries = [
+        Entry(
+            model=keys[i],
+            mu=float(r.mu[i]),
+            sigma=float(r.sigma[i]),
+            mu_mean=float(r.mu_mean[i]),
+            mu_spread=None if math.isnan(r.mu_spread[i]) else float(r.mu_spread[i]),
+            lower=float(lower[i]),
+            upper=float(upper[i]),
+            conservative=float(mean[i] - 3 * sd[i]),
+            rank=int(rk.rank[i]),
+            rank_lower=int(rk.rank_lower[i]),
+            rank_upper=int(rk.rank_upper[i]),
+            battles=int(r.battles[i]),
+            wins=int(r.wins[i]),
+            losses=int(r.losses[i]),
+            ties=int(r.ties[i]),
+            provisional=bool(r.battles[i] < config.rating.min_battles),
+            p_best=float(rk.p_best[i]),
+            p_top=float(rk.p_top[i]),
+            score=float(mean[i]),
+            sd=float(sd[i]),
+            p_above_next=None if math.isnan(rk.p_above_next[i]) else float(rk.p_above_next[i]),
+            inflation=float(inflation[i]),
+        )
+        for i in range(len(keys))
+    ]
+    return sorted(entries, key=lambda e: e.rank)
+
+
+def table_of(
+    config: Config,
+    r: Result,
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    z: float,
+    participants: int,
+    components: int,
+    clustering: str,
+) -> Table:
+    """One ranking; ``fit`` is the posterior's (mean, cov, per-model sd inflation)."""
+    mean, cov, inflation = fit
+    seed = ranks.rank_seed(config.rating.seed, r.spec.dimension, r.spec.attribute, r.spec.value)
+    entries = _entries(config, r, mean, cov, inflation, z, seed)
+    played = r.battles > 0
+    return Table(
+        dimension=r.spec.dimension,
+        slice_attribute=r.spec.attribute,
+        slice_value=r.spec.value,
+        battles=len(r.spec.battles),
+        participants=participants,
+        entries=entries,
+        components=components,
+        clustering=clustering,
+        inflation_median=float(np.median(inflation[played])) if played.any() else 1.0,
+    )
+
+
+def components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> int:
+    """Connected components of the comparison graph among models that played in `idx`."""
+    if not len(idx):
+        return 0
+    seen = np.bincount(a[idx] * n_models + b[idx], minlength=n_models * n_models) > 0
+    rows, cols = np.divmod(np.flatnonzero(seen), n_models)
+    return graph_components(n_models, rows, cols)
+
+
+def graph_components(n_models: int, i: np.ndarray, j: np.ndarray) -> int:
+    """Connected components of the graph with edges ``i[k] - j[k]``, among the models on an
+    edge (the pairs of a table's :class:`batch.PairCounts` are its comparison graph)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(i):
+        return 0
+    graph = csr_matrix((np.ones(len(i)), (i, j)), shape=(n_models, n_models))
+    _, labels = connected_components(graph, directed=False)
+    played = np.unique(np.concatenate([i, j]))
+    return len(np.unique(labels[played]))
+
+
+def unstratified(
+    config: Config, pooled: Result, post: batch.Posterior, z: float, clustering: str
+) -> Table:
+    t = table_of(config, pooled, moments(post), z, 0, 1, clustering)
+    return t.model_copy(
+        update={
+            "slice_attribute": POSTSTRATIFIED,
+            "slice_value": "none",
+            "notes": ["No population shares configured: this is the pooled ranking."],
+        }
+    )
+
+
+def inflated(
+    mean: np.ndarray, cov: np.ndarray, inflation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pooled posterior widened by the clustering factors of the same battles' own fit (the
+    pooled model treats votes as independent; correlations are kept)."""
+    return mean, cov * np.outer(inflation, inflation), inflation
+
+
+def pooled_headline(
+    config: Config,
+    pooled: Result,
+    head: gt.Headline,
+    inflation: np.ndarray,
+    z: float,
+    clustering: str,
+) -> Table:
+    """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance.
+    The order diagnostics (mu, sigma, mu_mean, mu_spread) are the pooled tournament's."""
+    fit = inflated(head.mean, head.cov, inflation)
+    grouping = "+".join(s.attribute for s in config.strata)
+    spec = Spec(pooled.spec.dimension, POSTSTRATIFIED, grouping, pooled.spec.battles)
+    table = table_of(config, replace(pooled, spec=spec), fit, z, 0, 1, clustering)
+    return table.model_copy(update={"weights": head.weights, "notes": head.notes, "pooled": True})
