@@ -26,7 +26,8 @@ def fetch(url: str) -> str | None:
         return None
 
 
-def wait_for(predicate, timeout: float = 90.0):
+def wait_for(predicate, timeout: float = 300.0):
+    # a generous ceiling, not a speed assumption: polling ends as soon as the server answers
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

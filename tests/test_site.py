@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import mkdocs.utils
 from click.testing import CliRunner
 
 from prefboard import pipeline
@@ -30,10 +32,21 @@ def small_board(tiny: Path) -> Path:
 
 
 def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     toml = small_board(tiny)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     pipeline.build(toml, tmp_path / "one")
-    time.sleep(1.1)  # a clock-based timestamp would now differ
+    # The second build runs an hour "later" on every clock a build could read (time.time for
+    # gzip headers, datetime.now for MkDocs' dates), so a clock-based stamp would differ.
+    real_time = time.time
+
+    class _Later(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> _Later:  # type: ignore[override]
+            return cls.fromtimestamp(real_time() + 3600, tz)
+
+    monkeypatch.setattr(time, "time", lambda: real_time() + 3600)
+    monkeypatch.setattr(mkdocs.utils, "datetime", _Later)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     pipeline.build(toml, tmp_path / "two")
     one, two = tree_hashes(tmp_path / "one"), tree_hashes(tmp_path / "two")
     assert one.keys() == two.keys()
