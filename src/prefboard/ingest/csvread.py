@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from prefboard.errors import Problem, listed
+from prefboard.io.tables import MAX_COLUMNS, SourceError, SourceProblem, read_source, record_lines
 
-MAX_COLUMNS = 1_000
 # Column names longer than this are clipped in messages and get no "did you mean" hint: difflib
 # indexes every character of the name, which for a 100 MB header cell costs gigabytes.
 MAX_NAME_SHOWN = 60
@@ -180,10 +180,6 @@ def _read_columnar(
     "Line" means the physical line of a JSON Lines record (blank lines counted) or, for
     Parquet, the 1-based row. A Parquet file must also fit `max_bytes` once decoded.
     """
-    from prefboard.tools.importers import ImportSourceError, read_source
-    from prefboard.tools.importers.api import SourceProblem
-    from prefboard.tools.importers.sources import record_lines
-
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
 
     def fail(problem: Problem) -> RawTable:
@@ -194,7 +190,7 @@ def _read_columnar(
     except SourceProblem as exc:
         limit = " (data.max_file_mb)" if exc.rule == "file-too-large" else ""
         return fail(Problem(shown, exc.line, exc.column, exc.rule, exc.detail + limit))
-    except (ImportSourceError, ValueError, OSError) as exc:
+    except (SourceError, ValueError, OSError) as exc:
         msg = str(exc).removeprefix(f"{file.name}: ").splitlines()[0]
         return fail(Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {msg}"))
     header = [str(c) for c in frame.columns]
