@@ -72,7 +72,8 @@ class Checker:
 
     @property
     def bad(self) -> np.ndarray:
-        return self.reason != None  # noqa: E711
+        bad: np.ndarray = self.reason != None  # noqa: E711 - elementwise on an object array
+        return bad
 
 
 def combine(

@@ -37,7 +37,7 @@ class Ledger:
         """{kind: {reason: rows}}, sorted, for summaries."""
         out: dict[str, dict[str, int]] = {}
         grouped = self.excluded.groupby(["kind", "reason"], sort=True).size()
-        for (kind, reason), n in grouped.items():
+        for (kind, reason), n in zip(grouped.index.tolist(), grouped.tolist(), strict=True):
             out.setdefault(str(kind), {})[str(reason)] = int(n)
         return out
 

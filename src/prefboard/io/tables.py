@@ -199,7 +199,7 @@ def _decoded_bytes(batch: pa.RecordBatch) -> int:
             total += int(pc.sum(pc.take(lengths, arr.indices)).as_py() or 0)
         else:
             total += arr.nbytes
-    return total
+    return int(total)
 
 
 def _within(name: str, size: int, max_bytes: int) -> None:
@@ -286,7 +286,8 @@ def check_json_depth(path: Path, per_line: bool) -> None:
 
 def _either(buf: np.ndarray, a: int, b: int) -> np.ndarray:
     # two comparisons, not np.isin; and no cumsum over booleans, which numpy runs ~10x slower
-    return (buf == a) | (buf == b)
+    either: np.ndarray = (buf == a) | (buf == b)
+    return either
 
 
 def _check_lines(name: str, data: bytes, first_line: int) -> None:
@@ -340,7 +341,8 @@ def record_lines(data: bytes) -> np.ndarray:
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
     line_of = np.searchsorted(newlines, np.flatnonzero(buf == 0x7B))  # sorted already
-    first = np.concatenate(([True], line_of[1:] != line_of[:-1])) if len(line_of) else []
+    first = np.ones(len(line_of), dtype=bool)  # the first "{" of each line starts its record
+    first[1:] = line_of[1:] != line_of[:-1]
     return (line_of[first] + 1).astype(np.int64)
 
 

@@ -107,8 +107,8 @@ def write_battles(path: Path, board: Path, table: pa.Table) -> bool:
     if path.exists():
         if not table.num_rows:
             return False
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            order = next(csv.reader(fh))
+        with path.open(encoding="utf-8-sig", newline="") as text:
+            order = next(csv.reader(text))
         ensure_trailing_newline(path)
         with open_append(path) as fh:
             _write_csv(table.select(order), fh, header=False)

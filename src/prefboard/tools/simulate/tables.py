@@ -43,7 +43,8 @@ def _times(n: int, start: int, days: float, rng: np.random.Generator) -> np.ndar
         return np.zeros(0, dtype=np.int64)
     gaps = rng.exponential(1.0, n + 1)
     frac = np.cumsum(gaps[:-1]) / gaps.sum()
-    return start + np.floor(frac * days * 86_400).astype(np.int64)
+    seconds: np.ndarray = start + np.floor(frac * days * 86_400).astype(np.int64)
+    return seconds
 
 
 def _iso(seconds: np.ndarray) -> pa.Array:
@@ -197,7 +198,9 @@ def _prompt_effects(
     if spec.prompt_sd == 0 or prompt.size == 0:
         return np.zeros(prompt.size)
     rng = rng_for(spec.seed, STREAM_PROMPTS + batch)
-    return rng.normal(0.0, spec.prompt_sd * beta, int(prompt.max()) + 1)[prompt]
+    effects = rng.normal(0.0, spec.prompt_sd * beta, int(prompt.max()) + 1)
+    per_battle: np.ndarray = effects[prompt]
+    return per_battle
 
 
 def rating_table(config: Config, crowd: Crowd, spec: SimulationSpec, start: int) -> pa.Table:
