@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from prefboard.config import Config, Dimension
 from prefboard.errors import listed
@@ -122,7 +124,7 @@ def _flag_turns(check: Checker) -> pd.Series:
     text = check.frame["turns"]
     # [0-9], not \d: "٥" matched \d, became NaN in to_numeric and was accepted as turns -1
     turns_ok = text.str.fullmatch(r"[0-9]{1,5}", na=False)
-    turns = pd.to_numeric(text.where(turns_ok), errors="coerce")
+    turns = whole_numbers(text, turns_ok)
     bad_turns = (text != "") & (~turns_ok | (turns > MAX_TURNS))
 
     def message(i: int) -> str:
@@ -132,17 +134,50 @@ def _flag_turns(check: Checker) -> pd.Series:
     return turns
 
 
-def _flag_outcomes(check: Checker, dim: str) -> pd.Series:
+def _flag_outcomes(check: Checker, dim: str) -> np.ndarray:
     """One dimension's outcomes as int8 codes (-1 not asked or refused)."""
     text = check.frame[dim]
-    codes = text.map(OUTCOME_CODES)
+    codes, unknown = outcome_codes(text)
 
     def message(i: int) -> str:
         value = cell(text, i)
         return f"{clip(value)!r} is not one of a, b, tie or empty" + _outcome_hint(value)
 
-    check.flag(codes.isna(), dim, "outcome", message)
-    return codes.fillna(-1).astype(np.int8)
+    check.flag(unknown, dim, "outcome", message)
+    return codes
+
+
+def whole_numbers(text: pd.Series, ok: pd.Series) -> pd.Series:
+    """The cells `ok` marks (checked as plain digits) as numbers, NaN elsewhere. Arrow's cast,
+    not `pd.to_numeric`, which took ~1.4 s per million cells."""
+    cells = _arrow_text(text)
+    kept = pc.if_else(pa.array(ok.to_numpy(dtype=bool)), cells, pa.scalar(None, cells.type))
+    numbers = pc.cast(kept, pa.int64()).to_numpy(zero_copy_only=False)
+    return pd.Series(np.asarray(numbers, dtype=np.float64), index=text.index)
+
+
+def _arrow_text(text: pd.Series) -> pa.Array:
+    """A text column as Arrow strings: no copy for pandas' Arrow-backed strings; object columns
+    (the csv-module parse, empty frames) are converted."""
+    return pa.array(text, type=pa.large_string())
+
+
+# The code of each OUTCOME_CODES entry by its position, then -1 for a cell that is none of them.
+_CODE_AT = np.array([*OUTCOME_CODES.values(), -1], dtype=np.int8)
+
+
+def outcome_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome cells as int8 codes (-1 empty or not an outcome), and which are not an outcome.
+
+    Looked up in Arrow: pandas' `Series.map` over a million strings cost ~1.4 s a dimension,
+    a third of validation (issue 18); `index_in` takes ~20 ms."""
+    cells = _arrow_text(text)
+    known = pa.array(list(OUTCOME_CODES), type=cells.type)
+    missing = len(OUTCOME_CODES)
+    found = pc.fill_null(pc.index_in(cells, value_set=known), missing)
+    position = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.intp)
+    codes: np.ndarray = _CODE_AT[position]
+    return codes, position == missing
 
 
 # What spreadsheets and other tools write for an outcome, and the code it probably means.

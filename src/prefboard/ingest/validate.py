@@ -96,8 +96,8 @@ def ingest(config: Config, root: Path) -> Ingested:
     strikes = participants_all_strikes(p_check.frame)
     _exclude(p_reason, strikes >= config.quality.strike_limit, "participant-strikes")
     _exclude(b_reason, battles["participant_id"].isin(banned).to_numpy(), "participant-strikes")
-    turns = pd.to_numeric(b_check.frame["turns"], errors="coerce").to_numpy()
-    _exclude(b_reason, turns < config.quality.min_turns, "too-few-turns")
+    # the typed turns: -1 only where the row is invalid already
+    _exclude(b_reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
     _exclude(r_reason, ratings["participant_id"].isin(banned).to_numpy(), "participant-strikes")
 
     ledger, found = _account(
