@@ -13,6 +13,7 @@ from prefboard.errors import listed
 from prefboard.ingest.checks import (
     Checker,
     Roster,
+    arrow_text,
     cell,
     clip,
     combine,
@@ -23,6 +24,7 @@ from prefboard.ingest.checks import (
     flag_timestamps,
     lookalike,
     normalise_ids,
+    positions,
 )
 from prefboard.ingest.csvread import RawTable
 
@@ -150,19 +152,14 @@ def _flag_outcomes(check: Checker, dim: str) -> np.ndarray:
 def whole_numbers(text: pd.Series, ok: pd.Series) -> pd.Series:
     """The cells `ok` marks (checked as plain digits) as numbers, NaN elsewhere. Arrow's cast,
     not `pd.to_numeric`, which took ~1.4 s per million cells."""
-    cells = _arrow_text(text)
+    cells = arrow_text(text)
     kept = pc.if_else(pa.array(ok.to_numpy(dtype=bool)), cells, pa.scalar(None, cells.type))
     numbers = pc.cast(kept, pa.int64()).to_numpy(zero_copy_only=False)
     return pd.Series(np.asarray(numbers, dtype=np.float64), index=text.index)
 
 
-def _arrow_text(text: pd.Series) -> pa.Array:
-    """A text column as Arrow strings: no copy for pandas' Arrow-backed strings; object columns
-    (the csv-module parse, empty frames) are converted."""
-    return pa.array(text, type=pa.large_string())
-
-
-# The code of each OUTCOME_CODES entry by its position, then -1 for a cell that is none of them.
+# The code of each OUTCOME_CODES entry by its position; position -1 (none of them) reads the
+# last entry, -1.
 _CODE_AT = np.array([*OUTCOME_CODES.values(), -1], dtype=np.int8)
 
 
@@ -170,14 +167,10 @@ def outcome_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Outcome cells as int8 codes (-1 empty or not an outcome), and which are not an outcome.
 
     Looked up in Arrow: pandas' `Series.map` over a million strings cost ~1.4 s a dimension,
-    a third of validation (issue 18); `index_in` takes ~20 ms."""
-    cells = _arrow_text(text)
-    known = pa.array(list(OUTCOME_CODES), type=cells.type)
-    missing = len(OUTCOME_CODES)
-    found = pc.fill_null(pc.index_in(cells, value_set=known), missing)
-    position = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.intp)
+    a third of validation (issue 18); Arrow's lookup takes ~20 ms."""
+    position = positions(text, list(OUTCOME_CODES))
     codes: np.ndarray = _CODE_AT[position]
-    return codes, position == missing
+    return codes, position < 0
 
 
 # What spreadsheets and other tools write for an outcome, and the code it probably means.
