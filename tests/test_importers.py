@@ -518,9 +518,9 @@ def test_too_few_models_for_a_new_board(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_per_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import prefboard.tools.importers as importers
+    import prefboard.tools.importers.rows as rows
 
-    monkeypatch.setattr(importers, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(rows, "CHUNK_ROWS", 3)
     calls: list[tuple[int, int]] = []
     source = write_jsonl(tmp_path / "arena.jsonl", ARENA_ROWS)
     report = import_pairwise(

@@ -66,8 +66,9 @@ def read_benchmarks(config: Config, root: Path) -> tuple[pd.DataFrame, list[Prob
     out = frame.loc[good, COLUMNS].copy()
     out["score"] = out["score"].astype(float)
     duplicated = out.duplicated(["model", "benchmark"], keep="first")
-    for i in np.flatnonzero(duplicated.to_numpy()):
-        line = int(raw.lines[np.flatnonzero(good)[i]])
+    kept = np.flatnonzero(good)
+    for k in np.flatnonzero(duplicated.to_numpy()):
+        line = int(raw.lines[kept[k]])
         problems.append(Problem(shown, line, 1, "duplicate-id", "model and benchmark repeated"))
     out = out.loc[~duplicated]
     lines = raw.lines[np.flatnonzero(good)][~duplicated.to_numpy()]

@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from prefboard.errors import Problem, listed
+from prefboard.io.tables import MAX_COLUMNS, SourceError, SourceProblem, read_source, record_lines
 
-MAX_COLUMNS = 1_000
 # Column names longer than this are clipped in messages and get no "did you mean" hint: difflib
 # indexes every character of the name, which for a 100 MB header cell costs gigabytes.
 MAX_NAME_SHOWN = 60
@@ -75,20 +75,9 @@ def read_csv(
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), [problem])
 
     data = data.removeprefix(b"\xef\xbb\xbf")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data):
-        return fail(Problem(shown, 1, 1, "encoding", "file is UTF-16; save it as UTF-8"))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        # report the CSV field, like every other problem, not the byte offset
-        col = data.count(b",", data.rfind(b"\n", 0, exc.start) + 1, exc.start) + 1
-        msg = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; save the file as UTF-8"
-        return fail(Problem(shown, line, col, "encoding", msg))
-    nul = text.find("\0")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        return fail(Problem(shown, line, 0, "nul-byte", "file contains a NUL byte"))
+    text = _decode(data, shown)
+    if isinstance(text, Problem):
+        return fail(text)
     # A lone "\r" ends a line too (old Mac files): csv.reader raises on one inside a "line".
     first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     if not first_line.strip():
@@ -119,6 +108,25 @@ def read_csv(
     else:
         frame, lines, blank = parsed
     return RawTable(shown, digest, size, frame, lines, problems, rejected, blank)
+
+
+def _decode(data: bytes, shown: str) -> str | Problem:
+    """The file's text, or the one problem that keeps it from being read as UTF-8 text."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data):
+        return Problem(shown, 1, 1, "encoding", "file is UTF-16; save it as UTF-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        # report the CSV field, like every other problem, not the byte offset
+        col = data.count(b",", data.rfind(b"\n", 0, exc.start) + 1, exc.start) + 1
+        msg = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; save the file as UTF-8"
+        return Problem(shown, line, col, "encoding", msg)
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        return Problem(shown, line, 0, "nul-byte", "file contains a NUL byte")
+    return text
 
 
 def _data_records(text: str) -> int:
@@ -180,10 +188,6 @@ def _read_columnar(
     "Line" means the physical line of a JSON Lines record (blank lines counted) or, for
     Parquet, the 1-based row. A Parquet file must also fit `max_bytes` once decoded.
     """
-    from prefboard.tools.importers import ImportSourceError, read_source
-    from prefboard.tools.importers.api import SourceProblem
-    from prefboard.tools.importers.sources import record_lines
-
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
 
     def fail(problem: Problem) -> RawTable:
@@ -194,7 +198,7 @@ def _read_columnar(
     except SourceProblem as exc:
         limit = " (data.max_file_mb)" if exc.rule == "file-too-large" else ""
         return fail(Problem(shown, exc.line, exc.column, exc.rule, exc.detail + limit))
-    except (ImportSourceError, ValueError, OSError) as exc:
+    except (SourceError, ValueError, OSError) as exc:
         msg = str(exc).removeprefix(f"{file.name}: ").splitlines()[0]
         return fail(Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {msg}"))
     header = [str(c) for c in frame.columns]

@@ -6,16 +6,25 @@ import copy
 import re
 import tomllib
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from prefboard.config import Config, parse_config
 from prefboard.errors import ConfigError
-from prefboard.tools.importers.api import _INVISIBLE, IMPORTED_TURNS, ImportSourceError
+from prefboard.tools.importers.board_files import IMPORTED_TURNS
+from prefboard.tools.importers.report import ImportSourceError
+from prefboard.tools.importers.values import INVISIBLE
 
-# --- leaderboard.toml ---------------------------------------------------------------------------
 
-if TYPE_CHECKING:
-    from prefboard.tools.importers import _ParticipantPlan
+@dataclass(frozen=True)
+class Additions:
+    """What an import brings to leaderboard.toml: new models as (key, name), slices as
+    (attribute, source column), and per attribute the values its participants use, most used
+    first."""
+
+    models: list[tuple[str, str]]
+    slices: list[tuple[str, str]]
+    values: dict[str, list[str]]
 
 
 def toml_string(value: str) -> str:
@@ -38,7 +47,7 @@ def toml_string(value: str) -> str:
 
 
 def _comment_text(value: str) -> str:
-    return _INVISIBLE.sub("", value)
+    return INVISIBLE.sub("", value)
 
 
 def _model_block(key: str, name: str) -> list[str]:
@@ -58,13 +67,8 @@ def _slice_block(attr: str, column: str, values: list[str]) -> list[str]:
     return lines
 
 
-def _new_config_text(
-    source_name: str,
-    dimension: str,
-    models: list[tuple[str, str]],
-    slices: list[tuple[str, str]],
-    plan: _ParticipantPlan,
-    synthetic_times: bool = False,
+def new_config_text(
+    source_name: str, dimension: str, adds: Additions, synthetic_times: bool = False
 ) -> str:
     shown = _comment_text(source_name)
     lines = [
@@ -96,31 +100,26 @@ def _new_config_text(
         f"description = {toml_string('Which answer was preferred (imported from ' + shown + ').')}",
         "",
     ]
-    for key, name in models:
+    for key, name in adds.models:
         lines += [*_model_block(key, name), ""]
-    for attr, column in slices:
-        values = plan.slice_values.get(attr, [])
+    for attr, column in adds.slices:
+        values = adds.values.get(attr, [])
         if values:
             lines += [*_slice_block(attr, column, values), ""]
     return "\n".join(lines)
 
 
-def _edit_config(
-    old: str,
-    config: Config,
-    new_models: list[tuple[str, str]],
-    slices: list[tuple[str, str]],
-    plan: _ParticipantPlan,
+def edit_config(
+    old: str, config: Config, adds: Additions
 ) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
     """Add models, slices and slice values to existing text; verified by parsing the result.
 
     Returns the new text, the values added per attribute and those left for the maintainer."""
-    raw_old = tomllib.loads(old)
     declared = {s.attribute: i for i, s in enumerate(config.slices)}
-    new_slices = []
+    new_slices: list[tuple[str, str, list[str]]] = []
     extend: dict[str, list[str]] = {}
-    for attr, column in slices:
-        used = plan.slice_values.get(attr, [])
+    for attr, column in adds.slices:
+        used = adds.values.get(attr, [])
         if attr not in declared:
             if used:
                 new_slices.append((attr, column, used))
@@ -129,37 +128,7 @@ def _edit_config(
             extra = [v for v in used if v not in have]
             if extra:
                 extend[attr] = extra
-
-    text = old
-    expected = copy.deepcopy(raw_old)
-    if new_models or new_slices:
-        expected.setdefault("models", []).extend(
-            {"key": k, **({"name": n[:200]} if n != k else {})} for k, n in new_models
-        )
-        if new_slices:
-            expected.setdefault("slices", []).extend(
-                {"attribute": a, **({"label": c[:100]} if c != a else {}), "values": v}
-                for a, c, v in new_slices
-            )
-        blocks = {
-            "models": [_model_block(k, n) for k, n in new_models],
-            "slices": [_slice_block(a, c, v) for a, c, v in new_slices],
-        }
-        candidates = [
-            _insert_blocks(old, blocks, after_last=True),
-            _insert_blocks(old, blocks, after_last=False),
-        ]
-        for cand in candidates:
-            if _same(cand, expected, old):
-                text = cand
-                break
-        else:
-            raise ImportSourceError(
-                "could not add the new [[models]] / [[slices]] blocks to leaderboard.toml safely "
-                "(is `models` an inline array?); add them by hand: "
-                + ", ".join(k for k, _ in new_models)
-            )
-
+    text, expected = _add_blocks(old, adds.models, new_slices)
     added: dict[str, list[str]] = {a: v for a, _, v in new_slices}
     pending: dict[str, list[str]] = {}
     for attr, extra in extend.items():
@@ -178,10 +147,40 @@ def _edit_config(
     return text, added, pending
 
 
+def _add_blocks(
+    old: str, new_models: list[tuple[str, str]], new_slices: list[tuple[str, str, list[str]]]
+) -> tuple[str, dict[str, Any]]:
+    """`old` with a [[models]] block per new model and a [[slices]] block per new slice, after
+    the last block of their kind (or at the end), and the TOML it must parse to."""
+    expected = tomllib.loads(old)
+    if not (new_models or new_slices):
+        return old, expected
+    expected.setdefault("models", []).extend(
+        {"key": k, **({"name": n[:200]} if n != k else {})} for k, n in new_models
+    )
+    if new_slices:
+        expected.setdefault("slices", []).extend(
+            {"attribute": a, **({"label": c[:100]} if c != a else {}), "values": v}
+            for a, c, v in new_slices
+        )
+    blocks = {
+        "models": [_model_block(k, n) for k, n in new_models],
+        "slices": [_slice_block(a, c, v) for a, c, v in new_slices],
+    }
+    for after_last in (True, False):
+        cand = _insert_blocks(old, blocks, after_last=after_last)
+        if _same(cand, expected, old):
+            return cand, expected
+    raise ImportSourceError(
+        "could not add the new [[models]] / [[slices]] blocks to leaderboard.toml safely "
+        "(is `models` an inline array?); add them by hand: " + ", ".join(k for k, _ in new_models)
+    )
+
+
 _HEADER = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-\" ]+?)\s*\](\])?\s*(?:#.*)?$")
 
 
-def _headers(lines: list[str]) -> list[tuple[int, str, bool]]:
+def table_headers(lines: list[str]) -> list[tuple[int, str, bool]]:
     out = []
     for i, line in enumerate(lines):
         m = _HEADER.match(line)
@@ -190,14 +189,14 @@ def _headers(lines: list[str]) -> list[tuple[int, str, bool]]:
     return out
 
 
-def _block_end(lines: list[str], headers: list[tuple[int, str, bool]], start: int) -> int:
+def block_end(lines: list[str], headers: list[tuple[int, str, bool]], start: int) -> int:
     return next((i for i, _, _ in headers if i > start), len(lines))
 
 
 def _insert_blocks(old: str, blocks: dict[str, list[list[str]]], after_last: bool) -> str:
     lines = old.split("\n")
     inserts: list[tuple[int, list[str]]] = []
-    heads = _headers(lines)
+    heads = table_headers(lines)
     tail: list[str] = []
     for table, items in blocks.items():
         if not items:
@@ -207,7 +206,7 @@ def _insert_blocks(old: str, blocks: dict[str, list[list[str]]], after_last: boo
         if after_last and mine:
             # Comments right above the next header belong to it; blank lines belong to no one;
             # comments closing the last block (a blank line before the next header) stay in it.
-            at = _block_end(lines, heads, mine[-1])
+            at = block_end(lines, heads, mine[-1])
             while at - 1 > mine[-1] and lines[at - 1].lstrip().startswith("#"):
                 at -= 1
             while at - 1 > mine[-1] and not lines[at - 1].strip():
@@ -228,41 +227,15 @@ def _extend_values(
 ) -> str | None:
     """Rewrite the `values` of the index-th [[slices]] block; None when it cannot be done safely."""
     lines = text.split("\n")
-    heads = _headers(lines)
-    mine = [i for i, name, arr in heads if arr and name == "slices"]
-    if index >= len(mine):
+    span = _values_span(lines, index)
+    if span is None:
         return None
-    start_block = mine[index]
-    end_block = _block_end(lines, heads, start_block)
-    start = next(
-        (i for i in range(start_block + 1, end_block) if re.match(r"^\s*values\s*=", lines[i])),
-        None,
-    )
-    if start is None:
-        return None
-    end = None
-    for j in range(start, end_block):
-        try:
-            tomllib.loads("\n".join(lines[start : j + 1]))
-        except tomllib.TOMLDecodeError:
-            continue
-        end = j
-        break
-    if end is None:
-        return None
+    start, end = span
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
     array = "[" + ", ".join(toml_string(v) for v in values) + "]"
     candidates = []
     if start == end:
-        line = lines[start]
-        comment = ""
-        for pos in [p for p, ch in enumerate(line) if ch == "#"]:
-            try:
-                if tomllib.loads(line[:pos]) == tomllib.loads(line):
-                    comment = line[pos:]
-                    break
-            except tomllib.TOMLDecodeError:
-                continue
+        comment = _trailing_comment(lines[start])
         line = f"{indent}values = {array}" + (f"  {comment}" if comment else "")
         candidates.append([*lines[:start], line, *lines[end + 1 :]])
     else:
@@ -287,6 +260,41 @@ def _extend_values(
     return None
 
 
+def _values_span(lines: list[str], index: int) -> tuple[int, int] | None:
+    """First and last line of the `values = [...]` of the index-th [[slices]] block."""
+    heads = table_headers(lines)
+    mine = [i for i, name, arr in heads if arr and name == "slices"]
+    if index >= len(mine):
+        return None
+    start_block = mine[index]
+    end_block = block_end(lines, heads, start_block)
+    start = next(
+        (i for i in range(start_block + 1, end_block) if re.match(r"^\s*values\s*=", lines[i])),
+        None,
+    )
+    if start is None:
+        return None
+    for j in range(start, end_block):
+        try:
+            tomllib.loads("\n".join(lines[start : j + 1]))
+        except tomllib.TOMLDecodeError:
+            continue
+        return start, j
+    return None
+
+
+def _trailing_comment(line: str) -> str:
+    """The comment ending a one-line `key = value` ("" when none): the first `#` outside the
+    value, found by parsing, since a `#` may sit inside a string."""
+    for pos in [p for p, ch in enumerate(line) if ch == "#"]:
+        try:
+            if tomllib.loads(line[:pos]) == tomllib.loads(line):
+                return line[pos:]
+        except tomllib.TOMLDecodeError:
+            continue
+    return ""
+
+
 def _same(new: str, expected: dict[str, Any], old: str) -> bool:
     """`new` parses to `expected`, is a valid config, and keeps every comment of `old`."""
     try:
@@ -303,3 +311,16 @@ def _same(new: str, expected: dict[str, Any], old: str) -> bool:
     old_comments = Counter(ln[ln.index("#") :].strip() for ln in old.split("\n") if "#" in ln)
     new_comments = Counter(ln[ln.index("#") :].strip() for ln in new.split("\n") if "#" in ln)
     return all(new_comments[c] >= n for c, n in old_comments.items())
+
+
+def check_final(text: str) -> None:
+    """The placeholders' removal is checked here, on the text about to be written: with no
+    model of its own the import would leave a board without models."""
+    try:
+        parse_config(tomllib.loads(text), text)
+    except ConfigError as exc:
+        raise ImportSourceError(
+            "removing the placeholders `prefboard init` wrote would leave leaderboard.toml "
+            f"invalid ({exc.message.splitlines()[0]}); delete their `# prefboard:placeholder` "
+            "comments to keep them"
+        ) from None

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from prefboard.config import Config
-from prefboard.tools.importers.board_toml import _block_end, _headers
+from prefboard.tools.importers.board_toml import block_end, table_headers
 
 MARKER = "# prefboard:placeholder"
 
@@ -93,12 +93,12 @@ def _scaffold_text() -> str:
 def _marked_blocks(lines: list[str]) -> list[tuple[int, int, str, str]]:
     """(start, end, table, normalised text) of each `[[models]]`/`[[slices]]` block whose
     header carries the marker; the block ends before the comments that lead the next one."""
-    heads = _headers(lines)
+    heads = table_headers(lines)
     out = []
     for i, name, is_array in heads:
         if not is_array or name not in ("models", "slices") or MARKER not in lines[i]:
             continue
-        end = _block_end(lines, heads, i)
+        end = block_end(lines, heads, i)
         while end - 1 > i and (not lines[end - 1].strip() or lines[end - 1].lstrip()[0] == "#"):
             end -= 1
         body = "\n".join(ln.strip() for ln in lines[i + 1 : end] if ln.strip())
@@ -137,3 +137,14 @@ def _slice_unused(attr: str, config: Config, board: Path, keep: set[str]) -> boo
         path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig"
     )
     return attr not in people.columns or bool((people[attr] == "").all())
+
+
+def removal_note(removed: Removed) -> str:
+    """What the import tells the maintainer it removed."""
+    what = [f"model(s) {', '.join(removed.models)}"] if removed.models else []
+    if removed.slices:
+        what.append(f"slice(s) {', '.join(removed.slices)} (no participant has a value)")
+    return (
+        f"removed the placeholder {' and '.join(what)} that `prefboard init` wrote in "
+        "leaderboard.toml"
+    )

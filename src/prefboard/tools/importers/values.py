@@ -12,15 +12,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from prefboard.tools.importers.api import _INVISIBLE, _MAX_US, _US_PER_S, MAX_MODEL_CHARS
+from prefboard.config import Config
+
+MAX_MODEL_CHARS = 100
+US_PER_S = 1_000_000
+# Synthetic timestamps (a source without a timestamp column) start here on an empty board.
+SYNTHETIC_START = "2000-01-01T00:00:00Z"
+SYNTHETIC_START_US = int(pd.Timestamp(SYNTHETIC_START).value // 1_000)
+MAX_US = int(pd.Timestamp("2100-01-01T00:00:00Z").value // 1_000)
+# C0/C1 controls, soft hyphen, bidi marks and overrides, zero-width and other invisible format
+# characters, BOM, interlinear annotations, lone surrogates (only reachable via JSON escapes).
+INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 
 
 def clean_text(values: pd.Series) -> np.ndarray:
     """Strip control and invisible formatting characters and surrounding whitespace."""
-    return _clean_column(values)[0]
+    return clean_column(values)[0]
 
 
-def _clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Cleaned strings (an object array) and their lengths.
 
     Works on the distinct values (a source has few models and judges) and maps back, so a
@@ -33,14 +46,14 @@ def _clean_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _clean_one(text: str) -> str:
-    # isprintable() is False for every character _INVISIBLE removes (and for a few it keeps).
-    text = text.strip() if text.isprintable() else _INVISIBLE.sub("", text).strip()
+    # isprintable() is False for every character INVISIBLE removes (and for a few it keeps).
+    text = text.strip() if text.isprintable() else INVISIBLE.sub("", text).strip()
     # NFC, as ingest compares ids: one judge or model written in two canonically equivalent
     # forms ("é" precomposed or as e + combining accent) is one participant or model.
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
-def _map_values(values: np.ndarray, table: dict[str, str], default: str = "") -> np.ndarray:
+def map_values(values: np.ndarray, table: dict[str, str], default: str = "") -> np.ndarray:
     """`table[v]` for each value (default when absent), via the distinct values."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)
     mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
@@ -97,13 +110,13 @@ def parse_timestamps(values: np.ndarray | pd.Series) -> np.ndarray:
             us = np.where(
                 a < 1e11, x * 1e6, np.where(a < 1e14, x * 1e3, np.where(a < 1e17, x, x / 1e3))
             )
-            ok = np.isfinite(us) & (us >= 0) & (us < _MAX_US)
+            ok = np.isfinite(us) & (us >= 0) & (us < MAX_US)
             out[np.flatnonzero(numeric)[ok]] = np.round(us[ok]).astype(np.int64)
     text = ~numeric & (s != "").to_numpy(dtype=bool)
     if text.any():
         parsed = pd.to_datetime(s[text], utc=True, format="ISO8601", errors="coerce")
         raw = parsed.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
-        good = ~parsed.isna().to_numpy() & (raw >= 0) & (raw < _MAX_US)
+        good = ~parsed.isna().to_numpy() & (raw >= 0) & (raw < MAX_US)
         out[np.flatnonzero(text)[good]] = raw[good]
     return out
 
@@ -118,8 +131,8 @@ def format_timestamps(us: np.ndarray) -> pa.Array:
     Assembled from lookup tables: numpy's datetime_as_string and Arrow's strftime both cost
     about a second per million values."""
     us = np.asarray(us, dtype=np.int64)
-    day, rem = np.divmod(us, 86_400 * _US_PER_S)
-    sec, frac = np.divmod(rem, _US_PER_S)
+    day, rem = np.divmod(us, 86_400 * US_PER_S)
+    sec, frac = np.divmod(rem, US_PER_S)
     hh, rest = np.divmod(sec, 3600)
     mm, ss = np.divmod(rest, 60)
     days, inverse = np.unique(day, return_inverse=True)
@@ -146,4 +159,47 @@ def format_timestamps(us: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-# --- Import -------------------------------------------------------------------------------------
+def assign_keys(
+    names: list[str], config: Config | None
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """name -> key for every name; key -> display name of keys created now; suffixed names;
+    and (name, look-alike, key) for each new model whose name looks like a declared model's
+    key or name, or like another new name: a Cyrillic "а" or a fullwidth letter in a dump made
+    a second model out of one, silently."""
+    lookup: dict[str, str] = {}
+    used: set[str] = set()
+    seen: dict[str, str] = {}  # skeleton -> the declared or earlier name it came from
+    if config is not None:
+        for mdl in config.models:
+            used.add(mdl.key)
+            lookup.setdefault(mdl.key.casefold(), mdl.key)
+            seen.setdefault(skeleton(mdl.key), mdl.key)
+        for mdl in config.models:
+            if mdl.name:
+                lookup.setdefault(mdl.name.casefold(), mdl.key)
+                seen.setdefault(skeleton(mdl.name), mdl.name)
+    out: dict[str, str] = {}
+    created: dict[str, str] = {}
+    collided: list[tuple[str, str]] = []
+    twins: list[tuple[str, str, str]] = []
+    for name in names:
+        folded = name.casefold()
+        if folded in lookup:
+            out[name] = lookup[folded]
+            continue
+        base = normalise_key(name)
+        key, n = base, 2
+        while key in used:
+            key = f"{base[: MAX_MODEL_CHARS - 6].rstrip('-')}-{n}"
+            n += 1
+        if key != base:
+            collided.append((name, key))
+        twin = seen.setdefault(skeleton(name), name)
+        if twin != name:
+            twins.append((name, twin, key))
+        used.add(key)
+        created[key] = name
+        lookup[folded] = key
+        lookup.setdefault(key, key)
+        out[name] = key
+    return out, created, collided, twins

@@ -1,4 +1,8 @@
-"""Reading import sources (CSV, JSON, JSON Lines, Parquet) into string columns."""
+"""Reading table files (CSV, JSON, JSON Lines, Parquet) into string columns.
+
+Shared by `ingest` (Parquet and JSON Lines battle files) and `import` (every format): both get
+the same bounds, checked before a parser sees the file, and the same text for every value.
+"""
 
 from __future__ import annotations
 
@@ -19,17 +23,38 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from prefboard.errors import listed
-from prefboard.ingest.csvread import MAX_COLUMNS
-from prefboard.tools.importers.api import (
-    MAX_JSON_DEPTH,
-    MAX_SOURCE_BYTES,
-    SUFFIXES,
-    ImportSourceError,
-    SourceProblem,
-)
+from prefboard.errors import PrefboardError, listed
 
-# --- Reading sources ----------------------------------------------------------------------------
+MAX_COLUMNS = 1_000
+# Bounds checked before a source is parsed: JSON nesting (Python's json raised RecursionError a
+# few thousand deep and pyarrow killed the process 50,000 deep; records are flat), and the size
+# a source would have as CSV text, which a compressed Parquet file can exceed a millionfold.
+# `import` has no configured limit, so it gets this one; ingest passes data.max_file_mb.
+MAX_JSON_DEPTH = 64
+MAX_SOURCE_BYTES = 4_000_000_000
+SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+class SourceError(PrefboardError):
+    """A table file cannot be read (or, for `import`, used) as a whole, as opposed to single
+    bad rows."""
+
+
+class SourceProblem(SourceError):
+    """A source refused as a whole for a reason with a place: `rule`, and `line` / `column`
+    (1-based, 0 when the whole file or line). Ingest turns it into one located `Problem`; the
+    message names the file and line already, for `import`'s one-line error."""
+
+    def __init__(self, name: str, detail: str, rule: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(f"{name}:{line}: {detail}" if line else f"{name}: {detail}")
+        self.detail, self.rule, self.line, self.column = detail, rule, line, column
 
 
 def read_source(
@@ -40,7 +65,7 @@ def read_source(
     The format follows the suffix. Every value is a string: missing/null -> "", numbers in their
     shortest round-trip form (integral floats without ".0"), booleans "true"/"false", nested
     values as compact JSON. With `columns`, only those are returned (in that order), and a
-    column absent from the source raises `ImportSourceError`.
+    column absent from the source raises `SourceError`.
 
     Bounded before parsing, each a `SourceProblem`: at most 1,000 columns, no duplicated column,
     JSON nested at most 64 deep, and a Parquet file at most `max_bytes` once decoded (the size
@@ -50,9 +75,9 @@ def read_source(
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))
-        raise ImportSourceError(f"{path.name}: unknown source format (suffixes: {known})")
+        raise SourceError(f"{path.name}: unknown source format (suffixes: {known})")
     if not path.is_file():
-        raise ImportSourceError(f"{path}: no such file")
+        raise SourceError(f"{path}: no such file")
     wanted = list(dict.fromkeys(columns)) if columns is not None else None
     try:
         if kind == "csv":
@@ -62,11 +87,11 @@ def read_source(
         else:
             frame = _read_json(path, wanted, lines=kind == "jsonl")
     except UnicodeDecodeError as exc:
-        raise ImportSourceError(f"{path.name}: not valid UTF-8 ({exc.reason})") from None
+        raise SourceError(f"{path.name}: not valid UTF-8 ({exc.reason})") from None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
         # Arrow's messages can run to a schema dump; the first line says what went wrong.
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise ImportSourceError(f"{path.name}: cannot read: {first}") from None
+        raise SourceError(f"{path.name}: cannot read: {first}") from None
     return frame.reset_index(drop=True)
 
 
@@ -75,7 +100,7 @@ def _require(name: str, present: Sequence[str], wanted: list[str] | None) -> lis
         return list(present)
     missing = [c for c in wanted if c not in present]
     if missing:
-        raise ImportSourceError(
+        raise SourceError(
             f"{name}: no column(s) {listed(repr(c) for c in missing)} "
             f"(columns: {listed((repr(c) for c in present), 30)})"
         )
@@ -102,18 +127,23 @@ def _read_csv(path: Path, wanted: list[str] | None) -> pd.DataFrame:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), None)
     if not header:
-        raise ImportSourceError(f"{path.name}: empty file, no header line")
+        raise SourceError(f"{path.name}: empty file, no header line")
     _check_columns(path.name, header, 1)
     cols = _require(path.name, header, wanted)
-    frame = pd.read_csv(
+    return read_csv_text(path, cols)[cols]
+
+
+def read_csv_text(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A CSV's cells as text, every one: an empty cell is "", never NaN ("NA" and "null" are
+    names, not missing values). `columns` limits the read to those."""
+    return pd.read_csv(
         path,
         dtype=str,
         keep_default_na=False,
         na_filter=False,
-        usecols=cols,
+        usecols=columns,
         encoding="utf-8-sig",
     )
-    return frame[cols]
 
 
 def _read_parquet(path: Path, wanted: list[str] | None, max_bytes: int) -> pd.DataFrame:
@@ -169,7 +199,7 @@ def _decoded_bytes(batch: pa.RecordBatch) -> int:
             total += int(pc.sum(pc.take(lengths, arr.indices)).as_py() or 0)
         else:
             total += arr.nbytes
-    return total
+    return int(total)
 
 
 def _within(name: str, size: int, max_bytes: int) -> None:
@@ -183,20 +213,18 @@ def _read_json(path: Path, wanted: list[str] | None, lines: bool) -> pd.DataFram
     with path.open("rb") as fh:
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
-        raise ImportSourceError(f"{path.name}: empty file")
+        raise SourceError(f"{path.name}: empty file")
     check_json_depth(path, per_line=lines)
     if head[:1] == b"[":
         if lines:
-            raise ImportSourceError(f"{path.name}: a JSON array, not JSON lines; name it .json")
+            raise SourceError(f"{path.name}: a JSON array, not JSON lines; name it .json")
         with path.open(encoding="utf-8-sig") as fh:
             try:
                 records = json.load(fh)
             except json.JSONDecodeError as exc:
-                raise ImportSourceError(
-                    f"{path.name}:{exc.lineno}: invalid JSON: {exc.msg}"
-                ) from None
+                raise SourceError(f"{path.name}:{exc.lineno}: invalid JSON: {exc.msg}") from None
         if not all(isinstance(r, dict) for r in records):
-            raise ImportSourceError(f"{path.name}: expected an array of objects (records)")
+            raise SourceError(f"{path.name}: expected an array of objects (records)")
         return _records_frame(path.name, records, wanted)
     # One object per line. pyarrow is fast but refuses a column whose type changes from row to
     # row ("1" in one, 1 in the next); the json module takes anything.
@@ -258,7 +286,8 @@ def check_json_depth(path: Path, per_line: bool) -> None:
 
 def _either(buf: np.ndarray, a: int, b: int) -> np.ndarray:
     # two comparisons, not np.isin; and no cumsum over booleans, which numpy runs ~10x slower
-    return (buf == a) | (buf == b)
+    either: np.ndarray = (buf == a) | (buf == b)
+    return either
 
 
 def _check_lines(name: str, data: bytes, first_line: int) -> None:
@@ -297,9 +326,9 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ImportSourceError(f"{path.name}:{no}: invalid JSON: {exc.msg}") from None
+                raise SourceError(f"{path.name}:{no}: invalid JSON: {exc.msg}") from None
             if not isinstance(rec, dict):
-                raise ImportSourceError(f"{path.name}:{no}: expected a JSON object per line")
+                raise SourceError(f"{path.name}:{no}: expected a JSON object per line")
             records.append(rec)
     return records
 
@@ -312,7 +341,8 @@ def record_lines(data: bytes) -> np.ndarray:
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
     line_of = np.searchsorted(newlines, np.flatnonzero(buf == 0x7B))  # sorted already
-    first = np.concatenate(([True], line_of[1:] != line_of[:-1])) if len(line_of) else []
+    first = np.ones(len(line_of), dtype=bool)  # the first "{" of each line starts its record
+    first[1:] = line_of[1:] != line_of[:-1]
     return (line_of[first] + 1).astype(np.int64)
 
 
@@ -367,6 +397,3 @@ def _arrow_frame(table: pa.Table, cols: list[str]) -> pd.DataFrame:
         else:
             out[c] = pd.Series(pc.fill_null(text, "").to_pandas(), dtype=str)
     return pd.DataFrame(out, columns=cols)
-
-
-# --- Cleaning and parsing -----------------------------------------------------------------------

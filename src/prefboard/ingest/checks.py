@@ -1,0 +1,279 @@
+"""The checks every kind of result file shares: one combined frame per kind, each row flagged
+with the first rule it broke, and messages that say which cell, what was found and why."""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from prefboard.errors import Problem
+from prefboard.ingest.csvread import RawTable
+
+MAX_CELL_CHARS = 1_000
+MAX_PROBLEMS_PER_RULE = 200
+# ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
+ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
+# Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
+# would sort every later battle before it in the replay. The end stays well before 2106: the
+# build stamps files with the newest battle's time (SOURCE_DATE_EPOCH), and gzip's 32-bit mtime
+# ends in 2106, so a battle dated 2107 passed validation and crashed the build. `import` uses
+# the same 1970-2099 window.
+YEAR_RANGE = (1970, 2099)
+
+
+class Checker:
+    """Flags rows of one combined frame, keeping the first rule each row broke."""
+
+    def __init__(self, frame: pd.DataFrame, colmaps: dict[str, dict[str, int]]) -> None:
+        self.frame = frame
+        self.colmaps = colmaps
+        self.reason = np.full(len(frame), None, dtype=object)
+        self.problems: list[Problem] = []
+        self.counts: Counter[str] = Counter()
+        # rows excluded because of another file's problem, reported with it: {kind: rows}
+        self.folded: dict[str, int] = {}
+
+    def flag(
+        self, mask: np.ndarray | pd.Series, column: str, rule: str, message: Callable[[int], str]
+    ) -> None:
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(idx):
+            return
+        fresh = idx[self.reason[idx] == None]  # noqa: E711 - elementwise on an object array
+        self.reason[fresh] = f"invalid:{rule}"
+        files = self.frame["_file"].to_numpy()
+        lines = self.frame["_line"].to_numpy()
+        for i in idx[: max(0, MAX_PROBLEMS_PER_RULE - self.counts[rule])]:
+            col = self.colmaps[files[i]].get(column, 0)
+            self.problems.append(Problem(files[i], int(lines[i]), col, rule, message(int(i))))
+        self.counts[rule] += len(idx)
+
+    def flag_quietly(self, mask: np.ndarray | pd.Series, rule: str) -> int:
+        """Exclude rows whose problem another message already explains; returns how many."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        fresh = idx[self.reason[idx] == None]  # noqa: E711 - elementwise on an object array
+        self.reason[fresh] = f"invalid:{rule}"
+        return len(fresh)
+
+    def overflow(self) -> list[Problem]:
+        return [
+            Problem("", 0, 0, rule, f"{n - MAX_PROBLEMS_PER_RULE} more rows break this rule")
+            for rule, n in sorted(self.counts.items())
+            if n > MAX_PROBLEMS_PER_RULE
+        ]
+
+    @property
+    def bad(self) -> np.ndarray:
+        bad: np.ndarray = self.reason != None  # noqa: E711 - elementwise on an object array
+        return bad
+
+
+def combine(
+    raws: list[RawTable], columns: list[str]
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    frames = []
+    colmaps: dict[str, dict[str, int]] = {}
+    for raw in raws:
+        f = raw.frame.reindex(columns=columns, fill_value="")
+        f["_file"] = raw.path
+        f["_line"] = raw.lines
+        frames.append(f)
+        colmaps[raw.path] = {c: i for i, c in enumerate(raw.frame.columns, start=1)}
+        # The combined frame holds the rows from here on; keeping both copies doubled peak
+        # memory on large inputs (10M rows). Only the header is still needed.
+        raw.frame = raw.frame.iloc[:0]
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        empty["_file"] = pd.Series([], dtype=object)
+        empty["_line"] = pd.Series([], dtype=np.int64)
+        return empty, colmaps
+    return pd.concat(frames, ignore_index=True), colmaps
+
+
+def normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Ids in Unicode NFC, so that "é" typed as one code point and as "e" + combining accent
+    (what macOS file names and some keyboards produce) are one participant, not two, and a
+    battle_id repeated in the other form is a duplicate. NFC, not NFKC: canonically equivalent
+    strings are the same text by definition and render identically, while NFKC would also
+    merge ids that look different (fullwidth digits, ligatures, superscripts)."""
+    for col in columns:
+        s = frame[col]
+        odd = ~s.str.isascii().fillna(True).to_numpy(dtype=bool)  # ASCII is NFC already
+        if odd.any():
+            frame.loc[odd, col] = s[odd].map(lambda v: unicodedata.normalize("NFC", v))
+
+
+def common_checks(check: Checker, columns: list[str], required: list[str]) -> None:
+    f = check.frame
+    for col in columns:
+        too_long = f[col].astype(str).str.len() > MAX_CELL_CHARS
+
+        def long_cell(i: int, c: str = col) -> str:
+            return f"{len(cell(f[c], i))} characters (limit {MAX_CELL_CHARS})"
+
+        check.flag(too_long, col, "cell-too-long", long_cell)
+    for col in required:
+
+        def empty(i: int, c: str = col) -> str:
+            return f"{c} is empty"
+
+        check.flag(f[col] == "", col, "required", empty)
+
+
+def flag_duplicates(check: Checker, col: str) -> None:
+    f = check.frame
+    dup = f[col].duplicated(keep="first") & (f[col] != "")
+    if not dup.any():
+        return
+    first = f.loc[~f[col].duplicated(keep="first")].set_index(col)
+    where = {
+        k: f"{r['_file']}:{r['_line']}" for k, r in first.loc[f.loc[dup, col].unique()].iterrows()
+    }
+    check.flag(
+        dup,
+        col,
+        "duplicate-id",
+        lambda i: f"{col} {clip(cell(f[col], i))!r} already used at {where[cell(f[col], i)]}",
+    )
+
+
+def flag_timestamps(check: Checker) -> pd.Series:
+    f = check.frame
+    ts = f["timestamp"]
+    shape_ok = ts.str.match(ISO_WITH_ZONE, na=False)
+    parsed = pd.to_datetime(ts.where(shape_ok), utc=True, format="ISO8601", errors="coerce")
+    bad = (ts != "") & (~shape_ok | parsed.isna())
+    check.flag(
+        bad,
+        "timestamp",
+        "timestamp",
+        lambda i: f"{clip(cell(ts, i))!r} " + _timestamp_reason(cell(ts, i), bool(shape_ok.iat[i])),
+    )
+    lo, hi = YEAR_RANGE
+    year = parsed.dt.year
+    check.flag(
+        parsed.notna() & ((year < lo) | (year > hi)),
+        "timestamp",
+        "timestamp",
+        lambda i: f"{clip(cell(ts, i))!r}: year {cell(year, i)} is outside {lo}–{hi}",
+    )
+    return parsed
+
+
+def _timestamp_reason(value: str, iso_shaped: bool) -> str:
+    """Why a timestamp was refused: a well-formed one naming a day or time that does not exist
+    (2026-02-30) is told so, not sent to look up ISO 8601."""
+    if iso_shaped:
+        year, month, day = int(value[:4]), int(value[5:7]), int(value[8:10])
+        hour, minute = int(value[11:13]), int(value[14:16])
+        second = int(value[17:19]) if value[16:17] == ":" else 0
+        if not 1 <= month <= 12:
+            return f"is not a real date: there is no month {month}"
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            name = calendar.month_name[month]
+            return f"is not a real date: {name} has {days} days in {year}"
+        if hour > 23 or minute > 59 or second > 59:
+            return "is not a real time: hours run 00-23, minutes and seconds 00-59"
+        zone = re.search(r"[+-](\d{2}):?(\d{2})$", value)
+        if zone and (int(zone.group(1)) > 23 or int(zone.group(2)) > 59):
+            return f"has an impossible time zone offset {zone.group(0)}"
+    return "is not ISO 8601 with a timezone (e.g. 2026-09-01T10:02:11Z)"
+
+
+def flag_models(check: Checker, col: str, keys: list[str]) -> np.ndarray:
+    f = check.frame
+    codes = positions(f[col], keys)
+    unknown = (codes < 0) & (f[col] != "").to_numpy()
+    hints: dict[str, str] = {}
+
+    def message(i: int) -> str:
+        value = cell(f[col], i)
+        if value not in hints:
+            # difflib indexes every character: skip it for cells already too long to be a key
+            near = (
+                difflib.get_close_matches(value, keys, n=1, cutoff=0.6)
+                if len(value) <= MAX_CELL_CHARS
+                else []
+            )
+            hints[value] = lookalike(value) + (f"; did you mean {near[0]!r}?" if near else "")
+        return f"unknown model {clip(value)!r}{hints[value]} (declare it under [[models]])"
+
+    check.flag(unknown, col, "unknown-model", message)
+    return codes
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who battles and ratings may name, and where they are declared."""
+
+    known: set[str]
+    file: str
+    unreadable: bool  # the participants file is missing or was refused whole
+
+
+def flag_participants(check: Checker, who: Roster, kind: str) -> None:
+    f = check.frame
+    unknown = ~f["participant_id"].isin(who.known) & (f["participant_id"] != "")
+    if who.unreadable:
+        check.folded[kind] = check.flag_quietly(unknown, "unknown-participant")
+        return
+    check.flag(
+        unknown,
+        "participant_id",
+        "unknown-participant",
+        lambda i: (
+            f"participant {clip(cell(f['participant_id'], i))!r} is not in {who.file}"
+            + lookalike(cell(f["participant_id"], i))
+            + "; add a row for them there"
+        ),
+    )
+
+
+def lookalike(value: str) -> str:
+    """Why an id that looks right matches nothing: padding, or a look-alike character (Cyrillic
+    "а" for Latin "a", a zero-width space) that no one can see in a message."""
+    notes = ""
+    if value != value.strip():
+        notes += "; it has leading or trailing whitespace"
+    odd = sorted({c for c in value[:MAX_CELL_CHARS] if not c.isascii()})
+    if odd:
+        names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in odd[:3])
+        more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+        notes += f"; it contains non-ASCII character(s): {names}{more}"
+    return notes
+
+
+def clip(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def arrow_text(text: pd.Series) -> pa.Array:
+    """A text column as Arrow strings: no copy for pandas' Arrow-backed strings; object columns
+    (the csv-module parse, empty frames) are converted."""
+    return pa.array(text, type=pa.large_string())
+
+
+def positions(text: pd.Series, values: list[str]) -> np.ndarray:
+    """Where each cell stands in `values` (exact match), -1 where it is none of them. Arrow's
+    hash lookup: pandas' `get_indexer` and `Series.map` cost seconds per million cells."""
+    cells = arrow_text(text)
+    found = pc.index_in(cells, value_set=pa.array(values, type=cells.type))
+    at: np.ndarray = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.intp)
+    return at
+
+
+def cell(column: pd.Series, i: int) -> str:
+    """Row i of a text column, typed as the text it is (cells are read as strings)."""
+    return str(column.iat[i])

@@ -1,0 +1,126 @@
+"""What happened to every row read: per-file tallies and each excluded row's reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from prefboard.errors import Problem
+from prefboard.ingest.csvread import RawTable
+
+BLANK_ROW = "blank-row"
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: str
+    kind: str
+    sha256: str
+    bytes: int
+    rows: int
+    accepted: int
+    excluded: int
+
+
+@dataclass
+class Ledger:
+    """What happened to every row read: the per-file tally and each excluded row's reason."""
+
+    files: list[FileSummary] = field(default_factory=list)
+    excluded: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["kind", "file", "line", "row_id", "reason"])
+    )
+
+    def reasons(self) -> dict[str, dict[str, int]]:
+        """{kind: {reason: rows}}, sorted, for summaries."""
+        out: dict[str, dict[str, int]] = {}
+        grouped = self.excluded.groupby(["kind", "reason"], sort=True).size()
+        for (kind, reason), n in zip(grouped.index.tolist(), grouped.tolist(), strict=True):
+            out.setdefault(str(kind), {})[str(reason)] = int(n)
+        return out
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            t = out.setdefault(f.kind, {"files": 0, "rows": 0, "accepted": 0, "excluded": 0})
+            t["files"] += 1
+            t["rows"] += f.rows
+            t["accepted"] += f.accepted
+            t["excluded"] += f.excluded
+        return out
+
+
+@dataclass
+class Ingested:
+    """Accepted rows, typed: model columns are indices into `config.models`, outcome columns
+    int8 (-1 not asked, 0 model_a preferred, 1 model_b, 2 tie), Likert columns float (NaN = not
+    asked), timestamps UTC."""
+
+    participants: pd.DataFrame
+    battles: pd.DataFrame
+    ratings: pd.DataFrame
+    ledger: Ledger
+    problems: list[Problem]
+    benchmarks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["model", "benchmark", "score", "source"])
+    )
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def summaries(
+    kind: str, raws: list[RawTable], frame: pd.DataFrame, reason: np.ndarray
+) -> list[FileSummary]:
+    files = frame["_file"].to_numpy()
+    out = []
+    for raw in raws:
+        mine = files == raw.path
+        # records csvread dropped (field count, syntax) were read too: count them as excluded
+        rows = int(mine.sum()) + len(raw.rejected) + len(raw.blank)
+        excl = int((mine & (reason != None)).sum()) + len(raw.rejected) + len(raw.blank)  # noqa: E711
+        out.append(FileSummary(raw.path, kind, raw.sha256, raw.size, rows, rows - excl, excl))
+    return out
+
+
+def excluded_rows(
+    kind: str, frame: pd.DataFrame, reason: np.ndarray, id_col: str, raws: list[RawTable]
+) -> pd.DataFrame:
+    mask = reason != None  # noqa: E711
+    rows = pd.DataFrame(
+        {
+            "kind": kind,
+            "file": frame.loc[mask, "_file"].to_numpy(),
+            "line": frame.loc[mask, "_line"].to_numpy(),
+            "row_id": frame.loc[mask, id_col].to_numpy(),
+            "reason": reason[mask],
+        }
+    )
+    # A file refused whole (encoding, header, size) still counts as excluded, on its line 0.
+    whole = [
+        {
+            "kind": kind,
+            "file": r.path,
+            "line": 0,
+            "row_id": "",
+            "reason": f"invalid:{r.problems[0].rule}",
+        }
+        for r in raws
+        if r.problems and not len(r.lines) and not r.rejected
+    ]
+    # Records csvread could not split into the declared columns: excluded on their own line.
+    whole += [
+        {"kind": kind, "file": r.path, "line": line, "row_id": "", "reason": f"invalid:{rule}"}
+        for r in raws
+        for line, rule in r.rejected
+    ]
+    # All-empty records (a spreadsheet's trailing `,,,,,`): skipped, not errors.
+    whole += [
+        {"kind": kind, "file": r.path, "line": line, "row_id": "", "reason": BLANK_ROW}
+        for r in raws
+        for line in r.blank
+    ]
+    return pd.concat([rows, pd.DataFrame(whole)], ignore_index=True) if whole else rows

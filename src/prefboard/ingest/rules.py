@@ -1,0 +1,233 @@
+"""The rules of each kind of result file (participants, battles, ratings): which columns, which
+values, and the typed table of the rows that pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from prefboard.config import Config, Dimension
+from prefboard.errors import listed
+from prefboard.ingest.checks import (
+    Checker,
+    Roster,
+    arrow_text,
+    cell,
+    clip,
+    combine,
+    common_checks,
+    flag_duplicates,
+    flag_models,
+    flag_participants,
+    flag_timestamps,
+    lookalike,
+    normalise_ids,
+    positions,
+)
+from prefboard.ingest.csvread import RawTable
+
+OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
+MAX_TURNS = 10_000
+BATTLE_COLUMNS = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns"]
+# Optional battle column: the item judged (prompt); several votes may share one.
+PROMPT_COLUMN = "prompt_id"
+OPTIONAL_BATTLE = frozenset({PROMPT_COLUMN})
+
+
+def check_participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, Checker]:
+    attrs = [s.attribute for s in config.slices]
+    cols = ["participant_id", *attrs, "strikes"]
+    frame, colmaps = combine(raws, cols)
+    normalise_ids(frame, ["participant_id"])
+    check = Checker(frame, colmaps)
+    common_checks(check, cols, ["participant_id", "strikes"])
+    flag_duplicates(check, "participant_id")
+    for s in config.slices:
+        _flag_slice_values(check, s.attribute, s.values)
+    # [0-9], not \d: \d also matches e.g. Arabic-Indic digits, which to_numeric cannot read
+    strikes = frame["strikes"].str.fullmatch(r"[0-9]{1,6}", na=False)
+    check.flag(
+        ~strikes & (frame["strikes"] != ""),
+        "strikes",
+        "integer",
+        lambda i: f"strikes must be a whole number >= 0, found {clip(cell(frame['strikes'], i))!r}",
+    )
+    good = frame.loc[~check.bad, cols].copy()
+    good["strikes"] = good["strikes"].astype(np.int64)
+    return good.set_index("participant_id"), check
+
+
+def _flag_slice_values(check: Checker, attribute: str, declared: list[str]) -> None:
+    text = check.frame[attribute]
+    bad = ~text.isin(set(declared)) & (text != "")
+    values = listed(declared)
+
+    def message(i: int) -> str:
+        value = cell(text, i)
+        return f"{clip(value)!r} is not a declared value of {attribute} ({values})" + lookalike(
+            value
+        )
+
+    check.flag(bad, attribute, "slice-value", message)
+
+
+def check_battles(
+    config: Config, raws: list[RawTable], who: Roster
+) -> tuple[pd.DataFrame, Checker]:
+    dims = [d.key for d in config.battle_dimensions]
+    cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
+    frame, colmaps = combine(raws, cols)
+    normalise_ids(frame, ["battle_id", "participant_id"])
+    check = Checker(frame, colmaps)
+    common_checks(check, cols, BATTLE_COLUMNS)
+    flag_duplicates(check, "battle_id")
+    parsed = flag_timestamps(check)
+    flag_participants(check, who, "battle")
+    keys = config.model_keys
+    a = flag_models(check, "model_a", keys)
+    b = flag_models(check, "model_b", keys)
+    check.flag(
+        (a == b) & (a >= 0),
+        "model_b",
+        "self-battle",
+        lambda i: f"model {cell(frame['model_a'], i)!r} cannot battle itself",
+    )
+    turns = _flag_turns(check)
+    out = pd.DataFrame(
+        {
+            "battle_id": frame["battle_id"],
+            "timestamp": parsed,
+            "participant_id": frame["participant_id"],
+            "model_a": a.astype(np.int16),
+            "model_b": b.astype(np.int16),
+            "turns": turns.fillna(-1).astype(np.int64),
+            # The item judged, kept as a string id ("" = not given): votes sharing one are
+            # clustered when the bands are computed.
+            PROMPT_COLUMN: frame[PROMPT_COLUMN].astype(str),
+        }
+    )
+    for d in dims:
+        out[d] = _flag_outcomes(check, d)
+    if dims:
+        answered = (out[dims] >= 0).to_numpy().any(axis=1)
+        check.flag(
+            ~answered & ~check.bad,
+            dims[0],
+            "no-answer",
+            lambda i: "no dimension answered; the battle says nothing",
+        )
+    return out, check
+
+
+def _flag_turns(check: Checker) -> pd.Series:
+    """The turns column as numbers (NaN where empty or refused)."""
+    text = check.frame["turns"]
+    # [0-9], not \d: "٥" matched \d, became NaN in to_numeric and was accepted as turns -1
+    turns_ok = text.str.fullmatch(r"[0-9]{1,5}", na=False)
+    turns = whole_numbers(text, turns_ok)
+    bad_turns = (text != "") & (~turns_ok | (turns > MAX_TURNS))
+
+    def message(i: int) -> str:
+        return f"turns must be a whole number 0..{MAX_TURNS}, found {clip(cell(text, i))!r}"
+
+    check.flag(bad_turns, "turns", "turns", message)
+    return turns
+
+
+def _flag_outcomes(check: Checker, dim: str) -> np.ndarray:
+    """One dimension's outcomes as int8 codes (-1 not asked or refused)."""
+    text = check.frame[dim]
+    codes, unknown = outcome_codes(text)
+
+    def message(i: int) -> str:
+        value = cell(text, i)
+        return f"{clip(value)!r} is not one of a, b, tie or empty" + _outcome_hint(value)
+
+    check.flag(unknown, dim, "outcome", message)
+    return codes
+
+
+def whole_numbers(text: pd.Series, ok: pd.Series) -> pd.Series:
+    """The cells `ok` marks (checked as plain digits) as numbers, NaN elsewhere. Arrow's cast,
+    not `pd.to_numeric`, which took ~1.4 s per million cells."""
+    cells = arrow_text(text)
+    kept = pc.if_else(pa.array(ok.to_numpy(dtype=bool)), cells, pa.scalar(None, cells.type))
+    numbers = pc.cast(kept, pa.int64()).to_numpy(zero_copy_only=False)
+    return pd.Series(np.asarray(numbers, dtype=np.float64), index=text.index)
+
+
+# The code of each OUTCOME_CODES entry by its position; position -1 (none of them) reads the
+# last entry, -1.
+_CODE_AT = np.array([*OUTCOME_CODES.values(), -1], dtype=np.int8)
+
+
+def outcome_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome cells as int8 codes (-1 empty or not an outcome), and which are not an outcome.
+
+    Looked up in Arrow: pandas' `Series.map` over a million strings cost ~1.4 s a dimension,
+    a third of validation (issue 18); Arrow's lookup takes ~20 ms."""
+    position = positions(text, list(OUTCOME_CODES))
+    codes: np.ndarray = _CODE_AT[position]
+    return codes, position < 0
+
+
+# What spreadsheets and other tools write for an outcome, and the code it probably means.
+_OUTCOME_GUESSES = {
+    "a": "a", "b": "b", "tie": "tie", "model_a": "a", "model_b": "b", "model a": "a",
+    "model b": "b", "1": "a", "2": "b", "left": "a", "right": "b", "draw": "tie",
+    "equal": "tie", "tie (bothbad)": "tie",
+}  # fmt: skip
+
+
+def _outcome_hint(value: str) -> str:
+    guess = _OUTCOME_GUESSES.get(value.strip().casefold()[:20])
+    meaning = "a means model_a was preferred, b model_b, tie neither"
+    return f"; {meaning}: write {guess!r} if that is what it says" if guess else f"; {meaning}"
+
+
+def check_ratings(
+    config: Config, raws: list[RawTable], who: Roster
+) -> tuple[pd.DataFrame, Checker]:
+    ldims = config.likert_dimensions
+    cols = ["rating_id", "timestamp", "participant_id", "model", *[d.key for d in ldims]]
+    frame, colmaps = combine(raws, cols)
+    normalise_ids(frame, ["rating_id", "participant_id"])
+    check = Checker(frame, colmaps)
+    common_checks(check, cols, cols[:4])
+    flag_duplicates(check, "rating_id")
+    parsed = flag_timestamps(check)
+    flag_participants(check, who, "rating")
+    codes = flag_models(check, "model", config.model_keys)
+    out = pd.DataFrame(
+        {
+            "rating_id": frame["rating_id"],
+            "timestamp": parsed,
+            "participant_id": frame["participant_id"],
+            "model": codes.astype(np.int16),
+        }
+    )
+    for d in ldims:
+        out[d.key] = _flag_likert(check, d)
+    answered = out[[d.key for d in ldims]].notna().to_numpy().any(axis=1)
+    if ldims:
+        check.flag(
+            ~answered & ~check.bad, ldims[0].key, "no-answer", lambda i: "no dimension answered"
+        )
+    return out, check
+
+
+def _flag_likert(check: Checker, d: Dimension) -> pd.Series:
+    """One Likert dimension's answers as floats (NaN not asked or refused)."""
+    text = check.frame[d.key]
+    # [0-9], not \d: a non-ASCII digit would become NaN, i.e. silently "not asked"
+    is_int = text.str.fullmatch(r"-?[0-9]{1,3}", na=False)
+    value = pd.to_numeric(text.where(is_int), errors="coerce")
+    bad = (text != "") & (~is_int | (value < d.scale_min) | (value > d.scale_max))
+
+    def message(i: int) -> str:
+        return f"{clip(cell(text, i))!r} is not a whole number from {d.scale_min} to {d.scale_max}"
+
+    check.flag(bad, d.key, "likert", message)
+    return value.where(~bad).astype(float)
