@@ -62,7 +62,9 @@ def vega_bundle() -> str:
     vl-convert from the versions it ships: no CDN at build or view time."""
     import vl_convert
 
-    return vl_convert.javascript_bundle()
+    # The stub marks `snippet` required; without it vl-convert uses its default snippet, which
+    # sets window.vegaEmbed as prefboard.js expects.
+    return vl_convert.javascript_bundle()  # type: ignore[call-arg]
 
 
 def _asset(name: str) -> str:

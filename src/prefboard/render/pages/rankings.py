@@ -1,0 +1,65 @@
+"""The ranking pages: the home page (headline of the main dimension) and one page per dimension
+with its headline, pooled ranking and head-to-head grid."""
+
+from __future__ import annotations
+
+from prefboard.render import charts
+from prefboard.render.pages.core import Page, _Builder, chart_block
+
+
+def home(pb: _Builder) -> Page:
+    d = pb.main_dim
+    assert d is not None
+    table = pb.s.headline(d.key)
+    assert table is not None
+    text = pb.render(
+        "index.md.j2",
+        dim={"label": d.label},
+        headline=pb.ranking("index.md", table, "home-interval"),
+        dims=pb.dim_links("index.md"),
+    )
+    return Page("index.md", "Leaderboard", text)
+
+
+def dimensions(pb: _Builder) -> list[Page]:
+    rows = []
+    for d in pb.battle_dims:
+        t = pb.s.headline(d.key)
+        leader = t.entries[0] if t and t.entries else None
+        rows.append(
+            [
+                {"text": d.label, "href": f"{d.key}.html", "sort": d.label},
+                d.description,
+                pb.names[leader.model] if leader else "–",
+                t.battles if t else 0,
+            ]
+        )
+    pages = [
+        Page(
+            "dimensions/index.md",
+            "Dimensions",
+            pb.render(
+                "dimensions_index.md.j2",
+                heatmap=chart_block("dimension-heatmap", charts.dimension_heatmap(pb.s)),
+                rows=rows,
+            ),
+        )
+    ]
+    for d in pb.battle_dims:
+        path = f"dimensions/{d.key}.md"
+        headline, pooled = pb.s.headline(d.key), pb.s.table(d.key)
+        assert headline is not None and pooled is not None
+        pages.append(
+            Page(
+                path,
+                d.label,
+                pb.render(
+                    "dimension.md.j2",
+                    dim=d,
+                    headline=pb.ranking(path, headline, f"interval-{d.key}"),
+                    pooled={"rows": pb.rows(path, pooled.entries)},
+                    h2h=chart_block(f"h2h-{d.key}", charts.head_to_head_chart(pb.s, d.key)),
+                ),
+            )
+        )
+    return pages
