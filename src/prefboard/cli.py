@@ -12,6 +12,7 @@ import click
 
 from prefboard import __version__
 from prefboard.errors import listed
+from prefboard.render import format as numbers
 from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
@@ -124,8 +125,8 @@ def rate(config_path: Path, out_dir: Path) -> None:
     paths = write_standings(standings, out_dir)
     totals = data.ledger.totals().get("battles", {})
     click.echo(
-        f"rated {totals.get('accepted', 0)} battles into {len(standings.tables)} tables "
-        f"in {time.perf_counter() - start:.1f} s"
+        f"rated {numbers.count(totals.get('accepted', 0))} battles into "
+        f"{numbers.count(len(standings.tables))} tables in {time.perf_counter() - start:.1f} s"
     )
     for path in paths:
         click.echo(f"  wrote {path}")
@@ -203,7 +204,8 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Pa
     s = report.site
     assert s is not None  # only `prepare_in` (publish) builds no site
     click.echo(
-        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into "
+        f"built {numbers.count(s.pages)} pages with {numbers.count(s.charts)} charts "
+        f"({numbers.count(s.files)} files) into "
         f"{printable(s.output)} "
         f"in {total:.1f} s"
     )

@@ -29,6 +29,7 @@ from prefboard.io import workspace
 from prefboard.io.paths import site_source_files
 from prefboard.render.escape import printable, title_text
 from prefboard.render.pages import Page
+from prefboard.render.pages.core import data_through
 from prefboard.site_theme import (
     FEATURES,
     public_url,
@@ -98,7 +99,7 @@ def mkdocs_config(
             nav.append({top.capitalize(): sections[top]})
         sections[top].append(page.path if page.path.endswith("index.md") else {title: page.path})
     nav += extra_pages
-    through = standings.provenance.data_through or "no data"
+    through = data_through(standings.provenance)
     scripts = [f"{JS_DIR}/vega.js", f"{JS_DIR}/prefboard.js"]
     cfg: dict[str, Any] = {
         "site_name": title_text(config.leaderboard.title),
@@ -139,8 +140,7 @@ def mkdocs_config(
         "extra_css": [f"{CSS_DIR}/prefboard.css"],
         "copyright": html.escape(
             printable(
-                f"Data version {standings.version} · data through {through} · "
-                f"built with prefboard {__version__}"
+                f"Data version {standings.version} · {through} · built with prefboard {__version__}"
             )
         ),
         "extra": {"generator": False, "prefboard_editable": extra_pages},

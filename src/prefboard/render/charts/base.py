@@ -10,6 +10,7 @@ from typing import Any, Final, cast
 import altair as alt
 import pandas as pd
 
+from prefboard.render import format as fmt
 from prefboard.standings.model import Entry, Standings
 
 ROW_HEIGHT = 24
@@ -115,15 +116,11 @@ def _ink_color() -> Any:
 
 
 def _rank_range(entry: Entry) -> str:
-    if entry.rank_lower == entry.rank_upper:
-        return str(entry.rank_lower)
-    return f"{entry.rank_lower}–{entry.rank_upper}"
+    return fmt.rank_range(entry.rank_lower, entry.rank_upper)
 
 
 def _band(lower: float | None, upper: float | None) -> str:
-    if lower is None or upper is None:
-        return ""
-    return f"{lower:.2f} to {upper:.2f}"
+    return fmt.band(lower, upper)
 
 
 def _entry_row(entry: Entry, names: dict[str, str]) -> Row:

@@ -121,7 +121,7 @@ def calibration_chart(study: dict[str, Any]) -> alt.TopLevelMixin:
                 alt.Tooltip("table:N", title="Table"),
                 alt.Tooltip("coverage:Q", title="Band coverage (%)"),
                 alt.Tooltip("rank_coverage:Q", title="Rank interval coverage (%)"),
-                alt.Tooltip("intervals:Q", title="Intervals"),
+                alt.Tooltip("intervals:Q", title="Intervals", format=",d"),
             ],
         )
     )

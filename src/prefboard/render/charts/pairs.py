@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
+from prefboard.render import format as fmt
 from prefboard.render.charts.base import (
     ACCENT,
     MIN_LABEL_CELL,
@@ -45,7 +46,7 @@ def _head_to_head_cells(standings: Standings, dimension: str) -> tuple[list[Row]
                     "losses": losses,
                     "ties": p.ties,
                     "share": share,
-                    "label": f"{share:.0%}" if share is not None else "",
+                    "label": fmt.percent(share, 0) if share is not None else "",
                     "p_win": _num(p_win),
                     "p_loss": _num(p_loss),
                     "p_tie": _num(p.p_tie),
@@ -64,10 +65,10 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixi
     tooltip = [
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip("opponent:N", title="Opponent"),
-        alt.Tooltip("battles:Q", title="Battles"),
-        alt.Tooltip("wins:Q", title="Wins"),
-        alt.Tooltip("losses:Q", title="Losses"),
-        alt.Tooltip("ties:Q", title="Ties"),
+        alt.Tooltip("battles:Q", title="Battles", format=",d"),
+        alt.Tooltip("wins:Q", title="Wins", format=",d"),
+        alt.Tooltip("losses:Q", title="Losses", format=",d"),
+        alt.Tooltip("ties:Q", title="Ties", format=",d"),
         alt.Tooltip("share:Q", title="Win share (ties half)", format=".0%"),
         alt.Tooltip("p_win:Q", title="Predicted P(win)", format=".0%"),
         alt.Tooltip("p_tie:Q", title="Predicted P(tie)", format=".0%"),
@@ -128,7 +129,7 @@ def battles_vs_rank_chart(standings: Standings, table: Table) -> alt.TopLevelMix
             tooltip=[
                 alt.Tooltip("model:N", title="Model"),
                 alt.Tooltip("rank:Q", title="Rank"),
-                alt.Tooltip("battles:Q", title="Battles"),
+                alt.Tooltip("battles:Q", title="Battles", format=",d"),
             ],
         )
     )
@@ -162,7 +163,7 @@ def pair_coverage_chart(standings: Standings, dimension: str) -> alt.TopLevelMix
         tooltip=[
             alt.Tooltip("model:N", title="Model"),
             alt.Tooltip("opponent:N", title="Opponent"),
-            alt.Tooltip("battles:Q", title="Battles"),
+            alt.Tooltip("battles:Q", title="Battles", format=",d"),
         ],
     )
     rect = base.mark_rect().encode(

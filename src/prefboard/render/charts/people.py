@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
+from prefboard.render import format as fmt
 from prefboard.render.charts.base import (
     ACCENT,
     Row,
@@ -59,8 +60,8 @@ def sample_vs_population_chart(standings: Standings, attribute: str) -> alt.TopL
                 alt.Tooltip("value:N", title=title),
                 alt.Tooltip("measure:N", title="Of"),
                 alt.Tooltip("share:Q", title="Share", format=".1%"),
-                alt.Tooltip("participants:Q", title="Participants in sample"),
-                alt.Tooltip("battles:Q", title="Battles in sample"),
+                alt.Tooltip("participants:Q", title="Participants in sample", format=",d"),
+                alt.Tooltip("battles:Q", title="Battles in sample", format=",d"),
             ],
         )
     )
@@ -115,7 +116,7 @@ def history_chart(standings: Standings, model: str) -> alt.TopLevelMixin:
     rows, domain = _history_rows(standings, _resolve_model(standings, model))
     tooltip = [
         alt.Tooltip("dimension:N", title="Dimension"),
-        alt.Tooltip("step:Q", title="Battles so far"),
+        alt.Tooltip("step:Q", title="Battles so far", format=",d"),
         alt.Tooltip("mu:Q", title="mu", format=".2f"),
         alt.Tooltip("sigma:Q", title="sigma", format=".2f"),
         alt.Tooltip("lower:Q", title="Band from", format=".2f"),
@@ -178,8 +179,8 @@ def likert_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
                 "sd": _num(r.sd),
                 "ci_lower": _num(r.ci_lower),
                 "ci_upper": _num(r.ci_upper),
-                # Text, so the tooltip says "n/a" rather than showing two blanks.
-                "ci_text": _band(_num(r.ci_lower), _num(r.ci_upper)) or "n/a",
+                # Text, so the tooltip shows "—" rather than two blanks.
+                "ci_text": _band(_num(r.ci_lower), _num(r.ci_upper)),
             }
         )
     # Best mean first; models without ratings (mean missing) last, alphabetically.
@@ -195,9 +196,9 @@ def likert_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
     tooltip = [
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip("mean:Q", title="Mean", format=".2f"),
-        alt.Tooltip("ci_text:N", title=f"{standings.parameters.interval:.0%} CI"),
+        alt.Tooltip("ci_text:N", title=f"{fmt.percent(standings.parameters.interval, 0)} CI"),
         alt.Tooltip("sd:Q", title="SD", format=".2f"),
-        alt.Tooltip("n:Q", title="Ratings"),
+        alt.Tooltip("n:Q", title="Ratings", format=",d"),
     ]
     base = alt.Chart(_data(rows)).encode(
         # An explicit domain keeps unrated models on the axis (their null mean drops their marks).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
+from prefboard.render import format as fmt
 from prefboard.render.charts.base import (
     RANK_SCHEME,
     STATUS,
@@ -53,7 +54,7 @@ def _rank_heatmap(
         alt.Tooltip("rank_range:N", title="Rank interval"),
         alt.Tooltip("score:Q", title="Score", format=".2f"),
         alt.Tooltip("band:N", title="Band"),
-        alt.Tooltip("battles:Q", title="Battles"),
+        alt.Tooltip("battles:Q", title="Battles", format=",d"),
         alt.Tooltip("status:N", title="Status"),
     ]
     base = alt.Chart(_data(rows)).encode(
@@ -88,8 +89,8 @@ def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
         alt.Tooltip("rank:Q", title="Rank"),
         alt.Tooltip("rank_range:N", title="Rank interval"),
         alt.Tooltip("score:Q", title="Score", format=".2f"),
-        alt.Tooltip("band:N", title=f"{interval:.0%} band"),
-        alt.Tooltip("battles:Q", title="Battles"),
+        alt.Tooltip("band:N", title=f"{fmt.percent(interval, 0)} band"),
+        alt.Tooltip("battles:Q", title="Battles", format=",d"),
         alt.Tooltip("status:N", title="Status"),
     ]
     status = alt.Scale(domain=STATUS)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from prefboard.render import charts
-from prefboard.render.pages.core import Page, _Builder, _num, chart_block
+from prefboard.render import format as fmt
+from prefboard.render.pages.core import Page, _Builder, chart_block
 from prefboard.standings.model import POOLED, POSTSTRATIFIED
 
 
@@ -18,10 +19,10 @@ def ratings(pb: _Builder) -> Page:
         rows = [
             [
                 pb.names[r.model],
-                r.n,
-                _num(r.mean),
-                f"{_num(r.ci_lower)} – {_num(r.ci_upper)}",
-                " / ".join(str(c) for c in r.counts),
+                fmt.count(r.n),
+                fmt.number(r.mean),
+                fmt.band(r.ci_lower, r.ci_upper),
+                " / ".join(fmt.count(c) for c in r.counts),
             ]
             for r in pb.s.likert
             if r.dimension == d.key and r.slice_attribute == POOLED
@@ -35,12 +36,12 @@ def ratings(pb: _Builder) -> Page:
         )
     agreement = [
         [
-            next(d.label for d in pb.s.dimensions if d.key == a.dimension),
-            _num(a.alpha_ordinal, 3),
-            _num(a.alpha_interval, 3),
-            a.units,
-            a.raters,
-            a.pairable_values,
+            pb.dim_labels[a.dimension],
+            fmt.number(a.alpha_ordinal, 3),
+            fmt.number(a.alpha_interval, 3),
+            fmt.count(a.units),
+            fmt.count(a.raters),
+            fmt.count(a.pairable_values),
         ]
         for a in pb.s.agreement
     ]
@@ -53,13 +54,12 @@ def ratings(pb: _Builder) -> Page:
 
 def concordance(pb: _Builder) -> list[list[Any]]:
     """Models whose Likert rank and battle rank disagree (computed by the analysis stage)."""
-    label = {d.key: d.label for d in pb.s.dimensions}
     return [
         [
-            label[c.dimension],
+            pb.dim_labels[c.dimension],
             pb.names[c.model],
-            f"{c.likert_rank} ({c.likert_lower}–{c.likert_upper})",
-            f"{c.battle_rank} ({c.battle_lower}–{c.battle_upper})",
+            f"{c.likert_rank} ({fmt.rank_range(c.likert_lower, c.likert_upper)})",
+            f"{c.battle_rank} ({fmt.rank_range(c.battle_lower, c.battle_upper)})",
         ]
         for c in pb.s.analysis.concordance
     ]
@@ -71,51 +71,32 @@ def fairness(pb: _Builder) -> Page:
     head = pb.s.headline(dim.key)
     assert head is not None
     a = pb.s.analysis
-    label = {d.key: d.label for d in pb.s.dimensions}
-    bias_rows = [
-        [
-            label[b.dimension],
-            "–" if b.spearman is None else f"{b.spearman:+.2f}",
-            b.min_battles,
-            b.max_battles,
-            "–" if b.ratio is None else f"{b.ratio:.2f}",
-            "–" if b.tie_rate is None else f"{b.tie_rate:.1%}",
-        ]
-        for b in a.sampling_bias
-    ]
-    main_bias = next(b for b in a.sampling_bias if b.dimension == dim.key)
-    if main_bias.spearman is None:
-        bias_text = "Every model has the same number of battles."
-    else:
-        bias_text = (
-            f"Spearman correlation between battles and rank: {main_bias.spearman:+.2f} "
-            "(negative: models with more battles rank better). Near zero is what a "
-            "fair design gives."
-        )
+    bias_rows, bias_text = _sampling_bias(pb, dim.key)
     ess = [
         [
-            e.attribute,
-            e.participants,
-            f"{e.effective:.0f}",
-            f"{e.effective / e.participants:.0%}" if e.participants else "–",
-            ", ".join(e.groups_missing) or "–",
+            pb.slice_labels.get(e.attribute, e.attribute),
+            fmt.count(e.participants),
+            fmt.count(round(e.effective)),
+            fmt.percent(e.effective / e.participants if e.participants else None),
+            ", ".join(e.groups_missing) or fmt.MISSING,
         ]
         for e in a.effective_samples
     ]
     connectivity = [
         [
-            next(d.label for d in pb.s.dimensions if d.key == t.dimension),
-            "pooled" if t.slice_attribute == POOLED else f"{t.slice_attribute}={t.slice_value}",
-            t.battles,
-            t.components,
-            sum(e.provisional for e in t.entries),
+            pb.dim_labels[t.dimension],
+            _slice_text(pb, t.slice_attribute, t.slice_value),
+            fmt.count(t.battles),
+            fmt.count(t.components),
+            fmt.count(sum(e.provisional for e in t.entries)),
         ]
         for t in pb.s.tables
         if t.slice_attribute != POSTSTRATIFIED
     ]
     consistency = [[pb.names[c.model], c.best, c.worst, c.groups] for c in a.group_spread]
     agreement = [
-        [g.attribute, g.value, "–" if g.tau is None else f"{g.tau:.2f}"] for g in a.group_agreement
+        [pb.slice_labels.get(g.attribute, g.attribute), g.value, fmt.number(g.tau)]
+        for g in a.group_agreement
     ]
     text = pb.render(
         "fairness.md.j2",
@@ -141,11 +122,7 @@ def benchmarks(pb: _Builder) -> Page:
         by_name.setdefault(b.benchmark, []).append(b)
     names = sorted(by_name)
     tau = {(t.benchmark, t.dimension): t.tau for t in a.benchmark_agreement}
-    taus = [
-        [name]
-        + ["–" if (t := tau.get((name, d.key))) is None else f"{t:+.2f}" for d in pb.battle_dims]
-        for name in names
-    ]
+    taus = [[name] + [fmt.signed(tau.get((name, d.key))) for d in pb.battle_dims] for name in names]
     score = {(b.benchmark, b.model): b.score for b in pb.s.benchmarks}
     # grouped once: filtering every row for every benchmark was quadratic
     ranks_of: dict[str, list[Any]] = {}
@@ -165,7 +142,7 @@ def benchmarks(pb: _Builder) -> Page:
                 f"{score[(name, r.model)]:g}",
                 r.benchmark_rank,
                 r.human_rank,
-                f"{r.human_rank - r.benchmark_rank:+d}",
+                fmt.signed_count(r.human_rank - r.benchmark_rank),
             ]
             for r in shifts
         ]
@@ -190,3 +167,36 @@ def benchmarks(pb: _Builder) -> Page:
         dim={"label": dim.label},
     )
     return Page("benchmarks.md", "Benchmarks", text)
+
+
+def _slice_text(pb: _Builder, attribute: str, value: str) -> str:
+    """A table's slice for readers: "Pooled" or "Age group: 18-24", never the config key."""
+    if attribute == POOLED:
+        return "Pooled"
+    return f"{pb.slice_labels.get(attribute, attribute)}: {value}"
+
+
+def _sampling_bias(pb: _Builder, main: str) -> tuple[list[list[Any]], str]:
+    """Per dimension: battles against rank; and the sentence for the main dimension."""
+    a = pb.s.analysis
+    bias_rows = [
+        [
+            pb.dim_labels[b.dimension],
+            fmt.signed(b.spearman),
+            fmt.count(b.min_battles),
+            fmt.count(b.max_battles),
+            fmt.number(b.ratio),
+            fmt.percent(b.tie_rate),
+        ]
+        for b in a.sampling_bias
+    ]
+    main_bias = next(b for b in a.sampling_bias if b.dimension == main)
+    if main_bias.spearman is None:
+        bias_text = "Every model has the same number of battles."
+    else:
+        bias_text = (
+            f"Spearman correlation between battles and rank: {fmt.signed(main_bias.spearman)} "
+            "(negative: models with more battles rank better). Near zero is what a "
+            "fair design gives."
+        )
+    return bias_rows, bias_text

@@ -18,8 +18,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from prefboard.render import charts
+from prefboard.render import format as fmt
 from prefboard.render.escape import markdown_inline, printable
-from prefboard.standings.model import POSTSTRATIFIED, Entry, Standings, Table
+from prefboard.standings.model import POSTSTRATIFIED, Entry, Provenance, Standings, Table
 
 NEXT_BATTLES_SHOWN = 10
 NEXT_GROUPS_SHOWN = 12
@@ -47,6 +48,10 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = md
+    # The one formatter (prefboard.render.format) as filters; `count` replaces Jinja's alias of
+    # `length`, which no template uses (`length` stays available).
+    for name in ("number", "signed", "signed_count", "count", "band", "rank_range", "percent"):
+        env.filters[name] = getattr(fmt, name)
     env.finalize = _no_template_syntax
     return env
 
@@ -77,14 +82,17 @@ def chart_block(chart_id: str, chart: Any) -> dict[str, Any]:
     return {"id": chart_id, "json": Markup(text)}
 
 
-def _pct(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.1%" if 0 < p < 0.001 else f"{p:.1%}"
+def data_through(provenance: Provenance) -> str:
+    """The data's date for readers: "data through" the day of the latest timestamp, or a plain
+    statement when the timestamps were synthesised on import (they order battles, date nothing)."""
+    if provenance.synthetic_timestamps:
+        return "dates not recorded"
+    return f"data through {provenance.data_through[:10] or fmt.MISSING}"
 
 
-def _num(x: float | None, digits: int = 2) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+def no_data(what: str) -> str:
+    """The sentence an empty table is replaced by: what would fill it."""
+    return f"No data yet: {what}"
 
 
 class _Builder:
@@ -93,6 +101,9 @@ class _Builder:
         self.env = environment()
         self.names = {m.key: m.name for m in standings.models}
         self.orgs = {m.key: m.organization for m in standings.models}
+        self.licenses = {m.key: m.license or fmt.MISSING for m in standings.models}
+        self.slice_labels = {sl.attribute: sl.label or sl.attribute for sl in standings.slices}
+        self.dim_labels = {d.key: d.label for d in standings.dimensions}
         self.battle_dims = [d for d in standings.dimensions if d.battles]
         self.main_dim = self.battle_dims[0] if self.battle_dims else None
         p = standings.parameters
@@ -103,10 +114,10 @@ class _Builder:
             "description": standings.description,
             "synthetic": standings.synthetic,
             "version": standings.version,
-            "data_through": standings.provenance.data_through or "–",
+            "data_through": data_through(standings.provenance),
             "passes": passes,
-            "z_text": f"{p.z:.2f}",
-            "interval_pct": f"{p.interval:.0%}",
+            "z_text": fmt.number(p.z),
+            "interval_pct": fmt.percent(p.interval, 0),
             "min_participants": p.min_participants,
             "battles": counts.get("battles", {}).get("accepted", 0),
             "participants": counts.get("participants", {}).get("accepted", 0),
@@ -120,56 +131,61 @@ class _Builder:
             {
                 "rank": e.rank,
                 "rank_lower": e.rank_lower,
-                "rank_range": f"{e.rank_lower}–{e.rank_upper}",
+                "rank_range": fmt.rank_range(e.rank_lower, e.rank_upper),
                 "name": self.names[e.model],
                 "href": href(page, f"models/{e.model}.md"),
                 "organization": self.orgs[e.model],
+                "license": self.licenses[e.model],
                 "score_sort": f"{e.score:.4f}",
-                "score": f"{e.score:.2f}",
+                "score": fmt.number(e.score),
                 "lower": f"{e.lower:.4f}",
-                "band": f"{e.lower:.2f} – {e.upper:.2f}",
+                "band": fmt.band(e.lower, e.upper),
                 "conservative": f"{e.conservative:.4f}",
-                "conservative_text": f"{e.conservative:.2f}",
+                "conservative_text": fmt.number(e.conservative),
                 "battles": e.battles,
+                "battles_text": fmt.count(e.battles),
                 "provisional": e.provisional,
                 "p_best": e.p_best,
-                "p_best_text": _pct(e.p_best),
+                "p_best_text": fmt.percent(e.p_best),
                 "p_top": e.p_top,
-                "p_top_text": _pct(e.p_top),
+                "p_top_text": fmt.percent(e.p_top),
                 "p_above_sort": -1.0 if e.p_above_next is None else e.p_above_next,
-                "p_above_text": _pct(e.p_above_next),
+                "p_above_text": fmt.percent(e.p_above_next),
             }
             for e in entries
         ]
 
     def ranking(self, page: str, table: Table, chart_id: str) -> dict[str, Any]:
+        return {
+            "rows": self.rows(page, table.entries),
+            "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
+            "caption": self.caption(table),
+            "notes": table.notes,
+        }
+
+    def caption(self, table: Table) -> str:
         # slice labels, not config keys ("Age group", not "age_group")
-        labels = {sl.attribute: sl.label for sl in self.s.slices}
-        strata = [labels.get(a, a) for a in table.slice_value.split("+")]
+        strata = [self.slice_labels.get(a, a) for a in table.slice_value.split("+")]
         if table.slice_attribute == POSTSTRATIFIED and table.weights and table.pooled:
             caption = (
                 f"Post-stratified over the cells of {' × '.join(strata)}: "
-                f"{table.battles:,} battles; each cell's pooled estimate weighted by its share "
-                "of the population, the same weights for every model."
+                f"{fmt.count(table.battles)} battles; each cell's pooled estimate weighted by its "
+                "share of the population, the same weights for every model."
             )
         elif table.slice_attribute == POSTSTRATIFIED and table.weights:
             caption = (
-                f"Post-stratified to population shares of {', '.join(strata)}"
-                f": {table.battles:,} battles, each group weighted by its share of the population."
+                f"Post-stratified to population shares of {', '.join(strata)}: "
+                f"{fmt.count(table.battles)} battles, each group weighted by its share of the "
+                "population."
             )
         elif table.slice_attribute == POSTSTRATIFIED:
             caption = "Pooled over every accepted battle (no population shares configured)."
         else:
             caption = self.group_caption(table)
-        return {
-            "rows": self.rows(page, table.entries),
-            "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
-            "caption": caption,
-            "notes": table.notes,
-        }
+        return caption
 
     def group_caption(self, t: Table) -> str:
-        caption = f"{t.battles} battles from {t.participants} participants."
+        caption = f"{fmt.count(t.battles)} battles from {fmt.count(t.participants)} participants."
         tau = next(
             (
                 x.tau
@@ -180,7 +196,7 @@ class _Builder:
         )
         if t.pooled and tau is not None:
             caption += (
-                f" Partially pooled with the other groups (tau = {tau:.2f}): the estimates "
+                f" Partially pooled with the other groups (tau = {fmt.number(tau)}): the estimates "
                 "shrink toward the population by as much as the data justify."
             )
         return caption

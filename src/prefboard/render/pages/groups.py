@@ -4,6 +4,7 @@ rank by group, each group's ranking)."""
 from __future__ import annotations
 
 from prefboard.render import charts
+from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block
 
 
@@ -12,8 +13,8 @@ def groups(pb: _Builder) -> list[Page]:
     rows = [
         [
             {"text": sl.label, "href": f"{sl.attribute}.html", "sort": sl.label},
-            ", ".join(sl.published) or "–",
-            ", ".join(v for v in sl.values if v not in sl.published) or "–",
+            ", ".join(sl.published) or fmt.MISSING,
+            ", ".join(v for v in sl.values if v not in sl.published) or fmt.MISSING,
             "yes" if sl.attribute in stratified else "no",
         ]
         for sl in pb.s.slices
@@ -31,10 +32,10 @@ def group(pb: _Builder, attribute: str) -> Page:
     share_rows = [
         [
             x.value,
-            x.participants,
-            x.battles,
-            f"{x.sample_share:.1%}",
-            "–" if x.population_share is None else f"{x.population_share:.1%}",
+            fmt.count(x.participants),
+            fmt.count(x.battles),
+            fmt.percent(x.sample_share),
+            fmt.percent(x.population_share),
         ]
         for x in samples
     ]

@@ -4,7 +4,8 @@ head-to-head record, fit check, rating history, Likert ratings)."""
 from __future__ import annotations
 
 from prefboard.render import charts
-from prefboard.render.pages.core import Page, _Builder, _num, chart_block, href
+from prefboard.render import format as fmt
+from prefboard.render.pages.core import Page, _Builder, chart_block, href
 from prefboard.standings.model import POOLED, Entry, Standings, Table
 
 
@@ -14,11 +15,13 @@ def models(pb: _Builder) -> list[Page]:
     rows = [
         [
             {"text": m.name, "href": f"{m.key}.html", "sort": m.name},
-            m.organization,
-            m.license,
-            m.release_date,
-            {"text": str(rank[m.key].rank), "sort": rank[m.key].rank} if m.key in rank else "–",
-            rank[m.key].battles if m.key in rank else 0,
+            m.organization or fmt.MISSING,
+            m.license or fmt.MISSING,
+            m.release_date or fmt.MISSING,
+            {"text": str(rank[m.key].rank), "sort": rank[m.key].rank}
+            if m.key in rank
+            else fmt.MISSING,
+            fmt.count(rank[m.key].battles if m.key in rank else 0),
         ]
         for m in pb.s.models
     ]
@@ -30,99 +33,121 @@ def models(pb: _Builder) -> list[Page]:
 def model(pb: _Builder, key: str) -> Page:
     info = next(m for m in pb.s.models if m.key == key)
     path = f"models/{key}.md"
-    link = {"text": "model card", "href": info.url, "sort": ""} if _safe_url(info.url) else "–"
-    by_dimension = []
-    for d in pb.battle_dims:
-        t = pb.s.headline(d.key)
-        e = _entry(t, key)
-        if e is None:
-            continue
-        by_dimension.append(
-            [
-                {
-                    "text": d.label,
-                    "href": href(path, f"dimensions/{d.key}.md"),
-                    "sort": d.label,
-                },
-                e.rank,
-                f"{e.rank_lower}–{e.rank_upper}",
-                f"{e.score:.2f}",
-                f"{e.lower:.2f} – {e.upper:.2f}",
-                e.battles,
-                e.wins,
-                e.losses,
-                e.ties,
-            ]
-        )
-    by_group = []
+    link: object = fmt.MISSING
+    if _safe_url(info.url):
+        link = {"text": "model card", "href": info.url, "sort": ""}
     dim = pb.main_dim
-    if dim:
-        for sl in pb.s.slices:
-            for value in sl.published:
-                e = _entry(pb.s.table(dim.key, sl.attribute, value), key)
-                if e is None:
-                    continue
-                by_group.append(
-                    [
-                        sl.label,
-                        value,
-                        e.rank,
-                        f"{e.score:.2f}",
-                        f"{e.lower:.2f} – {e.upper:.2f}",
-                        e.battles,
-                    ]
-                )
-    h2h = []
-    if dim:
-        for p in pb.s.pairs:
-            if p.dimension != dim.key or key not in (p.model_a, p.model_b):
-                continue
-            me_a = p.model_a == key
-            other = p.model_b if me_a else p.model_a
-            wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
-            share = (wins + p.ties / 2) / p.battles if p.battles else None
-            h2h.append(
-                [
-                    {"text": pb.names[other], "href": f"{other}.html", "sort": other},
-                    p.battles,
-                    wins,
-                    losses,
-                    p.ties,
-                    "–" if share is None else f"{share:.0%}",
-                    f"{(p.p_a if me_a else p.p_b):.0%}",
-                ]
-            )
-    misfits = _misfits(pb, key)
-    likert = [
-        [
-            next(d.label for d in pb.s.dimensions if d.key == r.dimension),
-            r.n,
-            _num(r.mean),
-            f"{_num(r.ci_lower)} – {_num(r.ci_upper)}",
-            f"{_scale(pb.s, r.dimension)}",
-        ]
-        for r in pb.s.likert
-        if r.model == key and r.slice_attribute == POOLED
-    ]
     text = pb.render(
         "model.md.j2",
         model=info,
-        info=[info.organization or "–", info.license or "–", info.release_date or "–", link],
+        info=[
+            info.organization or fmt.MISSING,
+            info.license or fmt.MISSING,
+            info.release_date or fmt.MISSING,
+            link,
+        ],
         dim={"label": dim.label if dim else ""},
-        by_dimension=by_dimension,
-        by_group=by_group,
-        h2h=h2h,
-        misfits=misfits,
+        by_dimension=_by_dimension(pb, path, key),
+        by_group=_by_group(pb, key),
+        h2h=_head_to_head(pb, key),
+        misfits=_misfits(pb, key),
         fit_checked=bool(pb.s.fit_checks),
         history=chart_block(f"history-{key}", charts.history_chart(pb.s, key)),
-        likert=likert,
+        likert=_likert(pb, key),
     )
     return Page(path, info.name, text)
 
 
+def _by_dimension(pb: _Builder, path: str, key: str) -> list[list[object]]:
+    """The model's headline entry in each battle dimension."""
+    rows: list[list[object]] = []
+    for d in pb.battle_dims:
+        e = _entry(pb.s.headline(d.key), key)
+        if e is None:
+            continue
+        rows.append(
+            [
+                {"text": d.label, "href": href(path, f"dimensions/{d.key}.md"), "sort": d.label},
+                e.rank,
+                fmt.rank_range(e.rank_lower, e.rank_upper),
+                fmt.number(e.score),
+                fmt.band(e.lower, e.upper),
+                fmt.count(e.battles),
+                fmt.count(e.wins),
+                fmt.count(e.losses),
+                fmt.count(e.ties),
+            ]
+        )
+    return rows
+
+
+def _by_group(pb: _Builder, key: str) -> list[list[object]]:
+    """The model's entry in each published group's table of the main dimension."""
+    dim = pb.main_dim
+    rows: list[list[object]] = []
+    if dim is None:
+        return rows
+    for sl in pb.s.slices:
+        for value in sl.published:
+            e = _entry(pb.s.table(dim.key, sl.attribute, value), key)
+            if e is None:
+                continue
+            rows.append(
+                [
+                    sl.label or sl.attribute,
+                    value,
+                    e.rank,
+                    fmt.number(e.score),
+                    fmt.band(e.lower, e.upper),
+                    fmt.count(e.battles),
+                ]
+            )
+    return rows
+
+
+def _head_to_head(pb: _Builder, key: str) -> list[list[object]]:
+    """The model's record against each opponent in the main dimension."""
+    dim = pb.main_dim
+    rows: list[list[object]] = []
+    if dim is None:
+        return rows
+    for p in pb.s.pairs:
+        if p.dimension != dim.key or key not in (p.model_a, p.model_b):
+            continue
+        me_a = p.model_a == key
+        other = p.model_b if me_a else p.model_a
+        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+        share = (wins + p.ties / 2) / p.battles if p.battles else None
+        rows.append(
+            [
+                {"text": pb.names[other], "href": f"{other}.html", "sort": other},
+                fmt.count(p.battles),
+                fmt.count(wins),
+                fmt.count(losses),
+                fmt.count(p.ties),
+                fmt.percent(share),
+                fmt.percent(p.p_a if me_a else p.p_b),
+            ]
+        )
+    return rows
+
+
+def _likert(pb: _Builder, key: str) -> list[list[object]]:
+    return [
+        [
+            pb.dim_labels[r.dimension],
+            fmt.count(r.n),
+            fmt.number(r.mean),
+            fmt.band(r.ci_lower, r.ci_upper),
+            _scale(pb.s, r.dimension),
+        ]
+        for r in pb.s.likert
+        if r.model == key and r.slice_attribute == POOLED
+    ]
+
+
 def _misfits(pb: _Builder, key: str) -> list[list[object]]:
     """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
-    labels = {d.key: d.label for d in pb.s.dimensions}
     rows: list[list[object]] = []
     for p in pb.s.pairs:
         if not p.misfit or key not in (p.model_a, p.model_b):
@@ -133,10 +158,10 @@ def _misfits(pb: _Builder, key: str) -> list[list[object]]:
         exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
         rows.append(
             [
-                labels.get(p.dimension, p.dimension),
+                pb.dim_labels.get(p.dimension, p.dimension),
                 {"text": pb.names[other], "href": f"{other}.html", "sort": other},
                 f"{wins}–{losses}–{p.ties}",
-                f"{exp[0]:.1f}–{exp[1]:.1f}–{p.expected_tie:.1f}",
+                "–".join(fmt.number(x, 1) for x in (*exp, p.expected_tie)),
                 f"{p.fit_p_adjusted:.2g}",
             ]
         )
@@ -151,7 +176,7 @@ def _entry(table: Table | None, key: str) -> Entry | None:
 
 def _scale(standings: Standings, dimension: str) -> str:
     d = next(x for x in standings.dimensions if x.key == dimension)
-    return f"{d.scale_min}–{d.scale_max}"
+    return fmt.rank_range(d.scale_min, d.scale_max)
 
 
 def _safe_url(url: str) -> bool:

@@ -3,7 +3,10 @@ with its headline, pooled ranking and head-to-head grid."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefboard.render import charts
+from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block
 
 
@@ -16,9 +19,36 @@ def home(pb: _Builder) -> Page:
         "index.md.j2",
         dim={"label": d.label},
         headline=pb.ranking("index.md", table, "home-interval"),
+        tabs=_dimension_tabs(pb),
+        counts=_battle_counts(pb, table.battles, d.label),
         dims=pb.dim_links("index.md"),
     )
     return Page("index.md", "Leaderboard", text)
+
+
+def _dimension_tabs(pb: _Builder) -> list[dict[str, Any]]:
+    """One tab per battle dimension on the home table: its headline caption and rows."""
+    tabs = []
+    for d in pb.battle_dims:
+        table = pb.s.headline(d.key)
+        if table is None:
+            continue
+        rows = pb.rows("index.md", table.entries)
+        tabs.append({"label": d.label, "caption": pb.caption(table), "rows": rows})
+    return tabs
+
+
+def _battle_counts(pb: _Builder, shown: int, label: str) -> str:
+    """Why the headline counts fewer battles than were accepted: a battle may leave a
+    dimension's verdict blank, and only the battles with a verdict count in its ranking."""
+    accepted = int(pb.site["battles"])
+    if shown == accepted:
+        return ""
+    return (
+        f"{fmt.count(accepted)} battles were accepted; each dimension's ranking counts the ones "
+        f"with a verdict on it ({label}: {fmt.count(shown)}), because a battle may leave a "
+        "dimension blank."
+    )
 
 
 def dimensions(pb: _Builder) -> list[Page]:
@@ -30,8 +60,8 @@ def dimensions(pb: _Builder) -> list[Page]:
             [
                 {"text": d.label, "href": f"{d.key}.html", "sort": d.label},
                 d.description,
-                pb.names[leader.model] if leader else "–",
-                t.battles if t else 0,
+                pb.names[leader.model] if leader else fmt.MISSING,
+                fmt.count(t.battles if t else 0),
             ]
         )
     pages = [

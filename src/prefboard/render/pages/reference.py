@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from prefboard.render import charts
-from prefboard.render.pages.core import Page, _Builder, _num, chart_block
+from prefboard.render import format as fmt
+from prefboard.render.pages.core import Page, _Builder, chart_block
 from prefboard.standings.model import POOLED, Standings
 
 if TYPE_CHECKING:
@@ -20,79 +21,6 @@ if TYPE_CHECKING:
 def methodology(pb: _Builder) -> Page:
     from prefboard.config_reference import reference_sections
 
-    p = pb.s.parameters
-    post = _post_text(pb.s)
-    pooling = [
-        [
-            next(d.label for d in pb.s.dimensions if d.key == x.dimension),
-            x.grouping.replace("+", " × "),
-            f"{x.tau:.2f}",
-            f"{x.tau_lower:.2f} – {x.tau_upper:.2f}",
-            x.groups,
-        ]
-        for x in pb.s.pooling
-    ]
-    slices = [
-        [
-            sl.label,
-            ", ".join(sl.values),
-            ", ".join(f"{k} {v:.0%}" for k, v in sl.population.items()) or "–",
-        ]
-        for sl in pb.s.slices
-    ]
-    excluded = [
-        [kind, reason, n]
-        for kind, reasons in pb.s.provenance.excluded.items()
-        for reason, n in reasons.items()
-    ]
-    sensitivity = [
-        [
-            next(d.label for d in pb.s.dimensions if d.key == o.dimension),
-            f"{o.median_spread_over_sigma:.2f}",
-            o.max_rank_shift,
-            o.passes,
-        ]
-        for o in pb.s.order_sensitivity
-    ]
-    params = {
-        "mu_text": f"{p.mu:g}",
-        "sigma_text": f"{p.sigma:.4g}",
-        "beta_text": f"{p.beta:.4g}",
-        "tau_text": f"{p.tau:.4g}",
-        "draw_pinned": p.draw_probability is not None,
-        "permutations": p.permutations,
-        "passes": 1 + p.permutations,
-        "seed": p.seed,
-        "band": p.band,
-        "z_text": f"{p.z:.3f}",
-        "interval_pct": f"{p.interval:.0%}",
-        "min_battles": p.min_battles,
-    }
-    crosscheck = [
-        [
-            next(d.label for d in pb.s.dimensions if d.key == c.dimension),
-            _num(c.kendall_tau, 3),
-            _num(c.nu, 3),
-            ", ".join(pb.names[e.model] for e in c.entries if e.disagrees) or "none",
-        ]
-        for c in pb.s.crosscheck
-    ]
-    label = {d.key: d.label for d in pb.s.dimensions}
-    ties = [
-        [
-            label[t.dimension],
-            t.source,
-            f"{t.draw_probability:.3g}",
-            "–" if t.mle is None else f"{t.mle:.3g} ({t.lower:.3g}–{t.upper:.3g})",
-            f"{t.tie_share:.1%}",
-        ]
-        for t in pb.s.ties
-    ]
-    clustering = [
-        [label[t.dimension], t.clustering, f"{t.inflation_median:.2f}"]
-        for t in pb.s.tables
-        if t.slice_attribute == POOLED
-    ]
     study = json.loads(
         resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
     )
@@ -104,21 +32,100 @@ def methodology(pb: _Builder) -> Page:
         calibration_rows=_calibration_rows(study),
         fit=_fit_rows(pb),
         fit_check=pb.s.fit_checks[0] if pb.s.fit_checks else None,
-        crosscheck=crosscheck,
-        ties=ties,
-        clustering=clustering,
         draws=pb.s.parameters.rank_draws,
         btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
-        p=params,
+        p=_parameters(pb),
         q=pb.s.quality,
-        sensitivity=sensitivity,
-        slices=slices,
-        post_text=post,
-        pooling=pooling,
-        excluded=excluded,
+        post_text=_post_text(pb.s),
         reference=reference_sections(),
+        **_model_tables(pb),
     )
     return Page("methodology.md", "Methodology", text)
+
+
+def _parameters(pb: _Builder) -> dict[str, Any]:
+    """The rating parameters as the methodology text quotes them."""
+    p = pb.s.parameters
+    return {
+        "mu_text": f"{p.mu:g}".replace("-", fmt.MINUS),
+        "sigma_text": f"{p.sigma:.4g}",
+        "beta_text": f"{p.beta:.4g}",
+        "tau_text": f"{p.tau:.4g}",
+        "draw_pinned": p.draw_probability is not None,
+        "permutations": p.permutations,
+        "passes": 1 + p.permutations,
+        "seed": p.seed,
+        "band": p.band,
+        "z_text": fmt.number(p.z, 3),
+        "interval_pct": fmt.percent(p.interval, 0),
+        "min_battles": p.min_battles,
+    }
+
+
+def _model_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
+    """The methodology page's tables: pooling, slices, exclusions and the model checks."""
+    label, slice_label = pb.dim_labels, pb.slice_labels
+    return {
+        "pooling": [
+            [
+                label[x.dimension],
+                " × ".join(slice_label.get(a, a) for a in x.grouping.split("+")),
+                fmt.number(x.tau),
+                fmt.band(x.tau_lower, x.tau_upper),
+                fmt.count(x.groups),
+            ]
+            for x in pb.s.pooling
+        ],
+        "slices": [
+            [
+                sl.label or sl.attribute,
+                ", ".join(sl.values),
+                ", ".join(f"{k} {fmt.percent(v, 0)}" for k, v in sl.population.items())
+                or fmt.MISSING,
+            ]
+            for sl in pb.s.slices
+        ],
+        "excluded": [
+            [kind, reason, fmt.count(n)]
+            for kind, reasons in pb.s.provenance.excluded.items()
+            for reason, n in reasons.items()
+        ],
+        "sensitivity": [
+            [
+                label[o.dimension],
+                fmt.number(o.median_spread_over_sigma),
+                fmt.count(o.max_rank_shift),
+                fmt.count(o.passes),
+            ]
+            for o in pb.s.order_sensitivity
+        ],
+        "crosscheck": [
+            [
+                label[c.dimension],
+                fmt.number(c.kendall_tau, 3),
+                fmt.number(c.nu, 3),
+                ", ".join(pb.names[e.model] for e in c.entries if e.disagrees) or "none",
+            ]
+            for c in pb.s.crosscheck
+        ],
+        "ties": [
+            [
+                label[t.dimension],
+                t.source,
+                fmt.number(t.draw_probability, 3),
+                fmt.MISSING
+                if t.mle is None
+                else f"{fmt.number(t.mle, 3)} ({fmt.band(t.lower, t.upper, 3)})",
+                fmt.percent(t.tie_share),
+            ]
+            for t in pb.s.ties
+        ],
+        "clustering": [
+            [label[t.dimension], t.clustering, fmt.number(t.inflation_median)]
+            for t in pb.s.tables
+            if t.slice_attribute == POOLED
+        ],
+    }
 
 
 def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
@@ -132,20 +139,21 @@ def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
             continue
 
         def mark(value: float) -> str:
-            return f"{value:.1f} %" + ("" if lo <= value <= hi else " (outside target)")
+            # the study records coverage in percent; the formatter takes shares
+            return fmt.percent(value / 100) + ("" if lo <= value <= hi else " (outside target)")
 
-        group_text = ", ".join(mark(c["coverage"]) for c in groups) or "–"
+        group_text = ", ".join(mark(c["coverage"]) for c in groups) or fmt.MISSING
         ranks = [c["rank_coverage"] for c in sc["cells"]]
         rows.append(
             [
                 sc["label"],
                 sc["conditions"],
-                f"{mark(head['coverage'])} of {head['intervals']}",
+                f"{mark(head['coverage'])} of {fmt.count(head['intervals'])}",
                 group_text,
-                f"{min(ranks):.1f} %"
+                fmt.percent(min(ranks) / 100)
                 if min(ranks) == max(ranks)
-                else f"{min(ranks):.1f}–{max(ranks):.1f} %",
-                f"{head['width']:.2f}",
+                else f"{fmt.percent(min(ranks) / 100)}–{fmt.percent(max(ranks) / 100)}",
+                fmt.number(head["width"]),
             ]
         )
     return rows
@@ -157,15 +165,17 @@ def _fit_rows(pb: _Builder) -> list[list[object]]:
     for f in pb.s.fit_checks:
         pos = f.position
         if pos.enough:
-            effect = f"{pos.h:+.2f} ± {pos.h_se:.2f} (p = {pos.p_value:.2g})"
+            effect = f"{fmt.signed(pos.h)} ± {fmt.number(pos.h_se)} (p = {pos.p_value:.2g})"
             effect += " flagged" if pos.flagged else ""
         else:
-            effect = f"not reported ({pos.decided} decided battles)"
-        share = "–" if pos.share_a is None else f"{pos.share_a:.1%} (p = {pos.share_p:.2g})"
+            effect = f"not reported ({fmt.count(pos.decided)} decided battles)"
+        share = fmt.MISSING
+        if pos.share_a is not None:
+            share = f"{fmt.percent(pos.share_a)} (p = {pos.share_p:.2g})"
         rows.append(
             [
-                next(d.label for d in pb.s.dimensions if d.key == f.dimension),
-                f.pairs_tested,
+                pb.dim_labels[f.dimension],
+                fmt.count(f.pairs_tested),
                 ", ".join(f.misfits) or "none",
                 effect,
                 share,
@@ -175,7 +185,8 @@ def _fit_rows(pb: _Builder) -> list[list[object]]:
 
 
 def _post_text(s: Standings) -> str:
-    strata = s.parameters.stratify_by
+    labels = {sl.attribute: sl.label or sl.attribute for sl in s.slices}
+    strata = [labels.get(a, a) for a in s.parameters.stratify_by]
     if not strata:
         return "No slice declares population shares, so the headline is the pooled ranking."
     cells = next((x for x in s.pooling if x.target), None)
@@ -195,7 +206,8 @@ def _post_text(s: Standings) -> str:
     }[cells.target]
     return (
         f"The headline of each dimension is the population-weighted sum of the pooled skills of "
-        f"the joint cells of {' × '.join(strata)} ({cells.cells} cells with a nonzero share), "
+        f"the joint cells of {' × '.join(strata)} "
+        f"({fmt.count(cells.cells)} cells with a nonzero share), "
         f"weighted by {target}. The weights are the same for every model, whatever cells it "
         "played in; the band and ranks come from the sum's full covariance, correlations "
         "between cells included. A cell without battles counts with the population estimate "
@@ -207,16 +219,21 @@ def _post_text(s: Standings) -> str:
 def data(pb: _Builder) -> Page:
     prov = pb.s.provenance
     totals = [
-        [kind, t["files"], t["rows"], t["accepted"], t["excluded"]]
+        [kind, *(fmt.count(t[k]) for k in ("files", "rows", "accepted", "excluded"))]
         for kind, t in prov.totals.items()
     ]
     excluded = [
-        [kind, reason, n]
+        [kind, reason, fmt.count(n)]
         for kind, reasons in prov.excluded.items()
         for reason, n in reasons.items()
     ]
     files = [
-        [f.path, f.kind, f.rows, f.accepted, f.excluded, f.bytes, f.sha256[:16] + "…"]
+        [
+            f.path,
+            f.kind,
+            *(fmt.count(n) for n in (f.rows, f.accepted, f.excluded, f.bytes)),
+            f.sha256[:16] + "…",
+        ]
         for f in prov.files
     ]
     text = pb.render("data.md.j2", prov=prov, totals=totals, excluded=excluded, files=files)
