@@ -169,13 +169,13 @@ class _Builder:
         if table.slice_attribute == POSTSTRATIFIED and table.weights and table.pooled:
             caption = (
                 f"Post-stratified over the cells of {' × '.join(strata)}: "
-                f"{fmt.count(table.battles)} battles; each cell's pooled estimate weighted by its "
-                "share of the population, the same weights for every model."
+                f"{fmt.counted(table.battles, 'battle')}; each cell's pooled estimate weighted "
+                "by its share of the population, the same weights for every model."
             )
         elif table.slice_attribute == POSTSTRATIFIED and table.weights:
             caption = (
                 f"Post-stratified to population shares of {', '.join(strata)}: "
-                f"{fmt.count(table.battles)} battles, each group weighted by its share of the "
+                f"{fmt.counted(table.battles, 'battle')}, each group weighted by its share of the "
                 "population."
             )
         elif table.slice_attribute == POSTSTRATIFIED:
@@ -185,7 +185,9 @@ class _Builder:
         return caption
 
     def group_caption(self, t: Table) -> str:
-        caption = f"{fmt.count(t.battles)} battles from {fmt.count(t.participants)} participants."
+        caption = (
+            f"{fmt.counted(t.battles, 'battle')} from {fmt.counted(t.participants, 'participant')}."
+        )
         tau = next(
             (
                 x.tau

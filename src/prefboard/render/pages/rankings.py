@@ -45,9 +45,9 @@ def _battle_counts(pb: _Builder, shown: int, label: str) -> str:
     if shown == accepted:
         return ""
     return (
-        f"{fmt.count(accepted)} battles were accepted; each dimension's ranking counts the ones "
-        f"with a verdict on it ({label}: {fmt.count(shown)}), because a battle may leave a "
-        "dimension blank."
+        f"{fmt.counted(accepted, 'battle')} were accepted; each dimension's ranking counts the "
+        f"ones with a verdict on it ({label}: {fmt.count(shown)}), because a battle may leave "
+        "a dimension blank."
     )
 
 
