@@ -41,7 +41,7 @@ def _dimension_tabs(pb: _Builder) -> list[dict[str, Any]]:
 def _battle_counts(pb: _Builder, shown: int, label: str) -> str:
     """Why the headline counts fewer battles than were accepted: a battle may leave a
     dimension's verdict blank, and only the battles with a verdict count in its ranking."""
-    accepted = int(pb.site["battles"])
+    accepted = pb.s.provenance.totals.get("battles", {}).get("accepted", 0)
     if shown == accepted:
         return ""
     return (

@@ -39,6 +39,7 @@ def methodology(pb: _Builder) -> Page:
         post_text=_post_text(pb.s),
         reference=reference_sections(),
         **_model_tables(pb),
+        **_check_tables(pb),
     )
     return Page("methodology.md", "Methodology", text)
 
@@ -63,7 +64,7 @@ def _parameters(pb: _Builder) -> dict[str, Any]:
 
 
 def _model_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
-    """The methodology page's tables: pooling, slices, exclusions and the model checks."""
+    """The methodology page's tables of groups and data: pooling, slices and exclusions."""
     label, slice_label = pb.dim_labels, pb.slice_labels
     return {
         "pooling": [
@@ -90,6 +91,14 @@ def _model_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
             for kind, reasons in pb.s.provenance.excluded.items()
             for reason, n in reasons.items()
         ],
+    }
+
+
+def _check_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
+    """The methodology page's checks of the model: order sensitivity, the Bradley–Terry–Davidson
+    cross-check, ties and clustering."""
+    label = pb.dim_labels
+    return {
         "sensitivity": [
             [
                 label[o.dimension],
