@@ -108,7 +108,7 @@ def calibration_chart(study: dict[str, Any]) -> alt.TopLevelMixin:
         alt.Chart(_data(rows))
         .mark_point(filled=True, size=80)
         .encode(
-            x=alt.X("coverage:Q", scale=x_scale, title="Coverage of 95 % bands (%)"),
+            x=alt.X("coverage:Q", scale=x_scale, title="Coverage of 95% bands (%)"),
             y=alt.Y("scenario:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color(
                 "table:N",
