@@ -153,7 +153,8 @@ def test_home_page_table_charts_console_and_network(site, driver) -> None:
     charts = wait_for_charts(driver)
     assert charts >= 1
     rows = driver.find_elements(By.CSS_SELECTOR, "table[data-sortable] tbody tr")
-    assert len(rows) == 12  # one per model of the example board
+    shown = [r for r in rows if r.is_displayed()]
+    assert len(shown) == 12  # one per model of the example board, in the open dimension tab
     assert "Synthetic data" in driver.page_source
     OUTPUT.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(OUTPUT / "home-light.png"))
@@ -175,9 +176,27 @@ def test_sorting_a_table_by_clicking_its_header(site, driver) -> None:
     battles_header = table.find_elements(By.CSS_SELECTOR, "thead th")[-1]
     battles_header.click()
     values = [
-        int(r.find_elements(By.TAG_NAME, "td")[-1].text)
+        int(r.find_elements(By.TAG_NAME, "td")[-1].text.replace(",", ""))
         for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
     ]
+    assert values == sorted(values)
+
+
+def test_sorting_reads_formatted_numbers_back(site, driver) -> None:
+    """Cells without a sort key print "2,804" or "−0.13": sorting reads them as numbers."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    driver.get(base + "/models/index.html")
+    wait_for_charts(driver)
+    table = driver.find_element(By.CSS_SELECTOR, "table[data-sortable]")
+    table.find_elements(By.CSS_SELECTOR, "thead th")[-1].click()
+    cells = [
+        r.find_elements(By.TAG_NAME, "td")[-1] for r in table.find_elements(By.TAG_NAME, "tr")[1:]
+    ]
+    texts = [c.get_attribute("textContent") for c in cells]
+    assert all("," in t for t in texts)  # thousands separators on the page
+    values = [int(t.replace(",", "")) for t in texts]
     assert values == sorted(values)
 
 
@@ -242,7 +261,11 @@ LAYOUT_SCRIPT = """
             details: block.querySelectorAll('details').length,
             overlaps: controls.filter(c => marks.some(m => meets(c, m))).length};
   });
-  return {tables, charts, width: window.innerWidth};
+  // how far the last paragraph ends above the footer (negative: the footer covers it)
+  const last = document.querySelector('.md-content__inner').lastElementChild;
+  const footer = document.querySelector('.md-footer');
+  const footerGap = footer.getBoundingClientRect().top - last.getBoundingClientRect().bottom;
+  return {tables, charts, width: window.innerWidth, footerGap};
 """
 
 
@@ -269,6 +292,7 @@ def test_layout_fits_at_desktop_and_phone_width_in_both_palettes(site, driver, w
                 state = driver.execute_script(LAYOUT_SCRIPT)
                 where = (page, width, scheme)
                 assert state["width"] == width, where
+                assert state["footerGap"] >= 16, (where, state["footerGap"])
                 for table in state["tables"]:
                     assert table["overflow"] <= 0 and table["right"] <= 1, (where, table)
                 if page in ("index.html", "models/aurora-7b.html"):
@@ -302,7 +326,9 @@ def test_all_columns_toggle_on_a_phone(site, driver) -> None:
         score = driver.find_element(By.XPATH, "//table//th[text()='Score']").rect
         assert score["x"] + score["width"] <= 390  # the score is on screen
         toggle = driver.find_element(By.CSS_SELECTOR, ".pb-columns-toggle")
-        assert toggle.text == "All columns (+6)"
+        assert (
+            toggle.text == "All columns (+7)"
+        )  # organization, license, conservative, P(…), battles
         toggle.click()
         assert toggle.text == "Fewer columns"
         assert driver.find_element(By.XPATH, "//table//th[text()='P(best)']").is_displayed()
@@ -400,3 +426,74 @@ def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path
         driver.save_screenshot(str(OUTPUT / "version-v1-model-banner.png"))
     finally:
         server.shutdown()
+
+
+# The open tab of the home table: its label, the rows it shows, and whether its visible header
+# has a License column whose cells sit inside the content column.
+TAB_SCRIPT = """
+  const set = document.querySelector('.tabbed-set');
+  const inputs = Array.from(set.querySelectorAll(':scope > input'));
+  const open = inputs.findIndex(i => i.checked);
+  const blocks = Array.from(set.querySelectorAll('.tabbed-block'));
+  const shown = blocks.filter(b => b.offsetParent !== null);
+  const table = shown.length ? shown[0].querySelector('table') : null;
+  const content = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const licence = table ? Array.from(table.tHead.rows[0].cells)
+      .find(c => c.textContent.trim() === 'License') : null;
+  return {open, shown: shown.map(b => blocks.indexOf(b)),
+          label: set.querySelectorAll('.tabbed-labels > label')[open].textContent,
+          rows: table ? Array.from(table.tBodies[0].rows).length : 0,
+          first: table ? table.tBodies[0].rows[0].cells[2].textContent.trim() : '',
+          licence: licence && licence.offsetParent !== null
+                   ? licence.getBoundingClientRect().right - content.right : null};
+"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_dimension_tabs_switch_the_home_table(site, driver, width) -> None:
+    """Decision: one tab per battle dimension over the home table; a click shows that
+    dimension's headline and hides the others, in both palettes, also after Material's instant
+    navigation has swapped the page in. The License column fits at 1400 px; on a phone it waits
+    behind "All columns" with the other secondary columns."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _ = site
+    try:
+        driver.set_window_size(width, 1000)
+        driver.get(base + "/models/index.html")
+        wait_for_charts(driver)
+        driver.execute_script("window.pbSamePage = true")
+        # to the home page by instant navigation, as a reader clicking the site's tabs would
+        home = driver.find_element(By.CSS_SELECTOR, "a.md-header__button.md-logo")
+        driver.execute_script("arguments[0].click()", home)
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tabbed-set"))
+        wait_for_charts(driver)
+        assert driver.execute_script("return window.pbSamePage") is True
+        labels = driver.find_elements(By.CSS_SELECTOR, ".tabbed-labels > label")
+        assert [x.get_attribute("textContent") for x in labels] == [
+            "Overall",
+            "Helpfulness",
+            "Communication",
+            "Adaptiveness",
+            "Trust & safety",
+            "Personality",
+        ]
+        for scheme in ("default", "slate"):
+            set_palette(driver, scheme)
+            driver.execute_script("arguments[0].click()", labels[0])
+            first = driver.execute_script(TAB_SCRIPT)
+            assert (first["open"], first["shown"], first["rows"]) == (0, [0], 12)
+            labels[1].click()
+            second = driver.execute_script(TAB_SCRIPT)
+            assert (second["open"], second["shown"], second["rows"]) == (1, [1], 12)
+            assert second["label"] == "Helpfulness"
+            if width == 1400:
+                assert second["licence"] is not None and second["licence"] <= 1, second
+            else:
+                assert second["licence"] is None  # hidden until "All columns"
+            name = f"home-tabs-{width}-{scheme}.png"
+            OUTPUT.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(OUTPUT / name))
+    finally:
+        driver.set_window_size(1280, 1600)

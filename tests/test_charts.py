@@ -299,7 +299,7 @@ def test_interval_chart_order_and_provisional(standings: Standings) -> None:
     assert [r["model"] for r in rows] == ["Alpha", "Beta", "Gamma"]
     assert [r["status"] for r in rows] == ["established", "established", "provisional"]
     assert rows[0]["rank_range"] == "1–2"
-    assert rows[0]["band"] == "26.00 to 34.00"
+    assert rows[0]["band"] == "26.00 – 34.00"
 
 
 def test_dimension_heatmap_ranks(standings: Standings) -> None:

@@ -40,4 +40,4 @@ def test_benchmark_page_ranks_against_people(tiny: Path) -> None:
     # (the score column is styled secondary: the ranks are the comparison)
     row = '<td class="pb-secondary">{}</td><td>{}</td><td>{}</td><td>{}</td>'
     assert "cobalt-large</a></td>" + row.format(50, 2, 3, "+1") in page.text
-    assert "delta-mini</a></td>" + row.format(10, 3, 2, "-1") in page.text
+    assert "delta-mini</a></td>" + row.format(10, 3, 2, "\u22121") in page.text  # U+2212 minus

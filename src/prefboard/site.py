@@ -29,6 +29,7 @@ from prefboard.io import workspace
 from prefboard.io.paths import site_source_files
 from prefboard.render.escape import printable, title_text
 from prefboard.render.pages import Page
+from prefboard.render.pages.core import data_through
 from prefboard.site_theme import (
     FEATURES,
     public_url,
@@ -45,6 +46,21 @@ from prefboard.standings.model import (
     to_json,
 )
 
+# Light and dark, following the reader's system setting, with Material's toggle between them.
+PALETTE = [
+    {
+        "media": "(prefers-color-scheme: light)",
+        "scheme": "default",
+        "primary": "indigo",
+        "toggle": {"icon": "material/weather-night", "name": "Switch to dark mode"},
+    },
+    {
+        "media": "(prefers-color-scheme: dark)",
+        "scheme": "slate",
+        "primary": "indigo",
+        "toggle": {"icon": "material/weather-sunny", "name": "Switch to light mode"},
+    },
+]
 JS_DIR = "assets/javascripts"
 CSS_DIR = "assets/stylesheets"
 
@@ -62,7 +78,9 @@ def vega_bundle() -> str:
     vl-convert from the versions it ships: no CDN at build or view time."""
     import vl_convert
 
-    return vl_convert.javascript_bundle()
+    # The stub marks `snippet` required; without it vl-convert uses its default snippet, which
+    # sets window.vegaEmbed as prefboard.js expects.
+    return vl_convert.javascript_bundle()  # type: ignore[call-arg]
 
 
 def _asset(name: str) -> str:
@@ -83,20 +101,7 @@ def mkdocs_config(
     # and through `striptags` (which unescapes entities) in <title>: no escaping is right in all
     # of them, so these strings carry no HTML-special character at all (escape.title_text).
     # The page body keeps the real name, escaped. The copyright is only printed raw.
-    nav: list[Any] = []
-    sections: dict[str, list[Any]] = {}
-    for page in pages:
-        title = title_text(page.title)
-        top = page.path.split("/")[0]
-        if "/" not in page.path:
-            nav.append({title: page.path})
-            continue
-        if top not in sections:
-            sections[top] = []
-            nav.append({top.capitalize(): sections[top]})
-        sections[top].append(page.path if page.path.endswith("index.md") else {title: page.path})
-    nav += extra_pages
-    through = standings.provenance.data_through or "no data"
+    through = data_through(standings.provenance)
     scripts = [f"{JS_DIR}/vega.js", f"{JS_DIR}/prefboard.js"]
     cfg: dict[str, Any] = {
         "site_name": title_text(config.leaderboard.title),
@@ -111,20 +116,7 @@ def mkdocs_config(
             # Outdated-version banner, styled 404, edit buttons on hand-written pages only.
             "custom_dir": str(write_overrides(docs.parent / "overrides")),
             "features": FEATURES,
-            "palette": [
-                {
-                    "media": "(prefers-color-scheme: light)",
-                    "scheme": "default",
-                    "primary": "indigo",
-                    "toggle": {"icon": "material/weather-night", "name": "Switch to dark mode"},
-                },
-                {
-                    "media": "(prefers-color-scheme: dark)",
-                    "scheme": "slate",
-                    "primary": "indigo",
-                    "toggle": {"icon": "material/weather-sunny", "name": "Switch to light mode"},
-                },
-            ],
+            "palette": PALETTE,
         },
         "plugins": ["search"],
         "markdown_extensions": [
@@ -137,12 +129,11 @@ def mkdocs_config(
         "extra_css": [f"{CSS_DIR}/prefboard.css"],
         "copyright": html.escape(
             printable(
-                f"Data version {standings.version} · data through {through} · "
-                f"built with prefboard {__version__}"
+                f"Data version {standings.version} · {through} · built with prefboard {__version__}"
             )
         ),
         "extra": {"generator": False, "prefboard_editable": extra_pages},
-        "nav": nav,
+        "nav": _nav(pages) + extra_pages,
         **repo_links(config),
     }
     if url := site_url(public_url(config)):
@@ -150,6 +141,23 @@ def mkdocs_config(
     if versioned:
         cfg["extra"]["version"] = version_extra()
     return cfg
+
+
+def _nav(pages: list[Page]) -> list[Any]:
+    """Top-level pages as entries of their own; pages in a folder under a section named for it."""
+    nav: list[Any] = []
+    sections: dict[str, list[Any]] = {}
+    for page in pages:
+        title = title_text(page.title)
+        top = page.path.split("/")[0]
+        if "/" not in page.path:
+            nav.append({title: page.path})
+            continue
+        if top not in sections:
+            sections[top] = []
+            nav.append({top.capitalize(): sections[top]})
+        sections[top].append(page.path if page.path.endswith("index.md") else {title: page.path})
+    return nav
 
 
 def site_url(url: str) -> str:

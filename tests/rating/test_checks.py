@@ -205,5 +205,5 @@ def test_methodology_quotes_every_calibration_scenario(tiny) -> None:
     for sc in study["scenarios"]:
         head = next(c for c in sc["cells"] if c["table"] == "headline")
         assert sc["label"] in method.text
-        assert f"{head['coverage']:.1f} %" in method.text
+        assert f"{head['coverage']:.1f}%" in method.text
         assert head["intervals"] >= 200

@@ -156,6 +156,7 @@ def test_import_writes_no_tie_value(tmp_path: Path) -> None:
 
 
 def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
+    from prefboard.render import format as fmt
     from prefboard.render.pages import render_pages
 
     config = write_board(tmp_path, 1500, seed=6, p_tie=0.3)
@@ -164,8 +165,10 @@ def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
     home = pages["index.md"]
     top = standings.headline("overall").entries[0]
     assert f'<td data-sort="{top.score:.4f}">{top.score:.2f}</td>' in home
-    assert f"{top.rank_lower}–{top.rank_upper}" in home
-    assert "P(above next)" in home and f"{top.p_above_next:.1%}" in home
+    assert f"<td>{fmt.rank_range(top.rank_lower, top.rank_upper)}</td>" in home.replace(
+        f'<td data-sort="{top.rank_lower}">', "<td>"
+    )
+    assert "P(above next)" in home and fmt.percent(top.p_above_next) in home
     method = pages["methodology.md"]
     assert "learnt from the data" in method
     assert "Median sd inflation" in method

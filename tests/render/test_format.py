@@ -36,3 +36,9 @@ def test_percentages_never_round_to_false_certainty() -> None:
     assert f.percent(0.99995) == ">99.9%"
     assert f.percent(1.0) == "100.0%"
     assert f.percent(0.0) == "0.0%"
+
+
+def test_counted_nouns_agree_with_their_number() -> None:
+    assert f.counted(1, "battle") == "1 battle"
+    assert f.counted(17081, "battle") == "17,081 battles"
+    assert f.counted(0, "participant") == "0 participants"

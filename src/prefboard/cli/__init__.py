@@ -16,6 +16,7 @@ from prefboard import __version__
 from prefboard.cli.imports import import_
 from prefboard.cli.options import config_option, format_option, out_option
 from prefboard.cli.plan import plan
+from prefboard.render import format as numbers
 from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
@@ -90,8 +91,8 @@ def rate(config_path: Path, out_dir: Path) -> None:
     paths = write_standings(standings, out_dir)
     totals = data.ledger.totals().get("battles", {})
     click.echo(
-        f"rated {totals.get('accepted', 0)} battles into {len(standings.tables)} tables "
-        f"in {time.perf_counter() - start:.1f} s"
+        f"rated {numbers.count(totals.get('accepted', 0))} battles into "
+        f"{numbers.count(len(standings.tables))} tables in {time.perf_counter() - start:.1f} s"
     )
     for path in paths:
         click.echo(f"  wrote {path}")
@@ -163,7 +164,8 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Pa
     s = report.site
     assert s is not None  # only `prepare_in` (publish) builds no site
     click.echo(
-        f"built {s.pages} pages with {s.charts} charts ({s.files} files) into "
+        f"built {numbers.count(s.pages)} pages with {numbers.count(s.charts)} charts "
+        f"({numbers.count(s.files)} files) into "
         f"{printable(s.output)} "
         f"in {total:.1f} s"
     )

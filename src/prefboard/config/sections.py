@@ -58,6 +58,11 @@ class Leaderboard(Section):
     synthetic: bool = Field(
         False, description="The data are simulated: every page carries a banner saying so."
     )
+    synthetic_timestamps: bool = Field(
+        False,
+        description="The battles' timestamps were made up on import (source order, one second "
+        "apart): pages say the dates are not recorded instead of printing a made-up date.",
+    )
 
 
 class JointShare(Section):

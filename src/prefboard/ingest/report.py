@@ -8,6 +8,7 @@ from typing import Literal
 from prefboard.errors import Problem
 from prefboard.ingest.validate import Ingested
 from prefboard.render.escape import printable
+from prefboard.render.format import count
 
 Format = Literal["text", "json", "github"]
 MAX_SHOWN = 500
@@ -18,14 +19,14 @@ def summary_lines(result: Ingested) -> list[str]:
     reasons = result.ledger.reasons()
     for kind, t in result.ledger.totals().items():
         out.append(
-            f"{kind}: {t['files']} file(s), {t['rows']} rows, {t['accepted']} accepted, "
-            f"{t['excluded']} excluded"
+            f"{kind}: {count(t['files'])} file(s), {count(t['rows'])} rows, "
+            f"{count(t['accepted'])} accepted, {count(t['excluded'])} excluded"
         )
         for reason, n in reasons.get(kind, {}).items():
-            out.append(f"  excluded {n:>8}  {printable(reason)}")
+            out.append(f"  excluded {count(n):>8}  {printable(reason)}")
     errors = sum(p.severity == "error" for p in result.problems)
     warnings = len(result.problems) - errors
-    out.append(f"{errors} problem(s), {warnings} warning(s)")
+    out.append(f"{count(errors)} problem(s), {count(warnings)} warning(s)")
     return out
 
 

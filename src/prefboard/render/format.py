@@ -73,3 +73,8 @@ def percent(p: float | None, digits: int = 1) -> str:
     if 1 - step < p < 1:
         return f">{1 - step:.{digits}%}"
     return f"{p:.{digits}%}".replace("-", MINUS)
+
+
+def counted(n: int, noun: str) -> str:
+    """A count with its noun: "1 battle", "17,081 battles" (regular plurals only)."""
+    return f"{count(n)} {noun}" + ("" if n == 1 else "s")

@@ -63,7 +63,12 @@ def analyze(standings: Standings, config: Config) -> Standings:
     quality = QualityRules(
         strike_limit=config.quality.strike_limit, min_turns=config.quality.min_turns
     )
-    return standings.model_copy(update={"analysis": analysis, "quality": quality})
+    provenance = standings.provenance.model_copy(
+        update={"synthetic_timestamps": config.leaderboard.synthetic_timestamps}
+    )
+    return standings.model_copy(
+        update={"analysis": analysis, "quality": quality, "provenance": provenance}
+    )
 
 
 def compare(label: str, before: Standings, after: Standings) -> Comparison:

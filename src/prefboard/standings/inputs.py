@@ -30,6 +30,12 @@ class Provenance(Frozen):
     prefboard_version: str
     config_sha256: str
     data_through: str = Field(description="Latest accepted timestamp (UTC); the data's date.")
+    # After the fields above so older standings stay readable (False when absent).
+    synthetic_timestamps: bool = Field(
+        False,
+        description="The timestamps were made up on import (source order, one second apart): "
+        "they order the battles but date nothing, so pages say the dates are not recorded.",
+    )
     files: list[FileRecord]
     totals: dict[str, dict[str, int]]
     excluded: dict[str, dict[str, int]]

@@ -1,24 +1,23 @@
 """Standings -> Markdown pages (Jinja2 templates shipped in the package).
 
 Pages read only the `Standings` object (and the precomputed comparison with a previous
-version): `core` holds the builder, the escaping and the ranking, group and model pages;
-`reports` the analysis and reference pages. They format; the analysis stage computes.
+version): `core` holds the builder and the escaping; one module per page family: `rankings`
+(home, dimensions), `groups`, `models`, `analysis` (ratings, fairness, benchmarks), `reports`
+(next battles) and `reference` (methodology, data, what changed). They format; the analysis
+stage computes.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefboard.render.pages.analysis import benchmarks, fairness, ratings
 from prefboard.render.pages.core import Page, _Builder, chart_block, href, md
-from prefboard.render.pages.reports import (
-    benchmarks,
-    changes_page,
-    data,
-    fairness,
-    methodology,
-    next_battles,
-    ratings,
-)
+from prefboard.render.pages.groups import groups
+from prefboard.render.pages.models import models
+from prefboard.render.pages.rankings import dimensions, home
+from prefboard.render.pages.reference import changes_page, data, methodology
+from prefboard.render.pages.reports import next_battles
 from prefboard.standings.model import Standings
 
 if TYPE_CHECKING:
@@ -31,10 +30,10 @@ def render_pages(standings: Standings, previous: Comparison | None = None) -> li
     """Every generated page, in site-map order; `previous` (the comparison with the previous
     version, made by `analysis.compare`) feeds the "What changed" page."""
     b = _Builder(standings)
-    pages = [b.home()]
-    pages += b.dimensions()
-    pages += b.groups()
-    pages += b.models()
+    pages = [home(b)]
+    pages += dimensions(b)
+    pages += groups(b)
+    pages += models(b)
     if any(d.likert for d in standings.dimensions):
         pages.append(ratings(b))
     if b.main_dim is not None:

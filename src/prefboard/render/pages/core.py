@@ -18,8 +18,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from prefboard.render import charts
+from prefboard.render import format as fmt
 from prefboard.render.escape import markdown_inline, printable
-from prefboard.standings.model import POOLED, POSTSTRATIFIED, Entry, Standings, Table
+from prefboard.standings.model import POSTSTRATIFIED, Entry, Provenance, Standings, Table
 
 NEXT_BATTLES_SHOWN = 10
 NEXT_GROUPS_SHOWN = 12
@@ -47,6 +48,10 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = md
+    # The one formatter (prefboard.render.format) as filters; `count` replaces Jinja's alias of
+    # `length`, which no template uses (`length` stays available).
+    for name in ("number", "signed", "signed_count", "count", "band", "rank_range", "percent"):
+        env.filters[name] = getattr(fmt, name)
     env.finalize = _no_template_syntax
     return env
 
@@ -77,14 +82,17 @@ def chart_block(chart_id: str, chart: Any) -> dict[str, Any]:
     return {"id": chart_id, "json": Markup(text)}
 
 
-def _pct(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.1%" if 0 < p < 0.001 else f"{p:.1%}"
+def data_through(provenance: Provenance) -> str:
+    """The data's date for readers: "data through" the day of the latest timestamp, or a plain
+    statement when the timestamps were synthesised on import (they order battles, date nothing)."""
+    if provenance.synthetic_timestamps:
+        return "dates not recorded"
+    return f"data through {provenance.data_through[:10] or fmt.MISSING}"
 
 
-def _num(x: float | None, digits: int = 2) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+def no_data(what: str) -> str:
+    """The sentence an empty table is replaced by: what would fill it."""
+    return f"No data yet: {what}"
 
 
 class _Builder:
@@ -93,6 +101,9 @@ class _Builder:
         self.env = environment()
         self.names = {m.key: m.name for m in standings.models}
         self.orgs = {m.key: m.organization for m in standings.models}
+        self.licenses = {m.key: m.license or fmt.MISSING for m in standings.models}
+        self.slice_labels = {sl.attribute: sl.label or sl.attribute for sl in standings.slices}
+        self.dim_labels = {d.key: d.label for d in standings.dimensions}
         self.battle_dims = [d for d in standings.dimensions if d.battles]
         self.main_dim = self.battle_dims[0] if self.battle_dims else None
         p = standings.parameters
@@ -103,10 +114,10 @@ class _Builder:
             "description": standings.description,
             "synthetic": standings.synthetic,
             "version": standings.version,
-            "data_through": standings.provenance.data_through or "–",
+            "data_through": data_through(standings.provenance),
             "passes": passes,
-            "z_text": f"{p.z:.2f}",
-            "interval_pct": f"{p.interval:.0%}",
+            "z_text": fmt.number(p.z),
+            "interval_pct": fmt.percent(p.interval, 0),
             "min_participants": p.min_participants,
             "battles": counts.get("battles", {}).get("accepted", 0),
             "participants": counts.get("participants", {}).get("accepted", 0),
@@ -120,56 +131,63 @@ class _Builder:
             {
                 "rank": e.rank,
                 "rank_lower": e.rank_lower,
-                "rank_range": f"{e.rank_lower}–{e.rank_upper}",
+                "rank_range": fmt.rank_range(e.rank_lower, e.rank_upper),
                 "name": self.names[e.model],
                 "href": href(page, f"models/{e.model}.md"),
                 "organization": self.orgs[e.model],
+                "license": self.licenses[e.model],
                 "score_sort": f"{e.score:.4f}",
-                "score": f"{e.score:.2f}",
+                "score": fmt.number(e.score),
                 "lower": f"{e.lower:.4f}",
-                "band": f"{e.lower:.2f} – {e.upper:.2f}",
+                "band": fmt.band(e.lower, e.upper),
                 "conservative": f"{e.conservative:.4f}",
-                "conservative_text": f"{e.conservative:.2f}",
+                "conservative_text": fmt.number(e.conservative),
                 "battles": e.battles,
+                "battles_text": fmt.count(e.battles),
                 "provisional": e.provisional,
                 "p_best": e.p_best,
-                "p_best_text": _pct(e.p_best),
+                "p_best_text": fmt.percent(e.p_best),
                 "p_top": e.p_top,
-                "p_top_text": _pct(e.p_top),
+                "p_top_text": fmt.percent(e.p_top),
                 "p_above_sort": -1.0 if e.p_above_next is None else e.p_above_next,
-                "p_above_text": _pct(e.p_above_next),
+                "p_above_text": fmt.percent(e.p_above_next),
             }
             for e in entries
         ]
 
     def ranking(self, page: str, table: Table, chart_id: str) -> dict[str, Any]:
+        return {
+            "rows": self.rows(page, table.entries),
+            "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
+            "caption": self.caption(table),
+            "notes": table.notes,
+        }
+
+    def caption(self, table: Table) -> str:
         # slice labels, not config keys ("Age group", not "age_group")
-        labels = {sl.attribute: sl.label for sl in self.s.slices}
-        strata = [labels.get(a, a) for a in table.slice_value.split("+")]
+        strata = [self.slice_labels.get(a, a) for a in table.slice_value.split("+")]
         if table.slice_attribute == POSTSTRATIFIED and table.weights and table.pooled:
             caption = (
                 f"Post-stratified over the cells of {' × '.join(strata)}: "
-                f"{table.battles:,} battles; each cell's pooled estimate weighted by its share "
-                "of the population, the same weights for every model."
+                f"{fmt.counted(table.battles, 'battle')}; each cell's pooled estimate weighted "
+                "by its share of the population, the same weights for every model."
             )
         elif table.slice_attribute == POSTSTRATIFIED and table.weights:
             caption = (
-                f"Post-stratified to population shares of {', '.join(strata)}"
-                f": {table.battles:,} battles, each group weighted by its share of the population."
+                f"Post-stratified to population shares of {', '.join(strata)}: "
+                f"{fmt.counted(table.battles, 'battle')}, each group weighted by its share of the "
+                "population."
             )
         elif table.slice_attribute == POSTSTRATIFIED:
             caption = "Pooled over every accepted battle (no population shares configured)."
         else:
             caption = self.group_caption(table)
-        return {
-            "rows": self.rows(page, table.entries),
-            "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
-            "caption": caption,
-            "notes": table.notes,
-        }
+        return caption
 
     def group_caption(self, t: Table) -> str:
-        caption = f"{t.battles} battles from {t.participants} participants."
+        caption = (
+            f"{fmt.counted(t.battles, 'battle')} from {fmt.counted(t.participants, 'participant')}."
+        )
         tau = next(
             (
                 x.tau
@@ -180,7 +198,7 @@ class _Builder:
         )
         if t.pooled and tau is not None:
             caption += (
-                f" Partially pooled with the other groups (tau = {tau:.2f}): the estimates "
+                f" Partially pooled with the other groups (tau = {fmt.number(tau)}): the estimates "
                 "shrink toward the population by as much as the data justify."
             )
         return caption
@@ -194,276 +212,3 @@ class _Builder:
             }
             for d in self.battle_dims
         ]
-
-    # pages -----------------------------------------------------------------------------------
-
-    def home(self) -> Page:
-        d = self.main_dim
-        assert d is not None
-        table = self.s.headline(d.key)
-        assert table is not None
-        text = self.render(
-            "index.md.j2",
-            dim={"label": d.label},
-            headline=self.ranking("index.md", table, "home-interval"),
-            dims=self.dim_links("index.md"),
-        )
-        return Page("index.md", "Leaderboard", text)
-
-    def dimensions(self) -> list[Page]:
-        rows = []
-        for d in self.battle_dims:
-            t = self.s.headline(d.key)
-            leader = t.entries[0] if t and t.entries else None
-            rows.append(
-                [
-                    {"text": d.label, "href": f"{d.key}.html", "sort": d.label},
-                    d.description,
-                    self.names[leader.model] if leader else "–",
-                    t.battles if t else 0,
-                ]
-            )
-        pages = [
-            Page(
-                "dimensions/index.md",
-                "Dimensions",
-                self.render(
-                    "dimensions_index.md.j2",
-                    heatmap=chart_block("dimension-heatmap", charts.dimension_heatmap(self.s)),
-                    rows=rows,
-                ),
-            )
-        ]
-        for d in self.battle_dims:
-            path = f"dimensions/{d.key}.md"
-            headline, pooled = self.s.headline(d.key), self.s.table(d.key)
-            assert headline is not None and pooled is not None
-            pages.append(
-                Page(
-                    path,
-                    d.label,
-                    self.render(
-                        "dimension.md.j2",
-                        dim=d,
-                        headline=self.ranking(path, headline, f"interval-{d.key}"),
-                        pooled={"rows": self.rows(path, pooled.entries)},
-                        h2h=chart_block(f"h2h-{d.key}", charts.head_to_head_chart(self.s, d.key)),
-                    ),
-                )
-            )
-        return pages
-
-    def groups(self) -> list[Page]:
-        stratified = set(self.s.parameters.stratify_by)
-        rows = [
-            [
-                {"text": sl.label, "href": f"{sl.attribute}.html", "sort": sl.label},
-                ", ".join(sl.published) or "–",
-                ", ".join(v for v in sl.values if v not in sl.published) or "–",
-                "yes" if sl.attribute in stratified else "no",
-            ]
-            for sl in self.s.slices
-        ]
-        pages = [Page("groups/index.md", "Groups", self.render("groups_index.md.j2", rows=rows))]
-        for sl in self.s.slices:
-            pages.append(self.group(sl.attribute))
-        return pages
-
-    def group(self, attribute: str) -> Page:
-        sl = next(x for x in self.s.slices if x.attribute == attribute)
-        path = f"groups/{attribute}.md"
-        samples = [x for x in self.s.samples if x.attribute == attribute and x.published]
-        share_rows = [
-            [
-                x.value,
-                x.participants,
-                x.battles,
-                f"{x.sample_share:.1%}",
-                "–" if x.population_share is None else f"{x.population_share:.1%}",
-            ]
-            for x in samples
-        ]
-        heatmaps = [
-            {
-                "label": d.label,
-                "chart": chart_block(
-                    f"group-{attribute}-{d.key}",
-                    charts.group_rank_heatmap(self.s, d.key, attribute),
-                ),
-            }
-            for d in self.battle_dims
-        ]
-        groups = []
-        if self.main_dim:
-            for value in sl.published:
-                t = self.s.table(self.main_dim.key, attribute, value)
-                if t is None:
-                    continue
-                groups.append(
-                    {
-                        "value": value,
-                        "caption": self.group_caption(t),
-                        "rows": self.rows(path, t.entries),
-                    }
-                )
-        text = self.render(
-            "group.md.j2",
-            attr={"label": sl.label},
-            shares=chart_block(
-                f"shares-{attribute}", charts.sample_vs_population_chart(self.s, attribute)
-            ),
-            share_rows=share_rows,
-            suppressed=[v for v in sl.values if v not in sl.published],
-            heatmaps=heatmaps,
-            dim={"label": self.main_dim.label if self.main_dim else ""},
-            groups=groups,
-        )
-        return Page(path, sl.label, text)
-
-    def models(self) -> list[Page]:
-        main = self.s.headline(self.main_dim.key) if self.main_dim else None
-        rank = {e.model: e for e in main.entries} if main else {}
-        rows = [
-            [
-                {"text": m.name, "href": f"{m.key}.html", "sort": m.name},
-                m.organization,
-                m.license,
-                m.release_date,
-                {"text": str(rank[m.key].rank), "sort": rank[m.key].rank} if m.key in rank else "–",
-                rank[m.key].battles if m.key in rank else 0,
-            ]
-            for m in self.s.models
-        ]
-        pages = [Page("models/index.md", "Models", self.render("models_index.md.j2", rows=rows))]
-        pages += [self.model(m.key) for m in self.s.models]
-        return pages
-
-    def model(self, key: str) -> Page:
-        info = next(m for m in self.s.models if m.key == key)
-        path = f"models/{key}.md"
-        link = {"text": "model card", "href": info.url, "sort": ""} if _safe_url(info.url) else "–"
-        by_dimension = []
-        for d in self.battle_dims:
-            t = self.s.headline(d.key)
-            e = _entry(t, key)
-            if e is None:
-                continue
-            by_dimension.append(
-                [
-                    {
-                        "text": d.label,
-                        "href": href(path, f"dimensions/{d.key}.md"),
-                        "sort": d.label,
-                    },
-                    e.rank,
-                    f"{e.rank_lower}–{e.rank_upper}",
-                    f"{e.score:.2f}",
-                    f"{e.lower:.2f} – {e.upper:.2f}",
-                    e.battles,
-                    e.wins,
-                    e.losses,
-                    e.ties,
-                ]
-            )
-        by_group = []
-        dim = self.main_dim
-        if dim:
-            for sl in self.s.slices:
-                for value in sl.published:
-                    e = _entry(self.s.table(dim.key, sl.attribute, value), key)
-                    if e is None:
-                        continue
-                    by_group.append(
-                        [
-                            sl.label,
-                            value,
-                            e.rank,
-                            f"{e.score:.2f}",
-                            f"{e.lower:.2f} – {e.upper:.2f}",
-                            e.battles,
-                        ]
-                    )
-        h2h = []
-        if dim:
-            for p in self.s.pairs:
-                if p.dimension != dim.key or key not in (p.model_a, p.model_b):
-                    continue
-                me_a = p.model_a == key
-                other = p.model_b if me_a else p.model_a
-                wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
-                share = (wins + p.ties / 2) / p.battles if p.battles else None
-                h2h.append(
-                    [
-                        {"text": self.names[other], "href": f"{other}.html", "sort": other},
-                        p.battles,
-                        wins,
-                        losses,
-                        p.ties,
-                        "–" if share is None else f"{share:.0%}",
-                        f"{(p.p_a if me_a else p.p_b):.0%}",
-                    ]
-                )
-        misfits = self._misfits(key)
-        likert = [
-            [
-                next(d.label for d in self.s.dimensions if d.key == r.dimension),
-                r.n,
-                _num(r.mean),
-                f"{_num(r.ci_lower)} – {_num(r.ci_upper)}",
-                f"{_scale(self.s, r.dimension)}",
-            ]
-            for r in self.s.likert
-            if r.model == key and r.slice_attribute == POOLED
-        ]
-        text = self.render(
-            "model.md.j2",
-            model=info,
-            info=[info.organization or "–", info.license or "–", info.release_date or "–", link],
-            dim={"label": dim.label if dim else ""},
-            by_dimension=by_dimension,
-            by_group=by_group,
-            h2h=h2h,
-            misfits=misfits,
-            fit_checked=bool(self.s.fit_checks),
-            history=chart_block(f"history-{key}", charts.history_chart(self.s, key)),
-            likert=likert,
-        )
-        return Page(path, info.name, text)
-
-    def _misfits(self, key: str) -> list[list[object]]:
-        """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
-        labels = {d.key: d.label for d in self.s.dimensions}
-        rows: list[list[object]] = []
-        for p in self.s.pairs:
-            if not p.misfit or key not in (p.model_a, p.model_b):
-                continue
-            me_a = p.model_a == key
-            other = p.model_b if me_a else p.model_a
-            wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
-            exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
-            rows.append(
-                [
-                    labels.get(p.dimension, p.dimension),
-                    {"text": self.names[other], "href": f"{other}.html", "sort": other},
-                    f"{wins}–{losses}–{p.ties}",
-                    f"{exp[0]:.1f}–{exp[1]:.1f}–{p.expected_tie:.1f}",
-                    f"{p.fit_p_adjusted:.2g}",
-                ]
-            )
-        return rows
-
-
-def _entry(table: Table | None, key: str) -> Entry | None:
-    if table is None:
-        return None
-    return next((e for e in table.entries if e.model == key), None)
-
-
-def _scale(standings: Standings, dimension: str) -> str:
-    d = next(x for x in standings.dimensions if x.key == dimension)
-    return f"{d.scale_min}–{d.scale_max}"
-
-
-def _safe_url(url: str) -> bool:
-    # Only web links: a javascript: or data: URL in the config must never become a live link.
-    return url.startswith(("https://", "http://"))

@@ -146,9 +146,15 @@
     return cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
   }
 
+  function numeric(text) {
+    // Cells print numbers as people read them ("17,081", "\u22121.50", "<0.1%"); read them
+    // back as numbers: no thousands separators, U+2212 as "-", no leading "<", ">" or "+".
+    return parseFloat(text.replace(/,/g, "").replace(/\u2212/g, "-").replace(/^[<>+\u00b1]/, ""));
+  }
+
   function compare(a, b) {
-    var x = parseFloat(a);
-    var y = parseFloat(b);
+    var x = numeric(a);
+    var y = numeric(b);
     if (!isNaN(x) && !isNaN(y) && String(x) !== "NaN") {
       return x - y;
     }

@@ -85,6 +85,7 @@ def new_config_text(
         "",
         "[leaderboard]",
         f"title = {toml_string(('Leaderboard imported from ' + shown)[:200])}",
+        *(["synthetic_timestamps = true"] if synthetic_times else []),
         "",
         "[rating]",
         "# Ties are learnt from the data (draw margin by maximum likelihood per dimension);",

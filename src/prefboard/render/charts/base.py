@@ -1,0 +1,180 @@
+"""What every chart shares: sizes, inks, labels for models and dimensions, row helpers, and
+the step from an Altair chart to the self-contained Vega-Lite JSON the site embeds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any, Final, cast
+
+import altair as alt
+import pandas as pd
+
+from prefboard.render import format as fmt
+from prefboard.standings.model import Entry, Standings
+
+ROW_HEIGHT = 24
+MIN_HEIGHT = 80
+# Final: the literal type is what Altair's typed `scheme` parameter accepts.
+RANK_SCHEME: Final = "viridis"
+SHARE_SCHEME: Final = "viridis"
+# Ink for labels printed on a viridis cell, picked by the cell's position on the scheme: viridis
+# is dark (purple) at 0 and light (yellow) at 1; from about 0.45 up, dark text contrasts better.
+DARK_INK = "#1b1b1b"
+LIGHT_INK = "#f2f2f2"
+DARK_INK_FROM = 0.45
+# Marks without a colour encoding: Vega-Lite's defaults differ by mark (rules are black), so they
+# get tableau10's first colour, which reads on both backgrounds; "no data" cells a faint mid grey.
+ACCENT = "#4c78a8"
+# Narrowest heatmap cell, in pixels, that still gets a percentage label printed on it.
+MIN_LABEL_CELL = 30
+NO_DATA = "#888888"
+STATUS = ["established", "provisional"]
+
+Row = dict[str, Any]
+Spec = dict[str, Any]
+
+
+def _num(value: float | None) -> float | None:
+    """JSON has no NaN or infinity; a value that is not finite is shown as missing."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _unique_labels(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """key -> label, with a label that is empty or shared by several keys suffixed by its key.
+
+    Nominal axes group by value, so two models both called "Assistant" would otherwise be drawn
+    as one row.
+    """
+    pairs = list(pairs)
+    seen: dict[str, int] = {}
+    for _, label in pairs:
+        seen[label] = seen.get(label, 0) + 1
+    out = {}
+    for key, label in pairs:
+        if not label:
+            out[key] = key
+        elif seen[label] > 1:
+            out[key] = f"{label} ({key})"
+        else:
+            out[key] = label
+    return out
+
+
+def _model_names(standings: Standings) -> dict[str, str]:
+    return _unique_labels((m.key, m.name) for m in standings.models)
+
+
+def _dimension_labels(standings: Standings) -> dict[str, str]:
+    return _unique_labels((d.key, d.label) for d in standings.dimensions)
+
+
+def _name(names: dict[str, str], key: str) -> str:
+    # A key missing from `models` (hand-edited or older standings) is still shown, by its key.
+    return names.get(key, key)
+
+
+def _model_order(standings: Standings, dimension: str | None = None) -> list[str]:
+    """Model keys: by headline rank in `dimension` if given, then in declaration order."""
+    order: list[str] = []
+    if dimension is not None:
+        head = standings.headline(dimension)
+        if head is not None:
+            order = [e.model for e in sorted(head.entries, key=lambda e: (e.rank, e.model))]
+    for m in standings.models:
+        if m.key not in order:
+            order.append(m.key)
+    return order
+
+
+def _ordered(keys: Iterable[str], order: list[str]) -> list[str]:
+    """`keys` in `order`, with any key `order` lacks appended alphabetically."""
+    keys = set(keys)
+    known = [k for k in order if k in keys]
+    return known + sorted(keys - set(known))
+
+
+def _height(rows: int) -> int:
+    return max(MIN_HEIGHT, rows * ROW_HEIGHT + 20)
+
+
+def _finish(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
+    # "container" makes vega-embed size the chart to the content column; `background` is the only
+    # colour set at the top level, and transparent lets either theme's page colour show through.
+    return chart.properties(width="container", height=height, background="transparent")
+
+
+def _ink(position: float | None) -> str:
+    """Which ink a label on a viridis cell at `position` (0..1) needs; see DARK_INK_FROM."""
+    return "dark" if position is not None and position >= DARK_INK_FROM else "light"
+
+
+def _ink_color() -> Any:
+    return alt.condition("datum.ink === 'dark'", alt.value(DARK_INK), alt.value(LIGHT_INK))
+
+
+def _rank_range(entry: Entry) -> str:
+    return fmt.rank_range(entry.rank_lower, entry.rank_upper)
+
+
+def _band(lower: float | None, upper: float | None) -> str:
+    return fmt.band(lower, upper)
+
+
+def _entry_row(entry: Entry, names: dict[str, str]) -> Row:
+    lower, upper = _num(entry.lower), _num(entry.upper)
+    return {
+        "model": _name(names, entry.model),
+        "rank": entry.rank,
+        "rank_range": _rank_range(entry),
+        "score": _num(entry.score),
+        "lower": lower,
+        "upper": upper,
+        "band": _band(lower, upper),
+        "battles": entry.battles,
+        "wins": entry.wins,
+        "losses": entry.losses,
+        "ties": entry.ties,
+        "status": STATUS[1] if entry.provisional else STATUS[0],
+    }
+
+
+def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:
+    """Chart data as a DataFrame: Altair walks inline dict rows object by object (about 70 ms
+    for a 2,000-point history), while a DataFrame is converted in one pass. `chart_spec` puts
+    the rows back inline."""
+    if not rows:
+        # Altair's generated schema classes carry no annotations on __init__.
+        return alt.Data(values=[])  # type: ignore[no-untyped-call]
+    return pd.DataFrame(rows)
+
+
+def _inline_datasets(spec: Spec) -> Spec:
+    """Replace Altair's top-level named datasets by inline values where they are used, so each
+    spec is self-contained and its data sits next to the marks that use it."""
+    datasets = spec.pop("datasets", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"name"} and node["name"] in datasets:
+                return {"values": datasets[node["name"]]}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return cast(Spec, walk(spec))
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> Spec:
+    """The Vega-Lite JSON the site embeds, with "$schema" and "config" kept.
+
+    Schema validation is skipped here: it cost most of the page stage (about 0.1 s a chart), and
+    every chart builder is validated by rendering it with vl-convert in tests/test_charts.py.
+    """
+    # Big boards (100 models -> a 9,900-cell head-to-head) pass Altair's 5,000-row guard, which
+    # exists for notebooks; lifted only for this call, not for the process.
+    with alt.data_transformers.enable("default", max_rows=None):
+        return _inline_datasets(chart.to_dict(validate=False))

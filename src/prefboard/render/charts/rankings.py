@@ -1,0 +1,169 @@
+"""Rankings drawn: the forest plot of bands, and rank heatmaps by dimension and by group."""
+
+from __future__ import annotations
+
+import altair as alt
+
+from prefboard.render import format as fmt
+from prefboard.render.charts.base import (
+    RANK_SCHEME,
+    STATUS,
+    Row,
+    _data,
+    _dimension_labels,
+    _entry_row,
+    _finish,
+    _height,
+    _ink,
+    _ink_color,
+    _model_names,
+    _model_order,
+    _name,
+    _ordered,
+)
+from prefboard.standings.model import Standings, Table
+
+
+def _rank_color(max_rank: int) -> alt.Color:
+    # Rank 1 gets the bright end of viridis. The domain is fixed so that colours mean the same
+    # in every column, and is at least [1, 2] so that a one-model table still has a scale.
+    return alt.Color(
+        "rank:Q",
+        title="Rank",
+        scale=alt.Scale(scheme=RANK_SCHEME, reverse=True, domain=[1, max(2, max_rank)]),
+        # Whole ranks only: a gradient legend otherwise labels fractional ticks ("2", "2").
+        legend=alt.Legend(orient="bottom", values=list(range(1, max(2, max_rank) + 1)), format="d"),
+    )
+
+
+def _rank_position(rank: int, max_rank: int) -> float:
+    """Where a rank sits on the (reversed) viridis scale of `_rank_color`: best = 1.0."""
+    return 1.0 - (rank - 1) / (max(2, max_rank) - 1)
+
+
+def _rank_heatmap(
+    rows: list[Row], y_order: list[str], x_field: str, x_title: str, x_order: list[str]
+) -> alt.TopLevelMixin:
+    max_rank = max((r["rank"] for r in rows), default=1)
+    for r in rows:
+        r["ink"] = _ink(_rank_position(r["rank"], max_rank))
+    tooltip = [
+        alt.Tooltip("model:N", title="Model"),
+        alt.Tooltip(f"{x_field}:N", title=x_title),
+        alt.Tooltip("rank:Q", title="Rank"),
+        alt.Tooltip("rank_range:N", title="Rank interval"),
+        alt.Tooltip("score:Q", title="Score", format=".2f"),
+        alt.Tooltip("band:N", title="Band"),
+        alt.Tooltip("battles:Q", title="Battles", format=",d"),
+        alt.Tooltip("status:N", title="Status"),
+    ]
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X(
+            f"{x_field}:N",
+            sort=x_order,
+            title=None,
+            # Slanted: level labels of six columns ran into each other on a 390 px phone.
+            axis=alt.Axis(labelAngle=-35, orient="top", labelLimit=140),
+        ),
+        y=alt.Y("model:N", sort=y_order, title=None),
+        tooltip=tooltip,
+    )
+    cells = base.mark_rect().encode(color=_rank_color(max_rank))
+    labels = base.mark_text(fontSize=12).encode(text=alt.Text("rank:Q"), color=_ink_color())
+    return _finish(alt.layer(cells, labels), _height(len(y_order)))
+
+
+def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
+    """Forest plot: one row per model by rank, a rule over its band and a point at its score.
+
+    Provisional models (too few battles) are drawn in the second category colour with a hollow
+    point, so their position reads as tentative.
+    """
+    names = _model_names(standings)
+    entries = sorted(table.entries, key=lambda e: (e.rank, _name(names, e.model)))
+    rows = [_entry_row(e, names) for e in entries]
+    order = [r["model"] for r in rows]
+    interval = standings.parameters.interval
+    tooltip = [
+        alt.Tooltip("model:N", title="Model"),
+        alt.Tooltip("rank:Q", title="Rank"),
+        alt.Tooltip("rank_range:N", title="Rank interval"),
+        alt.Tooltip("score:Q", title="Score", format=".2f"),
+        alt.Tooltip("band:N", title=f"{fmt.percent(interval, 0)} band"),
+        alt.Tooltip("battles:Q", title="Battles", format=",d"),
+        alt.Tooltip("status:N", title="Status"),
+    ]
+    status = alt.Scale(domain=STATUS)
+    base = alt.Chart(_data(rows)).encode(
+        y=alt.Y("model:N", sort=order, title=None),
+        color=alt.Color("status:N", scale=status, legend=alt.Legend(title=None, orient="bottom")),
+        tooltip=tooltip,
+    )
+    rules = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X(
+            "lower:Q",
+            scale=alt.Scale(zero=False),
+            title=f"Skill (posterior mean) with its {interval:.0%} band",
+        ),
+        x2="upper:Q",
+    )
+    # Hollow for provisional: fill opacity 0 keeps the stroke in the status colour.
+    points = base.mark_point(filled=True, size=70, strokeWidth=1.5).encode(
+        x="score:Q",
+        stroke=alt.Stroke("status:N", scale=status, legend=None),
+        fillOpacity=alt.FillOpacity(
+            "status:N", scale=alt.Scale(domain=STATUS, range=[1, 0]), legend=None
+        ),
+    )
+    return _finish(alt.layer(rules, points), _height(len(rows)))
+
+
+def dimension_heatmap(standings: Standings) -> alt.TopLevelMixin:
+    """Model x dimension; each cell is the model's rank in that dimension's headline table."""
+    names = _model_names(standings)
+    labels = _dimension_labels(standings)
+    rows: list[Row] = []
+    columns: list[str] = []
+    mean_rank: dict[str, list[int]] = {}
+    for dim in standings.dimensions:
+        head = standings.headline(dim.key)
+        if head is None or not head.entries:
+            continue  # a Likert-only dimension has no ranking
+        columns.append(labels[dim.key])
+        for e in head.entries:
+            row = _entry_row(e, names)
+            row["dimension"] = labels[dim.key]
+            rows.append(row)
+            mean_rank.setdefault(e.model, []).append(e.rank)
+    # Rows go by average rank over the dimensions, so the overall strongest model is on top.
+    keys = sorted(mean_rank, key=lambda k: (sum(mean_rank[k]) / len(mean_rank[k]), k))
+    rows.sort(key=lambda r: (columns.index(r["dimension"]), r["rank"], r["model"]))
+    return _rank_heatmap(rows, [_name(names, k) for k in keys], "dimension", "Dimension", columns)
+
+
+def group_rank_heatmap(standings: Standings, dimension: str, attribute: str) -> alt.TopLevelMixin:
+    """Model x value of one slice attribute; each cell is the rank within that group's table."""
+    names = _model_names(standings)
+    info = next((s for s in standings.slices if s.attribute == attribute), None)
+    tables = {
+        t.slice_value: t
+        for t in standings.tables
+        if t.dimension == dimension and t.slice_attribute == attribute
+    }
+    if info is not None:
+        # Groups below the privacy threshold are never shown, even if a table slipped through.
+        values = [v for v in info.values if v in tables and v in info.published]
+    else:
+        values = sorted(tables)
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for v in values:
+        for e in tables[v].entries:
+            row = _entry_row(e, names)
+            row["group"] = v
+            rows.append(row)
+            seen.add(e.model)
+    keys = _ordered(seen, _model_order(standings, dimension))
+    rows.sort(key=lambda r: (values.index(r["group"]), r["rank"], r["model"]))
+    title = info.label if info is not None and info.label else attribute
+    return _rank_heatmap(rows, [_name(names, k) for k in keys], "group", title, values)

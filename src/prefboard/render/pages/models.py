@@ -1,0 +1,184 @@
+"""The model pages: the index of models and one page per model (scores by dimension and group,
+head-to-head record, fit check, rating history, Likert ratings)."""
+
+from __future__ import annotations
+
+from prefboard.render import charts
+from prefboard.render import format as fmt
+from prefboard.render.pages.core import Page, _Builder, chart_block, href
+from prefboard.standings.model import POOLED, Entry, Standings, Table
+
+
+def models(pb: _Builder) -> list[Page]:
+    main = pb.s.headline(pb.main_dim.key) if pb.main_dim else None
+    rank = {e.model: e for e in main.entries} if main else {}
+    rows = [
+        [
+            {"text": m.name, "href": f"{m.key}.html", "sort": m.name},
+            m.organization or fmt.MISSING,
+            m.license or fmt.MISSING,
+            m.release_date or fmt.MISSING,
+            {"text": str(rank[m.key].rank), "sort": rank[m.key].rank}
+            if m.key in rank
+            else fmt.MISSING,
+            fmt.count(rank[m.key].battles if m.key in rank else 0),
+        ]
+        for m in pb.s.models
+    ]
+    pages = [Page("models/index.md", "Models", pb.render("models_index.md.j2", rows=rows))]
+    pages += [model(pb, m.key) for m in pb.s.models]
+    return pages
+
+
+def model(pb: _Builder, key: str) -> Page:
+    info = next(m for m in pb.s.models if m.key == key)
+    path = f"models/{key}.md"
+    link: object = fmt.MISSING
+    if _safe_url(info.url):
+        link = {"text": "model card", "href": info.url, "sort": ""}
+    dim = pb.main_dim
+    text = pb.render(
+        "model.md.j2",
+        model=info,
+        info=[
+            info.organization or fmt.MISSING,
+            info.license or fmt.MISSING,
+            info.release_date or fmt.MISSING,
+            link,
+        ],
+        dim={"label": dim.label if dim else ""},
+        by_dimension=_by_dimension(pb, path, key),
+        by_group=_by_group(pb, key),
+        h2h=_head_to_head(pb, key),
+        misfits=_misfits(pb, key),
+        fit_checked=bool(pb.s.fit_checks),
+        history=chart_block(f"history-{key}", charts.history_chart(pb.s, key)),
+        likert=_likert(pb, key),
+    )
+    return Page(path, info.name, text)
+
+
+def _by_dimension(pb: _Builder, path: str, key: str) -> list[list[object]]:
+    """The model's headline entry in each battle dimension."""
+    rows: list[list[object]] = []
+    for d in pb.battle_dims:
+        e = _entry(pb.s.headline(d.key), key)
+        if e is None:
+            continue
+        rows.append(
+            [
+                {"text": d.label, "href": href(path, f"dimensions/{d.key}.md"), "sort": d.label},
+                e.rank,
+                fmt.rank_range(e.rank_lower, e.rank_upper),
+                fmt.number(e.score),
+                fmt.band(e.lower, e.upper),
+                fmt.count(e.battles),
+                fmt.count(e.wins),
+                fmt.count(e.losses),
+                fmt.count(e.ties),
+            ]
+        )
+    return rows
+
+
+def _by_group(pb: _Builder, key: str) -> list[list[object]]:
+    """The model's entry in each published group's table of the main dimension."""
+    dim = pb.main_dim
+    rows: list[list[object]] = []
+    if dim is None:
+        return rows
+    for sl in pb.s.slices:
+        for value in sl.published:
+            e = _entry(pb.s.table(dim.key, sl.attribute, value), key)
+            if e is None:
+                continue
+            rows.append(
+                [
+                    sl.label or sl.attribute,
+                    value,
+                    e.rank,
+                    fmt.number(e.score),
+                    fmt.band(e.lower, e.upper),
+                    fmt.count(e.battles),
+                ]
+            )
+    return rows
+
+
+def _head_to_head(pb: _Builder, key: str) -> list[list[object]]:
+    """The model's record against each opponent in the main dimension."""
+    dim = pb.main_dim
+    rows: list[list[object]] = []
+    if dim is None:
+        return rows
+    for p in pb.s.pairs:
+        if p.dimension != dim.key or key not in (p.model_a, p.model_b):
+            continue
+        me_a = p.model_a == key
+        other = p.model_b if me_a else p.model_a
+        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+        share = (wins + p.ties / 2) / p.battles if p.battles else None
+        rows.append(
+            [
+                {"text": pb.names[other], "href": f"{other}.html", "sort": other},
+                fmt.count(p.battles),
+                fmt.count(wins),
+                fmt.count(losses),
+                fmt.count(p.ties),
+                fmt.percent(share),
+                fmt.percent(p.p_a if me_a else p.p_b),
+            ]
+        )
+    return rows
+
+
+def _likert(pb: _Builder, key: str) -> list[list[object]]:
+    return [
+        [
+            pb.dim_labels[r.dimension],
+            fmt.count(r.n),
+            fmt.number(r.mean),
+            fmt.band(r.ci_lower, r.ci_upper),
+            _scale(pb.s, r.dimension),
+        ]
+        for r in pb.s.likert
+        if r.model == key and r.slice_attribute == POOLED
+    ]
+
+
+def _misfits(pb: _Builder, key: str) -> list[list[object]]:
+    """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
+    rows: list[list[object]] = []
+    for p in pb.s.pairs:
+        if not p.misfit or key not in (p.model_a, p.model_b):
+            continue
+        me_a = p.model_a == key
+        other = p.model_b if me_a else p.model_a
+        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+        exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
+        rows.append(
+            [
+                pb.dim_labels.get(p.dimension, p.dimension),
+                {"text": pb.names[other], "href": f"{other}.html", "sort": other},
+                f"{wins}–{losses}–{p.ties}",
+                "–".join(fmt.number(x, 1) for x in (*exp, p.expected_tie)),
+                f"{p.fit_p_adjusted:.2g}",
+            ]
+        )
+    return rows
+
+
+def _entry(table: Table | None, key: str) -> Entry | None:
+    if table is None:
+        return None
+    return next((e for e in table.entries if e.model == key), None)
+
+
+def _scale(standings: Standings, dimension: str) -> str:
+    d = next(x for x in standings.dimensions if x.key == dimension)
+    return fmt.rank_range(d.scale_min, d.scale_max)
+
+
+def _safe_url(url: str) -> bool:
+    # Only web links: a javascript: or data: URL in the config must never become a live link.
+    return url.startswith(("https://", "http://"))
