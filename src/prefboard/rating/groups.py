@@ -105,20 +105,8 @@ def _split_counts(
     slot: np.ndarray,
     n_slots: int,
 ) -> list[batch.PairCounts]:
-    """Pair counts per group (as `batch.aggregate` of each group's battles) from one bincount
-    over (group, pair, outcome) keys: no sort and no per-group copies of a million battles."""
-    m = n_models
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    # the outcome from the lower-numbered model's side, as batch.aggregate counts it
-    o = np.where((a != lo) & (outcome != batch.TIE), 1 - outcome, outcome).astype(np.int64)
-    key = ((slot.astype(np.int64) * m + lo) * m + hi) * 3 + o
-    flat = np.bincount(key, minlength=n_slots * m * m * 3).astype(np.float64)
-    out = []
-    for per_pair in flat.reshape(n_slots, m * m, 3):
-        seen = np.flatnonzero(per_pair.sum(axis=1) > 0)
-        i, j = np.divmod(seen, m)
-        out.append(batch.PairCounts(m, i.astype(np.int64), j.astype(np.int64), per_pair[seen]))
-    return out
+    """Pair counts per group (as `batch.aggregate` of each group's battles), in one pass."""
+    return batch.aggregate_groups(n_models, a, b, outcome, slot, n_slots)
 
 
 def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:
