@@ -65,8 +65,8 @@ def test_unknown_key_names_path_line_and_suggestion(tmp_path: Path) -> None:
     found = problems(tmp_path, MINIMAL + "\n[rating]\nmu = 30\nsigam = 3\n")
     assert found == [
         "leaderboard.toml:12:0: unknown-key: rating.sigam: unknown key; did you mean 'sigma'? "
-        "(valid keys: mu, sigma, beta, tau, draw_probability, interval, permutations, seed, "
-        "stratify_by, min_battles, joint_population)"
+        "(valid keys: mu, sigma, beta, tau, draw_probability, interval, permutations, "
+        "permuted_tables, seed, stratify_by, min_battles, joint_population)"
     ]
 
 
