@@ -299,7 +299,7 @@ def replay_jobs(
     jobs = _checked_jobs(jobs, a.shape[0], outcomes)
     _check_model_count(n_models)
     two_beta_sq, tau_sq, _ = _constants(params)
-    return kernels.replay_jobs(
+    return kernels.run_jobs(
         n_models, a, b, outcomes, jobs, params.mu, params.sigma, two_beta_sq, tau_sq
     )
 
