@@ -68,7 +68,7 @@ def test_groups_that_differ_get_a_larger_tau_than_groups_that_do_not() -> None:
 def test_counts_per_group_equal_the_batch_counts_of_each_group() -> None:
     a, b, outcome, group = _battles(4, size=800)
     slot = np.where(group >= 0, group, 3)
-    split = groups._split_counts(5, a, b, outcome, slot, 4)
+    split = batch.aggregate_groups(5, a, b, outcome, slot, 4)
     for g in range(4):
         own = batch.aggregate(5, a[slot == g], b[slot == g], outcome[slot == g])
         assert (split[g].i.tolist(), split[g].j.tolist()) == (own.i.tolist(), own.j.tolist())

@@ -189,6 +189,75 @@ def test_permutations_spread_and_counts(tmp_path: Path) -> None:
     assert young + old == pooled.battles  # slices partition the pooled battles
 
 
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+HEADLINE_COLUMNS = ("score", "sd", "lower", "upper", "rank", "rank_lower", "rank_upper", "p_best")
+
+
+@pytest.mark.parametrize("setting", ["", 'permuted_tables = "pooled"\n'])
+def test_shuffled_orders_only_on_pooled_tables_by_default(tmp_path: Path, setting: str) -> None:
+    # Through the CLI, as a maintainer reads standings.csv: the pooled table has its order
+    # spread, the group tables say nothing (empty cell) rather than a made-up 0.
+    from click.testing import CliRunner
+
+    from prefboard.cli import cli
+
+    board = make_board(tmp_path, skewed_battles()[:600], rating=setting)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["rate", "--config", str(board / "leaderboard.toml"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = _csv_rows(out / "standings.csv")
+    pooled = [r for r in rows if r["slice_attribute"] == "all"]
+    groups = [r for r in rows if r["slice_attribute"] == "age"]
+    assert pooled and all(float(r["mu_spread"]) > 0 for r in pooled)
+    assert groups and all(r["mu_spread"] == "" for r in groups)
+    assert all(r["mu_mean"] == r["mu"] for r in groups)  # one order: its mu
+    doc = json.loads((out / "standings.json").read_text())
+    assert doc["parameters"]["permuted_tables"] == "pooled"
+    assert doc["order_sensitivity"][0]["passes"] == 5  # 1 + permutations = 4
+
+
+def test_permuting_every_table_changes_only_the_order_diagnostics(tmp_path: Path) -> None:
+    battles = skewed_battles()[:600]
+    default = rate(make_board(tmp_path / "d", battles))
+    every = rate(make_board(tmp_path / "e", battles, rating='permuted_tables = "all"\n'))
+    assert every.parameters.permuted_tables == "all"
+    for a, b in zip(default.tables, every.tables, strict=True):
+        for ea, eb in zip(a.entries, b.entries, strict=True):
+            for column in (*HEADLINE_COLUMNS, "mu", "sigma", "battles", "wins", "ties"):
+                assert getattr(ea, column) == getattr(eb, column)
+            if a.slice_attribute == "age":
+                assert ea.mu_spread is None and eb.mu_spread is not None and eb.mu_spread > 0
+            else:  # pooled and post-stratified rows: the pooled tournament's own orders
+                assert ea.mu_mean == eb.mu_mean and ea.mu_spread == eb.mu_spread
+
+
+def test_canonical_order_shortcut_agrees_with_the_sort() -> None:
+    # Files written in time order skip the sort; equal timestamps must still be ordered by
+    # battle id, and any row out of order must fall back to the sort.
+    import pandas as pd
+
+    from prefboard.rating.inputs import canonical_order
+
+    rng = np.random.default_rng(4)
+    n = 400
+    stamps = pd.to_datetime(np.sort(rng.integers(0, 60, n)), unit="s", utc=True)
+    ids = [f"b{k:04d}" for k in rng.permutation(n)]
+    frame = pd.DataFrame({"battle_id": ids, "timestamp": stamps, "x": np.arange(n)})
+    expected = frame.sort_values(["timestamp", "battle_id"], kind="stable")
+    for candidate in (frame, expected, frame.iloc[::-1], expected.reset_index(drop=True)):
+        got = canonical_order(candidate)
+        assert list(got["x"]) == list(expected["x"])
+        assert list(got.index) == list(range(n))
+
+
 def test_pairs_and_history(tmp_path: Path) -> None:
     standings = rate(make_board(tmp_path, skewed_battles()[:600]))
     xy = next(p for p in standings.pairs if (p.model_a, p.model_b) == ("x", "y"))

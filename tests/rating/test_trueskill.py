@@ -28,11 +28,13 @@ from scipy.stats import norm
 
 from prefboard.rating import replay as kernels
 from prefboard.rating.trueskill import (
+    Jobs,
     TrueSkillParams,
     draw_margin,
     rate_1vs1,
     replay,
     replay_history,
+    replay_jobs,
     replay_tournaments,
     v_draw,
     v_win,
@@ -367,6 +369,50 @@ def test_replay_tournaments(battles) -> None:
     other = replay_tournaments(n_models, a, b, outcome, offsets, t_battles, passes, 6, params)
     np.testing.assert_array_equal(other[0][:, 0], mu[:, 0])
     assert not np.array_equal(other[0][0, 1], mu[0, 1])
+
+
+def test_replay_jobs_equals_one_dimension_at_a_time(battles) -> None:
+    # Two "dimensions" (outcome rows) with their own draw probabilities, seeds and numbers of
+    # shuffled passes, in one balanced run: each must equal replay_tournaments on its own.
+    a, b, outcome = battles
+    other = np.where(outcome == 2, 0, outcome).astype(np.int8)  # a second dimension, no ties
+    offsets, t_battles, pieces = tournament_layout(len(a), np.random.default_rng(8))
+    p1, p2 = TrueSkillParams(draw_probability=0.2), TrueSkillParams(draw_probability=0.05)
+    n_t = len(pieces)
+    jobs = Jobs(
+        offsets=np.concatenate([offsets, offsets[1:] + offsets[-1]]),
+        battles=np.concatenate([t_battles, t_battles]),
+        row=np.repeat([0, 1], n_t),
+        eps=np.repeat([draw_margin(0.2, p1.beta), draw_margin(0.05, p2.beta)], n_t),
+        seed=np.repeat(np.array([7, 9], dtype=np.uint64), n_t),
+        stream=np.tile(np.arange(n_t), 2),
+        passes=np.array([3, 0, 3, 0, 1, 1, 0, 2]),
+    )
+    mu, sigma = replay_jobs(20, a, b, np.stack([outcome, other]), jobs, p1)
+    assert mu.shape == (2 * n_t, 4, 20)
+    for row, (out, params, seed) in enumerate([(outcome, p1, 7), (other, p2, 9)]):
+        ref_mu, ref_sigma = replay_tournaments(20, a, b, out, offsets, t_battles, 3, seed, params)
+        for t in range(n_t):
+            k = row * n_t + t
+            played = 1 + jobs.passes[k]
+            np.testing.assert_array_equal(mu[k, :played], ref_mu[t, :played])
+            np.testing.assert_array_equal(sigma[k, :played], ref_sigma[t, :played])
+            assert np.all(mu[k, played:] == params.mu)  # passes not run keep the prior
+
+
+def test_replay_jobs_rejects_a_tie_without_a_margin(battles) -> None:
+    a, b, outcome = battles
+    jobs = Jobs(
+        offsets=np.array([0, len(a)]),
+        battles=np.arange(len(a)),
+        row=np.array([0]),
+        eps=np.array([0.0]),
+        seed=np.array([1], dtype=np.uint64),
+        stream=np.array([0]),
+        passes=np.array([1]),
+    )
+    with pytest.raises(ValueError, match="a draw has probability zero"):
+        replay_jobs(20, a, b, outcome[None, :], jobs, TrueSkillParams())
 
 
 def test_replay_tournaments_independent_of_thread_count(battles) -> None:

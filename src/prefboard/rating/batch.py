@@ -57,6 +57,7 @@ from prefboard.rating.batch_terms import (
     Battles,
     PairCounts,
     aggregate,
+    aggregate_groups,
     aggregate_index,
 )
 from prefboard.rating.batch_ties import (
@@ -78,6 +79,7 @@ __all__ = [
     "PairCounts",
     "Posterior",
     "aggregate",
+    "aggregate_groups",
     "aggregate_index",
     "cluster_inflation",
     "cluster_inflation_index",

@@ -78,20 +78,50 @@ class Battles:
 
 @njit(cache=True, fastmath=False)
 def _count_kernel(
-    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, index: np.ndarray, m: int
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    index: np.ndarray,
+    slot: np.ndarray,
+    n_slots: int,
+    m: int,
 ) -> np.ndarray:
-    # One pass, no gathered copies; counts are whole numbers, so the sums are order-free.
-    out = np.zeros(m * m * 3)
+    """Counts per (slot, pair, outcome) of the battles ``index``; ``slot[i]`` is battle i's
+    group (an empty ``slot``: one group). One pass, no gathered copies; counts are whole
+    numbers, so the sums are order-free."""
+    out = np.zeros(n_slots * m * m * 3)
+    slotted = slot.shape[0] > 0
     for k in range(index.shape[0]):
         i = index[k]
+        base = slot[i] * m * m if slotted else 0
         x = a[i]
         y = b[i]
         o = outcome[i]
         if x < y:
-            out[(x * m + y) * 3 + o] += 1.0
+            out[(base + x * m + y) * 3 + o] += 1.0
         else:
-            out[(y * m + x) * 3 + (o if o == TIE else 1 - o)] += 1.0
+            out[(base + y * m + x) * 3 + (o if o == TIE else 1 - o)] += 1.0
     return out
+
+
+def aggregate_groups(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    slot: np.ndarray,
+    n_slots: int,
+) -> list[PairCounts]:
+    """:func:`aggregate` of each group's battles (``slot`` per battle in 0..n_slots-1), from
+    one pass over all of them: no sort and no per-group copies of a million battles."""
+    a, b, outcome = _check_battles(n_models, a, b, outcome)
+    slot = np.ascontiguousarray(slot, dtype=np.int64)
+    if slot.shape != a.shape or (slot.size and (slot.min() < 0 or slot.max() >= n_slots)):
+        raise ValueError(f"slot must give each battle a group in [0, {n_slots})")
+    index = np.arange(a.shape[0], dtype=np.int64)
+    flat = _count_kernel(a, b, outcome, index, slot, n_slots, n_models)
+    size = n_models * n_models * 3
+    return [_pair_counts(n_models, flat[g * size : (g + 1) * size]) for g in range(n_slots)]
 
 
 def aggregate_index(battles: Battles, index: np.ndarray) -> PairCounts:
@@ -100,7 +130,8 @@ def aggregate_index(battles: Battles, index: np.ndarray) -> PairCounts:
     if index.size and (index.min() < 0 or index.max() >= battles.a.shape[0]):
         raise ValueError("index must select battles of the arrays")
     m = battles.n_models
-    flat = _count_kernel(battles.a, battles.b, battles.outcome, index, m)
+    no_slots = np.empty(0, dtype=np.int64)
+    flat = _count_kernel(battles.a, battles.b, battles.outcome, index, no_slots, 1, m)
     return _pair_counts(m, flat)
 
 

@@ -22,11 +22,10 @@ NAMED_CELLS = 10
 
 @dataclass(frozen=True)
 class GroupPosterior:
-    """One group's pooled posterior and the battles (indices into the dimension) it holds."""
+    """One group's pooled posterior (its battles are its tournament's: rating/inputs.py)."""
 
     attribute: str
     value: str
-    battles: np.ndarray
     mean: np.ndarray
     cov: np.ndarray
 
@@ -71,8 +70,7 @@ def slice_posteriors(
         info.append(_info(dimension, s.attribute, fit))
         for i in shown:
             mean, cov = fit.group(i)
-            idx = battles.index[code == i]
-            out.append(GroupPosterior(s.attribute, s.values[i], idx, mean, cov))
+            out.append(GroupPosterior(s.attribute, s.values[i], mean, cov))
     return out, info, fits
 
 

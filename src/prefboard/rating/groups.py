@@ -65,7 +65,7 @@ def fit_groups(
     """Pool the groups of the battles given (`group` per battle in 0..n_groups-1, -1 = not
     given); τ by empirical Bayes, reported with its `level` interval, unless `tau` fixes it."""
     slot = np.where(group >= 0, group, n_groups)
-    counts = _split_counts(n_models, a, b, outcome, slot, n_groups + 1)
+    counts = batch.aggregate_groups(n_models, a, b, outcome, slot, n_groups + 1)
     likelihoods = [_own_fit(pc, model) for pc in counts]
 
     def estimate_tau(liks: list[pooling.Likelihood], interval: bool) -> pooling.TauEstimate:
@@ -95,30 +95,6 @@ def fit_groups(
         # The interval only for the final expansion: each costs dozens of evaluations.
         estimate = estimate_tau(likelihoods, interval=True)
     return GroupFit(estimate, pooled, counts, passes)
-
-
-def _split_counts(
-    n_models: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    slot: np.ndarray,
-    n_slots: int,
-) -> list[batch.PairCounts]:
-    """Pair counts per group (as `batch.aggregate` of each group's battles) from one bincount
-    over (group, pair, outcome) keys: no sort and no per-group copies of a million battles."""
-    m = n_models
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    # the outcome from the lower-numbered model's side, as batch.aggregate counts it
-    o = np.where((a != lo) & (outcome != batch.TIE), 1 - outcome, outcome).astype(np.int64)
-    key = ((slot.astype(np.int64) * m + lo) * m + hi) * 3 + o
-    flat = np.bincount(key, minlength=n_slots * m * m * 3).astype(np.float64)
-    out = []
-    for per_pair in flat.reshape(n_slots, m * m, 3):
-        seen = np.flatnonzero(per_pair.sum(axis=1) > 0)
-        i, j = np.divmod(seen, m)
-        out.append(batch.PairCounts(m, i.astype(np.int64), j.astype(np.int64), per_pair[seen]))
-    return out
 
 
 def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:

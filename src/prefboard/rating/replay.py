@@ -174,7 +174,7 @@ class Jobs:
         return job_t[order], job_p[order]
 
 
-def replay_jobs(
+def run_jobs(
     n_models: int,
     a: np.ndarray,
     b: np.ndarray,

@@ -11,6 +11,7 @@ import numpy as np
 from prefboard.config import Config
 from prefboard.rating import batch, ranks
 from prefboard.rating import group_tables as gt
+from prefboard.rating.board import finite_or_none
 from prefboard.rating.tournaments import Result, Spec
 from prefboard.standings.model import POSTSTRATIFIED, Entry, Table
 
@@ -55,7 +56,7 @@ def _entries(
             mu=float(r.mu[i]),
             sigma=float(r.sigma[i]),
             mu_mean=float(r.mu_mean[i]),
-            mu_spread=None if math.isnan(r.mu_spread[i]) else float(r.mu_spread[i]),
+            mu_spread=finite_or_none(r.mu_spread[i]),
             lower=float(lower[i]),
             upper=float(upper[i]),
             conservative=float(mean[i] - 3 * sd[i]),
