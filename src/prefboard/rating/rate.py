@@ -17,7 +17,7 @@ from prefboard.rating import batch, btd, checks, groups, ranks, strata
 from prefboard.rating import group_tables as gt
 from prefboard.rating import likert as lk
 from prefboard.rating import trueskill as ts
-from prefboard.rating.ties import tie_model
+from prefboard.rating.ties import tie_model, with_prompt_noise
 from prefboard.rating.tournaments import (
     Result,
     Spec,
@@ -97,8 +97,11 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         outcome = np.where(asked < 0, 0, asked).astype(np.int8)
         arrays = batch.Battles.of(len(keys), a, b, outcome)
         ties = tie_model(config, dim.key, arrays, specs[0].battles)
-        tie_models.append(ties)
         dim_params = params_of(config, ties.draw_probability)
+        # The batch fits' config: beta widened for noise shared by votes on a prompt.
+        ties, bconf = with_prompt_noise(config, ties, arrays, specs[0].battles, clusters)
+        tie_models.append(ties)
+        bparams = params_of(bconf, ties.draw_probability)
         results = run_tournaments(
             len(keys),
             a,
@@ -111,10 +114,12 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
         )
         by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
         fits = {
-            key: _posterior(config, arrays, r.spec.battles, ties.draw_margin, clusters)
+            key: _posterior(bconf, arrays, r.spec.battles, ties.draw_margin, clusters)
             for key, r in by_slice.items()
         }
-        grouped = _grouped(config, dim.key, a, b, outcome, asked, codes, published, cells, ties)
+        grouped = _grouped(
+            bconf, dim.key, a, b, outcome, asked, codes, published, cells, ties, clusters
+        )
         pooling += grouped.info
         for r in results:
             n_part = _distinct(people, n_people, r.spec.battles)
@@ -122,20 +127,15 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             post = grouped.slices.get((r.spec.attribute, r.spec.value))
             fit = _moments(fits[(r.spec.attribute, r.spec.value)])
             if post is not None:
-                fit = _inflated(post.mean, post.cov, fit[2])
+                fit = (post.mean, post.cov, post.inflation)
             table = _table(config, r, fit, z, n_part, parts, clustering)
             tables.append(table if post is None else table.model_copy(update={"pooled": True}))
         pooled = by_slice[(POOLED, POOLED)]
         if grouped.headline is None:
             tables.append(_unstratified(config, pooled, fits[(POOLED, POOLED)], z, clustering))
         else:
-            inflation = fits[(POOLED, POOLED)].inflation
-            tables.append(
-                _pooled_headline(config, pooled, grouped.headline, inflation, z, clustering)
-            )
-        dim_pairs = _pairs(
-            config, dim.key, pooled, fits[(POOLED, POOLED)], a, b, outcome, dim_params
-        )
+            tables.append(_pooled_headline(config, pooled, grouped.headline, z, clustering))
+        dim_pairs = _pairs(config, dim.key, pooled, fits[(POOLED, POOLED)], a, b, outcome, bparams)
         dim_pairs, fit_check = _fit_check(
             config,
             dim.key,
@@ -145,7 +145,7 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             a,
             b,
             outcome,
-            dim_params,
+            bparams,
             dim_pairs,
         )
         pairs += dim_pairs
@@ -472,11 +472,12 @@ def _grouped(
     published: dict[str, set[str]],
     cells: strata.Cells,
     ties: TieModel,
+    clusters: list[np.ndarray],
 ) -> _Grouped:
     r = config.rating
     model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
     idx = np.flatnonzero(asked >= 0)
-    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
+    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx, tuple(clusters))
     posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
     headline = None
     if config.strata:
@@ -490,25 +491,16 @@ def _grouped(
     return _Grouped({(p.attribute, p.value): p for p in posts}, headline, info)
 
 
-def _inflated(
-    mean: np.ndarray, cov: np.ndarray, inflation: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A pooled posterior widened by the clustering factors of the same battles' own fit (the
-    pooled model treats votes as independent; correlations are kept)."""
-    return mean, cov * np.outer(inflation, inflation), inflation
-
-
 def _pooled_headline(
     config: Config,
     pooled: Result,
     head: gt.Headline,
-    inflation: np.ndarray,
     z: float,
     clustering: str,
 ) -> Table:
     """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance.
     The order diagnostics (mu, sigma, mu_mean, mu_spread) are the pooled tournament's."""
-    fit = _inflated(head.mean, head.cov, inflation)
+    fit = (head.mean, head.cov, head.inflation)  # widened through the pooling already
     grouping = "+".join(s.attribute for s in config.strata)
     spec = Spec(pooled.spec.dimension, POSTSTRATIFIED, grouping, pooled.spec.battles)
     table = _table(config, replace(pooled, spec=spec), fit, z, 0, 1, clustering)
