@@ -144,12 +144,13 @@ def rank_intervals(samples: np.ndarray, interval: float) -> tuple[np.ndarray, np
 
 @dataclass(frozen=True)
 class RankSummary:
-    """Per model (in input order): rank, marginal rank interval, P(best), P(top k), and
-    P(above the next model in rank order) (nan for the last)."""
+    """Per model (in input order): rank, marginal rank interval and the share of draws in it,
+    P(best), P(top k), and P(above the next model in rank order) (nan for the last)."""
 
     rank: np.ndarray
     rank_lower: np.ndarray
     rank_upper: np.ndarray
+    rank_mass: np.ndarray
     p_best: np.ndarray
     p_top: np.ndarray
     p_above_next: np.ndarray
@@ -169,7 +170,7 @@ def summarize(
     rank = rank_by_score(mean, keys)
     if m == 0:
         empty = np.empty(0)
-        return RankSummary(rank, rank, rank, empty, empty, empty)
+        return RankSummary(rank, rank, rank, empty, empty, empty, empty)
     chol = _cholesky(cov)
     rng = np.random.default_rng(seed)
     counts = np.zeros((m, m), dtype=np.int64)
@@ -182,6 +183,8 @@ def summarize(
     # The published rank always lies in its interval (a skewed rank distribution could leave
     # it just outside the shortest range): widen to it rather than show "3, interval 4-6".
     lower, upper = np.minimum(lower, rank), np.maximum(upper, rank)
+    cum = np.concatenate([np.zeros((m, 1)), np.cumsum(counts, axis=1)], axis=1)
+    mass = (cum[np.arange(m), upper] - cum[np.arange(m), lower - 1]) / draws
     kk = min(k, m)
     by_rank = np.argsort(rank)
     above = np.full(m, math.nan)
@@ -191,6 +194,7 @@ def summarize(
         rank=rank,
         rank_lower=lower,
         rank_upper=upper,
+        rank_mass=mass,
         p_best=counts[:, 0] / draws,
         p_top=counts[:, :kk].sum(axis=1) / draws,
         p_above_next=above,

@@ -391,6 +391,7 @@ def _entries(
             sd=float(sd[i]),
             p_above_next=None if math.isnan(rk.p_above_next[i]) else float(rk.p_above_next[i]),
             inflation=float(inflation[i]),
+            rank_mass=float(rk.rank_mass[i]),
         )
         for i in range(len(keys))
     ]

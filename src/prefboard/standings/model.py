@@ -107,6 +107,13 @@ class Entry(Frozen):
     inflation: float = Field(
         1.0, description="Factor applied to sd for clustering (1 = the votes looked independent)."
     )
+    rank_mass: float | None = Field(
+        None,
+        description=(
+            "Posterior probability that the rank lies in [rank_lower, rank_upper]: at least "
+            "the configured interval, more when whole ranks cannot hold exactly that much."
+        ),
+    )
 
 
 class Table(Frozen):
@@ -547,6 +554,8 @@ STANDINGS_COLUMNS = [
     "p_top",
     "p_above_next",
     "inflation",
+    # appended in schema 3: the rank interval's own posterior mass
+    "rank_mass",
 ]
 RATINGS_COLUMNS = [
     "dimension",
