@@ -72,15 +72,16 @@ class Entry(Frozen):
     rank: int = Field(description="Rank by score (1 = best; equal scores by model key).")
     rank_lower: int = Field(
         description=(
-            "Best end of the marginal rank interval: the central `interval` range of the "
-            "model's rank over posterior draws (each model's own interval, not simultaneous)."
+            "Best end of the marginal rank interval: the shortest range of ranks holding at "
+            "least `interval` of the model's rank over posterior draws (each model's own "
+            "interval, not simultaneous); see `rank_mass`."
         )
     )
     rank_upper: int = Field(description="Worst end of the marginal rank interval.")
-    battles: int
-    wins: int
-    losses: int
-    ties: int
+    battles: int = Field(description="Battles of this model in the table.")
+    wins: int = Field(description="Battles it won.")
+    losses: int = Field(description="Battles it lost.")
+    ties: int = Field(description="Battles it tied.")
     provisional: bool = Field(description="Fewer battles than rating.min_battles.")
     p_best: float | None = Field(
         None, description="P(rank 1), from the same posterior draws as the rank interval."
@@ -657,6 +658,28 @@ def _csv(rows: list[list[object]], header: list[str]) -> str:
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
     return buf.getvalue()
+
+
+_TABLE_COLUMNS = {
+    "dimension": "Dimension key.",
+    "slice_attribute": (
+        f"`{POOLED}` (every battle, pooled), `{POSTSTRATIFIED}` (the headline, weighted to the "
+        "population) or the demographic attribute of a group table."
+    ),
+    "slice_value": (
+        "The group (value of the attribute); for the headline the `stratify_by` attributes "
+        "joined by `+`, or `none` when no population shares are configured."
+    ),
+    "model": "Model key.",
+}
+
+
+def standings_column_meanings() -> list[list[str]]:
+    """(column, meaning) for every column of standings.csv, from the field descriptions."""
+    return [
+        [c, _TABLE_COLUMNS.get(c) or Entry.model_fields[c].description or ""]
+        for c in STANDINGS_COLUMNS
+    ]
 
 
 def standings_csv(standings: Standings) -> str:

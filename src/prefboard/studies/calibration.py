@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -175,7 +176,7 @@ def _planned_pairs(
     return [(b, a) if f else (a, b) for (a, b), f in zip(pairs, flip, strict=True)]
 
 
-def score(key: str, seed: int, standings: Standings, truth: dict) -> list[Interval]:
+def score(key: str, seed: int, standings: Standings, truth: dict[str, Any]) -> list[Interval]:
     """Every model's band and rank interval in the headline and each group table."""
     skills = {m: v[DIMENSION] for m, v in truth["skills"].items()}
     effects = truth["group_effects"][ATTRIBUTE]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from prefboard.render import charts
+from prefboard.render import format as fmt
 from prefboard.render.pages.core import (
     NEXT_BATTLES_SHOWN,
     NEXT_GROUPS_SHOWN,
@@ -20,7 +21,7 @@ from prefboard.render.pages.core import (
     _num,
     chart_block,
 )
-from prefboard.standings.model import Standings
+from prefboard.standings.model import Standings, TieModel, standings_column_meanings
 
 if TYPE_CHECKING:
     from prefboard.standings.diff import Comparison
@@ -337,8 +338,17 @@ def methodology(pb: _Builder) -> Page:
         ]
         for t in pb.s.ties
     ]
+    noise = {t.dimension: t for t in pb.s.ties}
     clustering = [
-        [label[t.dimension], t.clustering, f"{t.inflation_median:.2f}"]
+        [
+            label[t.dimension],
+            t.clustering,
+            f"{t.inflation_median:.2f}",
+            _prompt_noise(noise.get(t.dimension)),
+            "configured"
+            if t.dimension not in noise or noise[t.dimension].batch_beta is None
+            else fmt.number(noise[t.dimension].batch_beta),
+        ]
         for t in pb.s.tables
         if t.slice_attribute == POOLED
     ]
@@ -351,6 +361,7 @@ def methodology(pb: _Builder) -> Page:
         calibration_source=study["source"],
         calibration_truth=study["truth"],
         calibration_rows=_calibration_rows(study),
+        calibration_summary=_calibration_summary(study),
         fit=_fit_rows(pb),
         fit_check=pb.s.fit_checks[0] if pb.s.fit_checks else None,
         crosscheck=crosscheck,
@@ -370,6 +381,30 @@ def methodology(pb: _Builder) -> Page:
     return Page("methodology.md", "Methodology", text)
 
 
+def _prompt_noise(ties: TieModel | None) -> str:
+    if ties is None or not ties.prompt_vote_pairs:
+        return "no prompt judged twice"
+    return f"{fmt.number(ties.prompt_correlation, 3)} ({fmt.count(ties.prompt_vote_pairs)})"
+
+
+def _calibration_summary(study: dict[str, Any]) -> str:
+    """How many cells met the targets, and what the rank intervals' own mass says."""
+    cells = [c for sc in study["scenarios"] for c in sc["cells"]]
+    lo, hi = study["target"]
+    bands = sum(lo <= c["coverage"] <= hi for c in cells)
+    ranks = sum(93.0 <= c["rank_coverage"] <= 99.0 for c in cells)
+    text = f"Bands met it in {bands} of {len(cells)} cells, rank intervals in {ranks}."
+    masses = [c["rank_mass"] for c in cells if "rank_mass" in c]
+    if masses:
+        text += (
+            f" The rank intervals' own posterior mass averaged {min(masses):.1f}–"
+            f"{max(masses):.1f} % per cell: ranks are whole numbers, so on these boards the "
+            "shortest interval with at least 95 % usually holds more, and rank coverage above "
+            "99 % is what that mass predicts, not a wider interval than needed."
+        )
+    return text
+
+
 def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
     """One row per scenario: its conditions and the figures the study measured."""
     lo, hi = study["target"]
@@ -385,15 +420,20 @@ def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
 
         group_text = ", ".join(mark(c["coverage"]) for c in groups) or "–"
         ranks = [c["rank_coverage"] for c in sc["cells"]]
+        masses = [c["rank_mass"] for c in sc["cells"] if "rank_mass" in c]
+        held = f" (the intervals hold {min(masses):.1f}–{max(masses):.1f} %)" if masses else ""
         rows.append(
             [
                 sc["label"],
                 sc["conditions"],
                 f"{mark(head['coverage'])} of {head['intervals']}",
                 group_text,
-                f"{min(ranks):.1f} %"
-                if min(ranks) == max(ranks)
-                else f"{min(ranks):.1f}–{max(ranks):.1f} %",
+                (
+                    f"{min(ranks):.1f} %"
+                    if min(ranks) == max(ranks)
+                    else f"{min(ranks):.1f}–{max(ranks):.1f} %"
+                )
+                + held,
                 f"{head['width']:.2f}",
             ]
         )
@@ -468,7 +508,14 @@ def data(pb: _Builder) -> Page:
         [f.path, f.kind, f.rows, f.accepted, f.excluded, f.bytes, f.sha256[:16] + "…"]
         for f in prov.files
     ]
-    text = pb.render("data.md.j2", prov=prov, totals=totals, excluded=excluded, files=files)
+    text = pb.render(
+        "data.md.j2",
+        prov=prov,
+        totals=totals,
+        excluded=excluded,
+        files=files,
+        columns=standings_column_meanings(),
+    )
     return Page("data.md", "Data", text)
 
 
