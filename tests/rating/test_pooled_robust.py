@@ -90,3 +90,14 @@ def test_widening_keeps_the_level_and_the_mean() -> None:
     plain_sd = np.sqrt(np.diag(centre @ plain_cov @ centre.T))
     # F R F: each relative sd is the plain one times its factor, before re-centring mixes them
     assert sd == pytest.approx(plain_sd * factor, rel=0.05)
+
+
+def test_sparse_scores_for_large_boards_give_the_dense_result(monkeypatch) -> None:
+    # Boards with many clusters keep per-cluster scores sparse; the numbers must not change.
+    a, b, outcome, group, person, prompt = _battles(5, prompt_sd=3.0)
+    w = np.array([0.2, 0.5, 0.3, 0.0])
+    _, _, dense = _widen(a, b, outcome, group, [person, prompt], w)
+    monkeypatch.setattr(pooled_robust, "_DENSE_CELLS", 0)
+    _, _, sparse = _widen(a, b, outcome, group, [person, prompt], w)
+    assert sparse[2] == pytest.approx(dense[2], rel=1e-12)
+    assert sparse[1] == pytest.approx(dense[1], rel=1e-12)

@@ -36,9 +36,13 @@ from prefboard.rating.pooling import Pooled
 
 __all__ = ["Meat", "Sandwich", "sandwich", "widen"]
 
-# Per-cluster score sums in fixed point (units of 2^-32), as in `batch`: integer sums do not
-# depend on the order of the battles, so the result is bit-identical under any shuffle.
-_FIXED = float(2**32)
+# Per-cluster score sums in fixed point (units of 2^-24): integer sums do not depend on the
+# order of the battles, so the result is bit-identical under any shuffle. The rounding (3e-8
+# per battle) is far below the scores' own size (~1e-2 to 1), and float64 sums of such integers
+# stay exact up to 2^53 (checked; a million battles at score 10 reach 2^47).
+_FIXED = float(2**24)
+
+Matrix = np.ndarray | sparse.csr_matrix
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ class Meat:
     and growing with a cluster's size, as clustering."""
 
     sign: float  # +1, or -1 for the intersection term of two-way clustering
-    raw: sparse.csr_matrix  # Σ_c g_c g_cᵀ (J·n x J·n)
-    scores_by_count: sparse.csr_matrix  # Σ_c g_c n_cᵀ (J·n x J)
-    count_products: sparse.csr_matrix  # Σ_c n_c n_cᵀ (J x J)
+    # dense arrays for small boards, sparse (csr) ones when clusters x J·n is large
+    raw: Matrix  # Σ_c g_c g_cᵀ (J·n x J·n)
+    scores_by_count: Matrix  # Σ_c g_c n_cᵀ (J·n x J)
+    count_products: Matrix  # Σ_c n_c n_cᵀ (J x J)
 
 
 @dataclass(frozen=True)
@@ -79,23 +84,21 @@ class Sandwich:
 def _battle_scores(
     fit: GroupFit, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, slot: np.ndarray, model: Model
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lo, hi, score of lo) per battle, each at its group's pooled mean."""
+    """(lo, hi, score of lo) per battle, each at its group's pooled mean: one score table per
+    group over the pairs it holds, read through one (group, pair, outcome) key per battle."""
     m = fit.pooled.population_mean.shape[0]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     # the outcome from the lower-numbered model's side, as batch.aggregate counts it
     o = np.where((a != lo) & (outcome != batch.TIE), 1 - outcome, outcome).astype(np.int64)
-    pair = lo.astype(np.int64) * m + hi
-    v = np.zeros(len(a))
-    for j in np.unique(slot):
-        mask = slot == j
-        table = batch.score_table(
-            fit.pooled.group_mean(int(j)),
-            np.unique(pair[mask]),
-            beta=model.beta,
-            draw_margin=model.draw_margin,
+    cell = slot * (m * m) + lo.astype(np.int64) * m + hi  # (group, pair)
+    seen = np.flatnonzero(np.bincount(cell, minlength=len(fit.counts) * m * m))
+    tables = np.zeros((len(fit.counts), m * m * 3))
+    for j in np.unique(seen // (m * m)):
+        pairs = seen[seen // (m * m) == j] - j * m * m
+        tables[j] = batch.score_table(
+            fit.pooled.group_mean(int(j)), pairs, beta=model.beta, draw_margin=model.draw_margin
         )
-        v[mask] = table[pair[mask] * 3 + o[mask]]
-    return lo, hi, v
+    return lo, hi, tables.reshape(-1)[cell * 3 + o]
 
 
 @dataclass(frozen=True)
@@ -110,33 +113,58 @@ class _Scores:
     slots: int
 
 
+# Above this many cells (clusters x J·n) the per-cluster scores are kept sparse.
+_DENSE_CELLS = 4_000_000
+
+
+def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
+    """Cluster codes as 0..C-1; codes that are already small are used as they are (empty
+    clusters are zero rows), others are replaced by their rank among the sorted codes."""
+    cluster = np.asarray(cluster, dtype=np.int64)
+    if not cluster.size:
+        return cluster, 0
+    if cluster.min() >= 0 and cluster.max() < 4 * cluster.size + 1024:
+        return cluster, int(cluster.max()) + 1
+    uniq, codes = np.unique(cluster, return_inverse=True)
+    return codes.reshape(-1), len(uniq)
+
+
 def _meat(cluster: np.ndarray, sc: _Scores, sign: float) -> Meat:
-    """One clustering's centred meat (sorted codes, so the result is order-free)."""
-    codes = np.unique(cluster, return_inverse=True)[1].reshape(-1)
-    n = int(codes.max()) + 1 if codes.size else 0
+    """One clustering's centred meat. Sums are of integers (fixed point), exact in any order,
+    so the result does not depend on the order of the battles."""
+    codes, n = _codes(cluster)
+    total = float(np.abs(sc.q).sum())
+    if n * sc.width <= _DENSE_CELLS and total < 2.0**53:  # float sums of integers stay exact
+        flat0, flat1 = codes * sc.width + sc.cols[0], codes * sc.width + sc.cols[1]
+        size = n * sc.width
+        qf = sc.q.astype(np.float64)
+        g = np.bincount(flat0, qf, size) - np.bincount(flat1, qf, size)
+        gf = g.reshape(n, sc.width) / _FIXED
+        counts = np.bincount(codes * sc.slots + sc.slot, minlength=n * sc.slots)
+        nf = counts.reshape(n, sc.slots).astype(np.float64)
+        return Meat(sign, gf.T @ gf, gf.T @ nf, nf.T @ nf)
     rows = np.concatenate([codes, codes])
-    g = sparse.coo_matrix(
+    gi = sparse.coo_matrix(
         (np.concatenate([sc.q, -sc.q]), (rows, np.concatenate(sc.cols))), shape=(n, sc.width)
     ).tocsr()  # duplicates summed in int64: exact, whatever their order
-    g.sort_indices()
-    counts = sparse.coo_matrix(
+    gi.sort_indices()
+    ci = sparse.coo_matrix(
         (np.ones(len(codes), dtype=np.int64), (codes, sc.slot)), shape=(n, sc.slots)
     ).tocsr()
-    counts.sort_indices()
-    gf = g.astype(np.float64) / _FIXED
+    ci.sort_indices()
+    gs = gi.astype(np.float64) / _FIXED
     return Meat(
         sign,
-        sparse.csr_matrix(gf.T @ gf),
-        sparse.csr_matrix((g.T @ counts).astype(np.float64) / _FIXED),
-        sparse.csr_matrix((counts.T @ counts).astype(np.float64)),
+        sparse.csr_matrix(gs.T @ gs),
+        sparse.csr_matrix((gi.T @ ci).astype(np.float64) / _FIXED),
+        sparse.csr_matrix((ci.T @ ci).astype(np.float64)),
     )
 
 
 def _means(sc: _Scores, m: int) -> sparse.csr_matrix:
     """ū_j in group j's block, from exact integer totals."""
-    total = np.zeros(sc.width, dtype=np.int64)
-    np.add.at(total, sc.cols[0], sc.q)
-    np.add.at(total, sc.cols[1], -sc.q)
+    qf = sc.q.astype(np.float64)  # integer-valued: exact sums (see _FIXED)
+    total = np.bincount(sc.cols[0], qf, sc.width) - np.bincount(sc.cols[1], qf, sc.width)
     n_j = np.bincount(sc.slot, minlength=sc.slots).astype(np.float64)
     per = (total / _FIXED).reshape(sc.slots, m) / np.maximum(n_j, 1.0)[:, None]
     rows = np.repeat(np.arange(sc.slots), m)
