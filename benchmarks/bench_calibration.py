@@ -12,7 +12,7 @@ Target: 93-97 % (rank intervals 93-99 %).
 The study itself is `prefboard.studies.calibration`; its docstring states the truth precisely.
 
 Run: .venv/bin/python benchmarks/bench_calibration.py [--quick] [--seeds N] [--write [PATH]]
-(20 seeds: 5.9 minutes here with other work sharing the 2 cores; --quick: 2 seeds, about
+(20 seeds: 4.4 minutes here with other work sharing the 2 cores; --quick: 2 seeds, about
 35 s). --write regenerates
 src/prefboard/templates/calibration.json, which the methodology page quotes.
 """
