@@ -396,7 +396,7 @@ def test_bootstrap_rejects_bad_arguments(sim50k):
 
 
 def test_bootstrap_rank_intervals_come_from_the_draws():
-    """Rank intervals are the central 95 % of each model's rank over the bootstrap draws
+    """Rank intervals are the shortest ranges holding 95 % of each model's bootstrap ranks
     (rating.ranks.rank_intervals): a dominant model is always first, two near-equal models
     share ranks 2-3, and the result matches ranking the draws by hand."""
     a = np.array([0] * 200 + [1] * 200 + [0] * 200)

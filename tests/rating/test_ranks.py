@@ -59,3 +59,32 @@ def test_equal_scores_rank_by_key_and_identical_posteriors_are_a_coin_flip() -> 
     assert list(ranks.rank_by_score(np.array([1.0, 1.0, 2.0]), ["z", "y", "x"])) == [3, 2, 1]
     cov = np.ones((2, 2))
     assert ranks.p_above(np.zeros(2), cov, np.array([0]), np.array([1]))[0] == 0.5
+
+
+def test_rank_interval_is_the_shortest_range_with_the_mass() -> None:
+    # Model b's rank over 1,000 draws: 1 in 10, 2 in 960, 3 in 30. Equal tails of 2.5 % give
+    # 2-3 (the 1 % below and 3 % above are not both cut); rank 2 alone holds 96 % >= 95 %.
+    draws = np.zeros((1000, 3))
+    draws[:, 0] = 10.0
+    draws[:, 1] = 5.0
+    draws[:10, 1] = 20.0
+    draws[960 + 10 :, 1] = -5.0
+    lower, upper = ranks.rank_intervals(draws, 0.95)
+    assert (lower[1], upper[1]) == (2, 2)
+    assert (lower[0], upper[0]) == (1, 1)  # a: rank 1 in 99 % of the draws
+    assert (lower[2], upper[2]) == (3, 3)  # c: rank 3 in 97 % (equal tails: 2-3)
+
+
+def test_rank_mass_is_the_share_of_draws_in_the_interval_and_at_least_nominal() -> None:
+    mean = np.array([3.0, 2.6, 2.5, 1.0, 0.0])
+    cov = 0.2 * np.eye(5) + 0.05
+    s = ranks.summarize(mean, cov, list("abcde"), 0.95, seed=4)
+    assert np.all(s.rank_mass >= 0.95)
+    assert np.all((s.rank_lower <= s.rank) & (s.rank <= s.rank_upper))
+    # the same seeded draws, ranked by hand
+    chol = np.linalg.cholesky(cov)
+    rng = np.random.default_rng(4)
+    skill = mean + rng.standard_normal((ranks.DRAWS, 5)) @ chol.T
+    rank = 1 + np.argsort(np.argsort(-skill, axis=1), axis=1)
+    inside = (rank >= s.rank_lower) & (rank <= s.rank_upper)
+    assert s.rank_mass == pytest.approx(inside.mean(axis=0), abs=1e-12)

@@ -107,7 +107,7 @@ def test_ties_are_learnt_and_reported(tmp_path: Path) -> None:
     assert all(e.rank_lower <= e.rank <= e.rank_upper for e in table.entries)
     assert [e.model for e in table.entries] == MODELS  # 3,000 battles order these skills
     header = (tmp_path / "out" / "standings.csv").read_text().splitlines()[0]
-    assert header.endswith(",ties,score,sd,p_best,p_top,p_above_next,inflation")
+    assert header.endswith(",ties,score,sd,p_best,p_top,p_above_next,inflation,rank_mass")
 
 
 def test_pinned_draw_probability_the_data_reject_is_a_warning(tmp_path: Path) -> None:
@@ -172,3 +172,19 @@ def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
     method = pages["methodology.md"]
     assert "learnt from the data" in method
     assert "Median sd inflation" in method
+    assert "no prompt judged twice" in method  # no prompt_id column: beta stays as configured
+    assert "the shortest range of\nranks that holds at least 95%" in method
+
+
+def test_every_standings_column_is_explained_on_the_data_page(tmp_path: Path) -> None:
+    from prefboard.render.pages import render_pages
+    from prefboard.standings.model import STANDINGS_COLUMNS
+
+    config = write_board(tmp_path, 300, seed=7)
+    _, standings = rate(config, tmp_path / "out")
+    page = {p.path: p.text for p in render_pages(standings)}["data.md"]
+    header = (tmp_path / "out" / "standings.csv").read_text().splitlines()[0].split(",")
+    assert header == STANDINGS_COLUMNS
+    for column in header:
+        assert f"<td>{column}</td>" in page  # one row per column, with its meaning beside it
+    assert "Posterior probability that the rank lies in [rank_lower, rank_upper]" in page

@@ -170,7 +170,7 @@ def test_rating_is_deterministic_and_schema_valid(tmp_path: Path) -> None:
     assert header == (
         "dimension,slice_attribute,slice_value,model,mu,sigma,mu_mean,mu_spread,lower,upper,"
         "conservative,rank,rank_lower,rank_upper,battles,wins,losses,ties,"
-        "score,sd,p_best,p_top,p_above_next,inflation"
+        "score,sd,p_best,p_top,p_above_next,inflation,rank_mass"
     )
     slices = {(t.slice_attribute, t.slice_value) for t in first.tables}
     assert slices == {("all", "all"), ("age", "young"), ("age", "old"), ("poststratified", "age")}

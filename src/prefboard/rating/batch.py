@@ -48,7 +48,11 @@ Public API (stable; other modules build on it):
 from __future__ import annotations
 
 # The parts, in the order a fit uses them; this module is the stable import path.
-from prefboard.rating.batch_cluster import cluster_inflation, cluster_inflation_index
+from prefboard.rating.batch_cluster import (
+    cluster_inflation,
+    cluster_inflation_index,
+    score_table,
+)
 from prefboard.rating.batch_fit import Posterior, fit, fit_counts, likelihood_information
 from prefboard.rating.batch_terms import (
     A_WINS,
@@ -88,4 +92,5 @@ __all__ = [
     "fit_counts",
     "learn_draw_margin",
     "likelihood_information",
+    "score_table",
 ]

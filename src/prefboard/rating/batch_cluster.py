@@ -59,10 +59,18 @@ def _cluster_scores(
 
 def _score_table(post: Posterior, pairs: np.ndarray) -> np.ndarray:
     """d loglik / d s_lo per (pair code lo * M + hi, outcome from lo's side), at the mean."""
-    m = post.mean.shape[0]
+    return score_table(post.mean, pairs, beta=post.beta, draw_margin=post.draw_margin)
+
+
+def score_table(
+    skills: np.ndarray, pairs: np.ndarray, *, beta: float, draw_margin: float
+) -> np.ndarray:
+    """d loglik / d s_lo of one battle per (pair code lo * M + hi, outcome from lo's side),
+    at ``skills``: flat, indexed ``(lo * M + hi) * 3 + outcome``; d / d s_hi is its negative."""
+    m = skills.shape[0]
     pi, pj = np.divmod(pairs, m)
-    c = math.sqrt(2.0) * post.beta
-    _, _, _, v = _pair_terms(post.mean, pi, pj, np.ones((len(pairs), 3)), c, post.draw_margin / c)
+    c = math.sqrt(2.0) * beta
+    _, _, _, v = _pair_terms(skills, pi, pj, np.ones((len(pairs), 3)), c, draw_margin / c)
     table = np.zeros(m * m * 3)
     table.reshape(m * m, 3)[pairs] = v / c
     return table

@@ -306,13 +306,14 @@ def _score_and_information(x: np.ndarray, e: float, n: np.ndarray) -> tuple[np.n
 def _design_information(ca: np.ndarray, cb: np.ndarray, w: np.ndarray, m: int) -> np.ndarray:
     """J' diag(w) J for rows x = s_a - s_b + h (columns: m skills, then h)."""
     info = np.zeros((m + 1, m + 1))
+    h = np.full(len(ca), m)  # the position column, as an index array like the others
     np.add.at(info, (ca, ca), w)
     np.add.at(info, (cb, cb), w)
     np.add.at(info, (ca, cb), -w)
     np.add.at(info, (cb, ca), -w)
-    np.add.at(info, (ca, m), w)
-    np.add.at(info, (m, ca), w)
-    np.add.at(info, (cb, m), -w)
-    np.add.at(info, (m, cb), -w)
+    np.add.at(info, (ca, h), w)
+    np.add.at(info, (h, ca), w)
+    np.add.at(info, (cb, h), -w)
+    np.add.at(info, (h, cb), -w)
     info[m, m] = w.sum()
     return info

@@ -52,11 +52,12 @@ def grouped(
     published: dict[str, set[str]],
     cells: strata.Cells,
     ties: TieModel,
+    clusters: list[np.ndarray],
 ) -> Grouped:
     r = config.rating
     model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
     idx = np.flatnonzero(asked >= 0)
-    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx)
+    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx, tuple(clusters))
     posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
     headline = None
     if config.strata:
@@ -82,16 +83,18 @@ class DimensionFit:
 
 
 def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFit:
+    # The batch fits use the dimension's batch config (beta widened for prompt-shared noise).
+    bconf = dim.batch_config
     fitted = {
         (s.attribute, s.value): posterior(
-            config, dim.arrays, s.battles, dim.ties.draw_margin, inputs.clusters
+            bconf, dim.arrays, s.battles, dim.ties.draw_margin, inputs.clusters
         )
         for s in dim.run.specs
     }
     posteriors = {key: post for key, (_, post) in fitted.items()}
     counts = {key: pc for key, (pc, _) in fitted.items()}
     pooled = grouped(
-        config,
+        bconf,
         dim.key,
         inputs.a,
         inputs.b,
@@ -101,6 +104,7 @@ def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFi
         inputs.published,
         inputs.cells,
         dim.ties,
+        inputs.clusters,
     )
     cross = btd_fit(config, dim.pooled, inputs.a, inputs.b, dim.outcome)
     return DimensionFit(posteriors, counts, pooled, cross)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from prefboard.config import Config
-from prefboard.rating import groups, strata
+from prefboard.rating import groups, pooled_robust, strata
 from prefboard.standings.model import PoolingInfo
 
 # Empty cells named in a warning before "and N more".
@@ -27,13 +27,15 @@ class GroupPosterior:
     attribute: str
     value: str
     mean: np.ndarray
-    cov: np.ndarray
+    cov: np.ndarray  # widened for clustered votes (rating/pooled_robust.py)
+    inflation: np.ndarray  # per-model sd factor that widening applied, relative to the average
 
 
 @dataclass(frozen=True)
 class Headline:
     mean: np.ndarray
     cov: np.ndarray
+    inflation: np.ndarray
     weights: dict[str, float]
     notes: list[str]
     info: PoolingInfo
@@ -48,6 +50,16 @@ class Battles:
     b: np.ndarray
     outcome: np.ndarray
     index: np.ndarray  # positions of these battles in the full battle table
+    # cluster codes over the full battle table (participant, then prompt when given)
+    clusters: tuple[np.ndarray, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """One pooled fit and its clustered scores."""
+
+    fit: groups.GroupFit
+    sandwich: pooled_robust.Sandwich
 
 
 def slice_posteriors(
@@ -57,20 +69,24 @@ def slice_posteriors(
     codes: dict[str, np.ndarray],
     published: dict[str, set[str]],
     model: groups.Model,
-) -> tuple[list[GroupPosterior], list[PoolingInfo], dict[str, groups.GroupFit]]:
+) -> tuple[list[GroupPosterior], list[PoolingInfo], dict[str, Fitted]]:
     """Pooled posteriors of every published slice value (and of the stratify_by slices)."""
-    out, info, fits = [], [], {}
+    out: list[GroupPosterior] = []
+    info: list[PoolingInfo] = []
+    fits: dict[str, Fitted] = {}
     for s in config.slices:
         shown = [i for i, v in enumerate(s.values) if v in published[s.attribute]]
         if not shown and s not in config.strata:
             continue
         code = codes[s.attribute][battles.index]
-        fit = _fit(battles, code, len(s.values), model, config.rating.interval)
-        fits[s.attribute] = fit
-        info.append(_info(dimension, s.attribute, fit))
+        fitted = _fit(battles, code, len(s.values), model, config.rating.interval)
+        fits[s.attribute] = fitted
+        info.append(_info(dimension, s.attribute, fitted.fit))
         for i in shown:
-            mean, cov = fit.group(i)
-            out.append(GroupPosterior(s.attribute, s.values[i], mean, cov))
+            one = np.zeros(len(s.values) + 1)
+            one[i] = 1.0
+            mean, cov, inflation = pooled_robust.widen(fitted.fit.pooled, fitted.sandwich, one)
+            out.append(GroupPosterior(s.attribute, s.values[i], mean, cov, inflation))
     return out, info, fits
 
 
@@ -80,20 +96,21 @@ def headline(
     battles: Battles,
     codes: dict[str, np.ndarray],
     cells: strata.Cells,
-    fits: dict[str, groups.GroupFit],
+    fits: dict[str, Fitted],
     model: groups.Model,
 ) -> Headline:
     """Σ w_g θ_g over the joint cells, with its full covariance (pooling.Pooled.combine)."""
     grouping = "+".join(cells.attributes)
     if len(cells.attributes) == 1:
-        fit = fits[cells.attributes[0]]
+        fitted = fits[cells.attributes[0]]
         code = codes[cells.attributes[0]][battles.index]
     else:
         code = strata.cell_of(config, codes)[battles.index]
-        fit = _fit(battles, code, len(cells.names), model, config.rating.interval)
+        fitted = _fit(battles, code, len(cells.names), model, config.rating.interval)
+    fit = fitted.fit
     # The last group holds battles of participants who did not give an attribute: weight 0.
     weights = np.append(cells.shares, 0.0)
-    mean, cov = fit.pooled.combine(weights)
+    mean, cov, inflation = pooled_robust.widen(fit.pooled, fitted.sandwich, weights)
     played = np.bincount(code[code >= 0], minlength=len(cells.names)) > 0
     empty = [cells.names[i] for i in np.flatnonzero((cells.shares > 0) & ~played)]
     notes = [_empty_note(empty, fit.estimate.tau)] if empty else []
@@ -105,15 +122,19 @@ def headline(
         }
     )
     names = dict(zip(cells.names, map(float, cells.shares), strict=True))
-    return Headline(mean, cov, names, notes, info)
+    return Headline(mean, cov, inflation, names, notes, info)
 
 
 def _fit(
     battles: Battles, code: np.ndarray, n_groups: int, model: groups.Model, level: float
-) -> groups.GroupFit:
-    return groups.fit_groups(
+) -> Fitted:
+    fit = groups.fit_groups(
         battles.n_models, battles.a, battles.b, battles.outcome, code, n_groups, model, level
     )
+    # Without cluster codes (a caller that has none) every battle is its own cluster.
+    clusters = [c[battles.index] for c in battles.clusters] or [np.arange(len(battles.a))]
+    sw = pooled_robust.sandwich(fit, battles.a, battles.b, battles.outcome, code, clusters, model)
+    return Fitted(fit, sw)
 
 
 def _info(dimension: str, grouping: str, fit: groups.GroupFit) -> PoolingInfo:

@@ -14,7 +14,7 @@ from prefboard.ingest.privacy import active_participants
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import batch, strata
 from prefboard.rating import trueskill as ts
-from prefboard.rating.ties import tie_model
+from prefboard.rating.ties import tie_model, with_prompt_noise
 from prefboard.rating.tournaments import Run, Spec
 from prefboard.standings.model import POOLED, TieModel
 
@@ -66,7 +66,8 @@ def prepare(config: Config, data: Ingested) -> Inputs:
 
 @dataclass(frozen=True)
 class Dimension:
-    """One battle dimension's outcomes (``asked``: -1 = not asked), tie model and tournaments."""
+    """One battle dimension's outcomes (``asked``: -1 = not asked), tie model and tournaments,
+    and the config its batch fits use (beta widened for noise shared by votes on a prompt)."""
 
     key: str
     asked: np.ndarray
@@ -74,6 +75,12 @@ class Dimension:
     arrays: batch.Battles
     ties: TieModel
     run: Run
+    batch_config: Config
+
+    @property
+    def batch_params(self) -> ts.TrueSkillParams:
+        """TrueSkill constants of the batch fits; the online passes keep ``run.params``."""
+        return params_of(self.batch_config, self.ties.draw_probability)
 
     @property
     def pooled(self) -> np.ndarray:
@@ -90,8 +97,10 @@ def dimension_of(config: Config, inputs: Inputs, key: str) -> Dimension:
     arrays = batch.Battles.of(len(config.model_keys), inputs.a, inputs.b, outcome)
     ties = tie_model(config, key, arrays, specs[0].battles)
     seed = dimension_seed(config.rating.seed, key)
+    # The online passes keep the configured beta: they must stay equal to `trueskill`.
     run = Run(outcome, specs, seed, params_of(config, ties.draw_probability))
-    return Dimension(key, asked, outcome, arrays, ties, run)
+    ties, batch_config = with_prompt_noise(config, ties, arrays, specs[0].battles, inputs.clusters)
+    return Dimension(key, asked, outcome, arrays, ties, run, batch_config)
 
 
 def distinct(people: np.ndarray, n_people: int, idx: np.ndarray) -> int:

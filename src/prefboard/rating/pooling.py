@@ -113,7 +113,7 @@ def log_marginal(
     # log|I + σ0² ΣK| = log|σ0² P|
     logdet = 2.0 * np.log(np.diag(factor[0])).sum() + n * np.log(prior_sigma**2)
     total += -0.5 * logdet + 0.5 * float(eta @ cho_solve(factor, eta))
-    return total
+    return float(total)
 
 
 def fit_tau(
@@ -170,14 +170,14 @@ class Pooled:
     offsets: list[np.ndarray]  # τ² C_g h_g
 
     def group_mean(self, g: int) -> np.ndarray:
-        return self.maps[g] @ self.population_mean + self.offsets[g]
+        return np.asarray(self.maps[g] @ self.population_mean + self.offsets[g])
 
     def cross_cov(self, g: int, j: int) -> np.ndarray:
         """Cov(θ_g, θ_j)."""
         out = self.maps[g] @ self.population_cov @ self.maps[j].T
         if g == j:
             out = out + self.tau**2 * self.maps[g]
-        return out
+        return np.asarray(out)
 
     def group_cov(self, g: int) -> np.ndarray:
         return self.cross_cov(g, g)

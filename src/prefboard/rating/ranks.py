@@ -4,9 +4,13 @@ Everything comes from one posterior ``N(mean, cov)`` over the skills:
 
 - band: ``score +- z * sd`` per model (marginal, at the configured interval);
 - rank: by score, ties broken by model key;
-- rank interval: the central ``interval`` range of the model's rank across seeded posterior
-  draws (MVN via Cholesky). It is *marginal*: each model's interval holds its own rank with the
-  stated probability, not all ranks at once;
+- rank interval: the shortest range of ranks holding at least ``interval`` of the model's
+  rank draws (seeded posterior draws, MVN via Cholesky); among equally short ranges the one with
+  the most mass, then the higher ranks. It is *marginal*: each model's interval holds its own
+  rank with at least the stated probability, not all ranks at once. Why shortest, not central:
+  ranks are discrete, so equal tails of at most 2.5 % each stop at whole ranks and together hold
+  far more than 95 % (measured: true ranks covered 97.5-100 % of the time); the shortest range
+  with >= 95 % comes closest to the nominal mass a discrete distribution allows;
 - P(best), P(top k): shares of the same draws;
 - P(A above B) = Phi((m_A - m_B) / sqrt(C_AA + C_BB - 2 C_AB)): a test on the difference
   using the covariance, never on band overlap (two bands can overlap while the difference is
@@ -20,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy.special import ndtr
 
 __all__ = [
@@ -91,32 +96,61 @@ def _rank_counts(skill: np.ndarray) -> np.ndarray:
     return np.stack([np.bincount(rank0[:, i], minlength=m) for i in range(m)])
 
 
-def _central(counts: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
-    """Central ``interval`` range of each model's rank distribution (rows of counts)."""
-    cdf = np.cumsum(counts, axis=1) / counts.sum(axis=1, keepdims=True)
-    tail = 0.5 * (1.0 - interval)
-    # Smallest rank with cdf > tail, and smallest with cdf >= 1 - tail; the slack absorbs
-    # rounding in the cumulative shares.
-    lower = 1 + np.argmax(cdf > tail + 1e-12, axis=1)
-    upper = 1 + np.argmax(cdf >= 1.0 - tail - 1e-12, axis=1)
-    return lower.astype(np.int64), upper.astype(np.int64)
+@njit(cache=True)
+def _shortest_row(row: np.ndarray, need: float) -> tuple[int, int]:
+    """0-based (first, last) of the shortest window of ``row`` with sum >= need; ties: the
+    most mass, then the earliest (higher) ranks. Two pointers, then one scan at that width."""
+    m = row.shape[0]
+    width = m
+    total = 0.0
+    start = 0
+    for end in range(m):
+        total += row[end]
+        while start < end and total - row[start] >= need:
+            total -= row[start]
+            start += 1
+        if total >= need and end - start + 1 < width:
+            width = end - start + 1
+    best, first = -1.0, 0
+    window = 0.0
+    for end in range(m):
+        window += row[end]
+        if end >= width:
+            window -= row[end - width]
+        if end >= width - 1 and window > best:
+            best, first = window, end - width + 1
+    return first, first + width - 1
+
+
+def _shortest(counts: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest range of ranks holding >= ``interval`` of each row of counts (1-based)."""
+    m = counts.shape[0]
+    lower = np.empty(m, dtype=np.int64)
+    upper = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        row = counts[i].astype(np.float64)
+        # the slack absorbs rounding: 0.95 * 4000 draws must accept exactly 3800
+        first, last = _shortest_row(row, interval * row.sum() - 1e-9)
+        lower[i], upper[i] = first + 1, last + 1
+    return lower, upper
 
 
 def rank_intervals(samples: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
     """Marginal rank intervals from any draws of the skills (draws x models), e.g. a bootstrap.
     A nan (model absent from a draw) ranks last in that draw."""
     skill = np.where(np.isnan(samples), -np.inf, samples)
-    return _central(_rank_counts(skill), interval)
+    return _shortest(_rank_counts(skill), interval)
 
 
 @dataclass(frozen=True)
 class RankSummary:
-    """Per model (in input order): rank, marginal rank interval, P(best), P(top k), and
-    P(above the next model in rank order) (nan for the last)."""
+    """Per model (in input order): rank, marginal rank interval and the share of draws in it,
+    P(best), P(top k), and P(above the next model in rank order) (nan for the last)."""
 
     rank: np.ndarray
     rank_lower: np.ndarray
     rank_upper: np.ndarray
+    rank_mass: np.ndarray
     p_best: np.ndarray
     p_top: np.ndarray
     p_above_next: np.ndarray
@@ -136,7 +170,7 @@ def summarize(
     rank = rank_by_score(mean, keys)
     if m == 0:
         empty = np.empty(0)
-        return RankSummary(rank, rank, rank, empty, empty, empty)
+        return RankSummary(rank, rank, rank, empty, empty, empty, empty)
     chol = _cholesky(cov)
     rng = np.random.default_rng(seed)
     counts = np.zeros((m, m), dtype=np.int64)
@@ -145,7 +179,12 @@ def summarize(
         size = min(_BLOCK, draws - done)
         counts += _rank_counts(mean + rng.standard_normal((size, m)) @ chol.T)
         done += size
-    lower, upper = _central(counts, interval)
+    lower, upper = _shortest(counts, interval)
+    # The published rank always lies in its interval (a skewed rank distribution could leave
+    # it just outside the shortest range): widen to it rather than show "3, interval 4-6".
+    lower, upper = np.minimum(lower, rank), np.maximum(upper, rank)
+    cum = np.concatenate([np.zeros((m, 1)), np.cumsum(counts, axis=1)], axis=1)
+    mass = (cum[np.arange(m), upper] - cum[np.arange(m), lower - 1]) / draws
     kk = min(k, m)
     by_rank = np.argsort(rank)
     above = np.full(m, math.nan)
@@ -155,6 +194,7 @@ def summarize(
         rank=rank,
         rank_lower=lower,
         rank_upper=upper,
+        rank_mass=mass,
         p_best=counts[:, 0] / draws,
         p_top=counts[:, :kk].sum(axis=1) / draws,
         p_above_next=above,

@@ -81,11 +81,9 @@ def _dimension(
         rows.append(tables.unstratified(config, pooled, head, z, inputs.clustering))
     else:
         rows.append(
-            tables.pooled_headline(
-                config, pooled, fit.grouped.headline, head.inflation, z, inputs.clustering
-            )
+            tables.pooled_headline(config, pooled, fit.grouped.headline, z, inputs.clustering)
         )
-    a, b, outcome, params = inputs.a, inputs.b, dim.outcome, dim.run.params
+    a, b, outcome, params = inputs.a, inputs.b, dim.outcome, dim.batch_params
     dim_pairs = pairs.pairs_of(config, dim.key, pooled, head, a, b, outcome, params)
     dim_pairs, fit_check = pairs.fit_check(
         config,
@@ -104,7 +102,7 @@ def _dimension(
         tables=rows,
         pairs=dim_pairs,
         fit_check=fit_check,
-        history=diagnostics.history_of(config, dim.key, pooled, a, b, outcome, params),
+        history=diagnostics.history_of(config, dim.key, pooled, a, b, outcome, dim.run.params),
         crosscheck=diagnostics.crosscheck(config, pooled_table, fit.btd),
         sensitivity=diagnostics.sensitivity(dim.key, pooled, len(config.model_keys)),
         ties=dim.ties,
@@ -114,7 +112,7 @@ def _dimension(
 
 def _slice_table(config: Config, inputs: Inputs, fit: DimensionFit, r: Result, z: float) -> Table:
     """The table of one tournament: its own clustered posterior, or the pooled group posterior
-    widened by that posterior's clustering factors."""
+    (widened for clustered votes through the pooling, rating/pooled_robust.py)."""
     key = (r.spec.attribute, r.spec.value)
     n_part = distinct(inputs.people, inputs.n_people, r.spec.battles)
     pc = fit.counts[key]
@@ -122,7 +120,7 @@ def _slice_table(config: Config, inputs: Inputs, fit: DimensionFit, r: Result, z
     moments = tables.moments(fit.posteriors[key])
     post = fit.grouped.slices.get(key)
     if post is not None:
-        moments = tables.inflated(post.mean, post.cov, moments[2])
+        moments = (post.mean, post.cov, post.inflation)
     table = tables.table_of(config, r, moments, z, n_part, parts, inputs.clustering)
     return table if post is None else table.model_copy(update={"pooled": True})
 

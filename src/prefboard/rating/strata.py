@@ -106,4 +106,4 @@ def rake(seed: np.ndarray, marginals: list[np.ndarray]) -> np.ndarray:
         )
         if error < RAKE_TOLERANCE:
             break
-    return table
+    return np.asarray(table, dtype=np.float64)

@@ -74,6 +74,7 @@ def _entries(
             sd=float(sd[i]),
             p_above_next=None if math.isnan(rk.p_above_next[i]) else float(rk.p_above_next[i]),
             inflation=float(inflation[i]),
+            rank_mass=float(rk.rank_mass[i]),
         )
         for i in range(len(keys))
     ]
@@ -143,25 +144,16 @@ def unstratified(
     )
 
 
-def inflated(
-    mean: np.ndarray, cov: np.ndarray, inflation: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A pooled posterior widened by the clustering factors of the same battles' own fit (the
-    pooled model treats votes as independent; correlations are kept)."""
-    return mean, cov * np.outer(inflation, inflation), inflation
-
-
 def pooled_headline(
     config: Config,
     pooled: Result,
     head: gt.Headline,
-    inflation: np.ndarray,
     z: float,
     clustering: str,
 ) -> Table:
     """Σ w_g θ_g over the joint cells: one weight vector for every model, full covariance.
     The order diagnostics (mu, sigma, mu_mean, mu_spread) are the pooled tournament's."""
-    fit = inflated(head.mean, head.cov, inflation)
+    fit = (head.mean, head.cov, head.inflation)  # widened through the pooling already
     grouping = "+".join(s.attribute for s in config.strata)
     spec = Spec(pooled.spec.dimension, POSTSTRATIFIED, grouping, pooled.spec.battles)
     table = table_of(config, replace(pooled, spec=spec), fit, z, 0, 1, clustering)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from prefboard.config import Config
 from prefboard.errors import Problem
-from prefboard.rating import batch
+from prefboard.rating import batch, prompts
 from prefboard.rating import trueskill as ts
 from prefboard.standings.model import TieModel
 
@@ -47,6 +47,37 @@ def tie_model(config: Config, dimension: str, battles: batch.Battles, idx: np.nd
         tie_share=share,
         at_bound=False if fit is None else fit.at_bound,
     )
+
+
+def with_prompt_noise(
+    config: Config,
+    ties: TieModel,
+    battles: batch.Battles,
+    idx: np.ndarray,
+    clusters: list[np.ndarray],
+) -> tuple[TieModel, Config]:
+    """The dimension's tie model and the config its batch fits use, once the share of noise
+    that votes on one prompt share is known (rating/prompts.py; ``clusters[1]``: prompt codes,
+    when the battles name prompts). With none the config is returned as it is; otherwise its
+    beta is beta / sqrt(1 - rho) and the draw margin follows (the draw probability is scale-free).
+    The online pass keeps the configured beta: it must stay equal to the `trueskill` package."""
+    r = config.rating
+    noise = prompts.prompt_noise(
+        battles,
+        idx,
+        clusters[1] if len(clusters) > 1 else None,
+        prior_mean=r.mu,
+        prior_sigma=r.sigma,
+        beta=r.beta,
+        draw_margin=ties.draw_margin,
+    )
+    update = {"prompt_correlation": noise.rho, "prompt_vote_pairs": noise.vote_pairs}
+    if noise.rho == 0.0:
+        return ties.model_copy(update=update), config
+    update["batch_beta"] = noise.beta
+    update["draw_margin"] = float(ts.draw_margin(ties.draw_probability, noise.beta))
+    rating = r.model_copy(update={"beta": noise.beta})
+    return ties.model_copy(update=update), config.model_copy(update={"rating": rating})
 
 
 def pinned_tie_warnings(config: Config, battles: pd.DataFrame) -> list[Problem]:

@@ -25,6 +25,17 @@ class TieModel(Frozen):
     at_bound: bool = Field(
         False, description="The MLE sits on the searched range's edge (e.g. no ties)."
     )
+    prompt_correlation: float = Field(
+        0.0,
+        description="Share of a vote's noise that every vote on its prompt shares (pairwise "
+        "maximum likelihood; 0 without a prompt_id or repeated prompts).",
+    )
+    prompt_vote_pairs: int = Field(0, description="Pairs of votes on one prompt behind it.")
+    batch_beta: float | None = Field(
+        None,
+        description="beta / sqrt(1 - prompt_correlation): the beta of the batch fits when "
+        "prompts share noise (None: the configured beta).",
+    )
 
 
 class Pair(Frozen):

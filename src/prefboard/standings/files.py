@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from prefboard.errors import StandingsError
 from prefboard.io.files import ensure_folder, write_atomic
 from prefboard.render.escape import capped, printable
-from prefboard.standings.model import SCHEMA_VERSION, Standings
+from prefboard.standings.model import POOLED, POSTSTRATIFIED, SCHEMA_VERSION, Entry, Standings
 
 STANDINGS_COLUMNS = [
     "dimension",
@@ -43,6 +43,8 @@ STANDINGS_COLUMNS = [
     "p_top",
     "p_above_next",
     "inflation",
+    # appended in schema 3: the rank interval's own posterior mass
+    "rank_mass",
 ]
 RATINGS_COLUMNS = [
     "dimension",
@@ -168,6 +170,28 @@ def _csv(rows: list[list[object]], header: list[str]) -> str:
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
     return buf.getvalue()
+
+
+_TABLE_COLUMNS = {
+    "dimension": "Dimension key.",
+    "slice_attribute": (
+        f"`{POOLED}` (every battle, pooled), `{POSTSTRATIFIED}` (the headline, weighted to the "
+        "population) or the demographic attribute of a group table."
+    ),
+    "slice_value": (
+        "The group (value of the attribute); for the headline the `stratify_by` attributes "
+        "joined by `+`, or `none` when no population shares are configured."
+    ),
+    "model": "Model key.",
+}
+
+
+def standings_column_meanings() -> list[list[str]]:
+    """(column, meaning) for every column of standings.csv, from the field descriptions."""
+    return [
+        [c, _TABLE_COLUMNS.get(c) or Entry.model_fields[c].description or ""]
+        for c in STANDINGS_COLUMNS
+    ]
 
 
 def standings_csv(standings: Standings) -> str:

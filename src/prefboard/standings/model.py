@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from prefboard.standings.files import read_standings as read_standings
     from prefboard.standings.files import safe_cell as safe_cell
     from prefboard.standings.files import schema_json as schema_json
+    from prefboard.standings.files import standings_column_meanings as standings_column_meanings
     from prefboard.standings.files import standings_csv as standings_csv
     from prefboard.standings.files import to_json as to_json
     from prefboard.standings.files import write_standings as write_standings
@@ -112,15 +113,16 @@ class Entry(Frozen):
     rank: int = Field(description="Rank by score (1 = best; equal scores by model key).")
     rank_lower: int = Field(
         description=(
-            "Best end of the marginal rank interval: the central `interval` range of the "
-            "model's rank over posterior draws (each model's own interval, not simultaneous)."
+            "Best end of the marginal rank interval: the shortest range of ranks holding at "
+            "least `interval` of the model's rank over posterior draws (each model's own "
+            "interval, not simultaneous); see `rank_mass`."
         )
     )
     rank_upper: int = Field(description="Worst end of the marginal rank interval.")
-    battles: int
-    wins: int
-    losses: int
-    ties: int
+    battles: int = Field(description="Battles of this model in the table.")
+    wins: int = Field(description="Battles it won.")
+    losses: int = Field(description="Battles it lost.")
+    ties: int = Field(description="Battles it tied.")
     provisional: bool = Field(description="Fewer battles than rating.min_battles.")
     p_best: float | None = Field(
         None, description="P(rank 1), from the same posterior draws as the rank interval."
@@ -146,6 +148,13 @@ class Entry(Frozen):
     )
     inflation: float = Field(
         1.0, description="Factor applied to sd for clustering (1 = the votes looked independent)."
+    )
+    rank_mass: float | None = Field(
+        None,
+        description=(
+            "Posterior probability that the rank lies in [rank_lower, rank_upper]: at least "
+            "the configured interval, more when whole ranks cannot hold exactly that much."
+        ),
     )
 
 
@@ -329,7 +338,8 @@ class Standings(Frozen):
 # fmt: off
 _FILES = frozenset({
     "RATINGS_COLUMNS", "READABLE_SCHEMAS", "STANDINGS_COLUMNS", "ratings_csv", "read_standings",
-    "safe_cell", "schema_json", "standings_csv", "to_json", "write_standings",
+    "safe_cell", "schema_json", "standings_column_meanings", "standings_csv", "to_json",
+    "write_standings",
 })
 # Re-exported: the parts of the result object, and (lazily) its file functions.
 __all__ = [

@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -130,6 +131,7 @@ class Interval:
     model: str
     covered: bool
     rank_covered: bool
+    rank_mass: float  # the rank interval's own posterior mass (>= 95 %: ranks are whole)
     width: float
     z_error: float  # (estimate - truth) / (half-width / z): ~N(0, 1) when calibrated
 
@@ -174,7 +176,7 @@ def _planned_pairs(
     return [(b, a) if f else (a, b) for (a, b), f in zip(pairs, flip, strict=True)]
 
 
-def score(key: str, seed: int, standings: Standings, truth: dict) -> list[Interval]:
+def score(key: str, seed: int, standings: Standings, truth: dict[str, Any]) -> list[Interval]:
     """Every model's band and rank interval in the headline and each group table."""
     skills = {m: v[DIMENSION] for m, v in truth["skills"].items()}
     effects = truth["group_effects"][ATTRIBUTE]
@@ -213,6 +215,7 @@ def _score_table(
                 model=e.model,
                 covered=bool(e.lower <= t <= e.upper),
                 rank_covered=bool(e.rank_lower <= r <= e.rank_upper),
+                rank_mass=float("nan") if e.rank_mass is None else e.rank_mass,
                 width=float(e.upper - e.lower),
                 z_error=float((x - t) / (half / z)) if half > 0 else float("nan"),
             )
@@ -230,6 +233,7 @@ class Cell:
     coverage: float
     coverage_se: float  # from the spread of per-seed coverages (models of a board correlate)
     rank_coverage: float
+    rank_mass: float  # mean posterior mass of the rank intervals: what their coverage should be
     width: float
     error_sd: float  # sd of z_error: 1 when the bands' width matches the actual errors
 
@@ -254,6 +258,7 @@ def summarise(intervals: Iterable[Interval]) -> list[Cell]:
                 coverage=float(np.mean([r.covered for r in rows])),
                 coverage_se=se,
                 rank_coverage=float(np.mean([r.rank_covered for r in rows])),
+                rank_mass=float(np.nanmean([r.rank_mass for r in rows])),
                 width=float(np.mean([r.width for r in rows])),
                 error_sd=float(np.sqrt(np.nanmean(z**2))),
             )

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block
-from prefboard.standings.model import POOLED, Standings
+from prefboard.standings.model import POOLED, Standings, TieModel, standings_column_meanings
 
 if TYPE_CHECKING:
     from prefboard.standings.diff import Comparison
@@ -30,6 +30,7 @@ def methodology(pb: _Builder) -> Page:
         calibration_source=study["source"],
         calibration_truth=study["truth"],
         calibration_rows=_calibration_rows(study),
+        calibration_summary=_calibration_summary(study),
         fit=_fit_rows(pb),
         fit_check=pb.s.fit_checks[0] if pb.s.fit_checks else None,
         draws=pb.s.parameters.rank_draws,
@@ -99,6 +100,7 @@ def _check_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
     """The methodology page's checks of the model: order sensitivity, the Bradley–Terry–Davidson
     cross-check, ties and clustering."""
     label = pb.dim_labels
+    noise = {t.dimension: t for t in pb.s.ties}
     return {
         "sensitivity": [
             [
@@ -131,11 +133,53 @@ def _check_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
             for t in pb.s.ties
         ],
         "clustering": [
-            [label[t.dimension], t.clustering, fmt.number(t.inflation_median)]
+            [
+                label[t.dimension],
+                t.clustering,
+                fmt.number(t.inflation_median),
+                *_prompt_noise(noise.get(t.dimension)),
+            ]
             for t in pb.s.tables
             if t.slice_attribute == POOLED
         ],
     }
+
+
+def _prompt_noise(ties: TieModel | None) -> tuple[str, str]:
+    """The clustering table's shared prompt noise (rho, vote pairs) and the batch fits' beta."""
+    if ties is None or not ties.prompt_vote_pairs:
+        rho = "no prompt judged twice"
+    else:
+        rho = f"{fmt.number(ties.prompt_correlation, 3)} ({fmt.count(ties.prompt_vote_pairs)})"
+    beta = "configured" if ties is None or ties.batch_beta is None else fmt.number(ties.batch_beta)
+    return rho, beta
+
+
+def _span(values: list[float]) -> str:
+    """Percent figures of the study (recorded in percent) as "98.1%" or "98.1%–98.8%"."""
+    lo, hi = fmt.percent(min(values) / 100), fmt.percent(max(values) / 100)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def _calibration_summary(study: dict[str, Any]) -> str:
+    """How many cells met the targets, and what the rank intervals' own mass says."""
+    cells = [c for sc in study["scenarios"] for c in sc["cells"]]
+    lo, hi = study["target"]
+    bands = sum(lo <= c["coverage"] <= hi for c in cells)
+    ranks = sum(93.0 <= c["rank_coverage"] <= 99.0 for c in cells)
+    text = (
+        f"Bands met it in {fmt.count(bands)} of {fmt.count(len(cells))} cells, "
+        f"rank intervals in {fmt.count(ranks)}."
+    )
+    masses = [c["rank_mass"] for c in cells if "rank_mass" in c]
+    if masses:
+        text += (
+            f" The rank intervals' own posterior mass averaged {_span(masses)} per cell: ranks "
+            f"are whole numbers, so on these boards the shortest interval with at least "
+            f"{fmt.percent(0.95, 0)} usually holds more, and rank coverage above "
+            f"{fmt.percent(0.99, 0)} is what that mass predicts, not a wider interval than needed."
+        )
+    return text
 
 
 def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
@@ -154,15 +198,15 @@ def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
 
         group_text = ", ".join(mark(c["coverage"]) for c in groups) or fmt.MISSING
         ranks = [c["rank_coverage"] for c in sc["cells"]]
+        masses = [c["rank_mass"] for c in sc["cells"] if "rank_mass" in c]
+        held = f" (the intervals hold {_span(masses)})" if masses else ""
         rows.append(
             [
                 sc["label"],
                 sc["conditions"],
                 f"{mark(head['coverage'])} of {fmt.count(head['intervals'])}",
                 group_text,
-                fmt.percent(min(ranks) / 100)
-                if min(ranks) == max(ranks)
-                else f"{fmt.percent(min(ranks) / 100)}–{fmt.percent(max(ranks) / 100)}",
+                _span(ranks) + held,
                 fmt.number(head["width"]),
             ]
         )
@@ -246,7 +290,14 @@ def data(pb: _Builder) -> Page:
         ]
         for f in prov.files
     ]
-    text = pb.render("data.md.j2", prov=prov, totals=totals, excluded=excluded, files=files)
+    text = pb.render(
+        "data.md.j2",
+        prov=prov,
+        totals=totals,
+        excluded=excluded,
+        files=files,
+        columns=standings_column_meanings(),
+    )
     return Page("data.md", "Data", text)
 
 
