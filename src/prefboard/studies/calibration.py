@@ -23,6 +23,7 @@ participants) left in, so some rows are excluded exactly as in a real build.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -238,6 +239,13 @@ class Cell:
     error_sd: float  # sd of z_error: 1 when the bands' width matches the actual errors
 
 
+def _mean_known(values: list[float]) -> float:
+    """Mean of the values that are known (not NaN); NaN, without numpy's empty-slice warning,
+    when none is (standings written before `rank_mass`)."""
+    known = [v for v in values if not math.isnan(v)]
+    return float(np.mean(known)) if known else math.nan
+
+
 def summarise(intervals: Iterable[Interval]) -> list[Cell]:
     groups: dict[tuple[str, str], list[Interval]] = {}
     for i in intervals:
@@ -258,7 +266,7 @@ def summarise(intervals: Iterable[Interval]) -> list[Cell]:
                 coverage=float(np.mean([r.covered for r in rows])),
                 coverage_se=se,
                 rank_coverage=float(np.mean([r.rank_covered for r in rows])),
-                rank_mass=float(np.nanmean([r.rank_mass for r in rows])),
+                rank_mass=_mean_known([r.rank_mass for r in rows]),
                 width=float(np.mean([r.width for r in rows])),
                 error_sd=float(np.sqrt(np.nanmean(z**2))),
             )

@@ -290,13 +290,9 @@ def data(pb: _Builder) -> Page:
         ]
         for f in prov.files
     ]
+    columns = standings_column_meanings()
     text = pb.render(
-        "data.md.j2",
-        prov=prov,
-        totals=totals,
-        excluded=excluded,
-        files=files,
-        columns=standings_column_meanings(),
+        "data.md.j2", prov=prov, totals=totals, excluded=excluded, files=files, columns=columns
     )
     return Page("data.md", "Data", text)
 
