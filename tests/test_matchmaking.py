@@ -1,4 +1,4 @@
-"""Matchmaking: expected information gain, the plan queue, groups in need, the simulation."""
+"""Matchmaking: expected information gain, the plan queue, groups in need, the online study."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from prefboard.matchmaking import (
     plan,
     plan_csv,
     plan_table,
-    simulate_policy,
 )
 from prefboard.rating.trueskill import TrueSkillParams, rate_1vs1
 from prefboard.standings.model import (
@@ -35,6 +34,7 @@ from prefboard.standings.model import (
     Standings,
     Table,
 )
+from prefboard.studies.online_planning import simulate_policy
 from tests.factories import parameters, provenance
 
 PARAMS = TrueSkillParams(draw_probability=0.15)
@@ -361,7 +361,19 @@ def test_plan_csv_and_table() -> None:
 
 
 def test_plan_csv_neutralises_formulas() -> None:
-    c = Candidate("overall", "all", "all", "=cmd()", "b", 0.1, 0.4, 0.4, 0.2, 0, "r")
+    c = Candidate(
+        dimension="overall",
+        slice_attribute="all",
+        slice_value="all",
+        model_a="=cmd()",
+        model_b="b",
+        gain=0.1,
+        p_a=0.4,
+        p_b=0.4,
+        p_tie=0.2,
+        battles=0,
+        reason="r",
+    )
     assert "'=cmd()" in plan_csv([c])
     # Columns added with planning on the batch posterior come after the earlier ones.
     assert PLAN_COLUMNS[-4:] == ["rank_a", "rank_b", "p_above", "explored"]

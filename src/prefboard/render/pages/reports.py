@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from prefboard.render import charts
+from prefboard.render import charts, plan_figures
 from prefboard.render.pages.core import (
     NEXT_BATTLES_SHOWN,
     NEXT_GROUPS_SHOWN,
@@ -209,10 +209,9 @@ def benchmarks(pb: _Builder) -> Page:
 
 
 def next_battles(pb: _Builder) -> Page:
-    from prefboard import matchmaking as mm
-    from prefboard.matchmaking import quotas as mq
-
-    goal = pb.s.plan_goal
+    """The plan stage's queue, goal status and quotas (`Standings.plan`), formatted."""
+    goal, planned = pb.s.plan_goal, pb.s.plan
+    status = {g.dimension: g.sentence(goal.goal) for g in planned.goals}
     dims = []
     for d in pb.battle_dims:
         rows = [
@@ -225,13 +224,10 @@ def next_battles(pb: _Builder) -> Page:
                 c.battles,
                 c.reason,
             ]
-            for c in mm.plan(
-                pb.s, None, dimension=d.key, n=NEXT_BATTLES_SHOWN, explore=goal.explore
-            )
-        ]
-        status = mq.goal_status(pb.s, d.key)
-        sentence = status.sentence(goal.goal, goal.top_k) if status else ""
-        dims.append({"label": d.label, "rows": rows, "goal": sentence})
+            for c in planned.queue
+            if c.dimension == d.key
+        ][:NEXT_BATTLES_SHOWN]
+        dims.append({"label": d.label, "rows": rows, "goal": status.get(d.key, "")})
     quota_rows = [
         [
             q.attribute,
@@ -242,7 +238,7 @@ def next_battles(pb: _Builder) -> Page:
             q.for_precision,
             q.quota,
         ]
-        for q in mq.quotas(pb.s, mq.goal_participants(pb.s))
+        for q in planned.quotas
     ]
     groups = [
         [
@@ -253,7 +249,7 @@ def next_battles(pb: _Builder) -> Page:
             f"{g.population_share:.1%}",
             "–" if g.needed is None else g.needed,
         ]
-        for g in mm.groups_in_need(pb.s)[:NEXT_GROUPS_SHOWN]
+        for g in planned.groups[:NEXT_GROUPS_SHOWN]
     ]
     text = pb.render(
         "next.md.j2",
@@ -261,9 +257,27 @@ def next_battles(pb: _Builder) -> Page:
         groups=groups,
         goal=goal,
         quotas=quota_rows,
-        explore=f"{goal.explore:.0%}",
+        explore=f"{planned.explore:.0%}",
+        board=f"{planned.board:.0%}",
+        bench=_plan_benchmark(),
     )
     return Page("next.md", "Next battles", text)
+
+
+def _plan_benchmark() -> dict[str, Any]:
+    """The planning benchmark's figures (templates/planning.json), as the page shows them."""
+    figures = plan_figures.load()
+    return {
+        "source": figures["source"].split(" (")[0],
+        "conditions": figures["conditions"],
+        "rows": plan_figures.table_rows(figures),
+        "margin": plan_figures.TAU_MARGIN,
+        "shortfalls": [
+            f"{r['board']}, {r['world']} world: " + "; ".join(miss)
+            for r in figures["rows"]
+            if (miss := plan_figures.shortfalls(r))
+        ],
+    }
 
 
 def methodology(pb: _Builder) -> Page:
