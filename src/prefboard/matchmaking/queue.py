@@ -126,8 +126,10 @@ def _candidates(ctx: _Context, planned: info.Batch) -> list[Candidate]:
         a, b = post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]
         known = ctx.counts.get(pair_key(ctx.dimension, a, b)) if pooled else None
         why = reason(rank[a], rank[b], float(above[k]), settled)
-        if ctx.targets is not None and kind == "goal":
-            why = _goal_reason(post, pairs, k, ctx.targets, rank, settled) or why
+        if ctx.targets is not None and kind != "random":
+            # A board pick aims at every adjacent pair: name the one it helps most.
+            aims = ctx.targets if kind == "goal" else info.adjacent_pairs(post.mean)
+            why = _goal_reason(post, pairs, k, aims, rank, settled) or why
         if known == 0:
             why += "; never compared"
         if ctx.short:
@@ -178,7 +180,7 @@ def _goal_reason(
     rank: dict[str, int],
     settled: float,
 ) -> str:
-    """Which target pair the battle helps most, with that pair's P(above)."""
+    """Which target pair the battle helps most, with that pair's P(above); "" when none."""
     hi, lo = targets
     gains = [
         info.goal_information(
@@ -199,7 +201,11 @@ def _goal_reason(
     p = float(ranks.p_above(post.mean, post.cov, hi[t : t + 1], lo[t : t + 1])[0])
     own = {post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]}
     text = reason(rank[a], rank[b], p, settled)
-    return text if own == {a, b} else "helps separate " + text.replace(" not yet separated", "")
+    if own == {a, b}:
+        return text
+    if not 1.0 - settled < p < settled:
+        return ""  # the pair it helps most is settled already: the battle's own reason says so
+    return "helps separate " + text.replace(" not yet separated", "")
 
 
 def _slice_key(table: Table) -> tuple[str, str]:

@@ -14,6 +14,7 @@ battles per participant). The quota is the larger of the two.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 
@@ -61,16 +62,7 @@ def goal_status(standings: Standings, dimension: str) -> GoalProjection | None:
         if proj.battles is not None
         else None
     )
-    return GoalProjection(
-        dimension=dimension,
-        met_now=proj.met_now,
-        battles=proj.battles,
-        passing=proj.passing,
-        targets=proj.targets,
-        z=proj.z,
-        horizon=proj.horizon,
-        participants=people,
-    )
+    return GoalProjection(dimension=dimension, participants=people, **dataclasses.asdict(proj))
 
 
 #: Participants still needed from one group (the standings' model of a quota row).
