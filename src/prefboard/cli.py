@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -561,7 +562,8 @@ def _plan_help(text: str) -> str:
     """The command's help with the benchmark's figures (templates/planning.json) in place."""
     from prefboard.render import plan_figures
 
-    return text.replace("{figures}", plan_figures.help_text(plan_figures.load()))
+    # Dedent first: the inserted lines start at column 0, which would stop click's own dedent.
+    return inspect.cleandoc(text).replace("{figures}", plan_figures.help_text(plan_figures.load()))
 
 
 plan.help = _plan_help(plan.help or "")
