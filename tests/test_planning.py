@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -376,3 +377,18 @@ def test_shortfalls_name_each_missed_criterion() -> None:
         "1 wrong separations",
         "Kendall tau at equal battles 0.930 / 0.920, difference −0.050 (−0.070 to −0.030)",
     ]
+
+
+def test_quoted_figures_are_for_the_shipped_policy() -> None:
+    # templates/planning.json is written by bench_matchmaking.py --write; if the policy's
+    # shares change, the quoted figures no longer describe it: rerun the benchmark.
+    from prefboard.matchmaking.queue import BOARD_SHARE, DEFAULT_EXPLORE
+
+    figures = plan_figures.load()
+    assert (figures["explore"], figures["board"]) == (DEFAULT_EXPLORE, BOARD_SHARE)
+    fields = {f.name for f in dataclasses.fields(study.Comparison)}
+    assert all(set(row) == fields for row in figures["rows"])
+    assert {(r["board"], r["world"]) for r in figures["rows"]} == {
+        (b, w) for b in ("30 models", "12 models") for w in ("matched", "misspecified")
+    }
+    assert figures["seeds"] >= 20
