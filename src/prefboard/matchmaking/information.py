@@ -72,12 +72,12 @@ class PairSet:
 
 
 def difference_moments(
-    mean: np.ndarray, cov: np.ndarray, pairs: PairSet
+    mean: np.ndarray, cov: np.ndarray, pairs: PairSet, idx: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(m, v)`` of ``s_i - s_j`` for every pair."""
-    diag = np.diag(cov)
-    v = diag[pairs.i] + diag[pairs.j] - 2.0 * cov[pairs.i, pairs.j]
-    return mean[pairs.i] - mean[pairs.j], np.maximum(v, 0.0)
+    """``(m, v)`` of ``s_i - s_j`` for every pair (or the pairs ``idx``)."""
+    i, j = (pairs.i, pairs.j) if idx is None else (pairs.i[idx], pairs.j[idx])
+    v = cov[i, i] + cov[j, j] - 2.0 * cov[i, j]
+    return mean[i] - mean[j], np.maximum(v, 0.0)
 
 
 def _conditional(delta: np.ndarray, c: float, eps: float) -> tuple[np.ndarray, ...]:
@@ -234,14 +234,6 @@ def fantasy_update(
 _LAZY = 16
 
 
-def _moments_of(
-    mean: np.ndarray, cov: np.ndarray, pairs: PairSet, k: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    i, j = pairs.i[k], pairs.j[k]
-    v = cov[i, i] + cov[j, j] - 2.0 * cov[i, j]
-    return mean[i] - mean[j], np.maximum(v, 0.0)
-
-
 Targets = tuple[np.ndarray, np.ndarray]
 
 
@@ -258,7 +250,9 @@ class _LazyScores:
     """Scores of the candidate pairs under a changing covariance, kept lazily (Minoux 1978):
     a fantasy update only shrinks variances, which only lowers a pair's information, so stale
     values are upper bounds and only the leading ones are recomputed until the best is
-    fresh. Same picks as recomputing everything, much cheaper."""
+    fresh. Same picks as recomputing everything (a test checks it), much cheaper. For goal
+    information the bound is approximate (a shrinking target variance can also move the
+    target's own entropy), which can only change which near-tied pair is picked."""
 
     score: Callable[[np.ndarray], np.ndarray]
     stale: np.ndarray
@@ -323,7 +317,7 @@ class _Fantasy:
         def score(idx: np.ndarray) -> np.ndarray:
             if goal is not None:
                 return goal_information(self.mean, self.cov, pairs, idx, goal, self.beta, self.eps)
-            m, v = _moments_of(self.mean, self.cov, pairs, idx)
+            m, v = difference_moments(self.mean, self.cov, pairs, idx)
             return pair_information(m, v, self.beta, self.eps, self.measure)
 
         return score
