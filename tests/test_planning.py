@@ -393,3 +393,27 @@ def test_quoted_figures_are_for_the_shipped_policy() -> None:
         (b, w) for b in ("30 models", "12 models") for w in ("matched", "misspecified")
     }
     assert figures["seeds"] >= 20
+
+
+def test_plan_from_standings_of_either_schema_gives_the_same_answer(
+    tiny: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from prefboard.standings.model import write_standings
+
+    write_standings(_rated(tiny), tmp_path / "new")
+    raw = json.loads((tmp_path / "new" / "standings.json").read_text(encoding="utf-8"))
+    # A schema-3 file (written before the plan stage) has no `plan`: plan computes it now.
+    del raw["plan"]
+    raw["schema_version"] = 3
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(raw), encoding="utf-8")
+    outputs = [
+        CliRunner().invoke(cli, ["plan", "--standings", str(path), "-n", "4", *extra]).output
+        for path in (tmp_path / "new", old)
+        for extra in ([], ["--quotas", "-"])
+    ]
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    assert "overall: top 2 adjacent pairs separated (" in outputs[0]
+    assert outputs[1].startswith(",".join(mq.QUOTA_COLUMNS))

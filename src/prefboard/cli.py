@@ -513,9 +513,11 @@ def plan(
         )
     except ValueError as exc:
         raise PrefboardError(str(exc)) from None
-    goals = stage.goals(standings, dimension)
+    # The goals and quotas do not depend on the options: the plan stage's, once.
+    held = stage.current(standings)
+    goals = [g for g in held.goals if dimension in (None, g.dimension)]
     if quotas_path is not None:
-        rows = mq.quotas_csv(stage.recruitment(standings, stage.goals(standings)))
+        rows = mq.quotas_csv(held.quotas)
         if str(quotas_path) == "-":
             click.echo(rows, nl=False)
             return

@@ -13,7 +13,7 @@ from prefboard.matchmaking.quotas import goal_status, quotas
 from prefboard.matchmaking.tables import battle_dimensions
 from prefboard.standings.model import GoalProjection, Plan, RecruitmentQuota, Standings
 
-__all__ = ["PLANNED_PER_DIMENSION", "goals", "plan_stage", "planned", "recruitment"]
+__all__ = ["PLANNED_PER_DIMENSION", "current", "goals", "plan_stage", "planned", "recruitment"]
 
 #: Next battles kept per battle dimension (the Next battles page shows them all).
 PLANNED_PER_DIMENSION = 10
@@ -42,6 +42,13 @@ def planned(standings: Standings, n: int = PLANNED_PER_DIMENSION) -> Plan:
         quotas=recruitment(standings, status),
         groups=groups_in_need(standings),
     )
+
+
+def current(standings: Standings) -> Plan:
+    """The plan the standings hold, or, for standings written before the plan stage
+    existed (schema 2 and 3), the plan computed now."""
+    held = standings.plan
+    return held if held.queue or held.goals else planned(standings)
 
 
 def goals(standings: Standings, dimension: str | None = None) -> list[GoalProjection]:
