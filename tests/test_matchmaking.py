@@ -473,3 +473,23 @@ def test_simulate_policy_rejects_bad_arguments(kwargs: dict, message: str) -> No
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         simulate_policy(**args, **extra)
+
+
+def test_plan_table_shows_control_characters_in_a_reason_as_escapes() -> None:
+    # A slice table's reason names its group, a value from participants.csv.
+    c = Candidate(
+        dimension="overall",
+        slice_attribute="country",
+        slice_value="U\x1b[2JS",
+        model_a="a",
+        model_b="b",
+        gain=0.1,
+        p_a=0.4,
+        p_b=0.4,
+        p_tie=0.2,
+        battles=0,
+        reason="ranks 1 and 2 not yet separated; group U\x1b[2JS under-sampled",
+    )
+    text = plan_table([c])
+    assert "\x1b" not in text
+    assert "group U\\x1b[2JS under-sampled" in text

@@ -318,7 +318,7 @@ def plan_table(cands: Sequence[Candidate]) -> str:
             f"{c.p_b:.2f}",
             f"{c.p_tie:.2f}",
             str(c.battles) if c.slice_attribute == POOLED else "-",
-            c.reason,
+            printable(c.reason),  # names a group from participants.csv
         ]
         for i, c in enumerate(cands, 1)
     ]
