@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test lint format bench clean readme-reference lock
+.PHONY: site test lint typecheck format bench clean readme-reference lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# mypy --strict with the pydantic plugin over src/ (settings in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
 # Two workers: CI and the machines here have two cores; every test keeps to its own tmp folder.
-test: lint
+test: lint typecheck
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)

@@ -26,14 +26,9 @@ FORBIDDEN = (
     "prefboard.pipeline",
 )
 # Still allowed, on purpose:
-# - the Next battles page runs matchmaking.plan at render time; moving it into the standings
-#   belongs to the `plan` work (issue 13), which owns matchmaking and that page;
 # - `config_reference` documents the config *schema* (field names, defaults, descriptions),
 #   the same for every board, not this board's settings.
-ALLOWED = {
-    ("render/pages/reports.py", "prefboard.matchmaking"),
-    ("render/pages/reports.py", "prefboard.matchmaking.quotas"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _board(tiny: Path, min_turns: int = 3) -> Path:
@@ -70,7 +65,7 @@ def test_pages_from_standings_json_are_byte_identical(tiny: Path, tmp_path: Path
     assert "No changes" not in pages["changes.md"]
     # the figures the pages used to compute themselves are in the file
     a = loaded.analysis
-    assert loaded.schema_version == SCHEMA_VERSION == 3
+    assert loaded.schema_version == SCHEMA_VERSION == 4
     assert loaded.quality.min_turns == 3
     assert "A battle with fewer than 3 turns is excluded." in pages["methodology.md"]
     assert [(t.benchmark, t.dimension) for t in a.benchmark_agreement][:1] == [("qa", "overall")]

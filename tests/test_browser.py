@@ -27,6 +27,21 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 OUTPUT = REPO / "test-output" / "browser"
 
+try:
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
+
+    # Material swaps the content in place on navigation: an element found a moment ago may be
+    # gone when its text is read. A wait retries on these instead of failing on the race.
+    SETTLING: tuple[type[Exception], ...] = (
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
+except ImportError:  # the browser tests skip without selenium
+    SETTLING = ()
+
 pytestmark = pytest.mark.browser
 
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
@@ -113,7 +128,7 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         browser.quit()
 
 
-def wait_for_charts(driver: object, timeout: float = 30) -> int:
+def wait_for_charts(driver: object, timeout: float = 120) -> int:
     from selenium.webdriver.support.ui import WebDriverWait
 
     script = """
@@ -122,7 +137,7 @@ def wait_for_charts(driver: object, timeout: float = 30) -> int:
         b => b.getAttribute('data-rendered') === 'true' && b.querySelector('svg, canvas'));
       return [blocks.length, done.length];
     """
-    WebDriverWait(driver, timeout).until(
+    WebDriverWait(driver, timeout, ignored_exceptions=SETTLING).until(
         lambda d: (lambda r: r[0] == r[1])(d.execute_script(script))
     )
     return driver.execute_script(script)[0]
@@ -348,7 +363,7 @@ def test_instant_navigation_draws_the_next_pages_charts(site, driver) -> None:
     link = driver.find_element(By.CSS_SELECTOR, "table[data-sortable] tbody a")
     name = link.text
     link.click()
-    WebDriverWait(driver, 30).until(
+    WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
         lambda d: d.find_element(By.CSS_SELECTOR, ".md-content h1").text == name
     )
     wait_for_charts(driver)
@@ -401,13 +416,15 @@ def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path
     try:
         driver.get(f"{base}/v1/models/aurora-7b.html")
         wait_for_charts(driver)
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, banner).text)
+        WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, banner).text
+        )
         assert (
             "You are reading an older version" in driver.find_element(By.CSS_SELECTOR, banner).text
         )
         driver.get(f"{base}/v2/models/aurora-7b.html")
         wait_for_charts(driver)
-        links = WebDriverWait(driver, 10).until(
+        links = WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
             lambda d: d.find_elements(By.CSS_SELECTOR, ".md-version__link")
         )
         # "v2" with its alias "latest" in a span beside it, then "v1"
@@ -419,7 +436,7 @@ def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path
         driver.save_screenshot(str(OUTPUT / "version-v2-model.png"))
         # what a click in the selector does (its menu opens on hover)
         driver.execute_script("arguments[0].click()", links[1])
-        WebDriverWait(driver, 30).until(
+        WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
             lambda d: d.current_url.endswith("/v1/models/aurora-7b.html")
         )
         wait_for_charts(driver)
@@ -467,7 +484,9 @@ def test_dimension_tabs_switch_the_home_table(site, driver, width) -> None:
         # to the home page by instant navigation, as a reader clicking the site's tabs would
         home = driver.find_element(By.CSS_SELECTOR, "a.md-header__button.md-logo")
         driver.execute_script("arguments[0].click()", home)
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tabbed-set"))
+        WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".tabbed-set")
+        )
         wait_for_charts(driver)
         assert driver.execute_script("return window.pbSamePage") is True
         labels = driver.find_elements(By.CSS_SELECTOR, ".tabbed-labels > label")

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
-from tests.test_browser import _QuietHandler, start_chrome
+from tests.test_browser import SETTLING, _QuietHandler, start_chrome
 from tests.test_xss import EVIL_FILE, HOSTILE, make_board
 
 pytestmark = pytest.mark.browser
@@ -99,7 +99,7 @@ def load(driver: object, url: str) -> None:
 
     driver.get(url)
     # load fires after every image has loaded or failed, so any onerror has run by then
-    WebDriverWait(driver, 30).until(
+    WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
         lambda d: (
             open_alert_present(d) or d.execute_script("return document.readyState") == "complete"
         )
@@ -124,7 +124,7 @@ def test_the_detection_sees_an_alert_and_an_injected_image(site, driver) -> None
     )
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 10).until(open_alert_present)
+    WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(open_alert_present)
     assert open_alert(driver) == "99"
     assert any("onerror" in f for f in driver.execute_script(INJECTED))
 
@@ -156,7 +156,7 @@ def test_search_results_for_the_payload_are_text(site, driver, query: str) -> No
     box = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
     box.click()
     box.send_keys(query)
-    WebDriverWait(driver, 30).until(
+    WebDriverWait(driver, 120, ignored_exceptions=SETTLING).until(
         lambda d: (
             open_alert_present(d) or d.find_elements(By.CSS_SELECTOR, ".md-search-result__item")
         )

@@ -1,4 +1,4 @@
-"""Matchmaking: expected information gain, the plan queue, groups in need, the simulation."""
+"""Matchmaking: expected information gain, the plan queue, groups in need, the online study."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from prefboard.matchmaking import (
     plan,
     plan_csv,
     plan_table,
-    simulate_policy,
 )
 from prefboard.rating.trueskill import TrueSkillParams, rate_1vs1
 from prefboard.standings.model import (
@@ -35,6 +34,7 @@ from prefboard.standings.model import (
     Standings,
     Table,
 )
+from prefboard.studies.online_planning import simulate_policy
 from tests import factories
 from tests.factories import parameters, provenance
 
@@ -348,7 +348,19 @@ def test_plan_csv_and_table() -> None:
 
 
 def test_plan_csv_neutralises_formulas() -> None:
-    c = Candidate("overall", "all", "all", "=cmd()", "b", 0.1, 0.4, 0.4, 0.2, 0, "r")
+    c = Candidate(
+        dimension="overall",
+        slice_attribute="all",
+        slice_value="all",
+        model_a="=cmd()",
+        model_b="b",
+        gain=0.1,
+        p_a=0.4,
+        p_b=0.4,
+        p_tie=0.2,
+        battles=0,
+        reason="r",
+    )
     assert "'=cmd()" in plan_csv([c])
     # Columns added with planning on the batch posterior come after the earlier ones.
     assert PLAN_COLUMNS[-4:] == ["rank_a", "rank_b", "p_above", "explored"]
@@ -448,3 +460,23 @@ def test_simulate_policy_rejects_bad_arguments(kwargs: dict, message: str) -> No
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         simulate_policy(**args, **extra)
+
+
+def test_plan_table_shows_control_characters_in_a_reason_as_escapes() -> None:
+    # A slice table's reason names its group, a value from participants.csv.
+    c = Candidate(
+        dimension="overall",
+        slice_attribute="country",
+        slice_value="U\x1b[2JS",
+        model_a="a",
+        model_b="b",
+        gain=0.1,
+        p_a=0.4,
+        p_b=0.4,
+        p_tie=0.2,
+        battles=0,
+        reason="ranks 1 and 2 not yet separated; group U\x1b[2JS under-sampled",
+    )
+    text = plan_table([c])
+    assert "\x1b" not in text
+    assert "group U\\x1b[2JS under-sampled" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -15,8 +16,11 @@ from scipy.special import ndtr, ndtri
 from prefboard.cli import cli
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking import quotas as mq
+from prefboard.matchmaking import stage
 from prefboard.matchmaking.stopping import project, separation_z
-from prefboard.standings.model import PlanGoal
+from prefboard.render import format as fmt
+from prefboard.render import plan_figures
+from prefboard.standings.model import GoalProjection, PlanGoal, Standings
 from prefboard.studies import planning as study
 from tests.test_matchmaking import make_standings, sample
 
@@ -91,7 +95,8 @@ def test_lazy_greedy_picks_what_recomputing_everything_picks() -> None:
     mean = np.sort(rng.normal(25, 3, 9))[::-1]
     a = rng.standard_normal((9, 9)) * 0.4
     cov = a @ a.T + np.eye(9) * 0.5
-    picks, _, explored, _ = info.plan_batch(mean, cov, BETA, EPS, 25, 0.0, rng)
+    batch = info.plan_batch(mean, cov, BETA, EPS, 25, 0.0, rng)
+    picks, explored = batch.picks, batch.explored
     assert picks == _brute_force(mean, cov, 25)
     assert not any(explored)
     # One batch spreads over pairs instead of repeating the best one 25 times.
@@ -208,11 +213,16 @@ def test_cli_plan_quotas_and_goal(tiny: Path, tmp_path: Path) -> None:
     assert stdout.output == out.read_text(encoding="utf-8")
 
 
-def test_plan_help_states_the_default_share_and_the_correction() -> None:
+def test_plan_help_states_the_default_share_and_quotes_the_benchmark_file() -> None:
     text = CliRunner().invoke(cli, ["plan", "--help"]).output
     assert "[plan] explore, 0.5" in text
     assert "Bonferroni" in text
-    assert "bench_matchmaking.py" in text
+    figures = plan_figures.load()
+    flat = " ".join(text.split())
+    assert f"What benchmarks/bench_matchmaking.py shows: {figures['conditions']}" in flat
+    row = figures["rows"][0]
+    assert f"{row['board']}, {row['world']} world: " in flat
+    assert f"ratio {fmt.number(row['ratio'])} (95 % CI " in flat
 
 
 def test_p_above_uses_the_difference_not_band_overlap() -> None:
@@ -224,17 +234,186 @@ def test_p_above_uses_the_difference_not_band_overlap() -> None:
     assert float(ndtr(m[0] / math.sqrt(v[0]))) == pytest.approx(0.987, abs=1e-3)
 
 
-def test_next_battles_page_states_goal_quotas_and_the_negative_result(tiny: Path) -> None:
+def _rated(tiny: Path) -> Standings:
     from prefboard import pipeline
-    from prefboard.render.pages import render_pages
 
     toml = tiny / "leaderboard.toml"
     toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
     config, root = pipeline.load(toml)
-    standings = pipeline.rate(config, root, toml)[1]
-    page = next(p for p in render_pages(standings) if p.path == "next.md")
+    return pipeline.rate(config, root, toml)[1]
+
+
+def test_next_battles_page_states_goal_quotas_and_the_benchmark(tiny: Path) -> None:
+    from prefboard.render.pages import render_pages
+
+    page = next(p for p in render_pages(_rated(tiny)) if p.path == "next.md")
     assert "**Goal:** top 2 adjacent pairs separated" in page.text  # 3 models: 2 pairs
     assert "Bonferroni over the pairs" in page.text
-    assert "orders the *whole* board worse than random pairs" in page.text
-    assert "| 30 models, matched | 1,100 / 17,950 | 0.06 (0.04–0.08)" in page.text
-    assert "## Recruitment quotas" in page.text
+    figures = plan_figures.load()
+    assert " ".join(figures["conditions"].split()[:8]) in page.text
+    for row in plan_figures.table_rows(figures):
+        assert "| " + " | ".join(row) + " |" in page.text
+    for row in figures["rows"]:
+        if plan_figures.shortfalls(row):
+            assert f"- {row['board']}, {row['world']} world: " in page.text
+
+
+def test_the_plan_is_computed_once_into_the_standings_and_the_page_reads_it(tiny: Path) -> None:
+    from prefboard.matchmaking import plan
+    from prefboard.render.pages import render_pages
+
+    s = _rated(tiny)
+    # The plan stage ran inside `rate`: the queue is the one `prefboard plan` computes.
+    dims = [d.key for d in s.dimensions if d.battles]
+    assert len(dims) > 1
+    for d in dims:
+        queue = [c for c in s.plan.queue if c.dimension == d]
+        assert queue == plan(s, None, dimension=d, n=stage.PLANNED_PER_DIMENSION)
+    assert [g.dimension for g in s.plan.goals] == dims
+    assert (s.plan.explore, s.plan.board) == (0.5, 0.25)
+    assert s.plan.quotas == mq.quotas(s, max(g.participants or 0 for g in s.plan.goals))
+    # The page formats what the standings hold and computes nothing itself.
+    first = s.plan.queue[0].model_copy(update={"reason": "chosen by the plan stage"})
+    edited = s.model_copy(
+        update={"plan": s.plan.model_copy(update={"queue": [first], "groups": []})}
+    )
+    page = next(p for p in render_pages(edited) if p.path == "next.md")
+    assert "chosen by the plan stage" in page.text
+    assert page.text.count("<td>chosen by the plan stage</td>") == 1
+    assert page.text.count("<td>delta-mini</td>") + page.text.count("<td>aurora-7b</td>") <= 2
+
+
+def test_plan_stage_projection_sentence() -> None:
+    status = GoalProjection(
+        dimension="overall",
+        met_now=False,
+        battles=1200,
+        passing=1,
+        targets=5,
+        z=3.3,
+        horizon=20_000,
+        participants=40,
+    )
+    assert status.sentence("top") == (
+        "top 5 adjacent pairs separated (1 of 5 now): about 1,200 more battles (~40 participants)"
+    )
+    never = status.model_copy(update={"battles": None})
+    assert never.sentence("half_width") == (
+        "every band within the target half-width (1 of 5 now): not within 20,000 more battles "
+        "(the projection's horizon)"
+    )
+
+
+def test_board_share_takes_its_picks_from_what_the_random_share_leaves() -> None:
+    rng = np.random.default_rng(5)
+    mean = np.sort(rng.normal(25, 2, 10))[::-1]
+    cov = np.eye(10) * 0.8
+    goal = info.adjacent_pairs(mean, 2)
+    kinds = {
+        board: info.plan_batch(
+            mean, cov, BETA, EPS, 40, 0.5, np.random.default_rng(1), targets=goal, board=board
+        ).kinds
+        for board in (0.0, 0.25, 0.5)
+    }
+    # One uniform draw per pick: the random picks sit at the same places whatever the share.
+    randoms = [[k == "random" for k in ks] for ks in kinds.values()]
+    assert randoms[0] == randoms[1] == randoms[2]
+    assert "board" not in kinds[0.0] and "goal" not in kinds[0.5]
+    assert {"goal", "board", "random"} == set(kinds[0.25])
+    # Without a goal (met, or another goal) the non-random picks aim at every pair's order.
+    assert "goal" not in info.plan_batch(mean, cov, BETA, EPS, 10, 0.5, rng).kinds
+
+
+def test_adjacent_pairs_by_mean() -> None:
+    hi, lo = info.adjacent_pairs(np.array([1.0, 3.0, 2.0, 0.0]))
+    assert (hi.tolist(), lo.tolist()) == ([1, 2, 0], [2, 0, 3])
+    hi, lo = info.adjacent_pairs(np.array([1.0, 3.0, 2.0, 0.0]), 9)
+    assert hi.size == 3
+
+
+def test_study_compares_tau_at_equal_battles() -> None:
+    def result(stop: int | None, taus: list[float]) -> study.RunResult:
+        return study.RunResult(stop, 0, 0.95, 0.95, 0.95, 0.95, taus[-1], taus)
+
+    planned = [result(200, [0.5, 0.7]), result(100, [0.6]), result(None, [0.1, 0.2])]
+    rand = [result(400, [0.4, 0.6, 0.7, 0.8]), result(None, [0.5, 0.6]), result(300, [0.3])]
+    mine, theirs = study.taus_at_stop(planned, rand)
+    # Seed 3: plan never stopped, no common budget.
+    assert mine.tolist() == [0.7, 0.6] and theirs.tolist() == [0.6, 0.5]
+    c = study.compare(("3 models", "matched"), planned, rand, budget=400)
+    assert c.tau_difference == pytest.approx(0.1)
+    assert c.tau_lower == pytest.approx(0.1) and c.tau_upper == pytest.approx(0.1)
+    assert (c.plan_battles, c.random_battles, c.plan_censored, c.random_censored) == (
+        200,
+        400,
+        1,
+        1,
+    )
+
+
+def test_shortfalls_name_each_missed_criterion() -> None:
+    good = {
+        "board": "30 models",
+        "world": "matched",
+        "seeds": 20,
+        "ratio": 0.1,
+        "ratio_lower": 0.08,
+        "ratio_upper": 0.12,
+        "coverage_skills": 0.95,
+        "coverage_diffs": 0.96,
+        "wrong": 0,
+        "tau_plan": 0.93,
+        "tau_random": 0.92,
+        "tau_difference": 0.01,
+        "tau_lower": -0.005,
+        "tau_upper": 0.02,
+    }
+    assert plan_figures.shortfalls(good) == []
+    bad = {**good, "board": "12 models", "ratio": 0.8, "coverage_skills": 0.42, "wrong": 1}
+    bad.update(tau_difference=-0.05, tau_lower=-0.07, tau_upper=-0.03)
+    assert plan_figures.shortfalls(bad) == [
+        "battles ratio 0.80 (criterion ≤ 0.75)",
+        "coverage of skills 0.42 (criterion 0.93–0.97)",
+        "1 wrong separations",
+        "Kendall tau not shown no worse than random's: difference −0.050, 95 % CI lower end "
+        "−0.0700 (criterion above −0.02)",
+    ]
+
+
+def test_quoted_figures_are_for_the_shipped_policy() -> None:
+    # templates/planning.json is written by bench_matchmaking.py --write; if the policy's
+    # shares change, the quoted figures no longer describe it: rerun the benchmark.
+    from prefboard.matchmaking.queue import BOARD_SHARE, DEFAULT_EXPLORE
+
+    figures = plan_figures.load()
+    assert (figures["explore"], figures["board"]) == (DEFAULT_EXPLORE, BOARD_SHARE)
+    fields = {f.name for f in dataclasses.fields(study.Comparison)}
+    assert all(set(row) == fields for row in figures["rows"])
+    assert {(r["board"], r["world"]) for r in figures["rows"]} == {
+        (b, w) for b in ("30 models", "12 models") for w in ("matched", "misspecified")
+    }
+    assert figures["seeds"] >= 20
+
+
+def test_plan_from_standings_of_either_schema_gives_the_same_answer(
+    tiny: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from prefboard.standings.model import write_standings
+
+    write_standings(_rated(tiny), tmp_path / "new")
+    raw = json.loads((tmp_path / "new" / "standings.json").read_text(encoding="utf-8"))
+    # A schema-3 file (written before the plan stage) has no `plan`: plan computes it now.
+    del raw["plan"]
+    raw["schema_version"] = 3
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(raw), encoding="utf-8")
+    outputs = [
+        CliRunner().invoke(cli, ["plan", "--standings", str(path), "-n", "4", *extra]).output
+        for path in (tmp_path / "new", old)
+        for extra in ([], ["--quotas", "-"])
+    ]
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    assert "overall: top 2 adjacent pairs separated (" in outputs[0]
+    assert outputs[1].startswith(",".join(mq.QUOTA_COLUMNS))

@@ -1,4 +1,4 @@
-"""The stages in order, readable top to bottom: load, ingest, rate, analyze, render, site."""
+"""The stages in order, readable top to bottom: load, ingest, rate, analyze, plan, render, site."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from prefboard.ingest.privacy import headline_population, small_groups
 from prefboard.ingest.validate import Ingested, ingest
 from prefboard.io.paths import output_conflict, site_source_files
 from prefboard.io.workspace import board_lock, check_replaceable
+from prefboard.matchmaking.stage import plan_stage
 from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
 from prefboard.standings.analyze import analyze, compare
@@ -71,9 +72,9 @@ def rated(config: Config, data: Ingested, config_path: Path) -> Standings:
 
 
 def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Standings]:
-    """Ingest, rate and analyze: the standings `rate --out` writes and the pages read."""
+    """Ingest, rate, analyze and plan: the standings `rate --out` writes and the pages read."""
     data = checked(config, root)
-    return data, analyze(rated(config, data, config_path), config)
+    return data, plan_stage(analyze(rated(config, data, config_path), config))
 
 
 def read_previous(previous: Path | tuple[str, Standings] | None) -> tuple[str, Standings] | None:
@@ -109,7 +110,7 @@ def build(
     version: str | None = None,
     prepare_in: Path | None = None,
 ) -> BuildReport:
-    """Every stage in order: load, ingest, rate, analyze, render, site (MkDocs, swap).
+    """Every stage in order: load, ingest, rate, analyze, plan, render, site (MkDocs, swap).
 
     `version` overrides `[site] version`; `prepare_in` (publish) stops before MkDocs, leaving
     the docs folder and mkdocs.yml there for mike, and leaves the site output alone.
@@ -133,7 +134,8 @@ def build(
         standings = analyze(standings, config)
         before = compare(*prior, standings) if prior else None
         clock.lap("analyze")
-        # `plan` stage: the Next battles page still calls matchmaking itself (render_pages).
+        standings = plan_stage(standings)
+        clock.lap("plan")
         pages = render_pages(standings, before)
         clock.lap("pages + charts")
         label = before.label if before else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from prefboard.cli.options import config_option, format_option
 from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
-    from prefboard.standings.model import Standings
+    from prefboard.standings.model import GoalProjection, PlannedBattle, Standings
 
 
 @click.command()
@@ -80,38 +81,23 @@ def plan(
     Pairs are scored on each table's batch posterior (full covariance) by the mutual
     information between the battle's outcome and the order of the goal's pairs (the top
     [plan] top_k adjacent pairs), planned as one batch with fantasy updates so a queue
-    spreads over pairs; a seeded share of random pairs is mixed in. Group tables use a
-    diagonal covariance (standings.json keeps pair counts for pooled tables only).
+    spreads over pairs. A seeded share of random pairs is mixed in (--explore), and a
+    quarter of each queue goes to the order of the whole board while the goal is open.
+    Group tables use a diagonal covariance (standings.json keeps pair counts for pooled
+    tables only). The build's Next battles page is computed by the same functions.
 
-    \b
-    What benchmarks/bench_matchmaking.py shows (20 seeds, batches of 100, random pairs
-    in the same run; five leaders 4 points apart, beta 25/6, above a crowded middle;
-    goal: the five adjacent top pairs separated, Bonferroni over pairs and looks):
-      30 models: 1,100 battles vs random's 17,950, ratio 0.06 (95 % CI 0.04-0.08);
-        coverage of skills 0.97, of adjacent differences 0.97; no wrong separations.
-      12 models: 700 vs 2,700, ratio 0.26 (0.22-0.36); coverage 0.97 and 0.97.
-      Not better: Kendall tau of the whole board at the same battles is lower than
-        random's (0.875 vs 0.908 at 30 models, 0.879 vs 0.914 at 12).
-      Misspecified world (logistic outcomes, 20 % careless votes): still faster
-        (ratio 0.07 at 30 models, 0.16 at 12) but the bands are too narrow for the
-        true skills (coverage 0.42 and 0.10; random 0.08 and 0.00).
-      Explore 0.25 was as fast but ordered the board worse (tau 0.817): 0.5 is default.
+    {figures}
 
     The stopping rule: battles still needed for the goal, simulated from the current
     posterior (median over draws of where the estimates can still move); each pair's test
     is Bonferroni-corrected over the top_k pairs and the [plan] looks planned checks.
     """
     from prefboard import matchmaking as mm
-    from prefboard import pipeline
     from prefboard.errors import PrefboardError
     from prefboard.matchmaking import quotas as mq
-    from prefboard.standings.files import read_standings
+    from prefboard.matchmaking import stage
 
-    if standings_path is not None:
-        standings = read_standings(standings_path)
-    else:
-        config, root = pipeline.load(config_path)
-        standings = pipeline.rate(config, root, config_path)[1]
+    standings = _standings_for(config_path, standings_path)
     attribute, value = "all", "all"
     if slice_ is not None:
         if "=" not in slice_:
@@ -124,8 +110,11 @@ def plan(
         )
     except ValueError as exc:
         raise PrefboardError(str(exc)) from None
+    # The goals and quotas do not depend on the options: the plan stage's, once.
+    held = stage.current(standings)
+    goals = [g for g in held.goals if dimension in (None, g.dimension)]
     if quotas_path is not None:
-        rows = mq.quotas_csv(mq.quotas(standings, mq.goal_participants(standings)))
+        rows = mq.quotas_csv(held.quotas)
         if str(quotas_path) == "-":
             click.echo(rows, nl=False)
             return
@@ -133,8 +122,30 @@ def plan(
     if fmt == "csv":
         click.echo(mm.plan_csv(queue), nl=False)
         return
+    _echo_plan(standings, queue, goals)
+
+
+def _standings_for(config_path: Path, standings_path: Path | None) -> Standings:
+    """`--standings` when given, else the board rated (and analysed) now."""
+    from prefboard import pipeline
+    from prefboard.standings.files import read_standings
+
+    if standings_path is not None:
+        return read_standings(standings_path)
+    config, root = pipeline.load(config_path)
+    return pipeline.rate(config, root, config_path)[1]
+
+
+def _echo_plan(
+    standings: Standings, queue: list[PlannedBattle], goals: list[GoalProjection]
+) -> None:
+    """The queue, the goal's status per dimension and the groups most in need, for a terminal."""
+    from prefboard import matchmaking as mm
+
     click.echo(mm.plan_table(queue))
-    _echo_goal(standings, dimension)
+    click.echo(f"\ngoal ([plan] goal = {standings.plan_goal.goal}), pooled tables:")
+    for status in goals:
+        click.echo(f"  {status.dimension}: {status.sentence(standings.plan_goal.goal)}")
     needs = [g for g in mm.groups_in_need(standings) if g.needed][:5]
     if needs:
         click.echo("\ngroups furthest below their population share:")
@@ -146,15 +157,13 @@ def plan(
             )
 
 
-def _echo_goal(standings: Standings, dimension: str | None) -> None:
-    """The stopping rule's projection per battle dimension (pooled tables)."""
-    from prefboard.matchmaking import quotas as mq
+def _plan_help(text: str) -> str:
+    """The command's help with the benchmark's figures (templates/planning.json) in place."""
+    from prefboard.render import plan_figures
 
-    g = standings.plan_goal
-    click.echo(f"\ngoal ([plan] goal = {g.goal}), pooled tables:")
-    for d in standings.dimensions:
-        if not d.battles or dimension not in (None, d.key):
-            continue
-        status = mq.goal_status(standings, d.key)
-        if status is not None:
-            click.echo(f"  {d.key}: {status.sentence(g.goal, g.top_k)}")
+    # Dedent first: the inserted lines start at column 0, which would stop click's own dedent.
+    return inspect.cleandoc(text).replace("{figures}", plan_figures.help_text(plan_figures.load()))
+
+
+plan.help = _plan_help(plan.help or "")
+

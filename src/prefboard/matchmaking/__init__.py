@@ -1,21 +1,22 @@
-"""Which battles to run next, when to stop, and whom to recruit.
+"""Which battles to run next, when to stop, and whom to recruit: the plan stage.
 
+- :mod:`.stage`: the plan stage, computed once into ``Standings.plan`` (the Next battles page
+  and ``prefboard plan`` read it).
 - :mod:`.information`: mutual information of a battle on the batch posterior; fantasy updates.
 - :mod:`.posterior`: a table's posterior rebuilt from standings.json.
-- :mod:`.queue`: the plan (``prefboard plan``, the Next battles page).
-- :mod:`.stopping`: the stopping rule for the ``[plan]`` goal and recruitment quotas.
-- :mod:`.online`: the single-pass TrueSkill gain and the first study (kept for comparison).
+- :mod:`.queue`: the queue of next battles for a dimension or group.
+- :mod:`.stopping`: the stopping rule for the ``[plan]`` goal; :mod:`.quotas`: recruitment.
+- :mod:`.tables`, :mod:`.groups`: which tables a plan covers; groups in need of participants.
+- :mod:`.online`: the single-pass TrueSkill gain (kept for comparison).
 """
 
+from prefboard.matchmaking.groups import GroupNeed, groups_in_need
 from prefboard.matchmaking.online import (
     CERTAIN,
-    GroupNeed,
     expected_gain,
     expected_gain_array,
-    groups_in_need,
     outcome_probabilities,
     params_from,
-    simulate_policy,
 )
 from prefboard.matchmaking.queue import (
     DEFAULT_EXPLORE,
@@ -40,5 +41,4 @@ __all__ = [
     "plan",
     "plan_csv",
     "plan_table",
-    "simulate_policy",
 ]

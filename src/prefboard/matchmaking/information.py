@@ -25,6 +25,7 @@ batch spreads over pairs instead of repeating one.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,9 @@ from scipy.special import log_ndtr, ndtr, ndtri
 
 __all__ = [
     "MEASURES",
+    "Batch",
     "PairSet",
+    "adjacent_pairs",
     "difference_moments",
     "expected_difference_variance",
     "fantasy_update",
@@ -69,12 +72,12 @@ class PairSet:
 
 
 def difference_moments(
-    mean: np.ndarray, cov: np.ndarray, pairs: PairSet
+    mean: np.ndarray, cov: np.ndarray, pairs: PairSet, idx: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(m, v)`` of ``s_i - s_j`` for every pair."""
-    diag = np.diag(cov)
-    v = diag[pairs.i] + diag[pairs.j] - 2.0 * cov[pairs.i, pairs.j]
-    return mean[pairs.i] - mean[pairs.j], np.maximum(v, 0.0)
+    """``(m, v)`` of ``s_i - s_j`` for every pair (or the pairs ``idx``)."""
+    i, j = (pairs.i, pairs.j) if idx is None else (pairs.i[idx], pairs.j[idx])
+    v = cov[i, i] + cov[j, j] - 2.0 * cov[i, j]
+    return mean[i] - mean[j], np.maximum(v, 0.0)
 
 
 def _conditional(delta: np.ndarray, c: float, eps: float) -> tuple[np.ndarray, ...]:
@@ -132,7 +135,7 @@ def order_information(m: np.ndarray, v: np.ndarray, beta: float, eps: float) -> 
     behind = _side_average(m, sd, np.zeros_like(q), 1.0 - q, c, eps)
     marginal = _entropy(*outcome_probabilities(m, v, beta, eps))
     out = marginal - q * _entropy(*ahead) - (1.0 - q) * _entropy(*behind)
-    return np.maximum(out, 0.0)
+    return np.asarray(np.maximum(out, 0.0), dtype=np.float64)
 
 
 def pair_information(
@@ -149,7 +152,7 @@ def pair_information(
 def _binary_entropy(p: np.ndarray) -> np.ndarray:
     q = np.clip(p, 1e-300, 1.0)
     r = np.clip(1.0 - p, 1e-300, 1.0)
-    return -(p * np.log(q) + (1.0 - p) * np.log(r))
+    return np.asarray(-(p * np.log(q) + (1.0 - p) * np.log(r)), dtype=np.float64)
 
 
 def goal_information(
@@ -177,12 +180,12 @@ def goal_information(
     v_new = np.maximum(v_t[:, None] - cross**2 * (lam / (1.0 + lam * v))[None, :], 1e-300)
     before = _binary_entropy(ndtr(np.abs(m_t) / np.sqrt(v_t)))
     after = _binary_entropy(ndtr(np.abs(m_t)[:, None] / np.sqrt(v_new)))
-    return np.maximum(before[:, None] - after, 0.0).sum(axis=0)
+    return np.asarray(np.maximum(before[:, None] - after, 0.0).sum(axis=0), dtype=np.float64)
 
 
 def _mills(t: np.ndarray) -> np.ndarray:
     """phi(t) / Phi(t), stable far into the lower tail."""
-    return np.exp(-0.5 * t * t - 0.5 * math.log(2.0 * math.pi) - log_ndtr(t))
+    return np.asarray(np.exp(-0.5 * t * t - 0.5 * math.log(2.0 * math.pi) - log_ndtr(t)))
 
 
 def expected_difference_variance(
@@ -209,7 +212,7 @@ def expected_difference_variance(
     ft = 1.0 + (lo * phi_lo - hi * phi_hi) / z - shift * shift
     p_a, p_b, p_t = outcome_probabilities(m, v, beta, eps)
     f = p_a * fa + p_b * fb + p_t * np.clip(ft, 0.0, 1.0)
-    return v - (v * v / s2) * (1.0 - np.clip(f, 0.0, 1.0))
+    return np.asarray(v - (v * v / s2) * (1.0 - np.clip(f, 0.0, 1.0)), dtype=np.float64)
 
 
 def fantasy_update(
@@ -231,12 +234,96 @@ def fantasy_update(
 _LAZY = 16
 
 
-def _moments_of(
-    mean: np.ndarray, cov: np.ndarray, pairs: PairSet, k: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    i, j = pairs.i[k], pairs.j[k]
-    v = cov[i, i] + cov[j, j] - 2.0 * cov[i, j]
-    return mean[i] - mean[j], np.maximum(v, 0.0)
+Targets = tuple[np.ndarray, np.ndarray]
+
+
+def adjacent_pairs(mean: np.ndarray, k: int | None = None) -> Targets:
+    """(upper, lower) model indices of the adjacent pairs of ranks 1..k+1 by mean (all
+    ``n - 1`` of them when ``k`` is None): the order the goal, or the whole board, asks for."""
+    order = np.argsort(-mean, kind="stable")
+    stop = order.size - 1 if k is None else min(k, order.size - 1)
+    return order[:stop], order[1 : stop + 1]
+
+
+@dataclass
+class _LazyScores:
+    """Scores of the candidate pairs under a changing covariance, kept lazily (Minoux 1978):
+    a fantasy update only shrinks variances, which only lowers a pair's information, so stale
+    values are upper bounds and only the leading ones are recomputed until the best is
+    fresh. Same picks as recomputing everything (a test checks it), much cheaper. For goal
+    information the bound is approximate (a shrinking target variance can also move the
+    target's own entropy), which can only change which near-tied pair is picked."""
+
+    score: Callable[[np.ndarray], np.ndarray]
+    stale: np.ndarray
+
+    @classmethod
+    def start(
+        cls, score: Callable[[np.ndarray], np.ndarray], size: int, candidates: np.ndarray
+    ) -> _LazyScores:
+        stale = np.full(size, -np.inf)
+        stale[candidates] = score(candidates)
+        return cls(score, stale)
+
+    def best(self) -> int:
+        """The pair of highest information now; ties go to the lower pair index."""
+        while True:
+            top = np.argsort(-self.stale, kind="stable")[:_LAZY]
+            top = top[np.isfinite(self.stale[top])]
+            self.stale[top] = self.score(top)
+            k = int(np.argmax(self.stale))
+            if k in top:
+                return k
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A planned batch: pair indices into ``PairSet.of(n)``, each pick's information when it
+    was picked, how it was picked, and the covariance after every pick's fantasy update."""
+
+    picks: list[int]
+    infos: list[float]
+    kinds: list[str]
+    """"goal", "board" or "random" per pick (see :func:`plan_batch`)."""
+    cov: np.ndarray
+
+    @property
+    def explored(self) -> list[bool]:
+        return [k == "random" for k in self.kinds]
+
+
+def _kind(u: float, explore: float, board: float, goal: bool) -> str:
+    """How a pick is made from one uniform draw ``u``: random below ``explore``, then board
+    order below ``explore + board``, the goal otherwise (board order when there is no goal)."""
+    if u < explore:
+        return "random"
+    return "board" if u < explore + board or not goal else "goal"
+
+
+@dataclass
+class _Fantasy:
+    """The posterior of a batch being planned: means fixed, covariance fantasy-updated."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    beta: float
+    eps: float
+    measure: str
+
+    def scorer(self, goal: Targets | None) -> Callable[[np.ndarray], np.ndarray]:
+        """Information of pairs ``idx`` about ``goal``'s order (or by ``measure``), now."""
+        pairs = PairSet.of(len(self.mean))
+
+        def score(idx: np.ndarray) -> np.ndarray:
+            if goal is not None:
+                return goal_information(self.mean, self.cov, pairs, idx, goal, self.beta, self.eps)
+            m, v = difference_moments(self.mean, self.cov, pairs, idx)
+            return pair_information(m, v, self.beta, self.eps, self.measure)
+
+        return score
+
+    def observe(self, i: int, j: int) -> None:
+        self.cov = fantasy_update(self.cov, i, j, self.mean, self.beta, self.eps)
 
 
 def plan_batch(
@@ -250,75 +337,39 @@ def plan_batch(
     allowed: np.ndarray | None = None,
     measure: str = "order",
     distinct: bool = False,
-    targets: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[list[int], list[float], list[bool], np.ndarray]:
-    """``size`` picks (pair indices into ``PairSet.of(len(mean))``), each the pair of highest
-    mutual information under the fantasy-updated covariance, or with probability ``explore``
-    a uniformly random pair. Returns the picks, their information when picked, whether each was
-    an exploration pick, and the final fantasy covariance. ``allowed`` masks pairs out (e.g.
-    models without a table entry); ``distinct`` plans each pair at most once (a queue for
-    people to read; a simulated batch may repeat a pair). Ties in information go to the lower
-    pair index. With ``targets`` (upper, lower model index arrays) pairs are scored by
-    :func:`goal_information` about those pairs' order instead of ``measure``."""
+    targets: Targets | None = None,
+    board: float = 0.0,
+) -> Batch:
+    """``size`` picks, each the pair of highest information under the fantasy-updated
+    covariance, or with probability ``explore`` a uniformly random pair.
+
+    With ``targets`` (the goal's (upper, lower) model indices) a share ``board`` of the picks
+    is scored by :func:`goal_information` about *every* adjacent pair of the board, the rest
+    about the targets; without, by ``measure`` on each pair's own order (or skills). One
+    uniform draw per pick decides its kind (:func:`_kind`). ``allowed`` masks pairs out;
+    ``distinct`` plans each pair at most once (a queue for people to read)."""
     pairs = PairSet.of(len(mean))
     ok = np.ones(pairs.size, dtype=bool) if allowed is None else allowed.copy()
     candidates = np.flatnonzero(ok)
-    picks: list[int] = []
-    infos: list[float] = []
-    explored: list[bool] = []
+    out = Batch([], [], [], cov.copy())
+    state = _Fantasy(mean, out.cov, beta, eps, measure)
     if candidates.size == 0:
-        return picks, infos, explored, cov
-    cov = cov.copy()
-
-    # Lazy greedy (Minoux 1978): a fantasy update only shrinks variances, which only lowers a
-    # pair's information, so stale values are upper bounds; only the leading ones are
-    # recomputed until the best is fresh. Same picks as recomputing everything, much cheaper.
-    def score(idx: np.ndarray) -> np.ndarray:
-        if targets is not None:
-            return goal_information(mean, cov, pairs, idx, targets, beta, eps)
-        m, v = _moments_of(mean, cov, pairs, idx)
-        return pair_information(m, v, beta, eps, measure)
-
-    stale = np.full(pairs.size, -np.inf)
-    stale[candidates] = score(candidates)
-    for _ in range(size):
-        if candidates.size == 0:
-            break
-        random_pick = bool(rng.random() < explore)
-        if random_pick:
-            k = int(candidates[rng.integers(0, candidates.size)])
-            top = np.array([k])
-        else:
-            while True:
-                top = np.argsort(-stale, kind="stable")[:_LAZY]
-                top = top[np.isfinite(stale[top])]
-                stale[top] = score(top)
-                k = int(np.argmax(stale))
-                if k in top:
-                    break
-        picks.append(k)
-        infos.append(float(score(np.array([k]))[0]))
-        explored.append(random_pick)
-        cov = fantasy_update(cov, int(pairs.i[k]), int(pairs.j[k]), mean, beta, eps)
+        return out
+    lazy = {"goal": _LazyScores.start(state.scorer(targets), pairs.size, candidates)}
+    if targets is not None and board > 0:
+        whole = state.scorer(adjacent_pairs(mean))
+        lazy["board"] = _LazyScores.start(whole, pairs.size, candidates)
+    for _ in range(min(size, candidates.size) if distinct else size):
+        kind = _kind(float(rng.random()), explore, board, targets is not None)
+        scores = lazy.get(kind, lazy["goal"])
+        random_pick = kind == "random"
+        k = int(candidates[rng.integers(0, candidates.size)]) if random_pick else scores.best()
+        out.picks.append(k)
+        out.infos.append(float(scores.score(np.array([k]))[0]))
+        out.kinds.append(kind)
+        state.observe(int(pairs.i[k]), int(pairs.j[k]))
         if distinct:
             candidates = candidates[candidates != k]
-            stale[k] = -np.inf
-    return picks, infos, explored, cov
-    cov = cov.copy()
-    for _ in range(size):
-        if candidates.size == 0:
-            break
-        m, v = difference_moments(mean, cov, pairs)
-        info = pair_information(m, v, beta, eps, measure)
-        random_pick = bool(rng.random() < explore)
-        if random_pick:
-            k = int(candidates[rng.integers(0, candidates.size)])
-        else:
-            k = int(candidates[np.argmax(info[candidates])])
-        picks.append(k)
-        infos.append(float(info[k]))
-        explored.append(random_pick)
-        cov = fantasy_update(cov, int(pairs.i[k]), int(pairs.j[k]), mean, beta, eps)
-        if distinct:
-            candidates = candidates[candidates != k]
-    return picks, infos, explored, cov
+            for lazy_scores in lazy.values():
+                lazy_scores.stale[k] = -np.inf
+    return Batch(out.picks, out.infos, out.kinds, state.cov)

@@ -17,15 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from prefboard.matchmaking import information as info
-from prefboard.matchmaking.online import _pair_counts, _select_tables, groups_in_need
+from prefboard.matchmaking.groups import groups_in_need
 from prefboard.matchmaking.posterior import TablePosterior, table_posterior
 from prefboard.matchmaking.stopping import separation_z
+from prefboard.matchmaking.tables import PairKey, pair_counts, pair_key, select_tables
 from prefboard.rating import ranks
 from prefboard.rating.trueskill import TrueSkillParams
 from prefboard.render.escape import printable
-from prefboard.standings.model import POOLED, Standings, Table, safe_cell
+from prefboard.standings.model import POOLED, PlannedBattle, Standings, Table, safe_cell
 
 __all__ = [
+    "BOARD_SHARE",
     "DEFAULT_EXPLORE",
     "PLAN_COLUMNS",
     "Candidate",
@@ -39,32 +41,14 @@ QUEUE_MEASURES = ("goal", *info.MEASURES)
 
 #: Share of each queue given to uniformly random pairs (chosen by bench_matchmaking.py).
 DEFAULT_EXPLORE = 0.5
+#: Share of each queue aimed at the order of the whole board (every adjacent pair) while the
+#: goal's pairs are still open: without it, the goal's picks left the rest of the board ordered
+#: worse than random pairs would at the same battles (bench_matchmaking.py, Kendall tau).
+BOARD_SHARE = 0.25
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One pair worth a battle, in one dimension and slice."""
-
-    dimension: str
-    slice_attribute: str
-    slice_value: str
-    model_a: str
-    model_b: str
-    gain: float
-    """Mutual information (nats) between the battle's outcome and the pair's order (or the
-    skills, by `measure`), given the battles planned before it in the queue (fantasy updates)."""
-    p_a: float
-    p_b: float
-    p_tie: float
-    battles: int
-    """Battles the pair already has in this dimension (pooled table); 0 when unknown (slices)."""
-    reason: str
-    rank_a: int = 0
-    rank_b: int = 0
-    p_above: float = 0.5
-    """P(model_a's skill > model_b's) under the posterior (a test on the difference)."""
-    explored: bool = False
-    """A random pair (the exploration share), not the most informative one."""
+#: One pair worth a battle (the standings' model of a queue row).
+Candidate = PlannedBattle
 
 
 def _separated_at(standings: Standings) -> float:
@@ -81,6 +65,19 @@ def reason(rank_a: int, rank_b: int, p_above: float, settled: float) -> str:
     return f"ranks {hi} and {lo} already separated: P({hi} above {lo}) = {p:.3f}"
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every row of one table's queue is explained with."""
+
+    standings: Standings
+    dimension: str
+    table: Table
+    post: TablePosterior
+    targets: info.Targets | None
+    short: bool
+    counts: dict[PairKey, int]
+
+
 def _table_queue(
     standings: Standings,
     dimension: str,
@@ -89,14 +86,15 @@ def _table_queue(
     explore: float,
     measure: str,
     short: set[tuple[str, str]],
-    counts: dict[tuple[str, str, str], int],
+    counts: dict[PairKey, int],
+    board: float = 0.0,
 ) -> list[Candidate]:
     post: TablePosterior = table_posterior(standings, table)
     targets = _targets(standings, post) if measure == "goal" else None
     rng = np.random.default_rng(
         ranks.rank_seed(standings.parameters.seed, "plan", dimension, *_slice_key(table))
     )
-    picks, infos, explored, _ = info.plan_batch(
+    planned = info.plan_batch(
         post.mean,
         post.cov,
         post.beta,
@@ -107,30 +105,40 @@ def _table_queue(
         measure="order" if measure == "goal" else measure,
         distinct=True,
         targets=targets,
+        board=board,
     )
+    ctx = _Context(standings, dimension, table, post, targets, _slice_key(table) in short, counts)
+    return _candidates(ctx, planned)
+
+
+def _candidates(ctx: _Context, planned: info.Batch) -> list[Candidate]:
+    """The planned pairs as queue rows, with their predictions and the reason for each."""
+    post, table = ctx.post, ctx.table
     pairs = info.PairSet.of(len(post.keys))
     m, v = info.difference_moments(post.mean, post.cov, pairs)
     p_a, p_b, p_t = info.outcome_probabilities(m, v, post.beta, post.eps)
     above = ranks.p_above(post.mean, post.cov, pairs.i, pairs.j)
     rank = {e.model: e.rank for e in table.entries}
-    settled = _separated_at(standings)
+    settled = _separated_at(ctx.standings)
     pooled = table.slice_attribute == POOLED
     out = []
-    for k, gain, rand in zip(picks, infos, explored, strict=True):
+    for k, gain, kind in zip(planned.picks, planned.infos, planned.kinds, strict=True):
         a, b = post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]
-        known = counts.get((dimension, *sorted((a, b)))) if pooled else None
+        known = ctx.counts.get(pair_key(ctx.dimension, a, b)) if pooled else None
         why = reason(rank[a], rank[b], float(above[k]), settled)
-        if targets is not None and not rand:
-            why = _goal_reason(post, pairs, k, targets, rank, settled) or why
+        if ctx.targets is not None and kind != "random":
+            # A board pick aims at every adjacent pair: name the one it helps most.
+            aims = ctx.targets if kind == "goal" else info.adjacent_pairs(post.mean)
+            why = _goal_reason(post, pairs, k, aims, rank, settled) or why
         if known == 0:
             why += "; never compared"
-        if _slice_key(table) in short:
+        if ctx.short:
             why += f"; group {table.slice_value} under-sampled"
-        if rand:
+        if kind == "random":
             why = "random pair (exploration); " + why
         out.append(
             Candidate(
-                dimension=dimension,
+                dimension=ctx.dimension,
                 slice_attribute=table.slice_attribute,
                 slice_value=table.slice_value,
                 model_a=a,
@@ -144,22 +152,20 @@ def _table_queue(
                 rank_a=rank[a],
                 rank_b=rank[b],
                 p_above=float(above[k]),
-                explored=rand,
+                explored=kind == "random",
             )
         )
     return out
 
 
-def _targets(standings: Standings, post: TablePosterior) -> tuple[np.ndarray, np.ndarray] | None:
+def _targets(standings: Standings, post: TablePosterior) -> info.Targets | None:
     """The goal's target pairs (adjacent ranks 1..k+1) when `[plan] goal = "top"` and some of
     them are not yet separated; None (plan on every pair's order) otherwise."""
     g = standings.plan_goal
     if g.goal != "top" or len(post.keys) < 2:
         return None
-    k = min(g.top_k, len(post.keys) - 1)
-    order = np.argsort(-post.mean, kind="stable")
-    hi, lo = order[:k], order[1 : k + 1]
-    z = separation_z(1.0 - g.level, k, g.looks)
+    hi, lo = info.adjacent_pairs(post.mean, g.top_k)
+    z = separation_z(1.0 - g.level, hi.size, g.looks)
     sd = np.sqrt(post.cov[hi, hi] + post.cov[lo, lo] - 2 * post.cov[hi, lo])
     if np.all((post.mean[hi] - post.mean[lo]) / sd >= z):
         return None
@@ -170,11 +176,11 @@ def _goal_reason(
     post: TablePosterior,
     pairs: info.PairSet,
     k: int,
-    targets: tuple[np.ndarray, np.ndarray],
+    targets: info.Targets,
     rank: dict[str, int],
     settled: float,
 ) -> str:
-    """Which target pair the battle helps most, with that pair's P(above)."""
+    """Which target pair the battle helps most, with that pair's P(above); "" when none."""
     hi, lo = targets
     gains = [
         info.goal_information(
@@ -195,7 +201,11 @@ def _goal_reason(
     p = float(ranks.p_above(post.mean, post.cov, hi[t : t + 1], lo[t : t + 1])[0])
     own = {post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]}
     text = reason(rank[a], rank[b], p, settled)
-    return text if own == {a, b} else "helps separate " + text.replace(" not yet separated", "")
+    if own == {a, b}:
+        return text
+    if not 1.0 - settled < p < settled:
+        return ""  # the pair it helps most is settled already: the battle's own reason says so
+    return "helps separate " + text.replace(" not yet separated", "")
 
 
 def _slice_key(table: Table) -> tuple[str, str]:
@@ -211,15 +221,18 @@ def plan(
     n: int = 20,
     measure: str = "goal",
     explore: float = DEFAULT_EXPLORE,
+    board: float = BOARD_SHARE,
 ) -> list[Candidate]:
     """The next ``n`` battles of a table (distinct pairs), planned as one batch on its batch
     posterior.
 
     Each pick is the pair of highest mutual information under the posterior updated by the
     picks before it (fantasy updates, :mod:`.information`), or with probability ``explore`` a
-    uniformly random pair; the random stream is seeded by the standings' seed and the table,
-    so the queue is deterministic. ``dimension=None`` plans every battle dimension (each gets
-    its own batch of ``n``; the queues are interleaved and cut at ``n``). ``measure``:
+    uniformly random pair, or with probability ``board`` (of what ``explore`` leaves) a pair
+    aimed at the order of the whole board while the goal's pairs are open; the random stream
+    is seeded by the standings' seed and the table, so the queue is deterministic.
+    ``dimension=None`` plans every battle dimension (each gets its own batch of ``n``; the
+    queues are interleaved and cut at ``n``). ``measure``:
     "goal" (the default: information about the order of the `[plan]` goal's target pairs,
     through the covariance; "order" once they are separated or for other goals), "order"
     (about which model of each pair is ahead) or "skills" (about the skills themselves; it
@@ -237,11 +250,11 @@ def plan(
         raise ValueError(f"n must be non-negative, got {n}")
     if not 0.0 <= explore <= 1.0:
         raise ValueError(f"explore must be between 0 and 1, got {explore}")
-    tables = _select_tables(standings, dimension, slice_attribute, slice_value)
+    tables = select_tables(standings, dimension, slice_attribute, slice_value)
     short = {(g.attribute, g.value) for g in groups_in_need(standings) if g.needed}
-    counts = _pair_counts(standings)
+    counts = pair_counts(standings)
     queues = [
-        _table_queue(standings, t.dimension, t.table, n, explore, measure, short, counts)
+        _table_queue(standings, t.dimension, t.table, n, explore, measure, short, counts, board)
         for t in tables
     ]
     merged: list[Candidate] = []
@@ -305,7 +318,7 @@ def plan_table(cands: Sequence[Candidate]) -> str:
             f"{c.p_b:.2f}",
             f"{c.p_tie:.2f}",
             str(c.battles) if c.slice_attribute == POOLED else "-",
-            c.reason,
+            printable(c.reason),  # names a group from participants.csv
         ]
         for i, c in enumerate(cands, 1)
     ]

@@ -14,41 +14,29 @@ battles per participant). The quota is the larger of the two.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
-from dataclasses import dataclass
 
-from prefboard.matchmaking.online import _attribute_totals
+from prefboard.matchmaking.groups import attribute_totals
 from prefboard.matchmaking.posterior import table_posterior
-from prefboard.matchmaking.stopping import Projection, participants_for, project
+from prefboard.matchmaking.stopping import participants_for, project
 from prefboard.rating import ranks
-from prefboard.render.escape import printable
-from prefboard.standings.model import POOLED, Standings, safe_cell
+from prefboard.standings.model import (
+    GoalProjection,
+    RecruitmentQuota,
+    Standings,
+    safe_cell,
+)
 
 __all__ = ["QUOTA_COLUMNS", "GoalStatus", "Quota", "goal_status", "quotas", "quotas_csv"]
 
 
-@dataclass(frozen=True)
-class GoalStatus:
-    dimension: str
-    projection: Projection
-    participants: int | None
-    """More participants the battles take at the table's rate so far (None: not projected)."""
-
-    def sentence(self, goal: str, k: int) -> str:
-        p = self.projection
-        if goal == "top":
-            what = f"top {p.targets} adjacent pairs separated ({p.passing} of {p.targets} now)"
-        else:
-            what = f"every band within the target half-width ({p.passing} of {p.targets} now)"
-        if p.met_now:
-            return f"{what}: goal met"
-        if p.battles is None:
-            return f"{what}: not within {p.horizon:,} more battles (the projection's horizon)"
-        return f"{what}: about {p.battles:,} more battles (~{self.participants:,} participants)"
+#: The goal's status on one dimension (the standings' model of it).
+GoalStatus = GoalProjection
 
 
-def goal_status(standings: Standings, dimension: str) -> GoalStatus | None:
+def goal_status(standings: Standings, dimension: str) -> GoalProjection | None:
     """The goal's projection on the pooled table of ``dimension`` (None without one)."""
     table = standings.table(dimension)
     if table is None or len(table.entries) < 2:
@@ -74,21 +62,11 @@ def goal_status(standings: Standings, dimension: str) -> GoalStatus | None:
         if proj.battles is not None
         else None
     )
-    return GoalStatus(dimension, proj, people)
+    return GoalProjection(dimension=dimension, participants=people, **dataclasses.asdict(proj))
 
 
-@dataclass(frozen=True)
-class Quota:
-    attribute: str
-    value: str
-    participants: int
-    population_share: float
-    for_share: int
-    for_precision: int
-
-    @property
-    def quota(self) -> int:
-        return max(self.for_share, self.for_precision)
+#: Participants still needed from one group (the standings' model of a quota row).
+Quota = RecruitmentQuota
 
 
 QUOTA_COLUMNS = [
@@ -115,17 +93,20 @@ def _widest_band(standings: Standings, attribute: str, value: str) -> float | No
 
 def quotas(standings: Standings, more_participants: int = 0) -> list[Quota]:
     """Participants still needed per group with a population share (see the module docs)."""
-    totals = _attribute_totals(standings.samples)
+    totals = attribute_totals(standings.samples)
     target = standings.plan_goal.group_half_width
     out = []
     for attribute in sorted({s.attribute for s in standings.samples}):
-        rows = [s for s in standings.samples if s.attribute == attribute and s.population_share]
+        rows = [
+            (s, float(s.population_share))
+            for s in standings.samples
+            if s.attribute == attribute and s.population_share
+        ]
         if not rows:
             continue
-        floor = max(s.participants / float(s.population_share) for s in rows)
+        floor = max(s.participants / p for s, p in rows)
         final = max(float(totals.get(attribute, 0) + more_participants), floor)
-        for s in rows:
-            p = float(s.population_share)
+        for s, p in rows:
             share = max(0, math.ceil(p * final - s.participants - 1e-9))
             precision = 0
             widest = _widest_band(standings, s.attribute, s.value)
@@ -133,7 +114,16 @@ def quotas(standings: Standings, more_participants: int = 0) -> list[Quota]:
                 # The slack keeps an exact hit (e.g. a width of exactly twice the target)
                 # from rounding up.
                 precision = math.ceil(s.participants * ((widest / target) ** 2 - 1.0) - 1e-9)
-            out.append(Quota(s.attribute, s.value, s.participants, p, share, precision))
+            out.append(
+                Quota(
+                    attribute=s.attribute,
+                    value=s.value,
+                    participants=s.participants,
+                    population_share=p,
+                    for_share=share,
+                    for_precision=precision,
+                )
+            )
     return out
 
 
@@ -155,16 +145,3 @@ def quotas_csv(rows: list[Quota]) -> str:
             ]
         )
     return buf.getvalue()
-
-
-def goal_participants(standings: Standings) -> int:
-    """More participants the goal needs: the largest over the battle dimensions."""
-    need = 0
-    for d in standings.dimensions:
-        if d.battles and (status := goal_status(standings, d.key)) is not None:
-            need = max(need, status.participants or 0)
-    return need
-
-
-def describe_slice(attribute: str, value: str) -> str:
-    return POOLED if attribute == POOLED else printable(f"{attribute}={value}")

@@ -99,6 +99,26 @@ def _first_step(met: Callable[[int], bool], max_steps: int) -> int | None:
     return hi
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What both goals' projections start from."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    pairs: info.PairSet
+    lam: np.ndarray
+    """Precision one battle adds along e_i - e_j, per pair."""
+    spread: np.ndarray
+    """Precision one batch's exploration share adds (spread over all pairs)."""
+    batch: int
+    explore: float
+    max_batches: int
+
+    @property
+    def horizon(self) -> int:
+        return self.max_batches * self.batch
+
+
 def project(
     mean: np.ndarray,
     cov: np.ndarray,
@@ -119,64 +139,75 @@ def project(
     expected precision (exploration spread over all pairs, the rest over what is short of the
     goal *now*), so the precision after s batches is ``P0 + s * added`` and the first batch
     meeting the goal is found by bisection."""
-    n = len(mean)
-    alpha = 1.0 - level
-    horizon = max_batches * batch
     pairs, lam = _site_precision(mean, beta, eps)
-    spread = _laplacian(n, pairs, lam) * (explore * batch / max(pairs.size, 1))
-    precision = np.linalg.inv(cov)
-    order = np.argsort(-mean, kind="stable")
+    spread = _laplacian(len(mean), pairs, lam) * (explore * batch / max(pairs.size, 1))
+    setup = _Setup(mean, cov, pairs, lam, spread, batch, explore, max_batches)
     if goal == "half_width":
-        z95 = float(ndtri(1.0 - alpha / 2.0))
-        limit = float(max_half_width or 0.0)
-        hw = band_half_width(cov, z95)
-        now = int(np.sum(hw <= limit))
-        if now == n:
-            return Projection(True, 0, now, n, z95, horizon)
-        # The rest of each batch goes to the pairs of the models still too wide, in proportion
-        # to how far each is from the limit.
-        wide = np.maximum(hw / max(limit, 1e-12) - 1.0, 0.0)
-        weight = lam * (wide[pairs.i] + wide[pairs.j])
-        focus = _laplacian(n, pairs, weight) * ((1 - explore) * batch / weight.sum())
-        added = spread + focus
+        return _project_half_width(setup, 1.0 - level, float(max_half_width or 0.0))
+    return _project_top(setup, 1.0 - level, k, looks, seed)
 
-        def narrow(step: int) -> bool:
-            c_n = np.linalg.inv(precision + step * added)
-            return bool(np.all(band_half_width(c_n, z95) <= limit))
 
-        step = _first_step(narrow, max_batches)
-        return Projection(False, None if step is None else step * batch, now, n, z95, horizon)
-    k = min(k, n - 1)
+def _project_half_width(setup: _Setup, alpha: float, limit: float) -> Projection:
+    n = len(setup.mean)
+    z95 = float(ndtri(1.0 - alpha / 2.0))
+    hw = band_half_width(setup.cov, z95)
+    now = int(np.sum(hw <= limit))
+    if now == n:
+        return Projection(True, 0, now, n, z95, setup.horizon)
+    # The rest of each batch goes to the pairs of the models still too wide, in proportion
+    # to how far each is from the limit.
+    pairs = setup.pairs
+    wide = np.maximum(hw / max(limit, 1e-12) - 1.0, 0.0)
+    weight = setup.lam * (wide[pairs.i] + wide[pairs.j])
+    focus = _laplacian(n, pairs, weight) * ((1 - setup.explore) * setup.batch / weight.sum())
+    added = setup.spread + focus
+    precision = np.linalg.inv(setup.cov)
+
+    def narrow(step: int) -> bool:
+        c_n = np.linalg.inv(precision + step * added)
+        return bool(np.all(band_half_width(c_n, z95) <= limit))
+
+    step = _first_step(narrow, setup.max_batches)
+    battles = None if step is None else step * setup.batch
+    return Projection(False, battles, now, n, z95, setup.horizon)
+
+
+def _project_top(setup: _Setup, alpha: float, k: int, looks: int, seed: int) -> Projection:
+    n = len(setup.mean)
+    hi, lo = info.adjacent_pairs(setup.mean, k)
+    k = hi.size
     z = separation_z(alpha, k, looks)
-    hi, lo = order[:k], order[1 : k + 1]
     diff = np.zeros((k, n))
     diff[np.arange(k), hi] = 1.0
     diff[np.arange(k), lo] = -1.0
-    m_now = diff @ mean
+    m_now = diff @ setup.mean
 
     def sds(c: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", diff, c, diff), 1e-300))
+        var = np.einsum("ij,jk,ik->i", diff, c, diff)
+        return np.asarray(np.sqrt(np.maximum(var, 1e-300)), dtype=np.float64)
 
-    passing = m_now / sds(cov) >= z
+    passing = m_now / sds(setup.cov) >= z
     if passing.all():
-        return Projection(True, 0, k, k, z, horizon)
+        return Projection(True, 0, k, k, z, setup.horizon)
     noise = np.random.default_rng(seed).standard_normal((_DRAWS, k))
-    lam_target = lam[_pair_index(n, hi, lo)]
+    lam_target = setup.lam[_pair_index(n, hi, lo)]
     open_ = np.flatnonzero(~passing)
-    added = spread.copy()
+    added = setup.spread.copy()
+    share = (1 - setup.explore) * setup.batch / open_.size
     for t in open_:
-        added += ((1 - explore) * batch / open_.size) * lam_target[t] * np.outer(diff[t], diff[t])
+        added += share * lam_target[t] * np.outer(diff[t], diff[t])
+    precision = np.linalg.inv(setup.cov)
 
     def separated(step: int) -> bool:
         c_n = np.linalg.inv(precision + step * added)
-        moved = diff @ (cov - c_n) @ diff.T
+        moved = diff @ (setup.cov - c_n) @ diff.T
         chol = np.linalg.cholesky(0.5 * (moved + moved.T) + 1e-12 * np.eye(k))
         future = m_now + noise @ chol.T
         return bool(np.mean(np.all(future / sds(c_n) >= z, axis=1)) >= 0.5)
 
-    step = _first_step(separated, max_batches)
-    battles = None if step is None else step * batch
-    return Projection(False, battles, int(passing.sum()), k, z, horizon)
+    step = _first_step(separated, setup.max_batches)
+    battles = None if step is None else step * setup.batch
+    return Projection(False, battles, int(passing.sum()), k, z, setup.horizon)
 
 
 def _pair_index(n: int, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
@@ -184,7 +215,7 @@ def _pair_index(n: int, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     i = np.minimum(hi, lo)
     j = np.maximum(hi, lo)
     # Row i of the upper triangle starts after sum_{r<i} (n - 1 - r) pairs.
-    return (i * (2 * n - i - 1)) // 2 + (j - i - 1)
+    return np.asarray((i * (2 * n - i - 1)) // 2 + (j - i - 1), dtype=np.int64)
 
 
 def participants_for(battles: int, table_battles: int, table_participants: int) -> int:

@@ -35,6 +35,13 @@ from prefboard.standings.inputs import (
     Provenance,
     QualityRules,
 )
+from prefboard.standings.plan import (
+    GoalProjection,
+    GroupNeed,
+    Plan,
+    PlannedBattle,
+    RecruitmentQuota,
+)
 
 if TYPE_CHECKING:
     # standings.files imports Standings from here: its names are re-exported lazily (below).
@@ -55,7 +62,9 @@ if TYPE_CHECKING:
 # 2: batch posterior (score, sd, posterior ranks, P(above next)), learnt ties, clustering.
 # 3: `analysis` (fairness, benchmark and Likert agreement) and `quality`, so that every
 #    number on the site is in standings.json.
-SCHEMA_VERSION = 3
+# 4: `plan` (next battles, the `[plan]` goal's projection, recruitment quotas, groups in need),
+#    computed once by the plan stage instead of by the Next battles page.
+SCHEMA_VERSION = 4
 POOLED = "all"
 POSTSTRATIFIED = "poststratified"
 
@@ -320,6 +329,9 @@ class Standings(Frozen):
     analysis: Analysis = Field(
         default_factory=Analysis, description="Computed by the analysis stage after rating."
     )
+    plan: Plan = Field(
+        default_factory=Plan, description="Next battles, the goal's status and quotas."
+    )
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:
@@ -345,6 +357,7 @@ _FILES = frozenset({
 __all__ = [
     "AgreementRow", "BenchmarkScore", "CrossCheck", "CrossCheckEntry", "FileRecord", "FitCheck",
     "Frozen", "History", "LikertRow", "OrderSensitivity", "Pair", "Parameters", "PlanGoal",
+    "GoalProjection", "GroupNeed", "Plan", "PlannedBattle", "RecruitmentQuota",
     "PoolingInfo", "PositionBias", "Provenance", "QualityRules", "SampleShare", "TieModel",
     *_FILES,
 ]

@@ -38,6 +38,8 @@ Findings (``benchmarks/bench_online_bands.py``, 12 and 30 models, 2k–200k batt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -211,9 +213,9 @@ def rate_orders(
     ``spread`` (sd of mu over passes, as the product computes it) and ``spread_centred`` (the
     same after subtracting each pass's mean mu, i.e. without the pass-to-pass offset drift).
     """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-    flat = np.concatenate([np.arange(n, dtype=np.int64) for n in sizes])
+    counts = np.asarray(sizes, dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    flat = np.concatenate([np.arange(n, dtype=np.int64) for n in counts])
     mu, sigma = ts.replay_tournaments(
         n_models, a, b, outcome, offsets, flat, permutations, seed, params
     )
@@ -239,7 +241,7 @@ def study(
     layout: str = "normal",
     params: ts.TrueSkillParams | None = None,
     progress: Callable[[str], None] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Coverage and mean width of each band construction, per engine tau, model count and size.
 
     For every seed and model count a fresh set of true skills (``layout``) and one stream of
@@ -253,24 +255,20 @@ def study(
     base = params or ts.TrueSkillParams()
     bands = CANDIDATES if bands is None else bands
     sizes = [int(n) for n in sizes]
-    seeds = [int(s) for s in seeds]
-    models = [int(m) for m in models]
-    taus = [float(t) for t in taus]
-    if not sizes or not seeds or not models or not taus:
+    seed_list = [int(s) for s in seeds]
+    model_list = [int(m) for m in models]
+    tau_list = [float(t) for t in taus]
+    if not sizes or not seed_list or not model_list or not tau_list:
         raise ValueError("models, sizes, seeds and taus must be non-empty")
-    z = z_score(interval)
+    tally = _Tally()
     margin = ts.draw_margin(base.draw_probability, base.beta)
-    # (tau, band, m, size) -> per-seed lists
-    cov: dict[tuple, list[float]] = {}
-    width: dict[tuple, list[float]] = {}
-    diag: dict[tuple, list[np.ndarray]] = {}
-    for m in models:
-        for seed in seeds:
+    for m in model_list:
+        for seed in seed_list:
             rng = np.random.default_rng([seed, m, 1])
             skill = true_skills(m, layout, rng)
             sim_seed = int(rng.integers(0, 2**63))
             a, b, outcome = simulate_battles(skill, max(sizes), base.beta, margin, sim_seed)
-            for tau in taus:
+            for tau in tau_list:
                 params_t = ts.TrueSkillParams(
                     mu=base.mu,
                     sigma=base.sigma,
@@ -279,39 +277,68 @@ def study(
                     draw_probability=base.draw_probability,
                 )
                 r = rate_orders(m, a, b, outcome, sizes, permutations, seed, params_t)
-                for k, n in enumerate(sizes):
-                    mu_mean, sigma, spread = r["mu_mean"][k], r["sigma"][k], r["spread"][k]
-                    err = mu_mean - (skill + mu_mean.mean() - skill.mean())
-                    diag.setdefault((tau, m, n), []).append(
-                        np.stack([err**2, sigma, spread, r["spread_centred"][k]])
-                    )
-                    for name, band in bands.items():
-                        lower, upper = band(mu_mean, sigma, spread, z)
-                        key = (tau, name, m, n)
-                        cov.setdefault(key, []).append(coverage(skill, lower, upper, mu_mean))
-                        width.setdefault(key, []).append(float(np.mean(upper - lower)))
+                tally.add(r, skill, (tau, m), sizes, bands, z_score(interval))
             if progress:
                 progress(f"models={m} seed={seed}")
-    rows = []
-    for (tau, name, m, n), c in cov.items():
-        d = np.concatenate(diag[(tau, m, n)], axis=1)
-        c = np.asarray(c)
-        rows.append(
-            {
-                "construction": name,
-                "tau": tau,
-                "models": m,
-                "battles": n,
-                "layout": layout,
-                "seeds": len(seeds),
-                "intervals": len(seeds) * m,
-                "coverage": float(c.mean()),
-                "coverage_se": float(c.std(ddof=1) / np.sqrt(c.size)) if c.size > 1 else np.nan,
-                "width": float(np.mean(width[(tau, name, m, n)])),
-                "rmse": float(np.sqrt(d[0].mean())),
-                "sigma": float(d[1].mean()),
-                "spread": float(d[2].mean()),
-                "spread_centred": float(d[3].mean()),
-            }
-        )
-    return rows
+    return tally.rows(layout, len(seed_list))
+
+
+Key = tuple[float, str, int, int]
+"""(tau, band construction, models, battles)."""
+
+
+@dataclass
+class _Tally:
+    """Per-seed figures of every (tau, band, models, size) cell, then their summary rows."""
+
+    cov: dict[Key, list[float]] = field(default_factory=dict)
+    width: dict[Key, list[float]] = field(default_factory=dict)
+    diag: dict[tuple[float, int, int], list[np.ndarray]] = field(default_factory=dict)
+
+    def add(
+        self,
+        r: dict[str, np.ndarray],
+        skill: np.ndarray,
+        where: tuple[float, int],
+        sizes: Sequence[int],
+        bands: dict[str, Band],
+        z: float,
+    ) -> None:
+        """One seed's rated orders (`rate_orders`) scored for every size and band."""
+        tau, m = where
+        for k, n in enumerate(sizes):
+            mu_mean, sigma, spread = r["mu_mean"][k], r["sigma"][k], r["spread"][k]
+            err = mu_mean - (skill + mu_mean.mean() - skill.mean())
+            self.diag.setdefault((tau, m, n), []).append(
+                np.stack([err**2, sigma, spread, r["spread_centred"][k]])
+            )
+            for name, band in bands.items():
+                lower, upper = band(mu_mean, sigma, spread, z)
+                key = (tau, name, m, n)
+                self.cov.setdefault(key, []).append(coverage(skill, lower, upper, mu_mean))
+                self.width.setdefault(key, []).append(float(np.mean(upper - lower)))
+
+    def rows(self, layout: str, seeds: int) -> list[dict[str, Any]]:
+        rows = []
+        for (tau, name, m, n), per_seed in self.cov.items():
+            d = np.concatenate(self.diag[(tau, m, n)], axis=1)
+            c = np.asarray(per_seed)
+            rows.append(
+                {
+                    "construction": name,
+                    "tau": tau,
+                    "models": m,
+                    "battles": n,
+                    "layout": layout,
+                    "seeds": seeds,
+                    "intervals": seeds * m,
+                    "coverage": float(c.mean()),
+                    "coverage_se": float(c.std(ddof=1) / np.sqrt(c.size)) if c.size > 1 else np.nan,
+                    "width": float(np.mean(self.width[(tau, name, m, n)])),
+                    "rmse": float(np.sqrt(d[0].mean())),
+                    "sigma": float(d[1].mean()),
+                    "spread": float(d[2].mean()),
+                    "spread_centred": float(d[3].mean()),
+                }
+            )
+        return rows

@@ -3,6 +3,10 @@ pages moved to `analysis` and `reference`; they are re-exported here for older i
 
 from __future__ import annotations
 
+from typing import Any
+
+from prefboard.render import format as fmt
+from prefboard.render import plan_figures
 from prefboard.render.pages.analysis import benchmarks, concordance, fairness, ratings
 from prefboard.render.pages.core import (
     NEXT_BATTLES_SHOWN,
@@ -25,51 +29,47 @@ __all__ = [
 
 
 def next_battles(pb: _Builder) -> Page:
-    from prefboard import matchmaking as mm
-    from prefboard.matchmaking import quotas as mq
-
-    goal = pb.s.plan_goal
+    """The plan stage's queue, goal status and quotas (`Standings.plan`), formatted."""
+    goal, planned = pb.s.plan_goal, pb.s.plan
+    status = {g.dimension: g.sentence(goal.goal) for g in planned.goals}
     dims = []
     for d in pb.battle_dims:
         rows = [
             [
                 pb.names[c.model_a],
                 pb.names[c.model_b],
-                f"{c.gain:.4f}",
-                f"{c.p_a:.0%}",
-                f"{c.p_tie:.0%}",
+                fmt.number(c.gain, 4),
+                fmt.percent(c.p_a),
+                fmt.percent(c.p_tie),
                 c.battles,
                 c.reason,
             ]
-            for c in mm.plan(
-                pb.s, None, dimension=d.key, n=NEXT_BATTLES_SHOWN, explore=goal.explore
-            )
-        ]
-        status = mq.goal_status(pb.s, d.key)
-        sentence = status.sentence(goal.goal, goal.top_k) if status else ""
-        dims.append({"label": d.label, "rows": rows, "goal": sentence})
+            for c in planned.queue
+            if c.dimension == d.key
+        ][:NEXT_BATTLES_SHOWN]
+        dims.append({"label": d.label, "rows": rows, "goal": status.get(d.key, "")})
     quota_rows = [
         [
             q.attribute,
             q.value,
             q.participants,
-            f"{q.population_share:.0%}",
+            fmt.percent(q.population_share),
             q.for_share,
             q.for_precision,
             q.quota,
         ]
-        for q in mq.quotas(pb.s, mq.goal_participants(pb.s))
+        for q in planned.quotas
     ]
     groups = [
         [
             g.attribute,
             g.value,
-            g.participants if g.published else "–",
-            f"{g.sample_share:.1%}",
-            f"{g.population_share:.1%}",
-            "–" if g.needed is None else g.needed,
+            fmt.count(g.participants) if g.published else fmt.MISSING,
+            fmt.percent(g.sample_share),
+            fmt.percent(g.population_share),
+            fmt.count(g.needed),
         ]
-        for g in mm.groups_in_need(pb.s)[:NEXT_GROUPS_SHOWN]
+        for g in planned.groups[:NEXT_GROUPS_SHOWN]
     ]
     text = pb.render(
         "next.md.j2",
@@ -77,6 +77,24 @@ def next_battles(pb: _Builder) -> Page:
         groups=groups,
         goal=goal,
         quotas=quota_rows,
-        explore=f"{goal.explore:.0%}",
+        explore=fmt.percent(planned.explore, 0),
+        board=fmt.percent(planned.board, 0),
+        bench=_plan_benchmark(),
     )
     return Page("next.md", "Next battles", text)
+
+
+def _plan_benchmark() -> dict[str, Any]:
+    """The planning benchmark's figures (templates/planning.json), as the page shows them."""
+    figures = plan_figures.load()
+    return {
+        "source": figures["source"].split(" (")[0],
+        "conditions": figures["conditions"],
+        "rows": plan_figures.table_rows(figures),
+        "margin": plan_figures.TAU_MARGIN,
+        "shortfalls": [
+            f"{r['board']}, {r['world']} world: " + "; ".join(miss)
+            for r in figures["rows"]
+            if (miss := plan_figures.shortfalls(r))
+        ],
+    }
