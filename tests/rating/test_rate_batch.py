@@ -143,6 +143,28 @@ def test_repeated_votes_on_a_prompt_widen_the_bands(tmp_path: Path) -> None:
     assert all(sd[e.model] > 1.5 * e.sd for e in naive.table("overall").entries)
 
 
+def test_shared_prompt_noise_widens_beta_of_the_batch_fits_only(tmp_path: Path) -> None:
+    # Four votes per item that always agree: their noise is shared whole. The batch fits (score,
+    # sd, pairs) use beta / sqrt(1 - rho); the online pass (mu, sigma) keeps the configured beta,
+    # so it gives the same numbers as the same battles without prompt ids.
+    from prefboard.render import format as fmt
+    from prefboard.render.pages import render_pages
+
+    config = write_board(tmp_path / "p", 600, seed=4, repeat=4, prompts=True)
+    _, shared = rate(config, tmp_path / "out1")
+    ties = shared.ties[0]
+    assert ties.prompt_correlation > 0.9 and ties.prompt_vote_pairs == 600 * 6  # 4 votes: 6 pairs
+    assert ties.batch_beta is not None and ties.batch_beta > shared.parameters.beta
+    plain = write_board(tmp_path / "n", 600, seed=4, repeat=4)
+    _, alone = rate(plain, tmp_path / "out2")
+    assert alone.ties[0].prompt_vote_pairs == 0 and alone.ties[0].batch_beta is None
+    mu = {e.model: (e.mu, e.sigma) for e in alone.table("overall").entries}
+    assert {e.model: (e.mu, e.sigma) for e in shared.table("overall").entries} == mu
+    method = {p.path: p.text for p in render_pages(shared)}["methodology.md"]
+    row = f"<td>{fmt.number(ties.prompt_correlation, 3)} ({fmt.count(ties.prompt_vote_pairs)})"
+    assert row in method and f"<td>{fmt.number(ties.batch_beta)}</td>" in method
+
+
 def test_import_writes_no_tie_value(tmp_path: Path) -> None:
     source = tmp_path / "arena.jsonl"
     source.write_text(
