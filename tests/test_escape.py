@@ -60,3 +60,12 @@ def test_printable_shows_controls_and_bidi_and_keeps_one_line() -> None:
         "x\\x1b[2J\\x07\\x7f\\x9b\\u202e\\u2066\\u200fy"
     )
     assert printable("naïve ‹model› 名前") == "naïve ‹model› 名前"
+
+
+def test_code_spans_escape_first_then_mark_code() -> None:
+    from prefboard.render.escape import code_spans
+
+    assert str(code_spans("`all` or <b>{{x}}</b>")) == (
+        "<code>all</code> or &lt;b&gt;&#123;&#123;x&#125;&#125;&lt;/b&gt;"
+    )
+    assert str(code_spans("`<script>`")) == "<code>&lt;script&gt;</code>"

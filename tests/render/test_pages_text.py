@@ -138,3 +138,12 @@ def test_synthetic_timestamps_are_not_printed_as_dates(tmp_path: Path) -> None:
     home = next(p for p in render_pages(standings) if p.path == "index.md").text
     assert "dates not recorded: 3 accepted battles" in home
     assert "data through" not in home
+
+
+def test_column_and_setting_meanings_show_code_not_backticks(site: Path) -> None:
+    data = (site / "data.html").read_text("utf-8")
+    assert "<td><code>all</code> (every battle, pooled)" in data
+    methodology = (site / "methodology.html").read_text("utf-8")
+    table = methodology[methodology.index("Configuration reference") :]
+    assert "`" not in table
+    assert "<code>permutations</code>" in table

@@ -16,7 +16,10 @@ dumps. Each output context gets one function here, all starting from `printable`
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+from markupsafe import Markup, escape
 
 # Bidirectional embeddings, overrides, isolates and marks (U+202A–E, U+2066–9, U+200E/F, U+061C).
 BIDI_CONTROLS = frozenset(
@@ -79,3 +82,13 @@ def title_text(value: object) -> str:
     kept from starting an entity): plain text that is inert whether Material prints it raw,
     escaped or through striptags."""
     return printable(value).translate(_TITLE)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(value: object) -> Markup:
+    """Prose of our own (field descriptions) for an HTML cell, where Markdown does not run:
+    escaped first, then each `span` shown as <code>, as it reads in the README."""
+    escaped = str(escape(printable(value))).replace("{", "&#123;").replace("}", "&#125;")
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from prefboard.render import charts
 from prefboard.render import format as fmt
+from prefboard.render.escape import code_spans
 from prefboard.render.pages.core import Page, _Builder, chart_block
 from prefboard.standings.model import POOLED, Standings, TieModel, standings_column_meanings
 
@@ -38,7 +39,10 @@ def methodology(pb: _Builder) -> Page:
         p=_parameters(pb),
         q=pb.s.quality,
         post_text=_post_text(pb.s),
-        reference=reference_sections(),
+        reference=[
+            {**s, "rows": [[k, d, code_spans(m)] for k, d, m in s["rows"]]}
+            for s in reference_sections()
+        ],
         **_model_tables(pb),
         **_check_tables(pb),
     )
@@ -203,7 +207,7 @@ def _calibration_rows(study: dict[str, Any]) -> list[list[object]]:
         rows.append(
             [
                 sc["label"],
-                sc["conditions"],
+                code_spans(sc["conditions"]),
                 f"{mark(head['coverage'])} of {fmt.count(head['intervals'])}",
                 group_text,
                 _span(ranks) + held,
@@ -290,7 +294,7 @@ def data(pb: _Builder) -> Page:
         ]
         for f in prov.files
     ]
-    columns = standings_column_meanings()
+    columns = [[c, code_spans(meaning)] for c, meaning in standings_column_meanings()]
     text = pb.render(
         "data.md.j2", prov=prov, totals=totals, excluded=excluded, files=files, columns=columns
     )
