@@ -97,3 +97,21 @@ def test_render_layer_imports_nothing_that_computes() -> None:
         if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN)
     )
     assert [x for x in found if x not in ALLOWED] == []
+
+
+def test_quoted_benchmark_figures_come_from_the_standings(tiny: Path) -> None:
+    """The methodology and Next battles pages quote the benchmarks' figures from
+    `analysis.studies`, not from a file read at render time."""
+    toml = _board(tiny)
+    config, root = pipeline.load(toml)
+    _, now = pipeline.rate(config, root, toml)
+    studies = now.analysis.studies
+    assert set(studies) == {"calibration", "planning"}
+    marked = {
+        "calibration": {**studies["calibration"], "source": "calibrationmarker"},
+        "planning": {**studies["planning"], "source": "planningmarker (x)"},
+    }
+    analysis = now.analysis.model_copy(update={"studies": marked})
+    pages = {p.path: p.text for p in render_pages(now.model_copy(update={"analysis": analysis}))}
+    assert "calibrationmarker" in pages["methodology.md"]
+    assert "planningmarker" in pages["next.md"]

@@ -8,7 +8,10 @@ previous version's standings for the "What changed" page.
 
 from __future__ import annotations
 
+import json
 import math
+from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +62,7 @@ def analyze(standings: Standings, config: Config) -> Standings:
         benchmark_agreement=benchmark_agreement(standings, battle_dims),
         benchmark_ranks=benchmark_ranks(standings, main) if main else [],
         concordance=concordance(standings),
+        studies=quoted_studies(),
     )
     quality = QualityRules(
         strike_limit=config.quality.strike_limit, min_turns=config.quality.min_turns
@@ -192,3 +196,15 @@ def concordance(standings: Standings) -> list[Concordance]:
 def _finite(x: float | None) -> float | None:
     # NaN has no JSON form: "not computable" is stored as null.
     return None if x is None or math.isnan(x) else float(x)
+
+
+# The benchmark outputs shipped with the package (templates/), by the name pages quote them.
+STUDIES = {"calibration": "calibration.json", "planning": "planning.json"}
+
+
+def quoted_studies() -> dict[str, Any]:
+    """The benchmarks' figures the methodology and Next battles pages quote."""
+    folder = resources.files("prefboard").joinpath("templates")
+    return {
+        key: json.loads(folder.joinpath(name).read_text("utf-8")) for key, name in STUDIES.items()
+    }

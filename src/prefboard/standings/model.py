@@ -8,7 +8,7 @@ module re-exports them all, so `from prefboard.standings.model import ...` finds
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -293,6 +293,13 @@ class Analysis(Frozen):
     concordance: list[Concordance] = Field(
         default_factory=list,
         description="Models whose Likert and battle ranks disagree beyond both rank intervals.",
+    )
+    studies: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The benchmark figures the pages quote, as the benchmarks wrote them: "
+        "`calibration` (benchmarks/bench_calibration.py --write) and `planning` "
+        "(benchmarks/bench_matchmaking.py --write). Copied here so that every number on the "
+        "site is in standings.json.",
     )
 
 

@@ -3,8 +3,6 @@ data ledger, and what changed since the previous version."""
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -22,9 +20,7 @@ if TYPE_CHECKING:
 def methodology(pb: _Builder) -> Page:
     from prefboard.config_reference import reference_sections
 
-    study = json.loads(
-        resources.files("prefboard").joinpath("templates", "calibration.json").read_text()
-    )
+    study = pb.s.analysis.studies["calibration"]
     text = pb.render(
         "methodology.md.j2",
         calibration_chart=chart_block("calibration", charts.calibration_chart(study)),

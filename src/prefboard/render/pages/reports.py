@@ -79,14 +79,14 @@ def next_battles(pb: _Builder) -> Page:
         quotas=quota_rows,
         explore=fmt.percent(planned.explore, 0),
         board=fmt.percent(planned.board, 0),
-        bench=_plan_benchmark(),
+        bench=_plan_benchmark(pb.s.analysis.studies["planning"]),
     )
     return Page("next.md", "Next battles", text)
 
 
-def _plan_benchmark() -> dict[str, Any]:
-    """The planning benchmark's figures (templates/planning.json), as the page shows them."""
-    figures = plan_figures.load()
+def _plan_benchmark(figures: dict[str, Any]) -> dict[str, Any]:
+    """The planning benchmark's figures (templates/planning.json, copied into the standings by
+    the analysis stage), as the page shows them."""
     return {
         "source": figures["source"].split(" (")[0],
         "conditions": figures["conditions"],
