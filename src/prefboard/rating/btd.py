@@ -64,12 +64,17 @@ __all__ = [
     "B_WINS",
     "TIE",
     "BTDFit",
+    "btd_from_counts",
     "btd_with_bootstrap",
     "disagreements",
     "fit_btd",
     "kendall_tau",
     "log_likelihood",
+    "pair_counts",
 ]
+
+# Per-pair counts ``(i, j, cells)`` of battles, the input of `btd_from_counts`.
+pair_counts = _aggregate
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,20 @@ def btd_with_bootstrap(
         raise ValueError(f"interval must lie in (0, 1), got {interval}")
     if draws < 1:
         raise ValueError(f"draws must be positive, got {draws}")
-    i, j, cells = _aggregate(n_models, a, b, outcome)
+    return btd_from_counts(n_models, *_aggregate(n_models, a, b, outcome), draws, seed, interval)
+
+
+def btd_from_counts(
+    n_models: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    cells: np.ndarray,
+    draws: int,
+    seed: int,
+    interval: float,
+) -> BTDFit:
+    """`btd_with_bootstrap` from the per-pair counts ``(i, j, cells)`` of `pair_counts`: a few
+    hundred numbers, cheap to hand to another process."""
     theta, nu, loglik, converged = _fit_counts(n_models, i, j, cells)
     lower = np.full(n_models, np.nan)
     upper = np.full(n_models, np.nan)

@@ -2,7 +2,8 @@
 
 The stage reads as its steps: prepare the battle arrays; per dimension learn the ties and list
 its tournaments; replay the online passes (a diagnostic) in a background thread while the batch
-posteriors, pooled groups and cross-check are fitted; then assemble each dimension's tables,
+posteriors and pooled groups are fitted, and the Bradley–Terry–Davidson cross-checks in a
+worker process (rating/crosschecks.py); then assemble each dimension's tables,
 pairs, checks and diagnostics, and describe the board.
 """
 
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 
 from prefboard.config import Config
 from prefboard.ingest.validate import Ingested
-from prefboard.rating import board, diagnostics, pairs, tables
+from prefboard.rating import board, btd, diagnostics, pairs, tables
+from prefboard.rating.crosschecks import CrossChecks, job_of
 from prefboard.rating.fits import DimensionFit, fit_dimension
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
 from prefboard.rating.tables import components as _components
@@ -39,12 +41,16 @@ __all__ = ["_components", "params_of", "rate"]
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     """Run every tournament and summary; deterministic for the same inputs and config."""
     inputs = prepare(config, data)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rated = [_rate_dimension(config, inputs, d.key, pool) for d in config.battle_dimensions]
+    keys = [d.key for d in config.battle_dimensions]
+    jobs = {key: job_of(config, inputs, key) for key in keys}
+    with ThreadPoolExecutor(max_workers=1) as pool, CrossChecks(jobs) as cross:
+        rated = [_rate_dimension(config, inputs, key, pool, cross) for key in keys]
     return _standings(config, data, config_text, inputs, rated)
 
 
-def _rate_dimension(config: Config, inputs: Inputs, key: str, pool: ThreadPoolExecutor) -> _Rated:
+def _rate_dimension(
+    config: Config, inputs: Inputs, key: str, pool: ThreadPoolExecutor, cross: CrossChecks
+) -> _Rated:
     """One dimension at a time, so only one dimension's battle index lists are held at once."""
     dim = dimension_of(config, inputs, key)
     n_models = len(config.model_keys)
@@ -52,7 +58,7 @@ def _rate_dimension(config: Config, inputs: Inputs, key: str, pool: ThreadPoolEx
     # cores replay them while this thread fits the batch posteriors (the headline).
     online = pool.submit(run_tournaments, n_models, inputs.a, inputs.b, [dim.run])
     fit = fit_dimension(config, inputs, dim)
-    return _dimension(config, inputs, dim, fit, online.result()[0])
+    return _dimension(config, inputs, dim, fit, online.result()[0], cross.result(key))
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,12 @@ class _Rated:
 
 
 def _dimension(
-    config: Config, inputs: Inputs, dim: Dimension, fit: DimensionFit, results: list[Result]
+    config: Config,
+    inputs: Inputs,
+    dim: Dimension,
+    fit: DimensionFit,
+    results: list[Result],
+    cross: btd.BTDFit,
 ) -> _Rated:
     z = z_score(config.rating.interval)
     by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
@@ -105,7 +116,7 @@ def _dimension(
         pairs=dim_pairs,
         fit_check=fit_check,
         history=diagnostics.history_of(config, dim.key, pooled, a, b, outcome, params),
-        crosscheck=diagnostics.crosscheck(config, pooled_table, fit.btd),
+        crosscheck=diagnostics.crosscheck(config, pooled_table, cross),
         sensitivity=diagnostics.sensitivity(dim.key, pooled, len(config.model_keys)),
         ties=dim.ties,
         pooling=fit.grouped.info,
