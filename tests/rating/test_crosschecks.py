@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from prefboard.rating import crosschecks
+from prefboard.rating.btd import BTDFit
 from prefboard.rating.btd_worker import Job, fit
 from tests.rating.test_rate_batch import rate, write_board
 
@@ -26,10 +27,10 @@ def _jobs() -> dict[str, Job]:
     return out
 
 
-def _same(one: object, two: object) -> None:
+def _same(one: BTDFit, two: BTDFit) -> None:
     for name in ["theta", "lower", "upper", "rank", "rank_lower", "rank_upper"]:
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
-    assert getattr(one, "nu") == getattr(two, "nu")
+    assert one.nu == two.nu
 
 
 def test_the_worker_process_gives_the_inline_fits_bit_for_bit(

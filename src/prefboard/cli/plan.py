@@ -166,4 +166,3 @@ def _plan_help(text: str) -> str:
 
 
 plan.help = _plan_help(plan.help or "")
-

@@ -44,7 +44,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import kendalltau
 
 from prefboard.rating import ranks
 
@@ -192,6 +191,10 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
     scipy divides by two square roots, which leaves identical orders at 1 - 1 ulp; values within
     1e-12 of +-1 are returned as exactly +-1.
     """
+    # Imported here: scipy.stats takes ~1 s to import, and the cross-check worker process
+    # (rating/btd_worker.py) never ranks, so it should not pay for it at start.
+    from scipy.stats import kendalltau
+
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:

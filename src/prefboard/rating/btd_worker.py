@@ -12,7 +12,7 @@ import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 
@@ -44,14 +44,14 @@ def fit(job: Job) -> btd.BTDFit:
     )
 
 
-def write_frame(out: BinaryIO, fitted: btd.BTDFit) -> None:
+def write_frame(out: IO[bytes], fitted: btd.BTDFit) -> None:
     data = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(len(data).to_bytes(HEADER, "little"))
     out.write(data)
     out.flush()
 
 
-def read_frame(source: BinaryIO) -> btd.BTDFit | None:
+def read_frame(source: IO[bytes]) -> btd.BTDFit | None:
     """The next fit, or None when the worker stopped before writing it whole."""
     head = source.read(HEADER)
     if len(head) < HEADER:
