@@ -53,10 +53,11 @@ def package_updates_per_second(n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def _children() -> tuple[float, float]:
-    """CPU seconds and peak RSS (MiB) of the finished child processes (the cross-check worker)."""
+def _children() -> float:
+    """CPU seconds of the finished child processes (the cross-check worker). Not its peak
+    memory: Linux counts a child's RSS at fork, i.e. this process's, before the exec."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime
 
 
 def warm_up(params: engine.TrueSkillParams) -> None:
@@ -98,7 +99,7 @@ def main() -> None:
         start, cpu, child = time.perf_counter(), time.process_time(), _children()
         standings = rate(config, data)
         rate_s, rate_cpu = time.perf_counter() - start, time.process_time() - cpu
-        child_cpu, child_mib = _children()[0] - child[0], _children()[1]
+        child_cpu = _children() - child
         one_pass, updates = online_updates(standings)
         package = package_updates_per_second(REFERENCE_UPDATES)
         print(f"battle rows: {data.ledger.totals()['battles']['rows']}")
@@ -114,7 +115,6 @@ def main() -> None:
         )
         print(f"ingest + rating seconds: {ingest_s + rate_s:.2f}")
         print(f"peak RSS MiB: {peak_rss_mib():.0f} (simulating the board included)")
-        print(f"peak RSS MiB of the worker process: {child_mib:.0f}")
         print(f"budget (prefboard rate = ingest + rating): ~{BUDGET_S:.0f} s, {BUDGET_MIB} MiB")
         print(f"previous: {PREVIOUS}")
         print(f"online updates/s (rating stage): {updates / rate_s:,.0f}")
