@@ -60,7 +60,7 @@ class CrossChecks:
         self._pending = list(jobs)  # keys the worker has yet to deliver, in its order
         self._done: dict[str, btd.BTDFit] = {}
         self._proc: subprocess.Popen[bytes] | None = None
-        self._tmp = tempfile.TemporaryDirectory(prefix="prefboard-btd-")
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if sum(job.battles for job in jobs.values()) >= SPAWN_MIN_BATTLES:
             self._start()
 
@@ -70,6 +70,7 @@ class CrossChecks:
         return self._proc is not None
 
     def _start(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="prefboard-btd-")
         path = Path(self._tmp.name) / "jobs.pickle"
         path.write_bytes(pickle.dumps(list(self._jobs.values()), pickle.HIGHEST_PROTOCOL))
         # The child must import this very prefboard, installed or not.
@@ -109,7 +110,9 @@ class CrossChecks:
             if self._proc.stdout is not None:
                 self._proc.stdout.close()
             self._proc = None
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
     def __enter__(self) -> CrossChecks:
         return self
