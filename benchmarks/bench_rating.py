@@ -11,6 +11,7 @@ Run: .venv/bin/python benchmarks/bench_rating.py [--rows N] [--permuted-tables p
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -32,8 +33,8 @@ from prefboard.standings.model import POOLED, POSTSTRATIFIED, Standings
 
 REFERENCE_UPDATES = 20_000
 BUDGET_S, BUDGET_MIB = 15.0, 1536
-# Last session (README, every table in 21 orders): rating stage 25.4 s after 5.4 s of ingest.
-PREVIOUS = "rating stage 25.4 s after 5.4 s of ingest, peak 914 MiB (every table in 21 orders)"
+# Before the cross-checks moved to a worker process (same session, README): main thread only.
+PREVIOUS = "rating stage 17.1-18.2 s after 3.5-3.8 s of ingest, CPU = wall (one core), 885 MiB"
 
 
 def package_updates_per_second(n: int) -> float:
@@ -50,6 +51,13 @@ def package_updates_per_second(n: int) -> float:
         a, b = trueskill.rate_1vs1(a, b, drawn=o == 2, env=env)
         players[i], players[j] = (a, b) if o != 1 else (b, a)
     return n / (time.perf_counter() - start)
+
+
+def _children() -> float:
+    """CPU seconds of the finished child processes (the cross-check worker). Not its peak
+    memory: Linux counts a child's RSS at fork, i.e. this process's, before the exec."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def warm_up(params: engine.TrueSkillParams) -> None:
@@ -88,9 +96,10 @@ def main() -> None:
         start = time.perf_counter()
         data = ingest(config, root)
         ingest_s = time.perf_counter() - start
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, child = time.perf_counter(), time.process_time(), _children()
         standings = rate(config, data)
         rate_s, rate_cpu = time.perf_counter() - start, time.process_time() - cpu
+        child_cpu = _children() - child
         one_pass, updates = online_updates(standings)
         package = package_updates_per_second(REFERENCE_UPDATES)
         print(f"battle rows: {data.ledger.totals()['battles']['rows']}")
@@ -100,7 +109,10 @@ def main() -> None:
         print(f"online updates, one pass of every tournament: {one_pass:,}")
         print(f"online updates, all passes replayed: {updates:,}")
         print(f"ingest seconds: {ingest_s:.2f}")
-        print(f"rating stage seconds: {rate_s:.2f} (CPU {rate_cpu:.2f} over all threads)")
+        print(
+            f"rating stage seconds: {rate_s:.2f} (CPU {rate_cpu:.2f} over all threads"
+            f" + {child_cpu:.2f} in the cross-check worker process)"
+        )
         print(f"ingest + rating seconds: {ingest_s + rate_s:.2f}")
         print(f"peak RSS MiB: {peak_rss_mib():.0f} (simulating the board included)")
         print(f"budget (prefboard rate = ingest + rating): ~{BUDGET_S:.0f} s, {BUDGET_MIB} MiB")

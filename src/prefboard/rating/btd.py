@@ -44,7 +44,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import kendalltau
 
 from prefboard.rating import ranks
 
@@ -64,12 +63,17 @@ __all__ = [
     "B_WINS",
     "TIE",
     "BTDFit",
+    "btd_from_counts",
     "btd_with_bootstrap",
     "disagreements",
     "fit_btd",
     "kendall_tau",
     "log_likelihood",
+    "pair_counts",
 ]
+
+# Per-pair counts ``(i, j, cells)`` of battles, the input of `btd_from_counts`.
+pair_counts = _aggregate
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,20 @@ def btd_with_bootstrap(
         raise ValueError(f"interval must lie in (0, 1), got {interval}")
     if draws < 1:
         raise ValueError(f"draws must be positive, got {draws}")
-    i, j, cells = _aggregate(n_models, a, b, outcome)
+    return btd_from_counts(n_models, *_aggregate(n_models, a, b, outcome), draws, seed, interval)
+
+
+def btd_from_counts(
+    n_models: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    cells: np.ndarray,
+    draws: int,
+    seed: int,
+    interval: float,
+) -> BTDFit:
+    """`btd_with_bootstrap` from the per-pair counts ``(i, j, cells)`` of `pair_counts`: a few
+    hundred numbers, cheap to hand to another process."""
     theta, nu, loglik, converged = _fit_counts(n_models, i, j, cells)
     lower = np.full(n_models, np.nan)
     upper = np.full(n_models, np.nan)
@@ -174,6 +191,10 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
     scipy divides by two square roots, which leaves identical orders at 1 - 1 ulp; values within
     1e-12 of +-1 are returned as exactly +-1.
     """
+    # Imported here: scipy.stats takes ~1 s to import, and the cross-check worker process
+    # (rating/btd_worker.py) never ranks, so it should not pay for it at start.
+    from scipy.stats import kendalltau
+
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:

@@ -42,22 +42,8 @@ def history_of(
     )
 
 
+# Bootstrap draws of the cross-check (fitted by rating/crosschecks.py).
 BTD_DRAWS = 200
-
-
-def btd_fit(
-    config: Config, idx: np.ndarray, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
-) -> btd.BTDFit:
-    """Bradley–Terry–Davidson on the pooled battles ``idx``, with bootstrap intervals."""
-    return btd.btd_with_bootstrap(
-        len(config.model_keys),
-        a[idx],
-        b[idx],
-        outcome[idx],
-        draws=BTD_DRAWS,
-        seed=config.rating.seed,
-        interval=config.rating.interval,
-    )
 
 
 def crosscheck(config: Config, table: Table, fit: btd.BTDFit) -> CrossCheck:

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from prefboard.config import Config
-from prefboard.rating import batch, btd, groups, strata
+from prefboard.rating import batch, groups, strata
 from prefboard.rating import group_tables as gt
-from prefboard.rating.diagnostics import btd_fit
 from prefboard.rating.inputs import Dimension, Inputs
 from prefboard.standings.model import PoolingInfo, TieModel
 
@@ -74,12 +73,12 @@ def grouped(
 @dataclass(frozen=True)
 class DimensionFit:
     """Every batch fit of one dimension: per table (attribute, value) its clustered posterior,
-    the pooled group posteriors and headline, and the Bradley–Terry–Davidson cross-check."""
+    and the pooled group posteriors and headline (the Bradley–Terry–Davidson cross-check is
+    fitted beside them: rating/crosschecks.py)."""
 
     posteriors: dict[tuple[str, str], batch.Posterior]
     counts: dict[tuple[str, str], batch.PairCounts]
     grouped: Grouped
-    btd: btd.BTDFit
 
 
 def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFit:
@@ -106,5 +105,4 @@ def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFi
         dim.ties,
         inputs.clusters,
     )
-    cross = btd_fit(config, dim.pooled, inputs.a, inputs.b, dim.outcome)
-    return DimensionFit(posteriors, counts, pooled, cross)
+    return DimensionFit(posteriors, counts, pooled)

@@ -2,27 +2,31 @@
 
 The stage reads as its steps: prepare the battle arrays; per dimension learn the ties and list
 its tournaments; replay the online passes (a diagnostic) in a background thread while the batch
-posteriors, pooled groups and cross-check are fitted; then assemble each dimension's tables,
+posteriors and pooled groups are fitted, and the Bradley–Terry–Davidson cross-checks in a
+worker process (rating/crosschecks.py); then assemble each dimension's tables,
 pairs, checks and diagnostics, and describe the board.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from prefboard.config import Config
 from prefboard.ingest.validate import Ingested
-from prefboard.rating import board, diagnostics, pairs, tables
+from prefboard.rating import board, btd, diagnostics, pairs, tables
+from prefboard.rating.crosschecks import CrossChecks, job_of
 from prefboard.rating.fits import DimensionFit, fit_dimension
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
 from prefboard.rating.tables import components as _components
 from prefboard.rating.tournaments import Result, run_tournaments, z_score
 from prefboard.standings.model import (
     POOLED,
+    AgreementRow,
     CrossCheck,
     FitCheck,
     History,
+    LikertRow,
     OrderSensitivity,
     Pair,
     PlanGoal,
@@ -39,20 +43,48 @@ __all__ = ["_components", "params_of", "rate"]
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     """Run every tournament and summary; deterministic for the same inputs and config."""
     inputs = prepare(config, data)
+    keys = [d.key for d in config.battle_dimensions]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        rated = [_rate_dimension(config, inputs, d.key, pool) for d in config.battle_dimensions]
-    return _standings(config, data, config_text, inputs, rated)
+        first = [_replay(config, inputs, keys[0], pool)] if keys else []
+        with CrossChecks({key: job_of(config, inputs, key) for key in keys}) as cross:
+            # The Likert summaries need no rating: done while the first replay runs.
+            likert = board.likert_tables(config, data, inputs.published)
+            rated = _rate_dimensions(config, inputs, keys, pool, cross, first)
+    return _standings(config, data, config_text, inputs, rated, likert)
 
 
-def _rate_dimension(config: Config, inputs: Inputs, key: str, pool: ThreadPoolExecutor) -> _Rated:
-    """One dimension at a time, so only one dimension's battle index lists are held at once."""
+Replay = tuple[Dimension, Future[list[list[Result]]]]
+
+
+def _replay(config: Config, inputs: Inputs, key: str, pool: ThreadPoolExecutor) -> Replay:
+    """A dimension's tournaments and their online passes, queued on the replay thread. The
+    passes only feed diagnostics; the compiled replay releases the GIL, so it runs on both
+    cores while this thread fits the batch posteriors (the headline)."""
     dim = dimension_of(config, inputs, key)
-    n_models = len(config.model_keys)
-    # The online passes only feed diagnostics; the compiled replay releases the GIL, so both
-    # cores replay them while this thread fits the batch posteriors (the headline).
-    online = pool.submit(run_tournaments, n_models, inputs.a, inputs.b, [dim.run])
-    fit = fit_dimension(config, inputs, dim)
-    return _dimension(config, inputs, dim, fit, online.result()[0])
+    runs = [dim.run]
+    return dim, pool.submit(run_tournaments, len(config.model_keys), inputs.a, inputs.b, runs)
+
+
+def _rate_dimensions(
+    config: Config,
+    inputs: Inputs,
+    keys: list[str],
+    pool: ThreadPoolExecutor,
+    cross: CrossChecks,
+    queued: list[Replay],
+) -> list[_Rated]:
+    """Dimension by dimension, with the next dimension's replay queued before waiting for this
+    one's, so the replay thread (the longest chain of work) never idles; at most two
+    dimensions' battle index lists are held at once."""
+    rated = []
+    for k, key in enumerate(keys):
+        dim, online = queued.pop(0)
+        fit = fit_dimension(config, inputs, dim)
+        if k + 1 < len(keys):
+            queued.append(_replay(config, inputs, keys[k + 1], pool))
+        results = online.result()[0]
+        rated.append(_dimension(config, inputs, dim, fit, results, cross.result(key)))
+    return rated
 
 
 @dataclass(frozen=True)
@@ -70,7 +102,12 @@ class _Rated:
 
 
 def _dimension(
-    config: Config, inputs: Inputs, dim: Dimension, fit: DimensionFit, results: list[Result]
+    config: Config,
+    inputs: Inputs,
+    dim: Dimension,
+    fit: DimensionFit,
+    results: list[Result],
+    cross: btd.BTDFit,
 ) -> _Rated:
     z = z_score(config.rating.interval)
     by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
@@ -103,7 +140,7 @@ def _dimension(
         pairs=dim_pairs,
         fit_check=fit_check,
         history=diagnostics.history_of(config, dim.key, pooled, a, b, outcome, dim.run.params),
-        crosscheck=diagnostics.crosscheck(config, pooled_table, fit.btd),
+        crosscheck=diagnostics.crosscheck(config, pooled_table, cross),
         sensitivity=diagnostics.sensitivity(dim.key, pooled, len(config.model_keys)),
         ties=dim.ties,
         pooling=fit.grouped.info,
@@ -126,9 +163,14 @@ def _slice_table(config: Config, inputs: Inputs, fit: DimensionFit, r: Result, z
 
 
 def _standings(
-    config: Config, data: Ingested, config_text: str, inputs: Inputs, rated: list[_Rated]
+    config: Config,
+    data: Ingested,
+    config_text: str,
+    inputs: Inputs,
+    rated: list[_Rated],
+    likert: tuple[list[LikertRow], list[AgreementRow]],
 ) -> Standings:
-    likert_rows, agreement = board.likert_tables(config, data, inputs.published)
+    likert_rows, agreement = likert
     return Standings(
         title=config.leaderboard.title,
         description=config.leaderboard.description,
