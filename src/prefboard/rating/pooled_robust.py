@@ -28,9 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from prefboard.rating import batch
+from prefboard.rating.batch import TIE
 from prefboard.rating.groups import GroupFit, Model
 from prefboard.rating.pooling import Pooled
 
@@ -38,8 +40,9 @@ __all__ = ["Meat", "Sandwich", "sandwich", "widen"]
 
 # Per-cluster score sums in fixed point (units of 2^-24): integer sums do not depend on the
 # order of the battles, so the result is bit-identical under any shuffle. The rounding (3e-8
-# per battle) is far below the scores' own size (~1e-2 to 1), and float64 sums of such integers
-# stay exact up to 2^53 (checked; a million battles at score 10 reach 2^47).
+# per battle) is far below the scores' own size (~1e-2 to 1). Sums are taken in int64; as
+# float64 (the products, the totals in `_means`) they stay exact below 2^53, which a million
+# battles at score 10 (2^47) are far from.
 _FIXED = float(2**24)
 
 
@@ -79,15 +82,40 @@ class Sandwich:
         return out
 
 
-# The outcome from the lower-numbered model's side (as batch.aggregate counts it), indexed by
-# (a > b) * 3 + outcome: a swapped pair turns a win into a loss, a tie stays a tie.
-_FROM_LO = np.array([0, 1, batch.TIE, 1, 0, batch.TIE], dtype=np.int64)
+@njit(cache=True)
+def _keys(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, group: np.ndarray, slots: int, m: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per battle, in one pass (numpy took ~20 temporaries of a million elements): its slot
+    (group, or the last slot when not given), its (slot, pair lo < hi, outcome from lo's side as
+    batch.aggregate counts it) key into the score tables, lo's and hi's columns (slot j's model
+    i at j * m + i); and which (slot, pair) cells occur."""
+    n = a.shape[0]
+    slot = np.empty(n, dtype=np.int64)
+    key = np.empty(n, dtype=np.int64)
+    col_lo = np.empty(n, dtype=np.int64)
+    col_hi = np.empty(n, dtype=np.int64)
+    seen = np.zeros(slots * m * m, dtype=np.bool_)
+    for k in range(n):
+        lo, hi, o = a[k], b[k], np.int64(outcome[k])
+        if lo > hi:
+            lo, hi = hi, lo
+            if o != TIE:
+                o = 1 - o
+        s = group[k] if group[k] >= 0 else slots - 1
+        cell = (s * m + lo) * m + hi
+        slot[k] = s
+        key[k] = cell * 3 + o
+        col_lo[k] = s * m + lo
+        col_hi[k] = s * m + hi
+        seen[cell] = True
+    return slot, key, col_lo, col_hi, seen
 
 
 @dataclass(frozen=True)
 class _Scores:
     """Per battle: its group (slot), its pair's columns and the fixed-point score of lo at the
-    group's pooled mean (integer-valued floats; hi's is its negative). ``played``: models with a
+    group's pooled mean (int64; hi's is its negative). ``played``: models with a
     battle; ``slots`` = J, ``m`` = models."""
 
     slot: np.ndarray
@@ -99,32 +127,33 @@ class _Scores:
 
 
 def _battle_scores(
-    fit: GroupFit, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, slot: np.ndarray, model: Model
+    fit: GroupFit,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    group: np.ndarray,
+    model: Model,
 ) -> _Scores:
     """Each battle's score at its group's pooled mean: one score table per group over the pairs
     it holds (already in fixed point), read through one (group, pair, outcome) key per battle."""
     m, slots = fit.pooled.population_mean.shape[0], len(fit.counts)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    cell = (slot * m + lo) * m + hi  # (group, pair)
-    seen = np.flatnonzero(np.bincount(cell, minlength=slots * m * m))
+    slot, key, col_lo, col_hi, occurs = _keys(a, b, outcome, group, slots, m)
+    seen = np.flatnonzero(occurs)
     tables = np.zeros((slots, m * m * 3))
     for j in np.unique(seen // (m * m)):
         pairs = seen[seen // (m * m) == j] - j * m * m
         tables[j] = batch.score_table(
             fit.pooled.group_mean(int(j)), pairs, beta=model.beta, draw_margin=model.draw_margin
         )
-    # one-byte arithmetic for the outcome's key: a third of the memory traffic of int64
-    flip = (a > b).view(np.int8) * np.int8(3) + outcome.astype(np.int8, copy=False)
-    q = np.rint(tables.reshape(-1) * _FIXED)[cell * 3 + _FROM_LO[flip]]
+    q = np.rint(tables.reshape(-1) * _FIXED).astype(np.int64)[key]
     played = np.zeros(m, dtype=bool)
     played[seen % (m * m) // m] = True
     played[seen % m] = True
-    base = slot * m
-    return _Scores(slot, (base + lo, base + hi), q, played, slots, m)
+    return _Scores(slot, (col_lo, col_hi), q, played, slots, m)
 
 
 # Above this many cells (clusters x columns) per-cluster sums are formed from sorted triplets
-# rather than one dense bincount.
+# rather than dense rows.
 _DENSE_CELLS = 4_000_000
 
 
@@ -140,24 +169,44 @@ def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.reshape(-1), len(uniq)
 
 
-def _sums(
+@njit(cache=True)
+def _dense_sums(
+    codes: np.ndarray,
+    n: int,
+    slot: np.ndarray,
+    cols: tuple[np.ndarray, np.ndarray],
+    q: np.ndarray,
+    slots: int,
+    width: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster, flat: its summed scores per column (n x width) and battles per slot (n x
+    slots), in int64 (exact in any order), without a temporary per battle."""
+    g = np.zeros(n * width, dtype=np.int64)
+    counts = np.zeros(n * slots, dtype=np.int64)
+    for k in range(codes.shape[0]):
+        c = codes[k]
+        g[c * width + cols[0][k]] += q[k]
+        g[c * width + cols[1][k]] -= q[k]
+        counts[c * slots + slot[k]] += 1
+    return g, counts
+
+
+def _csr(flat: np.ndarray, n: int, width: int) -> sparse.csr_matrix:
+    """The dense (n x width) integer sums ``flat`` as a canonical float csr matrix (sorted
+    indices, no zeros)."""
+    nz = np.flatnonzero(flat)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(nz // width, minlength=n), out=indptr[1:])
+    data = flat[nz].astype(np.float64)
+    return sparse.csr_matrix((data, nz % width, indptr), shape=(n, width))
+
+
+def _triplets(
     rows: np.ndarray, n: int, width: int, cols: tuple[np.ndarray, ...], value: np.ndarray | None
 ) -> sparse.csr_matrix:
-    """Per (row, column), the sum of ``value`` (integer-valued; None = 1) over the battles at
-    ``cols[0]``, minus the sum at ``cols[1]`` when given, as a canonical csr matrix (sorted
-    indices, no zeros). Sums of integers are exact, so any battle order gives the same bits."""
-    size = n * width
-    if size <= _DENSE_CELLS and (value is None or float(np.abs(value).sum()) < 2.0**53):
-        start = rows * width
-        flat = np.bincount(start + cols[0], value, size).astype(np.float64, copy=False)
-        if len(cols) > 1:
-            flat -= np.bincount(start + cols[1], value, size)
-        nz = np.flatnonzero(flat)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(nz // width, minlength=n), out=indptr[1:])
-        return sparse.csr_matrix((flat[nz], nz % width, indptr), shape=(n, width))
-    ones = np.ones(len(rows), dtype=np.int64)
-    v = ones if value is None else value.astype(np.int64)
+    """As `_dense_sums` for one matrix, for boards with too many clusters for dense rows: per
+    (row, column), the sum of ``value`` (None = 1) at ``cols[0]`` minus that at ``cols[1]``."""
+    v = np.ones(len(rows), dtype=np.int64) if value is None else value
     data = np.concatenate([v, -v][: len(cols)])
     out = sparse.coo_matrix(
         (data, (np.tile(rows, len(cols)), np.concatenate(cols))), shape=(n, width)
@@ -173,8 +222,12 @@ def _clustered(
     """(g, counts): per cluster (codes 0..n-1), its summed fixed-point scores over the slots and
     its battles per group. A participant-level cluster lies in one group, so its row holds one
     group's block only; kept sparse, the products in `_meat` skip the other J - 1 blocks."""
-    g = _sums(codes, n, sc.slots * sc.m, sc.cols, sc.q)
-    return g, _sums(codes, n, sc.slots, (sc.slot,), None)
+    width = sc.slots * sc.m
+    if n * width <= _DENSE_CELLS:
+        flat, counts = _dense_sums(codes, n, sc.slot, sc.cols, sc.q, sc.slots, width)
+        return _csr(flat, n, width), _csr(counts, n, sc.slots)
+    g = _triplets(codes, n, width, sc.cols, sc.q)
+    return g, _triplets(codes, n, sc.slots, (sc.slot,), None)
 
 
 def _meat(g: sparse.csr_matrix, counts: sparse.csr_matrix, sign: float) -> Meat:
@@ -212,9 +265,8 @@ def sandwich(
     code arrays of the same length (participant, then prompt)."""
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
-    n_slots = len(fit.counts)
-    slot = np.where(group >= 0, group, n_slots - 1).astype(np.int64, copy=False)
-    sc = _battle_scores(fit, np.asarray(a), np.asarray(b), np.asarray(outcome), slot, model)
+    a, b, group = (np.asarray(x, dtype=np.int64) for x in (a, b, group))
+    sc = _battle_scores(fit, a, b, np.asarray(outcome), group, model)
     first = _codes(clusters[0])
     g, counts = _clustered(*first, sc)
     terms = [_meat(g, counts, 1.0)]
