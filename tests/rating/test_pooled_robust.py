@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import sparse
 
-from prefboard.rating import groups, pooled_robust
+from prefboard.rating import batch, groups, pooled_robust
 
 MODEL = groups.Model(prior_mean=25.0, prior_sigma=25 / 3, beta=25 / 6, draw_margin=0.74)
 N_MODELS = 6
@@ -50,7 +51,10 @@ def test_votes_repeated_within_a_cluster_double_the_robust_variance() -> None:
     assert one.robust(maps) == pytest.approx(2 * two.robust(maps), rel=1e-9, abs=1e-15)
 
 
-def test_battle_order_changes_nothing() -> None:
+@pytest.mark.parametrize("dense_cells", [pooled_robust._DENSE_CELLS, 0])
+def test_battle_order_changes_nothing(monkeypatch, dense_cells: int) -> None:
+    # both ways of summing per cluster (one bincount, or sorted triplets for large boards)
+    monkeypatch.setattr(pooled_robust, "_DENSE_CELLS", dense_cells)
     a, b, outcome, group, person, prompt = _battles(2, prompt_sd=3.0)
     order = np.random.default_rng(0).permutation(len(a))
     w = [0.2, 0.5, 0.3, 0.0]
@@ -101,3 +105,76 @@ def test_sparse_scores_for_large_boards_give_the_dense_result(monkeypatch) -> No
     _, _, sparse = _widen(a, b, outcome, group, [person, prompt], w)
     assert sparse[2] == pytest.approx(dense[2], rel=1e-12)
     assert sparse[1] == pytest.approx(dense[1], rel=1e-12)
+
+
+def _reference_meat(fit, a, b, outcome, group, cluster) -> np.ndarray:
+    """Σ_c (g_c - ḡ_c)(g_c - ḡ_c)ᵀ written out battle by battle (J·n x J·n, dense): each
+    battle's score at its group's pooled mean, rounded to the module's fixed point as the
+    sandwich is, centred by its group's mean score per battle, summed per cluster."""
+    slots, n = len(fit.counts), N_MODELS
+    slot = np.where(group >= 0, group, slots - 1)
+    u = np.zeros((len(a), slots * n))
+    for k in range(len(a)):
+        lo, hi = min(a[k], b[k]), max(a[k], b[k])
+        o = outcome[k] if a[k] == lo or outcome[k] == batch.TIE else 1 - outcome[k]
+        table = batch.score_table(
+            fit.pooled.group_mean(slot[k]),
+            np.array([lo * n + hi]),
+            beta=MODEL.beta,
+            draw_margin=MODEL.draw_margin,
+        )
+        v = np.rint(table[(lo * n + hi) * 3 + o] * pooled_robust._FIXED) / pooled_robust._FIXED
+        u[k, slot[k] * n + lo] += v
+        u[k, slot[k] * n + hi] -= v
+    for j in range(slots):
+        mine = slot == j
+        block = slice(j * n, (j + 1) * n)
+        u[mine, block] -= u[mine, block].mean(axis=0)
+    meat = np.zeros((slots * n, slots * n))
+    for c in np.unique(cluster):
+        g = u[cluster == c].sum(axis=0)
+        meat += np.outer(g, g)
+    return meat
+
+
+def _dense(x) -> np.ndarray:
+    return x.toarray() if sparse.issparse(x) else np.asarray(x)
+
+
+def _factored_meat(sw: pooled_robust.Sandwich) -> np.ndarray:
+    """The sandwich's meat, its factors multiplied out (Meat: raw - cross - crossᵀ + ...)."""
+    means = _dense(sw.means)
+    out = np.zeros((means.shape[1], means.shape[1]))
+    for t in sw.terms:
+        cross = _dense(t.scores_by_count) @ means
+        out += t.sign * (
+            _dense(t.raw) - cross - cross.T + means.T @ _dense(t.count_products) @ means
+        )
+    return out
+
+
+@pytest.mark.parametrize("two_way", [False, True])
+def test_the_sandwich_equals_a_battle_by_battle_reference(monkeypatch, two_way: bool) -> None:
+    # 40 participants, each in one group (one clustering) or voting in every group with
+    # prompts shared across groups (two clusterings: participant + prompt - their intersection)
+    a, b, outcome, _, _, prompt = _battles(6, prompts=150, votes=4, prompt_sd=3.0)
+    rng = np.random.default_rng(7)
+    person = rng.integers(0, 40, len(a))
+    group = person % 4 - 1 if not two_way else rng.integers(-1, 3, len(a))  # -1: not given
+    clusters = [person, prompt] if two_way else [person]
+    fit = groups.fit_groups(N_MODELS, a, b, outcome, group, 3, MODEL)
+    sw = pooled_robust.sandwich(fit, a, b, outcome, group, clusters, MODEL)
+    ref = _reference_meat(fit, a, b, outcome, group, person)
+    if two_way:
+        both = person * 1000 + prompt
+        ref += _reference_meat(fit, a, b, outcome, group, prompt)
+        ref -= _reference_meat(fit, a, b, outcome, group, both)
+    scale = np.abs(ref).max()
+    assert np.abs(_factored_meat(sw) - ref).max() <= 1e-12 * scale
+    w = np.array([0.2, 0.5, 0.3, 0.0])
+    mean, cov, factor = pooled_robust.widen(fit.pooled, sw, w)
+    assert factor.max() > 1.01  # the clustering widens something: the comparison is not moot
+    monkeypatch.setattr(pooled_robust.Sandwich, "robust", lambda _, maps: maps @ ref @ maps.T)
+    ref_mean, ref_cov, _ = pooled_robust.widen(fit.pooled, sw, w)
+    assert np.array_equal(mean, ref_mean)
+    assert np.abs(cov - ref_cov).max() <= 1e-12 * np.abs(ref_cov).max()

@@ -28,9 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from prefboard.rating import batch
+from prefboard.rating.batch import TIE
 from prefboard.rating.groups import GroupFit, Model
 from prefboard.rating.pooling import Pooled
 
@@ -38,11 +40,10 @@ __all__ = ["Meat", "Sandwich", "sandwich", "widen"]
 
 # Per-cluster score sums in fixed point (units of 2^-24): integer sums do not depend on the
 # order of the battles, so the result is bit-identical under any shuffle. The rounding (3e-8
-# per battle) is far below the scores' own size (~1e-2 to 1), and float64 sums of such integers
-# stay exact up to 2^53 (checked; a million battles at score 10 reach 2^47).
+# per battle) is far below the scores' own size (~1e-2 to 1). Sums are taken in int64; as
+# float64 (the products, the totals in `_means`) they stay exact below 2^53, which a million
+# battles at score 10 (2^47) are far from.
 _FIXED = float(2**24)
-
-Matrix = np.ndarray | sparse.csr_matrix
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,10 @@ class Meat:
     and growing with a cluster's size, as clustering."""
 
     sign: float  # +1, or -1 for the intersection term of two-way clustering
-    # dense arrays for small boards, sparse (csr) ones when clusters x J·n is large
-    raw: Matrix  # Σ_c g_c g_cᵀ (J·n x J·n)
-    scores_by_count: Matrix  # Σ_c g_c n_cᵀ (J·n x J)
-    count_products: Matrix  # Σ_c n_c n_cᵀ (J x J)
+    # sparse: a participant's scores lie in one group's block, so raw is block-diagonal then
+    raw: sparse.csr_matrix  # Σ_c g_c g_cᵀ (J·n x J·n)
+    scores_by_count: sparse.csr_matrix  # Σ_c g_c n_cᵀ (J·n x J)
+    count_products: sparse.csr_matrix  # Σ_c n_c n_cᵀ (J x J)
 
 
 @dataclass(frozen=True)
@@ -81,39 +82,78 @@ class Sandwich:
         return out
 
 
+@njit(cache=True)
+def _keys(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, group: np.ndarray, slots: int, m: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per battle, in one pass (numpy took ~20 temporaries of a million elements): its slot
+    (group, or the last slot when not given), its (slot, pair lo < hi, outcome from lo's side as
+    batch.aggregate counts it) key into the score tables, lo's and hi's columns (slot j's model
+    i at j * m + i); and which (slot, pair) cells occur."""
+    n = a.shape[0]
+    slot = np.empty(n, dtype=np.int64)
+    key = np.empty(n, dtype=np.int64)
+    col_lo = np.empty(n, dtype=np.int64)
+    col_hi = np.empty(n, dtype=np.int64)
+    seen = np.zeros(slots * m * m, dtype=np.bool_)
+    for k in range(n):
+        lo, hi, o = a[k], b[k], np.int64(outcome[k])
+        if lo > hi:
+            lo, hi = hi, lo
+            if o != TIE:
+                o = 1 - o
+        s = group[k] if group[k] >= 0 else slots - 1
+        cell = (s * m + lo) * m + hi
+        slot[k] = s
+        key[k] = cell * 3 + o
+        col_lo[k] = s * m + lo
+        col_hi[k] = s * m + hi
+        seen[cell] = True
+    return slot, key, col_lo, col_hi, seen
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Per battle: its group (slot), its pair's columns and the fixed-point score of lo at the
+    group's pooled mean (int64; hi's is its negative). ``played``: models with a
+    battle; ``slots`` = J, ``m`` = models."""
+
+    slot: np.ndarray
+    cols: tuple[np.ndarray, np.ndarray]  # lo's and hi's columns: group j's model i at j * m + i
+    q: np.ndarray
+    played: np.ndarray
+    slots: int
+    m: int
+
+
 def _battle_scores(
-    fit: GroupFit, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, slot: np.ndarray, model: Model
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lo, hi, score of lo) per battle, each at its group's pooled mean: one score table per
-    group over the pairs it holds, read through one (group, pair, outcome) key per battle."""
-    m = fit.pooled.population_mean.shape[0]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    # the outcome from the lower-numbered model's side, as batch.aggregate counts it
-    o = np.where((a != lo) & (outcome != batch.TIE), 1 - outcome, outcome).astype(np.int64)
-    cell = slot * (m * m) + lo.astype(np.int64) * m + hi  # (group, pair)
-    seen = np.flatnonzero(np.bincount(cell, minlength=len(fit.counts) * m * m))
-    tables = np.zeros((len(fit.counts), m * m * 3))
+    fit: GroupFit,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    group: np.ndarray,
+    model: Model,
+) -> _Scores:
+    """Each battle's score at its group's pooled mean: one score table per group over the pairs
+    it holds (already in fixed point), read through one (group, pair, outcome) key per battle."""
+    m, slots = fit.pooled.population_mean.shape[0], len(fit.counts)
+    slot, key, col_lo, col_hi, occurs = _keys(a, b, outcome, group, slots, m)
+    seen = np.flatnonzero(occurs)
+    tables = np.zeros((slots, m * m * 3))
     for j in np.unique(seen // (m * m)):
         pairs = seen[seen // (m * m) == j] - j * m * m
         tables[j] = batch.score_table(
             fit.pooled.group_mean(int(j)), pairs, beta=model.beta, draw_margin=model.draw_margin
         )
-    return lo, hi, tables.reshape(-1)[cell * 3 + o]
+    q = np.rint(tables.reshape(-1) * _FIXED).astype(np.int64)[key]
+    played = np.zeros(m, dtype=bool)
+    played[seen % (m * m) // m] = True
+    played[seen % m] = True
+    return _Scores(slot, (col_lo, col_hi), q, played, slots, m)
 
 
-@dataclass(frozen=True)
-class _Scores:
-    """Per battle: its two columns (group j's block, lo and hi), its fixed-point score, and
-    its group; ``width`` = J·n, ``slots`` = J."""
-
-    cols: tuple[np.ndarray, np.ndarray]
-    q: np.ndarray
-    slot: np.ndarray
-    width: int
-    slots: int
-
-
-# Above this many cells (clusters x J·n) the per-cluster scores are kept sparse.
+# Above this many cells (clusters x columns) per-cluster sums are formed from sorted triplets
+# rather than dense rows.
 _DENSE_CELLS = 4_000_000
 
 
@@ -129,48 +169,86 @@ def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.reshape(-1), len(uniq)
 
 
-def _meat(cluster: np.ndarray, sc: _Scores, sign: float) -> Meat:
-    """One clustering's centred meat. Sums are of integers (fixed point), exact in any order,
-    so the result does not depend on the order of the battles."""
-    codes, n = _codes(cluster)
-    total = float(np.abs(sc.q).sum())
-    if n * sc.width <= _DENSE_CELLS and total < 2.0**53:  # float sums of integers stay exact
-        flat0, flat1 = codes * sc.width + sc.cols[0], codes * sc.width + sc.cols[1]
-        size = n * sc.width
-        qf = sc.q.astype(np.float64)
-        g = np.bincount(flat0, qf, size) - np.bincount(flat1, qf, size)
-        gf = g.reshape(n, sc.width) / _FIXED
-        counts = np.bincount(codes * sc.slots + sc.slot, minlength=n * sc.slots)
-        nf = counts.reshape(n, sc.slots).astype(np.float64)
-        return Meat(sign, gf.T @ gf, gf.T @ nf, nf.T @ nf)
-    rows = np.concatenate([codes, codes])
-    gi = sparse.coo_matrix(
-        (np.concatenate([sc.q, -sc.q]), (rows, np.concatenate(sc.cols))), shape=(n, sc.width)
+@njit(cache=True)
+def _dense_sums(
+    codes: np.ndarray,
+    n: int,
+    slot: np.ndarray,
+    cols: tuple[np.ndarray, np.ndarray],
+    q: np.ndarray,
+    slots: int,
+    width: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster, flat: its summed scores per column (n x width) and battles per slot (n x
+    slots), in int64 (exact in any order), without a temporary per battle."""
+    g = np.zeros(n * width, dtype=np.int64)
+    counts = np.zeros(n * slots, dtype=np.int64)
+    for k in range(codes.shape[0]):
+        c = codes[k]
+        g[c * width + cols[0][k]] += q[k]
+        g[c * width + cols[1][k]] -= q[k]
+        counts[c * slots + slot[k]] += 1
+    return g, counts
+
+
+def _csr(flat: np.ndarray, n: int, width: int) -> sparse.csr_matrix:
+    """The dense (n x width) integer sums ``flat`` as a canonical float csr matrix (sorted
+    indices, no zeros)."""
+    nz = np.flatnonzero(flat)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(nz // width, minlength=n), out=indptr[1:])
+    data = flat[nz].astype(np.float64)
+    return sparse.csr_matrix((data, nz % width, indptr), shape=(n, width))
+
+
+def _triplets(
+    rows: np.ndarray, n: int, width: int, cols: tuple[np.ndarray, ...], value: np.ndarray | None
+) -> sparse.csr_matrix:
+    """As `_dense_sums` for one matrix, for boards with too many clusters for dense rows: per
+    (row, column), the sum of ``value`` (None = 1) at ``cols[0]`` minus that at ``cols[1]``."""
+    v = np.ones(len(rows), dtype=np.int64) if value is None else value
+    data = np.concatenate([v, -v][: len(cols)])
+    out = sparse.coo_matrix(
+        (data, (np.tile(rows, len(cols)), np.concatenate(cols))), shape=(n, width)
     ).tocsr()  # duplicates summed in int64: exact, whatever their order
-    gi.sort_indices()
-    ci = sparse.coo_matrix(
-        (np.ones(len(codes), dtype=np.int64), (codes, sc.slot)), shape=(n, sc.slots)
-    ).tocsr()
-    ci.sort_indices()
-    gs = gi.astype(np.float64) / _FIXED
+    out.sum_duplicates()
+    out.eliminate_zeros()
+    return sparse.csr_matrix(out.astype(np.float64))
+
+
+def _clustered(
+    codes: np.ndarray, n: int, sc: _Scores
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """(g, counts): per cluster (codes 0..n-1), its summed fixed-point scores over the slots and
+    its battles per group. A participant-level cluster lies in one group, so its row holds one
+    group's block only; kept sparse, the products in `_meat` skip the other J - 1 blocks."""
+    width = sc.slots * sc.m
+    if n * width <= _DENSE_CELLS:
+        flat, counts = _dense_sums(codes, n, sc.slot, sc.cols, sc.q, sc.slots, width)
+        return _csr(flat, n, width), _csr(counts, n, sc.slots)
+    g = _triplets(codes, n, width, sc.cols, sc.q)
+    return g, _triplets(codes, n, sc.slots, (sc.slot,), None)
+
+
+def _meat(g: sparse.csr_matrix, counts: sparse.csr_matrix, sign: float) -> Meat:
+    """One clustering's centred meat, factored (`Meat`), from its per-cluster sums."""
+    gs = g / _FIXED  # a power of two: exact
     return Meat(
         sign,
         sparse.csr_matrix(gs.T @ gs),
-        sparse.csr_matrix((gi.T @ ci).astype(np.float64) / _FIXED),
-        sparse.csr_matrix((ci.T @ ci).astype(np.float64)),
+        sparse.csr_matrix(gs.T @ counts),
+        sparse.csr_matrix(counts.T @ counts),
     )
 
 
-def _means(sc: _Scores, m: int) -> sparse.csr_matrix:
-    """ū_j in group j's block, from exact integer totals."""
-    qf = sc.q.astype(np.float64)  # integer-valued: exact sums (see _FIXED)
-    total = np.bincount(sc.cols[0], qf, sc.width) - np.bincount(sc.cols[1], qf, sc.width)
-    n_j = np.bincount(sc.slot, minlength=sc.slots).astype(np.float64)
-    per = (total / _FIXED).reshape(sc.slots, m) / np.maximum(n_j, 1.0)[:, None]
-    rows = np.repeat(np.arange(sc.slots), m)
-    return sparse.csr_matrix(
-        (per.reshape(-1), (rows, np.arange(sc.width))), shape=(sc.slots, sc.width)
-    )
+def _means(g: sparse.csr_matrix, counts: sparse.csr_matrix, sc: _Scores) -> sparse.csr_matrix:
+    """ū_j in group j's block, from exact integer totals (the column sums of one clustering)."""
+    total = np.asarray(g.sum(axis=0)).reshape(-1)  # sums of integers: exact below 2^53
+    n_j = np.asarray(counts.sum(axis=0)).reshape(-1)
+    per = (total / _FIXED).reshape(sc.slots, sc.m) / np.maximum(n_j, 1.0)[:, None]
+    width = sc.slots * sc.m
+    rows = np.repeat(np.arange(sc.slots), sc.m)
+    return sparse.csr_matrix((per.reshape(-1), (rows, np.arange(width))), shape=(sc.slots, width))
 
 
 def sandwich(
@@ -187,23 +265,16 @@ def sandwich(
     code arrays of the same length (participant, then prompt)."""
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
-    n_slots = len(fit.counts)
-    m = fit.pooled.population_mean.shape[0]
-    slot = np.where(group >= 0, group, n_slots - 1).astype(np.int64)
-    lo, hi, v = _battle_scores(fit, a, b, outcome, slot, model)
-    sc = _Scores(
-        (slot * m + lo, slot * m + hi),
-        np.rint(v * _FIXED).astype(np.int64),
-        slot,
-        n_slots * m,
-        n_slots,
-    )
-    terms = [_meat(clusters[0], sc, 1.0)]
+    a, b, group = (np.asarray(x, dtype=np.int64) for x in (a, b, group))
+    sc = _battle_scores(fit, a, b, np.asarray(outcome), group, model)
+    first = _codes(clusters[0])
+    g, counts = _clustered(*first, sc)
+    terms = [_meat(g, counts, 1.0)]
     if len(clusters) == 2:
-        p = np.unique(clusters[0], return_inverse=True)[1].reshape(-1).astype(np.int64)
-        r = np.asarray(clusters[1], dtype=np.int64)
-        both = p * (int(r.max(initial=0)) + 1) + r
-        terms += [_meat(clusters[1], sc, 1.0), _meat(both, sc, -1.0)]
+        second = _codes(clusters[1])
+        # the intersection, ordered by (first, second) code as the clusters themselves are
+        both = _codes(first[0] * second[1] + second[0])
+        terms += [_meat(*_clustered(*second, sc), 1.0), _meat(*_clustered(*both, sc), -1.0)]
     information: list[np.ndarray | None] = []
     for j, pc in enumerate(fit.counts):
         if not pc.counts.size:
@@ -212,10 +283,7 @@ def sandwich(
         at = fit.pooled.group_mean(j)
         lap = batch.likelihood_information(pc, at, beta=model.beta, draw_margin=model.draw_margin)
         information.append(lap[1])
-    played = np.zeros(m, dtype=bool)
-    played[lo] = True
-    played[hi] = True
-    return Sandwich(m, terms, _means(sc, m), information, played)
+    return Sandwich(sc.m, terms, _means(g, counts, sc), information, sc.played)
 
 
 def _maps(pooled: Pooled, weights: np.ndarray) -> np.ndarray:
