@@ -62,6 +62,11 @@ class Pair(Frozen):
     )
     misfit: bool = Field(False, description="fit_p_adjusted below FitCheck.alpha.")
 
+    def share_of(self, model: str) -> float | None:
+        """`model`'s share of the pair's battles, a tie counting half; None before any battle."""
+        wins = self.wins_a if model == self.model_a else self.wins_b
+        return (wins + self.ties / 2) / self.battles if self.battles else None
+
 
 class PositionBias(Frozen):
     """Does the first-shown model (model_a) win more than its skill says?"""

@@ -36,7 +36,7 @@ def _head_to_head_cells(standings: Standings, dimension: str) -> tuple[list[Row]
             (p.model_b, p.model_a, p.wins_b, p.wins_a, p.p_b, p.p_a),
         ]
         for model, opponent, wins, losses, p_win, p_loss in sides:
-            share = (wins + p.ties / 2) / p.battles if p.battles else None
+            share = p.share_of(model)
             cells.append(
                 {
                     "model": _name(names, model),

@@ -117,7 +117,7 @@ def _head_to_head(pb: _Builder, key: str) -> list[list[object]]:
         me_a = p.model_a == key
         other = p.model_b if me_a else p.model_a
         wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
-        share = (wins + p.ties / 2) / p.battles if p.battles else None
+        share = p.share_of(key)
         rows.append(
             [
                 {"text": pb.names[other], "href": f"{other}.html", "sort": other},
