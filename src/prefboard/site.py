@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from prefboard.config import Config
 from prefboard.errors import BuildError
 from prefboard.ingest.validate import Ledger
 from prefboard.io import workspace
+from prefboard.io.files import packaged_text
 from prefboard.io.paths import site_source_files
 from prefboard.render.escape import printable, title_text
 from prefboard.render.pages import Page
@@ -84,7 +84,7 @@ def vega_bundle() -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("prefboard").joinpath("templates", "assets", name).read_text("utf-8")
+    return packaged_text("assets", name)
 
 
 def mkdocs_config(

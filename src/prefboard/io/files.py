@@ -15,6 +15,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
@@ -117,3 +118,8 @@ def _open(path: Path, flags: int, verb: str) -> BinaryIO:
         raise UnsafePathError(f"{path} is not a regular file")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb+" if flags & os.O_RDWR else "ab")
+
+
+def packaged_text(*parts: str) -> str:
+    """A file shipped in prefboard's `templates/` package data, as text (`parts` below it)."""
+    return resources.files("prefboard").joinpath("templates", *parts).read_text("utf-8")

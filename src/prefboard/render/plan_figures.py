@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import textwrap
-from importlib import resources
 from typing import Any
 
+from prefboard.io.files import packaged_text
 from prefboard.render import format as fmt
 
 __all__ = ["TAU_MARGIN", "help_text", "load", "shortfalls", "table_rows"]
@@ -26,7 +26,7 @@ COVERAGE = (0.93, 0.97)
 
 
 def load() -> dict[str, Any]:
-    text = resources.files("prefboard").joinpath("templates", "planning.json").read_text()
+    text = packaged_text("planning.json")
     figures: dict[str, Any] = json.loads(text)
     return figures
 

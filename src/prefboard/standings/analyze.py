@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from prefboard.config import Config
+from prefboard.io.files import packaged_text
 from prefboard.rating.btd import disagreements, kendall_tau
 from prefboard.rating.ranks import rank_seed, summarize
 from prefboard.standings import fairness as f
@@ -204,7 +204,4 @@ STUDIES = {"calibration": "calibration.json", "planning": "planning.json"}
 
 def quoted_studies() -> dict[str, Any]:
     """The benchmarks' figures the methodology and Next battles pages quote."""
-    folder = resources.files("prefboard").joinpath("templates")
-    return {
-        key: json.loads(folder.joinpath(name).read_text("utf-8")) for key, name in STUDIES.items()
-    }
+    return {key: json.loads(packaged_text(name)) for key, name in STUDIES.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import jinja2
 from prefboard import __version__
 from prefboard.config import load_config
 from prefboard.errors import PrefboardError
-from prefboard.io.files import create_new, ensure_folder, refuse_symlink
+from prefboard.io.files import create_new, ensure_folder, packaged_text, refuse_symlink
 
 # source name in the package -> path in the new board
 FILES = {
@@ -76,7 +76,7 @@ def installed_requirement() -> Requirement:
 
 
 def _scaffold(name: str) -> str:
-    return resources.files("prefboard").joinpath("templates", "scaffold", name).read_text("utf-8")
+    return packaged_text("scaffold", name)
 
 
 def init_board(target: Path) -> list[Path]:

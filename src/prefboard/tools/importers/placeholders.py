@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from prefboard.config import Config
+from prefboard.io.files import packaged_text
 from prefboard.tools.importers.board_toml import block_end, table_headers
 
 MARKER = "# prefboard:placeholder"
@@ -86,8 +86,7 @@ def without(config: Config, removed: Removed) -> Config:
 
 
 def _scaffold_text() -> str:
-    scaffold = resources.files("prefboard").joinpath("templates", "scaffold", "leaderboard.toml")
-    return scaffold.read_text("utf-8")
+    return packaged_text("scaffold", "leaderboard.toml")
 
 
 def _marked_blocks(lines: list[str]) -> list[tuple[int, int, str, str]]:
