@@ -363,19 +363,22 @@ def test_hostile_cells_never_break_the_csv(tmp_path: Path) -> None:
 
 
 def test_reimport_adds_nothing(tmp_path: Path) -> None:
+    """A re-run is a no-op: no file written, the first run's ledger included."""
     source = write_jsonl(tmp_path / "arena.jsonl", ARENA_ROWS)
     board = tmp_path / "board"
     first = import_pairwise(source, board, ARENA_LANG)
-    before = snapshot(board)
+    before = {p: p.read_bytes() for p in board.rglob("*") if p.is_file()}
     again = import_pairwise(source, board, ARENA_LANG)
     assert again.imported == 0
     assert again.duplicates == first.imported == 6
     assert again.skipped == first.skipped
     assert again.models_added == [] and again.participants_added == 0
-    assert again.files_written == [again.ledger_path]
-    assert snapshot(board) == before
-    ledger = pd.read_csv(again.ledger_path, dtype=str, keep_default_na=False)
-    assert ledger["status"].value_counts().to_dict() == {"duplicate": 6, "skipped": 2}
+    assert again.files_written == [] and again.ledger_path is None
+    assert again.notes[-1] == (
+        "nothing new: all 6 importable rows are already in the board "
+        "(results/battles/imported-arena.csv); no file was written"
+    )
+    assert {p: p.read_bytes() for p in board.rglob("*") if p.is_file()} == before
     assert accepted(board) == 6
 
 
@@ -450,8 +453,9 @@ def test_new_slice_on_existing_board_adds_column(tmp_path: Path) -> None:
     board = tmp_path / "board"
     import_pairwise(write_jsonl(tmp_path / "arena.jsonl", ARENA_ROWS), board, ARENA)
     assert "slices" not in tomllib.loads((board / "leaderboard.toml").read_text())
-    more = [{**r, "judge": "arena_user_1" if i == 0 else "arena_user_8"} for i, r in
-            enumerate(ARENA_ROWS[:2])]  # fmt: skip
+    # new votes (later times): the same votes again would be duplicates, and import nothing
+    more = [{**r, "judge": "arena_user_1" if i == 0 else "arena_user_8", "tstamp": 1682360000 + i}
+            for i, r in enumerate(ARENA_ROWS[:2])]  # fmt: skip
     report = import_pairwise(write_jsonl(tmp_path / "more.jsonl", more), board, ARENA_LANG)
     assert report.slice_values_added == {"language": ["English", "German"]}
     people = pd.read_csv(board / "results" / "participants.csv", dtype=str, keep_default_na=False)

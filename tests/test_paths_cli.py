@@ -230,7 +230,6 @@ def symlink_error(path: Path) -> str:
         "results",
         "results/participants.csv",
         "results/battles/imported-dump.csv",
-        "results/import-ledger-dump.csv",
     ],
 )
 def test_import_refuses_planted_symlinks(tmp_path: Path, planted: str) -> None:
@@ -250,6 +249,20 @@ def test_import_refuses_planted_symlinks(tmp_path: Path, planted: str) -> None:
     source.write_text(source.read_text() + json.dumps({**ARENA[0], "judge": "j3"}) + "\n")
     assert one_error(import_into(board, source)) == symlink_error(target)
     assert {p: p.read_bytes() for p in elsewhere.rglob("*") if p.is_file()} == before
+
+
+def test_import_never_writes_a_ledger_through_a_planted_symlink(tmp_path: Path) -> None:
+    """Each run writes a ledger of its own under a fresh name: a symlink planted where the next
+    run's ledger would go is passed over (-3 instead of -2), never written through."""
+    keep = outside(tmp_path)
+    source, board = arena_source(tmp_path), tmp_path / "board"
+    assert import_into(board, source).exit_code == 0
+    os.symlink(keep, board / "results" / "import-ledger-dump-2.csv")
+    source.write_text(source.read_text() + json.dumps({**ARENA[0], "judge": "j3"}) + "\n")
+    result = import_into(board, source)
+    assert result.exit_code == 0, result.output
+    assert keep.read_text() == "precious\n"
+    assert (board / "results" / "import-ledger-dump-3.csv").is_file()
 
 
 def test_import_ignores_a_planted_temp_file_name(tmp_path: Path) -> None:

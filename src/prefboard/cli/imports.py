@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 @click.option("--timestamp", help="Column with the time of the battle (ISO 8601 or epoch).")
 @click.option("--dimension", help="Dimension the outcome answers (default: overall).")
 @click.option(
+    "--battle-id",
+    help="Column holding the source's own id of each vote: part of the battle id, so "
+    "re-importing those votes from any file or format adds nothing.",
+)
+@click.option(
     "--slice",
     "slices",
     multiple=True,
@@ -49,12 +54,14 @@ def import_(
     timestamp: str | None,
     dimension: str | None,
     slices: tuple[str, ...],
+    battle_id: str | None,
 ) -> None:
     """Start or extend a board from pairwise data in another shape (CSV, JSON, JSONL, Parquet).
 
     FORMAT `arena` reads Chatbot Arena / LMArena battles (model_a, model_b, winner with
     tie (bothbad) counted as a tie and reported, judge, tstamp); `pairwise` reads any table,
-    with the column flags naming its columns. Re-importing the same source adds nothing.
+    with the column flags naming its columns. Re-importing the same votes adds nothing, whatever
+    the file's name or format: battle ids come from each vote's content (see the README).
     Every source row is imported, a duplicate, or skipped with a reason in the ledger file.
     """
     from prefboard.tools.importers import FORMATS, import_pairwise
@@ -70,6 +77,7 @@ def import_(
         timestamp=timestamp or base.timestamp,
         dimension=dimension or base.dimension,
         slices=tuple(slices) or base.slices,
+        battle_id=battle_id or base.battle_id,
     )
 
     def progress(done: int, total: int) -> None:
@@ -104,4 +112,5 @@ def _echo_report(report: ImportReport) -> None:
         click.echo(f"  note: {printable(note)}")
     for warning in report.warnings:
         click.echo(f"  warning: {printable(warning)}")
-    click.echo(f"ledger: {printable(report.ledger_path)}")
+    if report.ledger_path is not None:
+        click.echo(f"ledger: {printable(report.ledger_path)}")

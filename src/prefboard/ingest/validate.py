@@ -1,8 +1,9 @@
 """Result CSVs -> validated tables, every problem located, every row accounted for.
 
 A row either is accepted or is excluded with a reason: `invalid:<rule>` when it breaks the CSV
-contract (and a `Problem` says where), or a quality reason (`participant-strikes`,
-`too-few-turns`) when it is well formed but the config's quality rules leave it out.
+contract (and a `Problem` says where), a quality reason (`participant-strikes`,
+`too-few-turns`) when it is well formed but the config's quality rules leave it out, or
+`duplicate-battle` when it repeats a battle of an earlier file (a warning says where both are).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from prefboard.ingest.checks import (
     Roster,
 )
 from prefboard.ingest.csvread import RawTable, read_csv
+from prefboard.ingest.duplicates import exclude_repeats
 from prefboard.ingest.files import resolve_paths, shown
 from prefboard.ingest.ledger import (
     BLANK_ROW,
@@ -99,6 +101,8 @@ def ingest(config: Config, root: Path) -> Ingested:
     # the typed turns: -1 only where the row is invalid already
     _exclude(b_reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
     _exclude(r_reason, ratings["participant_id"].isin(banned).to_numpy(), "participant-strikes")
+    # The same vote in two files (imported twice, copied under a new name) counts once.
+    problems += exclude_repeats(battles, b_check.frame, b_reason, dims, b_check.colmaps)
 
     ledger, found = _account(
         ("participants", p_raw, p_check, p_reason, "participant_id"),

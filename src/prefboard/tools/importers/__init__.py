@@ -11,7 +11,9 @@ it into a board folder in prefboard's own formats:
 - `results/participants.csv` (or whatever `[data] participants` names): one row per judge, or the
   single synthetic participant `imported` when the source names none.
 - `results/battles/imported-<stem>.csv`: the battles, one dimension column answered.
-- `results/import-ledger-<stem>.csv`: what happened to every source row.
+- `results/import-ledger-<stem>.csv` (`-2`, `-3`, ... for later runs: one ledger per run, none
+  overwritten): what happened to every source row; a duplicate's reason names the file that
+  already holds it.
 
 Rules, in the order they apply to each source row (`source_row` is the 1-based record number:
 CSV data rows after the header, JSON array elements, JSONL objects, Parquet rows):
@@ -25,13 +27,20 @@ CSV data rows after the header, JSON array elements, JSONL objects, Parquet rows
    are recognised by magnitude) nor an ISO 8601 date/time; or outside 1970-2099. ISO values
    without a zone are taken as UTC.
 5. `same-model`: both sides are the same model (after name normalisation).
-6. `duplicate` (not skipped, counted apart): the battle id is already in the battle file, i.e.
-   the row came in with an earlier import of the same source.
+6. `duplicate` (not skipped, counted apart): the battle id is already in one of the board's
+   battle files (the one this import appends to, or any other the config's globs read), i.e.
+   the vote came in with an earlier import, whatever that source file was called or its format.
 
-Battle ids are `i` + the first 16 hex digits of SHA-256 over the source file's *name* (not its
-folder), the row number and the row's battle fields (cleaned model names, winner, participant,
-timestamp in microseconds). Re-importing a source therefore adds nothing, and importing a grown
-copy of it (rows appended at the end) adds only the new rows.
+Battle ids are derived from the content that identifies a judgement, never from the file's name,
+format or row position (`rows.battle_ids`): `i` + the first 16 hex digits of SHA-256 over the
+dimension, the cleaned model names, the outcome, the participant, the source's timestamp in
+microseconds, and the source's own id column (`--battle-id`) or, without one, the row's
+occurrence number among identical rows of the source. The same votes imported again, as CSV
+then JSONL or under another file name, therefore add nothing; a grown copy adds only its new
+rows. An import in which nothing is new and something is a duplicate writes no file at all (no
+ledger either) and says so: re-running an import is a no-op. The limit of this: a source with no
+timestamps, participants or ids cannot tell "the same vote again" from "another identical
+vote", so a second such source repeating the first's votes row for row is taken for a re-import.
 
 Timestamps: epoch numbers and ISO values are written as ISO 8601 UTC with `Z`. When the mapping
 names no timestamp column, the imported rows keep their source order through synthesised,
@@ -67,7 +76,8 @@ from prefboard.tools.importers.board_files import (
     battle_file,
     battle_header,
     battle_table,
-    imported_ids,
+    board_ids,
+    ledger_file,
     refuse_planted,
     write_battles,
     write_ledger,
@@ -84,6 +94,7 @@ from prefboard.tools.importers.participants import plan_participants
 from prefboard.tools.importers.report import ImportReport, ImportSourceError
 from prefboard.tools.importers.rows import prepare_rows
 from prefboard.tools.importers.steps import (
+    already_imported,
     closing_notes,
     imported_rows,
     key_models,
@@ -128,14 +139,16 @@ def import_pairwise(
     board = open_board(into, mapping)
     frame = read_source(source, mapping.columns)
     total = len(frame)
-    rows = prepare_rows(frame, mapping, source.name, progress)
+    rows = prepare_rows(frame, mapping, progress)
     del frame
     keys = key_models(rows, board)
     stem = normalise_key(source.stem)
     battles_rel = battle_file(board.config, stem)
     header = battle_header(board.config, mapping)
-    fates = sort_rows(rows, imported_ids(into / battles_rel, header))
-    ledger_path = into / "results" / f"import-ledger-{stem}.csv"
+    fates = sort_rows(rows, board_ids(into, board.config, battles_rel, header))
+    if not fates.imported.any() and fates.duplicate.any():
+        return already_imported(total, fates, board)
+    ledger_path = ledger_file(into, stem)
     imp = imported_rows(rows, fates, keys, mapping, board)
     new_models = models_to_add(imp, keys, board, fates, source, ledger_path)
     people, slice_attrs = people_and_slices(imp, mapping, board)

@@ -80,6 +80,51 @@ def imported_ids(path: Path, header: list[str]) -> set[str]:
     return set(read_csv_text(path, ["battle_id"])["battle_id"].tolist())
 
 
+def board_ids(into: Path, config: Config | None, target: Path, header: list[str]) -> dict[str, str]:
+    """{battle id: file relative to the board} over the battle file this import appends to and
+    every battle file the config reads, so a vote already brought in from another file, under
+    another name or in another format, is recognised as a duplicate rather than counted twice."""
+    held = dict.fromkeys(imported_ids(into / target, header), target.as_posix())
+    for path in board_battle_files(into, config):
+        rel = path.relative_to(into).as_posix()
+        if rel == target.as_posix():
+            continue
+        try:
+            ids = read_csv_text(path, ["battle_id"])["battle_id"].tolist()
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+            continue  # validate reports the file; it holds no ids this import can match
+        for battle in ids:
+            held.setdefault(battle, rel)
+    return held
+
+
+def board_battle_files(into: Path, config: Config | None) -> list[Path]:
+    """The CSV battle files the config's globs read inside the board (no symlinks), sorted."""
+    if config is None:
+        return []
+    found: set[Path] = set()
+    for pattern in config.data.battles:
+        if leaves_board(pattern):
+            continue
+        for name in glob.glob(pattern, root_dir=into, recursive=True):
+            path = into / name
+            if path.suffix.lower() == ".csv" and not path.is_symlink() and path.is_file():
+                found.add(path)
+    return sorted(found)
+
+
+def ledger_file(into: Path, stem: str) -> Path:
+    """results/import-ledger-<stem>.csv, or -2, -3, ... when an earlier run's ledger (or
+    anything else, a symlink included) holds the name: one ledger per import run, none
+    overwritten."""
+    folder = into / "results"
+    path, n = folder / f"import-ledger-{stem}.csv", 1
+    while os.path.lexists(path):
+        n += 1
+        path = folder / f"import-ledger-{stem}-{n}.csv"
+    return path
+
+
 def battle_table(imp: Rows, header: list[str], m: PairwiseMapping) -> pa.Table:
     """The imported rows in the battle file's columns (`header`); only the mapped dimension
     answered."""
@@ -178,14 +223,8 @@ def synthetic_start(into: Path, config: Config | None) -> int:
     if config is None:
         return SYNTHETIC_START_US
     latest = SYNTHETIC_START_US - US_PER_S
-    for pattern in config.data.battles:
-        if leaves_board(pattern):
-            continue
-        for name in sorted(glob.glob(pattern, root_dir=into, recursive=True)):
-            path = into / name
-            if path.suffix.lower() != ".csv" or path.is_symlink() or not path.is_file():
-                continue
-            latest = max(latest, _latest_timestamp(path))
+    for path in board_battle_files(into, config):
+        latest = max(latest, _latest_timestamp(path))
     # whole seconds, so the synthetic times read as plain 1-second steps
     return (latest // US_PER_S + 1) * US_PER_S
 

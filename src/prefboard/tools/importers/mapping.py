@@ -25,12 +25,15 @@ class PairwiseMapping:
     dimension: str = "overall"
     slices: tuple[str, ...] = ()  # categorical columns -> participant slice attributes
     extra_ties: tuple[str, ...] = ()  # also a tie, reported apart, e.g. "tie (bothbad)"
+    # The source's own id of each judgement: part of the battle id, so that identical votes
+    # the source tells apart stay apart and re-imports of them are recognised.
+    battle_id: str | None = None
 
     @property
     def columns(self) -> list[str]:
         """The source columns this mapping reads."""
         named = [self.model_a, self.model_b, self.winner]
-        named += [c for c in (self.participant, self.timestamp) if c]
+        named += [c for c in (self.participant, self.timestamp, self.battle_id) if c]
         return named + list(self.slices)
 
 

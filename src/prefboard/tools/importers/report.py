@@ -22,7 +22,7 @@ class ImportReport:
     duplicates: int  # rows already present from an earlier import (idempotency)
     models_added: list[str]
     files_written: list[Path]
-    ledger_path: Path
+    ledger_path: Path | None  # None when nothing was new: such a run writes no file
     bothbad_ties: int  # imported rows whose winner was one of `extra_ties`
     participants_added: int = 0
     slice_values_added: dict[str, list[str]] = field(default_factory=dict)

@@ -44,26 +44,31 @@ Rows = dict[str, np.ndarray]
 def prepare_rows(
     frame: pd.DataFrame,
     m: PairwiseMapping,
-    source_name: str,
     progress: Callable[[int, int], None] | None = None,
 ) -> Rows:
     """Every source row prepared, a chunk of CHUNK_ROWS at a time (bounding the temporaries);
-    `progress(rows_done, rows_total)` after each chunk."""
+    `progress(rows_done, rows_total)` after each chunk. Battle ids come last, over the whole
+    source, because a row's occurrence number among identical rows spans the chunks."""
     total = len(frame)
     parts = []
     for start in range(0, total, CHUNK_ROWS):
-        parts.append(_prepare(frame.iloc[start : start + CHUNK_ROWS], start, m, source_name))
+        parts.append(_prepare(frame.iloc[start : start + CHUNK_ROWS], start, m))
         if progress is not None:
             progress(min(start + CHUNK_ROWS, total), total)
     if not parts:
-        parts.append(_prepare(frame, 0, m, source_name))
+        parts.append(_prepare(frame, 0, m))
         if progress is not None:
             progress(0, 0)
-    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    rows = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    ok = rows["reason"] == ""
+    rows["battle_id"] = np.full(len(ok), "", dtype=object)
+    if ok.any():
+        rows["battle_id"][ok] = battle_ids({k: v[ok] for k, v in rows.items()}, m)
+    return rows
 
 
-def _prepare(chunk: pd.DataFrame, offset: int, m: PairwiseMapping, source_name: str) -> Rows:
-    """Clean one chunk and give each row its skip reason ("" when fine) and battle id."""
+def _prepare(chunk: pd.DataFrame, offset: int, m: PairwiseMapping) -> Rows:
+    """Clean one chunk and give each row its skip reason ("" when fine)."""
     n = len(chunk)
     source_row = np.arange(offset + 1, offset + n + 1, dtype=np.int64)
     name_a, len_a = clean_column(chunk[m.model_a])
@@ -93,13 +98,6 @@ def _prepare(chunk: pd.DataFrame, offset: int, m: PairwiseMapping, source_name: 
         + ([(ts_us < 0, BAD_TIMESTAMP)] if raw_ts is not None else []),
     )
 
-    ok = reason == ""
-    ids = np.full(n, "", dtype=object)
-    if ok.any():
-        stamped = ts_us[ok] if raw_ts is not None else None
-        ids[ok] = battle_ids(
-            source_name, source_row[ok], name_a[ok], name_b[ok], winner[ok], pid[ok], stamped
-        )
     out = {
         "source_row": source_row,
         "name_a": name_a,
@@ -109,8 +107,9 @@ def _prepare(chunk: pd.DataFrame, offset: int, m: PairwiseMapping, source_name: 
         "participant_id": pid,
         "ts_us": ts_us,
         "reason": reason,
-        "battle_id": ids,
     }
+    if m.battle_id:
+        out["source_id"], _ = clean_column(chunk[m.battle_id])
     for col in m.slices:
         values, lengths = clean_column(chunk[col])
         values[lengths > MAX_SLICE_VALUE_CHARS] = ""
@@ -139,28 +138,32 @@ def _first_rule(n: int, rules: list[tuple[np.ndarray, str]]) -> np.ndarray:
     return reason
 
 
-def battle_ids(
-    source_name: str,
-    source_row: np.ndarray,
-    name_a: np.ndarray,
-    name_b: np.ndarray,
-    winner: np.ndarray,
-    participant: np.ndarray,
-    ts_us: np.ndarray | None,
-) -> list[str]:
-    """`i` + 16 hex digits of SHA-256 over the fields joined by U+001F (see module docs).
+def battle_ids(rows: Rows, m: PairwiseMapping) -> list[str]:
+    """`i` + 16 hex digits of SHA-256 over what identifies the judgement, joined by U+001F:
+    the dimension, the cleaned model names, the outcome (a/b/tie), the participant, the
+    source's timestamp in microseconds ("" when it has none) and then the source's own battle
+    id (`--battle-id`) or, without one, the row's occurrence number among identical rows.
 
-    The joining runs in Arrow; only the hashing itself is a Python loop (about 0.6 s per
-    million rows: hashlib has no vectorised form, and a non-cryptographic vectorised hash
+    Neither the file's name nor its format nor the row's position enters, so the same votes
+    imported again as JSONL instead of CSV, or under another name, get the same ids; the
+    occurrence number keeps two identical votes of one source (no timestamp, no participant)
+    apart. The joining runs in Arrow; only the hashing itself is a Python loop (about 0.6 s
+    per million rows: hashlib has no vectorised form, and a non-cryptographic vectorised hash
     such as pandas' would tie the ids to one library's implementation)."""
+    stamped = m.timestamp is not None
     fields: list[Any] = [
-        pa.scalar(source_name),
-        pc.cast(pa.array(source_row), pa.string()),
-        pa.array(name_a, type=pa.string()),
-        pa.array(name_b, type=pa.string()),
-        pa.array(winner, type=pa.string()),
-        pa.array(participant, type=pa.string()),
-        pc.cast(pa.array(ts_us), pa.string()) if ts_us is not None else pa.scalar(""),
+        pa.scalar(m.dimension),
+        pa.array(rows["name_a"], type=pa.string()),
+        pa.array(rows["name_b"], type=pa.string()),
+        pa.array(rows["outcome"], type=pa.string()),
+        pa.array(rows["participant_id"], type=pa.string()),
+        pc.cast(pa.array(rows["ts_us"]), pa.string()) if stamped else pa.scalar(""),
     ]
-    content = pc.binary_join_element_wise(*fields, _SEP).cast(pa.binary())
-    return ["i" + hashlib.sha256(c).hexdigest()[:ID_HEX] for c in content.to_pylist()]
+    content = pc.binary_join_element_wise(*fields, _SEP)
+    if m.battle_id:
+        last = pa.array(rows["source_id"], type=pa.string())
+    else:
+        seen = pd.Series(content.to_numpy(zero_copy_only=False), dtype=object)
+        last = pc.cast(pa.array(seen.groupby(seen, sort=False).cumcount().to_numpy()), pa.string())
+    whole = pc.binary_join_element_wise(content, last, _SEP).cast(pa.binary())
+    return ["i" + hashlib.sha256(c).hexdigest()[:ID_HEX] for c in whole.to_pylist()]

@@ -36,7 +36,7 @@ from prefboard.tools.importers.placeholders import (
     remove_placeholders,
     without,
 )
-from prefboard.tools.importers.report import ImportSourceError
+from prefboard.tools.importers.report import ImportReport, ImportSourceError
 from prefboard.tools.importers.rows import ID_COLLISION, SAME_MODEL, SYNTHETIC_PARTICIPANT, Rows
 from prefboard.tools.importers.values import (
     SYNTHETIC_START_US,
@@ -128,32 +128,59 @@ class Fates:
     ledger: pa.Table  # source_row, battle_id, status, reason
 
 
-def sort_rows(rows: Rows, existing_ids: set[str]) -> Fates:
-    """Idempotency: ids already in the target battle file are duplicates; every other valid row
-    is imported unless its id collides with an earlier row's."""
+def sort_rows(rows: Rows, existing: dict[str, str]) -> Fates:
+    """Idempotency: ids already in one of the board's battle files (`existing`: id -> file)
+    are duplicates, whichever file or format brought them; every other valid row is imported
+    unless its id collides with an earlier row's. A duplicate's ledger reason names the file
+    that holds it."""
     reason = rows["reason"]
     valid = reason == ""
-    ids = rows["battle_id"]
-    dup = valid & pd.Series(ids, dtype=object).isin(existing_ids).to_numpy()
+    ids = pd.Series(rows["battle_id"], dtype=object)
+    dup = valid & ids.isin(existing.keys()).to_numpy()
     fresh = valid & ~dup
-    collision = (
-        fresh
-        & pd.Series(ids, dtype=object).where(fresh).duplicated(keep="first").to_numpy()
-        & fresh
-    )
+    collision = fresh & ids.where(fresh).duplicated(keep="first").to_numpy()
     reason[collision] = ID_COLLISION
     imported = fresh & ~collision
     status = np.where(imported, 0, np.where(dup, 1, 2)).astype(np.int8)
     skipped = {str(k): int(v) for k, v in sorted(Counter(reason[reason != ""].tolist()).items())}
+    held = np.full(len(ids), "", dtype=object)
+    held[dup] = ids[dup].map(existing).to_numpy(dtype=object)
+    why = np.where(dup, "already in " + held, reason)
     ledger = pa.table(
         {
             "source_row": pa.array(rows["source_row"]),
             "battle_id": pa.array(np.where(valid & ~collision, ids, ""), type=pa.string()),
             "status": pc.take(pa.array(["imported", "duplicate", "skipped"]), pa.array(status)),
-            "reason": pa.array(reason, type=pa.string()),
+            "reason": pa.array(why, type=pa.string()),
         }
     )
     return Fates(imported, dup, skipped, ledger)
+
+
+def already_imported(total: int, fates: Fates, board: Board) -> ImportReport:
+    """The report of an import that found nothing new: it writes nothing, ledger included."""
+    files = sorted(
+        {
+            r.removeprefix("already in ")
+            for r in fates.ledger["reason"].to_pylist()
+            if r.startswith("already in ")
+        }
+    )
+    board.notes.append(
+        f"nothing new: all {int(fates.duplicate.sum()):,} importable rows are already in the "
+        f"board ({listed(files, 5)}); no file was written"
+    )
+    return ImportReport(
+        source_rows=total,
+        imported=0,
+        skipped=fates.skipped,
+        duplicates=int(fates.duplicate.sum()),
+        models_added=[],
+        files_written=[],
+        ledger_path=None,
+        bothbad_ties=0,
+        notes=board.notes,
+    )
 
 
 def imported_rows(
