@@ -194,6 +194,18 @@ class Model(Section):
     license: str = Field("", description="Licence of the weights or the service.", max_length=100)
     release_date: date | None = Field(None, description="Release date (YYYY-MM-DD).")
     url: str = Field("", description="Model card or homepage.", max_length=500)
+    family: str = Field(
+        "",
+        description="The model this is a variant of (e.g. `atlas` for `atlas-preview-3`): the "
+        "Disclosure page groups an organization's variants by it; empty = its own family.",
+        max_length=100,
+    )
+    status: Literal["public", "private", "retired"] = Field(
+        "public",
+        description="`public` (released), `private` (tested but never made public) or `retired` "
+        "(withdrawn). Rankings show public models by default, a switch shows all; the "
+        "Disclosure page lists the private variants per organization.",
+    )
 
     @property
     def display(self) -> str:

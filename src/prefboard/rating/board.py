@@ -15,7 +15,7 @@ from prefboard import __version__
 from prefboard.config import Config, Slice
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import likert as lk
-from prefboard.rating import ranks, strata
+from prefboard.rating import ranks, strata, usage
 from prefboard.rating import trueskill as ts
 from prefboard.standings.model import (
     POOLED,
@@ -133,6 +133,7 @@ def provenance(config_text: str, data: Ingested) -> Provenance:
         files=[FileRecord(**vars(f)) for f in data.ledger.files],
         totals=data.ledger.totals(),
         excluded=data.ledger.reasons(),
+        prompts=usage.board_prompts(data.battles),
     )
 
 
@@ -160,7 +161,8 @@ def parameters(config: Config, params: ts.TrueSkillParams, z: float) -> Paramete
     )
 
 
-def models(config: Config) -> list[ModelInfo]:
+def models(config: Config, battles: pd.DataFrame) -> list[ModelInfo]:
+    counts, prompts = usage.model_usage(battles, len(config.models))
     return [
         ModelInfo(
             key=m.key,
@@ -169,8 +171,12 @@ def models(config: Config) -> list[ModelInfo]:
             license=m.license,
             release_date=m.release_date.isoformat() if m.release_date else "",
             url=m.url,
+            family=m.family,
+            status=m.status,
+            battles=int(counts[i]),
+            prompts=int(prompts[i]),
         )
-        for m in config.models
+        for i, m in enumerate(config.models)
     ]
 
 

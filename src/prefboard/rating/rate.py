@@ -178,7 +178,7 @@ def _standings(
         version=config.site.version,
         provenance=board.provenance(config_text, data),
         parameters=board.parameters(config, params_of(config), z_score(config.rating.interval)),
-        models=board.models(config),
+        models=board.models(config, data.battles),
         dimensions=board.dimensions(config),
         slices=board.slices(config, inputs.published),
         tables=[t for r in rated for t in r.tables],

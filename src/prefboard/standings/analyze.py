@@ -20,6 +20,7 @@ from prefboard.rating.btd import disagreements, kendall_tau
 from prefboard.rating.ranks import rank_seed, summarize
 from prefboard.standings import fairness as f
 from prefboard.standings.diff import Comparison, diff_standings
+from prefboard.standings.disclosure import disclose
 from prefboard.standings.model import (
     POOLED,
     Analysis,
@@ -63,6 +64,11 @@ def analyze(standings: Standings, config: Config) -> Standings:
         benchmark_ranks=benchmark_ranks(standings, main) if main else [],
         concordance=concordance(standings),
         studies=quoted_studies(),
+        disclosure=disclose(
+            standings.models,
+            standings.provenance.prompts,
+            standings.provenance.totals.get("battles", {}).get("accepted", 0),
+        ),
     )
     quality = QualityRules(
         strike_limit=config.quality.strike_limit, min_turns=config.quality.min_turns

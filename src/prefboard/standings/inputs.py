@@ -39,6 +39,11 @@ class Provenance(Frozen):
     files: list[FileRecord]
     totals: dict[str, dict[str, int]]
     excluded: dict[str, dict[str, int]]
+    prompts: int = Field(
+        0,
+        description="Distinct prompt ids among the accepted battles, each battle without one "
+        "counting as its own prompt; 0 when no battle has a prompt id.",
+    )
 
 
 class Parameters(Frozen):

@@ -27,6 +27,7 @@ from prefboard.standings.diagnostics import (
     SampleShare,
     TieModel,
 )
+from prefboard.standings.disclosure import Disclosure, Status
 from prefboard.standings.inputs import (
     BenchmarkScore,
     FileRecord,
@@ -76,6 +77,14 @@ class ModelInfo(Frozen):
     license: str = ""
     release_date: str = ""
     url: str = ""
+    family: str = Field("", description="`[[models]] family`: the model this is a variant of.")
+    status: Status = Field(
+        "public", description="public, private (never made public) or retired; see `disclosure`."
+    )
+    battles: int = Field(0, description="Accepted battles the model took part in (any dimension).")
+    prompts: int = Field(
+        0, description="Distinct prompts among them (a battle without a prompt id counts as one)."
+    )
 
 
 class DimensionInfo(Frozen):
@@ -300,6 +309,11 @@ class Analysis(Frozen):
         "`calibration` (benchmarks/bench_calibration.py --write) and `planning` "
         "(benchmarks/bench_matchmaking.py --write). Copied here so that every number on the "
         "site is in standings.json.",
+    )
+    disclosure: Disclosure = Field(
+        default_factory=Disclosure,
+        description="Per organization: variants tested, each one's battles and share of the "
+        "prompts, and the variants never made public (`[[models]] status`).",
     )
 
 

@@ -64,7 +64,12 @@ def _unique_labels(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def _model_names(standings: Standings) -> dict[str, str]:
-    return _unique_labels((m.key, m.name) for m in standings.models)
+    # A chart cannot hide rows as the tables do, so it draws every model and says which are
+    # private or retired variants in the label itself.
+    return _unique_labels(
+        (m.key, m.name if m.status == "public" else f"{m.name} ({m.status})")
+        for m in standings.models
+    )
 
 
 def _dimension_labels(standings: Standings) -> dict[str, str]:

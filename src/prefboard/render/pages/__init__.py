@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from prefboard.render.pages.analysis import benchmarks, fairness, ratings
 from prefboard.render.pages.core import Page, _Builder, chart_block, href, md
+from prefboard.render.pages.disclosure import disclosure
 from prefboard.render.pages.groups import groups
 from prefboard.render.pages.models import models
 from prefboard.render.pages.rankings import dimensions, home
@@ -41,6 +42,7 @@ def render_pages(standings: Standings, previous: Comparison | None = None) -> li
         pages.append(fairness(b))
     if b.main_dim is not None and standings.benchmarks:
         pages.append(benchmarks(b))
+    pages.append(disclosure(b))
     pages.append(methodology(b))
     pages.append(data(b))
     pages.append(changes_page(b, standings, previous))

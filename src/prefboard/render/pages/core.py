@@ -102,6 +102,7 @@ class _Builder:
         self.names = {m.key: m.name for m in standings.models}
         self.orgs = {m.key: m.organization for m in standings.models}
         self.licenses = {m.key: m.license or fmt.MISSING for m in standings.models}
+        self.statuses = {m.key: m.status for m in standings.models}
         self.slice_labels = {sl.attribute: sl.label or sl.attribute for sl in standings.slices}
         self.dim_labels = {d.key: d.label for d in standings.dimensions}
         self.battle_dims = [d for d in standings.dimensions if d.battles]
@@ -136,6 +137,9 @@ class _Builder:
                 "href": href(page, f"models/{e.model}.md"),
                 "organization": self.orgs[e.model],
                 "license": self.licenses[e.model],
+                # private and retired rows are hidden until the reader asks (prefboard.js)
+                "status": self.statuses[e.model],
+                "disclosure_href": href(page, "disclosure.md"),
                 "score_sort": f"{e.score:.4f}",
                 "score": fmt.number(e.score),
                 "lower": f"{e.lower:.4f}",

@@ -215,11 +215,38 @@
     anchor.parentNode.insertBefore(button, anchor);
   }
 
+  function addModelToggle(table) {
+    // Rankings show public models; rows of private and retired variants are in the page but
+    // hidden (see prefboard.css) until this button shows every model. Without JavaScript the
+    // public view stays, which is the default a reader should get.
+    var hidden = table.getAttribute("data-unreleased");
+    if (!hidden || table.getAttribute("data-models-ready")) {
+      return;
+    }
+    table.setAttribute("data-models-ready", "true");
+    var anchor = table.closest(".md-typeset__scrollwrap") || table;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "pb-models-toggle";
+    var label = function () {
+      var all = table.classList.contains("pb-all-models");
+      button.textContent = all ? "Public models only" : "All models (+" + hidden + " private or retired)";
+      button.setAttribute("aria-pressed", all ? "true" : "false");
+    };
+    button.addEventListener("click", function () {
+      table.classList.toggle("pb-all-models");
+      label();
+    });
+    label();
+    anchor.parentNode.insertBefore(button, anchor);
+  }
+
   function init() {
     renderCharts();
     Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), function (t) {
       makeSortable(t);
       addColumnToggle(t);
+      addModelToggle(t);
     });
   }
 

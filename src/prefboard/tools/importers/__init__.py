@@ -129,10 +129,10 @@ def import_pairwise(
 ) -> ImportReport:
     """Import the pairwise votes in `source` into the board folder `into` (see module docs).
 
-    `progress(rows_done, rows_total)` is called after each chunk of rows is prepared.
-    Raises `ImportSourceError` when the source or mapping is unusable as a whole (when a new
-    board would get fewer than two models, after writing the ledger that says why) and
-    `ConfigError` when an existing leaderboard.toml is invalid, writing nothing.
+    `progress(rows_done, rows_total)` is called after each chunk of rows is prepared. Raises
+    `ImportSourceError` when the source or mapping is unusable as a whole (a new board with
+    fewer than two models: after writing the ledger that says why) and `ConfigError` when an
+    existing leaderboard.toml is invalid, writing nothing. Nothing new: nothing written.
     """
     source, into = Path(source), Path(into)
     check_mapping(mapping)
@@ -152,8 +152,7 @@ def import_pairwise(
     imp = imported_rows(rows, fates, keys, mapping, board)
     new_models = models_to_add(imp, keys, board, fates, source, ledger_path)
     people, slice_attrs = people_and_slices(imp, mapping, board)
-    participants_rel = participants_file(board.config)
-    participants_path, battles_path = into / participants_rel, into / battles_rel
+    participants_path, battles_path = into / participants_file(board.config), into / battles_rel
     refuse_planted(into, [board.config_path, participants_path, battles_path, ledger_path])
     dropped = board.base.slices if board.base is not None else []
     attrs = [a for a, _ in slice_attrs]

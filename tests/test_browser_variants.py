@@ -1,0 +1,63 @@
+"""Private variants in a real browser: the home ranking shows public models, and the "All
+models" switch (prefboard.js) reveals the private row and hides it again."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prefboard import pipeline
+from tests.test_browser import SETTLING, start_chrome
+from tests.test_variants import variant_board
+
+pytestmark = pytest.mark.browser
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(tiny: Path, tmp_path: Path) -> Iterator[str]:
+    out = tmp_path / "site"
+    pipeline.build(variant_board(tiny), out)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_all_models_switch_reveals_the_private_row(served: str, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = start_chrome(tmp_path / "chrome", {})
+    try:
+        browser.get(served + "/index.html")
+        wait = WebDriverWait(browser, 60, ignored_exceptions=SETTLING)
+        # the first tab's table (the headline of the main dimension)
+        table = browser.find_element(By.CSS_SELECTOR, ".tabbed-block table[data-sortable]")
+        private = table.find_element(By.CSS_SELECTOR, 'tr[data-status="private"]')
+        public = table.find_elements(By.CSS_SELECTOR, "tbody tr:not(.pb-unreleased)")
+        assert not private.is_displayed() and all(r.is_displayed() for r in public)
+        button = wait.until(
+            lambda b: b.find_element(By.CSS_SELECTOR, ".tabbed-block .pb-models-toggle")
+        )
+        assert button.text == "All models (+1 private or retired)"
+        button.click()
+        wait.until(lambda _: private.is_displayed())
+        assert "Aurora preview 3" in private.text and button.text == "Public models only"
+        button.click()
+        wait.until(lambda _: not private.is_displayed())
+    finally:
+        browser.quit()
