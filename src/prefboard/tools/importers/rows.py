@@ -141,8 +141,9 @@ def _first_rule(n: int, rules: list[tuple[np.ndarray, str]]) -> np.ndarray:
 def battle_ids(rows: Rows, m: PairwiseMapping) -> list[str]:
     """`i` + 16 hex digits of SHA-256 over what identifies the judgement, joined by U+001F:
     the dimension, the cleaned model names, the outcome (a/b/tie), the participant, the
-    source's timestamp in microseconds ("" when it has none) and then the source's own battle
-    id (`--battle-id`) or, without one, the row's occurrence number among identical rows.
+    source's timestamp in microseconds ("" when it has none), then the source's own battle id
+    (`--battle-id`) when the mapping names one; without one, a row repeating an earlier
+    identical row of the source gets its occurrence number (1, 2, ...) appended instead.
 
     Neither the file's name nor its format nor the row's position enters, so the same votes
     imported again as JSONL instead of CSV, or under another name, get the same ids; the
@@ -159,11 +160,25 @@ def battle_ids(rows: Rows, m: PairwiseMapping) -> list[str]:
         pa.array(rows["participant_id"], type=pa.string()),
         pc.cast(pa.array(rows["ts_us"]), pa.string()) if stamped else pa.scalar(""),
     ]
-    content = pc.binary_join_element_wise(*fields, _SEP)
     if m.battle_id:
-        last = pa.array(rows["source_id"], type=pa.string())
-    else:
-        seen = pd.Series(content.to_numpy(zero_copy_only=False), dtype=object)
-        last = pc.cast(pa.array(seen.groupby(seen, sort=False).cumcount().to_numpy()), pa.string())
-    whole = pc.binary_join_element_wise(content, last, _SEP).cast(pa.binary())
-    return ["i" + hashlib.sha256(c).hexdigest()[:ID_HEX] for c in whole.to_pylist()]
+        fields.append(pa.array(rows["source_id"], type=pa.string()))
+    content = pc.binary_join_element_wise(*fields, _SEP).cast(pa.binary()).to_pylist()
+    ids = ["i" + hashlib.sha256(c).hexdigest()[:ID_HEX] for c in content]
+    if not m.battle_id:
+        _number_repeats(content, ids)
+    return ids
+
+
+def _number_repeats(content: list[bytes], ids: list[str]) -> None:
+    """Rehash each row that repeats an earlier identical row with its occurrence number, in
+    place. Rows are rarely identical (a timestamp or participant tells them apart): a set says
+    so cheaply (Arrow's and pandas' distinct counts took longer on 500,000 ids), and only the
+    repeated ids are counted."""
+    if len(set(ids)) == len(ids):
+        return
+    seen = pd.Series(ids, dtype=object)
+    at = np.flatnonzero(seen.duplicated(keep=False).to_numpy())
+    numbers = seen.iloc[at].groupby(seen.iloc[at], sort=False).cumcount().to_numpy()
+    for i, k in zip(at[numbers > 0].tolist(), numbers[numbers > 0].tolist(), strict=True):
+        text = content[i] + f"{_SEP}{k}".encode()
+        ids[i] = "i" + hashlib.sha256(text).hexdigest()[:ID_HEX]
