@@ -34,8 +34,8 @@ CSV data rows after the header, JSON array elements, JSONL objects, Parquet rows
 Battle ids are derived from the content that identifies a judgement, never from the file's name,
 format or row position (`rows.battle_ids`): `i` + the first 16 hex digits of SHA-256 over the
 dimension, the cleaned model names, the outcome, the participant, the source's timestamp in
-microseconds, and the source's own id column (`--battle-id`) or, without one, the row's
-occurrence number among identical rows of the source. The same votes imported again, as CSV
+microseconds, and the source's own id column (`--battle-id`) or, without one and only for a
+row repeating an earlier identical row of the source, its occurrence number (1, 2, ...). The same votes imported again, as CSV
 then JSONL or under another file name, therefore add nothing; a grown copy adds only its new
 rows. An import in which nothing is new and something is a duplicate writes no file at all (no
 ledger either) and says so: re-running an import is a no-op. The limit of this: a source with no
