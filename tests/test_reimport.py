@@ -140,6 +140,9 @@ def test_a_battle_in_two_files_counts_once_with_both_places(tmp_path: Path) -> N
     ]
     assert "battles: 2 file(s), 6 rows, 3 accepted, 3 excluded" in lines
     assert "  excluded        3  duplicate-battle" in lines
+    built = invoke("build", "--config", str(board / "leaderboard.toml"))
+    assert built.exit_code == 0, built.output
+    assert warning.format(2) in built.stderr.splitlines()
     rated = invoke(
         "rate", "--config", str(board / "leaderboard.toml"), "--out", str(tmp_path / "s")
     )

@@ -99,6 +99,8 @@ class BuildReport:
     standings: Standings
     previous: str | None = None
     mkdocs_config: Path | None = None
+    # validate's warnings (a repeated battle, a small group): the build went on; say so
+    warnings: tuple[Problem, ...] = ()
 
 
 def build(
@@ -141,11 +143,11 @@ def build(
         label = before.label if before else None
         if prepare_in is not None:
             cfg = prepare(config, standings, data.ledger, pages, root, prepare_in, versioned)
-            return BuildReport(None, clock.seconds, standings, label, cfg)
+            return BuildReport(None, clock.seconds, standings, label, cfg, tuple(data.problems))
         assert out is not None
         summary = build_site(config, standings, data.ledger, pages, root, out, versioned)
         clock.lap("mkdocs")
-    return BuildReport(summary, clock.seconds, standings, label)
+    return BuildReport(summary, clock.seconds, standings, label, warnings=tuple(data.problems))
 
 
 def site_output(config: Config, root: Path, config_path: Path, output: Path | None) -> Path:

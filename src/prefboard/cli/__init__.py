@@ -160,6 +160,8 @@ def build(config_path: Path, out_dir: Path | None, versioned: bool, previous: Pa
     report = pipeline.build(
         config_path, out_dir, versioned=versioned, progress=_progress, previous=previous
     )
+    for problem in report.warnings:  # only warnings remain: the build refuses errors
+        click.echo(problem.format(), err=True)
     total = sum(report.seconds.values())
     s = report.site
     assert s is not None  # only `prepare_in` (publish) builds no site

@@ -35,12 +35,13 @@ Battle ids are derived from the content that identifies a judgement, never from 
 format or row position (`rows.battle_ids`): `i` + the first 16 hex digits of SHA-256 over the
 dimension, the cleaned model names, the outcome, the participant, the source's timestamp in
 microseconds, and the source's own id column (`--battle-id`) or, without one and only for a
-row repeating an earlier identical row of the source, its occurrence number (1, 2, ...). The same votes imported again, as CSV
-then JSONL or under another file name, therefore add nothing; a grown copy adds only its new
-rows. An import in which nothing is new and something is a duplicate writes no file at all (no
-ledger either) and says so: re-running an import is a no-op. The limit of this: a source with no
-timestamps, participants or ids cannot tell "the same vote again" from "another identical
-vote", so a second such source repeating the first's votes row for row is taken for a re-import.
+row repeating an earlier identical row of the source, its occurrence number (1, 2, ...). The
+same votes imported again, as CSV then JSONL or under another file name, therefore add
+nothing; a grown copy adds only its new rows. An import in which nothing is new and something
+is a duplicate writes no file at all (no ledger either) and says so: re-running an import is a
+no-op. The limit of this: a source with no timestamps, participants or ids cannot tell "the
+same vote again" from "another identical vote", so a second such source repeating the first's
+votes row for row is taken for a re-import.
 
 Timestamps: epoch numbers and ISO values are written as ISO 8601 UTC with `Z`. When the mapping
 names no timestamp column, the imported rows keep their source order through synthesised,
