@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from prefboard import pipeline
-from tests.test_browser import SETTLING, start_chrome
+from tests.test_browser import OUTPUT, SETTLING, start_chrome
 from tests.test_variants import variant_board
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def test_all_models_switch_reveals_the_private_row(served: str, tmp_path: Path) 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser = start_chrome(tmp_path / "chrome", {})
+    browser = start_chrome(tmp_path / "chrome", {"goog:loggingPrefs": {"browser": "ALL"}})
     try:
         browser.get(served + "/index.html")
         wait = WebDriverWait(browser, 60, ignored_exceptions=SETTLING)
@@ -57,7 +57,10 @@ def test_all_models_switch_reveals_the_private_row(served: str, tmp_path: Path) 
         button.click()
         wait.until(lambda _: private.is_displayed())
         assert "Aurora preview 3" in private.text and button.text == "Public models only"
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(OUTPUT / "home-all-models.png"))
         button.click()
         wait.until(lambda _: not private.is_displayed())
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         browser.quit()
