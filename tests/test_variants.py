@@ -27,7 +27,7 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def variant_board(tiny: Path, cobalt_status: str = "private") -> Path:
+def variant_board(tiny: Path, cobalt_status: str = "private", prompts: bool = True) -> Path:
     """The tiny board with two Aurora Labs variants (cobalt-large not public) and prompt ids."""
     toml = tiny / "leaderboard.toml"
     text = toml.read_text()
@@ -45,7 +45,8 @@ def variant_board(tiny: Path, cobalt_status: str = "private") -> Path:
     frame = pd.read_csv(
         pd.io.common.StringIO(path.read_text() + MORE_BATTLES), dtype=str, keep_default_na=False
     )
-    frame["prompt_id"] = frame["battle_id"].map(PROMPTS)
+    if prompts:
+        frame["prompt_id"] = frame["battle_id"].map(PROMPTS)
     frame.to_csv(path, index=False)
     return toml
 
@@ -121,3 +122,15 @@ def test_built_pages_hide_private_rows_and_disclose_them(tiny: Path) -> None:
     assert "Shares are of the board's 3 distinct prompts" in text
     model = (site / "models" / "cobalt-large.html").read_text()
     assert "A private variant of aurora: tested on this board but never made public" in model
+
+
+def test_without_prompt_ids_shares_are_of_battles(tiny: Path, tmp_path: Path) -> None:
+    toml = variant_board(tiny, cobalt_status="retired", prompts=False)
+    result = invoke("rate", "--config", str(toml), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    d = json.loads((tmp_path / "out" / "standings.json").read_text())["analysis"]["disclosure"]
+    assert (d["unit"], d["total"]) == ("battles", 4)  # the four accepted battles
+    aurora = d["organizations"][0]
+    assert (aurora["private"], aurora["retired"]) == ([], ["cobalt-large"])
+    shares = {r["model"]: (r["prompts"], r["share"]) for r in aurora["rows"]}
+    assert shares == {"cobalt-large": (3, 0.75), "aurora-7b": (2, 0.5)}
