@@ -100,9 +100,13 @@ def test_rho_interval_with_independent_vote_pairs_is_the_binomial_likelihood_rat
     counts[:150, 0] = 1  # both votes for the first model
     counts[150:280, 1] = 1  # both for the second
     counts[280:, 3] = 1  # they disagree
+    votes = np.zeros((n, 3), np.int64)  # each prompt's 2 votes: won, lost, tied
+    votes[:150, 0] = 2
+    votes[150:280, 1] = 2
+    votes[280:, :2] = 1
     by_pair = np.zeros((4, 6))
     by_pair[1] = counts.sum(axis=0)
-    pairs = prompts.VotePairs(by_pair, np.ones(n, np.int64), np.arange(n), counts)
+    pairs = prompts.VotePairs(by_pair, np.ones(n, np.int64), np.arange(n), counts, votes)
     p_hat = k / n
     rho_hat = math.sin(math.pi * (p_hat - 0.5))
 

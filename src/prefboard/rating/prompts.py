@@ -105,6 +105,7 @@ class VotePairs:
     pair: np.ndarray  # per (prompt, model pair) group: its model pair code
     prompt: np.ndarray  # per group: its prompt code
     counts: np.ndarray  # (group, 6)
+    votes: np.ndarray  # (group, 3): the group's votes won, lost, tied by the lower model
 
 
 def _vote_pairs(battles: batch.Battles, idx: np.ndarray, prompt: np.ndarray) -> VotePairs:
@@ -129,7 +130,7 @@ def _vote_pairs(battles: batch.Battles, idx: np.ndarray, prompt: np.ndarray) -> 
     )
     code = groups % (m * m)
     by_pair = np.stack([np.bincount(code, per_group[:, k], m * m) for k in range(6)], axis=1)
-    return VotePairs(by_pair, code, groups // (m * m), per_group)
+    return VotePairs(by_pair, code, groups // (m * m), per_group, c)
 
 
 def _minus_loglik(x: np.ndarray, n: np.ndarray, e: float) -> Callable[[float], float]:
@@ -140,6 +141,19 @@ def _minus_loglik(x: np.ndarray, n: np.ndarray, e: float) -> Callable[[float], f
         return -float(np.sum(n * np.log(np.maximum(p, 1e-300)), where=n > 0))
 
     return f
+
+
+def _patterns(pairs: VotePairs, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A group's score depends only on its model pair and its votes won/lost/tied, so each
+    distinct (pair, votes) is scored once (hundreds of patterns, not one per prompt): returns
+    each kept group's pattern number and one group (position in ``keep``) per pattern."""
+    votes = pairs.votes[keep].astype(np.int64)
+    base = int(votes.max(initial=0)) + 1
+    if int(pairs.by_pair.shape[0]) * base**3 >= 2**62:  # the integer key would overflow
+        return np.arange(keep.size), np.arange(keep.size)
+    key = ((pairs.pair[keep] * base + votes[:, 0]) * base + votes[:, 1]) * base + votes[:, 2]
+    _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    return which.reshape(-1), first
 
 
 def composite_interval(
@@ -158,12 +172,15 @@ def composite_interval(
     h = _STEP
     curvature = (f(rho + h) - 2 * best + f(rho - h)) / (h * h)
     keep = np.flatnonzero(pairs.counts.sum(axis=1) > 0)  # prompts judged once add nothing
-    x, n = gap[pairs.pair[keep]], pairs.counts[keep].astype(np.float64)
+    which, first = _patterns(pairs, keep)
+    x, n = gap[pairs.pair[keep][first]], pairs.counts[keep][first].astype(np.float64)
     log_hi = np.log(np.maximum(pair_probabilities(x, e, rho + h), 1e-300))
     log_lo = np.log(np.maximum(pair_probabilities(x, e, rho - h), 1e-300))
-    per_group = np.sum(n * (log_hi - log_lo), axis=1, where=n > 0) / (2 * h)
-    _, cluster = np.unique(pairs.prompt[keep], return_inverse=True)
-    per_prompt = np.bincount(cluster.reshape(-1), per_group)
+    scores = np.sum(n * (log_hi - log_lo), axis=1, where=n > 0) / (2 * h)
+    # groups come sorted by prompt (`_vote_pairs`), so clusters are runs of equal codes
+    prompt = pairs.prompt[keep]
+    cluster = np.concatenate([[0], np.cumsum(prompt[1:] != prompt[:-1])])
+    per_prompt = np.bincount(cluster, scores[which])
     spread = float(per_prompt @ per_prompt)
     scale = spread / curvature if curvature > 0 and spread > 0 else 1.0
     cut = best + scale * chi2.ppf(level, 1) / 2
