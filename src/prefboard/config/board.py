@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from prefboard.config.covariates import MAX_COVARIATES, Covariate
 from prefboard.config.sections import (
     MARGINAL_TOLERANCE,
     MAX_DIMENSIONS,
@@ -49,6 +50,11 @@ class Config(Section):
     site: Site = Field(default_factory=Site)
     privacy: Privacy = Field(default_factory=Privacy)
     plan: Plan = Field(default_factory=Plan)
+    covariates: list[Covariate] = Field(
+        default_factory=list,
+        max_length=MAX_COVARIATES,
+        description="Style covariates per side of a battle, adjusted for by style control.",
+    )
 
     @field_validator("dimensions", "models", "slices")
     @classmethod
@@ -60,6 +66,26 @@ class Config(Section):
         dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
         if dupes:
             raise ValueError(f"duplicate key(s): {listed(dupes)}")
+        return items
+
+    @field_validator("covariates")
+    @classmethod
+    def _covariate_keys(cls, items: list[Covariate], info: Any) -> list[Covariate]:
+        # `<key>_a` must not be a column the battle file already has (key "model" would read
+        # model_a, the model's name, as a number).
+        taken = {"battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns"}
+        taken |= {"prompt_id"} | {d.key for d in info.data.get("dimensions") or []}
+        seen: set[str] = set()
+        for c in items:
+            clash = sorted(set(c.columns) & taken)
+            if clash:
+                raise ValueError(
+                    f"covariate {c.key!r} would read column {clash[0]!r}, which battle files "
+                    "already use for something else; choose another key"
+                )
+            if c.key in seen:
+                raise ValueError(f"duplicate key(s): {c.key}")
+            seen.add(c.key)
         return items
 
     @field_validator("site")
