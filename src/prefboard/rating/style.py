@@ -102,7 +102,7 @@ def _step(config_cov: Covariate, both_sides: np.ndarray) -> tuple[float, str]:
     """The change the plain-words effect describes: a doubling (log1p), one unit (linear)."""
     name = config_cov.name
     if config_cov.transform == "linear":
-        return 1.0, f"each 1 more of {name} than the other answer"
+        return 1.0, f"a {name} higher by 1 than the other answer's"
     x = float(np.median(both_sides)) if both_sides.size else 0.0
     # log1p(2x) - log1p(x) at the median: log 2 for large x, less near 0.
     return math.log1p(2 * x) - math.log1p(x), f"each doubling of {name}"

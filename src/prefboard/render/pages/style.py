@@ -18,7 +18,12 @@ def style(pb: _Builder) -> Page:
     return Page(
         PATH,
         "Style control",
-        pb.render("style.md.j2", sections=sections, summary=_summary(pb)),
+        pb.render(
+            "style.md.j2",
+            sections=sections,
+            summary=_summary(pb),
+            covariates=pb.s.style[0].coefficients if pb.s.style else [],
+        ),
     )
 
 
