@@ -187,7 +187,10 @@ def _newton(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, int]:
         while True:
             trial = theta + t * step
             f_trial = prob.objective(trial)
-            if f_trial <= f + 1e-4 * t * slope or t < 1e-12:
+            # Near the mode the expected decrease falls below the rounding of a sum over many
+            # battles; a step that changes f by no more than that rounding is accepted, or
+            # the backtracking would stop Newton short of its quadratic convergence.
+            if f_trial <= f + 1e-4 * t * slope + 1e-13 * abs(f) or t < 1e-12:
                 break
             t *= 0.5
         theta, f = trial, f_trial
