@@ -71,21 +71,17 @@ class Config(Section):
     @field_validator("covariates")
     @classmethod
     def _covariate_keys(cls, items: list[Covariate], info: Any) -> list[Covariate]:
-        # `<key>_a` must not be a column the battle file already has (key "model" would read
-        # model_a, the model's name, as a number).
-        taken = {"battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns"}
-        taken |= {"prompt_id"} | {d.key for d in info.data.get("dimensions") or []}
-        seen: set[str] = set()
+        # A dimension named "length_a" and a covariate "length" would share a column.
+        dims = {d.key for d in info.data.get("dimensions") or []}
         for c in items:
-            clash = sorted(set(c.columns) & taken)
+            clash = sorted(set(c.columns) & dims)
             if clash:
                 raise ValueError(
-                    f"covariate {c.key!r} would read column {clash[0]!r}, which battle files "
-                    "already use for something else; choose another key"
+                    f"covariate {c.key!r} reads column {clash[0]!r}, which is also a dimension"
                 )
-            if c.key in seen:
-                raise ValueError(f"duplicate key(s): {c.key}")
-            seen.add(c.key)
+        dupes = sorted(k for k, n in Counter(c.key for c in items).items() if n > 1)
+        if dupes:
+            raise ValueError(f"duplicate key(s): {listed(dupes)}")
         return items
 
     @field_validator("site")

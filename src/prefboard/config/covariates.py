@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from prefboard.config.sections import KEY_PATTERN, Section
 
 MAX_COVARIATES = 20
 SIDES = ("_a", "_b")
+# The battle columns every file has (ingest.rules.BATTLE_COLUMNS, and prompt_id).
+FIXED_COLUMNS = frozenset(
+    {"battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", "prompt_id"}
+)
 
 
 class Covariate(Section):
@@ -36,6 +40,18 @@ class Covariate(Section):
         description="log1p: the model sees log(1 + x), so a doubling of x counts the same at any "
         "size (lengths, counts); linear: x as it is (scores on a fixed scale).",
     )
+
+    @field_validator("key")
+    @classmethod
+    def _not_a_fixed_column(cls, key: str) -> str:
+        # key "model" would read model_a, the model's name, as a number.
+        clash = sorted({f"{key}{side}" for side in SIDES} & FIXED_COLUMNS)
+        if clash:
+            raise ValueError(
+                f"{key!r} would read column {clash[0]!r}, which battle files already use for "
+                "something else; choose another key"
+            )
+        return key
 
     @property
     def name(self) -> str:
