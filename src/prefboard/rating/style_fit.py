@@ -26,6 +26,7 @@ from numba import njit
 from scipy.linalg import cho_factor, cho_solve
 
 from prefboard.rating.batch_terms import _outcome_terms
+from prefboard.rating.newton import backtrack
 
 _TOL = 1e-9  # Newton stops when no parameter moves by more than this (skill units)
 _MAX_NEWTON = 100
@@ -183,17 +184,9 @@ def _newton(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, int]:
         # defined without moving any identified parameter.
         step = -cho_solve(cho_factor(hess + np.diag(prior_prec + 1e-12)), grad)
         slope = grad @ step
-        t = 1.0
-        while True:
-            trial = theta + t * step
-            f_trial = prob.objective(trial)
-            # Near the mode the expected decrease falls below the rounding of a sum over many
-            # battles; a step that changes f by no more than that rounding is accepted, or
-            # the backtracking would stop Newton short of its quadratic convergence.
-            if f_trial <= f + 1e-4 * t * slope + 1e-13 * abs(f) or t < 1e-12:
-                break
-            t *= 0.5
-        theta, f = trial, f_trial
+        # Near the mode the expected decrease falls below the rounding of a sum over many
+        # battles: a step within that rounding is accepted, or Newton would stop short.
+        theta, f, t = backtrack(prob.objective, theta, step, f, slope, 1e-13 * abs(f))
         if np.max(np.abs(t * step)) < _TOL:
             return theta, it
     return theta, _MAX_NEWTON
