@@ -25,8 +25,9 @@ import numpy as np
 from numba import njit
 from scipy.linalg import cho_factor, cho_solve
 
-from prefboard.rating.batch_terms import _outcome_terms
+from prefboard.rating.batch_terms import A_WINS, TIE, _log_cdf, _log_tie
 from prefboard.rating.newton import backtrack
+from prefboard.rating.update import _vw_draw, _vw_win
 
 _TOL = 1e-9  # Newton stops when no parameter moves by more than this (skill units)
 _MAX_NEWTON = 100
@@ -60,22 +61,65 @@ class StyleFit:
 
 
 @njit(cache=True, fastmath=False)
-def _battle_terms(
-    x: np.ndarray, outcome: np.ndarray, e: float
+def _terms(x: float, o: int, e: float) -> tuple[float, float, float]:
+    """(loglik, d loglik / dx, -d^2 loglik / dx^2) of one battle with outcome ``o`` at scaled
+    gap ``x``: the row of `batch_terms._outcome_terms` for that outcome only (a third of the
+    work, which matters per battle)."""
+    if o == TIE:
+        v, w = _vw_draw(x, e)
+        return _log_tie(x, e), v, w
+    # "b won" is "a won" seen from b's side: x -> -x, and the slope changes sign.
+    y = x if o == A_WINS else -x
+    v, w = _vw_win(y, e)
+    return _log_cdf(y - e), (v if o == A_WINS else -v), w
+
+
+@njit(cache=True, fastmath=False)
+def _accumulate(
+    theta: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    z: np.ndarray,
+    c: float,
+    e: float,
+    derivatives: bool,
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Log-likelihood, and per battle d loglik / dx and -d^2 loglik / dx^2 at scaled gaps x."""
-    n = x.shape[0]
-    v = np.empty(n)
-    w = np.empty(n)
-    row = np.empty((3, 3))
+    """Log-likelihood, its gradient and minus its Hessian in theta = (skills, gamma), in one
+    pass over the battles (the upper cross block only; the caller mirrors it)."""
+    k = z.shape[1]
+    m = theta.shape[0] - k
+    grad = np.zeros(m + k)
+    hess = np.zeros((m + k, m + k))
     ll = 0.0
-    for k in range(n):
-        _outcome_terms(x[k], e, row)
-        o = outcome[k]
-        v[k] = row[o, 0]
-        w[k] = row[o, 1]
-        ll += row[o, 2]
-    return ll, v, w
+    for i in range(a.shape[0]):
+        p, q = a[i], b[i]
+        x = theta[p] - theta[q]
+        for j in range(k):
+            x += theta[m + j] * z[i, j]
+        x /= c
+        if not derivatives:
+            y = x if outcome[i] != 1 else -x
+            ll += _log_tie(x, e) if outcome[i] == TIE else _log_cdf(y - e)
+            continue
+        lli, v, w = _terms(x, outcome[i], e)
+        ll += lli
+        v /= c
+        w /= c * c
+        grad[p] += v
+        grad[q] -= v
+        hess[p, p] += w
+        hess[q, q] += w
+        hess[p, q] -= w
+        hess[q, p] -= w
+        for j in range(k):
+            zj = z[i, j]
+            grad[m + j] += v * zj
+            hess[p, m + j] += w * zj
+            hess[q, m + j] -= w * zj
+            for jj in range(k):
+                hess[m + j, m + jj] += w * zj * z[i, jj]
+    return ll, grad, hess
 
 
 class _Problem:
@@ -96,35 +140,19 @@ class _Problem:
         self.prior_mean, self.prior_prec = prior
         self.c, self.e = c, e
 
-    def gap(self, theta: np.ndarray) -> np.ndarray:
-        s, g = theta[: self.m], theta[self.m :]
-        out: np.ndarray = (s[self.a] - s[self.b] + self.z @ g) / self.c
-        return out
-
     def objective(self, theta: np.ndarray) -> float:
         """Minus the log posterior (up to a constant)."""
-        ll = _battle_terms(self.gap(theta), self.outcome, self.e)[0]
+        ll = _accumulate(theta, self.a, self.b, self.outcome, self.z, self.c, self.e, False)[0]
         d = theta[: self.m] - self.prior_mean
         return float(-ll + 0.5 * d @ (self.prior_prec * d))
 
     def derivatives(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Log-likelihood, its gradient and minus its Hessian in theta."""
-        m, c = self.m, self.c
-        ll, v, w = _battle_terms(self.gap(theta), self.outcome, self.e)
-        k = self.z.shape[1]
-        grad = np.empty(m + k)
-        grad[:m] = (np.bincount(self.a, v, m) - np.bincount(self.b, v, m)) / c
-        grad[m:] = self.z.T @ v / c
-        hess = np.zeros((m + k, m + k))
-        # Skill block: a weighted graph Laplacian, summed per ordered pair in one bincount.
-        pair = np.bincount(self.a * m + self.b, w, m * m).reshape(m, m)
-        pair = pair + pair.T
-        hess[:m, :m] = (np.diag(pair.sum(axis=1)) - pair) / c**2
-        wz = w[:, None] * self.z
-        for j in range(k):
-            col = np.bincount(self.a, wz[:, j], m) - np.bincount(self.b, wz[:, j], m)
-            hess[:m, m + j] = hess[m + j, :m] = col / c**2
-        hess[m:, m:] = self.z.T @ wz / c**2
+        m = self.m
+        ll, grad, hess = _accumulate(
+            theta, self.a, self.b, self.outcome, self.z, self.c, self.e, True
+        )
+        hess[m:, :m] = hess[:m, m:].T
         return ll, grad, hess
 
 
