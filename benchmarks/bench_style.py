@@ -11,7 +11,7 @@ truth; for gamma = 0 the share of seeds whose interval excludes 0 is the false-f
 Target: coverage 93-97 %, false flags 3-7 %, bias within 2 standard errors of 0.
 
 Run: .venv/bin/python benchmarks/bench_style.py [--seeds N] [--battles N [N ...]]
-(100 seeds at 5,000 and 20,000 battles: about 25 s here).
+(100 seeds at 5,000 and 20,000 battles: about 10 s here).
 """
 
 from __future__ import annotations

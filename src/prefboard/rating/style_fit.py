@@ -211,7 +211,7 @@ def _newton(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, int]:
         # A covariate that never differs gives a zero row; the tiny ridge keeps the solve
         # defined without moving any identified parameter.
         step = -cho_solve(cho_factor(hess + np.diag(prior_prec + 1e-12)), grad)
-        slope = grad @ step
+        slope = float(grad @ step)
         # Near the mode the expected decrease falls below the rounding of a sum over many
         # battles: a step within that rounding is accepted, or Newton would stop short.
         theta, f, t = backtrack(prob.objective, theta, step, f, slope, 1e-13 * abs(f))
