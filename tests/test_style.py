@@ -234,3 +234,15 @@ def test_a_style_covariate_without_effect_is_not_flagged(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     (style,) = json.loads((out / "standings.json").read_text())["style"]
     assert [c["matters"] for c in style["coefficients"]] == [False, False]
+
+
+def test_a_battle_file_without_the_covariate_columns_is_a_warning(tiny: Path) -> None:
+    config = tiny / "leaderboard.toml"
+    config.write_text(config.read_text(encoding="utf-8") + COVARIATES, encoding="utf-8")
+    result = invoke("validate", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert (
+        "results/battles/battles.csv:1:0: warning: covariate: no answer_tokens_a, "
+        "answer_tokens_b, sycophancy_a, sycophancy_b column(s): this file's battles are left "
+        "out of the style fit (every other ranking counts them)"
+    ) in result.output.splitlines()

@@ -15,7 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.config import Config
+from prefboard.errors import Problem, listed
 from prefboard.ingest.checks import Checker, arrow_text, cell, clip
+from prefboard.ingest.csvread import RawTable
 
 # Plain decimal numbers: digits with an optional fraction and a small exponent. Signs, "inf",
 # "nan", "1,5" and thousands separators are refused with a message rather than guessed at.
@@ -62,3 +64,25 @@ def complete_rows(battles: pd.DataFrame, config: Config) -> np.ndarray:
     values = battles[cols].to_numpy(dtype=np.float64)
     complete: np.ndarray = np.isfinite(values).all(axis=1)
     return complete
+
+
+def files_without_covariates(config: Config, raws: list[RawTable]) -> list[Problem]:
+    """A warning per battle file with rows but without some declared covariate column: its
+    battles count everywhere except in the style fit, which the owner may not expect."""
+    wanted = covariate_columns(config)
+    out = []
+    for raw in raws:
+        missing = [c for c in wanted if c not in raw.frame.columns]
+        if missing and len(raw.lines) and not raw.problems:
+            out.append(
+                Problem(
+                    raw.path,
+                    1,
+                    0,
+                    "covariate",
+                    f"no {listed(missing)} column(s): this file's battles are left out of the "
+                    "style fit (every other ranking counts them)",
+                    severity="warning",
+                )
+            )
+    return out
