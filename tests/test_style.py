@@ -246,3 +246,24 @@ def test_a_battle_file_without_the_covariate_columns_is_a_warning(tiny: Path) ->
         "answer_tokens_b, sycophancy_a, sycophancy_b column(s): this file's battles are left "
         "out of the style fit (every other ranking counts them)"
     ) in result.output.splitlines()
+
+
+def test_effects_in_words() -> None:
+    from prefboard.render.pages.style import effect_sentence
+    from prefboard.standings.style import StyleCoefficient
+
+    common = {"covariate": "k", "scale": 1.0, "sd": 0.1, "matters": True, "transform": "linear"}
+    lowers = StyleCoefficient(
+        label="sycophancy score", estimate=-0.5, lower=-0.7, upper=-0.3, step=1.0,
+        step_text="a sycophancy score higher by 1 than the other answer's",
+        effect=-0.0412, effect_lower=-0.061, effect_upper=-0.0203, **common,
+    )  # fmt: skip
+    assert effect_sentence(lowers) == (
+        "A sycophancy score higher by 1 than the other answer's lowers the chance of being "
+        "preferred against an equally skilled model by about 4.1 percentage points (interval "
+        "−6.1 to −2.0)"
+    )
+    flat = lowers.model_copy(update={"differs": False, "matters": False})
+    assert effect_sentence(flat) == (
+        "sycophancy score: the two answers never differ on it, so it cannot have an effect here"
+    )
