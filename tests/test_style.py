@@ -267,3 +267,18 @@ def test_effects_in_words() -> None:
     assert effect_sentence(flat) == (
         "sycophancy score: the two answers never differ on it, so it cannot have an effect here"
     )
+
+
+def test_covariates_declared_but_never_given(tiny: Path) -> None:
+    from prefboard import pipeline
+    from prefboard.render.pages import render_pages
+
+    config = tiny / "leaderboard.toml"
+    config.write_text(config.read_text(encoding="utf-8") + COVARIATES, encoding="utf-8")
+    _, standings = pipeline.rate(*pipeline.load(config), config)
+    style = standings.style[0]  # overall: 2 accepted battles, none with covariates
+    assert len(standings.style) == 6
+    assert (style.dimension, style.battles, style.battles_without) == ("overall", 0, 2)
+    assert style.coefficients == [] and style.entries == []
+    page = next(p for p in render_pages(standings) if p.path == "style.md")
+    assert "No battle has every covariate on both sides yet." in page.text
