@@ -33,7 +33,7 @@ def small_groups(config: Config, data: Ingested, config_file: Path | None = None
     limit = config.privacy.min_participants
     text = _read(config_file)
     problems = []
-    for s in config.slices:
+    for s in config.participant_slices:
         counts = active[s.attribute].value_counts()
         small = [(v, int(counts.get(v, 0))) for v in s.values if 0 < counts.get(v, 0) < limit]
         if not small:
@@ -65,7 +65,7 @@ def headline_population(config: Config, data: Ingested, config_file: Path | None
     strata = config.strata
     empty = {
         s.attribute: _empty_slice(config, s.attribute, s in strata, text, config_file)
-        for s in config.slices
+        for s in config.participant_slices
         if (data.participants[s.attribute] == "").all()
     }
     behind = np.ones(len(active), dtype=bool)

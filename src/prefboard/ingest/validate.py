@@ -14,6 +14,7 @@ import pandas as pd
 
 from prefboard.config import Config
 from prefboard.errors import NOT_CHECKED, Problem, cause_first
+from prefboard.ingest.battle_slices import battle_slice_columns, blank_warnings
 from prefboard.ingest.checks import (
     MAX_CELL_CHARS,
     MAX_PROBLEMS_PER_RULE,
@@ -65,7 +66,7 @@ __all__ = [
 def ingest(config: Config, root: Path) -> Ingested:
     """Read and validate every result file the config names, relative to the board folder."""
     mb = int(config.data.max_file_mb * 1_000_000)
-    p_cols = ["participant_id", *[s.attribute for s in config.slices], "strikes"]
+    p_cols = ["participant_id", *[s.attribute for s in config.participant_slices], "strikes"]
     p_raw, problems = _read_all(root, [config.data.participants], "data.participants", p_cols, mb)
     if not p_raw:
         problems.append(
@@ -79,9 +80,10 @@ def ingest(config: Config, root: Path) -> Ingested:
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
     dims = [d.key for d in config.battle_dimensions]
-    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
+    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *battle_slice_columns(config)]
     b_raw, ps = _read_all(root, config.data.battles, "data.battles", b_cols, mb, OPTIONAL_BATTLE)
     battles, b_check = check_battles(config, b_raw, who)
+    ps += blank_warnings(config, b_check)
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)

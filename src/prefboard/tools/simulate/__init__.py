@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 
 from prefboard.config import Config
 from prefboard.io.files import ensure_folder, write_atomic
+from prefboard.tools.simulate.categories import category_effects, effects_json
 from prefboard.tools.simulate.people import population
 from prefboard.tools.simulate.spec import SimulationResult, SimulationSpec, parse_start
 from prefboard.tools.simulate.tables import battle_table, rating_table
@@ -58,7 +59,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     start = parse_start(spec.start)
 
     participants = pd.DataFrame({"participant_id": crowd.pid.to_numpy(zero_copy_only=False)})
-    for sl, c in zip(config.slices, crowd.codes, strict=True):
+    for sl, c in zip(config.participant_slices, crowd.codes, strict=True):
         participants[sl.attribute] = np.asarray(sl.values, dtype=object)[c]
     participants["strikes"] = crowd.strikes
     participants_path = out_dir / "participants.csv"
@@ -82,11 +83,10 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         rating_paths.append(path)
 
     skills_path = out_dir / "hidden_skills.json"
-    write_atomic(
-        skills_path,
-        json.dumps(truth_json(config, spec.seed, crowd.truth, spec), sort_keys=True, indent=2)
-        + "\n",
-    )
+    truth = truth_json(config, spec.seed, crowd.truth, spec)
+    if config.battle_slices:
+        truth["category_effects"] = effects_json(config, category_effects(config, spec))
+    write_atomic(skills_path, json.dumps(truth, sort_keys=True, indent=2) + "\n")
 
     return SimulationResult(
         participants_path=participants_path,

@@ -11,6 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.config import Config
+from prefboard.tools.simulate.categories import (
+    category_cells,
+    category_codes,
+    category_effects,
+    category_gap,
+)
 from prefboard.tools.simulate.people import Crowd, id_width, ids
 from prefboard.tools.simulate.spec import (
     HALO,
@@ -101,7 +107,8 @@ def battle_table(
     # The draws keep their order (pairings, turns, outcomes, times): the seeded board stays.
     drawn = _pairings(rng, n, len(config.models), spec, pairs)
     turns = _turns(rng, n, config.quality.min_turns)
-    outcome, asked = _outcomes(rng, crowd, config, dims, drawn, spec, batch)
+    categories = category_codes(config, spec, drawn.prompt, batch)
+    outcome, asked = _outcomes(rng, crowd, config, dims, drawn, spec, batch, categories)
 
     models = pa.array(config.model_keys)
     vocab = pa.array(["a", "b", "tie"])
@@ -119,6 +126,7 @@ def battle_table(
         columns["prompt_id"] = ids(f"q{batch:03d}-" if batch else "q", n, id_width(n, 6)).take(
             pa.array(drawn.prompt)
         )
+    columns |= {k: pa.array(v) for k, v in category_cells(config, categories).items()}
     for k, di in enumerate(dims):
         columns[config.dimensions[di].key] = vocab.take(pa.array(outcome[:, k], mask=~asked[:, k]))
     return pa.table(columns)
@@ -170,6 +178,7 @@ def _outcomes(
     drawn: _Pairings,
     spec: SimulationSpec,
     batch: int,
+    categories: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per battle and dimension: the outcome code (0 a, 1 b, 2 tie) and whether it was asked.
     Thurstone: performances differ by the skill gap plus noise; within the margin, a tie."""
@@ -177,6 +186,9 @@ def _outcomes(
     sk = truth.skill[:, dims]
     mean = sk[a] - sk[b] + _group_gap(truth, crowd.codes, who, a, b)[:, None]
     mean += _prompt_effects(spec, truth.beta, drawn.prompt, batch)[:, None]
+    if categories:
+        effects = category_effects(config, spec)
+        mean += category_gap(effects, categories, a, b)[:, None]
     scale = math.sqrt(2.0) * truth.beta * np.where(crowd.low_effort[who], LOW_EFFORT_NOISE, 1.0)
     halo = rng.standard_normal(n)[:, None]
     own = rng.standard_normal((n, len(dims)))

@@ -53,7 +53,7 @@ def draw_truth(
     base = config.rating.mu + rng.normal(0.0, BASE_SKILL_SD * unit, m)
     skill = base[:, None] + rng.normal(0.0, DIMENSION_SD * unit, (m, d))
     groups, weights = [], []
-    for sl in config.slices:
+    for sl in config.participant_slices:
         g = rng.normal(0.0, GROUP_SD * unit, (len(sl.values), m)) * group_scale
         w = centring_weights(sl)
         # Centre each model's effects on the population, so `skill` is what the whole population
@@ -138,7 +138,7 @@ def truth_json(config: Config, seed: int, t: Truth, spec: SimulationSpec) -> dic
         sl.attribute: {
             v: {mk: r(g[vi, mi]) for mi, mk in enumerate(models)} for vi, v in enumerate(sl.values)
         }
-        for sl, g in zip(config.slices, t.groups, strict=True)
+        for sl, g in zip(config.participant_slices, t.groups, strict=True)
     }
     equal_draw = 2.0 * ndtr(t.margin / (math.sqrt(2.0) * t.beta)) - 1.0
     return {
