@@ -85,7 +85,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     skills_path = out_dir / "hidden_skills.json"
     truth = truth_json(config, spec.seed, crowd.truth, spec)
     if config.battle_slices:
-        truth["category_effects"] = effects_json(config, category_effects(config, spec))
+        truth["category_effects"] = effects_json(config, category_effects(config, spec.seed))
     write_atomic(skills_path, json.dumps(truth, sort_keys=True, indent=2) + "\n")
 
     return SimulationResult(

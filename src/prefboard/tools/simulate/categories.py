@@ -24,10 +24,10 @@ STREAM_CATEGORY_EFFECTS = 3_000
 STREAM_CATEGORY_VALUES = 4_000  # + batch
 
 
-def category_effects(config: Config, spec: SimulationSpec) -> list[np.ndarray]:
+def category_effects(config: Config, seed: int) -> list[np.ndarray]:
     """Per battle slice, a (values, models) effect on performance, mean 0 over values per model
     (so a model's skill is its average over categories)."""
-    rng = rng_for(spec.seed, STREAM_CATEGORY_EFFECTS)
+    rng = rng_for(seed, STREAM_CATEGORY_EFFECTS)
     unit = config.rating.beta / DEFAULT_BETA
     out = []
     for sl in config.battle_slices:

@@ -187,7 +187,7 @@ def _outcomes(
     mean = sk[a] - sk[b] + _group_gap(truth, crowd.codes, who, a, b)[:, None]
     mean += _prompt_effects(spec, truth.beta, drawn.prompt, batch)[:, None]
     if categories:
-        effects = category_effects(config, spec)
+        effects = category_effects(config, spec.seed)
         mean += category_gap(effects, categories, a, b)[:, None]
     scale = math.sqrt(2.0) * truth.beta * np.where(crowd.low_effort[who], LOW_EFFORT_NOISE, 1.0)
     halo = rng.standard_normal(n)[:, None]

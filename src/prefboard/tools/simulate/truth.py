@@ -11,6 +11,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from prefboard.config import Config, Slice
+from prefboard.tools.simulate.categories import category_effects
 from prefboard.tools.simulate.spec import (
     BASE_SKILL_SD,
     DEFAULT_BETA,
@@ -62,7 +63,11 @@ def draw_truth(
         groups.append(g)
         weights.append(w)
     dims = [i for i, dim in enumerate(config.dimensions) if dim.battles] or list(range(d))
-    margin = _tie_margin(skill[:, dims], groups, weights, beta, rng, tie_share)
+    # Category effects (battle-level slices) widen the performance gap too; their own stream,
+    # so the draws above are the same with or without them.
+    spread = groups + category_effects(config, seed)
+    spread_w = weights + [np.full(len(sl.values), 1.0) for sl in config.battle_slices]
+    margin = _tie_margin(skill[:, dims], spread, spread_w, beta, rng, tie_share)
     centre = skill.mean(axis=0)
     scale = skill.std(axis=0)
     scale = np.where(scale > 1e-12, scale, unit)
