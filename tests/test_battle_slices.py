@@ -55,11 +55,11 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def make_board(folder: Path, battles: int = 2400, extra: str = "") -> Path:
+def make_board(folder: Path, battles: int = 2400, text: str = BOARD) -> Path:
     """A simulated category board in `folder`; returns its leaderboard.toml."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "leaderboard.toml"
-    config.write_text(BOARD + extra, "utf-8")
+    config.write_text(text, "utf-8")
     result = invoke(
         "simulate", "--config", str(config), "--battles", str(battles), "--ratings", "0",
         "--participants", "80", "--seed", "3",

@@ -36,11 +36,18 @@ from prefboard.tools.simulate.truth import hidden_skills, truth_json
 __all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate", "simulate_batch"]
 
 
-def _write_csv(table: pa.Table, path: Path) -> None:
+def _write_csv(table: pa.Table, path: Path, quoted: bool = False) -> None:
     # Every value in battle and rating tables is an id, a model key (key pattern), a timestamp,
     # a number or a/b/tie: none can need quoting, so write them bare, as contributors would.
-    opts = pacsv.WriteOptions(quoting_style="none", quoting_header="none", batch_size=65_536)
+    # Battle-slice values are free text (a comma or a quote in a category): then quote.
+    style = "needed" if quoted else "none"
+    opts = pacsv.WriteOptions(quoting_style=style, quoting_header="none", batch_size=65_536)
     write_atomic(path, lambda fh: pacsv.write_csv(table, fh, opts))
+
+
+def _quoted(config: Config) -> bool:
+    """Whether a battle slice's declared values need CSV quoting."""
+    return any(ch in v for s in config.battle_slices for v in s.values for ch in ',"\r\n')
 
 
 def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationResult:
@@ -72,7 +79,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     battle_paths = []
     for k in range(files):
         path = battle_dir / f"battles-{k + 1:0{digits}d}.csv"
-        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path)
+        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path, _quoted(config))
         battle_paths.append(path)
 
     ratings = rating_table(config, crowd, spec, start)
@@ -119,5 +126,5 @@ def simulate_batch(
         config, population(config, spec), spec, parse_start(spec.start), (a, b), batch
     )
     path = Path(out_dir) / "battles" / f"battles-batch-{batch:03d}.csv"
-    _write_csv(table, path)
+    _write_csv(table, path, _quoted(config))
     return path
