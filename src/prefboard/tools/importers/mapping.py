@@ -24,14 +24,17 @@ class PairwiseMapping:
     timestamp: str | None = None
     dimension: str = "overall"
     slices: tuple[str, ...] = ()  # categorical columns -> participant slice attributes
+    categories: tuple[str, ...] = ()  # columns -> battle-level slices (importers/categories.py)
+    prompt_id: str | None = None  # column -> the battle file's prompt_id
+    optional: tuple[str, ...] = ()  # of the above, columns a source may lack (arena preset)
     extra_ties: tuple[str, ...] = ()  # also a tie, reported apart, e.g. "tie (bothbad)"
 
     @property
     def columns(self) -> list[str]:
         """The source columns this mapping reads."""
         named = [self.model_a, self.model_b, self.winner]
-        named += [c for c in (self.participant, self.timestamp) if c]
-        return named + list(self.slices)
+        named += [c for c in (self.participant, self.timestamp, self.prompt_id) if c]
+        return named + list(self.slices) + list(self.categories)
 
 
 ARENA = PairwiseMapping(
@@ -39,6 +42,10 @@ ARENA = PairwiseMapping(
     participant="judge",
     timestamp="tstamp",
     extra_ties=("tie (bothbad)",),
+    # Arena exports carry these in some releases, not in others: kept when present.
+    categories=("category", "language"),
+    prompt_id="question_id",
+    optional=("category", "language", "question_id"),
 )
 PAIRWISE = PairwiseMapping()
 FORMATS: dict[str, PairwiseMapping] = {"arena": ARENA, "pairwise": PAIRWISE}
