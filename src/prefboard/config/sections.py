@@ -208,19 +208,12 @@ RESERVED_BATTLE_COLUMNS = frozenset(
 
 class Slice(Section):
     attribute: str = Field(
-        description=(
-            'Participant column, e.g. age_group; with level = "battle", a battle column, '
-            "e.g. category or language."
-        ),
+        description="Participant column (age_group); battle column (category) if level = battle.",
         pattern=KEY_PATTERN,
         max_length=64,
     )
     level: Literal["participant", "battle"] = Field(
-        "participant",
-        description=(
-            "participant: a column of the participants file (who voted); battle: a column of "
-            "the battle files (what the prompt was about), rated as its own tables."
-        ),
+        "participant", description="participant: who voted; battle: what the battle was about."
     )
     label: str = Field("", description="Human name; defaults to the attribute.", max_length=100)
     values: list[str] = Field(

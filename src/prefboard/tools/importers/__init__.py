@@ -72,12 +72,7 @@ from prefboard.tools.importers.board_files import (
     write_battles,
     write_ledger,
 )
-from prefboard.tools.importers.board_toml import Additions
-from prefboard.tools.importers.categories import (
-    category_slices,
-    check_categories,
-    present_only,
-)
+from prefboard.tools.importers.categories import with_categories
 from prefboard.tools.importers.mapping import (
     ARENA,
     FORMATS,
@@ -89,6 +84,7 @@ from prefboard.tools.importers.participants import plan_participants
 from prefboard.tools.importers.report import ImportReport, ImportSourceError
 from prefboard.tools.importers.rows import prepare_rows
 from prefboard.tools.importers.steps import (
+    additions,
     closing_notes,
     imported_rows,
     key_models,
@@ -129,9 +125,8 @@ def import_pairwise(
     `ConfigError` when an existing leaderboard.toml is invalid, writing nothing.
     """
     source, into = Path(source), Path(into)
-    mapping = present_only(source, mapping)
+    mapping = with_categories(source, mapping)
     check_mapping(mapping)
-    check_categories(mapping)
     board = open_board(into, mapping)
     frame = read_source(source, mapping.columns)
     total = len(frame)
@@ -152,13 +147,7 @@ def import_pairwise(
     dropped = board.base.slices if board.base is not None else []
     attrs = [a for a, _ in slice_attrs]
     plan = plan_participants(participants_path, people, attrs, board.config, dropped)
-    categories, category_values = category_slices(imp, mapping, board.config, board.notes)
-    adds = Additions(
-        new_models,
-        slice_attrs + categories,
-        plan.slice_values | category_values,
-        frozenset(a for a, _ in categories),
-    )
+    adds = additions(new_models, slice_attrs, plan.slice_values, imp, mapping, board)
     written, added_values, pending = write_config(board, source, mapping, adds)
     if plan.write(participants_path, into):
         written.append(participants_path)

@@ -37,6 +37,13 @@ def category_attr(column: str) -> str:
     return normalise_key(column) or "category"
 
 
+def with_categories(source: Path, m: PairwiseMapping) -> PairwiseMapping:
+    """`m` with only the optional columns `source` has, its category columns checked."""
+    usable = present_only(source, m)
+    check_categories(usable)
+    return usable
+
+
 def present_only(source: Path, m: PairwiseMapping) -> PairwiseMapping:
     """`m` without the optional columns (the arena preset's) that `source` lacks."""
     if not m.optional:
