@@ -129,6 +129,8 @@ def test_standings_hold_one_table_per_category(board: dict[str, Any]) -> None:
     assert [x["battles"] for x in samples] == [tables[c]["battles"] for c in CATEGORIES]
     assert all(x["population_share"] is None for x in samples)
     assert sum(x["sample_share"] for x in samples) == pytest.approx(1.0)
+    # the fairness analysis compares groups of people, not prompt categories
+    assert {g["attribute"] for g in s["analysis"]["group_agreement"]} == {"country"}
 
 
 def test_category_tables_recover_the_simulated_effects(board: dict[str, Any]) -> None:
