@@ -262,3 +262,30 @@ def test_category_streams_leave_the_rest_of_the_simulation_alone(tmp_path: Path)
     assert ta["skills"] == tb["skills"] and ta["group_effects"] == tb["group_effects"]
     assert "category_effects" not in ta
     assert tb["tie_margin"] > ta["tie_margin"]
+
+
+def test_small_categories_are_flagged_and_not_published(tmp_path: Path) -> None:
+    """A category judged by too few distinct people would show their votes: `validate` warns at
+    the slice's declaration, as for a small demographic group, and no table is published."""
+    text = BOARD.replace("min_participants = 5", "min_participants = 1000")
+    config = make_board(tmp_path / "b", battles=300, text=text)
+    result = invoke("validate", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "privacy: category" in x)
+    assert line.startswith("leaderboard.toml:28:1: warning: privacy: category: coding (")
+    assert line.endswith(
+        "participant(s): fewer than privacy.min_participants (1000), so not published on their own"
+    )
+    rated = tmp_path / "rated"
+    assert invoke("rate", "--config", str(config), "--out", str(rated)).exit_code == 0
+    s = json.loads((rated / "standings.json").read_text("utf-8"))
+    assert next(x for x in s["slices"] if x["attribute"] == "category")["published"] == []
+    assert not [t for t in s["tables"] if t["slice_attribute"] == "category"]
+    # the pages still render: no switcher, and the category page says what would fill it
+    from prefboard.render.pages import render_pages
+    from prefboard.standings.model import Standings
+
+    pages = {p.path: p.text for p in render_pages(Standings.model_validate(s))}
+    assert "pb-switch" not in pages["index.md"]
+    assert "No value has its own ranking yet" in pages["categories/category.md"]
+    assert "coding, writing, maths" in pages["categories/category.md"]

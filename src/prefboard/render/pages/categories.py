@@ -15,7 +15,7 @@ from typing import Any
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block, href
-from prefboard.standings.model import SliceInfo
+from prefboard.standings.model import SliceInfo, Table
 
 
 def battle_slices(pb: _Builder) -> list[SliceInfo]:
@@ -69,9 +69,13 @@ def _rankings(pb: _Builder, sl: SliceInfo, page: str) -> list[dict[str, Any]]:
         t = pb.s.table(pb.main_dim.key, sl.attribute, value)
         if t is not None:
             out.append(
-                {"value": value, "caption": pb.group_caption(t), "rows": pb.rows(page, t.entries)}
+                {"value": value, "caption": _caption(pb, t), "rows": pb.rows(page, t.entries)}
             )
     return out
+
+
+def _caption(pb: _Builder, t: Table) -> str:
+    return pb.group_caption(t, "the other values", "the overall ranking")
 
 
 def category_switch(pb: _Builder, page: str) -> dict[str, Any] | None:
@@ -90,7 +94,7 @@ def category_switch(pb: _Builder, page: str) -> dict[str, Any] | None:
                 {
                     "id": f"c{i}-{j}",
                     "label": value,
-                    "caption": f"{sl.label or sl.attribute}: {value}. {pb.group_caption(t)}",
+                    "caption": f"{sl.label or sl.attribute}: {value}. {_caption(pb, t)}",
                     "rows": pb.rows(page, t.entries),
                 }
             )
