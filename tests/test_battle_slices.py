@@ -289,3 +289,32 @@ def test_small_categories_are_flagged_and_not_published(tmp_path: Path) -> None:
     assert "pb-switch" not in pages["index.md"]
     assert "No value has its own ranking yet" in pages["categories/category.md"]
     assert "coding, writing, maths" in pages["categories/category.md"]
+
+
+def test_declaring_a_battle_slice_changes_no_other_table(
+    board: dict[str, Any], tmp_path: Path
+) -> None:
+    """The same battles rated without the category slice (and column) give exactly the same
+    headline, pooled and group tables: a battle slice only adds its own tables."""
+    plain = tmp_path / "plain"
+    (plain / "results/battles").mkdir(parents=True)
+    text = BOARD.split('[[slices]]\nattribute = "category"')[0]
+    (plain / "leaderboard.toml").write_text(text, "utf-8")
+    source = board["root"] / "board/results"
+    (plain / "results/participants.csv").write_bytes((source / "participants.csv").read_bytes())
+    for path in sorted((source / "battles").glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns="category")
+        frame.to_csv(plain / "results/battles" / path.name, index=False)
+    rated = tmp_path / "rated"
+    result = invoke("rate", "--config", str(plain / "leaderboard.toml"), "--out", str(rated))
+    assert result.exit_code == 0, result.output
+    without = json.loads((rated / "standings.json").read_text("utf-8"))
+
+    def tables(s: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
+        return {
+            (t["dimension"], t["slice_attribute"], t["slice_value"]): t["entries"]
+            for t in s["tables"]
+            if t["slice_attribute"] != "category"
+        }
+
+    assert tables(board["standings"]) == tables(without)
