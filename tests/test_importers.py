@@ -451,7 +451,9 @@ def test_second_source_appends_to_existing_config_keeping_comments(tmp_path: Pat
 
 def test_new_slice_on_existing_board_adds_column(tmp_path: Path) -> None:
     board = tmp_path / "board"
-    import_pairwise(write_jsonl(tmp_path / "arena.jsonl", ARENA_ROWS), board, ARENA)
+    # the arena preset would keep `language` as a battle-level slice (a category): not here
+    no_categories = dataclasses.replace(ARENA, categories=())
+    import_pairwise(write_jsonl(tmp_path / "arena.jsonl", ARENA_ROWS), board, no_categories)
     assert "slices" not in tomllib.loads((board / "leaderboard.toml").read_text())
     # new votes (later times): the same votes again would be duplicates, and import nothing
     more = [{**r, "judge": "arena_user_1" if i == 0 else "arena_user_8", "tstamp": 1682360000 + i}

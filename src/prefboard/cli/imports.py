@@ -42,6 +42,16 @@ if TYPE_CHECKING:
     multiple=True,
     help="Categorical column to keep as a participant slice; repeatable.",
 )
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help=(
+        "Column to keep as a battle-level slice (what the prompt was about, e.g. category or "
+        "language), named after the column; repeatable."
+    ),
+)
+@click.option("--prompt-id", help="Column identifying the item judged, kept as prompt_id.")
 def import_(
     fmt: str,
     source: Path,
@@ -55,13 +65,16 @@ def import_(
     dimension: str | None,
     slices: tuple[str, ...],
     battle_id: str | None,
+    categories: tuple[str, ...],
+    prompt_id: str | None,
 ) -> None:
     """Start or extend a board from pairwise data in another shape (CSV, JSON, JSONL, Parquet).
 
     FORMAT `arena` reads Chatbot Arena / LMArena battles (model_a, model_b, winner with
-    tie (bothbad) counted as a tie and reported, judge, tstamp); `pairwise` reads any table,
-    with the column flags naming its columns. Re-importing the same votes adds nothing, whatever
-    the file's name or format: battle ids come from each vote's content (see the README).
+    tie (bothbad) counted as a tie and reported, judge, tstamp; category, language and
+    question_id when present); `pairwise` reads any table, with the column flags naming its
+    columns. Re-importing the same votes adds nothing, whatever the file's name or format:
+    battle ids come from each vote's content (see the README).
     Every source row is imported, a duplicate, or skipped with a reason in the ledger file.
     """
     from prefboard.tools.importers import FORMATS, import_pairwise
@@ -78,6 +91,10 @@ def import_(
         dimension=dimension or base.dimension,
         slices=tuple(slices) or base.slices,
         battle_id=battle_id or base.battle_id,
+        categories=tuple(categories) or base.categories,
+        prompt_id=prompt_id or base.prompt_id,
+        # the preset's optional columns stay optional; a column named on the command line not
+        optional=tuple(c for c in base.optional if c not in (*categories, prompt_id)),
     )
 
     def progress(done: int, total: int) -> None:

@@ -43,7 +43,9 @@ class Config(Section):
         min_length=2, max_length=MAX_MODELS, description="The models on the board."
     )
     slices: list[Slice] = Field(
-        default_factory=list, max_length=MAX_SLICES, description="Demographic attributes."
+        default_factory=list,
+        max_length=MAX_SLICES,
+        description="Demographic attributes, and battle attributes such as category.",
     )
     quality: Quality = Field(default_factory=Quality)
     data: Data = Field(default_factory=Data)
@@ -102,12 +104,29 @@ class Config(Section):
         return site
 
     @model_validator(mode="after")
+    def _battle_slice_columns(self) -> Config:
+        # A battle slice and a dimension would be the same column of a battle file.
+        dims = {d.key for d in self.dimensions}
+        clash = sorted(s.attribute for s in self.battle_slices if s.attribute in dims)
+        if clash:
+            raise ValueError(
+                f"battle-level slice(s) {listed(clash)} share a name with a dimension; both "
+                "would be one column of the battle files"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _stratify(self) -> Config:
         attrs = {s.attribute: s for s in self.slices}
         joint = self.rating.joint_population
         for a in self.rating.stratify_by:
             if a not in attrs:
                 raise ValueError(f"rating.stratify_by names unknown slice attribute {a!r}")
+            if attrs[a].level == "battle":
+                raise ValueError(
+                    f"rating.stratify_by names {a!r}, a battle-level slice; only "
+                    "participant-level slices can weight the headline to a population"
+                )
             if not attrs[a].population and not joint:
                 raise ValueError(f"slice {a!r} is used in stratify_by but has no population")
         cells = math.prod(len(s.values) for s in self.strata)
@@ -133,6 +152,16 @@ class Config(Section):
     @property
     def model_keys(self) -> list[str]:
         return [m.key for m in self.models]
+
+    @property
+    def participant_slices(self) -> list[Slice]:
+        """Slices that are columns of the participants file."""
+        return [s for s in self.slices if s.level == "participant"]
+
+    @property
+    def battle_slices(self) -> list[Slice]:
+        """Slices that are columns of the battle files (e.g. category)."""
+        return [s for s in self.slices if s.level == "battle"]
 
     @property
     def strata(self) -> list[Slice]:

@@ -212,9 +212,20 @@ class Model(Section):
         return self.name or self.key
 
 
+# Columns of a battle file that a battle-level slice cannot be named after (ingest's own).
+RESERVED_BATTLE_COLUMNS = frozenset(
+    {"battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", "prompt_id"}
+)
+
+
 class Slice(Section):
     attribute: str = Field(
-        description="Participant column, e.g. age_group.", pattern=KEY_PATTERN, max_length=64
+        description="Participant column (age_group); battle column (category) if level = battle.",
+        pattern=KEY_PATTERN,
+        max_length=64,
+    )
+    level: Literal["participant", "battle"] = Field(
+        "participant", description="participant: who voted; battle: what the battle was about."
     )
     label: str = Field("", description="Human name; defaults to the attribute.", max_length=100)
     values: list[str] = Field(
@@ -234,6 +245,18 @@ class Slice(Section):
         if long:
             raise ValueError(
                 f"values longer than {MAX_SLICE_VALUE_CHARS} characters: {listed(long)}"
+            )
+        if self.level == "battle" and self.attribute in RESERVED_BATTLE_COLUMNS:
+            raise ValueError(
+                f"a battle-level slice cannot be named {self.attribute!r}: that battle column "
+                "is prefboard's own"
+            )
+        if self.level == "battle" and self.population:
+            # Post-stratification reweights people to a population; a battle attribute has
+            # no population of people (rating.stratify_by names participant slices only).
+            raise ValueError(
+                "population is for participant-level slices (post-stratification); a "
+                "battle-level slice has none"
             )
         unknown = sorted(set(self.population) - set(self.values))
         if unknown:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prefboard.config import Config
+from prefboard.config import Config, Slice
 from prefboard.errors import Problem, listed
 from prefboard.ingest.validate import Ingested
 from prefboard.rating.strata import population_of
@@ -34,7 +34,7 @@ def small_groups(config: Config, data: Ingested, config_file: Path | None = None
     text = _read(config_file)
     problems = []
     for s in config.slices:
-        counts = active[s.attribute].value_counts()
+        counts = _voters_per_value(s, active, data.battles)
         small = [(v, int(counts.get(v, 0))) for v in s.values if 0 < counts.get(v, 0) < limit]
         if not small:
             continue
@@ -54,6 +54,14 @@ def small_groups(config: Config, data: Ingested, config_file: Path | None = None
     return problems
 
 
+def _voters_per_value(s: Slice, active: pd.DataFrame, battles: pd.DataFrame) -> pd.Series:
+    """Distinct participants per value: holding it, or (a battle slice) voting in battles of
+    it, as the rating stage counts them before publishing a value."""
+    if s.level == "battle":
+        return battles.drop_duplicates([s.attribute, "participant_id"])[s.attribute].value_counts()
+    return active[s.attribute].value_counts()
+
+
 def headline_population(config: Config, data: Ingested, config_file: Path | None) -> list[Problem]:
     """Warn for a slice no participant filled in (for a stratifying one: the headline leans on
     it), and refuse a headline no voter stands behind (no participant with a positive-share
@@ -65,7 +73,7 @@ def headline_population(config: Config, data: Ingested, config_file: Path | None
     strata = config.strata
     empty = {
         s.attribute: _empty_slice(config, s.attribute, s in strata, text, config_file)
-        for s in config.slices
+        for s in config.participant_slices
         if (data.participants[s.attribute] == "").all()
     }
     behind = np.ones(len(active), dtype=bool)

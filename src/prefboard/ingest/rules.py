@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from prefboard.config import Config, Dimension
 from prefboard.errors import listed
+from prefboard.ingest.battle_slices import battle_slice_columns
 from prefboard.ingest.checks import (
     Checker,
     Roster,
@@ -38,14 +39,14 @@ OPTIONAL_BATTLE = frozenset({PROMPT_COLUMN})
 
 
 def check_participants(config: Config, raws: list[RawTable]) -> tuple[pd.DataFrame, Checker]:
-    attrs = [s.attribute for s in config.slices]
+    attrs = [s.attribute for s in config.participant_slices]
     cols = ["participant_id", *attrs, "strikes"]
     frame, colmaps = combine(raws, cols)
     normalise_ids(frame, ["participant_id"])
     check = Checker(frame, colmaps)
     common_checks(check, cols, ["participant_id", "strikes"])
     flag_duplicates(check, "participant_id")
-    for s in config.slices:
+    for s in config.participant_slices:
         _flag_slice_values(check, s.attribute, s.values)
     # [0-9], not \d: \d also matches e.g. Arabic-Indic digits, which to_numeric cannot read
     strikes = frame["strikes"].str.fullmatch(r"[0-9]{1,6}", na=False)
@@ -78,7 +79,13 @@ def check_battles(
     config: Config, raws: list[RawTable], who: Roster
 ) -> tuple[pd.DataFrame, Checker]:
     dims = [d.key for d in config.battle_dimensions]
-    cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *covariate_columns(config)]
+    cols = [
+        *BATTLE_COLUMNS,
+        *dims,
+        PROMPT_COLUMN,
+        *covariate_columns(config),
+        *battle_slice_columns(config),
+    ]
     frame, colmaps = combine(raws, cols)
     normalise_ids(frame, ["battle_id", "participant_id"])
     check = Checker(frame, colmaps)
@@ -109,6 +116,10 @@ def check_battles(
             PROMPT_COLUMN: frame[PROMPT_COLUMN].astype(str),
         }
     )
+    for s in config.battle_slices:
+        # kept as text ("" = not given): rating/inputs.py codes it against the declared values
+        _flag_slice_values(check, s.attribute, s.values)
+        out[s.attribute] = frame[s.attribute].astype(str)
     for d in dims:
         out[d] = _flag_outcomes(check, d)
     for col, values in flag_covariates(check, config).items():

@@ -15,6 +15,7 @@ import pandas as pd
 
 from prefboard.config import Config
 from prefboard.errors import NOT_CHECKED, Problem, cause_first
+from prefboard.ingest.battle_slices import battle_slice_columns, blank_warnings
 from prefboard.ingest.checks import (
     MAX_CELL_CHARS,
     MAX_PROBLEMS_PER_RULE,
@@ -68,7 +69,7 @@ __all__ = [
 def ingest(config: Config, root: Path) -> Ingested:
     """Read and validate every result file the config names, relative to the board folder."""
     mb = int(config.data.max_file_mb * 1_000_000)
-    p_cols = ["participant_id", *[s.attribute for s in config.slices], "strikes"]
+    p_cols = ["participant_id", *[s.attribute for s in config.participant_slices], "strikes"]
     p_raw, problems = _read_all(root, [config.data.participants], "data.participants", p_cols, mb)
     if not p_raw:
         problems.append(
@@ -83,11 +84,12 @@ def ingest(config: Config, root: Path) -> Ingested:
 
     dims = [d.key for d in config.battle_dimensions]
     styles = covariate_columns(config)
-    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles]
+    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles, *battle_slice_columns(config)]
     b_optional = OPTIONAL_BATTLE | frozenset(styles)
     b_raw, ps = _read_all(root, config.data.battles, "data.battles", b_cols, mb, b_optional)
     ps += files_without_covariates(config, b_raw)
     battles, b_check = check_battles(config, b_raw, who)
+    ps += blank_warnings(config, b_check)
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)

@@ -38,13 +38,14 @@ def likert_tables(
     ratings = data.ratings.copy()
     keys = config.model_keys
     ratings["model_key"] = [keys[i] for i in ratings["model"]]
-    for s in config.slices:
+    # Ratings are of a model, not of a battle: battle slices have no Likert tables.
+    for s in config.participant_slices:
         ratings[s.attribute] = ratings["participant_id"].map(data.participants[s.attribute])
     rows: list[LikertRow] = []
     agreement: list[AgreementRow] = []
     for d in config.likert_dimensions:
         groupings: list[tuple[str, Slice | None]] = [(POOLED, None)]
-        groupings += [(s.attribute, s) for s in config.slices]
+        groupings += [(s.attribute, s) for s in config.participant_slices]
         for attribute, group in groupings:
             by = ["model_key"] if group is None else [attribute, "model_key"]
             summary = lk.summarize_groups(ratings, by, d.key, d.scale_min, d.scale_max)
@@ -100,7 +101,7 @@ def samples(
     published: dict[str, set[str]],
 ) -> list[SampleShare]:
     out = []
-    for s in config.slices:
+    for s in config.participant_slices:
         population = strata.population_of(config, s.attribute)
         counts = active[s.attribute].value_counts()
         known = int(counts[counts.index.isin(s.values)].sum())
@@ -195,7 +196,9 @@ def dimensions(config: Config) -> list[DimensionInfo]:
     ]
 
 
-def slices(config: Config, published: dict[str, set[str]]) -> list[SliceInfo]:
+def slices(
+    config: Config, published: dict[str, set[str]], blank: dict[str, int]
+) -> list[SliceInfo]:
     return [
         SliceInfo(
             attribute=s.attribute,
@@ -203,6 +206,8 @@ def slices(config: Config, published: dict[str, set[str]]) -> list[SliceInfo]:
             values=s.values,
             population=strata.population_of(config, s.attribute),
             published=[v for v in s.values if v in published[s.attribute]],
+            level=s.level,
+            blank_battles=blank.get(s.attribute, 0),
         )
         for s in config.slices
     ]

@@ -14,6 +14,7 @@ from prefboard.ingest.privacy import active_participants
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import batch, strata
 from prefboard.rating import trueskill as ts
+from prefboard.rating.battle_slices import battle_codes, published_battle_values
 from prefboard.rating.ties import tie_model, with_prompt_noise
 from prefboard.rating.tournaments import Run, Spec
 from prefboard.standings.model import POOLED, TieModel
@@ -49,13 +50,16 @@ def prepare(config: Config, data: Ingested) -> Inputs:
     active = active_participants(data)
     people, uniques = pd.factorize(battles["participant_id"])
     clusters = cluster_codes(battles)
+    codes = slice_codes(config, battles["participant_id"], data.participants)
+    codes |= battle_codes(config, battles)
     return Inputs(
         battles=battles,
         a=battles["model_a"].to_numpy(np.int64),
         b=battles["model_b"].to_numpy(np.int64),
-        codes=slice_codes(config, battles["participant_id"], data.participants),
+        codes=codes,
         active=active,
-        published=published_values(config, active),
+        published=published_values(config, active)
+        | published_battle_values(config, battles, codes),
         people=people,
         n_people=len(uniques),
         clusters=clusters,
@@ -144,10 +148,11 @@ def _in_canonical_order(battles: pd.DataFrame) -> bool:
 def slice_codes(
     config: Config, participant_ids: pd.Series, participants: pd.DataFrame
 ) -> dict[str, np.ndarray]:
-    """Per slice attribute, the index of each battle's participant value (-1 when unknown)."""
+    """Per participant slice, the index of each battle's participant value (-1 when unknown);
+    battle slices' codes come from the battles themselves (rating/battle_slices.py)."""
     where = participants.index.get_indexer(pd.Index(participant_ids))
     out = {}
-    for s in config.slices:
+    for s in config.participant_slices:
         value_codes = pd.Index(s.values).get_indexer(
             pd.Index(participants[s.attribute].astype(str))
         )
@@ -159,7 +164,7 @@ def slice_codes(
 def published_values(config: Config, active: pd.DataFrame) -> dict[str, set[str]]:
     """Slice values with enough distinct participants to be shown on their own (privacy)."""
     out = {}
-    for s in config.slices:
+    for s in config.participant_slices:
         counts = active[s.attribute].value_counts()
         out[s.attribute] = {
             v for v in s.values if counts.get(v, 0) >= config.privacy.min_participants
@@ -213,5 +218,5 @@ def participant_codes(config: Config, active: pd.DataFrame) -> dict[str, np.ndar
     """Per slice attribute, each active participant's value index (-1 when not given)."""
     return {
         s.attribute: pd.Index(s.values).get_indexer(pd.Index(active[s.attribute].astype(str)))
-        for s in config.slices
+        for s in config.participant_slices
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from prefboard.config import Config
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import board, btd, diagnostics, pairs, tables
+from prefboard.rating.battle_slices import battle_samples, blank_battles
 from prefboard.rating.crosschecks import CrossChecks, job_of
 from prefboard.rating.fits import DimensionFit, fit_dimension
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
@@ -184,13 +185,14 @@ def _standings(
         parameters=board.parameters(config, params_of(config), z_score(config.rating.interval)),
         models=board.models(config, data.battles),
         dimensions=board.dimensions(config),
-        slices=board.slices(config, inputs.published),
+        slices=board.slices(config, inputs.published, blank_battles(config, inputs.codes)),
         tables=[t for r in rated for t in r.tables],
         pairs=[p for r in rated for p in r.pairs],
         history=[r.history for r in rated],
         likert=likert_rows,
         agreement=agreement,
-        samples=board.samples(config, inputs.codes, inputs.active, inputs.published),
+        samples=board.samples(config, inputs.codes, inputs.active, inputs.published)
+        + battle_samples(config, inputs.battles, inputs.codes, inputs.published),
         order_sensitivity=[r.sensitivity for r in rated],
         crosscheck=[r.crosscheck for r in rated],
         ties=[r.ties for r in rated],

@@ -72,11 +72,18 @@ def tie_rate(table: Table) -> float | None:
     return ties / table.battles if table.battles else None
 
 
+def _not_groups(standings: Standings) -> set[str]:
+    """Table attributes that are not groups of people: the pooled and post-stratified tables,
+    and battle-level slices (a model's rank in a prompt category is no fairness question)."""
+    battle = {sl.attribute for sl in standings.slices if sl.level == "battle"}
+    return {POOLED, "poststratified", *battle}
+
+
 def group_consistency(standings: Standings, dimension: str) -> list[GroupConsistency]:
     """Best and worst rank each model holds across the published groups of every attribute."""
     ranks: dict[str, list[int]] = {}
     for t in standings.tables:
-        if t.dimension != dimension or t.slice_attribute in (POOLED, "poststratified"):
+        if t.dimension != dimension or t.slice_attribute in _not_groups(standings):
             continue
         for e in t.entries:
             if e.battles:
@@ -92,7 +99,7 @@ def group_agreement(standings: Standings, dimension: str) -> list[tuple[str, str
     order = {e.model: e.rank for e in head.entries}
     out = []
     for t in standings.tables:
-        if t.dimension != dimension or t.slice_attribute in (POOLED, "poststratified"):
+        if t.dimension != dimension or t.slice_attribute in _not_groups(standings):
             continue
         mine = [(order[e.model], e.rank) for e in t.entries if e.battles]
         tau = None

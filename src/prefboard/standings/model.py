@@ -8,7 +8,7 @@ module re-exports them all, so `from prefboard.standings.model import ...` finds
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -104,6 +104,13 @@ class SliceInfo(Frozen):
     values: list[str]
     population: dict[str, float]
     published: list[str] = Field(description="Values shown on the site (privacy threshold met).")
+    level: Literal["participant", "battle"] = Field(
+        "participant",
+        description="participant: who voted (a demographic); battle: what the battle was about.",
+    )
+    blank_battles: int = Field(
+        0, description="Battle slice: accepted battles with no value (in no value's table)."
+    )
 
 
 class Entry(Frozen):

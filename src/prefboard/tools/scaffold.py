@@ -88,9 +88,10 @@ def init_board(target: Path) -> list[Path]:
     for source, dest in FILES.items():
         written.append(_create(target, dest, _scaffold(source)))
     config = load_config(target / "leaderboard.toml")
-    participants = ["participant_id", *[s.attribute for s in config.slices], "strikes"]
+    participants = ["participant_id", *[s.attribute for s in config.participant_slices], "strikes"]
     battles = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns"]
     battles += [d.key for d in config.battle_dimensions]
+    battles += [s.attribute for s in config.battle_slices]
     ratings = ["rating_id", "timestamp", "participant_id", "model"]
     ratings += [d.key for d in config.likert_dimensions]
     headers = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from prefboard.render.pages.analysis import benchmarks, fairness, ratings
+from prefboard.render.pages.categories import categories
 from prefboard.render.pages.core import Page, _Builder, chart_block, href, md
 from prefboard.render.pages.disclosure import disclosure
 from prefboard.render.pages.groups import groups
@@ -35,6 +36,7 @@ def render_pages(standings: Standings, previous: Comparison | None = None) -> li
     pages = [home(b)]
     pages += dimensions(b)
     pages += groups(b)
+    pages += categories(b)
     pages += models(b)
     if any(d.likert for d in standings.dimensions):
         pages.append(ratings(b))

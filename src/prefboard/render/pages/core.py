@@ -188,7 +188,9 @@ class _Builder:
             caption = self.group_caption(table)
         return caption
 
-    def group_caption(self, t: Table) -> str:
+    def group_caption(
+        self, t: Table, others: str = "the other groups", toward: str = "the population"
+    ) -> str:
         caption = (
             f"{fmt.counted(t.battles, 'battle')} from {fmt.counted(t.participants, 'participant')}."
         )
@@ -202,8 +204,8 @@ class _Builder:
         )
         if t.pooled and tau is not None:
             caption += (
-                f" Partially pooled with the other groups (tau = {fmt.number(tau)}): the estimates "
-                "shrink toward the population by as much as the data justify."
+                f" Partially pooled with {others} (tau = {fmt.number(tau)}): the estimates "
+                f"shrink toward {toward} by as much as the data justify."
             )
         return caption
 

@@ -10,6 +10,8 @@ from prefboard.render.pages.core import Page, _Builder, chart_block
 
 def groups(pb: _Builder) -> list[Page]:
     stratified = set(pb.s.parameters.stratify_by)
+    # battle-level slices (category, ...) have pages of their own: render/pages/categories.py
+    people = [sl for sl in pb.s.slices if sl.level == "participant"]
     rows = [
         [
             {"text": sl.label, "href": f"{sl.attribute}.html", "sort": sl.label},
@@ -17,10 +19,10 @@ def groups(pb: _Builder) -> list[Page]:
             ", ".join(v for v in sl.values if v not in sl.published) or fmt.MISSING,
             "yes" if sl.attribute in stratified else "no",
         ]
-        for sl in pb.s.slices
+        for sl in people
     ]
     pages = [Page("groups/index.md", "Groups", pb.render("groups_index.md.j2", rows=rows))]
-    for sl in pb.s.slices:
+    for sl in people:
         pages.append(group(pb, sl.attribute))
     return pages
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from prefboard.render import charts
 from prefboard.render import format as fmt
+from prefboard.render.pages.categories import category_switch
 from prefboard.render.pages.core import Page, _Builder, chart_block
 
 
@@ -20,6 +21,7 @@ def home(pb: _Builder) -> Page:
         dim={"label": d.label},
         headline=pb.ranking("index.md", table, "home-interval"),
         tabs=_dimension_tabs(pb),
+        categories=category_switch(pb, "index.md"),
         counts=_battle_counts(pb, table.battles, d.label),
         dims=pb.dim_links("index.md"),
     )

@@ -88,6 +88,7 @@ def _model_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
         "slices": [
             [
                 sl.label or sl.attribute,
+                sl.level,
                 ", ".join(sl.values),
                 ", ".join(f"{k} {fmt.percent(v, 0)}" for k, v in sl.population.items())
                 or fmt.MISSING,

@@ -241,8 +241,34 @@
     anchor.parentNode.insertBefore(button, anchor);
   }
 
+  function initSwitch(box) {
+    // The category switcher (render/pages/categories.py): every ranking is already in the page;
+    // the select only chooses which block is visible. Ids are generated, never contributor text.
+    if (box.getAttribute("data-pb-switch-ready")) {
+      return;
+    }
+    var select = box.querySelector("select[data-pb-switch-select]");
+    var all = box.querySelector("[data-pb-switch-all]");
+    if (!select || !all) {
+      return;
+    }
+    box.setAttribute("data-pb-switch-ready", "true");
+    var tables = box.querySelectorAll("[data-pb-switch-table]");
+    var show = function () {
+      var chosen = select.value;
+      all.hidden = chosen !== "";
+      Array.prototype.forEach.call(tables, function (t) {
+        t.hidden = t.getAttribute("data-pb-switch-table") !== chosen;
+      });
+    };
+    select.closest(".pb-switch-control").hidden = false;
+    select.addEventListener("change", show);
+    show();
+  }
+
   function init() {
     renderCharts();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-pb-switch]"), initSwitch);
     Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), function (t) {
       makeSortable(t);
       addColumnToggle(t);

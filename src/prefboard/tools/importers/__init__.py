@@ -83,7 +83,7 @@ from prefboard.tools.importers.board_files import (
     write_battles,
     write_ledger,
 )
-from prefboard.tools.importers.board_toml import Additions
+from prefboard.tools.importers.categories import with_categories
 from prefboard.tools.importers.mapping import (
     ARENA,
     FORMATS,
@@ -95,6 +95,7 @@ from prefboard.tools.importers.participants import plan_participants
 from prefboard.tools.importers.report import ImportReport, ImportSourceError
 from prefboard.tools.importers.rows import prepare_rows
 from prefboard.tools.importers.steps import (
+    additions,
     already_imported,
     closing_notes,
     imported_rows,
@@ -136,6 +137,7 @@ def import_pairwise(
     existing leaderboard.toml is invalid, writing nothing. Nothing new: nothing written.
     """
     source, into = Path(source), Path(into)
+    mapping = with_categories(source, mapping)
     check_mapping(mapping)
     board = open_board(into, mapping)
     frame = read_source(source, mapping.columns)
@@ -158,7 +160,7 @@ def import_pairwise(
     dropped = board.base.slices if board.base is not None else []
     attrs = [a for a, _ in slice_attrs]
     plan = plan_participants(participants_path, people, attrs, board.config, dropped)
-    adds = Additions(new_models, slice_attrs, plan.slice_values)
+    adds = additions(new_models, slice_attrs, plan.slice_values, imp, mapping, board)
     written, added_values, pending = write_config(board, source, mapping, adds)
     if plan.write(participants_path, into):
         written.append(participants_path)

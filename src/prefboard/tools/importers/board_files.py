@@ -22,6 +22,7 @@ from prefboard.errors import listed
 from prefboard.io.files import ensure_folder, open_append, open_update, refuse_symlink, write_atomic
 from prefboard.io.paths import leaves_board
 from prefboard.io.tables import read_csv_text
+from prefboard.tools.importers.categories import extra_cells, extra_columns
 from prefboard.tools.importers.mapping import PairwiseMapping
 from prefboard.tools.importers.report import ImportSourceError
 from prefboard.tools.importers.rows import Rows
@@ -46,7 +47,8 @@ def refuse_planted(board: Path, targets: list[Path]) -> None:
 
 def battle_header(config: Config | None, m: PairwiseMapping) -> list[str]:
     dims = [d.key for d in config.battle_dimensions] if config is not None else [m.dimension]
-    return ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
+    base = ["battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", *dims]
+    return base + extra_columns(config, m)
 
 
 def battle_file(config: Config | None, stem: str) -> Path:
@@ -139,8 +141,9 @@ def battle_table(imp: Rows, header: list[str], m: PairwiseMapping) -> pa.Table:
         "turns": _constant(IMPORTED_TURNS, n),
     }
     outcome = pa.array(imp["outcome"], type=pa.string())
+    extra = {k: pa.array(v, type=pa.string()) for k, v in extra_cells(imp, m).items()}
     for d in header[6:]:
-        cols[d] = outcome if d == m.dimension else blank
+        cols[d] = outcome if d == m.dimension else extra.get(d, blank)
     return pa.table([cols[c] for c in header], names=header)
 
 

@@ -25,6 +25,7 @@ class Additions:
     models: list[tuple[str, str]]
     slices: list[tuple[str, str]]
     values: dict[str, list[str]]
+    battle: frozenset[str] = frozenset()  # attributes of battle-level slices (--category)
 
 
 def toml_string(value: str) -> str:
@@ -58,12 +59,15 @@ def _model_block(key: str, name: str) -> list[str]:
     return lines
 
 
-def _slice_block(attr: str, column: str, values: list[str]) -> list[str]:
+def _slice_block(attr: str, column: str, values: list[str], battle: bool = False) -> list[str]:
     lines = ["[[slices]]", f"attribute = {toml_string(attr)}"]
     if column != attr:
         lines.append(f"label = {toml_string(column[:100])}")
+    if battle:  # a battle column (e.g. category): no population, never a stratum
+        lines.append('level = "battle"')
     lines.append(f"values = [{', '.join(toml_string(v) for v in values)}]")
-    lines.append("# population = { ... }  # shares summing to 1, to post-stratify the ranking")
+    if not battle:
+        lines.append("# population = { ... }  # shares summing to 1, to post-stratify the ranking")
     return lines
 
 
@@ -106,7 +110,7 @@ def new_config_text(
     for attr, column in adds.slices:
         values = adds.values.get(attr, [])
         if values:
-            lines += [*_slice_block(attr, column, values), ""]
+            lines += [*_slice_block(attr, column, values, attr in adds.battle), ""]
     return "\n".join(lines)
 
 
@@ -129,7 +133,7 @@ def edit_config(
             extra = [v for v in used if v not in have]
             if extra:
                 extend[attr] = extra
-    text, expected = _add_blocks(old, adds.models, new_slices)
+    text, expected = _add_blocks(old, adds.models, new_slices, adds.battle)
     added: dict[str, list[str]] = {a: v for a, _, v in new_slices}
     pending: dict[str, list[str]] = {}
     for attr, extra in extend.items():
@@ -149,7 +153,10 @@ def edit_config(
 
 
 def _add_blocks(
-    old: str, new_models: list[tuple[str, str]], new_slices: list[tuple[str, str, list[str]]]
+    old: str,
+    new_models: list[tuple[str, str]],
+    new_slices: list[tuple[str, str, list[str]]],
+    battle: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
     """`old` with a [[models]] block per new model and a [[slices]] block per new slice, after
     the last block of their kind (or at the end), and the TOML it must parse to."""
@@ -161,12 +168,17 @@ def _add_blocks(
     )
     if new_slices:
         expected.setdefault("slices", []).extend(
-            {"attribute": a, **({"label": c[:100]} if c != a else {}), "values": v}
+            {
+                "attribute": a,
+                **({"label": c[:100]} if c != a else {}),
+                **({"level": "battle"} if a in battle else {}),
+                "values": v,
+            }
             for a, c, v in new_slices
         )
     blocks = {
         "models": [_model_block(k, n) for k, n in new_models],
-        "slices": [_slice_block(a, c, v) for a, c, v in new_slices],
+        "slices": [_slice_block(a, c, v, a in battle) for a, c, v in new_slices],
     }
     for after_last in (True, False):
         cand = _insert_blocks(old, blocks, after_last=after_last)

@@ -24,6 +24,9 @@ class PairwiseMapping:
     timestamp: str | None = None
     dimension: str = "overall"
     slices: tuple[str, ...] = ()  # categorical columns -> participant slice attributes
+    categories: tuple[str, ...] = ()  # columns -> battle-level slices (importers/categories.py)
+    prompt_id: str | None = None  # column -> the battle file's prompt_id
+    optional: tuple[str, ...] = ()  # of the above, columns a source may lack (arena preset)
     extra_ties: tuple[str, ...] = ()  # also a tie, reported apart, e.g. "tie (bothbad)"
     # The source's own id of each judgement: part of the battle id, so that identical votes
     # the source tells apart stay apart and re-imports of them are recognised.
@@ -34,7 +37,8 @@ class PairwiseMapping:
         """The source columns this mapping reads."""
         named = [self.model_a, self.model_b, self.winner]
         named += [c for c in (self.participant, self.timestamp, self.battle_id) if c]
-        return named + list(self.slices)
+        named += [c for c in (self.prompt_id,) if c]
+        return named + list(self.slices) + list(self.categories)
 
 
 ARENA = PairwiseMapping(
@@ -42,6 +46,10 @@ ARENA = PairwiseMapping(
     participant="judge",
     timestamp="tstamp",
     extra_ties=("tie (bothbad)",),
+    # Arena exports carry these in some releases, not in others: kept when present.
+    categories=("category", "language"),
+    prompt_id="question_id",
+    optional=("category", "language", "question_id"),
 )
 PAIRWISE = PairwiseMapping()
 FORMATS: dict[str, PairwiseMapping] = {"arena": ARENA, "pairwise": PAIRWISE}

@@ -83,7 +83,7 @@ def plan_participants(
     dropped: list[str] | None = None,
 ) -> ParticipantPlan:
     """`dropped`: empty placeholder slice columns to remove from an existing file."""
-    declared = [s.attribute for s in config.slices] if config is not None else []
+    declared = [s.attribute for s in config.participant_slices] if config is not None else []
     refuse_symlink(path)
     if not path.exists():
         header = ["participant_id", *declared, *[a for a in attrs if a not in declared], "strikes"]

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from prefboard.tools.importers.categories import battle_fields
 from prefboard.tools.importers.mapping import PairwiseMapping
 from prefboard.tools.importers.values import (
     MAX_MODEL_CHARS,
@@ -114,7 +115,7 @@ def _prepare(chunk: pd.DataFrame, offset: int, m: PairwiseMapping) -> Rows:
         values, lengths = clean_column(chunk[col])
         values[lengths > MAX_SLICE_VALUE_CHARS] = ""
         out["slice:" + col] = values
-    return out
+    return out | battle_fields(chunk, m)
 
 
 def _outcomes(winner: np.ndarray, m: PairwiseMapping) -> tuple[np.ndarray, np.ndarray]:

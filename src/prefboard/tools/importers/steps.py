@@ -28,6 +28,7 @@ from prefboard.tools.importers.board_toml import (
     edit_config,
     new_config_text,
 )
+from prefboard.tools.importers.categories import category_slices
 from prefboard.tools.importers.mapping import PairwiseMapping
 from prefboard.tools.importers.participants import participant_values
 from prefboard.tools.importers.placeholders import (
@@ -248,6 +249,21 @@ def people_and_slices(
             continue
         slice_attrs.append((attr, col))
     return people, slice_attrs
+
+
+def additions(
+    models: list[tuple[str, str]],
+    slices: list[tuple[str, str]],
+    values: dict[str, list[str]],
+    imp: Rows,
+    mapping: PairwiseMapping,
+    board: Board,
+) -> Additions:
+    """What the import adds to leaderboard.toml: models, participant slices (with the values
+    the participants plan found) and battle-level slices (`--category`)."""
+    categories, category_values = category_slices(imp, mapping, board.config, board.notes)
+    battle = frozenset(a for a, _ in categories)
+    return Additions(models, slices + categories, values | category_values, battle)
 
 
 def participants_file(config: Config | None) -> Path:

@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 
 from prefboard.config import Config
 from prefboard.io.files import ensure_folder, write_atomic
+from prefboard.tools.simulate.categories import category_effects, effects_json
 from prefboard.tools.simulate.people import population
 from prefboard.tools.simulate.spec import SimulationResult, SimulationSpec, parse_start
 from prefboard.tools.simulate.style import style_truth
@@ -37,11 +38,18 @@ from prefboard.tools.simulate.truth import Truth, hidden_skills, truth_json
 __all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate", "simulate_batch"]
 
 
-def _write_csv(table: pa.Table, path: Path) -> None:
+def _write_csv(table: pa.Table, path: Path, quoted: bool = False) -> None:
     # Every value in battle and rating tables is an id, a model key (key pattern), a timestamp,
     # a number or a/b/tie: none can need quoting, so write them bare, as contributors would.
-    opts = pacsv.WriteOptions(quoting_style="none", quoting_header="none", batch_size=65_536)
+    # Battle-slice values are free text (a comma or a quote in a category): then quote.
+    style = "needed" if quoted else "none"
+    opts = pacsv.WriteOptions(quoting_style=style, quoting_header="none", batch_size=65_536)
     write_atomic(path, lambda fh: pacsv.write_csv(table, fh, opts))
+
+
+def _quoted(config: Config) -> bool:
+    """Whether a battle slice's declared values need CSV quoting."""
+    return any(ch in v for s in config.battle_slices for v in s.values for ch in ',"\r\n')
 
 
 def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationResult:
@@ -60,7 +68,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     start = parse_start(spec.start)
 
     participants = pd.DataFrame({"participant_id": crowd.pid.to_numpy(zero_copy_only=False)})
-    for sl, c in zip(config.slices, crowd.codes, strict=True):
+    for sl, c in zip(config.participant_slices, crowd.codes, strict=True):
         participants[sl.attribute] = np.asarray(sl.values, dtype=object)[c]
     participants["strikes"] = crowd.strikes
     participants_path = out_dir / "participants.csv"
@@ -73,7 +81,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     battle_paths = []
     for k in range(files):
         path = battle_dir / f"battles-{k + 1:0{digits}d}.csv"
-        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path)
+        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path, _quoted(config))
         battle_paths.append(path)
 
     ratings = rating_table(config, crowd, spec, start)
@@ -84,10 +92,10 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         rating_paths.append(path)
 
     skills_path = out_dir / "hidden_skills.json"
-    write_atomic(
-        skills_path,
-        json.dumps(_truth(config, crowd.truth, spec), sort_keys=True, indent=2) + "\n",
-    )
+    truth = _truth(config, crowd.truth, spec)
+    if config.battle_slices:
+        truth["category_effects"] = effects_json(config, category_effects(config, spec.seed))
+    write_atomic(skills_path, json.dumps(truth, sort_keys=True, indent=2) + "\n")
 
     return SimulationResult(
         participants_path=participants_path,
@@ -127,5 +135,5 @@ def simulate_batch(
         config, population(config, spec), spec, parse_start(spec.start), (a, b), batch
     )
     path = Path(out_dir) / "battles" / f"battles-batch-{batch:03d}.csv"
-    _write_csv(table, path)
+    _write_csv(table, path, _quoted(config))
     return path

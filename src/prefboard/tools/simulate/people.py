@@ -46,12 +46,14 @@ def _skewed_shares(sl: Slice, rng: np.random.Generator) -> np.ndarray:
 
 def _coherence(config: Config) -> tuple[int, int, np.ndarray] | None:
     """(country slice, politics slice, allowed[country value, party value]) or None."""
-    idx = {sl.attribute: n for n, sl in enumerate(config.slices)}
+    idx = {sl.attribute: n for n, sl in enumerate(config.participant_slices)}
     c = idx.get("country")
-    p = next((n for n, sl in enumerate(config.slices) if "politic" in sl.attribute), None)
+    p = next(
+        (n for n, sl in enumerate(config.participant_slices) if "politic" in sl.attribute), None
+    )
     if c is None or p is None:
         return None
-    countries, parties = config.slices[c].values, config.slices[p].values
+    countries, parties = config.participant_slices[c].values, config.participant_slices[p].values
     known = {cv: PARTIES_BY_COUNTRY[cv] for cv in countries if cv in PARTIES_BY_COUNTRY}
     tied = {pv for lst in known.values() for pv in lst}
     if not known or not tied & set(parties):
@@ -67,10 +69,10 @@ def _coherence(config: Config) -> tuple[int, int, np.ndarray] | None:
 
 
 def _draw_participants(config: Config, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    codes: list[np.ndarray] = [np.zeros(n, dtype=np.int64) for _ in config.slices]
-    shares = [_skewed_shares(sl, rng) for sl in config.slices]
+    codes: list[np.ndarray] = [np.zeros(n, dtype=np.int64) for _ in config.participant_slices]
+    shares = [_skewed_shares(sl, rng) for sl in config.participant_slices]
     coherent = _coherence(config)
-    for s in range(len(config.slices)):
+    for s in range(len(config.participant_slices)):
         if coherent is not None and s == coherent[1]:
             continue
         codes[s] = rng.choice(len(shares[s]), size=n, p=shares[s])

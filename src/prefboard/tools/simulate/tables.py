@@ -11,6 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.config import Config
+from prefboard.tools.simulate.categories import (
+    category_cells,
+    category_codes,
+    category_effects,
+    category_gap,
+)
 from prefboard.tools.simulate.people import Crowd, id_width, ids
 from prefboard.tools.simulate.spec import (
     HALO,
@@ -103,7 +109,9 @@ def battle_table(
     drawn = _pairings(rng, n, len(config.models), spec, pairs)
     turns = _turns(rng, n, config.quality.min_turns)
     style = style_columns(config, spec, (drawn.a, drawn.b, drawn.prompt), crowd.truth.beta, batch)
-    outcome, asked = _outcomes(rng, crowd, config, dims, drawn, spec, batch, style.gap)
+    categories = category_codes(config, spec, drawn.prompt, batch)
+    gap = style.gap + _category_gap(config, spec, categories, drawn)
+    outcome, asked = _outcomes(rng, crowd, config, dims, drawn, spec, batch, gap)
 
     models = pa.array(config.model_keys)
     vocab = pa.array(["a", "b", "tie"])
@@ -121,6 +129,7 @@ def battle_table(
         columns["prompt_id"] = ids(f"q{batch:03d}-" if batch else "q", n, id_width(n, 6)).take(
             pa.array(drawn.prompt)
         )
+    columns |= {k: pa.array(v) for k, v in category_cells(config, categories).items()}
     for k, di in enumerate(dims):
         columns[config.dimensions[di].key] = vocab.take(pa.array(outcome[:, k], mask=~asked[:, k]))
     return pa.table(columns | style.columns)
@@ -164,6 +173,17 @@ def _turns(rng: np.random.Generator, n: int, min_turns: int) -> np.ndarray:
     return turns
 
 
+def _category_gap(
+    config: Config, spec: SimulationSpec, categories: list[np.ndarray], drawn: _Pairings
+) -> np.ndarray:
+    """Per battle: how much the battle's category moves a's skill gap over b's."""
+    if not categories:
+        return np.zeros(len(drawn.a))
+    effects = category_effects(config, spec.seed)
+    gap: np.ndarray = category_gap(effects, categories, drawn.a, drawn.b)
+    return gap
+
+
 def _outcomes(
     rng: np.random.Generator,
     crowd: Crowd,
@@ -180,7 +200,7 @@ def _outcomes(
     sk = truth.skill[:, dims]
     mean = sk[a] - sk[b] + _group_gap(truth, crowd.codes, who, a, b)[:, None]
     mean += _prompt_effects(spec, truth.beta, drawn.prompt, batch)[:, None]
-    mean += style_gap[:, None]  # the answers' style, when [[covariates]] are declared
+    mean += style_gap[:, None]  # the answers' style and their category, when declared
     scale = math.sqrt(2.0) * truth.beta * np.where(crowd.low_effort[who], LOW_EFFORT_NOISE, 1.0)
     halo = rng.standard_normal(n)[:, None]
     own = rng.standard_normal((n, len(dims)))

@@ -11,6 +11,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from prefboard.config import Config, Slice
+from prefboard.tools.simulate.categories import category_effects
 from prefboard.tools.simulate.spec import (
     BASE_SKILL_SD,
     DEFAULT_BETA,
@@ -53,7 +54,7 @@ def draw_truth(
     base = config.rating.mu + rng.normal(0.0, BASE_SKILL_SD * unit, m)
     skill = base[:, None] + rng.normal(0.0, DIMENSION_SD * unit, (m, d))
     groups, weights = [], []
-    for sl in config.slices:
+    for sl in config.participant_slices:
         g = rng.normal(0.0, GROUP_SD * unit, (len(sl.values), m)) * group_scale
         w = centring_weights(sl)
         # Centre each model's effects on the population, so `skill` is what the whole population
@@ -62,7 +63,11 @@ def draw_truth(
         groups.append(g)
         weights.append(w)
     dims = [i for i, dim in enumerate(config.dimensions) if dim.battles] or list(range(d))
-    margin = _tie_margin(skill[:, dims], groups, weights, beta, rng, tie_share)
+    # Category effects (battle-level slices) widen the performance gap too; their own stream,
+    # so the draws above are the same with or without them.
+    spread = groups + category_effects(config, seed)
+    spread_w = weights + [np.full(len(sl.values), 1.0) for sl in config.battle_slices]
+    margin = _tie_margin(skill[:, dims], spread, spread_w, beta, rng, tie_share)
     centre = skill.mean(axis=0)
     scale = skill.std(axis=0)
     scale = np.where(scale > 1e-12, scale, unit)
@@ -138,7 +143,7 @@ def truth_json(config: Config, seed: int, t: Truth, spec: SimulationSpec) -> dic
         sl.attribute: {
             v: {mk: r(g[vi, mi]) for mi, mk in enumerate(models)} for vi, v in enumerate(sl.values)
         }
-        for sl, g in zip(config.slices, t.groups, strict=True)
+        for sl, g in zip(config.participant_slices, t.groups, strict=True)
     }
     equal_draw = 2.0 * ndtr(t.margin / (math.sqrt(2.0) * t.beta)) - 1.0
     return {

@@ -1,0 +1,45 @@
+"""Battle-level slices (`[[slices]]` with `level = "battle"`): a column of the battle files,
+such as `category`, whose declared values each get their own ranking tables.
+
+The column is required once the slice is declared (a missing column is one header problem per
+file, not a silently empty slice). A value outside `values` excludes the row, as a participant's
+undeclared value does; a blank cell keeps the row in the headline and in no value's table, and
+each file with blanks says how many in one warning, so the tables' counts add up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prefboard.config import Config
+from prefboard.errors import Problem
+from prefboard.ingest.checks import Checker
+from prefboard.render.format import count
+
+
+def battle_slice_columns(config: Config) -> list[str]:
+    return [s.attribute for s in config.battle_slices]
+
+
+def blank_warnings(config: Config, check: Checker) -> list[Problem]:
+    """One warning per battle file and battle slice with blank cells in otherwise valid rows."""
+    frame = check.frame
+    files = frame["_file"].to_numpy()
+    ok = ~np.asarray(check.bad, dtype=bool)
+    out = []
+    for s in config.battle_slices:
+        blank = ok & (frame[s.attribute] == "").to_numpy()
+        for file in dict.fromkeys(files[blank]):  # first-appearance order: the files' order
+            n = int((blank & (files == file)).sum())
+            out.append(
+                Problem(
+                    str(file),
+                    0,
+                    check.colmaps[file].get(s.attribute, 0),
+                    "blank-slice",
+                    f"{count(n)} battle(s) with no {s.attribute}: they count in every ranking "
+                    f"but in no {s.attribute} table",
+                    severity="warning",
+                )
+            )
+    return out
