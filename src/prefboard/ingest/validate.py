@@ -41,6 +41,7 @@ from prefboard.ingest.rules import (
     check_participants,
     check_ratings,
 )
+from prefboard.ingest.sources import battle_files, judge_table, read_judges
 
 # Names other modules import from here (the module was split; the import path stays).
 __all__ = [
@@ -78,10 +79,11 @@ def ingest(config: Config, root: Path) -> Ingested:
     unreadable = not p_raw or any(r.problems and not len(r.lines) and not r.rejected for r in p_raw)
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
-    dims = [d.key for d in config.battle_dimensions]
-    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
-    b_raw, ps = _read_all(root, config.data.battles, "data.battles", b_cols, mb, OPTIONAL_BATTLE)
+    b_cols = [*BATTLE_COLUMNS, *[d.key for d in config.battle_dimensions], PROMPT_COLUMN]
+    files, ps = battle_files(root, config)
+    b_raw = _read_files(root, files.human, b_cols, mb)
     battles, b_check = check_battles(config, b_raw, who)
+    judges = read_judges(config, root, files, b_cols, mb)
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
@@ -103,6 +105,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     ledger, found = _account(
         ("participants", p_raw, p_check, p_reason, "participant_id"),
         ("battles", b_raw, b_check, b_reason, "battle_id"),
+        *[("battles", j.raws, j.check, j.reason, "battle_id") for j in judges],
         ("ratings", r_raw, r_check, r_reason, "rating_id"),
     )
     return Ingested(
@@ -110,6 +113,7 @@ def ingest(config: Config, root: Path) -> Ingested:
         battles=battles.loc[b_reason == None].reset_index(drop=True),  # noqa: E711
         ratings=ratings.loc[r_reason == None].reset_index(drop=True),  # noqa: E711
         ledger=ledger,
+        judge_battles=judge_table(judges),
         problems=cause_first(problems + found, config.data.participants),
     )
 
@@ -126,6 +130,12 @@ def _read_all(
     files, problems = resolve_paths(root, patterns, key)
     raws = [read_csv(f, shown(root, f), columns, max_bytes, optional) for f in files]
     return raws, problems
+
+
+def _read_files(
+    root: Path, files: list[Path], columns: list[str], max_bytes: int
+) -> list[RawTable]:
+    return [read_csv(f, shown(root, f), columns, max_bytes, OPTIONAL_BATTLE) for f in files]
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:

@@ -1,0 +1,212 @@
+"""How far an automated judge agrees with the humans, beside how far humans agree with each
+other (the noise ceiling). Every agreement statistic is here, once; the analysis stage calls
+`judge_agreement` and the Agreement page only formats what it returns.
+
+Per judge and dimension, on the items both judged (rating/judges.py defines an item):
+- match: share of the judge's verdicts equal to the human plurality (a/b/tie, oriented to the
+  pair). When two outcomes tie for the plurality the item counts 1/k for each of the k tied
+  outcomes: the expected agreement with a plurality broken at random.
+- kappa: Cohen's kappa of the same weighted 3 x 3 table (match is its observed agreement).
+- tie rates: the judge's share of tie verdicts and the humans' share of tie votes, same items.
+- position bias: the judge's share of "a" among its non-tie verdicts (all its battles), Wilson
+  interval; the humans' share beside it.
+- tau: Kendall tau-b between the judge's pooled ranking and the humans' headline, interval from
+  paired posterior draws of both score vectors (each model's score ~ N(score, sd)).
+Intervals for match and kappa: percentile bootstrap over items (seeded).
+
+The ceiling: one human against the plurality of the others, on items with 2+ human votes (each
+item weighs 1, split over its votes), the same match and kappa; and the split-half tau between
+two halves of the human participants, each rated like a judge. The halves have half the votes,
+so their tau is a conservative ceiling for a judge with as many verdicts.
+
+"Clearly below": the upper end of the judge's interval lies below the ceiling's point value,
+for match or for tau.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from prefboard.rating.btd import kendall_tau
+from prefboard.rating.ranks import rank_seed
+from prefboard.standings.judges import Agreement, HumanReference, Interval, Verdicts
+from prefboard.standings.model import Standings, Table
+
+BOOTSTRAP = 500  # resamples for the match / kappa intervals
+DRAWS = 1000  # posterior draws for the tau intervals
+RECHECK = "re-check this judge before using it to screen models"
+
+
+def judge_agreement(standings: Standings) -> list[Agreement]:
+    """One row per judge and dimension it answered."""
+    refs = {r.dimension: r for r in standings.human_reference}
+    p = standings.parameters
+    out = []
+    for board in standings.judges:
+        for jd in board.dimensions:
+            ref = refs.get(jd.dimension)
+            mine = next((t for t in board.tables if t.dimension == jd.dimension), None)
+            human = standings.headline(jd.dimension)
+            seed = rank_seed(p.seed, "agreement", board.key, jd.dimension)
+            row = _row(board.key, jd.dimension, jd.judged, ref, (mine, human), p.z, seed)
+            sides = jd.sides
+            row = row.model_copy(update={"position_a": wilson(sides.a, sides.a + sides.b, p.z)})
+            out.append(_flag(row))
+    return out
+
+
+def _row(
+    judge: str,
+    dimension: str,
+    judged: Verdicts,
+    ref: HumanReference | None,
+    ranked: tuple[Table | None, Table | None],
+    z: float,
+    seed: int,
+) -> Agreement:
+    rng = np.random.default_rng(seed)
+    counts = _counts(judged)
+    verdict = np.asarray(judged.verdict, dtype=np.int64)
+    match, kappa = _figures(verdict, plurality(counts), np.ones(len(verdict)), rng, z)
+    votes = counts.sum()
+    update: dict[str, object] = {}
+    if ref is not None:
+        rows, cols, weight, item = ceiling_units(_counts(ref.items))
+        c_match, c_kappa = _figures(rows, cols, weight, rng, z, item)
+        halves = ref.halves if len(ref.halves) == 2 else [None, None]
+        update = {
+            "ceiling_items": int((_counts(ref.items).sum(axis=1) >= 2).sum()),
+            "ceiling_match": c_match,
+            "ceiling_kappa": c_kappa,
+            "human_position_a": wilson(ref.sides.a, ref.sides.a + ref.sides.b, z),
+            "ceiling_tau": tau_interval(halves[0], halves[1], rng, z),
+        }
+    return Agreement(
+        judge=judge,
+        dimension=dimension,
+        items=len(verdict),
+        match=match,
+        kappa=kappa,
+        judge_tie_rate=float((verdict == 2).mean()) if len(verdict) else None,
+        human_tie_rate=float(counts[:, 2].sum() / votes) if votes else None,
+        position_a=Interval(),
+        tau=tau_interval(ranked[0], ranked[1], rng, z),
+        **update,  # type: ignore[arg-type]  # keys are Agreement fields, checked by pydantic
+    )
+
+
+def _counts(v: Verdicts) -> np.ndarray:
+    return np.column_stack([v.lo, v.hi, v.tie]).astype(np.float64).reshape(-1, 3)
+
+
+def plurality(counts: np.ndarray) -> np.ndarray:
+    """Per item, weight 1/k on each of the k outcomes with the most votes (rows sum to 1)."""
+    top = counts == counts.max(axis=1, keepdims=True)
+    return top / top.sum(axis=1, keepdims=True)
+
+
+def ceiling_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One unit per (item, outcome voted) on items with 2+ votes: the outcome as the row, the
+    plurality of the item's other votes as the columns, weight (votes for it) / (item votes)
+    so that each item weighs 1, and the item it belongs to (for the bootstrap)."""
+    n = counts.sum(axis=1)
+    keep = np.flatnonzero(n >= 2)
+    item, outcome = np.nonzero(counts[keep] > 0)
+    item = keep[item]
+    others = counts[item].copy()
+    others[np.arange(len(item)), outcome] -= 1
+    return outcome, plurality(others), counts[item, outcome] / n[item], item
+
+
+def confusion(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The weighted 3 x 3 table: rows the judge (or one human), columns the plurality."""
+    onehot = np.eye(3)[rows] if len(rows) else np.zeros((0, 3))
+    return onehot.T @ (cols * weight[:, None])
+
+
+def kappa_of(table: np.ndarray) -> tuple[float, float]:
+    """Observed agreement and Cohen's kappa of a 3 x 3 table (nan when empty or degenerate)."""
+    total = table.sum()
+    if total <= 0:
+        return math.nan, math.nan
+    po = float(np.trace(table) / total)
+    pe = float(table.sum(axis=1) @ table.sum(axis=0) / total**2)
+    return po, (po - pe) / (1 - pe) if pe < 1 else math.nan
+
+
+def _figures(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weight: np.ndarray,
+    rng: np.random.Generator,
+    z: float,
+    item: np.ndarray | None = None,
+) -> tuple[Interval, Interval]:
+    """Match and kappa with percentile bootstrap intervals, items resampled."""
+    po, kappa = kappa_of(confusion(rows, cols, weight))
+    if not len(rows):
+        return Interval(), Interval()
+    item = np.arange(len(rows)) if item is None else item
+    groups = int(item.max()) + 1
+    boot = np.empty((BOOTSTRAP, 2))
+    for k in range(BOOTSTRAP):
+        times = np.bincount(rng.integers(0, groups, groups), minlength=groups)
+        boot[k] = kappa_of(confusion(rows, cols, weight * times[item]))
+    tail = 100 * (1 - _coverage(z)) / 2
+    lo, hi = np.nanpercentile(boot, [tail, 100 - tail], axis=0)
+    return _interval(po, lo[0], hi[0]), _interval(kappa, lo[1], hi[1])
+
+
+def wilson(k: int, n: int, z: float) -> Interval:
+    """Share k/n with Wilson's score interval."""
+    if n <= 0:
+        return Interval()
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(value=p, lower=max(0.0, centre - half), upper=min(1.0, centre + half))
+
+
+def tau_interval(x: Table | None, y: Table | None, rng: np.random.Generator, z: float) -> Interval:
+    """Kendall tau-b of two tables' scores over the models rated in both, and its interval
+    from paired posterior draws of both."""
+    if x is None or y is None:
+        return Interval()
+    ex = {e.model: e for e in x.entries if e.battles > 0}
+    ey = {e.model: e for e in y.entries if e.battles > 0}
+    both = sorted(set(ex) & set(ey))
+    if len(both) < 2:
+        return Interval()
+    mx, sx = np.array([[ex[m].score, ex[m].sd] for m in both]).T
+    my, sy = np.array([[ey[m].score, ey[m].sd] for m in both]).T
+    dx = mx + sx * rng.standard_normal((DRAWS, len(both)))
+    dy = my + sy * rng.standard_normal((DRAWS, len(both)))
+    taus = np.array([kendall_tau(dx[k], dy[k]) for k in range(DRAWS)])
+    tail = 100 * (1 - _coverage(z)) / 2
+    lo, hi = np.nanpercentile(taus, [tail, 100 - tail])
+    return _interval(kendall_tau(mx, my), lo, hi)
+
+
+def _coverage(z: float) -> float:
+    return math.erf(z / math.sqrt(2))
+
+
+def _interval(value: float, lower: float, upper: float) -> Interval:
+    def clean(v: float) -> float | None:
+        return None if not math.isfinite(v) else float(v)
+
+    return Interval(value=clean(value), lower=clean(lower), upper=clean(upper))
+
+
+def _flag(row: Agreement) -> Agreement:
+    """Flag a judge whose interval lies wholly below the ceiling's value (match or tau)."""
+    reasons = []
+    for name, mine, ceiling in (
+        ("agreement with the human plurality", row.match, row.ceiling_match),
+        ("Kendall tau with the human ranking", row.tau, row.ceiling_tau),
+    ):
+        if mine.upper is not None and ceiling.value is not None and mine.upper < ceiling.value:
+            reasons.append(f"{name} is clearly below the human ceiling")
+    return row.model_copy(update={"flagged": bool(reasons), "reasons": reasons})
