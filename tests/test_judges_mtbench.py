@@ -115,7 +115,7 @@ def test_agreement_figures_match_an_independent_computation(rated: tuple[dict, d
     pairs = pd.DataFrame(
         [
             {"rater": c, "ref": ref, "w": w}
-            for item, c in zip(judged["item"], judged["choice"])
+            for item, c in zip(judged["item"], judged["choice"], strict=True)
             for ref, w in _plurality_weights(by_item[item]).items()
         ]
     )
