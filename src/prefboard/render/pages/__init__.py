@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefboard.render.pages.agreement import agreement
 from prefboard.render.pages.analysis import benchmarks, fairness, ratings
 from prefboard.render.pages.core import Page, _Builder, chart_block, href, md
 from prefboard.render.pages.groups import groups
@@ -41,6 +42,8 @@ def render_pages(standings: Standings, previous: Comparison | None = None) -> li
         pages.append(fairness(b))
     if b.main_dim is not None and standings.benchmarks:
         pages.append(benchmarks(b))
+    if standings.judges:
+        pages.append(agreement(b))
     pages.append(methodology(b))
     pages.append(data(b))
     pages.append(changes_page(b, standings, previous))
