@@ -126,12 +126,15 @@ def simulate(
 
     config, root = pipeline.load(config_path)
     spec = SimulationSpec(battles=battles, ratings=ratings, participants=participants, seed=seed)
-    result = run(config, out_dir or root / "results", spec)
+    # Judges' verdicts go where their [[sources]] globs read them, unless --out moves the lot.
+    result = run(config, out_dir or root / "results", spec, None if out_dir else root)
     click.echo(
         f"wrote {result.battles} battles in {len(result.battle_paths)} file(s), "
         f"{result.ratings} ratings, {result.participants} participants, "
         f"hidden skills in {result.skills_path}"
     )
+    for path in result.judge_paths:
+        click.echo(f"wrote a simulated judge's verdicts to {path}")
 
 
 def _progress(message: str) -> None:

@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 
 from prefboard.config import Config
 from prefboard.io.files import ensure_folder, write_atomic
+from prefboard.tools.simulate.judges import judge_files, judge_table
 from prefboard.tools.simulate.people import population
 from prefboard.tools.simulate.spec import SimulationResult, SimulationSpec, parse_start
 from prefboard.tools.simulate.tables import battle_table, rating_table
@@ -42,9 +43,18 @@ def _write_csv(table: pa.Table, path: Path) -> None:
     write_atomic(path, lambda fh: pacsv.write_csv(table, fh, opts))
 
 
-def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationResult:
-    """Write participants, battles, ratings and the hidden truth under `out_dir` (`results/`)."""
+def simulate(
+    config: Config, out_dir: Path, spec: SimulationSpec, root: Path | None = None
+) -> SimulationResult:
+    """Write participants, battles, ratings and the hidden truth under `out_dir` (`results/`),
+    and each judge source's verdicts at its glob under the board folder `root` (under
+    `out_dir/judges/` when no `root` is given)."""
     out_dir = Path(out_dir)
+    judged = (
+        judge_files(config, root)
+        if root is not None
+        else [(s, out_dir / "judges" / f"{s.key}.csv") for s in config.judges]
+    )
     battle_dir, rating_dir = out_dir / "battles", out_dir / "ratings"
     # A symlinked results/ (or battles/) committed to the board would carry every write out.
     ensure_folder(out_dir)
@@ -74,6 +84,12 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path)
         battle_paths.append(path)
 
+    judge_paths = []
+    for k, (source, path) in enumerate(judged):
+        ensure_folder(path.parent)
+        _write_csv(judge_table(config, crowd.truth, battles, spec.seed, k, source.key), path)
+        judge_paths.append(path)
+
     ratings = rating_table(config, crowd, spec, start)
     rating_paths = []
     if config.likert_dimensions:
@@ -96,6 +112,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         battles=battles.num_rows,
         ratings=ratings.num_rows,
         participants=spec.participants,
+        judge_paths=judge_paths,
     )
 
 
