@@ -154,9 +154,8 @@ def _figures(
     for k in range(BOOTSTRAP):
         times = np.bincount(rng.integers(0, groups, groups), minlength=groups)
         boot[k] = kappa_of(confusion(rows, cols, weight * times[item]))
-    tail = 100 * (1 - _coverage(z)) / 2
-    lo, hi = np.nanpercentile(boot, [tail, 100 - tail], axis=0)
-    return _interval(po, lo[0], hi[0]), _interval(kappa, lo[1], hi[1])
+    (m_lo, m_hi), (k_lo, k_hi) = _percentiles(boot[:, 0], z), _percentiles(boot[:, 1], z)
+    return _interval(po, m_lo, m_hi), _interval(kappa, k_lo, k_hi)
 
 
 def wilson(k: int, n: int, z: float) -> Interval:
@@ -184,8 +183,7 @@ def tau_interval(x: Table | None, y: Table | None, rng: np.random.Generator, z: 
     dx = mx + sx * rng.standard_normal((DRAWS, len(both)))
     dy = my + sy * rng.standard_normal((DRAWS, len(both)))
     taus = _draw_taus(dx, dy)
-    tail = 100 * (1 - _coverage(z)) / 2
-    lo, hi = np.nanpercentile(taus, [tail, 100 - tail])
+    lo, hi = _percentiles(taus, z)
     return _interval(kendall_tau(mx, my), lo, hi)
 
 
@@ -205,8 +203,15 @@ def _draw_taus(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _coverage(z: float) -> float:
-    return math.erf(z / math.sqrt(2))
+def _percentiles(values: np.ndarray, z: float) -> tuple[float, float]:
+    """The central interval of coverage erf(z / sqrt 2) of the finite values (nan if none:
+    kappa is undefined when every resample has a single category)."""
+    ok = values[np.isfinite(values)]
+    if not len(ok):
+        return math.nan, math.nan
+    tail = 100 * (1 - math.erf(z / math.sqrt(2))) / 2
+    lo, hi = np.percentile(ok, [tail, 100 - tail])
+    return float(lo), float(hi)
 
 
 def _interval(value: float, lower: float, upper: float) -> Interval:
