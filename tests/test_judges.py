@@ -1,0 +1,128 @@
+"""Issue 16 part 2 on simulated boards, through the CLI: a judge source's verdicts are
+simulated on the same battles, rated apart (the human rankings are those of the board without
+the judge), flagged when clearly below the human ceiling, and shown on the Agreement page only."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from prefboard.cli import cli
+from prefboard.config import load_config
+from prefboard.tools.simulate import SimulationSpec, simulate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+JUDGE = """
+[[sources]]
+key = "robo"
+label = "Robo judge"
+kind = "judge"
+files = ["results/judges/*.csv"]
+"""
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _with_judge(board: Path) -> Path:
+    """The board's config with the judge source, and none of its hand-written results (the
+    simulated participants replace its participants)."""
+    (board / "results" / "battles" / "battles.csv").unlink()
+    (board / "results" / "ratings" / "ratings.csv").unlink()
+    config = board / "leaderboard.toml"
+    config.write_text(config.read_text() + JUDGE)
+    return config
+
+
+def _judged_board(root: Path) -> Path:
+    """The tiny board's config with a judge source; its battles simulated with five votes per
+    prompt (so the humans' ceiling has items with several votes) and the judge's file."""
+    shutil.copytree(FIXTURES / "tiny", root)
+    config = _with_judge(root)
+    spec = SimulationSpec(battles=4000, participants=300, ratings=0, votes_per_prompt=5)
+    simulate(load_config(config), root / "results", spec, root)
+    return config
+
+
+def test_simulate_writes_the_judge_file_where_its_source_reads(tiny: Path) -> None:
+    config = _with_judge(tiny)
+    result = invoke(
+        "simulate", "--config", str(config), "--battles", "600", "--participants", "60",
+        "--ratings", "0",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    path = tiny / "results" / "judges" / "robo.csv"
+    assert f"wrote a simulated judge's verdicts to {path}" in result.output
+    humans = pd.concat(pd.read_csv(f, dtype=str) for f in (tiny / "results/battles").glob("*.csv"))
+    judge = pd.read_csv(path, dtype=str, keep_default_na=False)
+    # the same battles (ids, pairs, turns) re-judged by the source, on about 30 % of them
+    assert len(judge) == round(0.3 * len(humans))
+    assert set(judge["battle_id"]) <= set(humans["battle_id"])
+    assert set(judge["participant_id"]) == {"robo"}
+    same = humans.set_index("battle_id").loc[judge["battle_id"], ["model_a", "model_b", "turns"]]
+    assert (same.to_numpy() == judge[["model_a", "model_b", "turns"]].to_numpy()).all()
+    validate = invoke("validate", "--config", str(config))
+    assert validate.exit_code == 0, validate.output
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Path]:
+    """Standings of the judged board and of the same board without its judge."""
+    root = tmp_path_factory.mktemp("judged") / "board"
+    config = _judged_board(root)
+    out = {}
+    for name in ("with", "without"):
+        if name == "without":
+            (root / "results" / "judges").rename(root.parent / "judges")
+            config.write_text(config.read_text().replace(JUDGE, ""))
+        result = invoke("rate", "--config", str(config), "--out", str(root / name))
+        assert result.exit_code == 0, result.output
+        out[name] = json.loads((root / name / "standings.json").read_text())
+    (root.parent / "judges").rename(root / "results" / "judges")
+    config.write_text(config.read_text() + JUDGE)
+    return out["with"], out["without"], root
+
+
+def test_human_rankings_do_not_move_with_a_judge(judged: tuple[dict, dict, Path]) -> None:
+    with_judge, without, _ = judged
+    for key in ("tables", "pairs", "samples", "ties", "fit_checks", "history", "analysis"):
+        assert with_judge[key] == without[key], key
+    (board,) = with_judge["judges"]
+    assert board["label"] == "Robo judge"
+    assert [t["dimension"] for t in board["tables"]] == [
+        "overall", "helpfulness", "communication", "adaptiveness", "trust_safety", "personality",
+    ]  # fmt: skip
+
+
+def test_a_noisy_judge_is_flagged_below_the_human_ceiling(judged: tuple[dict, dict, Path]) -> None:
+    rows = judged[0]["judge_agreement"]
+    assert len(rows) == 6
+    flagged = [r for r in rows if r["flagged"]]
+    assert flagged, [(r["match"], r["ceiling_match"]) for r in rows]
+    for r in rows:
+        below = r["match"]["upper"] < r["ceiling_match"]["value"] or (
+            r["tau"]["upper"] < r["ceiling_tau"]["value"]
+        )
+        assert r["flagged"] == below
+        # the simulated judge leans to the first answer shown; people do not
+        assert r["position_a"]["value"] > r["human_position_a"]["value"]
+    assert flagged[0]["reasons"][0].endswith("is clearly below the human ceiling")
+
+
+def test_agreement_page_and_no_judge_in_human_pages(judged: tuple[dict, dict, Path]) -> None:
+    root = judged[2]
+    result = invoke("build", "--config", str(root / "leaderboard.toml"), "--out", str(root / "s"))
+    assert result.exit_code == 0, result.output
+    page = (root / "s" / "agreement.html").read_text()
+    assert "Re-check this judge before using it to screen models" in page
+    assert "Robo judge (automated judge)" in page
+    assert page.count('class="pb-chart"') == 1 + 6  # agreement bars + one scatter per dimension
+    for html in (root / "s").rglob("*.html"):
+        if html.name != "agreement.html":
+            assert "Robo judge" not in html.read_text(), html
