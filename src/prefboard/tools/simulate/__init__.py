@@ -25,13 +25,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from prefboard.config import Config
+from prefboard.config import Config, Source
 from prefboard.io.files import ensure_folder, write_atomic
 from prefboard.tools.simulate.judges import judge_files, judge_table
 from prefboard.tools.simulate.people import population
 from prefboard.tools.simulate.spec import SimulationResult, SimulationSpec, parse_start
 from prefboard.tools.simulate.tables import battle_table, rating_table
-from prefboard.tools.simulate.truth import hidden_skills, truth_json
+from prefboard.tools.simulate.truth import Truth, hidden_skills, truth_json
 
 __all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate", "simulate_batch"]
 
@@ -47,14 +47,9 @@ def simulate(
     config: Config, out_dir: Path, spec: SimulationSpec, root: Path | None = None
 ) -> SimulationResult:
     """Write participants, battles, ratings and the hidden truth under `out_dir` (`results/`),
-    and each judge source's verdicts at its glob under the board folder `root` (under
-    `out_dir/judges/` when no `root` is given)."""
+    and each judge source's verdicts (simulate/judges.py, `root` the board folder)."""
     out_dir = Path(out_dir)
-    judged = (
-        judge_files(config, root)
-        if root is not None
-        else [(s, out_dir / "judges" / f"{s.key}.csv") for s in config.judges]
-    )
+    judged = judge_files(config, root, out_dir)
     battle_dir, rating_dir = out_dir / "battles", out_dir / "ratings"
     # A symlinked results/ (or battles/) committed to the board would carry every write out.
     ensure_folder(out_dir)
@@ -75,20 +70,8 @@ def simulate(
     write_atomic(participants_path, participants.to_csv(index=False, lineterminator="\n"))
 
     battles = battle_table(config, crowd, spec, start)
-    files = max(1, min(spec.battle_files, battles.num_rows))
-    digits = max(3, len(str(files)))
-    bounds = np.linspace(0, battles.num_rows, files + 1).round().astype(int)
-    battle_paths = []
-    for k in range(files):
-        path = battle_dir / f"battles-{k + 1:0{digits}d}.csv"
-        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path)
-        battle_paths.append(path)
-
-    judge_paths = []
-    for k, (source, path) in enumerate(judged):
-        ensure_folder(path.parent)
-        _write_csv(judge_table(config, crowd.truth, battles, spec.seed, k, source.key), path)
-        judge_paths.append(path)
+    battle_paths = _write_battles(battles, battle_dir, spec)
+    judge_paths = _write_judges(config, crowd.truth, battles, spec, judged)
 
     ratings = rating_table(config, crowd, spec, start)
     rating_paths = []
@@ -114,6 +97,33 @@ def simulate(
         participants=spec.participants,
         judge_paths=judge_paths,
     )
+
+
+def _write_battles(battles: pa.Table, battle_dir: Path, spec: SimulationSpec) -> list[Path]:
+    """The battles split over `spec.battle_files` files, as contributors would submit them."""
+    files = max(1, min(spec.battle_files, battles.num_rows))
+    digits = max(3, len(str(files)))
+    bounds = np.linspace(0, battles.num_rows, files + 1).round().astype(int)
+    battle_paths = []
+    for k in range(files):
+        path = battle_dir / f"battles-{k + 1:0{digits}d}.csv"
+        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path)
+        battle_paths.append(path)
+    return battle_paths
+
+
+def _write_judges(
+    config: Config,
+    truth: Truth,
+    battles: pa.Table,
+    spec: SimulationSpec,
+    judged: list[tuple[Source, Path]],
+) -> list[Path]:
+    """Each judge source's verdicts on a sample of `battles`."""
+    for k, (source, path) in enumerate(judged):
+        ensure_folder(path.parent)
+        _write_csv(judge_table(config, truth, battles, spec.seed, k, source.key), path)
+    return [path for _, path in judged]
 
 
 def simulate_batch(

@@ -71,6 +71,10 @@ def judge_table(
     return pa.table(columns)
 
 
-def judge_files(config: Config, root: Path) -> list[tuple[Source, Path]]:
-    """Where each judge's simulated verdicts go (checked before anything is written)."""
+def judge_files(config: Config, root: Path | None, out_dir: Path) -> list[tuple[Source, Path]]:
+    """Where each judge's simulated verdicts go, worked out before anything is written: at its
+    glob under the board folder `root`, or `out_dir/judges/<key>.csv` when the results go
+    elsewhere (`simulate --out`)."""
+    if root is None:
+        return [(s, out_dir / "judges" / f"{s.key}.csv") for s in config.judges]
     return [(s, root / judge_path(s)) for s in config.judges]
