@@ -126,3 +126,102 @@ def test_agreement_page_and_no_judge_in_human_pages(judged: tuple[dict, dict, Pa
     for html in (root / "s").rglob("*.html"):
         if html.name != "agreement.html":
             assert "Robo judge" not in html.read_text(), html
+
+
+def _jsonl_to_csv(split: str, dest: Path) -> Path:
+    rows = [json.loads(line) for line in (FIXTURES / "mtbench" / f"{split}.jsonl").open()]
+    path = dest / f"{split}.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_import_a_judge_source(tmp_path: Path) -> None:
+    board = tmp_path / "board"
+    human = _jsonl_to_csv("human", tmp_path)
+    gpt4 = _jsonl_to_csv("gpt4_pair", tmp_path)
+    first = invoke("import", "pairwise", str(human), "--into", str(board), "--participant", "judge")
+    assert first.exit_code == 0, first.output
+    result = invoke(
+        "import", "pairwise", str(gpt4), "--into", str(board), "--source", "gpt4",
+        "--kind", "judge",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "300 source rows: 262 imported, 0 already present, 38 skipped" in result.output.splitlines()
+    )  # the 38 "tie (inconsistent)" are not among the winner values
+    config = (board / "leaderboard.toml").read_text()
+    assert config.endswith(
+        '[[sources]]\nkey = "gpt4"\nkind = "judge"\nfiles = ["results/sources/gpt4/*.csv"]\n'
+    )
+    verdicts = pd.read_csv(board / "results/sources/gpt4/imported-gpt4_pair.csv", dtype=str)
+    assert set(verdicts["participant_id"]) == {"gpt4"}
+    people = pd.read_csv(board / "results/participants.csv", dtype=str)
+    assert "gpt4" not in set(people["participant_id"])  # a judge is no participant
+    validate = invoke("validate", "--config", str(board / "leaderboard.toml"))
+    assert validate.exit_code == 0, validate.output
+    # the same source again adds nothing; a clash of kinds is refused
+    again = invoke(
+        "import", "pairwise", str(gpt4), "--into", str(board), "--source", "gpt4",
+        "--kind", "judge",
+    )  # fmt: skip
+    again_lines = again.output.splitlines()
+    assert "300 source rows: 0 imported, 262 already present, 38 skipped" in again_lines
+    clash = invoke("import", "pairwise", str(gpt4), "--into", str(board), "--source", "gpt4")
+    assert clash.exit_code == 2
+    assert (
+        "Error: source 'gpt4' is declared with kind = 'judge' in leaderboard.toml, not 'human'"
+        in clash.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kind", "judge"], "Error: Invalid value for --kind: --kind needs --source KEY"),
+        (
+            ["--source", "GPT 4"],
+            "Error: Invalid value for --source: 'GPT 4': use lower-case letters, digits, '_', "
+            "'.' and '-' (starting with a letter or digit)",
+        ),
+        (
+            ["--source", "gpt4", "--kind", "judge", "--slice", "judge"],
+            "Error: Invalid value for --slice: --slice describes people; a judge source has no "
+            "participants",
+        ),
+    ],
+)
+def test_import_source_options_refused(tmp_path: Path, args: list[str], message: str) -> None:
+    gpt4 = _jsonl_to_csv("gpt4_pair", tmp_path)
+    result = invoke("import", "pairwise", str(gpt4), "--into", str(tmp_path / "b"), *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "b").exists()
+
+
+def test_diff_judge_against_humans(judged: tuple[dict, dict, Path]) -> None:
+    root = judged[2]
+    result = invoke("diff", str(root / "with"), "--judge", "robo", "--format", "json")
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.output)
+    humans = {
+        t["dimension"]: t for t in judged[0]["tables"] if t["slice_attribute"] == "poststratified"
+    }
+    robo = {t["dimension"]: t for t in judged[0]["judges"][0]["tables"]}
+    for move in changes["moves"]:
+        dim, model = move["dimension"], move["model"]
+        assert move["old_rank"] == next(
+            e["rank"] for e in humans[dim]["entries"] if e["model"] == model
+        )
+        assert move["new_rank"] == next(
+            e["rank"] for e in robo[dim]["entries"] if e["model"] == model
+        )
+    missing = invoke("diff", str(root / "with"), "--judge", "gpt4")
+    assert missing.exit_code == 2
+    assert (
+        "Error: --judge 'gpt4': no such judge in these standings (judges: robo)" in missing.output
+    )
+    both = invoke("diff", str(root / "with"))
+    assert both.exit_code == 2
+    assert (
+        "Error: diff takes OLD and NEW standings, or one standings with --judge KEY" in both.output
+    )
