@@ -9,6 +9,7 @@ one, so no judge verdict can reach a published ranking.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def battle_files(root: Path, config: Config) -> tuple[BattleFiles, list[Problem]
     return BattleFiles(human, judges), problems
 
 
-def _owned(owner: dict[Path, str], kinds: dict[str, str], kind: str) -> set[Path]:
+def _owned(owner: dict[Path, str], kinds: Mapping[str, str], kind: str) -> set[Path]:
     return {f for f, key in owner.items() if kinds[key] == kind}
 
 
@@ -100,4 +101,5 @@ def judge_table(judges: list[JudgeFiles]) -> pd.DataFrame:
     ]
     if not frames:
         return pd.DataFrame({SOURCE_COLUMN: pd.Series([], dtype=object)})
-    return pd.concat(frames, ignore_index=True)
+    table: pd.DataFrame = pd.concat(frames, ignore_index=True)
+    return table

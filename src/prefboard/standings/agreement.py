@@ -104,7 +104,8 @@ def _counts(v: Verdicts) -> np.ndarray:
 def plurality(counts: np.ndarray) -> np.ndarray:
     """Per item, weight 1/k on each of the k outcomes with the most votes (rows sum to 1)."""
     top = counts == counts.max(axis=1, keepdims=True)
-    return top / top.sum(axis=1, keepdims=True)
+    weights: np.ndarray = top / top.sum(axis=1, keepdims=True)
+    return weights
 
 
 def ceiling_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -123,7 +124,8 @@ def ceiling_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def confusion(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """The weighted 3 x 3 table: rows the judge (or one human), columns the plurality."""
     onehot = np.eye(3)[rows] if len(rows) else np.zeros((0, 3))
-    return onehot.T @ (cols * weight[:, None])
+    table: np.ndarray = onehot.T @ (cols * weight[:, None])
+    return table
 
 
 def kappa_of(table: np.ndarray) -> tuple[float, float]:
