@@ -6,6 +6,7 @@ from __future__ import annotations
 import altair as alt
 
 from prefboard.render.charts.base import (
+    NO_DATA,
     Row,
     _data,
     _dimension_labels,
@@ -38,16 +39,14 @@ def judge_scatter_chart(standings: Standings, judge: str, dimension: str) -> alt
         for e in sorted(mine.entries if mine else [], key=lambda e: e.model)
         if e.battles and e.model in theirs
     ]
-    chart = (
-        alt.Chart(_data(rows))
-        .mark_circle(size=80)
-        .encode(
-            x=alt.X("judge score:Q", scale=alt.Scale(zero=False), title="Score by the judge"),
-            y=alt.Y("human score:Q", scale=alt.Scale(zero=False), title="Score by people"),
-            tooltip=["model:N", "judge score:Q", "human score:Q", "judge rank:Q", "human rank:Q"],
-        )
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X("judge score:Q", scale=alt.Scale(zero=False), title="Score by the judge"),
+        y=alt.Y("human score:Q", scale=alt.Scale(zero=False), title="Score by people"),
+        tooltip=["model:N", "judge score:Q", "human score:Q", "judge rank:Q", "human rank:Q"],
     )
-    return _finish(chart, 260)
+    # names beside the points: the page's theme colours the text
+    labels = base.mark_text(align="left", dx=7).encode(text="model:N")
+    return _finish(base.mark_circle(size=80) + labels, 260)
 
 
 def agreement_chart(standings: Standings, judge: str) -> alt.TopLevelMixin:
@@ -73,13 +72,16 @@ def agreement_chart(standings: Standings, judge: str) -> alt.TopLevelMixin:
     base = alt.Chart(_data(rows)).encode(
         y=alt.Y("dimension:N", title=None),
         yOffset=alt.YOffset("who:N", sort=WHO),
-        color=alt.Color("who:N", sort=WHO, title=None),
     )
     tooltip = ["dimension:N", "who:N", "match:Q", "lower:Q", "upper:Q"]
-    bars = base.mark_bar().encode(
+    bars = base.mark_bar(opacity=0.75).encode(
         x=alt.X("match:Q", scale=alt.Scale(domain=[0, 1]), title="Agreement with the plurality"),
+        color=alt.Color("who:N", sort=WHO, title=None),
         tooltip=tooltip,
     )
-    rules = base.mark_rule().encode(x="lower:Q", x2="upper:Q", tooltip=tooltip)
+    # the intervals in one neutral grey that reads on both palettes and over either bar
+    rules = base.mark_rule(strokeWidth=2, color=NO_DATA).encode(
+        x="lower:Q", x2="upper:Q", tooltip=tooltip
+    )
     dims = len({r["dimension"] for r in rows})
     return _finish(bars + rules, _height(2 * dims))
