@@ -41,6 +41,7 @@ def _judge(pb: _Builder, board: JudgeBoard) -> dict[str, Any]:
         ],
         "figures": [_figures(pb, a) for a in rows],
         "ceiling": [_ceiling(pb, a) for a in rows],
+        "no_repeats": bool(rows) and all(a.ceiling_items == 0 for a in rows),
         "chart": chart_block(f"agreement-{board.key}", agreement_chart(pb.s, board.key)),
         "dims": dims,
     }
