@@ -103,7 +103,7 @@ def _reference(
     for k in dims:
         counts = _item_counts(_oriented(data.battles, k))
         many = counts.loc[counts.sum(axis=1) >= 2]
-        items = Verdicts(lo=_ints(many[0]), hi=_ints(many[1]), tie=_ints(many[2]))
+        items = _patterns(many.set_axis(["lo", "hi", "tie"], axis=1))
         pair = [t for t in rated if t.dimension == k]
         halves_k = pair if len(pair) == 2 else []
         out.append(
@@ -125,8 +125,8 @@ def _judged(humans: pd.DataFrame, judge: pd.DataFrame, key: str) -> JudgeDimensi
     counts = _item_counts(_oriented(humans, key))
     mine = _oriented(judge, key)
     mine = mine.loc[mine["item"].isin(counts.index)]
-    c = counts.loc[mine["item"]]
-    judged = Verdicts(lo=_ints(c[0]), hi=_ints(c[1]), tie=_ints(c[2]), verdict=_ints(mine["out"]))
+    c = counts.loc[mine["item"]].set_axis(["lo", "hi", "tie"], axis=1)
+    judged = _patterns(c.assign(verdict=mine["out"].to_numpy()))
     return JudgeDimension(dimension=key, judged=judged, sides=_sides(judge, key))
 
 
@@ -155,6 +155,16 @@ def _item_counts(votes: pd.DataFrame) -> pd.DataFrame:
 def _sides(battles: pd.DataFrame, key: str) -> SideCounts:
     n = np.bincount(battles[key].to_numpy(np.int64)[battles[key].to_numpy() >= 0], minlength=3)
     return SideCounts(a=int(n[0]), b=int(n[1]), tie=int(n[2]))
+
+
+def _patterns(rows: pd.DataFrame) -> Verdicts:
+    """Rows of (lo, hi, tie[, verdict]) as their distinct patterns with counts, sorted: the
+    statistics need no more, and standings.json stays small however many items there are."""
+    if not len(rows):
+        return Verdicts()
+    groups = rows.groupby(list(rows.columns), sort=True).size()
+    cols = {name: _ints(groups.index.get_level_values(name).to_series()) for name in rows.columns}
+    return Verdicts(**cols, count=_ints(groups))
 
 
 def _ints(values: pd.Series) -> list[int]:

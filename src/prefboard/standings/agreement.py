@@ -67,17 +67,19 @@ def _row(
     seed: int,
 ) -> Agreement:
     rng = np.random.default_rng(seed)
-    counts = _counts(judged)
+    counts, mult = _counts(judged), np.asarray(judged.count, dtype=np.float64)
     verdict = np.asarray(judged.verdict, dtype=np.int64)
-    match, kappa = _figures(verdict, plurality(counts), np.ones(len(verdict)), rng, z)
-    votes = counts.sum()
+    units = np.arange(len(verdict))
+    match, kappa = _figures(verdict, plurality(counts), np.ones(len(verdict)), units, mult, rng, z)
+    votes = float(counts.sum(axis=1) @ mult)
     update: dict[str, object] = {}
     if ref is not None:
-        rows, cols, weight, item = ceiling_units(_counts(ref.items))
-        c_match, c_kappa = _figures(rows, cols, weight, rng, z, item)
+        rc, rm = _counts(ref.items), np.asarray(ref.items.count, dtype=np.float64)
+        rows, cols, weight, item = ceiling_units(rc)
+        c_match, c_kappa = _figures(rows, cols, weight, item, rm, rng, z)
         halves = ref.halves if len(ref.halves) == 2 else [None, None]
         update = {
-            "ceiling_items": int((_counts(ref.items).sum(axis=1) >= 2).sum()),
+            "ceiling_items": int(rm[rc.sum(axis=1) >= 2].sum()),
             "ceiling_match": c_match,
             "ceiling_kappa": c_kappa,
             "human_position_a": wilson(ref.sides.a, ref.sides.a + ref.sides.b, z),
@@ -86,11 +88,11 @@ def _row(
     return Agreement(
         judge=judge,
         dimension=dimension,
-        items=len(verdict),
+        items=int(mult.sum()),
         match=match,
         kappa=kappa,
-        judge_tie_rate=float((verdict == 2).mean()) if len(verdict) else None,
-        human_tie_rate=float(counts[:, 2].sum() / votes) if votes else None,
+        judge_tie_rate=float(mult @ (verdict == 2) / mult.sum()) if len(verdict) else None,
+        human_tie_rate=float(counts[:, 2] @ mult / votes) if votes else None,
         position_a=Interval(),
         tau=tau_interval(ranked[0], ranked[1], rng, z),
         **update,  # type: ignore[arg-type]  # keys are Agreement fields, checked by pydantic
@@ -111,7 +113,7 @@ def plurality(counts: np.ndarray) -> np.ndarray:
 def ceiling_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One unit per (item, outcome voted) on items with 2+ votes: the outcome as the row, the
     plurality of the item's other votes as the columns, weight (votes for it) / (item votes)
-    so that each item weighs 1, and the item it belongs to (for the bootstrap)."""
+    so that each item weighs 1, and the item (pattern) it belongs to."""
     n = counts.sum(axis=1)
     keep = np.flatnonzero(n >= 2)
     item, outcome = np.nonzero(counts[keep] > 0)
@@ -142,19 +144,21 @@ def _figures(
     rows: np.ndarray,
     cols: np.ndarray,
     weight: np.ndarray,
+    item: np.ndarray,
+    mult: np.ndarray,
     rng: np.random.Generator,
     z: float,
-    item: np.ndarray | None = None,
 ) -> tuple[Interval, Interval]:
-    """Match and kappa with percentile bootstrap intervals, items resampled."""
-    po, kappa = kappa_of(confusion(rows, cols, weight))
+    """Match and kappa with percentile bootstrap intervals. Unit k belongs to item pattern
+    `item[k]`, which `mult` items share; resampling the items with replacement draws each
+    pattern's count from the multinomial over the patterns."""
+    po, kappa = kappa_of(confusion(rows, cols, weight * mult[item]))
     if not len(rows):
         return Interval(), Interval()
-    item = np.arange(len(rows)) if item is None else item
-    groups = int(item.max()) + 1
+    total = int(mult.sum())
     boot = np.empty((BOOTSTRAP, 2))
     for k in range(BOOTSTRAP):
-        times = np.bincount(rng.integers(0, groups, groups), minlength=groups)
+        times = rng.multinomial(total, mult / total)
         boot[k] = kappa_of(confusion(rows, cols, weight * times[item]))
     (m_lo, m_hi), (k_lo, k_hi) = _percentiles(boot[:, 0], z), _percentiles(boot[:, 1], z)
     return _interval(po, m_lo, m_hi), _interval(kappa, k_lo, k_hi)

@@ -20,13 +20,15 @@ if TYPE_CHECKING:
 
 class Verdicts(Frozen):
     """Outcomes on judged items of one dimension, oriented to the item's model pair in key
-    order (lo = the model first in [[models]]): per item the human votes for lo, for hi and
-    tie; `verdict` the judge's (0 lo, 1 hi, 2 tie), absent for the humans' own items."""
+    order (lo = the model first in [[models]]), as distinct patterns: the human votes for lo,
+    for hi and tie; `verdict` the judge's (0 lo, 1 hi, 2 tie; absent for the humans' own
+    items); `count` how many items (judge verdicts) have the pattern."""
 
     lo: list[int] = Field(default_factory=list)
     hi: list[int] = Field(default_factory=list)
     tie: list[int] = Field(default_factory=list)
     verdict: list[int] = Field(default_factory=list)
+    count: list[int] = Field(default_factory=list)
 
 
 class SideCounts(Frozen):
