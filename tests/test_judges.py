@@ -225,3 +225,27 @@ def test_diff_judge_against_humans(judged: tuple[dict, dict, Path]) -> None:
     assert (
         "Error: diff takes OLD and NEW standings, or one standings with --judge KEY" in both.output
     )
+
+
+def test_a_human_source_outside_the_data_globs_is_read_as_human(tiny: Path) -> None:
+    config = tiny / "leaderboard.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[[sources]]\nkey = "lab"\nlabel = "Lab study"\nkind = "human"\n'
+        + 'files = ["results/lab/*.csv"]\n'
+    )
+    (tiny / "results" / "lab").mkdir()
+    (tiny / "results" / "lab" / "lab.csv").write_text(
+        "battle_id,timestamp,participant_id,model_a,model_b,turns,overall,helpfulness,"
+        "communication,adaptiveness,trust_safety,personality\n"
+        "lab1,2026-09-02T10:00:00Z,p0001,delta-mini,aurora-7b,5,a,a,,,,\n"
+    )
+    result = invoke("validate", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "battles: 2 file(s), 4 rows, 3 accepted, 1 excluded" in result.output
+    out = tiny / "out"
+    assert invoke("rate", "--config", str(config), "--out", str(out)).exit_code == 0
+    standings = json.loads((out / "standings.json").read_text())
+    head = next(t for t in standings["tables"] if t["slice_attribute"] == "poststratified")
+    assert head["battles"] == 3  # the lab's battle counts with the people's
+    assert standings["judges"] == [] and standings["judge_agreement"] == []
