@@ -20,6 +20,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[dimensions]", c.Dimension),
     ("[models]", c.Model),
     ("[slices]", c.Slice),
+    ("[sources]", c.Source),
     ("quality", c.Quality),
     ("data", c.Data),
     ("site", c.Site),

@@ -21,6 +21,7 @@ from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
     from prefboard.standings.gate import Rule
+    from prefboard.standings.model import Standings
 
 
 def _gate_rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Rule]:
@@ -126,12 +127,15 @@ def simulate(
 
     config, root = pipeline.load(config_path)
     spec = SimulationSpec(battles=battles, ratings=ratings, participants=participants, seed=seed)
-    result = run(config, out_dir or root / "results", spec)
+    # Judges' verdicts go where their [[sources]] globs read them, unless --out moves the lot.
+    result = run(config, out_dir or root / "results", spec, None if out_dir else root)
     click.echo(
         f"wrote {result.battles} battles in {len(result.battle_paths)} file(s), "
         f"{result.ratings} ratings, {result.participants} participants, "
         f"hidden skills in {result.skills_path}"
     )
+    for path in result.judge_paths:
+        click.echo(f"wrote a simulated judge's verdicts to {path}")
 
 
 def _progress(message: str) -> None:
@@ -190,7 +194,7 @@ def serve(config_path: Path, port: int, host: str) -> None:
 
 @cli.command()
 @click.argument("old", type=click.Path(path_type=Path, exists=True))
-@click.argument("new", type=click.Path(path_type=Path, exists=True))
+@click.argument("new", type=click.Path(path_type=Path, exists=True), required=False)
 @format_option(
     ["text", "markdown", "json"],
     "text for a terminal, markdown for a GitHub job summary, json for machines.",
@@ -208,23 +212,35 @@ def serve(config_path: Path, port: int, host: str) -> None:
     "N places or more), score-drop:X% or score-drop:X (a headline score falls by more than X "
     "percent or points), new-exclusions (more rows excluded). Comma-separated or repeated.",
 )
+@click.option(
+    "--judge",
+    metavar="KEY",
+    help="With one standings: the humans' headline rankings (old) against this automated "
+    "judge's (new).",
+)
 @click.pass_context
 def diff(
-    ctx: click.Context, old: Path, new: Path, fmt: str, limit: int, fail_on: list[Rule]
+    ctx: click.Context,
+    old: Path,
+    new: Path | None,
+    fmt: str,
+    limit: int,
+    fail_on: list[Rule],
+    judge: str | None,
 ) -> None:
     """Compare two standings (standings.json files or the folders `prefboard rate` wrote).
 
     Shows models added or removed, rank moves and score changes per dimension and slice, rows
     added per input file and new validation exclusions. With --fail-on it is also a gate for
-    pull requests: exit 1 when the rankings regress, 0 otherwise, 2 on bad input.
+    pull requests: exit 1 when the rankings regress, 0 otherwise, 2 on bad input. With
+    --judge KEY and one standings, OLD is the humans' headline and NEW the judge's rankings.
     """
     from prefboard.render import diff as show
     from prefboard.render import gate as show_gate
     from prefboard.standings import diff as d
     from prefboard.standings import gate
-    from prefboard.standings.files import read_standings
 
-    before, after = read_standings(old), read_standings(new)
+    before, after = _diff_inputs(old, new, judge)
     changes = d.diff_standings(before, after)
     trips = gate.check(changes, fail_on)
     if fmt == "json":
@@ -240,6 +256,20 @@ def diff(
             click.echo(show_gate.render_text(fail_on, trips, before, after, limit), nl=False)
     if trips:
         ctx.exit(1)
+
+
+def _diff_inputs(old: Path, new: Path | None, judge: str | None) -> tuple[Standings, Standings]:
+    """The two standings `diff` compares: two files, or one file's humans and judge."""
+    from prefboard.errors import PrefboardError
+    from prefboard.standings.files import read_standings
+    from prefboard.standings.judge_diff import judge_versus_humans
+
+    if (new is None) == (judge is None):
+        raise PrefboardError("diff takes OLD and NEW standings, or one standings with --judge KEY")
+    if judge is not None:
+        return judge_versus_humans(read_standings(old), judge)
+    assert new is not None  # checked just above
+    return read_standings(old), read_standings(new)
 
 
 @cli.command()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from prefboard.config.sections import KEY_PATTERN
 from prefboard.errors import listed
 from prefboard.render.escape import printable
 
 if TYPE_CHECKING:
-    from prefboard.tools.importers import ImportReport
+    from prefboard.tools.importers import ImportReport, SourceTarget
 
 
 @click.command("import")
@@ -52,6 +54,16 @@ if TYPE_CHECKING:
     ),
 )
 @click.option("--prompt-id", help="Column identifying the item judged, kept as prompt_id.")
+@click.option(
+    "--source",
+    "source_key",
+    help="Verdict source the battles belong to (a [[sources]] key, declared if new).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["human", "judge"]),
+    help="Kind of a new --source: human (default) or judge (an automated judge, e.g. an LLM).",
+)
 def import_(
     fmt: str,
     source: Path,
@@ -67,6 +79,8 @@ def import_(
     battle_id: str | None,
     categories: tuple[str, ...],
     prompt_id: str | None,
+    source_key: str | None,
+    kind: str | None,
 ) -> None:
     """Start or extend a board from pairwise data in another shape (CSV, JSON, JSONL, Parquet).
 
@@ -79,6 +93,7 @@ def import_(
     """
     from prefboard.tools.importers import FORMATS, import_pairwise
 
+    target = _target(source_key, kind, slices)
     base = FORMATS[fmt]
     mapping = dataclasses.replace(
         base,
@@ -100,7 +115,29 @@ def import_(
     def progress(done: int, total: int) -> None:
         click.echo(f"  {done:,} / {total:,} rows", err=True)
 
-    _echo_report(import_pairwise(source, into, mapping, progress=progress))
+    _echo_report(import_pairwise(source, into, mapping, progress=progress, target=target))
+
+
+def _target(key: str | None, kind: str | None, slices: tuple[str, ...]) -> SourceTarget | None:
+    """`--source KEY --kind ...` as the import's verdict source (checked before any reading)."""
+    from prefboard.tools.importers import SourceTarget
+
+    if key is None:
+        if kind is not None:
+            raise click.BadParameter("--kind needs --source KEY", param_hint="--kind")
+        return None
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise click.BadParameter(
+            f"{printable(key)!r}: use lower-case letters, digits, '_', '.' and '-' "
+            "(starting with a letter or digit)",
+            param_hint="--source",
+        )
+    if kind == "judge" and slices:
+        raise click.BadParameter(
+            "--slice describes people; a judge source has no participants",
+            param_hint="--slice",
+        )
+    return SourceTarget(key, "judge" if kind == "judge" else "human")
 
 
 def _winner_values(text: str | None) -> tuple[str, str, str] | None:

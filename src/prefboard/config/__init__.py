@@ -45,6 +45,7 @@ from prefboard.config.sections import (
     Site,
     Slice,
 )
+from prefboard.config.sources import MAX_SOURCES, Source, SourceKind
 
 __all__ = [
     "KEY_PATTERN",
@@ -61,6 +62,7 @@ __all__ = [
     "MAX_SLICES",
     "MAX_SLICE_VALUES",
     "MAX_SLICE_VALUE_CHARS",
+    "MAX_SOURCES",
     "MAX_STRATA_CELLS",
     "MAX_STRIKES",
     "MAX_TURNS",
@@ -78,6 +80,8 @@ __all__ = [
     "Section",
     "Site",
     "Slice",
+    "Source",
+    "SourceKind",
     "load_config",
     "locate_key",
     "parse_config",

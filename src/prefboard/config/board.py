@@ -29,6 +29,7 @@ from prefboard.config.sections import (
     Site,
     Slice,
 )
+from prefboard.config.sources import MAX_SOURCES, Source
 from prefboard.errors import listed
 from prefboard.io.paths import site_conflict
 
@@ -57,12 +58,17 @@ class Config(Section):
         max_length=MAX_COVARIATES,
         description="Style covariates per side of a battle, adjusted for by style control.",
     )
+    sources: list[Source] = Field(
+        default_factory=list,
+        max_length=MAX_SOURCES,
+        description="Who judged which battle files (human people or automated judges).",
+    )
 
-    @field_validator("dimensions", "models", "slices")
+    @field_validator("dimensions", "models", "slices", "sources")
     @classmethod
     def _unique_keys(
-        cls, items: list[Dimension | Model | Slice]
-    ) -> list[Dimension | Model | Slice]:
+        cls, items: list[Dimension | Model | Slice | Source]
+    ) -> list[Dimension | Model | Slice | Source]:
         keys = [i.attribute if isinstance(i, Slice) else i.key for i in items]
         # Counter, not keys.count: quadratic on a 60 000-model file
         dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
@@ -113,6 +119,16 @@ class Config(Section):
                 f"battle-level slice(s) {listed(clash)} share a name with a dimension; both "
                 "would be one column of the battle files"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _sources_apart_from_site(self) -> Config:
+        # A judge's files under the site output would be deleted by the next build.
+        for i, src in enumerate(self.sources):
+            for key, value in (("output", self.site.output), ("source", self.site.source)):
+                why = site_conflict(value, [(f"sources[{i}].files", g) for g in src.files])
+                if why:
+                    raise ValueError(f"site.{key} {value!r} {why}")
         return self
 
     @model_validator(mode="after")
@@ -170,6 +186,11 @@ class Config(Section):
             wanted = set(self.rating.stratify_by)
             return [s for s in self.slices if s.attribute in wanted]
         return [s for s in self.slices if s.population][:1]
+
+    @property
+    def judges(self) -> list[Source]:
+        """The automated judges: rated apart, never in a published ranking."""
+        return [s for s in self.sources if s.kind == "judge"]
 
 
 def _check_joint(joint: list[JointShare], strata: list[Slice]) -> None:

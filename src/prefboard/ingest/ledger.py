@@ -66,6 +66,9 @@ class Ingested:
     benchmarks: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["model", "benchmark", "score", "source"])
     )
+    # Automated judges' accepted battles (the `battles` columns plus `source`, the judge's
+    # key): rated apart and compared with the humans, never part of `battles`.
+    judge_battles: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source"]))
 
     @property
     def ok(self) -> bool:

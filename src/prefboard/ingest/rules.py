@@ -76,8 +76,9 @@ def _flag_slice_values(check: Checker, attribute: str, declared: list[str]) -> N
 
 
 def check_battles(
-    config: Config, raws: list[RawTable], who: Roster
+    config: Config, raws: list[RawTable], who: Roster | None
 ) -> tuple[pd.DataFrame, Checker]:
+    """The typed battles of `raws`; `who` None for an automated judge's files (no roster)."""
     dims = [d.key for d in config.battle_dimensions]
     cols = [
         *BATTLE_COLUMNS,
@@ -92,7 +93,8 @@ def check_battles(
     common_checks(check, cols, BATTLE_COLUMNS)
     flag_duplicates(check, "battle_id")
     parsed = flag_timestamps(check)
-    flag_participants(check, who, "battle")
+    if who is not None:
+        flag_participants(check, who, "battle")
     keys = config.model_keys
     a = flag_models(check, "model_a", keys)
     b = flag_models(check, "model_b", keys)

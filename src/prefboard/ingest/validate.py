@@ -45,6 +45,7 @@ from prefboard.ingest.rules import (
     check_participants,
     check_ratings,
 )
+from prefboard.ingest.sources import battle_files, judge_table, read_judges
 
 # Names other modules import from here (the module was split; the import path stays).
 __all__ = [
@@ -84,12 +85,16 @@ def ingest(config: Config, root: Path) -> Ingested:
 
     dims = [d.key for d in config.battle_dimensions]
     styles = covariate_columns(config)
-    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles, *battle_slice_columns(config)]
+    slices = battle_slice_columns(config)
+    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles, *slices]
     b_optional = OPTIONAL_BATTLE | frozenset(styles)
-    b_raw, ps = _read_all(root, config.data.battles, "data.battles", b_cols, mb, b_optional)
+    files, ps = battle_files(root, config)
+    b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
     ps += files_without_covariates(config, b_raw)
     battles, b_check = check_battles(config, b_raw, who)
     ps += blank_warnings(config, b_check)
+    # A judge's files need not carry the people-facing columns (categories, style).
+    judges = read_judges(config, root, files, b_cols, mb, b_optional | frozenset(slices))
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
@@ -113,6 +118,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     ledger, found = _account(
         ("participants", p_raw, p_check, p_reason, "participant_id"),
         ("battles", b_raw, b_check, b_reason, "battle_id"),
+        *[("battles", j.raws, j.check, j.reason, "battle_id") for j in judges],
         ("ratings", r_raw, r_check, r_reason, "rating_id"),
     )
     return Ingested(
@@ -120,6 +126,7 @@ def ingest(config: Config, root: Path) -> Ingested:
         battles=battles.loc[b_reason == None].reset_index(drop=True),  # noqa: E711
         ratings=ratings.loc[r_reason == None].reset_index(drop=True),  # noqa: E711
         ledger=ledger,
+        judge_battles=judge_table(judges),
         problems=cause_first(problems + found, config.data.participants),
     )
 
@@ -136,6 +143,12 @@ def _read_all(
     files, problems = resolve_paths(root, patterns, key)
     raws = [read_csv(f, shown(root, f), columns, max_bytes, optional) for f in files]
     return raws, problems
+
+
+def _read_files(
+    root: Path, files: list[Path], columns: list[str], max_bytes: int, optional: frozenset[str]
+) -> list[RawTable]:
+    return [read_csv(f, shown(root, f), columns, max_bytes, optional) for f in files]
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:

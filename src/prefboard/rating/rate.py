@@ -19,6 +19,7 @@ from prefboard.rating.battle_slices import battle_samples, blank_battles
 from prefboard.rating.crosschecks import CrossChecks, job_of
 from prefboard.rating.fits import DimensionFit, fit_dimension
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
+from prefboard.rating.judges import judge_boards
 from prefboard.rating.style import style_control
 from prefboard.rating.tables import components as _components
 from prefboard.rating.tournaments import Result, run_tournaments, z_score
@@ -53,7 +54,10 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
             # The Likert summaries need no rating: done while the first replay runs.
             likert = board.likert_tables(config, data, inputs.published)
             rated = _rate_dimensions(config, inputs, keys, pool, cross, first)
-    return _standings(config, data, config_text, inputs, rated, likert)
+    standings = _standings(config, data, config_text, inputs, rated, likert)
+    # Judges after the humans, from their own table: nothing above reads a judge's battle.
+    boards, reference = judge_boards(config, data)
+    return standings.model_copy(update={"judges": boards, "human_reference": reference})
 
 
 Replay = tuple[Dimension, Future[list[list[Result]]]]

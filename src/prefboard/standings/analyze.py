@@ -19,6 +19,7 @@ from prefboard.io.files import packaged_text
 from prefboard.rating.btd import disagreements, kendall_tau
 from prefboard.rating.ranks import rank_seed, summarize
 from prefboard.standings import fairness as f
+from prefboard.standings.agreement import judge_agreement
 from prefboard.standings.diff import Comparison, diff_standings
 from prefboard.standings.disclosure import disclose
 from prefboard.standings.model import (
@@ -77,7 +78,12 @@ def analyze(standings: Standings, config: Config) -> Standings:
         update={"synthetic_timestamps": config.leaderboard.synthetic_timestamps}
     )
     return standings.model_copy(
-        update={"analysis": analysis, "quality": quality, "provenance": provenance}
+        update={
+            "analysis": analysis,
+            "quality": quality,
+            "provenance": provenance,
+            "judge_agreement": judge_agreement(standings),
+        }
     )
 
 

@@ -36,6 +36,7 @@ from prefboard.standings.inputs import (
     Provenance,
     QualityRules,
 )
+from prefboard.standings.judges import Agreement, HumanReference, JudgeBoard
 from prefboard.standings.plan import (
     GoalProjection,
     GroupNeed,
@@ -325,6 +326,10 @@ class Analysis(Frozen):
     )
 
 
+for _part in (JudgeBoard, HumanReference):  # their Table is defined above (no import cycle)
+    _part.model_rebuild(_types_namespace={"Table": Table})
+
+
 class Standings(Frozen):
     schema_version: int = SCHEMA_VERSION
     title: str
@@ -364,6 +369,10 @@ class Standings(Frozen):
     style: list[StyleControl] = Field(
         default_factory=list, description="Style control per battle dimension ([[covariates]])."
     )
+    # Automated judges ([[sources]] kind = "judge"): apart from `tables`, never in a ranking.
+    judges: list[JudgeBoard] = Field(default_factory=list)
+    human_reference: list[HumanReference] = Field(default_factory=list)
+    judge_agreement: list[Agreement] = Field(default_factory=list)
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:
         for t in self.tables:

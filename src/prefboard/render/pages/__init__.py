@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefboard.render.pages.agreement import agreement
 from prefboard.render.pages.analysis import benchmarks, fairness, ratings
 from prefboard.render.pages.categories import categories
 from prefboard.render.pages.core import Page, _Builder, chart_block, href, md
@@ -47,6 +48,8 @@ def render_pages(standings: Standings, previous: Comparison | None = None) -> li
         pages.append(benchmarks(b))
     if standings.style:
         pages.append(style(b))
+    if standings.judges:
+        pages.append(agreement(b))
     pages.append(disclosure(b))
     pages.append(methodology(b))
     pages.append(data(b))

@@ -34,6 +34,7 @@ def methodology(pb: _Builder) -> Page:
         btd_draws=pb.s.crosscheck[0].draws if pb.s.crosscheck else 0,
         p=_parameters(pb),
         q=pb.s.quality,
+        judges=[j.label for j in pb.s.judges],
         post_text=_post_text(pb.s),
         reference=[
             {**s, "rows": [[k, d, code_spans(m)] for k, d, m in s["rows"]]}

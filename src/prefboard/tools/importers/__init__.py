@@ -70,11 +70,11 @@ gets `min_turns = 0` so that the turns rule excludes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from prefboard.io.tables import read_source
 from prefboard.tools.importers.board_files import (
-    battle_file,
     battle_header,
     battle_table,
     board_ids,
@@ -94,6 +94,12 @@ from prefboard.tools.importers.mapping import (
 from prefboard.tools.importers.participants import plan_participants
 from prefboard.tools.importers.report import ImportReport, ImportSourceError
 from prefboard.tools.importers.rows import prepare_rows
+from prefboard.tools.importers.sources import (
+    SourceTarget,
+    as_source,
+    people_and_source,
+    target_file,
+)
 from prefboard.tools.importers.steps import (
     additions,
     already_imported,
@@ -116,6 +122,7 @@ __all__ = [
     "ImportReport",
     "ImportSourceError",
     "PairwiseMapping",
+    "SourceTarget",
     "import_pairwise",
     "normalise_key",
     "parse_timestamps",
@@ -128,6 +135,7 @@ def import_pairwise(
     into: Path,
     mapping: PairwiseMapping,
     progress: Callable[[int, int], None] | None = None,
+    target: SourceTarget | None = None,
 ) -> ImportReport:
     """Import the pairwise votes in `source` into the board folder `into` (see module docs).
 
@@ -135,6 +143,7 @@ def import_pairwise(
     `ImportSourceError` when the source or mapping is unusable as a whole (a new board with
     fewer than two models: after writing the ledger that says why) and `ConfigError` when an
     existing leaderboard.toml is invalid, writing nothing. Nothing new: nothing written.
+    `target`: the verdict source the battles belong to (importers/sources.py).
     """
     source, into = Path(source), Path(into)
     mapping = with_categories(source, mapping)
@@ -146,7 +155,7 @@ def import_pairwise(
     del frame
     keys = key_models(rows, board)
     stem = normalise_key(source.stem)
-    battles_rel = battle_file(board.config, stem)
+    battles_rel = target_file(board.config, target, stem)
     header = battle_header(board.config, mapping)
     fates = sort_rows(rows, board_ids(into, board.config, battles_rel, header))
     if not fates.imported.any() and fates.duplicate.any():
@@ -162,13 +171,13 @@ def import_pairwise(
     plan = plan_participants(participants_path, people, attrs, board.config, dropped)
     adds = additions(new_models, slice_attrs, plan.slice_values, imp, mapping, board)
     written, added_values, pending = write_config(board, source, mapping, adds)
-    if plan.write(participants_path, into):
-        written.append(participants_path)
-    if write_battles(battles_path, into, battle_table(imp, header, mapping)):
+    write_people = partial(plan.write, participants_path, into)
+    written += people_and_source(target, write_people, participants_path, board, battles_rel)
+    if write_battles(battles_path, into, battle_table(as_source(imp, target), header, mapping)):
         written.append(battles_path)
     write_ledger(ledger_path, into, fates.ledger)
     written.append(ledger_path)
-    board.notes += closing_notes(board, battles_rel)
+    board.notes += closing_notes(board, battles_rel) if target is None else []
     return ImportReport(
         source_rows=total,
         imported=int(fates.imported.sum()),

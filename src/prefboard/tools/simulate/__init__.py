@@ -26,9 +26,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from prefboard.config import Config
+from prefboard.config import Config, Source
 from prefboard.io.files import ensure_folder, write_atomic
 from prefboard.tools.simulate.categories import category_effects, effects_json
+from prefboard.tools.simulate.judges import judge_files, judge_table
 from prefboard.tools.simulate.people import population
 from prefboard.tools.simulate.spec import SimulationResult, SimulationSpec, parse_start
 from prefboard.tools.simulate.style import style_truth
@@ -52,9 +53,13 @@ def _quoted(config: Config) -> bool:
     return any(ch in v for s in config.battle_slices for v in s.values for ch in ',"\r\n')
 
 
-def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationResult:
-    """Write participants, battles, ratings and the hidden truth under `out_dir` (`results/`)."""
+def simulate(
+    config: Config, out_dir: Path, spec: SimulationSpec, root: Path | None = None
+) -> SimulationResult:
+    """Write participants, battles, ratings and the hidden truth under `out_dir` (`results/`),
+    and each judge source's verdicts (simulate/judges.py, `root` the board folder)."""
     out_dir = Path(out_dir)
+    judged = judge_files(config, root, out_dir)
     battle_dir, rating_dir = out_dir / "battles", out_dir / "ratings"
     # A symlinked results/ (or battles/) committed to the board would carry every write out.
     ensure_folder(out_dir)
@@ -75,14 +80,8 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     write_atomic(participants_path, participants.to_csv(index=False, lineterminator="\n"))
 
     battles = battle_table(config, crowd, spec, start)
-    files = max(1, min(spec.battle_files, battles.num_rows))
-    digits = max(3, len(str(files)))
-    bounds = np.linspace(0, battles.num_rows, files + 1).round().astype(int)
-    battle_paths = []
-    for k in range(files):
-        path = battle_dir / f"battles-{k + 1:0{digits}d}.csv"
-        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path, _quoted(config))
-        battle_paths.append(path)
+    battle_paths = _write_battles(battles, battle_dir, spec, _quoted(config))
+    judge_paths = _write_judges(config, crowd.truth, battles, spec, judged)
 
     ratings = rating_table(config, crowd, spec, start)
     rating_paths = []
@@ -93,8 +92,6 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
 
     skills_path = out_dir / "hidden_skills.json"
     truth = _truth(config, crowd.truth, spec)
-    if config.battle_slices:
-        truth["category_effects"] = effects_json(config, category_effects(config, spec.seed))
     write_atomic(skills_path, json.dumps(truth, sort_keys=True, indent=2) + "\n")
 
     return SimulationResult(
@@ -105,6 +102,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         battles=battles.num_rows,
         ratings=ratings.num_rows,
         participants=spec.participants,
+        judge_paths=judge_paths,
     )
 
 
@@ -112,7 +110,38 @@ def _truth(config: Config, truth: Truth, spec: SimulationSpec) -> dict[str, Any]
     out = truth_json(config, spec.seed, truth, spec)
     if config.covariates:
         out["style_effects"] = style_truth(config, truth.beta, spec)
+    if config.battle_slices:
+        out["category_effects"] = effects_json(config, category_effects(config, spec.seed))
     return out
+
+
+def _write_battles(
+    battles: pa.Table, battle_dir: Path, spec: SimulationSpec, quoted: bool
+) -> list[Path]:
+    """The battles split over `spec.battle_files` files, as contributors would submit them."""
+    files = max(1, min(spec.battle_files, battles.num_rows))
+    digits = max(3, len(str(files)))
+    bounds = np.linspace(0, battles.num_rows, files + 1).round().astype(int)
+    battle_paths = []
+    for k in range(files):
+        path = battle_dir / f"battles-{k + 1:0{digits}d}.csv"
+        _write_csv(battles.slice(bounds[k], bounds[k + 1] - bounds[k]), path, quoted)
+        battle_paths.append(path)
+    return battle_paths
+
+
+def _write_judges(
+    config: Config,
+    truth: Truth,
+    battles: pa.Table,
+    spec: SimulationSpec,
+    judged: list[tuple[Source, Path]],
+) -> list[Path]:
+    """Each judge source's verdicts on a sample of `battles`."""
+    for k, (source, path) in enumerate(judged):
+        ensure_folder(path.parent)
+        _write_csv(judge_table(config, truth, battles, spec.seed, k, source.key), path)
+    return [path for _, path in judged]
 
 
 def simulate_batch(

@@ -4,7 +4,7 @@ generative model: spreads, shares and the separate random streams."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +90,7 @@ class SimulationResult:
     battles: int
     ratings: int
     participants: int
+    judge_paths: list[Path] = field(default_factory=list)  # one verdict file per judge source
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:
