@@ -65,7 +65,7 @@ def test_pages_from_standings_json_are_byte_identical(tiny: Path, tmp_path: Path
     assert "No changes" not in pages["changes.md"]
     # the figures the pages used to compute themselves are in the file
     a = loaded.analysis
-    assert loaded.schema_version == SCHEMA_VERSION == 4
+    assert loaded.schema_version == SCHEMA_VERSION == 5
     assert loaded.quality.min_turns == 3
     assert "A battle with fewer than 3 turns is excluded." in pages["methodology.md"]
     assert [(t.benchmark, t.dimension) for t in a.benchmark_agreement][:1] == [("qa", "overall")]

@@ -47,7 +47,7 @@ def test_minimal_config_gets_trueskill_defaults(tmp_path: Path) -> None:
 
 def test_example_board_config_loads() -> None:
     config = load_config(Path(__file__).parent.parent / "leaderboard.toml")
-    assert len(config.models) == 12
+    assert len(config.models) == 13
     assert [d.key for d in config.battle_dimensions] == [
         "overall",
         "helpfulness",

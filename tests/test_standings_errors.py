@@ -22,12 +22,12 @@ BAD = {
     "notjson.json": ('{"schema_version": 3,\n "title": }\n', "2:11: not JSON: Expecting value"),
     "old.json": (
         '{"schema_version": 1}',
-        ": schema_version 1; this prefboard reads standings of schema 2 to 4 "
+        ": schema_version 1; this prefboard reads standings of schema 2 to 5 "
         "(`prefboard rate --out` writes them)",
     ),
     "newer.json": (
         '{"schema_version": 9}',
-        ": schema_version 9; this prefboard reads standings of schema 2 to 4 "
+        ": schema_version 9; this prefboard reads standings of schema 2 to 5 "
         "(written by a newer prefboard: upgrade to read it)",
     ),
     "list.json": ("[1, 2]", ": not standings: the top level is not a JSON object"),

@@ -108,6 +108,20 @@ def rate(config_path: Path, out_dir: Path) -> None:
     "--participants", type=click.IntRange(1, 10_000_000), default=1_500, show_default=True
 )
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option(
+    "--votes-per-prompt",
+    type=click.IntRange(1, 1_000),
+    default=1,
+    show_default=True,
+    help="Above 1: a prompt_id column, each prompt judged this many times on the same pair.",
+)
+@click.option(
+    "--prompt-sd",
+    type=click.FloatRange(0, 10),
+    default=0.0,
+    show_default=True,
+    help="Sd of each prompt's shared effect on the pair's performance gap, in beta units.",
+)
 def simulate(
     config_path: Path,
     out_dir: Path | None,
@@ -115,6 +129,8 @@ def simulate(
     ratings: int,
     participants: int,
     seed: int,
+    votes_per_prompt: int,
+    prompt_sd: float,
 ) -> None:
     """Write a synthetic results folder from hidden per-model skills (seeded).
 
@@ -126,7 +142,14 @@ def simulate(
     from prefboard.tools.simulate import simulate as run
 
     config, root = pipeline.load(config_path)
-    spec = SimulationSpec(battles=battles, ratings=ratings, participants=participants, seed=seed)
+    spec = SimulationSpec(
+        battles=battles,
+        ratings=ratings,
+        participants=participants,
+        seed=seed,
+        votes_per_prompt=votes_per_prompt,
+        prompt_sd=prompt_sd,
+    )
     # Judges' verdicts go where their [[sources]] globs read them, unless --out moves the lot.
     result = run(config, out_dir or root / "results", spec, None if out_dir else root)
     click.echo(

@@ -17,6 +17,7 @@ from prefboard.config.loader import (
     locate_key,
     parse_config,
 )
+from prefboard.config.plan import Plan
 from prefboard.config.sections import (
     KEY_PATTERN,
     LIKERT_BOUND,
@@ -37,7 +38,6 @@ from prefboard.config.sections import (
     JointShare,
     Leaderboard,
     Model,
-    Plan,
     Privacy,
     Quality,
     Rating,

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from prefboard.config.covariates import MAX_COVARIATES, Covariate
+from prefboard.config.plan import Plan
 from prefboard.config.sections import (
     MARGINAL_TOLERANCE,
     MAX_DIMENSIONS,
@@ -21,7 +22,6 @@ from prefboard.config.sections import (
     JointShare,
     Leaderboard,
     Model,
-    Plan,
     Privacy,
     Quality,
     Rating,

@@ -8,10 +8,20 @@ module re-exports them all, so `from prefboard.standings.model import ...` finds
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from prefboard.standings.analysis_rows import (
+    Analysis,
+    BenchmarkAgreement,
+    BenchmarkRank,
+    Concordance,
+    EffectiveSampleRow,
+    GroupAgreement,
+    GroupSpread,
+    SamplingBiasRow,
+)
 from prefboard.standings.base import Frozen
 from prefboard.standings.diagnostics import (
     AgreementRow,
@@ -27,7 +37,7 @@ from prefboard.standings.diagnostics import (
     SampleShare,
     TieModel,
 )
-from prefboard.standings.disclosure import Disclosure, Status
+from prefboard.standings.disclosure import Status
 from prefboard.standings.inputs import (
     BenchmarkScore,
     FileRecord,
@@ -67,7 +77,9 @@ if TYPE_CHECKING:
 #    number on the site is in standings.json.
 # 4: `plan` (next battles, the `[plan]` goal's projection, recruitment quotas, groups in need),
 #    computed once by the plan stage instead of by the Next battles page.
-SCHEMA_VERSION = 4
+# 5: battle-level slices, verdict sources (judges, agreement), style control, model variants
+#    and the disclosure, learnt rank rule and rho interval (all optional additions).
+SCHEMA_VERSION = 5
 POOLED = "all"
 POSTSTRATIFIED = "poststratified"
 
@@ -227,105 +239,6 @@ class Table(Frozen):
     )
 
 
-class SamplingBiasRow(Frozen):
-    dimension: str
-    spearman: float | None = Field(
-        description="Spearman correlation of battles and headline rank (negative: models with "
-        "more battles rank better); none when every model has as many battles."
-    )
-    min_battles: int
-    max_battles: int
-    ratio: float | None = Field(description="Most battles / fewest; none when a model has 0.")
-    tie_rate: float | None = Field(description="Share of the pooled table's battles tied.")
-
-
-class EffectiveSampleRow(Frozen):
-    attribute: str
-    participants: int
-    effective: float = Field(
-        description="Kish's effective sample size under the post-stratification weights."
-    )
-    groups_missing: list[str] = Field(description="Values with a population share, no sample.")
-
-
-class GroupSpread(Frozen):
-    model: str
-    best: int = Field(description="Best rank the model holds in any published group.")
-    worst: int = Field(description="Worst rank the model holds in any published group.")
-    groups: int
-
-
-class GroupAgreement(Frozen):
-    attribute: str
-    value: str
-    tau: float | None = Field(
-        description="Kendall's tau between the group's ranking and the headline (3+ models)."
-    )
-
-
-class BenchmarkAgreement(Frozen):
-    benchmark: str
-    dimension: str
-    tau: float | None = Field(
-        description="Kendall's tau between benchmark score and human headline rank over the "
-        "models both rank (3+ models, else none)."
-    )
-
-
-class BenchmarkRank(Frozen):
-    benchmark: str
-    model: str
-    benchmark_rank: int = Field(description="Rank by benchmark score among rated models.")
-    human_rank: int = Field(description="Rank among the same models by the main headline.")
-
-
-class Concordance(Frozen):
-    dimension: str
-    model: str
-    likert_rank: int
-    likert_lower: int
-    likert_upper: int
-    battle_rank: int
-    battle_lower: int
-    battle_upper: int
-
-
-class Analysis(Frozen):
-    """What the analysis stage computes from the rated tables (`prefboard.standings.analyze`)."""
-
-    main_dimension: str = Field("", description="The first battle dimension: fairness page's.")
-    sampling_bias: list[SamplingBiasRow] = Field(
-        default_factory=list, description="Per battle dimension, on its headline table."
-    )
-    effective_samples: list[EffectiveSampleRow] = Field(default_factory=list)
-    group_spread: list[GroupSpread] = Field(
-        default_factory=list, description="Main dimension: rank range of each model over groups."
-    )
-    group_agreement: list[GroupAgreement] = Field(
-        default_factory=list, description="Main dimension: each group against the headline."
-    )
-    benchmark_agreement: list[BenchmarkAgreement] = Field(default_factory=list)
-    benchmark_ranks: list[BenchmarkRank] = Field(
-        default_factory=list, description="Main dimension: benchmark vs human rank per model."
-    )
-    concordance: list[Concordance] = Field(
-        default_factory=list,
-        description="Models whose Likert and battle ranks disagree beyond both rank intervals.",
-    )
-    studies: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The benchmark figures the pages quote, as the benchmarks wrote them: "
-        "`calibration` (benchmarks/bench_calibration.py --write) and `planning` "
-        "(benchmarks/bench_matchmaking.py --write). Copied here so that every number on the "
-        "site is in standings.json.",
-    )
-    disclosure: Disclosure = Field(
-        default_factory=Disclosure,
-        description="Per organization: variants tested, each one's battles and share of the "
-        "prompts, and the variants never made public (`[[models]] status`).",
-    )
-
-
 for _part in (JudgeBoard, HumanReference):  # their Table is defined above (no import cycle)
     _part.model_rebuild(_types_namespace={"Table": Table})
 
@@ -400,6 +313,8 @@ __all__ = [
     "Frozen", "History", "LikertRow", "OrderSensitivity", "Pair", "Parameters", "PlanGoal",
     "GoalProjection", "GroupNeed", "Plan", "PlannedBattle", "RecruitmentQuota",
     "PoolingInfo", "PositionBias", "Provenance", "QualityRules", "SampleShare", "TieModel",
+    "Analysis", "BenchmarkAgreement", "BenchmarkRank", "Concordance", "EffectiveSampleRow",
+    "GroupAgreement", "GroupSpread", "SamplingBiasRow",
     *_FILES,
 ]
 # fmt: on

@@ -137,14 +137,11 @@ def import_pairwise(
     progress: Callable[[int, int], None] | None = None,
     target: SourceTarget | None = None,
 ) -> ImportReport:
-    """Import the pairwise votes in `source` into the board folder `into` (see module docs).
-
-    `progress(rows_done, rows_total)` is called after each chunk of rows is prepared. Raises
-    `ImportSourceError` when the source or mapping is unusable as a whole (a new board with
-    fewer than two models: after writing the ledger that says why) and `ConfigError` when an
-    existing leaderboard.toml is invalid, writing nothing. Nothing new: nothing written.
-    `target`: the verdict source the battles belong to (importers/sources.py).
-    """
+    """Import the votes in `source` into the board folder `into` (module docs); `progress`
+    after each chunk; `target`: their verdict source. Raises `ImportSourceError` when the
+    source or mapping is unusable as a whole (a new board with fewer than two models: after
+    writing the ledger that says why), `ConfigError` on an invalid existing leaderboard.toml
+    (writing nothing). Nothing new: nothing written."""
     source, into = Path(source), Path(into)
     mapping = with_categories(source, mapping)
     check_mapping(mapping)
