@@ -151,3 +151,28 @@ def test_a_battle_in_two_files_counts_once_with_both_places(tmp_path: Path) -> N
     assert standings["provenance"]["excluded"]["battles"] == {"duplicate-battle": 3}
     overall = next(t for t in standings["tables"] if t["slice_attribute"] == "all")
     assert sum(e["battles"] for e in overall["entries"]) == 2 * 3  # each vote once
+
+
+def test_the_same_vote_on_another_prompt_is_a_new_judgement(tmp_path: Path) -> None:
+    # Without timestamps or people, two votes differing only in the prompt judged used to get
+    # one content id: the second import dropped the new prompt's vote as a duplicate.
+    board = tmp_path / "board"
+    first = [{**VOTES[0], "item": "q1"}, {**VOTES[1], "item": "q2"}]
+    later = [{**VOTES[0], "item": "q9"}]
+    import_(write_csv(tmp_path / "first.csv", first), board, *COLUMNS, "--prompt-id", "item")
+    result = import_(
+        write_csv(tmp_path / "later.csv", later), board, *COLUMNS, "--prompt-id", "item"
+    )
+    assert "nothing new" not in result.output
+    battles = [
+        row
+        for path in sorted((board / "results").rglob("*.csv"))
+        if "ledger" not in path.name and path.name != "participants.csv"
+        for row in csv.DictReader(path.open(encoding="utf-8"))
+    ]
+    assert sorted(r["prompt_id"] for r in battles) == ["q1", "q2", "q9"]
+    assert len({r["battle_id"] for r in battles}) == 3
+    again = import_(
+        write_csv(tmp_path / "again.csv", later), board, *COLUMNS, "--prompt-id", "item"
+    )
+    assert "nothing new" in again.output

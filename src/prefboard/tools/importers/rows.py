@@ -142,7 +142,8 @@ def _first_rule(n: int, rules: list[tuple[np.ndarray, str]]) -> np.ndarray:
 def battle_ids(rows: Rows, m: PairwiseMapping) -> list[str]:
     """`i` + 16 hex digits of SHA-256 over what identifies the judgement, joined by U+001F:
     the dimension, the cleaned model names, the outcome (a/b/tie), the participant, the
-    source's timestamp in microseconds ("" when it has none), then the source's own battle id
+    source's timestamp in microseconds ("" when it has none), the prompt id and categories when
+    the mapping keeps them, then the source's own battle id
     (`--battle-id`) when the mapping names one; without one, a row repeating an earlier
     identical row of the source gets its occurrence number (1, 2, ...) appended instead.
 
@@ -161,6 +162,10 @@ def battle_ids(rows: Rows, m: PairwiseMapping) -> list[str]:
         pa.array(rows["participant_id"], type=pa.string()),
         pc.cast(pa.array(rows["ts_us"]), pa.string()) if stamped else pa.scalar(""),
     ]
+    # What the judgement was about: two votes on different prompts are different judgements.
+    if m.prompt_id:
+        fields.append(pa.array(rows["prompt_id"], type=pa.string()))
+    fields += [pa.array(rows["category:" + c], type=pa.string()) for c in m.categories]
     if m.battle_id:
         fields.append(pa.array(rows["source_id"], type=pa.string()))
     content = pc.binary_join_element_wise(*fields, _SEP).cast(pa.binary()).to_pylist()
