@@ -1,10 +1,11 @@
 """Battle-level slices (`[[slices]]` with `level = "battle"`): a column of the battle files,
 such as `category`, whose declared values each get their own ranking tables.
 
-The column is required once the slice is declared (a missing column is one header problem per
-file, not a silently empty slice). A value outside `values` excludes the row, as a participant's
-undeclared value does; a blank cell keeps the row in the headline and in no value's table, and
-each file with blanks says how many in one warning, so the tables' counts add up.
+A value outside `values` excludes the row, as a participant's undeclared value does; a blank
+cell keeps the row in the headline and in no value's table, and each file with blanks says how
+many in one warning, so the tables' counts add up. A file without the column at all (written
+before the slice was declared, e.g. by an earlier import) is all blank, and its warning says so
+rather than failing the board.
 """
 
 from __future__ import annotations
@@ -31,15 +32,10 @@ def blank_warnings(config: Config, check: Checker) -> list[Problem]:
         blank = ok & (frame[s.attribute] == "").to_numpy()
         for file in dict.fromkeys(files[blank]):  # first-appearance order: the files' order
             n = int((blank & (files == file)).sum())
-            out.append(
-                Problem(
-                    str(file),
-                    0,
-                    check.colmaps[file].get(s.attribute, 0),
-                    "blank-slice",
-                    f"{count(n)} battle(s) with no {s.attribute}: they count in every ranking "
-                    f"but in no {s.attribute} table",
-                    severity="warning",
-                )
-            )
+            column = check.colmaps[file].get(s.attribute, 0)
+            what = f"{count(n)} battle(s) with no {s.attribute}"
+            if not column:
+                what = f"no {s.attribute} column: its {count(n)} battle(s)"
+            why = f"{what}: they count in every ranking but in no {s.attribute} table"
+            out.append(Problem(str(file), 0, column, "blank-slice", why, severity="warning"))
     return out

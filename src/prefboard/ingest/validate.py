@@ -87,12 +87,14 @@ def ingest(config: Config, root: Path) -> Ingested:
     styles = covariate_columns(config)
     slices = battle_slice_columns(config)
     b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles, *slices]
-    b_optional, (files, ps) = OPTIONAL_BATTLE | frozenset(styles), battle_files(root, config)
+    # A file from before a category was declared has no such column: its battles are blank.
+    b_optional = OPTIONAL_BATTLE | frozenset(styles) | frozenset(slices)
+    files, ps = battle_files(root, config)
     b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
     battles, b_check = check_battles(config, b_raw, who)
     ps += files_without_covariates(config, b_raw) + blank_warnings(config, b_check)
     # A judge's files need not carry the people-facing columns (categories, style).
-    judges = read_judges(config, root, files, b_cols, mb, b_optional | frozenset(slices))
+    judges = read_judges(config, root, files, b_cols, mb, b_optional)
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
