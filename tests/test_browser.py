@@ -461,7 +461,8 @@ TAB_SCRIPT = """
       .find(c => c.textContent.trim() === 'License') : null;
   return {open, shown: shown.map(b => blocks.indexOf(b)),
           label: set.querySelectorAll('.tabbed-labels > label')[open].textContent,
-          rows: table ? Array.from(table.tBodies[0].rows).length : 0,
+          rows: table ? Array.from(table.tBodies[0].rows)
+              .filter((r) => r.getClientRects().length > 0).length : 0,
           first: table ? table.tBodies[0].rows[0].cells[2].textContent.trim() : '',
           licence: licence && licence.offsetParent !== null
                    ? licence.getBoundingClientRect().right - content.right : null};
