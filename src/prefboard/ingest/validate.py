@@ -45,7 +45,7 @@ from prefboard.ingest.rules import (
     check_participants,
     check_ratings,
 )
-from prefboard.ingest.sources import battle_files, judge_table, read_judges
+from prefboard.ingest.sources import JudgeFiles, battle_files, judge_table, read_judges
 
 # Names other modules import from here (the module was split; the import path stays).
 __all__ = [
@@ -84,17 +84,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
     dims = [d.key for d in config.battle_dimensions]
-    styles = covariate_columns(config)
-    slices = battle_slice_columns(config)
-    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles, *slices]
-    # A file from before a category was declared has no such column: its battles are blank.
-    b_optional = OPTIONAL_BATTLE | frozenset(styles) | frozenset(slices)
-    files, ps = battle_files(root, config)
-    b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
-    battles, b_check = check_battles(config, b_raw, who)
-    ps += files_without_covariates(config, b_raw) + blank_warnings(config, b_check)
-    # A judge's files need not carry the people-facing columns (categories, style).
-    judges = read_judges(config, root, files, b_cols, mb, b_optional)
+    b_raw, battles, b_check, judges, ps = _read_battles(config, root, mb, who)
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
     r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
@@ -129,6 +119,25 @@ def ingest(config: Config, root: Path) -> Ingested:
         judge_battles=judge_table(judges),
         problems=cause_first(problems + found, config.data.participants),
     )
+
+
+def _read_battles(
+    config: Config, root: Path, mb: int, who: Roster
+) -> tuple[list[RawTable], pd.DataFrame, Checker, list[JudgeFiles], list[Problem]]:
+    """The people's battle files read and checked, each judge's apart, and their warnings."""
+    styles = covariate_columns(config)
+    slices = battle_slice_columns(config)
+    dims = [d.key for d in config.battle_dimensions]
+    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles, *slices]
+    # A file from before a category was declared has no such column: its battles are blank;
+    # a judge's files need not carry the people-facing columns (categories, style) either.
+    b_optional = OPTIONAL_BATTLE | frozenset(styles) | frozenset(slices)
+    files, ps = battle_files(root, config)
+    b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
+    battles, b_check = check_battles(config, b_raw, who)
+    ps += files_without_covariates(config, b_raw) + blank_warnings(config, b_check)
+    judges = read_judges(config, root, files, b_cols, mb, b_optional)
+    return b_raw, battles, b_check, judges, ps
 
 
 def _read_all(
