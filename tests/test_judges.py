@@ -121,6 +121,10 @@ def test_agreement_page_and_no_judge_in_human_pages(judged: tuple[dict, dict, Pa
     assert result.exit_code == 0, result.output
     page = (root / "s" / "agreement.html").read_text()
     assert "Re-check this judge before using it to screen models" in page
+    # one box listing the flagged dimensions, not one identical box per dimension
+    assert page.count("Re-check this judge") == 1
+    flagged = [r for r in judged[0]["judge_agreement"] if r["flagged"]]
+    assert page.count("is clearly below the human ceiling") >= len(flagged)
     assert "Robo judge (automated judge)" in page
     assert page.count('class="pb-chart"') == 1 + 6  # agreement bars + one scatter per dimension
     # the methodology names the judge as rated apart; no other page mentions it
@@ -136,6 +140,25 @@ def _jsonl_to_csv(split: str, dest: Path) -> Path:
     path = dest / f"{split}.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
+
+
+def test_agreement_bars_read_like_the_tables(judged: tuple[dict, dict, Path]) -> None:
+    """The bars list the dimensions in the board's order (overall first, as the tables do) on
+    a percent axis (the tables print agreement in percent), and the scatter keeps few ticks."""
+    from prefboard.render.charts.agreement import agreement_chart, judge_scatter_chart
+    from prefboard.standings.model import Standings
+
+    standings = Standings.model_validate(judged[0])
+    spec = agreement_chart(standings, "robo").to_dict()
+    bars = spec["layer"][0]
+    y, x = bars["encoding"]["y"], bars["encoding"]["x"]
+    assert y.get("sort", "missing") is None
+    assert x["axis"]["format"] == "%"
+    data = next(iter(spec["datasets"].values()))
+    order = list(dict.fromkeys(r["dimension"] for r in data))
+    assert order == [d["label"] for d in judged[0]["dimensions"]][: len(order)]
+    scatter = judge_scatter_chart(standings, "robo", "overall").to_dict()
+    assert scatter["layer"][0]["encoding"]["x"]["axis"]["tickCount"] == 8
 
 
 def test_import_a_judge_source(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import time
+import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -149,3 +150,63 @@ def test_formula_cells_are_neutralised_in_downloads(tiny: Path, tmp_path: Path) 
     excluded = (out / "downloads" / "excluded.csv").read_text()
     assert "'=HYPERLINK" in excluded
     assert "\n=HYPERLINK" not in excluded and ",=HYPERLINK" not in excluded
+
+
+class Links(HTMLParser):
+    """Every href and src of a page, and every id it defines (the targets of #fragments)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+            elif name == "id" and value:
+                self.ids.add(value)
+
+
+def broken_links(out: Path, url_path: str) -> list[tuple[str, str]]:
+    """(page, link) for every internal link whose file or #anchor is not in the built site;
+    absolute links (the 404 page's) are read against the site's URL path."""
+    parsed: dict[Path, Links] = {}
+    for page in sorted(out.rglob("*.html")):
+        parsed[page] = Links()
+        parsed[page].feed(page.read_text("utf-8"))
+    broken = []
+    for page, found in parsed.items():
+        for link in found.links:
+            parts = urllib.parse.urlsplit(link)
+            if parts.scheme or link.startswith(("//", "data:")):
+                continue
+            path = urllib.parse.unquote(parts.path)
+            if path.startswith("/"):
+                target = out / path.removeprefix(url_path) if path.startswith(url_path) else None
+            else:
+                target = (page.parent / path).resolve() if path else page
+            if target is not None and target.is_dir():
+                target = target / "index.html"
+            if target is None or not target.is_file():
+                broken.append((page.relative_to(out).as_posix(), link))
+            elif parts.fragment and target.suffix == ".html":
+                ids = parsed[target.resolve()].ids if target.resolve() in parsed else set()
+                if parts.fragment not in ids:
+                    broken.append((page.relative_to(out).as_posix(), link))
+    return broken
+
+
+def test_every_internal_link_reaches_a_page_of_the_site(tiny: Path, tmp_path: Path) -> None:
+    """A reader never meets a 404 from a link of the site itself, the 404 page's own links
+    included (they are absolute: its "home page" link once read /board//index.html)."""
+    toml = small_board(tiny)
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+    )
+    out = tmp_path / "site"
+    pipeline.build(toml, out.resolve())
+    assert broken_links(out.resolve(), "/board/") == []
+    assert 'href="/board/index.html">home page</a>' in (out / "404.html").read_text("utf-8")

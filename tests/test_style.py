@@ -85,6 +85,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The simulated style board, built into `site/` once for the module."""
     folder = tmp_path_factory.mktemp("style")
     config = simulated(folder)
+    # one private variant: the style ranking hides it like every other ranking does
+    config.write_text(
+        config.read_text().replace('key = "delta"\n', 'key = "delta"\nstatus = "private"\n')
+    )
     result = invoke("build", "--config", str(config), "--out", str(folder / "site"))
     assert result.exit_code == 0, result.output
     return folder
@@ -213,6 +217,24 @@ def test_the_style_control_page(built: Path) -> None:
     assert "where it differs from Chatbot Arena" in text
     nav = (built / "site" / "index.html").read_text(encoding="utf-8")
     assert "Style control" in nav
+
+
+def test_the_style_ranking_hides_a_private_variant_and_fits_a_phone(built: Path) -> None:
+    """Decision: as on every ranking (the Disclosure page promises it), a private variant's row
+    is in the page behind "All models", badged; secondary columns fold away on a phone."""
+    html = (built / "site" / "style.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*?>delta</a>.*?</tr>", html, re.S)
+    assert rows and all(
+        r.startswith('<tr class="pb-unreleased" data-status="private">')
+        and '<span class="pb-badge">private</span>' in r
+        for r in rows
+    ), rows
+    assert html.count('<table data-sortable data-unreleased="1">') == len(rows)
+    assert "1 private or retired variant(s) are hidden" in text_of(built / "site" / "style.html")
+    assert '<a href="disclosure.html">Disclosure</a>' in html
+    heads = re.findall(r'<th class="pb-secondary">([^<]+)</th>', html)
+    for name in ("Transform", "Coefficient", "Interval", "Rank interval", "Raw score", "Battles"):
+        assert name in heads, name
 
 
 def test_no_covariates_no_style_control(tiny: Path, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ NOT_FOUND_HTML = """{% extends "main.html" %}
   <h1>Page not found</h1>
   <p>This page is not part of this version of the leaderboard. It may have been renamed, or
   belong to another version: pick one in the version selector, or start from the
-  <a href="{{ base_url }}/index.html">home page</a>.</p>
+  <a href="{{ base_url.rstrip('/') }}/index.html">home page</a>.</p>
 {% endblock %}
 """
 # MkDocs' sitemap.xml plus the site's root URL first. Material's version selector keeps the

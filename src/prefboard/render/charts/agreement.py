@@ -40,7 +40,13 @@ def judge_scatter_chart(standings: Standings, judge: str, dimension: str) -> alt
         if e.battles and e.model in theirs
     ]
     base = alt.Chart(_data(rows)).encode(
-        x=alt.X("judge score:Q", scale=alt.Scale(zero=False), title="Score by the judge"),
+        # a handful of ticks: at desktop width the default put 31 labels that ran together
+        x=alt.X(
+            "judge score:Q",
+            scale=alt.Scale(zero=False),
+            axis=alt.Axis(tickCount=8),
+            title="Score by the judge",
+        ),
         y=alt.Y("human score:Q", scale=alt.Scale(zero=False), title="Score by people"),
         tooltip=["model:N", "judge score:Q", "human score:Q", "judge rank:Q", "human rank:Q"],
     )
@@ -53,8 +59,13 @@ def agreement_chart(standings: Standings, judge: str) -> alt.TopLevelMixin:
     """Per dimension, the judge's match with the human plurality beside one human's match with
     the others' (the ceiling), each with its interval."""
     labels = _dimension_labels(standings)
+    # the board's order (overall first), as in the page's tables, not alphabetical
+    order = list(labels)
     rows: list[Row] = []
-    for a in sorted(standings.judge_agreement, key=lambda a: a.dimension):
+    for a in sorted(
+        standings.judge_agreement,
+        key=lambda a: order.index(a.dimension) if a.dimension in order else len(order),
+    ):
         if a.judge != judge:
             continue
         for who, share in zip(WHO, (a.match, a.ceiling_match), strict=True):
@@ -70,12 +81,18 @@ def agreement_chart(standings: Standings, judge: str) -> alt.TopLevelMixin:
                 }
             )
     base = alt.Chart(_data(rows)).encode(
-        y=alt.Y("dimension:N", title=None),
+        y=alt.Y("dimension:N", title=None, sort=None),
         yOffset=alt.YOffset("who:N", sort=WHO),
     )
     tooltip = ["dimension:N", "who:N", "match:Q", "lower:Q", "upper:Q"]
     bars = base.mark_bar(opacity=0.75).encode(
-        x=alt.X("match:Q", scale=alt.Scale(domain=[0, 1]), title="Agreement with the plurality"),
+        # percent, as the tables beside it print agreement
+        x=alt.X(
+            "match:Q",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%"),
+            title="Agreement with the plurality",
+        ),
         color=alt.Color("who:N", sort=WHO, title=None),
         tooltip=tooltip,
     )

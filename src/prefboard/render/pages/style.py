@@ -78,6 +78,8 @@ def _section(pb: _Builder, st: StyleControl) -> dict[str, Any]:
                 "text": pb.names[e.model],
                 "href": href(PATH, f"models/{e.model}.md"),
                 "sort": e.model,
+                # the same word the ranking tables show beside a hidden variant
+                "badge": "" if pb.statuses[e.model] == "public" else pb.statuses[e.model],
             },
             fmt.number(e.score),
             fmt.band(e.lower, e.upper),
@@ -97,4 +99,7 @@ def _section(pb: _Builder, st: StyleControl) -> dict[str, Any]:
         "effects": [effect_sentence(c) for c in st.coefficients],
         "coefficients": coefficients,
         "rows": rows,
+        # private and retired variants start hidden here too, as on every other ranking
+        "statuses": [pb.statuses[e.model] for e in st.entries],
+        "disclosure_href": href(PATH, "disclosure.md"),
     }
