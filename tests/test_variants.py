@@ -120,6 +120,7 @@ def test_built_pages_hide_private_rows_and_disclose_them(tiny: Path) -> None:
     assert "Aurora Labs 2 variants tested. Never made public: Aurora preview 3." in text
     assert "Aurora preview 3 aurora private (never made public) 3 2 66.7%" in text
     assert "Shares are of the board's 3 distinct prompts" in text
+    assert "delta-mini — public" in text  # no family declared: a dash, not its name twice
     model = (site / "models" / "cobalt-large.html").read_text()
     assert "A private variant of aurora: tested on this board but never made public" in model
 
