@@ -6,7 +6,7 @@ Five scenarios (conditions printed with each): a skewed sample with real group d
 group differences; battles chosen adaptively by `prefboard plan`. For each, coverage of the
 headline's and each group's 95 % bands (12 models x seeds intervals per cell), coverage of the
 rank intervals and their mean posterior mass (what their coverage should be: ranks are whole,
-so an interval holds at least 95 %, often more), mean band width, and the root-mean-square of
+so the range nearest 95 % holds a little more or less), mean band width, and the root-mean-square of
 error / (half-width / z), which is 1 when the bands are as wide as the errors are.
 Target: 93-97 % (rank intervals 93-99 %).
 The study itself is `prefboard.studies.calibration`; its docstring states the truth precisely.

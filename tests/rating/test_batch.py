@@ -302,3 +302,34 @@ def test_golden_small_board() -> None:
     )
     got = (fitted.draw_probability, fitted.probability_lower, fitted.probability_upper)
     assert got == pytest.approx((0.41342, 0.080125, 0.851214), abs=1e-4)
+
+
+def test_clustered_widening_keeps_the_level_out_of_the_bands() -> None:
+    # Reference worked by hand: per-model sampling variances d (independent models), centred
+    # on the average (A = I - 11^T/n), plus a shrinkage part, plus a level with prior variance
+    # `level`. The robust sampling variance of model 0 is 4 d_0, so A (robust - model) A^T has
+    # diagonal 3 d_0 (1[i = 0] - 1/n)^2, and model i's factor is
+    # sqrt((R_ii + 3 d_0 (1[i = 0] - 1/n)^2) / R_ii). The result must not depend on the level's
+    # variance (scaling the raw covariance per model did: the level's prior variance, 100x a
+    # band's here, leaked into the differences).
+    n = 4
+    centre = np.eye(n) - 1.0 / n
+    d = np.array([0.20, 0.10, 0.15, 0.12])
+    sampling = centre @ np.diag(d) @ centre
+    r = sampling + centre @ np.diag([0.05, 0.04, 0.03, 0.02]) @ centre  # + shrinkage part
+    robust = centre @ np.diag(d * [4.0, 1.0, 1.0, 1.0]) @ centre
+    played = np.ones(n, dtype=bool)
+    expected = np.sqrt((np.diag(r) + 3 * d[0] * (np.eye(n)[0] - 1 / n) ** 2) / np.diag(r))
+    bands = []
+    for level in (0.0, 30.0):
+        widened, factor = batch.relative_widening(
+            r + level * np.ones((n, n)), robust, sampling, played
+        )
+        assert factor == pytest.approx(expected, rel=1e-12)
+        assert widened - level == pytest.approx(np.outer(factor, factor) * r, abs=1e-12)
+        bands.append(np.diag(centre @ widened @ centre))
+    assert bands[1] == pytest.approx(bands[0], abs=1e-12)
+    # The old per-model scaling of the raw covariance, for contrast: model 1's relative
+    # variance grows with the level although its own factor is 1.
+    old = (r + 30.0) * np.outer(expected, expected)
+    assert np.diag(centre @ old @ centre)[1] > 2 * bands[0][1]

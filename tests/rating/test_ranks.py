@@ -75,11 +75,34 @@ def test_rank_interval_is_the_shortest_range_with_the_mass() -> None:
     assert (lower[2], upper[2]) == (3, 3)  # c: rank 3 in 97 % (equal tails: 2-3)
 
 
-def test_rank_mass_is_the_share_of_draws_in_the_interval_and_at_least_nominal() -> None:
+def test_published_interval_is_the_range_whose_mass_is_nearest_the_level() -> None:
+    # Rank counts per model, worked by hand (level 95 %):
+    # a: rank 2 in 930 of 1,000, rank 3 in 65: rank 2 alone holds 93 % (2 points short), 2-3
+    #    holds 99.5 % (4.5 over): the nearer is 2 alone, although it holds less than 95 %.
+    # b: rank 2 in 900, rank 3 in 90: 2 alone 90 % (5 short), 2-3 99 % (4 over): 2-3.
+    # c: rank 1 in 10, 2 in 20, 3 in 960, 4 in 10: 3 alone 96 % >= 95 %: nothing narrower.
+    counts = np.array(
+        [
+            [5, 930, 65, 0],
+            [0, 900, 90, 10],
+            [10, 20, 960, 10],
+        ]
+    )
+    lower, upper = ranks.nearest_intervals(counts, 0.95)
+    assert list(zip(lower, upper, strict=True)) == [(2, 2), (2, 3), (3, 3)]
+    # Equally near (exact binary fractions, level 1/2): the wider. Counts 3, 2, 3 of 8: the
+    # best single rank holds 3/8 (1/8 short), the best pair 5/8 (1/8 over).
+    lower, upper = ranks.nearest_intervals(np.array([[3, 2, 3]]), 0.5)
+    assert (lower[0], upper[0]) == (1, 2)
+
+
+def test_rank_mass_is_the_share_of_draws_in_the_interval() -> None:
     mean = np.array([3.0, 2.6, 2.5, 1.0, 0.0])
     cov = 0.2 * np.eye(5) + 0.05
     s = ranks.summarize(mean, cov, list("abcde"), 0.95, seed=4)
-    assert np.all(s.rank_mass >= 0.95)
+    # d's rank 4 holds 93.5 % of the draws and 3-4 more than 99 %: the nearer is 4 alone.
+    assert (s.rank_lower[3], s.rank_upper[3]) == (4, 4)
+    assert s.rank_mass[3] == pytest.approx(0.935, abs=0.01)
     assert np.all((s.rank_lower <= s.rank) & (s.rank <= s.rank_upper))
     # the same seeded draws, ranked by hand
     chol = np.linalg.cholesky(cov)

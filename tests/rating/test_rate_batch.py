@@ -158,10 +158,15 @@ def test_shared_prompt_noise_widens_beta_of_the_batch_fits_only(tmp_path: Path) 
     plain = write_board(tmp_path / "n", 600, seed=4, repeat=4)
     _, alone = rate(plain, tmp_path / "out2")
     assert alone.ties[0].prompt_vote_pairs == 0 and alone.ties[0].batch_beta is None
+    assert alone.ties[0].prompt_correlation_lower is None
     mu = {e.model: (e.mu, e.sigma) for e in alone.table("overall").entries}
     assert {e.model: (e.mu, e.sigma) for e in shared.table("overall").entries} == mu
     method = {p.path: p.text for p in render_pages(shared)}["methodology.md"]
-    row = f"<td>{fmt.number(ties.prompt_correlation, 3)} ({fmt.count(ties.prompt_vote_pairs)})"
+    assert ties.prompt_correlation_lower is not None and ties.prompt_correlation_upper is not None
+    assert ties.prompt_correlation_lower <= ties.prompt_correlation <= ties.prompt_correlation_upper
+    interval = fmt.band(ties.prompt_correlation_lower, ties.prompt_correlation_upper, 3)
+    rho = fmt.number(ties.prompt_correlation, 3)
+    row = f"<td>{rho} ({interval}; {fmt.count(ties.prompt_vote_pairs)})"
     assert row in method and f"<td>{fmt.number(ties.batch_beta)}</td>" in method
 
 
@@ -195,7 +200,10 @@ def test_pages_show_the_batch_numbers(tmp_path: Path) -> None:
     assert "learnt from the data" in method
     assert "Median sd inflation" in method
     assert "no prompt judged twice" in method  # no prompt_id column: beta stays as configured
-    assert "the shortest range of\nranks that holds at least 95%" in method
+    assert (
+        "the range of whole ranks whose share of the\nmodel's rank draws is nearest 95%" in method
+    )
+    assert "(Self & Liang\n1987)" in method  # the test of no group differences
 
 
 def test_every_standings_column_is_explained_on_the_data_page(tmp_path: Path) -> None:

@@ -40,7 +40,8 @@ Public API (stable; other modules build on it):
 - :func:`learn_draw_margin` - ``eps`` by maximum profile likelihood with a likelihood-ratio
   interval, also as draw probabilities.
 - :func:`cluster_inflation` - cluster-robust (sandwich) variance by participant and/or prompt and
-  the per-model inflation of the posterior it implies.
+  the per-model widening of the posterior it implies (:func:`relative_widening`, relative to
+  the table's average, as the pooled tables widen theirs).
 - :class:`Battles`, :func:`aggregate_index`, :func:`cluster_inflation_index` - the same for
   tables that are subsets of one validated set of battle arrays (no per-table copies).
 """
@@ -51,6 +52,7 @@ from __future__ import annotations
 from prefboard.rating.batch_cluster import (
     cluster_inflation,
     cluster_inflation_index,
+    relative_widening,
     score_table,
 )
 from prefboard.rating.batch_fit import Posterior, fit, fit_counts, likelihood_information
@@ -92,5 +94,6 @@ __all__ = [
     "fit_counts",
     "learn_draw_margin",
     "likelihood_information",
+    "relative_widening",
     "score_table",
 ]

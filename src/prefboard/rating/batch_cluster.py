@@ -1,6 +1,7 @@
 """Batch TrueSkill, part 5: clustered uncertainty (votes sharing a participant or a prompt
-are not independent): cluster-robust sandwich variance and the per-model inflation of the
-posterior it implies. Model and notation: :mod:`prefboard.rating.batch`."""
+are not independent): cluster-robust sandwich variance and the per-model widening of the
+posterior it implies (relative to the table's average, shared with the pooled tables).
+Model and notation: :mod:`prefboard.rating.batch`."""
 
 from __future__ import annotations
 
@@ -107,6 +108,34 @@ def _meat(
     return g.T @ g
 
 
+def relative_widening(
+    cov: np.ndarray, robust: np.ndarray, model: np.ndarray, played: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior ``cov`` with each model's sampling variance swapped for the cluster-robust
+    one, relative to the table's average; returns (covariance, per-model sd factor).
+
+    Only differences are identified: with A = I - 1u^T (u uniform over the models that
+    played) and R = A cov A^T, each model's sd factor is
+    f_i = sqrt(max(1, (R_ii + [A (robust - model) A^T]_ii) / R_ii)), so the shrinkage part of
+    the posterior is kept and clustering widens a band, never narrows it. The result is
+    F R F + (u^T cov u) 11^T: the differences' correlations kept and the level (whose variance
+    comes from the prior alone) unchanged. Scaling the raw covariance instead would carry the
+    level's prior variance, much larger than any band's, into the differences wherever two
+    models' factors differ."""
+    n = cov.shape[0]
+    u = played / played.sum() if played.any() else np.full(n, 1.0 / max(n, 1))
+    centre = np.eye(n) - np.outer(np.ones(n), u)
+    relative = centre @ cov @ centre.T
+    extra = np.diag(centre @ (robust - model) @ centre.T)
+    var = np.diag(relative)
+    factor = np.ones(n)
+    ok = var > 0
+    factor[ok] = np.sqrt(np.maximum(1.0, (var[ok] + extra[ok]) / var[ok]))
+    level = float(u @ cov @ u)
+    widened = relative * np.outer(factor, factor) + level
+    return 0.5 * (widened + widened.T), factor
+
+
 def cluster_inflation(
     post: Posterior,
     a: np.ndarray,
@@ -121,11 +150,13 @@ def cluster_inflation(
     as meat, the cluster-robust covariance is ``P^-1 (sum_c g_c g_c^T) P^-1``; for two
     clusterings (participant, prompt) it is ``V_1 + V_2 - V_12`` (V_12 clustered by their
     intersection; Cameron, Gelbach & Miller 2011), clipped to be positive semi-definite. The
-    model-based counterpart is ``P^-1 L P^-1`` (L the likelihood's information). Each model's sd
-    is multiplied by ``sqrt(max(1, robust var / model var))``: clustering may widen a band,
-    never narrow it. Correlations are kept. ``clusters`` holds one code array per clustering
-    (same length as the battles; one or two arrays); for a result that does not depend on the
-    order of the battles the codes must not either (e.g. sorted ids, not first appearance).
+    model-based counterpart is ``P^-1 L P^-1`` (L the likelihood's information). Each model's
+    sampling variance relative to the table's average is swapped for the robust one
+    (:func:`relative_widening`, as the pooled tables do): clustering may widen a band, never
+    narrow it; the differences' correlations are kept. ``clusters`` holds one code array per
+    clustering (same length as the battles; one or two arrays); for a result that does not
+    depend on the order of the battles the codes must not either (e.g. sorted ids, not first
+    appearance).
     """
     battles = Battles.of(post.mean.shape[0], a, b, outcome)
     index = np.arange(battles.a.shape[0], dtype=np.int64)
@@ -163,10 +194,8 @@ def cluster_inflation_index(
         vals, vecs = eigh(0.5 * (robust + robust.T))
         robust = (vecs * np.maximum(vals, 0.0)) @ vecs.T
     model = post.cov @ post.info_precision @ post.cov
-    ratio = np.ones(m)
-    mv = np.diag(model)
-    ok = mv > 0
-    ratio[ok] = np.diag(robust)[ok] / mv[ok]
-    factor = np.sqrt(np.maximum(1.0, ratio))
-    cov = post.cov * np.outer(factor, factor)
+    played = np.zeros(m, dtype=bool)
+    played[present.i] = True
+    played[present.j] = True
+    cov, factor = relative_widening(post.cov, robust, model, played)
     return replace(post, cov=cov, precision=np.linalg.inv(cov), inflation=factor)

@@ -146,6 +146,7 @@ def _info(dimension: str, grouping: str, fit: groups.GroupFit) -> PoolingInfo:
         tau_lower=e.lower,
         tau_upper=e.upper,
         groups=e.groups,
+        tau_p_value=e.p_value,
     )
 
 

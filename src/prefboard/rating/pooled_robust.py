@@ -20,7 +20,8 @@ the overall level's prior variance must not leak into a band. Per model, with R 
 i.e. the model's sampling variance is swapped for the robust one while the shrinkage part of
 the posterior (posterior minus sampling variance, Σ P₀ Σ ⪰ 0) is kept; f_i >= 1 as in
 `batch.cluster_inflation` (clustering widens a band, never narrows it). The published
-covariance is F R F + (uᵀ cov u) 11ᵀ: the differences' correlations kept, the level unchanged.
+covariance is F R F + (uᵀ cov u) 11ᵀ: the differences' correlations kept, the level unchanged
+(`batch.relative_widening`, which the unpooled tables use too).
 """
 
 from __future__ import annotations
@@ -312,16 +313,5 @@ def widen(
         if lap is not None:
             block = maps[:, j * n : (j + 1) * n]
             model += block @ lap @ block.T
-    u = sw.played / sw.played.sum() if sw.played.any() else np.full(n, 1.0 / max(n, 1))
-    centre = np.eye(n) - np.outer(np.ones(n), u)
-    relative = centre @ cov @ centre.T
-    extra = np.diag(centre @ (robust - model) @ centre.T)
-    var = np.diag(relative)
-    factor = np.ones(n)
-    ok = var > 0
-    factor[ok] = np.sqrt(np.maximum(1.0, (var[ok] + extra[ok]) / var[ok]))
-    # F R F keeps the correlations of the differences; the level (u-weighted average) keeps its
-    # own variance, which no band or rank depends on.
-    level = float(u @ cov @ u)
-    widened = relative * np.outer(factor, factor) + level
-    return mean, 0.5 * (widened + widened.T), factor
+    cov, factor = batch.relative_widening(cov, robust, model, sw.played)
+    return mean, cov, factor

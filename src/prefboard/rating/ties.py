@@ -70,8 +70,14 @@ def with_prompt_noise(
         prior_sigma=r.sigma,
         beta=r.beta,
         draw_margin=ties.draw_margin,
+        level=r.interval,
     )
-    update = {"prompt_correlation": noise.rho, "prompt_vote_pairs": noise.vote_pairs}
+    update: dict[str, float | int | None] = {
+        "prompt_correlation": noise.rho,
+        "prompt_vote_pairs": noise.vote_pairs,
+    }
+    if noise.vote_pairs:
+        update |= {"prompt_correlation_lower": noise.lower, "prompt_correlation_upper": noise.upper}
     if noise.rho == 0.0:
         return ties.model_copy(update=update), config
     update["batch_beta"] = noise.beta

@@ -31,6 +31,12 @@ class TieModel(Frozen):
         "maximum likelihood; 0 without a prompt_id or repeated prompts).",
     )
     prompt_vote_pairs: int = Field(0, description="Pairs of votes on one prompt behind it.")
+    prompt_correlation_lower: float | None = Field(
+        None,
+        description="Interval of prompt_correlation at rating.interval: pairwise likelihood "
+        "ratio adjusted for pairs that share a vote (None without repeated prompts).",
+    )
+    prompt_correlation_upper: float | None = None
     batch_beta: float | None = Field(
         None,
         description="beta / sqrt(1 - prompt_correlation): the beta of the batch fits when "
@@ -174,6 +180,11 @@ class PoolingInfo(Frozen):
     tau_lower: float = Field(description="Profile-likelihood interval of tau (rating.interval).")
     tau_upper: float
     groups: int = Field(description="Groups with battles (those who did not say count as one).")
+    tau_p_value: float = Field(
+        1.0,
+        description="p-value of the likelihood-ratio test of no group differences (tau = 0; "
+        "null 1/2 chi2_0 + 1/2 chi2_1); tau is 0 unless it is below 1 - rating.interval.",
+    )
     cells: int = Field(0, description="Cells with a nonzero population share (cells only).")
     empty_cells: list[str] = Field(
         default_factory=list,

@@ -122,9 +122,9 @@ class Entry(Frozen):
     rank: int = Field(description="Rank by score (1 = best; equal scores by model key).")
     rank_lower: int = Field(
         description=(
-            "Best end of the marginal rank interval: the shortest range of ranks holding at "
-            "least `interval` of the model's rank over posterior draws (each model's own "
-            "interval, not simultaneous); see `rank_mass`."
+            "Best end of the marginal rank interval: the range of whole ranks whose share of "
+            "the model's rank over posterior draws is nearest `interval` (each model's own "
+            "interval, not simultaneous); its share is `rank_mass`."
         )
     )
     rank_upper: int = Field(description="Worst end of the marginal rank interval.")
@@ -161,8 +161,8 @@ class Entry(Frozen):
     rank_mass: float | None = Field(
         None,
         description=(
-            "Posterior probability that the rank lies in [rank_lower, rank_upper]: at least "
-            "the configured interval, more when whole ranks cannot hold exactly that much."
+            "Posterior probability that the rank lies in [rank_lower, rank_upper]: the whole-"
+            "rank share nearest the configured interval, so a little above or below it."
         ),
     )
 

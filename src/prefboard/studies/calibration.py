@@ -132,7 +132,7 @@ class Interval:
     model: str
     covered: bool
     rank_covered: bool
-    rank_mass: float  # the rank interval's own posterior mass (>= 95 %: ranks are whole)
+    rank_mass: float  # the rank interval's own posterior mass (near 95 %: ranks are whole)
     width: float
     z_error: float  # (estimate - truth) / (half-width / z): ~N(0, 1) when calibrated
 

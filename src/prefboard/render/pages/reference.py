@@ -65,6 +65,11 @@ def _parameters(pb: _Builder) -> dict[str, Any]:
     }
 
 
+def _p_value(p: float) -> str:
+    """A test's p-value: two decimals, and "< 0.001" where those would read 0.00."""
+    return "< " + fmt.number(0.001, 3) if p < 0.001 else fmt.number(p, 2)
+
+
 def _model_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
     """The methodology page's tables of groups and data: pooling, slices and exclusions."""
     label, slice_label = pb.dim_labels, pb.slice_labels
@@ -75,6 +80,7 @@ def _model_tables(pb: _Builder) -> dict[str, list[list[Any]]]:
                 " × ".join(slice_label.get(a, a) for a in x.grouping.split("+")),
                 fmt.number(x.tau),
                 fmt.band(x.tau_lower, x.tau_upper),
+                _p_value(x.tau_p_value),
                 fmt.count(x.groups),
             ]
             for x in pb.s.pooling
@@ -150,7 +156,11 @@ def _prompt_noise(ties: TieModel | None) -> tuple[str, str]:
     if ties is None or not ties.prompt_vote_pairs:
         rho = "no prompt judged twice"
     else:
-        rho = f"{fmt.number(ties.prompt_correlation, 3)} ({fmt.count(ties.prompt_vote_pairs)})"
+        interval = fmt.band(ties.prompt_correlation_lower, ties.prompt_correlation_upper, 3)
+        rho = (
+            f"{fmt.number(ties.prompt_correlation, 3)} ({interval}; "
+            f"{fmt.count(ties.prompt_vote_pairs)})"
+        )
     beta = "configured" if ties is None or ties.batch_beta is None else fmt.number(ties.batch_beta)
     return rho, beta
 
@@ -175,9 +185,8 @@ def _calibration_summary(study: dict[str, Any]) -> str:
     if masses:
         text += (
             f" The rank intervals' own posterior mass averaged {_span(masses)} per cell: ranks "
-            f"are whole numbers, so on these boards the shortest interval with at least "
-            f"{fmt.percent(0.95, 0)} usually holds more, and rank coverage above "
-            f"{fmt.percent(0.99, 0)} is what that mass predicts, not a wider interval than needed."
+            f"are whole numbers, so the range nearest {fmt.percent(0.95, 0)} holds a little "
+            f"more or less, and its coverage should follow that mass."
         )
     return text
 
