@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from prefboard import config as c
+from prefboard.config.covariates import Covariate
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("leaderboard", c.Leaderboard),
@@ -24,6 +25,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("site", c.Site),
     ("privacy", c.Privacy),
     ("plan", c.Plan),
+    ("[covariates]", Covariate),
 ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from prefboard.config.covariates import MAX_COVARIATES, Covariate
 from prefboard.config.sections import (
     MARGINAL_TOLERANCE,
     MAX_DIMENSIONS,
@@ -49,6 +50,11 @@ class Config(Section):
     site: Site = Field(default_factory=Site)
     privacy: Privacy = Field(default_factory=Privacy)
     plan: Plan = Field(default_factory=Plan)
+    covariates: list[Covariate] = Field(
+        default_factory=list,
+        max_length=MAX_COVARIATES,
+        description="Style covariates per side of a battle, adjusted for by style control.",
+    )
 
     @field_validator("dimensions", "models", "slices")
     @classmethod
@@ -58,6 +64,22 @@ class Config(Section):
         keys = [i.attribute if isinstance(i, Slice) else i.key for i in items]
         # Counter, not keys.count: quadratic on a 60 000-model file
         dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
+        if dupes:
+            raise ValueError(f"duplicate key(s): {listed(dupes)}")
+        return items
+
+    @field_validator("covariates")
+    @classmethod
+    def _covariate_keys(cls, items: list[Covariate], info: Any) -> list[Covariate]:
+        # A dimension named "length_a" and a covariate "length" would share a column.
+        dims = {d.key for d in info.data.get("dimensions") or []}
+        for c in items:
+            clash = sorted(set(c.columns) & dims)
+            if clash:
+                raise ValueError(
+                    f"covariate {c.key!r} reads column {clash[0]!r}, which is also a dimension"
+                )
+        dupes = sorted(k for k, n in Counter(c.key for c in items).items() if n > 1)
         if dupes:
             raise ValueError(f"duplicate key(s): {listed(dupes)}")
         return items

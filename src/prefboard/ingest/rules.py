@@ -26,6 +26,7 @@ from prefboard.ingest.checks import (
     normalise_ids,
     positions,
 )
+from prefboard.ingest.covariates import covariate_columns, flag_covariates
 from prefboard.ingest.csvread import RawTable
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
@@ -77,7 +78,7 @@ def check_battles(
     config: Config, raws: list[RawTable], who: Roster
 ) -> tuple[pd.DataFrame, Checker]:
     dims = [d.key for d in config.battle_dimensions]
-    cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
+    cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *covariate_columns(config)]
     frame, colmaps = combine(raws, cols)
     normalise_ids(frame, ["battle_id", "participant_id"])
     check = Checker(frame, colmaps)
@@ -110,6 +111,8 @@ def check_battles(
     )
     for d in dims:
         out[d] = _flag_outcomes(check, d)
+    for col, values in flag_covariates(check, config).items():
+        out[col] = values
     if dims:
         answered = (out[dims] >= 0).to_numpy().any(axis=1)
         check.flag(

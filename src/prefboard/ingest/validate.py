@@ -21,6 +21,7 @@ from prefboard.ingest.checks import (
     Checker,
     Roster,
 )
+from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
 from prefboard.ingest.files import resolve_paths, shown
 from prefboard.ingest.ledger import (
@@ -79,8 +80,11 @@ def ingest(config: Config, root: Path) -> Ingested:
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
     dims = [d.key for d in config.battle_dimensions]
-    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN]
-    b_raw, ps = _read_all(root, config.data.battles, "data.battles", b_cols, mb, OPTIONAL_BATTLE)
+    styles = covariate_columns(config)
+    b_cols = [*BATTLE_COLUMNS, *dims, PROMPT_COLUMN, *styles]
+    b_optional = OPTIONAL_BATTLE | frozenset(styles)
+    b_raw, ps = _read_all(root, config.data.battles, "data.battles", b_cols, mb, b_optional)
+    ps += files_without_covariates(config, b_raw)
     battles, b_check = check_battles(config, b_raw, who)
     ldims = [d.key for d in config.likert_dimensions]
     r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]

@@ -17,6 +17,7 @@ from prefboard.rating.batch_terms import (
     _pair_terms,
     aggregate,
 )
+from prefboard.rating.newton import backtrack
 
 # Newton stops when no skill moves by more than this (skills are on TrueSkill's 0-50 scale).
 _TOL = 1e-10
@@ -89,14 +90,7 @@ def _newton(
         grad = prior_prec @ (s - prior_mean) - grad_l
         step = -cho_solve(cho_factor(lap + prior_prec), grad)
         slope = grad @ step
-        t = 1.0
-        while True:
-            trial = s + t * step
-            f_trial = objective(trial)
-            if f_trial <= f + 1e-4 * t * slope or t < 1e-12:
-                break
-            t *= 0.5
-        s, f = trial, f_trial
+        s, f, t = backtrack(objective, s, step, f, slope)
         if np.max(np.abs(t * step)) < _TOL:
             return s, it
     return s, _MAX_NEWTON

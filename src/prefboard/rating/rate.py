@@ -18,6 +18,7 @@ from prefboard.rating import board, btd, diagnostics, pairs, tables
 from prefboard.rating.crosschecks import CrossChecks, job_of
 from prefboard.rating.fits import DimensionFit, fit_dimension
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
+from prefboard.rating.style import style_control
 from prefboard.rating.tables import components as _components
 from prefboard.rating.tournaments import Result, run_tournaments, z_score
 from prefboard.standings.model import (
@@ -35,6 +36,7 @@ from prefboard.standings.model import (
     Table,
     TieModel,
 )
+from prefboard.standings.style import StyleControl
 
 # Stable import paths for callers of the stage's helpers (bench_rating, test_fairness).
 __all__ = ["_components", "params_of", "rate"]
@@ -99,6 +101,7 @@ class _Rated:
     sensitivity: OrderSensitivity
     ties: TieModel
     pooling: list[PoolingInfo]
+    style: StyleControl | None = None
 
 
 def _dimension(
@@ -144,6 +147,7 @@ def _dimension(
         sensitivity=diagnostics.sensitivity(dim.key, pooled, len(config.model_keys)),
         ties=dim.ties,
         pooling=fit.grouped.info,
+        style=style_control(config, inputs, dim),
     )
 
 
@@ -194,4 +198,5 @@ def _standings(
         fit_checks=[r.fit_check for r in rated],
         pooling=[p for r in rated for p in r.pooling],
         plan_goal=PlanGoal(**config.plan.model_dump()),
+        style=[r.style for r in rated if r.style is not None],
     )

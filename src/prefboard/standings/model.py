@@ -42,6 +42,7 @@ from prefboard.standings.plan import (
     PlannedBattle,
     RecruitmentQuota,
 )
+from prefboard.standings.style import StyleControl
 
 if TYPE_CHECKING:
     # standings.files imports Standings from here: its names are re-exported lazily (below).
@@ -338,6 +339,9 @@ class Standings(Frozen):
     )
     plan: Plan = Field(
         default_factory=Plan, description="Next battles, the goal's status and quotas."
+    )
+    style: list[StyleControl] = Field(
+        default_factory=list, description="Style control per battle dimension ([[covariates]])."
     )
 
     def table(self, dimension: str, attribute: str = POOLED, value: str = POOLED) -> Table | None:

@@ -18,6 +18,7 @@ from prefboard.render.pages.models import models
 from prefboard.render.pages.rankings import dimensions, home
 from prefboard.render.pages.reference import changes_page, data, methodology
 from prefboard.render.pages.reports import next_battles
+from prefboard.render.pages.style import style
 from prefboard.standings.model import Standings
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ def render_pages(standings: Standings, previous: Comparison | None = None) -> li
         pages.append(fairness(b))
     if b.main_dim is not None and standings.benchmarks:
         pages.append(benchmarks(b))
+    if standings.style:
+        pages.append(style(b))
     pages.append(methodology(b))
     pages.append(data(b))
     pages.append(changes_page(b, standings, previous))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,9 @@ from prefboard.config import Config
 from prefboard.io.files import ensure_folder, write_atomic
 from prefboard.tools.simulate.people import population
 from prefboard.tools.simulate.spec import SimulationResult, SimulationSpec, parse_start
+from prefboard.tools.simulate.style import style_truth
 from prefboard.tools.simulate.tables import battle_table, rating_table
-from prefboard.tools.simulate.truth import hidden_skills, truth_json
+from prefboard.tools.simulate.truth import Truth, hidden_skills, truth_json
 
 __all__ = ["SimulationResult", "SimulationSpec", "hidden_skills", "simulate", "simulate_batch"]
 
@@ -84,8 +86,7 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
     skills_path = out_dir / "hidden_skills.json"
     write_atomic(
         skills_path,
-        json.dumps(truth_json(config, spec.seed, crowd.truth, spec), sort_keys=True, indent=2)
-        + "\n",
+        json.dumps(_truth(config, crowd.truth, spec), sort_keys=True, indent=2) + "\n",
     )
 
     return SimulationResult(
@@ -97,6 +98,13 @@ def simulate(config: Config, out_dir: Path, spec: SimulationSpec) -> SimulationR
         ratings=ratings.num_rows,
         participants=spec.participants,
     )
+
+
+def _truth(config: Config, truth: Truth, spec: SimulationSpec) -> dict[str, Any]:
+    out = truth_json(config, spec.seed, truth, spec)
+    if config.covariates:
+        out["style_effects"] = style_truth(config, truth.beta, spec)
+    return out
 
 
 def simulate_batch(

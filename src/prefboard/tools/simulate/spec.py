@@ -56,6 +56,7 @@ class SimulationSpec:
     tie_share: float = TIE_SHARE  # share of tied judgements the tie margin is calibrated to
     votes_per_prompt: int = 1  # above 1: a `prompt_id` column, each prompt judged this many times
     prompt_sd: float = 0.0  # sd of a prompt's effect on the pair's performance gap, in beta units
+    style_scale: float = 1.0  # multiplies the [[covariates]]' true effects; 0 = style is noise
 
     def __post_init__(self) -> None:
         for name in ("battles", "ratings", "participants", "seed"):
@@ -74,6 +75,8 @@ class SimulationSpec:
             raise ValueError(f"tie_share must be between 0 and 1, not {self.tie_share}")
         if self.votes_per_prompt < 1:
             raise ValueError(f"votes_per_prompt must be >= 1, not {self.votes_per_prompt}")
+        if not (self.style_scale >= 0 and math.isfinite(self.style_scale)):
+            raise ValueError(f"style_scale must be >= 0, not {self.style_scale}")
         if not (self.prompt_sd >= 0 and math.isfinite(self.prompt_sd)):
             raise ValueError(f"prompt_sd must be >= 0, not {self.prompt_sd}")
 

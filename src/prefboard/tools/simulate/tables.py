@@ -30,6 +30,7 @@ from prefboard.tools.simulate.spec import (
     SimulationSpec,
     rng_for,
 )
+from prefboard.tools.simulate.style import style_columns
 from prefboard.tools.simulate.truth import Truth
 
 
@@ -101,7 +102,8 @@ def battle_table(
     # The draws keep their order (pairings, turns, outcomes, times): the seeded board stays.
     drawn = _pairings(rng, n, len(config.models), spec, pairs)
     turns = _turns(rng, n, config.quality.min_turns)
-    outcome, asked = _outcomes(rng, crowd, config, dims, drawn, spec, batch)
+    style = style_columns(config, spec, (drawn.a, drawn.b, drawn.prompt), crowd.truth.beta, batch)
+    outcome, asked = _outcomes(rng, crowd, config, dims, drawn, spec, batch, style.gap)
 
     models = pa.array(config.model_keys)
     vocab = pa.array(["a", "b", "tie"])
@@ -121,7 +123,7 @@ def battle_table(
         )
     for k, di in enumerate(dims):
         columns[config.dimensions[di].key] = vocab.take(pa.array(outcome[:, k], mask=~asked[:, k]))
-    return pa.table(columns)
+    return pa.table(columns | style.columns)
 
 
 def _pairings(
@@ -170,6 +172,7 @@ def _outcomes(
     drawn: _Pairings,
     spec: SimulationSpec,
     batch: int,
+    style_gap: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per battle and dimension: the outcome code (0 a, 1 b, 2 tie) and whether it was asked.
     Thurstone: performances differ by the skill gap plus noise; within the margin, a tie."""
@@ -177,6 +180,7 @@ def _outcomes(
     sk = truth.skill[:, dims]
     mean = sk[a] - sk[b] + _group_gap(truth, crowd.codes, who, a, b)[:, None]
     mean += _prompt_effects(spec, truth.beta, drawn.prompt, batch)[:, None]
+    mean += style_gap[:, None]  # the answers' style, when [[covariates]] are declared
     scale = math.sqrt(2.0) * truth.beta * np.where(crowd.low_effort[who], LOW_EFFORT_NOISE, 1.0)
     halo = rng.standard_normal(n)[:, None]
     own = rng.standard_normal((n, len(dims)))
