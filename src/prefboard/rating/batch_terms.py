@@ -223,6 +223,25 @@ def _pair_terms(
     return ll, g, k, v_out
 
 
+@njit(cache=True, fastmath=False)
+def _pair_loglik(
+    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
+) -> float:
+    """The log-likelihood of `_pair_terms` alone: the Newton line search needs only this, and
+    skipping v, w and the outcomes a pair never had makes it several times cheaper. Each
+    term is the same call as there, summed in the same order: the same bits."""
+    ll = 0.0
+    for p in range(i.shape[0]):
+        x = (s[i[p]] - s[j[p]]) / c
+        if counts[p, 0] > 0.0:
+            ll += counts[p, 0] * _log_cdf(x - e)
+        if counts[p, 1] > 0.0:
+            ll += counts[p, 1] * _log_cdf(-x - e)
+        if counts[p, 2] > 0.0:
+            ll += counts[p, 2] * (_log_tie(x, e) if e > 0.0 else -math.inf)
+    return ll
+
+
 def _likelihood_at(
     pc: PairCounts, s: np.ndarray, c: float, e: float
 ) -> tuple[float, np.ndarray, np.ndarray]:
