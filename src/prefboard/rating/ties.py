@@ -18,6 +18,7 @@ from prefboard.config import Config
 from prefboard.errors import Problem
 from prefboard.rating import batch, prompts
 from prefboard.rating import trueskill as ts
+from prefboard.rating.threads import one_blas_thread
 from prefboard.standings.model import TieModel
 
 # With no battles at all there is nothing to learn from: TrueSkill's own default is used.
@@ -43,7 +44,10 @@ def _learnt(pc: batch.PairCounts, mu: float, sigma: float, beta: float) -> batch
         hit = _LEARNT.get(key)
     if hit is not None:
         return hit
-    fit = batch.learn_draw_margin(pc, prior_mean=mu, prior_sigma=sigma, beta=beta)
+    # One BLAS thread here too: validation (pinned_tie_warnings) runs it outside the rating
+    # stage's limit, and OpenBLAS's threads made it several times slower on 2 cores.
+    with one_blas_thread():
+        fit = batch.learn_draw_margin(pc, prior_mean=mu, prior_sigma=sigma, beta=beta)
     with _LEARNT_LOCK:
         if len(_LEARNT) >= _LEARNT_MAX:
             _LEARNT.pop(next(iter(_LEARNT)))  # the oldest
