@@ -6,8 +6,11 @@ thread and the Bradley–Terry–Davidson bootstraps in a worker process. OpenBL
 then compete with both for the same cores, and on matrices of a few hundred rows they cost more
 in hand-offs than they save: measured on a 100-model, 200,000-battle board on 2 cores, the
 rating stage took 269.8 s wall (141 s CPU) with the default threads against 88.5 s (32 s CPU)
-with one. The results do not depend on it (the example board's standings.json is
-byte-identical either way).
+with one. The draw-margin search is limited too, also where validation runs it: with no other
+work beside it, two BLAS threads were 1.2x faster on an idle machine (300 models: 45.7 s
+against 55.5 s wall, for 89 s against 55 s CPU), but on a loaded one the same validation took
+515 s; shared 2-core machines are the norm here. The results do not depend on it (the example
+board's standings.json is byte-identical either way).
 """
 
 from __future__ import annotations
