@@ -100,17 +100,23 @@ def test_log_marginal_likelihood_equals_the_dense_one_up_to_a_constant() -> None
     assert ours - ours[0] == pytest.approx(dense - dense[0], abs=1e-8)
 
 
-def test_tau_estimate_maximises_the_marginal_likelihood_and_its_interval_holds_it() -> None:
+def _differing_groups(true_tau: float, n: int = 6, count: int = 12) -> list:
+    """Groups whose skills differ by N(0, true_tau²) around a common skill."""
     rng = np.random.default_rng(4)
-    n, true_tau = 6, 2.0
     skill = M0 + rng.normal(0, 3, n)
     groups = []
-    for _ in range(12):
+    for _ in range(count):
         lik = _comparisons(rng, n, 400)
         theta = skill + rng.normal(0, true_tau, n)
         # h = L θ + noise with covariance L: what a Laplace fit of simulated battles gives
         noise = np.linalg.cholesky(lik + 1e-9 * np.eye(n)) @ rng.normal(size=n)
         groups.append(pooling.Likelihood(lik, lik @ theta + noise))
+    return groups
+
+
+def test_tau_estimate_maximises_the_marginal_likelihood_and_its_interval_holds_it() -> None:
+    true_tau = 2.0
+    groups = _differing_groups(true_tau)
     est = pooling.fit_tau(groups, M0, S0)
     grid = np.exp(np.linspace(np.log(0.05), np.log(20), 400))
     dense = [_joint(groups, t)[3] for t in grid]
@@ -118,6 +124,20 @@ def test_tau_estimate_maximises_the_marginal_likelihood_and_its_interval_holds_i
     assert est.lower < est.tau < est.upper
     assert est.lower < true_tau < est.upper
     assert est.groups == 12
+
+
+def test_a_search_repeated_on_the_same_groups_reuses_every_value() -> None:
+    groups = _differing_groups(2.0)
+    fresh = pooling.fit_tau(groups, M0, S0)
+    marginal = pooling.Marginal(groups, M0, S0)
+    point = pooling.fit_tau(groups, M0, S0, interval=False, marginal=marginal)
+    searched = marginal.evaluations
+    again = pooling.fit_tau(groups, M0, S0, interval=False, marginal=marginal)
+    assert again == point and marginal.evaluations == searched
+    with_interval = pooling.fit_tau(groups, M0, S0, marginal=marginal)
+    assert with_interval == fresh  # the same floats: exactly the same estimate and interval
+    # Only the interval's root finding was new (two brentq searches, each a few dozen at most).
+    assert 0 < marginal.evaluations - searched < 60
 
 
 def test_identical_groups_give_tau_zero_and_an_interval_from_zero() -> None:

@@ -14,7 +14,7 @@ from prefboard.rating.batch_terms import (
     TIE,
     PairCounts,
     _likelihood_at,
-    _pair_terms,
+    _pair_loglik,
     aggregate,
 )
 from prefboard.rating.newton import backtrack
@@ -82,7 +82,7 @@ def _newton(
 
     def objective(x: np.ndarray) -> float:
         d = x - prior_mean
-        return float(-_pair_terms(x, pc.i, pc.j, pc.counts, c, e)[0] + 0.5 * d @ prior_prec @ d)
+        return float(-_pair_loglik(x, pc.i, pc.j, pc.counts, c, e) + 0.5 * d @ prior_prec @ d)
 
     f = objective(s)
     for it in range(1, _MAX_NEWTON + 1):
@@ -123,7 +123,7 @@ def fit_counts(
         _, grad_l, lap = _likelihood_at(pc, s, c, e)
         info_h = grad_l + lap @ s
         cov = cho_solve(cho_factor(lap + prec0), np.eye(m))
-    ll = _pair_terms(s, pc.i, pc.j, pc.counts, c, e)[0]
+    ll = _pair_loglik(s, pc.i, pc.j, pc.counts, c, e)
     precision = lap + prec0
     cov = 0.5 * (cov + cov.T)  # exact symmetry for Cholesky of draws downstream
     return Posterior(

@@ -32,6 +32,7 @@ from prefboard.rating import btd
 from prefboard.rating.btd_worker import Job, fit, read_frame
 from prefboard.rating.diagnostics import BTD_DRAWS
 from prefboard.rating.inputs import Inputs
+from prefboard.rating.threads import ONE_THREAD_ENV
 
 __all__ = ["SPAWN_MIN_BATTLES", "CrossChecks", "Job", "job_of"]
 
@@ -76,7 +77,8 @@ class CrossChecks:
         # The child must import this very prefboard, installed or not.
         home = str(Path(prefboard.__file__).resolve().parent.parent)
         paths = [home, *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        # One BLAS thread: the worker runs beside the main process's own BLAS work.
+        env = {**os.environ, **ONE_THREAD_ENV, "PYTHONPATH": os.pathsep.join(paths)}
         command = [sys.executable, "-m", "prefboard.rating.btd_worker", str(path)]
         try:
             # stderr is dropped: a failing fit fails again inline, with the stage's error.

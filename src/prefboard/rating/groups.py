@@ -68,10 +68,17 @@ def fit_groups(
     counts = batch.aggregate_groups(n_models, a, b, outcome, slot, n_groups + 1)
     likelihoods = [_own_fit(pc, model) for pc in counts]
 
+    marginals: list[tuple[list[pooling.Likelihood], pooling.Marginal]] = []
+
     def estimate_tau(liks: list[pooling.Likelihood], interval: bool) -> pooling.TauEstimate:
         if tau is not None:
             return pooling.TauEstimate(tau, tau, tau, sum(not g.empty for g in liks))
-        return pooling.fit_tau(liks, model.prior_mean, model.prior_sigma, level, interval)
+        # The same likelihoods searched again (the interval after the last pass) reuse the
+        # values already computed: the maximisation is then free.
+        if not marginals or marginals[0][0] is not liks:
+            marginals[:] = [(liks, pooling.Marginal(liks, model.prior_mean, model.prior_sigma))]
+        marginal = marginals[0][1]
+        return pooling.fit_tau(liks, model.prior_mean, model.prior_sigma, level, interval, marginal)
 
     estimate = estimate_tau(likelihoods, interval=not relinearise)
     pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)

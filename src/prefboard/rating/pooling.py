@@ -37,6 +37,7 @@ eigendecomposes each group once; the cost is O(G·n³) per evaluation (G cells, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
@@ -59,6 +60,12 @@ class Likelihood:
     @property
     def empty(self) -> bool:
         return not np.any(self.precision)
+
+    @cached_property
+    def spectrum(self) -> _Spectrum:
+        """Its eigendecomposition, computed once: the τ search and `pool` both need it, and
+        at 300 models each is tens of milliseconds."""
+        return _spectrum(self)
 
 
 def likelihood_from_posterior(
@@ -133,27 +140,52 @@ def log_marginal(
     return float(total)
 
 
+class Marginal:
+    """log p(y | τ) of one set of groups as a function of log τ, each value computed once.
+
+    The bounded search, the edges and the interval's root finding revisit points (the
+    maximum, both edges), and a search with the interval after one without it (the last
+    re-linearisation pass in rating/groups.py) repeats the whole maximisation: the values are
+    the same floats, so the result is the same, for a fraction of the evaluations.
+    """
+
+    def __init__(self, groups: list[Likelihood], prior_mean: float, prior_sigma: float) -> None:
+        self.spectra = [g.spectrum for g in groups if not g.empty]
+        self.prior_mean, self.prior_sigma = prior_mean, prior_sigma
+        self._values: dict[float, float] = {}
+
+    def __call__(self, log_tau: float) -> float:
+        key = float(log_tau)
+        if key not in self._values:
+            tau = float(np.exp(key))
+            self._values[key] = log_marginal(self.spectra, tau, self.prior_mean, self.prior_sigma)
+        return self._values[key]
+
+    @property
+    def evaluations(self) -> int:
+        return len(self._values)
+
+
 def fit_tau(
     groups: list[Likelihood],
     prior_mean: float,
     prior_sigma: float,
     level: float = 0.95,
     interval: bool = True,
+    marginal: Marginal | None = None,
 ) -> TauEstimate:
     """Empirical-Bayes τ: maximise the marginal likelihood over log τ, with its interval
     (skipped when `interval` is False: lower = upper = τ); τ = 0 unless the test of τ = 0
-    rejects at 1 − level (module docstring, item 6).
+    rejects at 1 − level (module docstring, item 6). `marginal`, when given, is the
+    `Marginal` of these very groups, with what earlier searches evaluated.
 
     Fewer than two groups with battles say nothing about how groups differ: τ = 0 then.
     """
-    spectra = [_spectrum(g) for g in groups if not g.empty]
+    objective = marginal or Marginal(groups, prior_mean, prior_sigma)
+    spectra = objective.spectra
     if len(spectra) < 2:
         return TauEstimate(0.0, 0.0, 0.0, len(spectra))
     lo, hi = np.log(TAU_MIN_FACTOR * prior_sigma), np.log(TAU_MAX_FACTOR * prior_sigma)
-
-    def objective(log_tau: float) -> float:
-        return log_marginal(spectra, float(np.exp(log_tau)), prior_mean, prior_sigma)
-
     best = minimize_scalar(lambda x: -objective(x), bounds=(lo, hi), method="bounded")
     x_hat = float(best.x)
     top = objective(x_hat)
@@ -230,7 +262,7 @@ def pool(groups: list[Likelihood], prior_mean: float, prior_sigma: float, tau: f
         if g.empty:
             c = np.eye(n)
         else:
-            sp = _spectrum(g)
+            sp = g.spectrum
             c = (sp.vectors / (1.0 + t2 * sp.values)) @ sp.vectors.T
         # K_g = L_g C_g is symmetric (L_g and C_g commute); symmetrise the rounding away.
         k = g.precision @ c

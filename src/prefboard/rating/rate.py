@@ -22,6 +22,7 @@ from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, p
 from prefboard.rating.judges import judge_boards
 from prefboard.rating.style import style_control
 from prefboard.rating.tables import components as _components
+from prefboard.rating.threads import one_blas_thread
 from prefboard.rating.tournaments import Result, run_tournaments, z_score
 from prefboard.standings.model import (
     POOLED,
@@ -46,6 +47,11 @@ __all__ = ["_components", "params_of", "rate"]
 
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     """Run every tournament and summary; deterministic for the same inputs and config."""
+    with one_blas_thread():
+        return _rate(config, data, config_text)
+
+
+def _rate(config: Config, data: Ingested, config_text: str) -> Standings:
     inputs = prepare(config, data)
     keys = [d.key for d in config.battle_dimensions]
     with ThreadPoolExecutor(max_workers=1) as pool:

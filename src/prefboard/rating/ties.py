@@ -8,6 +8,9 @@ likelihood-ratio interval excludes the pinned value.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+
 import numpy as np
 import pandas as pd
 
@@ -15,10 +18,41 @@ from prefboard.config import Config
 from prefboard.errors import Problem
 from prefboard.rating import batch, prompts
 from prefboard.rating import trueskill as ts
+from prefboard.rating.threads import one_blas_thread
 from prefboard.standings.model import TieModel
 
 # With no battles at all there is nothing to learn from: TrueSkill's own default is used.
 FALLBACK_DRAW_PROBABILITY = 0.10
+
+
+# Learnt margins by their inputs: validation (pinned_tie_warnings) and the rating stage fit the
+# same pooled battles, and each fit is dozens of full batch fits (most of a 100-model board's
+# rating time). A digest of the pair counts keys it, so a hit is the very same computation.
+_LEARNT: dict[bytes, batch.DrawMarginFit] = {}
+_LEARNT_MAX = 32  # dimensions of the last board or two; the entries are a few numbers each
+_LEARNT_LOCK = threading.Lock()
+
+
+def _learnt(pc: batch.PairCounts, mu: float, sigma: float, beta: float) -> batch.DrawMarginFit:
+    """`batch.learn_draw_margin` of the pair counts, computed once per distinct input."""
+    digest = hashlib.blake2b(digest_size=32)
+    for part in (pc.i, pc.j, pc.counts, np.array([pc.n_models, mu, sigma, beta])):
+        digest.update(str((part.dtype, part.shape)).encode())
+        digest.update(np.ascontiguousarray(part).tobytes())
+    key = digest.digest()
+    with _LEARNT_LOCK:
+        hit = _LEARNT.get(key)
+    if hit is not None:
+        return hit
+    # One BLAS thread here too: validation (pinned_tie_warnings) runs it outside the rating
+    # stage's limit, and OpenBLAS's threads made it several times slower on 2 cores.
+    with one_blas_thread():
+        fit = batch.learn_draw_margin(pc, prior_mean=mu, prior_sigma=sigma, beta=beta)
+    with _LEARNT_LOCK:
+        if len(_LEARNT) >= _LEARNT_MAX:
+            _LEARNT.pop(next(iter(_LEARNT)))  # the oldest
+        _LEARNT[key] = fit
+    return fit
 
 
 def tie_model(config: Config, dimension: str, battles: batch.Battles, idx: np.ndarray) -> TieModel:
@@ -28,8 +62,7 @@ def tie_model(config: Config, dimension: str, battles: batch.Battles, idx: np.nd
     share = float(np.mean(battles.outcome[idx] == batch.TIE)) if len(idx) else 0.0
     fit = None
     if len(idx):
-        pc = batch.aggregate_index(battles, idx)
-        fit = batch.learn_draw_margin(pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta)
+        fit = _learnt(batch.aggregate_index(battles, idx), r.mu, r.sigma, r.beta)
     if pinned is not None:
         p, source = pinned, "pinned"
     elif fit is not None:
