@@ -10,6 +10,7 @@ from prefboard.config import Config, load_config
 from prefboard.tools.simulate import SimulationSpec, simulate
 
 REPO = Path(__file__).parent.parent
+FEATURES = "# A battle-level slice"  # where the example's issue-16 sections begin
 
 
 def example_board(
@@ -18,11 +19,18 @@ def example_board(
     ratings: int = 3_000,
     participants: int = 5_000,
     models: int | None = None,
+    features: bool = False,
 ) -> tuple[Config, Path]:
     """A copy of the example leaderboard.toml (optionally with `models` generated models) and a
-    simulated results folder of the given size."""
+    simulated results folder of the given size.
+
+    Without `features`, the example's prompt category, style covariates and judge source (the
+    sections after FEATURES in leaderboard.toml) are left out, so the benchmarks keep the
+    conditions their figures were stated for: 6 battle dimensions, 4 participant attributes."""
     dest.mkdir(parents=True, exist_ok=True)
     text = (REPO / "leaderboard.toml").read_text()
+    if not features:
+        text = text.split(FEATURES, 1)[0]
     if models is not None:
         head = text.split("[[models]]", 1)[0]
         tail = text[text.index("# Population shares") :]

@@ -124,9 +124,11 @@ def _judged(humans: pd.DataFrame, judge: pd.DataFrame, key: str) -> JudgeDimensi
     """Each judge verdict on an item the humans voted on, beside the humans' votes there."""
     counts = _item_counts(_oriented(humans, key))
     mine = _oriented(judge, key)
-    mine = mine.loc[mine["item"].isin(counts.index)]
-    c = counts.loc[mine["item"]].set_axis(["lo", "hi", "tie"], axis=1)
-    judged = _patterns(c.assign(verdict=mine["out"].to_numpy()))
+    # positions, not labels: .loc on a million-row object index is most of a build's time
+    at = counts.index.get_indexer(mine["item"])
+    kept = at >= 0
+    c = pd.DataFrame(counts.to_numpy()[at[kept]], columns=["lo", "hi", "tie"])
+    judged = _patterns(c.assign(verdict=mine["out"].to_numpy()[kept]))
     return JudgeDimension(dimension=key, judged=judged, sides=_sides(judge, key))
 
 
@@ -148,8 +150,15 @@ def _oriented(battles: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _item_counts(votes: pd.DataFrame) -> pd.DataFrame:
     """Votes per item for lo (column 0), hi (1) and tie (2), items sorted."""
-    counts = pd.crosstab(votes["item"], votes["out"]) if len(votes) else pd.DataFrame()
-    return counts.reindex(columns=[0, 1, 2], fill_value=0).sort_index()
+    # factorize + bincount, not pd.crosstab: the same sorted table, ~30x faster on 1M votes
+    codes, items = pd.factorize(votes["item"], sort=True)
+    out = votes["out"].to_numpy(np.int64)
+    flat = np.bincount(codes * 3 + out, minlength=3 * len(items))
+    counts = pd.DataFrame(
+        flat.reshape(-1, 3), index=pd.Index(items, name="item"), columns=[0, 1, 2]
+    )
+    counts.columns.name = "out"
+    return counts
 
 
 def _sides(battles: pd.DataFrame, key: str) -> SideCounts:
