@@ -125,7 +125,7 @@ def _judged(humans: pd.DataFrame, judge: pd.DataFrame, key: str) -> JudgeDimensi
     counts = _item_counts(_oriented(humans, key))
     mine = _oriented(judge, key)
     # positions, not labels: .loc on a million-row object index is most of a build's time
-    at = counts.index.get_indexer(mine["item"])
+    at = counts.index.get_indexer(pd.Index(mine["item"]))
     kept = at >= 0
     c = pd.DataFrame(counts.to_numpy()[at[kept]], columns=["lo", "hi", "tie"])
     judged = _patterns(c.assign(verdict=mine["out"].to_numpy()[kept]))
