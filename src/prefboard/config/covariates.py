@@ -12,14 +12,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from prefboard.config.sections import KEY_PATTERN, Section
+from prefboard.config.sections import KEY_PATTERN, RESERVED_BATTLE_COLUMNS, Section
 
 MAX_COVARIATES = 20
 SIDES = ("_a", "_b")
-# The battle columns every file has (ingest.rules.BATTLE_COLUMNS, and prompt_id).
-FIXED_COLUMNS = frozenset(
-    {"battle_id", "timestamp", "participant_id", "model_a", "model_b", "turns", "prompt_id"}
-)
 
 
 class Covariate(Section):
@@ -45,7 +41,7 @@ class Covariate(Section):
     @classmethod
     def _not_a_fixed_column(cls, key: str) -> str:
         # key "model" would read model_a, the model's name, as a number.
-        clash = sorted({f"{key}{side}" for side in SIDES} & FIXED_COLUMNS)
+        clash = sorted({f"{key}{side}" for side in SIDES} & RESERVED_BATTLE_COLUMNS)
         if clash:
             raise ValueError(
                 f"{key!r} would read column {clash[0]!r}, which battle files already use for "
