@@ -8,6 +8,7 @@ Screenshots go to test-output/browser/.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -50,7 +51,27 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     pytest.skip("Debian chromium/chromium-driver not installed", allow_module_level=True)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """A folder served without a log line per request."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(folder: Path, handler: type[QuietFiles] = QuietFiles) -> Iterator[str]:
+    """`folder` served on a free local port for the duration; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+class _QuietHandler(QuietFiles):
     """Serves the built site as if at its site_url: Material's instant navigation only takes
     over links listed in sitemap.xml, which names the public address (host and port must
     match), so the sitemap is sent with that address swapped for this server's."""
@@ -69,9 +90,6 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

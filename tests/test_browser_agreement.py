@@ -4,16 +4,20 @@ leaves localhost."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from prefboard import pipeline
-from tests.test_browser import OUTPUT, assert_local, drain_logs, start_chrome, wait_for_charts
+from tests.test_browser import (
+    OUTPUT,
+    assert_local,
+    drain_logs,
+    serving,
+    start_chrome,
+    wait_for_charts,
+)
 from tests.test_judges_mtbench import _board
 
 pytestmark = pytest.mark.browser
@@ -24,14 +28,8 @@ def agreement_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("mtbench-site")
     out = root / "site"
     pipeline.build(_board(root, with_judge=True), out)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]  # quiet server
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving(out) as base:
+        yield base
 
 
 def test_agreement_page_draws_its_charts(agreement_site: str, tmp_path: Path) -> None:

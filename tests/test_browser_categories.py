@@ -7,16 +7,13 @@ battles" brings the dimension tabs back, and no value becomes an element or runs
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from tests.test_battle_slices import BOARD, invoke, make_board
-from tests.test_browser import SETTLING, _QuietHandler, start_chrome
+from tests.test_browser import SETTLING, _QuietHandler, serving, start_chrome
 from tests.test_browser_xss import INJECTED, load, open_alert
 
 pytestmark = pytest.mark.browser
@@ -34,13 +31,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = root / "site"
     result = invoke("build", "--config", str(config), "--out", str(out))
     assert result.exit_code == 0, result.output
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving(out, _QuietHandler) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

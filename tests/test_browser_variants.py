@@ -3,38 +3,24 @@ models" switch (prefboard.js) reveals the private row and hides it again."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from prefboard import pipeline
-from tests.test_browser import OUTPUT, SETTLING, start_chrome
+from tests.test_browser import OUTPUT, SETTLING, serving, start_chrome
 from tests.test_variants import variant_board
 
 pytestmark = pytest.mark.browser
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
 def served(tiny: Path, tmp_path: Path) -> Iterator[str]:
     out = tmp_path / "site"
     pipeline.build(variant_board(tiny), out)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving(out) as base:
+        yield base
 
 
 def test_all_models_switch_reveals_the_private_row(served: str, tmp_path: Path) -> None:

@@ -9,10 +9,7 @@ loaded is still there to be found; a canary test shows that this detection works
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
-from tests.test_browser import SETTLING, _QuietHandler, start_chrome
+from tests.test_browser import SETTLING, _QuietHandler, serving, start_chrome
 from tests.test_xss import EVIL_FILE, HOSTILE, make_board
 
 pytestmark = pytest.mark.browser
@@ -60,13 +57,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     shutil.copyfile(HOSTILE / "battles-xss-valid-row.csv", board / "results/battles" / EVIL_FILE)
     out = root / "site"
     _cli("build", "--config", config, "--out", str(out), "--previous", str(root / "previous"))
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", out
-    finally:
-        server.shutdown()
+    with serving(out, _QuietHandler) as base:
+        yield base, out
 
 
 @pytest.fixture(scope="module")
