@@ -1,14 +1,40 @@
-"""Shared fixtures: a copy of a hand-written board per test, and a writer for bad files."""
+"""Shared fixtures: a copy of a hand-written board per test, and the builds several tests read
+but none changes, made once per test run.
+
+Each pytest-xdist worker has a session of its own, so a session fixture alone would build once
+per worker. `once` builds into the run's shared temporary folder under a file lock: the first
+worker to need it builds, the other waits and reads the same files. (`--dist loadgroup` cannot
+do this: with pytest 9.2 its groups are silently ignored, pytest-xdist issue 1386.)"""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
+DONE = ".built"
+
+
+def once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name`, filled by `build(folder)` exactly once per run: shared by the
+    workers of one `pytest -n` run (their base temporary folders are siblings)."""
+    base = factory.getbasetemp()
+    shared = base.parent if base.name.startswith("popen-gw") else base
+    folder = shared / f"shared-{name}"
+    with open(shared / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / DONE).is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed half-way
+            folder.mkdir()
+            build(folder)
+            (folder / DONE).touch()
+    return folder
 
 
 @pytest.fixture
@@ -17,3 +43,76 @@ def tiny(tmp_path: Path) -> Path:
     dest = tmp_path / "tiny"
     shutil.copytree(FIXTURES / "tiny", dest)
     return dest
+
+
+def small_board(tiny: Path) -> Path:
+    """The tiny board with groups of one participant shown (so every page has content)."""
+    toml = tiny / "leaderboard.toml"
+    toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
+    return toml
+
+
+def _build_tiny_site(root: Path) -> None:
+    from prefboard import pipeline
+
+    board = root / "tiny"
+    shutil.copytree(FIXTURES / "tiny", board)
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("SOURCE_DATE_EPOCH", raising=False)
+        pipeline.build(small_board(board), root / "site")
+
+
+@pytest.fixture(scope="session")
+def tiny_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`small_board` built once per run, read-only: tests that need "a site built before" copy
+    it into their own output folder with `copy_site` instead of building it again."""
+    return once(tmp_path_factory, "tiny-site", _build_tiny_site) / "site"
+
+
+def copy_site(site: Path, out: Path) -> Path:
+    """A copy of a built site (its build marker included) at `out`, as a build would leave it."""
+    shutil.copytree(site, out, symlinks=True)
+    return out
+
+
+@dataclass(frozen=True)
+class Published:
+    """The tiny board in a git repository, published twice with mike: v1 as latest, then (a
+    battle flipped from delta-mini to cobalt-large) v2 as latest. Read it, don't change it."""
+
+    repo: Path
+    first: str  # what `prefboard publish` printed for v1
+    second: str  # ... and for v2
+
+
+def _publish_tiny(root: Path) -> None:
+    from tests.test_publish import GIT_ENV, git, publish
+
+    repo = root / "tiny"
+    shutil.copytree(FIXTURES / "tiny", repo)
+    toml = small_board(repo)
+    # a site_url: mike's sitemap lists pages (the version selector keeps the page) and the
+    # root gets a styled 404
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+    )
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in GIT_ENV.items():
+            env.setenv(key, value)
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "board")
+        (root / "first.txt").write_text(publish(repo, "--version", "v1", "--alias", "latest"))
+        battles = repo / "results" / "battles" / "battles.csv"
+        # b000002 flips from delta-mini to cobalt-large: a known rank change
+        battles.write_text(battles.read_text().replace("delta-mini,4,b,b", "delta-mini,4,a,b"))
+        (root / "second.txt").write_text(publish(repo, "--version", "v2", "--alias", "latest"))
+
+
+@pytest.fixture(scope="session")
+def published_tiny(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    root = once(tmp_path_factory, "published-tiny", _publish_tiny)
+    first, second = ((root / n).read_text() for n in ("first.txt", "second.txt"))
+    return Published(root / "tiny", first, second)

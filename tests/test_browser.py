@@ -22,6 +22,7 @@ import pytest
 
 from prefboard import pipeline
 from prefboard.config import load_config
+from tests.conftest import Published
 
 REPO = Path(__file__).parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -395,7 +396,9 @@ def test_instant_navigation_draws_the_next_pages_charts(site, driver) -> None:
     assert [e["message"] for e in console if e["level"] == "SEVERE"] == []
 
 
-def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path, monkeypatch):
+def test_versions_banner_selector_and_page_kept_on_switch(
+    driver: Any, published_tiny: Published, tmp_path: Path
+) -> None:
     """Two versions published with mike into a local repository, served as GitHub Pages
     would serve gh-pages: the old one shows the banner, the selector lists "latest", and
     switching version from a model page lands on the same page of the other version."""
@@ -406,24 +409,8 @@ def test_versions_banner_selector_and_page_kept_on_switch(driver, tiny, tmp_path
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.test_publish import GIT_ENV, git, publish
-
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    toml = tiny / "leaderboard.toml"
-    toml.write_text(
-        toml.read_text().replace(
-            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
-        )
-        + "\n[privacy]\nmin_participants = 1\n"
-    )
-    git(tiny, "init", "-q", "-b", "main")
-    git(tiny, "add", "-A")
-    git(tiny, "commit", "-qm", "board")
-    publish(tiny, "--version", "v1", "--alias", "latest")
-    publish(tiny, "--version", "v2", "--alias", "latest")
     archive = subprocess.run(
-        ["git", "archive", "gh-pages"], cwd=tiny, capture_output=True, check=True
+        ["git", "archive", "gh-pages"], cwd=published_tiny.repo, capture_output=True, check=True
     ).stdout
     pages = tmp_path / "gh-pages"
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:

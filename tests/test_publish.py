@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
+from tests.conftest import Published
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "prefboard test",
@@ -44,15 +45,10 @@ def publish(repo: Path, *args: str) -> str:
     return result.output
 
 
-def test_two_versions_with_latest_alias_and_changes_page(repo: Path) -> None:
-    assert publish(repo, "--version", "v1", "--alias", "latest") == (
-        "published v1 as latest to gh-pages\n"
-    )
-    battles = repo / "results" / "battles" / "battles.csv"
-    # b000002 flips from delta-mini to cobalt-large: a known rank change
-    battles.write_text(battles.read_text().replace("delta-mini,4,b,b", "delta-mini,4,a,b"))
-    out = publish(repo, "--version", "v2", "--alias", "latest")
-    assert out == "published v2 as latest to gh-pages, compared with v1\n"
+def test_two_versions_with_latest_alias_and_changes_page(published_tiny: Published) -> None:
+    repo = published_tiny.repo
+    assert published_tiny.first == "published v1 as latest to gh-pages\n"
+    assert published_tiny.second == "published v2 as latest to gh-pages, compared with v1\n"
 
     versions = json.loads(git(repo, "show", "gh-pages:versions.json"))
     assert [(v["version"], v["aliases"]) for v in versions] == [("v2", ["latest"]), ("v1", [])]
@@ -95,15 +91,8 @@ def test_outside_a_git_repository(tiny: Path) -> None:
     assert "is not inside a git repository" in result.output
 
 
-def test_old_version_banner_page_keeping_selector_and_styled_404(repo: Path) -> None:
-    toml = repo / "leaderboard.toml"
-    toml.write_text(
-        toml.read_text().replace(
-            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
-        )
-    )
-    publish(repo, "--version", "v1", "--alias", "latest")
-    publish(repo, "--version", "v2", "--alias", "latest")
+def test_old_version_banner_page_keeping_selector_and_styled_404(published_tiny: Published) -> None:
+    repo = published_tiny.repo  # published with a site_url: v1, then v2 as latest
 
     # The selector keeps the page: Material looks the current page up in the other version's
     # sitemap.xml, which lists pages only when site_url is set (mike adds the version to it).

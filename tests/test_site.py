@@ -16,6 +16,7 @@ from prefboard import pipeline
 from prefboard.cli import cli
 from prefboard.io.paths import WORK_AREA
 from prefboard.io.workspace import WORK_PREFIX
+from tests.conftest import copy_site, small_board
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -26,18 +27,13 @@ def tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
-def small_board(tiny: Path) -> Path:
-    toml = tiny / "leaderboard.toml"
-    toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
-    return toml
-
-
-def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+def test_two_builds_are_byte_identical(
+    tiny: Path, tiny_site: Path, tmp_path: Path, monkeypatch
+) -> None:
     toml = small_board(tiny)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    pipeline.build(toml, tmp_path / "one")
-    # The second build runs an hour "later" on every clock a build could read (time.time for
-    # gzip headers, datetime.now for MkDocs' dates), so a clock-based stamp would differ.
+    # The first build is the session's (of another copy of this board, earlier); the second
+    # runs from here, an hour "later" on every clock a build could read (time.time for gzip
+    # headers, datetime.now for MkDocs' dates), so a clock- or path-based stamp would differ.
     real_time = time.time
 
     class _Later(datetime.datetime):
@@ -49,16 +45,15 @@ def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(mkdocs.utils, "datetime", _Later)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     pipeline.build(toml, tmp_path / "two")
-    one, two = tree_hashes(tmp_path / "one"), tree_hashes(tmp_path / "two")
+    one, two = tree_hashes(tiny_site), tree_hashes(tmp_path / "two")
     assert one.keys() == two.keys()
     differing = [k for k in one if one[k] != two[k]]
     assert differing == []
 
 
-def test_failed_build_keeps_previous_site(tiny: Path, tmp_path: Path) -> None:
+def test_failed_build_keeps_previous_site(tiny: Path, tiny_site: Path, tmp_path: Path) -> None:
     toml = small_board(tiny)
-    out = tmp_path / "site"
-    pipeline.build(toml, out)
+    out = copy_site(tiny_site, tmp_path / "site")  # what a build of this board left there
     before = tree_hashes(out)
     battles = tiny / "results" / "battles" / "battles.csv"
     battles.write_text(battles.read_text().replace("cobalt-large", "nope"))

@@ -18,7 +18,8 @@ import pytest
 from prefboard import pipeline
 from prefboard.io import workspace
 from prefboard.io.paths import WORK_AREA
-from tests.test_site import small_board, tree_hashes
+from tests.conftest import copy_site, small_board
+from tests.test_site import tree_hashes
 
 PAUSED = "prefboard: paused at "
 
@@ -65,19 +66,20 @@ def _work_folders(tmp: Path) -> list[Path]:
     return sorted((tmp / WORK_AREA).glob(workspace.WORK_PREFIX + "*"))
 
 
-def _old_site_then_edit(tiny: Path, tmp: Path) -> tuple[Path, Path, dict[str, str]]:
-    """A site built from the board as it was; then the board is edited, so that a new build
-    differs from it."""
+def _old_site_then_edit(tiny: Path, site: Path, tmp: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A site built from the board as it was (a copy of the session's build of it); then the
+    board is edited, so that a new build differs from it."""
     toml = small_board(tiny)
-    out = tmp / "site"
-    pipeline.build(toml, out)
+    out = copy_site(site, tmp / "site")
     toml.write_text(toml.read_text().replace("Tiny board", "Tiny board, edited"))
     return toml, out, tree_hashes(out)
 
 
-def test_a_kill_at_any_stage_leaves_a_complete_site(tiny: Path, tmp_path: Path) -> None:
+def test_a_kill_at_any_stage_leaves_a_complete_site(
+    tiny: Path, tiny_site: Path, tmp_path: Path
+) -> None:
     # One board killed at each stage in turn: builds are slow on a loaded machine.
-    toml, out, old = _old_site_then_edit(tiny, tmp_path)
+    toml, out, old = _old_site_then_edit(tiny, tiny_site, tmp_path)
     seen = {}
     for stage in ("mkdocs", "swap", "swapped"):
         _kill(_paused(toml, out, stage, tmp_path))
