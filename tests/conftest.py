@@ -8,11 +8,13 @@ do this: with pytest 9.2 its groups are silently ignored, pytest-xdist issue 138
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +118,38 @@ def published_tiny(tmp_path_factory: pytest.TempPathFactory) -> Published:
     root = once(tmp_path_factory, "published-tiny", _publish_tiny)
     first, second = ((root / n).read_text() for n in ("first.txt", "second.txt"))
     return Published(root / "tiny", first, second)
+
+
+# One headless Chromium for every browser test of a worker: starting one costs seconds. The
+# union of what the browser tests ask of it: console and network logs, and alerts left open
+# for `switch_to.alert` to find (tests/test_browser_xss.py) instead of dismissed unseen.
+CHROME_CAPABILITIES: dict[str, object] = {
+    "goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"},
+    "unhandledPromptBehavior": "ignore",
+}
+
+
+@pytest.fixture(scope="session")
+def _chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.test_browser import start_chrome  # skips when Chromium is not installed
+
+    browser = start_chrome(tmp_path_factory.mktemp("chrome"), CHROME_CAPABILITIES)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture
+def driver(_chromium: Any) -> Any:
+    """The worker's Chromium as a fresh one would be: no alert open, a blank page, the default
+    window size, and no log line left from an earlier test."""
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with contextlib.suppress(NoAlertPresentException):  # an alert a test left open
+        _chromium.switch_to.alert.dismiss()
+    _chromium.get("about:blank")
+    _chromium.set_window_size(1280, 1600)
+    _chromium.get_log("browser")
+    _chromium.get_log("performance")
+    return _chromium

@@ -137,16 +137,6 @@ def start_chrome(user_data_dir: Path, capabilities: dict[str, object]) -> Any:
     return browser
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    logs = {"goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"}}
-    browser = start_chrome(tmp_path_factory.mktemp("chrome"), logs)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-
-
 def wait_for_charts(driver: object, timeout: float = 120) -> int:
     from selenium.webdriver.support.ui import WebDriverWait
 

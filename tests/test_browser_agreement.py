@@ -5,7 +5,7 @@ leaves localhost."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +15,6 @@ from tests.test_browser import (
     assert_local,
     drain_logs,
     serving,
-    start_chrome,
     wait_for_charts,
 )
 from tests.test_judges_mtbench import _board
@@ -32,25 +31,18 @@ def agreement_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def test_agreement_page_draws_its_charts(agreement_site: str, tmp_path: Path) -> None:
-    browser = start_chrome(
-        tmp_path / "chrome", {"goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"}}
-    )
-    try:
-        browser.get(agreement_site + "/agreement.html")
-        # the agreement-vs-ceiling bars and the judge-vs-human score scatter
-        assert wait_for_charts(browser) == 2
-        text = browser.find_element("css selector", "article").text
-        assert "GPT-4 (automated judge)" in text
-        assert "67.8%" in text and "68.0%" in text  # judge and human ceiling agreement
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(OUTPUT / "agreement.png"))
-        console, requests = drain_logs(browser)
-        # a plain `mkdocs build` asks for /versions.json (DESIGN.md, known traps): tolerated
-        severe = [
-            e for e in console if e["level"] == "SEVERE" and "versions.json" not in e["message"]
-        ]
-        assert severe == []
-        assert_local(agreement_site, requests)
-    finally:
-        browser.quit()
+def test_agreement_page_draws_its_charts(agreement_site: str, driver: Any) -> None:
+    browser = driver  # the worker's shared Chromium (conftest)
+    browser.get(agreement_site + "/agreement.html")
+    # the agreement-vs-ceiling bars and the judge-vs-human score scatter
+    assert wait_for_charts(browser) == 2
+    text = browser.find_element("css selector", "article").text
+    assert "GPT-4 (automated judge)" in text
+    assert "67.8%" in text and "68.0%" in text  # judge and human ceiling agreement
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "agreement.png"))
+    console, requests = drain_logs(browser)
+    # a plain `mkdocs build` asks for /versions.json (DESIGN.md, known traps): tolerated
+    severe = [e for e in console if e["level"] == "SEVERE" and "versions.json" not in e["message"]]
+    assert severe == []
+    assert_local(agreement_site, requests)

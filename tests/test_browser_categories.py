@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.test_battle_slices import BOARD, invoke, make_board
-from tests.test_browser import SETTLING, _QuietHandler, serving, start_chrome
+from tests.test_browser import SETTLING, _QuietHandler, serving
 from tests.test_browser_xss import INJECTED, load, open_alert
 
 pytestmark = pytest.mark.browser
@@ -33,17 +33,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert result.exit_code == 0, result.output
     with serving(out, _QuietHandler) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    browser = start_chrome(
-        tmp_path_factory.mktemp("chrome-categories"), {"unhandledPromptBehavior": "ignore"}
-    )
-    try:
-        yield browser
-    finally:
-        browser.quit()
 
 
 VISIBLE_ROWS = """

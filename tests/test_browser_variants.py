@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from prefboard import pipeline
-from tests.test_browser import OUTPUT, SETTLING, serving, start_chrome
+from tests.test_browser import OUTPUT, SETTLING, serving
 from tests.test_variants import variant_board
 
 pytestmark = pytest.mark.browser
@@ -23,30 +24,27 @@ def served(tiny: Path, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def test_all_models_switch_reveals_the_private_row(served: str, tmp_path: Path) -> None:
+def test_all_models_switch_reveals_the_private_row(served: str, driver: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser = start_chrome(tmp_path / "chrome", {"goog:loggingPrefs": {"browser": "ALL"}})
-    try:
-        browser.get(served + "/index.html")
-        wait = WebDriverWait(browser, 60, ignored_exceptions=SETTLING)
-        # the first tab's table (the headline of the main dimension)
-        table = browser.find_element(By.CSS_SELECTOR, ".tabbed-block table[data-sortable]")
-        private = table.find_element(By.CSS_SELECTOR, 'tr[data-status="private"]')
-        public = table.find_elements(By.CSS_SELECTOR, "tbody tr:not(.pb-unreleased)")
-        assert not private.is_displayed() and all(r.is_displayed() for r in public)
-        button = wait.until(
-            lambda b: b.find_element(By.CSS_SELECTOR, ".tabbed-block .pb-models-toggle")
-        )
-        assert button.text == "All models (+1 private or retired)"
-        button.click()
-        wait.until(lambda _: private.is_displayed())
-        assert "Aurora preview 3" in private.text and button.text == "Public models only"
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(OUTPUT / "home-all-models.png"))
-        button.click()
-        wait.until(lambda _: not private.is_displayed())
-        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
-    finally:
-        browser.quit()
+    browser = driver  # the worker's shared Chromium (conftest)
+    browser.get(served + "/index.html")
+    wait = WebDriverWait(browser, 60, ignored_exceptions=SETTLING)
+    # the first tab's table (the headline of the main dimension)
+    table = browser.find_element(By.CSS_SELECTOR, ".tabbed-block table[data-sortable]")
+    private = table.find_element(By.CSS_SELECTOR, 'tr[data-status="private"]')
+    public = table.find_elements(By.CSS_SELECTOR, "tbody tr:not(.pb-unreleased)")
+    assert not private.is_displayed() and all(r.is_displayed() for r in public)
+    button = wait.until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".tabbed-block .pb-models-toggle")
+    )
+    assert button.text == "All models (+1 private or retired)"
+    button.click()
+    wait.until(lambda _: private.is_displayed())
+    assert "Aurora preview 3" in private.text and button.text == "Public models only"
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "home-all-models.png"))
+    button.click()
+    wait.until(lambda _: not private.is_displayed())
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
-from tests.test_browser import SETTLING, _QuietHandler, serving, start_chrome
+from tests.test_browser import SETTLING, _QuietHandler, serving
 from tests.test_xss import EVIL_FILE, HOSTILE, make_board
 
 pytestmark = pytest.mark.browser
@@ -59,18 +59,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     _cli("build", "--config", config, "--out", str(out), "--previous", str(root / "previous"))
     with serving(out, _QuietHandler) as base:
         yield base, out
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    # an alert stays open for `switch_to.alert` to find, instead of being dismissed unseen
-    browser = start_chrome(
-        tmp_path_factory.mktemp("chrome-xss"), {"unhandledPromptBehavior": "ignore"}
-    )
-    try:
-        yield browser
-    finally:
-        browser.quit()
 
 
 def open_alert(driver: object) -> str | None:
