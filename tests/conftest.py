@@ -14,9 +14,12 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from prefboard.standings.model import Standings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -69,6 +72,19 @@ def tiny_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`small_board` built once per run, read-only: tests that need "a site built before" copy
     it into their own output folder with `copy_site` instead of building it again."""
     return once(tmp_path_factory, "tiny-site", _build_tiny_site) / "site"
+
+
+@pytest.fixture(scope="session")
+def tiny_standings(tmp_path_factory: pytest.TempPathFactory) -> Standings:
+    """The standings of `small_board`, rated once per worker: read them, don't change them
+    (`model_copy(update=...)` makes an edited copy)."""
+    from prefboard import pipeline
+
+    board = tmp_path_factory.mktemp("tiny-standings") / "tiny"
+    shutil.copytree(FIXTURES / "tiny", board)
+    toml = small_board(board)
+    config, root = pipeline.load(toml)
+    return pipeline.rate(config, root, toml)[1]
 
 
 def copy_site(site: Path, out: Path) -> Path:

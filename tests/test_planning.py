@@ -234,19 +234,12 @@ def test_p_above_uses_the_difference_not_band_overlap() -> None:
     assert float(ndtr(m[0] / math.sqrt(v[0]))) == pytest.approx(0.987, abs=1e-3)
 
 
-def _rated(tiny: Path) -> Standings:
-    from prefboard import pipeline
-
-    toml = tiny / "leaderboard.toml"
-    toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
-    config, root = pipeline.load(toml)
-    return pipeline.rate(config, root, toml)[1]
-
-
-def test_next_battles_page_states_goal_quotas_and_the_benchmark(tiny: Path) -> None:
+def test_next_battles_page_states_goal_quotas_and_the_benchmark(
+    tiny_standings: Standings,
+) -> None:
     from prefboard.render.pages import render_pages
 
-    page = next(p for p in render_pages(_rated(tiny)) if p.path == "next.md")
+    page = next(p for p in render_pages(tiny_standings) if p.path == "next.md")
     assert "**Goal:** top 2 adjacent pairs separated" in page.text  # 3 models: 2 pairs
     assert "Bonferroni over the pairs" in page.text
     figures = plan_figures.load()
@@ -258,11 +251,13 @@ def test_next_battles_page_states_goal_quotas_and_the_benchmark(tiny: Path) -> N
             assert f"- {row['board']}, {row['world']} world: " in page.text
 
 
-def test_the_plan_is_computed_once_into_the_standings_and_the_page_reads_it(tiny: Path) -> None:
+def test_the_plan_is_computed_once_into_the_standings_and_the_page_reads_it(
+    tiny_standings: Standings,
+) -> None:
     from prefboard.matchmaking import plan
     from prefboard.render.pages import render_pages
 
-    s = _rated(tiny)
+    s = tiny_standings
     # The plan stage ran inside `rate`: the queue is the one `prefboard plan` computes.
     dims = [d.key for d in s.dimensions if d.battles]
     assert len(dims) > 1
@@ -396,13 +391,13 @@ def test_quoted_figures_are_for_the_shipped_policy() -> None:
 
 
 def test_plan_from_standings_of_either_schema_gives_the_same_answer(
-    tiny: Path, tmp_path: Path
+    tiny_standings: Standings, tmp_path: Path
 ) -> None:
     import json
 
     from prefboard.standings.model import write_standings
 
-    write_standings(_rated(tiny), tmp_path / "new")
+    write_standings(tiny_standings, tmp_path / "new")
     raw = json.loads((tmp_path / "new" / "standings.json").read_text(encoding="utf-8"))
     # A schema-3 file (written before the plan stage) has no `plan`: plan computes it now.
     del raw["plan"]
