@@ -58,6 +58,13 @@ class Checker:
             self.problems.append(Problem(files[i], int(lines[i]), col, rule, message(int(i))))
         self.counts[rule] += len(idx)
 
+    def part(self, frame: pd.DataFrame) -> Checker:
+        """A checker of `frame` (a block of the rows) reporting into this one's problems and
+        counts, so the limit on messages per rule counts over every block."""
+        part = Checker(frame, self.colmaps)
+        part.problems, part.counts, part.folded = self.problems, self.counts, self.folded
+        return part
+
     def flag_quietly(self, mask: np.ndarray | pd.Series, rule: str) -> int:
         """Exclude rows whose problem another message already explains; returns how many."""
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
@@ -85,7 +92,9 @@ def combine(
     colmaps: dict[str, dict[str, int]] = {}
     for raw in raws:
         f = raw.frame.reindex(columns=columns, fill_value="")
-        f["_file"] = raw.path
+        # One shared str object per row, not pandas' Arrow strings: every message and the ledger
+        # take `_file` as a NumPy array, which from Arrow meant a new Python string per row.
+        f["_file"] = pd.Series(np.full(len(f), raw.path, dtype=object), index=f.index, dtype=object)
         f["_line"] = raw.lines
         frames.append(f)
         colmaps[raw.path] = {c: i for i, c in enumerate(raw.frame.columns, start=1)}
@@ -130,14 +139,15 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
         check.flag(f[col] == "", col, "required", empty)
 
 
-def flag_duplicates(check: Checker, col: str) -> None:
+def flag_duplicates(check: Checker, col: str) -> np.ndarray:
+    """Flag each repeat of an id seen in an earlier row; returns which rows repeat one."""
     f = check.frame
     codes = first_seen_codes(arrow_text(f[col]))
     new = first_occurrences(codes)
     first_row = np.flatnonzero(new)
-    dup = ~new & (f[col] != "").to_numpy(dtype=bool)
+    dup: np.ndarray = ~new & (f[col] != "").to_numpy(dtype=bool)
     if not dup.any():
-        return
+        return dup
     files, lines = f["_file"].to_numpy(), f["_line"].to_numpy()
 
     def message(i: int) -> str:
@@ -145,13 +155,17 @@ def flag_duplicates(check: Checker, col: str) -> None:
         return f"{col} {clip(cell(f[col], i))!r} already used at {files[j]}:{lines[j]}"
 
     check.flag(dup, col, "duplicate-id", message)
+    return dup
 
 
 def first_seen_codes(cells: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Each cell's value numbered in order of first appearance (0, 1, 2, ...): Arrow's hash
-    table, where pandas' `duplicated` on Arrow strings cost ~1 s per million ids."""
-    codes = pc.index_in(cells, value_set=pc.unique(cells))
-    numbered: np.ndarray = np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+    table, where pandas' `duplicated` on Arrow strings cost ~1 s per million ids. Across the
+    chunks of a chunked array the numbering is shared."""
+    encoded = pc.dictionary_encode(cells)
+    parts = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    codes = [np.asarray(part.indices, dtype=np.int64) for part in parts]
+    numbered: np.ndarray = np.concatenate(codes) if codes else np.empty(0, np.int64)
     return numbered
 
 
@@ -185,19 +199,21 @@ def flag_timestamps(check: Checker) -> pd.Series:
     return parsed
 
 
-# The shape nearly every file uses (what `simulate`, `import` and most exports write): parsed
-# by Arrow, checked by printing it back, so that only other shapes take pandas' slower parser.
-PLAIN_UTC = "%Y-%m-%dT%H:%M:%SZ"
+# The shape nearly every file uses (what `simulate`, `import` and most exports write): cast by
+# Arrow, so that only other shapes take pandas' slower parser. Years from 1000 only: Arrow
+# reads year 0, which pandas refuses.
+PLAIN_UTC = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 
 
 def parse_timestamps(ts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Which cells are ISO 8601 with a zone, and their UTC times (NaT where not a real time):
     the same as pandas' ISO 8601 parser, down to the resolution it infers."""
     cells = arrow_text(ts)
-    fast = pc.strptime(cells, format=PLAIN_UTC, unit="us", error_is_null=True)
-    # Printing back refuses what strptime rolled over (2026-02-30 read as March 2)
-    same = pc.fill_null(pc.equal(pc.strftime(fast, format=PLAIN_UTC), cells), False)
-    plain = np.asarray(same, dtype=bool)
+    plain = np.asarray(pc.match_substring_regex(cells, PLAIN_UTC), dtype=bool)
+    try:
+        fast = pc.cast(pc.filter(cells, pa.array(plain)), pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:  # a day or time that does not exist: pandas says which
+        plain[:] = False
     rest = ts[~plain]
     shape_ok = pd.Series(plain, index=ts.index)
     shape_ok[~plain] = rest.str.match(ISO_WITH_ZONE, na=False).to_numpy(dtype=bool)
@@ -206,9 +222,8 @@ def parse_timestamps(ts: pd.Series) -> tuple[pd.Series, pd.Series]:
         return shape_ok, slow
     # pandas infers microseconds, or nanoseconds when a cell has more than six decimals
     unit = "ns" if slow.notna().any() and slow.dt.unit == "ns" else "us"
-    times = pd.Series(pd.DatetimeIndex(fast.to_numpy(zero_copy_only=False), tz="UTC"))
     parsed = pd.Series(pd.NaT, index=ts.index, dtype=f"datetime64[{unit}, UTC]")
-    parsed[plain] = times[plain].to_numpy()
+    parsed[plain] = pd.DatetimeIndex(fast.to_numpy(zero_copy_only=False), tz="UTC")
     parsed[~plain] = slow.to_numpy()
     return shape_ok, parsed
 
@@ -271,7 +286,8 @@ def flag_participants(check: Checker, who: Roster, kind: str) -> None:
     known = pc.is_in(cells, value_set=pa.array(sorted(who.known), type=cells.type))
     unknown = ~np.asarray(known, dtype=bool) & (f["participant_id"] != "").to_numpy(dtype=bool)
     if who.unreadable:
-        check.folded[kind] = check.flag_quietly(unknown, "unknown-participant")
+        quiet = check.flag_quietly(unknown, "unknown-participant")
+        check.folded[kind] = check.folded.get(kind, 0) + quiet
         return
     check.flag(
         unknown,

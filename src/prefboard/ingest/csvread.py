@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class RawTable:
     blank: list[int] = field(default_factory=list)
     # Data records of a file refused for its header: not checked, counted in one message.
     unchecked: int = 0
+    # A well-formed file read block by block (`batches`): `frame` holds only its header and
+    # `lines` fills in as the blocks are read, so no more than a block is ever held as text.
+    stream: Callable[[], Iterator[RawTable]] | None = None
 
 
 def read_csv(
@@ -56,15 +60,23 @@ def read_csv(
     expected: list[str],
     max_bytes: int,
     optional: frozenset[str] = frozenset(),
+    stream: bool = False,
 ) -> RawTable:
     """Read `file` (named `shown` in messages) whose header must be exactly `expected`
-    (in any order; columns in `optional` may be absent)."""
+    (in any order; columns in `optional` may be absent). With `stream`, a well-formed CSV is
+    not read here but block by block as its `batches` are taken (see csvstream)."""
     empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in expected})
     size = file.stat().st_size
     if size > max_bytes:
         msg = f"file is {size / 1e6:.1f} MB, over the configured limit of {max_bytes / 1e6:g} MB"
         p = Problem(shown, 0, 0, "file-too-large", msg + " (data.max_file_mb)")
         return RawTable(shown, "", size, empty, np.empty(0, np.int64), [p])
+    if stream and file.suffix.lower() not in COLUMNAR:
+        from prefboard.ingest.csvstream import open_stream
+
+        streamed = open_stream(file, shown, expected, optional, empty)
+        if streamed is not None:
+            return streamed
     data = file.read_bytes()
     if file.suffix.lower() in COLUMNAR:
         return _read_columnar(file, shown, expected, optional, data, max_bytes, empty)
@@ -239,9 +251,11 @@ def _check_header(
 
 
 def _parse_fast(
-    data: bytes, header: list[str]
+    data: bytes, header: list[str], skip: int = 1, first: int = 1
 ) -> tuple[pd.DataFrame, np.ndarray, list[int]] | None:
-    """pyarrow parse for files without quotes, where records and physical lines coincide."""
+    """pyarrow parse for files without quotes, where records and physical lines coincide.
+    `data` holds `skip` header lines (0 for a block of a streamed file), and its first line is
+    physical line `first`."""
     bad: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -252,7 +266,7 @@ def _parse_fast(
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=1, use_threads=True, block_size=1 << 24
+                column_names=header, skip_rows=skip, use_threads=True, block_size=1 << 24
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
@@ -273,7 +287,7 @@ def _parse_fast(
     # a lone "\r" left of "\n" makes a visually empty line, which pyarrow skips too
     has_cr = (lengths == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
     nonblank = np.flatnonzero((lengths > 0) & ~has_cr) + 1
-    lines = nonblank[nonblank > 1].astype(np.int64)
+    lines = nonblank[nonblank > skip].astype(np.int64) + (first - 1)
     if len(lines) != table.num_rows:
         return None
     blank_mask = _blank_rows(table)

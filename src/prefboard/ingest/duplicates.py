@@ -27,18 +27,33 @@ IDENTITY = ["participant_id", "timestamp", "model_a", "model_b", "turns", "promp
 
 def identity_codes(battles: pd.DataFrame, rows: np.ndarray, columns: list[str]) -> np.ndarray:
     """The battles `rows` numbered by their values in `columns`, equal rows alike, in order of
-    first appearance. Column by column, each combined with the codes so far and renumbered, so
-    the number stays below rows² (a groupby over these columns, Arrow strings among them, was
-    the slowest step of ingest after the id check)."""
+    first appearance (a groupby over these columns, Arrow strings among them, was the slowest
+    step of ingest after the id check). Each column's codes are folded into one integer key,
+    renumbered only when the next column could overflow it."""
     key = np.zeros(len(rows), dtype=np.int64)
+    span = 1  # the key is below this
     for col in columns:
-        values = battles[col]
-        if values.dtype.kind in "iub":
-            codes = pd.factorize(values.to_numpy()[rows])[0]
-        else:  # text, timestamps: Arrow's hash table numbers them
-            codes = first_seen_codes(pa.array(values.iloc[rows]))
-        key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0]
-    return key
+        codes, count = _column_codes(battles[col], rows)
+        if span * count >= 2**62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max(initial=0)) + 1
+        key = key * count + codes
+        span *= count
+    numbered: np.ndarray = pd.factorize(key)[0]
+    return numbered
+
+
+def _column_codes(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """One column's values at `rows` as codes 0..count-1, equal values alike."""
+    if values.dtype.kind in "iub":
+        small = values.to_numpy()[rows].astype(np.int64)
+        low, high = int(small.min(initial=0)), int(small.max(initial=0))
+        if high - low < 1 << 20:  # model, verdict and turn codes: their own offsets
+            return small - low, high - low + 1
+        codes = pd.factorize(small)[0]
+    else:  # ids, timestamps: Arrow's hash table numbers them
+        codes = first_seen_codes(pa.array(values.iloc[rows]))
+    return codes.astype(np.int64), int(codes.max(initial=-1)) + 1
 
 
 def exclude_repeats(

@@ -157,7 +157,8 @@ def _read_all(
 def _read_files(
     root: Path, files: list[Path], columns: list[str], max_bytes: int, optional: frozenset[str]
 ) -> list[RawTable]:
-    return [read_csv(f, shown(root, f), columns, max_bytes, optional) for f in files]
+    # streamed: a large battle file is read block by block as it is checked
+    return [read_csv(f, shown(root, f), columns, max_bytes, optional, stream=True) for f in files]
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:
