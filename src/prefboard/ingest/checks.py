@@ -106,6 +106,8 @@ def combine(
         empty["_file"] = pd.Series([], dtype=object)
         empty["_line"] = pd.Series([], dtype=np.int64)
         return empty, colmaps
+    if len(frames) == 1:  # a block: no copy
+        return frames[0].reset_index(drop=True), colmaps
     return pd.concat(frames, ignore_index=True), colmaps
 
 
@@ -125,7 +127,12 @@ def normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
 def common_checks(check: Checker, columns: list[str], required: list[str]) -> None:
     f = check.frame
     for col in columns:
-        too_long = f[col].astype(str).str.len() > MAX_CELL_CHARS
+        text = arrow_text(f[col])
+        # A cell has no more characters than bytes: counting characters (a pass decoding
+        # UTF-8) is needed only in a column with a cell of over MAX_CELL_CHARS bytes.
+        if (pc.max(pc.binary_length(text)).as_py() or 0) <= MAX_CELL_CHARS:
+            continue
+        too_long = np.asarray(pc.greater(pc.utf8_length(text), MAX_CELL_CHARS), dtype=bool)
 
         def long_cell(i: int, c: str = col) -> str:
             return f"{len(cell(f[c], i))} characters (limit {MAX_CELL_CHARS})"

@@ -279,15 +279,12 @@ def _parse_fast(
         return None
     if bad:
         return None  # let the slow path report each malformed row with its line
-    buf = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(buf)]))
-    lengths = stops - starts
-    # a lone "\r" left of "\n" makes a visually empty line, which pyarrow skips too
-    has_cr = (lengths == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
-    nonblank = np.flatnonzero((lengths > 0) & ~has_cr) + 1
-    lines = nonblank[nonblank > skip].astype(np.int64) + (first - 1)
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if table.num_rows == n_lines - skip and b"\r" not in data:
+        # no blank line: records are the lines after the header, one for one
+        lines = np.arange(skip + 1, n_lines + 1, dtype=np.int64) + (first - 1)
+    else:
+        lines = _record_lines(data, skip, first)
     if len(lines) != table.num_rows:
         return None
     blank_mask = _blank_rows(table)
@@ -298,6 +295,21 @@ def _parse_fast(
     frame = table.to_pandas(types_mapper=None)
     frame = frame.astype(object) if frame.empty else frame
     return frame, lines, blank
+
+
+def _record_lines(data: bytes, skip: int, first: int) -> np.ndarray:
+    """The physical line of each record pyarrow read from `data` (its non-blank lines after
+    `skip` header lines), when blank lines or carriage returns keep them apart."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    lengths = stops - starts
+    # a lone "\r" left of "\n" makes a visually empty line, which pyarrow skips too
+    has_cr = (lengths == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
+    nonblank = np.flatnonzero((lengths > 0) & ~has_cr) + 1
+    lines: np.ndarray = nonblank[nonblank > skip].astype(np.int64) + (first - 1)
+    return lines
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:

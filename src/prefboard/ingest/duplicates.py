@@ -56,6 +56,20 @@ def _column_codes(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]
     return codes.astype(np.int64), int(codes.max(initial=-1)) + 1
 
 
+def _shared_times(times: pd.Series, files: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` have a time some row of another file has too: the only rows that can
+    repeat a battle of another file (the same battle has the same time), so the full identity
+    is compared for these alone."""
+    when = pd.factorize(np.asarray(times.array.asi8)[rows])[0].astype(np.int64)
+    where = pd.factorize(files[rows])[0].astype(np.int64)
+    n_files = int(where.max(initial=0)) + 1
+    # each (time, file) pair once, then how many files each time occurs in
+    pairs = pd.unique(when * n_files + where)  # hashed: a sort of a million pairs took ~1 s
+    spread = np.bincount(pairs // n_files, minlength=len(rows))
+    shared: np.ndarray = spread[when] > 1
+    return shared
+
+
 def exclude_repeats(
     battles: pd.DataFrame,
     frame: pd.DataFrame,
@@ -65,13 +79,14 @@ def exclude_repeats(
 ) -> list[Problem]:
     """Exclude (in `reason`) each accepted battle repeating one of an earlier file, and say
     where both are. `battles` is the typed frame, `frame` the raw one with `_file`/`_line`."""
+    files = frame["_file"].to_numpy()
+    lines = frame["_line"].to_numpy()
     rows = np.flatnonzero(reason == None)  # noqa: E711 - elementwise on an object array
+    rows = rows[_shared_times(battles["timestamp"], files, rows)]
     if len(rows) < 2:
         return []
     group = identity_codes(battles, rows, [*IDENTITY, *dims])
     first = rows[np.flatnonzero(first_occurrences(group))][group]
-    files = frame["_file"].to_numpy()
-    lines = frame["_line"].to_numpy()
     repeat = rows[(first != rows) & (files[first] != files[rows])]
     original = first[(first != rows) & (files[first] != files[rows])]
     reason[repeat] = DUPLICATE_BATTLE
