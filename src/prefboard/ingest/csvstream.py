@@ -95,13 +95,16 @@ def batches(raw: RawTable) -> Iterator[RawTable]:
 def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[RawTable]:
     """Blocks of whole lines after the header, each parsed into a RawTable of its records."""
     first = 1  # physical line of the next block's first line
-    carry = b""
+    pending: list[bytes] = []  # read but not yet parsed: the start of an unfinished line
     with file.open("rb") as fh:
         while True:
             block = fh.read(BLOCK_BYTES)
-            data = carry + block
-            cut = len(data) if not block else data.rfind(b"\n") + 1
-            piece, carry = data[:cut], data[cut:]
+            cut = block.rfind(b"\n") + 1 if block else 0
+            if block and not cut:  # a line longer than a block: joined once, when it ends
+                pending.append(block)
+                continue
+            piece = b"".join([*pending, block[:cut]])
+            pending = [block[cut:]]
             if first == 1:  # the header line
                 end = piece.find(b"\n") + 1 if b"\n" in piece else len(piece)
                 piece, first = piece[end:], 2
