@@ -60,23 +60,15 @@ def read_csv(
     expected: list[str],
     max_bytes: int,
     optional: frozenset[str] = frozenset(),
-    stream: bool = False,
 ) -> RawTable:
     """Read `file` (named `shown` in messages) whose header must be exactly `expected`
-    (in any order; columns in `optional` may be absent). With `stream`, a well-formed CSV is
-    not read here but block by block as its `batches` are taken (see csvstream)."""
+    (in any order; columns in `optional` may be absent)."""
     empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in expected})
     size = file.stat().st_size
     if size > max_bytes:
         msg = f"file is {size / 1e6:.1f} MB, over the configured limit of {max_bytes / 1e6:g} MB"
         p = Problem(shown, 0, 0, "file-too-large", msg + " (data.max_file_mb)")
         return RawTable(shown, "", size, empty, np.empty(0, np.int64), [p])
-    if stream and file.suffix.lower() not in COLUMNAR:
-        from prefboard.ingest.csvstream import open_stream
-
-        streamed = open_stream(file, shown, expected, optional, empty)
-        if streamed is not None:
-            return streamed
     data = file.read_bytes()
     if file.suffix.lower() in COLUMNAR:
         return _read_columnar(file, shown, expected, optional, data, max_bytes, empty)

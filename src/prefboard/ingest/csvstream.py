@@ -20,12 +20,14 @@ import pandas as pd
 
 from prefboard.errors import Problem
 from prefboard.ingest.csvread import (
+    COLUMNAR,
     RawTable,
     _check_delimiter,
     _check_header,
     _looks_utf16,
     _parse_fast,
     _parse_slow,
+    read_csv,
 )
 
 # CSV bytes per block: ~400,000 battle rows; their text is all validation holds at a time.
@@ -34,8 +36,19 @@ BLOCK_BYTES = 1 << 25
 _ODD = (b'"', b"\r", b"\0")
 
 
+def read_streamed(
+    file: Path, shown: str, expected: list[str], max_bytes: int, optional: frozenset[str]
+) -> RawTable:
+    """`read_csv`, except that a well-formed CSV is not read yet: its records come block by
+    block from `batches`."""
+    if file.suffix.lower() in COLUMNAR or file.stat().st_size > max_bytes:
+        return read_csv(file, shown, expected, max_bytes, optional)
+    streamed = open_stream(file, shown, expected, optional)
+    return streamed or read_csv(file, shown, expected, max_bytes, optional)
+
+
 def open_stream(
-    file: Path, shown: str, expected: list[str], optional: frozenset[str], empty: pd.DataFrame
+    file: Path, shown: str, expected: list[str], optional: frozenset[str]
 ) -> RawTable | None:
     """The file as a streamed RawTable (hash and size known, records not yet read), or None
     when it needs the whole-file reader."""

@@ -25,6 +25,7 @@ from prefboard.ingest.checks import (
 )
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
+from prefboard.ingest.csvstream import read_streamed
 from prefboard.ingest.duplicates import exclude_repeats
 from prefboard.ingest.files import resolve_paths, shown
 from prefboard.ingest.ledger import (
@@ -158,7 +159,7 @@ def _read_files(
     root: Path, files: list[Path], columns: list[str], max_bytes: int, optional: frozenset[str]
 ) -> list[RawTable]:
     # streamed: a large battle file is read block by block as it is checked
-    return [read_csv(f, shown(root, f), columns, max_bytes, optional, stream=True) for f in files]
+    return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:
