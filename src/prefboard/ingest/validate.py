@@ -114,7 +114,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     )
     return Ingested(
         participants=participants.loc[[pid for pid in participants.index if pid not in banned]],
-        battles=battles.loc[b_reason == None].reset_index(drop=True),  # noqa: E711
+        battles=rows_kept(battles, b_reason == None),  # noqa: E711
         ratings=ratings.loc[r_reason == None].reset_index(drop=True),  # noqa: E711
         ledger=ledger,
         judge_battles=judge_table(judges),
@@ -160,6 +160,13 @@ def _read_files(
 ) -> list[RawTable]:
     # streamed: a large battle file is read block by block as it is checked
     return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
+
+
+def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
+    (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
+    columns = {col: frame.pop(col)[keep].reset_index(drop=True) for col in list(frame.columns)}
+    return pd.DataFrame(columns)
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:
