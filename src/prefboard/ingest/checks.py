@@ -58,6 +58,13 @@ class Checker:
             self.problems.append(Problem(files[i], int(lines[i]), col, rule, message(int(i))))
         self.counts[rule] += len(idx)
 
+    def part(self, frame: pd.DataFrame) -> Checker:
+        """A checker of `frame` (a block of the rows) reporting into this one's problems and
+        counts, so the limit on messages per rule counts over every block."""
+        part = Checker(frame, self.colmaps)
+        part.problems, part.counts, part.folded = self.problems, self.counts, self.folded
+        return part
+
     def flag_quietly(self, mask: np.ndarray | pd.Series, rule: str) -> int:
         """Exclude rows whose problem another message already explains; returns how many."""
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
@@ -85,7 +92,9 @@ def combine(
     colmaps: dict[str, dict[str, int]] = {}
     for raw in raws:
         f = raw.frame.reindex(columns=columns, fill_value="")
-        f["_file"] = raw.path
+        # One shared str object per row, not pandas' Arrow strings: every message and the ledger
+        # take `_file` as a NumPy array, which from Arrow meant a new Python string per row.
+        f["_file"] = pd.Series(np.full(len(f), raw.path, dtype=object), index=f.index, dtype=object)
         f["_line"] = raw.lines
         frames.append(f)
         colmaps[raw.path] = {c: i for i, c in enumerate(raw.frame.columns, start=1)}
@@ -97,6 +106,8 @@ def combine(
         empty["_file"] = pd.Series([], dtype=object)
         empty["_line"] = pd.Series([], dtype=np.int64)
         return empty, colmaps
+    if len(frames) == 1:  # a block: no copy
+        return frames[0].reset_index(drop=True), colmaps
     return pd.concat(frames, ignore_index=True), colmaps
 
 
@@ -116,7 +127,12 @@ def normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
 def common_checks(check: Checker, columns: list[str], required: list[str]) -> None:
     f = check.frame
     for col in columns:
-        too_long = f[col].astype(str).str.len() > MAX_CELL_CHARS
+        text = arrow_text(f[col])
+        # A cell has no more characters than bytes: counting characters (a pass decoding
+        # UTF-8) is needed only in a column with a cell of over MAX_CELL_CHARS bytes.
+        if (pc.max(pc.binary_length(text)).as_py() or 0) <= MAX_CELL_CHARS:
+            continue
+        too_long = np.asarray(pc.greater(pc.utf8_length(text), MAX_CELL_CHARS), dtype=bool)
 
         def long_cell(i: int, c: str = col) -> str:
             return f"{len(cell(f[c], i))} characters (limit {MAX_CELL_CHARS})"
@@ -130,28 +146,48 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
         check.flag(f[col] == "", col, "required", empty)
 
 
-def flag_duplicates(check: Checker, col: str) -> None:
+def flag_duplicates(check: Checker, col: str) -> np.ndarray:
+    """Flag each repeat of an id seen in an earlier row; returns which rows repeat one."""
     f = check.frame
-    dup = f[col].duplicated(keep="first") & (f[col] != "")
+    codes = first_seen_codes(arrow_text(f[col]))
+    new = first_occurrences(codes)
+    first_row = np.flatnonzero(new)
+    dup: np.ndarray = ~new & (f[col] != "").to_numpy(dtype=bool)
     if not dup.any():
-        return
-    first = f.loc[~f[col].duplicated(keep="first")].set_index(col)
-    where = {
-        k: f"{r['_file']}:{r['_line']}" for k, r in first.loc[f.loc[dup, col].unique()].iterrows()
-    }
-    check.flag(
-        dup,
-        col,
-        "duplicate-id",
-        lambda i: f"{col} {clip(cell(f[col], i))!r} already used at {where[cell(f[col], i)]}",
-    )
+        return dup
+    files, lines = f["_file"].to_numpy(), f["_line"].to_numpy()
+
+    def message(i: int) -> str:
+        j = first_row[codes[i]]
+        return f"{col} {clip(cell(f[col], i))!r} already used at {files[j]}:{lines[j]}"
+
+    check.flag(dup, col, "duplicate-id", message)
+    return dup
+
+
+def first_seen_codes(cells: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each cell's value numbered in order of first appearance (0, 1, 2, ...): Arrow's hash
+    table, where pandas' `duplicated` on Arrow strings cost ~1 s per million ids. Across the
+    chunks of a chunked array the numbering is shared."""
+    encoded = pc.dictionary_encode(cells)
+    parts = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    codes = [np.asarray(part.indices, dtype=np.int64) for part in parts]
+    numbered: np.ndarray = np.concatenate(codes) if codes else np.empty(0, np.int64)
+    return numbered
+
+
+def first_occurrences(codes: np.ndarray) -> np.ndarray:
+    """Rows whose code appears for the first time. Codes are numbered in order of first
+    appearance, so a row is new exactly when its code exceeds every code before it."""
+    before = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+    new: np.ndarray = codes > before
+    return new
 
 
 def flag_timestamps(check: Checker) -> pd.Series:
     f = check.frame
     ts = f["timestamp"]
-    shape_ok = ts.str.match(ISO_WITH_ZONE, na=False)
-    parsed = pd.to_datetime(ts.where(shape_ok), utc=True, format="ISO8601", errors="coerce")
+    shape_ok, parsed = parse_timestamps(ts)
     bad = (ts != "") & (~shape_ok | parsed.isna())
     check.flag(
         bad,
@@ -168,6 +204,35 @@ def flag_timestamps(check: Checker) -> pd.Series:
         lambda i: f"{clip(cell(ts, i))!r}: year {cell(year, i)} is outside {lo}–{hi}",
     )
     return parsed
+
+
+# The shape nearly every file uses (what `simulate`, `import` and most exports write): cast by
+# Arrow, so that only other shapes take pandas' slower parser. Years from 1000 only: Arrow
+# reads year 0, which pandas refuses.
+PLAIN_UTC = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+
+
+def parse_timestamps(ts: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Which cells are ISO 8601 with a zone, and their UTC times (NaT where not a real time):
+    the same as pandas' ISO 8601 parser, down to the resolution it infers."""
+    cells = arrow_text(ts)
+    plain = np.asarray(pc.match_substring_regex(cells, PLAIN_UTC), dtype=bool)
+    try:
+        fast = pc.cast(pc.filter(cells, pa.array(plain)), pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:  # a day or time that does not exist: pandas says which
+        plain[:] = False
+    rest = ts[~plain]
+    shape_ok = pd.Series(plain, index=ts.index)
+    shape_ok[~plain] = rest.str.match(ISO_WITH_ZONE, na=False).to_numpy(dtype=bool)
+    slow = pd.to_datetime(rest.where(shape_ok[~plain]), utc=True, format="ISO8601", errors="coerce")
+    if not plain.any():
+        return shape_ok, slow
+    # pandas infers microseconds, or nanoseconds when a cell has more than six decimals
+    unit = "ns" if slow.notna().any() and slow.dt.unit == "ns" else "us"
+    parsed = pd.Series(pd.NaT, index=ts.index, dtype=f"datetime64[{unit}, UTC]")
+    parsed[plain] = pd.DatetimeIndex(fast.to_numpy(zero_copy_only=False), tz="UTC")
+    parsed[~plain] = slow.to_numpy()
+    return shape_ok, parsed
 
 
 def _timestamp_reason(value: str, iso_shaped: bool) -> str:
@@ -224,9 +289,12 @@ class Roster:
 
 def flag_participants(check: Checker, who: Roster, kind: str) -> None:
     f = check.frame
-    unknown = ~f["participant_id"].isin(who.known) & (f["participant_id"] != "")
+    cells = arrow_text(f["participant_id"])
+    known = pc.is_in(cells, value_set=pa.array(sorted(who.known), type=cells.type))
+    unknown = ~np.asarray(known, dtype=bool) & (f["participant_id"] != "").to_numpy(dtype=bool)
     if who.unreadable:
-        check.folded[kind] = check.flag_quietly(unknown, "unknown-participant")
+        quiet = check.flag_quietly(unknown, "unknown-participant")
+        check.folded[kind] = check.folded.get(kind, 0) + quiet
         return
     check.flag(
         unknown,

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class RawTable:
     blank: list[int] = field(default_factory=list)
     # Data records of a file refused for its header: not checked, counted in one message.
     unchecked: int = 0
+    # A well-formed file read block by block (`batches`): `frame` holds only its header and
+    # `lines` fills in as the blocks are read, so no more than a block is ever held as text.
+    stream: Callable[[], Iterator[RawTable]] | None = None
 
 
 def read_csv(
@@ -239,9 +243,11 @@ def _check_header(
 
 
 def _parse_fast(
-    data: bytes, header: list[str]
+    data: bytes, header: list[str], skip: int = 1, first: int = 1
 ) -> tuple[pd.DataFrame, np.ndarray, list[int]] | None:
-    """pyarrow parse for files without quotes, where records and physical lines coincide."""
+    """pyarrow parse for files without quotes, where records and physical lines coincide.
+    `data` holds `skip` header lines (0 for a block of a streamed file), and its first line is
+    physical line `first`."""
     bad: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -252,7 +258,7 @@ def _parse_fast(
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=1, use_threads=True, block_size=1 << 24
+                column_names=header, skip_rows=skip, use_threads=True, block_size=1 << 24
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
@@ -265,15 +271,12 @@ def _parse_fast(
         return None
     if bad:
         return None  # let the slow path report each malformed row with its line
-    buf = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(buf)]))
-    lengths = stops - starts
-    # a lone "\r" left of "\n" makes a visually empty line, which pyarrow skips too
-    has_cr = (lengths == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
-    nonblank = np.flatnonzero((lengths > 0) & ~has_cr) + 1
-    lines = nonblank[nonblank > 1].astype(np.int64)
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if table.num_rows == n_lines - skip and b"\r" not in data:
+        # no blank line: records are the lines after the header, one for one
+        lines = np.arange(skip + 1, n_lines + 1, dtype=np.int64) + (first - 1)
+    else:
+        lines = _record_lines(data, skip, first)
     if len(lines) != table.num_rows:
         return None
     blank_mask = _blank_rows(table)
@@ -284,6 +287,21 @@ def _parse_fast(
     frame = table.to_pandas(types_mapper=None)
     frame = frame.astype(object) if frame.empty else frame
     return frame, lines, blank
+
+
+def _record_lines(data: bytes, skip: int, first: int) -> np.ndarray:
+    """The physical line of each record pyarrow read from `data` (its non-blank lines after
+    `skip` header lines), when blank lines or carriage returns keep them apart."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    lengths = stops - starts
+    # a lone "\r" left of "\n" makes a visually empty line, which pyarrow skips too
+    has_cr = (lengths == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
+    nonblank = np.flatnonzero((lengths > 0) & ~has_cr) + 1
+    lines: np.ndarray = nonblank[nonblank > skip].astype(np.int64) + (first - 1)
+    return lines
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:

@@ -14,13 +14,60 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from prefboard.errors import Problem
+from prefboard.ingest.checks import first_occurrences, first_seen_codes
 
 DUPLICATE_BATTLE = "duplicate-battle"
 MAX_REPORTED = 200
 # What identifies a vote in the board's battle files (besides the dimension columns).
 IDENTITY = ["participant_id", "timestamp", "model_a", "model_b", "turns", "prompt_id"]
+
+
+def identity_codes(battles: pd.DataFrame, rows: np.ndarray, columns: list[str]) -> np.ndarray:
+    """The battles `rows` numbered by their values in `columns`, equal rows alike, in order of
+    first appearance (a groupby over these columns, Arrow strings among them, was the slowest
+    step of ingest after the id check). Each column's codes are folded into one integer key,
+    renumbered only when the next column could overflow it."""
+    key = np.zeros(len(rows), dtype=np.int64)
+    span = 1  # the key is below this
+    for col in columns:
+        codes, count = _column_codes(battles[col], rows)
+        if span * count >= 2**62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max(initial=0)) + 1
+        key = key * count + codes
+        span *= count
+    numbered: np.ndarray = pd.factorize(key)[0]
+    return numbered
+
+
+def _column_codes(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """One column's values at `rows` as codes 0..count-1, equal values alike."""
+    if values.dtype.kind in "iub":
+        small = values.to_numpy()[rows].astype(np.int64)
+        low, high = int(small.min(initial=0)), int(small.max(initial=0))
+        if high - low < 1 << 20:  # model, verdict and turn codes: their own offsets
+            return small - low, high - low + 1
+        codes = pd.factorize(small)[0]
+    else:  # ids, timestamps: Arrow's hash table numbers them
+        codes = first_seen_codes(pa.array(values.iloc[rows]))
+    return codes.astype(np.int64), int(codes.max(initial=-1)) + 1
+
+
+def _shared_times(times: pd.Series, files: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` have a time some row of another file has too: the only rows that can
+    repeat a battle of another file (the same battle has the same time), so the full identity
+    is compared for these alone."""
+    when = pd.factorize(np.asarray(times.array.asi8)[rows])[0].astype(np.int64)
+    where = pd.factorize(files[rows])[0].astype(np.int64)
+    n_files = int(where.max(initial=0)) + 1
+    # each (time, file) pair once, then how many files each time occurs in
+    pairs = pd.unique(when * n_files + where)  # hashed: a sort of a million pairs took ~1 s
+    spread = np.bincount(pairs // n_files, minlength=len(rows))
+    shared: np.ndarray = spread[when] > 1
+    return shared
 
 
 def exclude_repeats(
@@ -32,14 +79,14 @@ def exclude_repeats(
 ) -> list[Problem]:
     """Exclude (in `reason`) each accepted battle repeating one of an earlier file, and say
     where both are. `battles` is the typed frame, `frame` the raw one with `_file`/`_line`."""
-    rows = np.flatnonzero(reason == None)  # noqa: E711 - elementwise on an object array
-    if len(rows) < 2:
-        return []
-    identity = battles.iloc[rows][[*IDENTITY, *dims]]
-    group = identity.groupby(list(identity.columns), sort=False, dropna=False).ngroup()
-    first = pd.Series(rows).groupby(group.to_numpy()).transform("first").to_numpy()
     files = frame["_file"].to_numpy()
     lines = frame["_line"].to_numpy()
+    rows = np.flatnonzero(reason == None)  # noqa: E711 - elementwise on an object array
+    rows = rows[_shared_times(battles["timestamp"], files, rows)]
+    if len(rows) < 2:
+        return []
+    group = identity_codes(battles, rows, [*IDENTITY, *dims])
+    first = rows[np.flatnonzero(first_occurrences(group))][group]
     repeat = rows[(first != rows) & (files[first] != files[rows])]
     original = first[(first != rows) & (files[first] != files[rows])]
     reason[repeat] = DUPLICATE_BATTLE

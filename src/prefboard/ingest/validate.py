@@ -25,6 +25,7 @@ from prefboard.ingest.checks import (
 )
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
+from prefboard.ingest.csvstream import read_streamed
 from prefboard.ingest.duplicates import exclude_repeats
 from prefboard.ingest.files import resolve_paths, shown
 from prefboard.ingest.ledger import (
@@ -113,7 +114,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     )
     return Ingested(
         participants=participants.loc[[pid for pid in participants.index if pid not in banned]],
-        battles=battles.loc[b_reason == None].reset_index(drop=True),  # noqa: E711
+        battles=rows_kept(battles, b_reason == None),  # noqa: E711
         ratings=ratings.loc[r_reason == None].reset_index(drop=True),  # noqa: E711
         ledger=ledger,
         judge_battles=judge_table(judges),
@@ -157,7 +158,15 @@ def _read_all(
 def _read_files(
     root: Path, files: list[Path], columns: list[str], max_bytes: int, optional: frozenset[str]
 ) -> list[RawTable]:
-    return [read_csv(f, shown(root, f), columns, max_bytes, optional) for f in files]
+    # streamed: a large battle file is read block by block as it is checked
+    return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
+
+
+def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
+    (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
+    columns = {col: frame.pop(col)[keep].reset_index(drop=True) for col in list(frame.columns)}
+    return pd.DataFrame(columns)
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:

@@ -1,0 +1,146 @@
+"""Reading a large, well-formed CSV block by block, so validation never holds the whole file.
+
+A file qualifies when nothing in it needs the csv module's view of records: no quote (so a
+record is a physical line and a block can end at any newline), no carriage return, no NUL, no
+byte-order mark, valid UTF-8, and a header the checks accept. Anything else takes the whole-file
+reader in csvread, whose problems and line numbers are the reference; a block with a malformed
+record is parsed by the same csv-module code, so its problems read exactly as there.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prefboard.errors import Problem
+from prefboard.ingest.csvread import (
+    COLUMNAR,
+    RawTable,
+    _check_delimiter,
+    _check_header,
+    _looks_utf16,
+    _parse_fast,
+    _parse_slow,
+    read_csv,
+)
+
+# CSV bytes per block: ~400,000 battle rows; their text is all validation holds at a time.
+BLOCK_BYTES = 1 << 25
+# Bytes that send a file to the whole-file reader (see the module docstring).
+_ODD = (b'"', b"\r", b"\0")
+
+
+def read_streamed(
+    file: Path, shown: str, expected: list[str], max_bytes: int, optional: frozenset[str]
+) -> RawTable:
+    """`read_csv`, except that a well-formed CSV is not read yet: its records come block by
+    block from `batches`."""
+    if file.suffix.lower() in COLUMNAR or file.stat().st_size > max_bytes:
+        return read_csv(file, shown, expected, max_bytes, optional)
+    streamed = open_stream(file, shown, expected, optional)
+    return streamed or read_csv(file, shown, expected, max_bytes, optional)
+
+
+def open_stream(
+    file: Path, shown: str, expected: list[str], optional: frozenset[str]
+) -> RawTable | None:
+    """The file as a streamed RawTable (hash and size known, records not yet read), or None
+    when it needs the whole-file reader."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head = b""
+    with file.open("rb") as fh:
+        while block := fh.read(BLOCK_BYTES):
+            if not head:
+                head = block
+                if block.startswith(b"\xef\xbb\xbf") or _looks_utf16(block):
+                    return None
+            if any(odd in block for odd in _ODD):
+                return None
+            if not block.isascii():
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return None
+            digest.update(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    if b"\n" not in head and len(head) == BLOCK_BYTES:
+        return None  # a header line longer than a block: the whole-file reader clips it
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    if not first_line.strip():
+        return None  # the whole-file reader says the header is missing
+    header = next(csv.reader([first_line]))
+    if _check_delimiter(shown, first_line, header, expected):
+        return None
+    if _check_header(shown, header, expected, optional):
+        return None
+    size = file.stat().st_size
+    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
+    raw = RawTable(shown, digest.hexdigest(), size, frame, np.empty(0, np.int64), [])
+    raw.stream = lambda: _blocks(file, raw, header)
+    return raw
+
+
+def batches(raw: RawTable) -> Iterator[RawTable]:
+    """The records of `raw` as RawTables of at most a block each (the file itself when it was
+    read whole). A streamed file's `lines`, blank lines and refused records fill in as its
+    blocks are read."""
+    if raw.stream is None:
+        yield raw
+        return
+    lines: list[np.ndarray] = []
+    for block in raw.stream():
+        lines.append(block.lines)
+        yield block
+    raw.lines = np.concatenate(lines) if lines else np.empty(0, np.int64)
+    raw.stream = None
+
+
+def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[RawTable]:
+    """Blocks of whole lines after the header, each parsed into a RawTable of its records."""
+    first = 1  # physical line of the next block's first line
+    pending: list[bytes] = []  # read but not yet parsed: the start of an unfinished line
+    with file.open("rb") as fh:
+        while True:
+            block = fh.read(BLOCK_BYTES)
+            cut = block.rfind(b"\n") + 1 if block else 0
+            if block and not cut:  # a line longer than a block: joined once, when it ends
+                pending.append(block)
+                continue
+            piece = b"".join([*pending, block[:cut]])
+            pending = [block[cut:]]
+            if first == 1:  # the header line
+                end = piece.find(b"\n") + 1 if b"\n" in piece else len(piece)
+                piece, first = piece[end:], 2
+            if piece:
+                yield _parse_block(raw, piece, header, first)
+                first += piece.count(b"\n")
+            if not block:
+                return
+
+
+def _parse_block(raw: RawTable, piece: bytes, header: list[str], first: int) -> RawTable:
+    """One block's records; a block with a malformed record goes through the csv module, whose
+    problems (field count) are the whole-file reader's, moved to the block's lines."""
+    parsed = _parse_fast(piece, header, skip=0, first=first)
+    if parsed is not None:
+        frame, lines, blank = parsed
+        raw.blank += blank
+        return RawTable(raw.path, raw.sha256, 0, frame, lines, [])
+    text = ",".join(header) + "\n" + piece.decode("utf-8")
+    frame, lines, problems, blank = _parse_slow(text, raw.path, header)
+    shift = first - 2  # the slow parse counted the header as line 1
+    raw.blank += [line + shift for line in blank]
+    moved = [Problem(p.file, p.line + shift, p.column, p.rule, p.message) for p in problems]
+    raw.problems += moved
+    raw.rejected += [(p.line, p.rule) for p in moved]
+    return RawTable(raw.path, raw.sha256, 0, frame, lines + shift, [])

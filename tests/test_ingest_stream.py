@@ -1,0 +1,114 @@
+"""Battle files read block by block (issue 18): the same problems, lines and ledger as a file
+read whole, and a well-formed file never held whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prefboard.config import load_config
+from prefboard.ingest import csvstream
+from prefboard.ingest.validate import ingest
+
+HEADER = (
+    "battle_id,timestamp,participant_id,model_a,model_b,turns,"
+    "overall,helpfulness,communication,adaptiveness,trust_safety,personality\n"
+)
+
+
+def row(i: int, ts: str = "2026-09-01T10:00:00Z", turns: str = "5") -> str:
+    return f"x{i:03d},{ts},p0001,aurora-7b,cobalt-large,{turns},a,a,tie,a,tie,b\n"
+
+
+# Line 2 onwards: good rows, then one of each kind of trouble spread over the file, so that
+# with small blocks they land in different blocks (and a repeat's first use in an earlier one).
+ROWS = [row(i) for i in range(30)]
+ROWS[5] = "\n"  # a blank line: skipped, not counted
+ROWS[9] = ",,,,,,,,,,,\n"  # what a spreadsheet leaves: a blank row in the ledger
+ROWS[14] = "x014,2026-09-01T10:00:00Z,p0001,aurora-7b\n"  # too few fields
+ROWS[20] = row(3)  # battle_id x003 again (first at line 5)
+ROWS[24] = row(24, ts="2026-02-30T10:00:00Z")  # no such day
+ROWS[27] = row(27, turns="٥")  # an Arabic-Indic digit
+
+
+def outcome(board: Path) -> tuple[list[tuple[str, int, int, str, str]], list[tuple[int, str]]]:
+    result = ingest(load_config(board / "leaderboard.toml"), board)
+    problems = [(p.file, p.line, p.column, p.rule, p.message) for p in result.problems]
+    excluded = result.ledger.excluded
+    mine = excluded[excluded["file"] == "results/battles/extra.csv"]
+    return problems, sorted(zip(mine["line"].tolist(), mine["reason"].tolist(), strict=True))
+
+
+def test_small_blocks_report_what_the_whole_file_reports(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + "".join(ROWS))
+    whole = outcome(tiny)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 200)  # a few rows per block
+    assert outcome(tiny) == whole
+    problems, excluded = whole
+    extra = [p for p in problems if p[0] == "results/battles/extra.csv"]
+    assert extra == [
+        ("results/battles/extra.csv", 16, 0, "field-count", "expected 12 fields, found 4"),
+        (
+            "results/battles/extra.csv",
+            22,
+            1,
+            "duplicate-id",
+            "battle_id 'x003' already used at results/battles/extra.csv:5",
+        ),
+        (
+            "results/battles/extra.csv",
+            26,
+            2,
+            "timestamp",
+            "'2026-02-30T10:00:00Z' is not a real date: February has 28 days in 2026",
+        ),
+        (
+            "results/battles/extra.csv",
+            29,
+            6,
+            "turns",
+            "turns must be a whole number 0..10000, found '٥'",
+        ),
+    ]
+    assert excluded == [
+        (11, "blank-row"),
+        (16, "invalid:field-count"),
+        (22, "invalid:duplicate-id"),
+        (26, "invalid:timestamp"),
+        (29, "invalid:turns"),
+    ]
+
+
+def test_a_well_formed_battle_file_is_never_read_whole(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tiny / "results" / "battles" / "extra.csv"
+    extra.write_text(HEADER + "".join(row(i) for i in range(40)))
+    read_whole: list[str] = []
+    real = Path.read_bytes
+
+    def spy(path: Path) -> bytes:
+        read_whole.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 300)
+    result = ingest(load_config(tiny / "leaderboard.toml"), tiny)
+    assert "extra.csv" not in read_whole
+    assert result.problems == []
+    extra_rows = result.ledger.totals()["battles"]["rows"] - 3  # the board's own 3 battles
+    assert extra_rows == 40
+
+
+def test_a_quoted_file_is_still_read_whole_with_physical_lines(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quoted = row(1).replace("x001", '"x0\n01"')  # a newline inside quotes: two lines, one row
+    (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + quoted + quoted)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 64)
+    problems, excluded = outcome(tiny)
+    assert [(p[1], p[3]) for p in problems if p[0].endswith("extra.csv")] == [(4, "duplicate-id")]
+    assert excluded == [(4, "invalid:duplicate-id")]
