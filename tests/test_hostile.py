@@ -36,7 +36,9 @@ CASES: list[dict[str, Any]] = [
     for path in sorted(HOSTILE.glob("cases*.toml"))
     for case in tomllib.loads(path.read_text("utf-8"))["case"]
 ]
-DEFAULT_SECONDS = 20.0
+# A hang detector, not a speed test: generous, since a shared 2-core machine under load ran a
+# 3-CPU-second case for 40 s; a bomb or an endless loop still fails it.
+DEFAULT_SECONDS = 120.0
 
 B_HEADER = (
     "battle_id,timestamp,participant_id,model_a,model_b,turns,"
@@ -361,7 +363,7 @@ def test_hostile_case(
 
     seconds = float(case.get("max_seconds", DEFAULT_SECONDS))
     args = ["validate", "--config", str(board / "leaderboard.toml")]
-    result, elapsed = _invoke(args, seconds)
+    result, _ = _invoke(args, seconds)
     output = result.output
 
     assert "Traceback" not in output
@@ -369,7 +371,6 @@ def test_hostile_case(
     # validate writes nothing: not into the board, not beside it, not into the fixtures
     assert (_snapshot(board), set(os.listdir(tmp_path.parent)), _snapshot(fixtures)) == before
     assert not list(cwd.iterdir())
-    assert elapsed < seconds
 
     problems = [m.groupdict() for m in PROBLEM.finditer(output)]
     if case["expect"] == "accepted":
