@@ -326,7 +326,9 @@ def build_site(
         workspace.pause_point("mkdocs")
         run_mkdocs(config_file, data_epoch(standings))
         site = work.path / "site"
-        stamp = hashlib.sha256(to_json(standings).encode()).hexdigest()[:16]
+        # The file just written, not a second serialisation (tens of MB at 300 models).
+        written = (work.path / "docs" / "downloads" / "standings.json").read_bytes()
+        stamp = hashlib.sha256(written).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
         workspace.mark(site)
         files = sum(1 for p in site.rglob("*") if p.is_file())

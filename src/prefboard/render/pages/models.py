@@ -3,10 +3,23 @@ head-to-head record, fit check, rating history, Likert ratings)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block, href
-from prefboard.standings.model import POOLED, Entry, Standings, Table
+from prefboard.standings.model import POOLED, Entry, Pair, Standings, Table
+
+
+def pairs_by_model(pairs: Iterable[Pair]) -> dict[str, list[Pair]]:
+    """Each model's pairs, in the standings' order: one pass, so a model page does not scan
+    every pair of the board (models² pairs × models pages)."""
+    out: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        out[p.model_a].append(p)
+        out[p.model_b].append(p)
+    return out
 
 
 def models(pb: _Builder) -> list[Page]:
@@ -26,11 +39,16 @@ def models(pb: _Builder) -> list[Page]:
         for m in pb.s.models
     ]
     pages = [Page("models/index.md", "Models", pb.render("models_index.md.j2", rows=rows))]
-    pages += [model(pb, m.key) for m in pb.s.models]
+    dim = pb.main_dim
+    h2h = pairs_by_model(p for p in pb.s.pairs if dim is not None and p.dimension == dim.key)
+    flagged = pairs_by_model(p for p in pb.s.pairs if p.misfit)
+    pages += [model(pb, m.key, h2h.get(m.key, []), flagged.get(m.key, [])) for m in pb.s.models]
     return pages
 
 
-def model(pb: _Builder, key: str) -> Page:
+def model(pb: _Builder, key: str, h2h: list[Pair], misfits: list[Pair]) -> Page:
+    """The page of model `key`; `h2h`: its pairs in the main dimension, `misfits`: its pairs
+    the fit check flagged (`pairs_by_model`)."""
     info = next(m for m in pb.s.models if m.key == key)
     path = f"models/{key}.md"
     link: object = fmt.MISSING
@@ -49,8 +67,8 @@ def model(pb: _Builder, key: str) -> Page:
         dim={"label": dim.label if dim else ""},
         by_dimension=_by_dimension(pb, path, key),
         by_group=_by_group(pb, key),
-        h2h=_head_to_head(pb, key),
-        misfits=_misfits(pb, key),
+        h2h=_head_to_head(pb, key, h2h),
+        misfits=_misfits(pb, key, misfits),
         fit_checked=bool(pb.s.fit_checks),
         history=chart_block(f"history-{key}", charts.history_chart(pb.s, key)),
         likert=_likert(pb, key),
@@ -105,15 +123,10 @@ def _by_group(pb: _Builder, key: str) -> list[list[object]]:
     return rows
 
 
-def _head_to_head(pb: _Builder, key: str) -> list[list[object]]:
+def _head_to_head(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object]]:
     """The model's record against each opponent in the main dimension."""
-    dim = pb.main_dim
     rows: list[list[object]] = []
-    if dim is None:
-        return rows
-    for p in pb.s.pairs:
-        if p.dimension != dim.key or key not in (p.model_a, p.model_b):
-            continue
+    for p in pairs:
         me_a = p.model_a == key
         other = p.model_b if me_a else p.model_a
         wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
@@ -146,12 +159,10 @@ def _likert(pb: _Builder, key: str) -> list[list[object]]:
     ]
 
 
-def _misfits(pb: _Builder, key: str) -> list[list[object]]:
+def _misfits(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object]]:
     """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
     rows: list[list[object]] = []
-    for p in pb.s.pairs:
-        if not p.misfit or key not in (p.model_a, p.model_b):
-            continue
+    for p in pairs:
         me_a = p.model_a == key
         other = p.model_b if me_a else p.model_a
         wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
