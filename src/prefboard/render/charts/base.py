@@ -3,8 +3,10 @@ the step from an Altair chart to the self-contained Vega-Lite JSON the site embe
 
 from __future__ import annotations
 
+import csv
+import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, cast
 
 import altair as alt
@@ -154,6 +156,21 @@ def _data(rows: list[Row]) -> alt.Data | pd.DataFrame:
         # Altair's generated schema classes carry no annotations on __init__.
         return alt.Data(values=[])  # type: ignore[no-untyped-call]
     return pd.DataFrame(rows)
+
+
+def _csv_data(rows: list[Row], numbers: Sequence[str]) -> alt.Data:
+    """Rows as inline CSV (the first row's columns), which Vega-Lite parses in the browser: a
+    long series (a model's history: 1,800 points) is a third of the bytes of the same rows as
+    JSON objects, whose keys repeat on every row, and every page carries its charts inline.
+    `numbers`: the columns parsed as numbers (the rest stay text)."""
+    if not rows:
+        return alt.Data(values=[])  # type: ignore[no-untyped-call]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    parse = {column: "number" for column in numbers}
+    return alt.Data(values=out.getvalue(), format=alt.DataFormat(type="csv", parse=parse))  # type: ignore[no-untyped-call]
 
 
 def _inline_datasets(spec: Spec) -> Spec:

@@ -9,6 +9,7 @@ from prefboard.render.charts.base import (
     ACCENT,
     Row,
     _band,
+    _csv_data,
     _data,
     _dimension_labels,
     _finish,
@@ -78,7 +79,6 @@ def _resolve_model(standings: Standings, model: str) -> str:
 def _history_rows(standings: Standings, key: str) -> tuple[list[Row], list[str]]:
     """One row per recorded step of `key` in each dimension, and the colour domain."""
     labels = _dimension_labels(standings)
-    z = standings.parameters.z
     rank = {d.key: i for i, d in enumerate(standings.dimensions)}
     histories = sorted(
         standings.history, key=lambda h: (rank.get(h.dimension, len(rank)), h.dimension)
@@ -95,16 +95,7 @@ def _history_rows(standings: Standings, key: str) -> tuple[list[Row], list[str]]
             mu, sigma = _num(raw_mu), _num(raw_sigma)
             if mu is None or sigma is None:
                 continue
-            rows.append(
-                {
-                    "dimension": label,
-                    "step": step,
-                    "mu": mu,
-                    "sigma": sigma,
-                    "lower": mu - z * sigma,
-                    "upper": mu + z * sigma,
-                }
-            )
+            rows.append({"dimension": label, "step": step, "mu": mu, "sigma": sigma})
     return rows, domain
 
 
@@ -145,7 +136,7 @@ def history_chart(standings: Standings, model: str) -> alt.TopLevelMixin:
         # Labels every 1,000 battles ran together at 1400 px: fewer ticks, and any that would
         # still touch are dropped.
         step_axis = alt.Axis(format=",d", tickCount=8, labelOverlap=True)
-    base = alt.Chart(_data(rows)).encode(
+    base = alt.Chart(_csv_data(rows, ["step", "mu", "sigma"])).encode(
         x=alt.X(
             "step:Q",
             title="Battles in the dimension (timestamp order)",
@@ -158,7 +149,15 @@ def history_chart(standings: Standings, model: str) -> alt.TopLevelMixin:
         y=alt.Y("lower:Q", scale=alt.Scale(zero=False), title="Skill (mu)"), y2="upper:Q"
     )
     line = base.mark_line(strokeWidth=2).encode(y="mu:Q")
-    return _finish(alt.layer(band, line), 280)
+    # The band is computed in the browser (mu ± z·sigma, the same double arithmetic): two
+    # fewer columns on every point of a chart each model page carries.
+    z = standings.parameters.z
+    return _finish(
+        alt.layer(band, line).transform_calculate(
+            lower=f"datum.mu - {z!r} * datum.sigma", upper=f"datum.mu + {z!r} * datum.sigma"
+        ),
+        280,
+    )
 
 
 def likert_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
