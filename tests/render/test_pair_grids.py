@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.render import charts
 from prefboard.render.pages import render_pages
+from prefboard.render.pages.models import H2H_SHOWN
 from prefboard.standings.files import read_standings
 
 MODELS = [f"m{k:02d}" for k in range(charts.GRID_MODELS + 4)]
@@ -78,8 +79,7 @@ def test_grids_show_the_top_of_the_ranking_and_say_so(rated: Path) -> None:
     assert _chart_models(dimension, "h2h-overall") == MODELS[: charts.GRID_MODELS]
     note = (
         f"The top {charts.GRID_MODELS} of {len(MODELS)} models by headline rank are shown; "
-        "every pair's record is in [standings.json](../downloads/standings.json) (`pairs`), "
-        "and each model's page lists its opponents."
+        "every pair's record is in [standings.json](../downloads/standings.json) (`pairs`)."
     )
     assert note in dimension
     assert note.replace("../", "") in pages["fairness.md"]
@@ -89,6 +89,26 @@ def test_model_page_lists_the_opponents_it_met(rated: Path) -> None:
     pages = {p.path: p.text for p in render_pages(read_standings(rated))}
     h2h = pages["models/m05.md"].split("## Head-to-head record")[1].split("## Fit check")[0]
     assert re.findall(r'<a href="(m\d\d)\.html">', h2h) == ["m04", "m06"]
+
+
+def test_model_page_lists_the_opponents_nearest_in_rank(rated: Path) -> None:
+    standings = read_standings(rated)
+    pair = standings.pairs[0]
+    every = [
+        pair.model_copy(update={"model_a": a, "model_b": b})
+        for n, a in enumerate(MODELS)
+        for b in MODELS[n + 1 :]
+    ]
+    pages = {p.path: p.text for p in render_pages(standings.model_copy(update={"pairs": every}))}
+    page = pages["models/m15.md"]
+    h2h = page.split("## Head-to-head record")[1].split("## Fit check")[0]
+    near = MODELS[15 - H2H_SHOWN // 2 : 15] + MODELS[16 : 16 + H2H_SHOWN // 2]
+    assert re.findall(r'<a href="(m\d\d)\.html">', h2h) == near
+    assert (
+        f"The {H2H_SHOWN} opponents nearest in headline rank, of the {len(MODELS) - 1} this "
+        "model met; every pair's record is in [standings.json](../downloads/standings.json) "
+        "(`pairs`)."
+    ) in h2h
 
 
 def test_plan_counts_an_unlisted_pair_as_never_compared(rated: Path) -> None:

@@ -11,6 +11,11 @@ from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block, href
 from prefboard.standings.model import POOLED, Entry, Pair, Standings, Table
 
+#: Opponents a model page lists: those nearest in headline rank. Every opponent met made the
+#: page grow with models (and the site with models²: 90,000 table rows for MkDocs to parse and
+#: index at 300 models); the rest of the record is in standings.json.
+H2H_SHOWN = 24
+
 
 def pairs_by_model(pairs: Iterable[Pair]) -> dict[str, list[Pair]]:
     """Each model's pairs, in the standings' order: one pass, so a model page does not scan
@@ -42,13 +47,33 @@ def models(pb: _Builder) -> list[Page]:
     dim = pb.main_dim
     h2h = pairs_by_model(p for p in pb.s.pairs if dim is not None and p.dimension == dim.key)
     flagged = pairs_by_model(p for p in pb.s.pairs if p.misfit)
-    pages += [model(pb, m.key, h2h.get(m.key, []), flagged.get(m.key, [])) for m in pb.s.models]
+    position = {e.model: n for n, e in enumerate(main.entries)} if main else {}
+    pages += [
+        model(pb, m.key, _nearest(position, m.key, h2h.get(m.key, [])), flagged.get(m.key, []))
+        for m in pb.s.models
+    ]
     return pages
 
 
-def model(pb: _Builder, key: str, h2h: list[Pair], misfits: list[Pair]) -> Page:
-    """The page of model `key`; `h2h`: its pairs in the main dimension, `misfits`: its pairs
-    the fit check flagged (`pairs_by_model`)."""
+def _nearest(position: dict[str, int], key: str, pairs: list[Pair]) -> tuple[list[Pair], int]:
+    """The `H2H_SHOWN` pairs of `key` whose opponent is nearest in headline rank (`position`:
+    each model's place in the headline table), in their standings order, and how many pairs
+    there were."""
+    if len(pairs) <= H2H_SHOWN:
+        return pairs, len(pairs)
+    mine = position.get(key, len(position))
+
+    def distance(p: Pair) -> tuple[int, int]:
+        other = position.get(p.model_b if p.model_a == key else p.model_a, len(position) * 2)
+        return abs(other - mine), other
+
+    kept = {(p.model_a, p.model_b) for p in sorted(pairs, key=distance)[:H2H_SHOWN]}
+    return [p for p in pairs if (p.model_a, p.model_b) in kept], len(pairs)
+
+
+def model(pb: _Builder, key: str, h2h: tuple[list[Pair], int], misfits: list[Pair]) -> Page:
+    """The page of model `key`; `h2h`: the pairs of the main dimension it lists and how many
+    the model has (`_nearest`), `misfits`: its pairs the fit check flagged."""
     info = next(m for m in pb.s.models if m.key == key)
     path = f"models/{key}.md"
     link: object = fmt.MISSING
@@ -67,7 +92,8 @@ def model(pb: _Builder, key: str, h2h: list[Pair], misfits: list[Pair]) -> Page:
         dim={"label": dim.label if dim else ""},
         by_dimension=_by_dimension(pb, path, key),
         by_group=_by_group(pb, key),
-        h2h=_head_to_head(pb, key, h2h),
+        h2h=_head_to_head(pb, key, h2h[0]),
+        h2h_total=h2h[1],
         misfits=_misfits(pb, key, misfits),
         fit_checked=bool(pb.s.fit_checks),
         history=chart_block(f"history-{key}", charts.history_chart(pb.s, key)),
