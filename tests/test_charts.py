@@ -345,6 +345,14 @@ def test_history_band_uses_z(standings: Standings) -> None:
     assert rows == [(1, 25.0, 8.0), (2, 26.0, 6.0), (3, 27.0, 5.0)] * len(DIMS)
 
 
+@pytest.mark.parametrize("model", ["alpha", "beta", "nobody"])
+def test_history_spec_is_the_chart_spec(standings: Standings, model: str) -> None:
+    # the model pages' shortcut (Altair's work once per board) gives the chart's own spec
+    assert charts.history_spec(standings, model) == charts.chart_spec(
+        charts.history_chart(standings, model)
+    )
+
+
 def test_likert_domain_is_the_scale(standings: Standings) -> None:
     spec = spec_of("likert", standings)
     x = spec["layer"][0]["encoding"]["x"]

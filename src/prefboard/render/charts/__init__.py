@@ -28,7 +28,12 @@ from prefboard.render.charts.pairs import (
     head_to_head_chart,
     pair_coverage_chart,
 )
-from prefboard.render.charts.people import history_chart, likert_chart, sample_vs_population_chart
+from prefboard.render.charts.people import (
+    history_chart,
+    history_spec,
+    likert_chart,
+    sample_vs_population_chart,
+)
 from prefboard.render.charts.rankings import dimension_heatmap, group_rank_heatmap, interval_chart
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "group_rank_heatmap",
     "head_to_head_chart",
     "history_chart",
+    "history_spec",
     "interval_chart",
     "likert_chart",
     "pair_coverage_chart",

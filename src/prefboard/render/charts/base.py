@@ -166,9 +166,10 @@ def _csv_data(rows: list[Row], numbers: Sequence[str]) -> alt.Data:
     if not rows:
         return alt.Data(values=[])  # type: ignore[no-untyped-call]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    columns = list(rows[0])
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([r[c] for c in columns] for r in rows)
     parse = {column: "number" for column in numbers}
     return alt.Data(values=out.getvalue(), format=alt.DataFormat(type="csv", parse=parse))  # type: ignore[no-untyped-call]
 
@@ -190,13 +191,16 @@ def _inline_datasets(spec: Spec) -> Spec:
     return cast(Spec, walk(spec))
 
 
-def chart_spec(chart: alt.TopLevelMixin) -> Spec:
-    """The Vega-Lite JSON the site embeds, with "$schema" and "config" kept.
+def chart_spec(chart: alt.TopLevelMixin | Spec) -> Spec:
+    """The Vega-Lite JSON the site embeds, with "$schema" and "config" kept (a spec already
+    made, such as `history_spec`'s, is returned as it is).
 
     Schema validation is skipped here: it cost most of the page stage (about 0.1 s a chart), and
     every chart builder is validated by rendering it with vl-convert in tests/test_charts.py.
     """
     # Big boards (100 models -> a 9,900-cell head-to-head) pass Altair's 5,000-row guard, which
     # exists for notebooks; lifted only for this call, not for the process.
+    if isinstance(chart, dict):
+        return chart
     with alt.data_transformers.enable("default", max_rows=None):
         return _inline_datasets(chart.to_dict(validate=False))

@@ -96,7 +96,7 @@ def model(pb: _Builder, key: str, h2h: tuple[list[Pair], int], misfits: list[Pai
         h2h_total=h2h[1],
         misfits=_misfits(pb, key, misfits),
         fit_checked=bool(pb.s.fit_checks),
-        history=chart_block(f"history-{key}", charts.history_chart(pb.s, key)),
+        history=chart_block(f"history-{key}", charts.history_spec(pb.s, key)),
         likert=_likert(pb, key),
     )
     return Page(path, info.name, text)
