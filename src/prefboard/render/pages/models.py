@@ -153,9 +153,7 @@ def _head_to_head(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object
     """The model's record against each opponent in the main dimension."""
     rows: list[list[object]] = []
     for p in pairs:
-        me_a = p.model_a == key
-        other = p.model_b if me_a else p.model_a
-        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+        me_a, other, wins, losses = _side(p, key)
         share = p.share_of(key)
         rows.append(
             [
@@ -169,6 +167,14 @@ def _head_to_head(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object
             ]
         )
     return rows
+
+
+def _side(p: Pair, key: str) -> tuple[bool, str, int, int]:
+    """`key`'s side of the pair: is it model_a, its opponent, its wins and its losses."""
+    me_a = p.model_a == key
+    if me_a:
+        return me_a, p.model_b, p.wins_a, p.wins_b
+    return me_a, p.model_a, p.wins_b, p.wins_a
 
 
 def _likert(pb: _Builder, key: str) -> list[list[object]]:
@@ -189,9 +195,7 @@ def _misfits(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object]]:
     """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
     rows: list[list[object]] = []
     for p in pairs:
-        me_a = p.model_a == key
-        other = p.model_b if me_a else p.model_a
-        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+        me_a, other, wins, losses = _side(p, key)
         exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
         rows.append(
             [
