@@ -26,7 +26,7 @@ from prefboard.standings.model import Pair, Standings, Table
 
 #: Models a pair grid shows: the top of the headline ranking. A grid of every pair grows with
 #: models² (90,000 cells and tens of MB of chart spec at 300 models, unreadable at any width);
-#: every pair's record stays in standings.json (`pairs`), and each model page lists its own.
+#: every pair's record stays in standings.json (`pairs`).
 GRID_MODELS = 30
 
 
@@ -144,8 +144,9 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixi
         .mark_text(fontSize=11, opacity=alt.ExprRef(expr=f"{fits} ? 1 : 0"))
         .encode(text="label:N", color=_ink_color())
     )
-    # A pair never played gets a faint grey cell (still hovered for its predicted P(win)) and no
-    # label: text off a coloured cell would need the theme's text colour, which a spec can't know.
+    # A pair never played gets a faint grey cell (hovered for its zero counts: the standings keep
+    # no prediction for it) and no label: text off a coloured cell would need the theme's text
+    # colour, which a spec can't know.
     unplayed = base.transform_filter("datum.battles <= 0").mark_rect(color=NO_DATA, opacity=0.25)
     return _finish(alt.layer(rects, on_cells, unplayed), _height(len(order)) + 40)
 
