@@ -24,6 +24,13 @@ def timed_build(config_path: Path, out: Path) -> tuple[float, pipeline.BuildRepo
     return time.perf_counter() - start, report
 
 
+def _sizes(site: Path) -> str:
+    """What grows with the board: the built pages and standings.json, in bytes."""
+    html = sum(p.stat().st_size for p in site.rglob("*.html"))
+    standings = (site / "downloads" / "standings.json").stat().st_size
+    return f"HTML pages {html:,} bytes, standings.json {standings:,} bytes"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -36,7 +43,7 @@ def main() -> None:
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
         print(
             f"example board: {seconds:.1f} s, {report.site.pages} pages, "
-            f"{report.site.charts} charts ({stages})"
+            f"{report.site.charts} charts ({stages}); {_sizes(report.site.output)}"
         )
         _, root = example_board(Path(tmp) / "big", args.rows, models=args.models)
         seconds, report = timed_build(root / "leaderboard.toml", Path(tmp) / "big-site")
@@ -45,6 +52,7 @@ def main() -> None:
             f"{args.models}-model {args.rows:,}-battle board: {seconds:.1f} s, "
             f"{report.site.pages} pages, {report.site.charts} charts ({stages})"
         )
+        print(f"{args.models}-model board: {_sizes(report.site.output)}")
         print(f"peak RSS MiB: {peak_rss_mib():.0f}")
 
 

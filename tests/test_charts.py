@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -200,9 +202,13 @@ def spec_of(name: str, standings: Standings) -> dict:
 
 def data_rows(spec: dict) -> list[dict]:
     data = spec["data"]
-    if "values" in data:
+    if "values" not in data:
+        return spec["datasets"][data["name"]]
+    if data.get("format", {}).get("type") != "csv":
         return data["values"]
-    return spec["datasets"][data["name"]]
+    numbers = data["format"]["parse"]
+    rows = list(csv.DictReader(io.StringIO(data["values"])))
+    return [{k: float(v) if k in numbers else v for k, v in r.items()} for r in rows]
 
 
 def mark_specs(spec: dict) -> list[dict]:
@@ -328,11 +334,23 @@ def test_sample_chart_omits_unpublished_values(standings: Standings) -> None:
 
 
 def test_history_band_uses_z(standings: Standings) -> None:
-    rows = data_rows(spec_of("history", standings))
+    spec = spec_of("history", standings)
     z = standings.parameters.z
-    for r in rows:
-        assert r["lower"] == pytest.approx(r["mu"] - z * r["sigma"])
-        assert r["upper"] == pytest.approx(r["mu"] + z * r["sigma"])
+    assert spec["transform"] == [
+        {"calculate": f"datum.mu - {z!r} * datum.sigma", "as": "lower"},
+        {"calculate": f"datum.mu + {z!r} * datum.sigma", "as": "upper"},
+    ]
+    # alpha's own points (mu and sigma as the standings hold them), once per dimension
+    rows = [(r["step"], r["mu"], r["sigma"]) for r in data_rows(spec)]
+    assert rows == [(1, 25.0, 8.0), (2, 26.0, 6.0), (3, 27.0, 5.0)] * len(DIMS)
+
+
+@pytest.mark.parametrize("model", ["alpha", "beta", "nobody"])
+def test_history_spec_is_the_chart_spec(standings: Standings, model: str) -> None:
+    # the model pages' shortcut (Altair's work once per board) gives the chart's own spec
+    assert charts.history_spec(standings, model) == charts.chart_spec(
+        charts.history_chart(standings, model)
+    )
 
 
 def test_likert_domain_is_the_scale(standings: Standings) -> None:

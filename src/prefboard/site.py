@@ -143,8 +143,15 @@ def mkdocs_config(
     return cfg
 
 
+#: A section with more pages than this (the model pages of a large board) is listed in the nav
+#: by its index page alone, which links every page of it. Material writes the whole nav into
+#: every page: 300 model pages made ~120 KB of nav on each of 321 pages, half the site's HTML.
+NAV_SECTION_PAGES = 40
+
+
 def _nav(pages: list[Page]) -> list[Any]:
-    """Top-level pages as entries of their own; pages in a folder under a section named for it."""
+    """Top-level pages as entries of their own; pages in a folder under a section named for it
+    (only its index page when it has more than NAV_SECTION_PAGES)."""
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
     for page in pages:
@@ -157,6 +164,10 @@ def _nav(pages: list[Page]) -> list[Any]:
             sections[top] = []
             nav.append({top.capitalize(): sections[top]})
         sections[top].append(page.path if page.path.endswith("index.md") else {title: page.path})
+    for entries in sections.values():
+        index = [e for e in entries if isinstance(e, str)]
+        if len(entries) > NAV_SECTION_PAGES and index:
+            entries[:] = index
     return nav
 
 
@@ -326,7 +337,9 @@ def build_site(
         workspace.pause_point("mkdocs")
         run_mkdocs(config_file, data_epoch(standings))
         site = work.path / "site"
-        stamp = hashlib.sha256(to_json(standings).encode()).hexdigest()[:16]
+        # The file just written, not a second serialisation (tens of MB at 300 models).
+        written = (work.path / "docs" / "downloads" / "standings.json").read_bytes()
+        stamp = hashlib.sha256(written).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
         workspace.mark(site)
         files = sum(1 for p in site.rglob("*") if p.is_file())

@@ -124,7 +124,8 @@ def _candidates(ctx: _Context, planned: info.Batch) -> list[Candidate]:
     out = []
     for k, gain, kind in zip(planned.picks, planned.infos, planned.kinds, strict=True):
         a, b = post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]
-        known = ctx.counts.get(pair_key(ctx.dimension, a, b)) if pooled else None
+        # standings list only the pairs that met: a pooled pair missing from them never did
+        known = ctx.counts.get(pair_key(ctx.dimension, a, b), 0) if pooled else None
         why = reason(rank[a], rank[b], float(above[k]), settled)
         if ctx.targets is not None and kind != "random":
             # A board pick aims at every adjacent pair: name the one it helps most.

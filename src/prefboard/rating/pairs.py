@@ -23,6 +23,8 @@ def pairs_of(
     outcome: np.ndarray,
     params: ts.TrueSkillParams,
 ) -> list[Pair]:
+    """Every pair of models that met in the pooled battles of `dimension`: its counts and its
+    predicted outcome from the pooled batch posterior `post`."""
     keys = config.model_keys
     m = len(keys)
     idx = pooled.spec.battles
@@ -36,7 +38,12 @@ def pairs_of(
     wl = np.bincount(code[lo_won], minlength=m * m)
     wh = np.bincount(code[hi_won], minlength=m * m)
     tie = np.bincount(code[o == 2], minlength=m * m)
+    # Only pairs that met: listing every pair grows with models² whatever the data (44,850
+    # per dimension at 300 models); a prediction for any other pair comes from the table's
+    # scores on demand (`prefboard plan`, matchmaking.posterior).
     ii, jj = np.triu_indices(m, k=1)
+    met = n[ii * m + jj] > 0
+    ii, jj = ii[met], jj[met]
     # The predictive difference uses the posterior variance of the *difference* (covariance
     # included), carried on one side: win_probabilities adds the two sides' variances.
     var = post.cov[ii, ii] + post.cov[jj, jj] - 2 * post.cov[ii, jj]
@@ -92,7 +99,9 @@ def fit_check(
             "fit_p_adjusted": f.p_adjusted,
             "misfit": f.flagged,
         }
-        checked.append(p.model_copy(update=update))
+        # Validated once when built; model_copy's deep machinery cost seconds per dimension at
+        # 300 models (one call per pair).
+        checked.append(Pair.model_construct(**{**p.__dict__, **update}))
     pos = checks.position_bias(
         len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma
     )

@@ -61,7 +61,25 @@ RATINGS_COLUMNS = [
 
 
 def to_json(standings: Standings) -> str:
-    return json.dumps(standings.model_dump(mode="json"), indent=1, sort_keys=False) + "\n"
+    """standings.json: one top-level key per line, and each item of a top-level list (a pair,
+    a table, a history) compact on a line of its own.
+
+    Indenting every field (as before) made a 300-model board's file 160 MB, mostly whitespace
+    and one line per number, and forced Python's pure-Python encoder (the C encoder only writes
+    compact JSON): serialising took tens of seconds. The file parses to the same object."""
+    fields = standings.model_dump(mode="json")
+    lines = [f" {json.dumps(key)}: {_json_value(value)}" for key, value in fields.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, list) and value:
+        return "[\n" + ",\n".join(f"  {_compact(item)}" for item in value) + "\n ]"
+    return _compact(value)
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def schema_json() -> str:

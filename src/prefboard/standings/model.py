@@ -255,7 +255,10 @@ class Standings(Frozen):
     dimensions: list[DimensionInfo]
     slices: list[SliceInfo]
     tables: list[Table]
-    pairs: list[Pair]
+    pairs: list[Pair] = Field(
+        description="Per battle dimension, every pair of models that met in the pooled battles "
+        "(a pair never compared is not listed: its prediction follows from the scores)."
+    )
     history: list[History]
     likert: list[LikertRow]
     agreement: list[AgreementRow]

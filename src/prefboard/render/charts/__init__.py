@@ -22,22 +22,32 @@ Rules every builder follows, because of where the specs end up:
 from prefboard.render.charts.base import chart_spec
 from prefboard.render.charts.comparisons import bump_chart, calibration_chart
 from prefboard.render.charts.pairs import (
+    GRID_MODELS,
     battles_vs_rank_chart,
+    grid_models,
     head_to_head_chart,
     pair_coverage_chart,
 )
-from prefboard.render.charts.people import history_chart, likert_chart, sample_vs_population_chart
+from prefboard.render.charts.people import (
+    history_chart,
+    history_spec,
+    likert_chart,
+    sample_vs_population_chart,
+)
 from prefboard.render.charts.rankings import dimension_heatmap, group_rank_heatmap, interval_chart
 
 __all__ = [
+    "GRID_MODELS",
     "battles_vs_rank_chart",
     "bump_chart",
     "calibration_chart",
     "chart_spec",
     "dimension_heatmap",
+    "grid_models",
     "group_rank_heatmap",
     "head_to_head_chart",
     "history_chart",
+    "history_spec",
     "interval_chart",
     "likert_chart",
     "pair_coverage_chart",

@@ -22,41 +22,78 @@ from prefboard.render.charts.base import (
     _num,
     _ordered,
 )
-from prefboard.standings.model import Standings, Table
+from prefboard.standings.model import Pair, Standings, Table
+
+#: Models a pair grid shows: the top of the headline ranking. A grid of every pair grows with
+#: models² (90,000 cells and tens of MB of chart spec at 300 models, unreadable at any width);
+#: every pair's record stays in standings.json (`pairs`).
+GRID_MODELS = 30
+
+
+def grid_models(standings: Standings, dimension: str) -> list[str]:
+    """Keys of the models a pair grid of `dimension` shows, in headline rank order."""
+    return _model_order(standings, dimension)[:GRID_MODELS]
 
 
 def _head_to_head_cells(standings: Standings, dimension: str) -> tuple[list[Row], list[str]]:
-    """Both sides of every pair in `dimension`, and the model labels in rank order."""
+    """Both sides of every pair in `dimension` among the grid's models, and their labels in
+    rank order; a pair among them that never met gets an empty cell."""
     names = _model_names(standings)
     pairs = [p for p in standings.pairs if p.dimension == dimension]
-    cells: list[Row] = []
-    for p in pairs:
-        sides = [
-            (p.model_a, p.model_b, p.wins_a, p.wins_b, p.p_a, p.p_b),
-            (p.model_b, p.model_a, p.wins_b, p.wins_a, p.p_b, p.p_a),
-        ]
-        for model, opponent, wins, losses, p_win, p_loss in sides:
-            share = p.share_of(model)
-            cells.append(
-                {
-                    "model": _name(names, model),
-                    "opponent": _name(names, opponent),
-                    "battles": p.battles,
-                    "wins": wins,
-                    "losses": losses,
-                    "ties": p.ties,
-                    "share": share,
-                    "label": fmt.percent(share, 0) if share is not None else "",
-                    "p_win": _num(p_win),
-                    "p_loss": _num(p_loss),
-                    "p_tie": _num(p.p_tie),
-                    "ink": _ink(share),
-                }
-            )
     present = {p.model_a for p in pairs} | {p.model_b for p in pairs}
-    order = [_name(names, k) for k in _ordered(present, _model_order(standings, dimension))]
-    cells.sort(key=lambda c: (order.index(c["model"]), order.index(c["opponent"])))
-    return cells, order
+    shown = _ordered(present, _model_order(standings, dimension))[:GRID_MODELS]
+    kept = set(shown)
+    met = {(p.model_a, p.model_b): p for p in pairs if p.model_a in kept and p.model_b in kept}
+    cells: list[Row] = []
+    for a in shown:
+        for b in shown:
+            p = met.get((a, b)) or met.get((b, a))
+            if p is not None:
+                cells.append(_cell(names, p, a))
+            elif a != b:
+                cells.append(_unplayed_cell(names, a, b))
+    return cells, [_name(names, k) for k in shown]
+
+
+def _cell(names: dict[str, str], p: Pair, model: str) -> Row:
+    """`model`'s side of the pair `p`."""
+    me_a = p.model_a == model
+    opponent = p.model_b if me_a else p.model_a
+    wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+    p_win, p_loss = (p.p_a, p.p_b) if me_a else (p.p_b, p.p_a)
+    share = p.share_of(model)
+    return {
+        "model": _name(names, model),
+        "opponent": _name(names, opponent),
+        "battles": p.battles,
+        "wins": wins,
+        "losses": losses,
+        "ties": p.ties,
+        "share": share,
+        "label": fmt.percent(share, 0) if share is not None else "",
+        "p_win": _num(p_win),
+        "p_loss": _num(p_loss),
+        "p_tie": _num(p.p_tie),
+        "ink": _ink(share),
+    }
+
+
+def _unplayed_cell(names: dict[str, str], model: str, opponent: str) -> Row:
+    """A pair with no battle in the standings: counted zero, no prediction kept for it."""
+    return {
+        "model": _name(names, model),
+        "opponent": _name(names, opponent),
+        "battles": 0,
+        "wins": 0,
+        "losses": 0,
+        "ties": 0,
+        "share": None,
+        "label": "",
+        "p_win": None,
+        "p_loss": None,
+        "p_tie": None,
+        "ink": _ink(None),
+    }
 
 
 def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
@@ -107,8 +144,9 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixi
         .mark_text(fontSize=11, opacity=alt.ExprRef(expr=f"{fits} ? 1 : 0"))
         .encode(text="label:N", color=_ink_color())
     )
-    # A pair never played gets a faint grey cell (still hovered for its predicted P(win)) and no
-    # label: text off a coloured cell would need the theme's text colour, which a spec can't know.
+    # A pair never played gets a faint grey cell (hovered for its zero counts: the standings keep
+    # no prediction for it) and no label: text off a coloured cell would need the theme's text
+    # colour, which a spec can't know.
     unplayed = base.transform_filter("datum.battles <= 0").mark_rect(color=NO_DATA, opacity=0.25)
     return _finish(alt.layer(rects, on_cells, unplayed), _height(len(order)) + 40)
 
@@ -137,11 +175,15 @@ def battles_vs_rank_chart(standings: Standings, table: Table) -> alt.TopLevelMix
 
 
 def pair_coverage_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
-    """Battles per model pair (both directions shown), so gaps in the design stand out."""
+    """Battles per model pair (both directions shown) among the grid's models (`grid_models`),
+    so gaps in the design stand out."""
     names = _model_names(standings)
-    order = _model_order(standings, dimension)
+    order = grid_models(standings, dimension)
+    shown = set(order)
     counts = {
-        (p.model_a, p.model_b): p.battles for p in standings.pairs if p.dimension == dimension
+        (p.model_a, p.model_b): p.battles
+        for p in standings.pairs
+        if p.dimension == dimension and p.model_a in shown and p.model_b in shown
     }
     cells: list[Row] = []
     for a in order:

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefboard.render import charts
 from prefboard.render import format as fmt
-from prefboard.render.pages.core import Page, _Builder, chart_block
+from prefboard.render.pages.core import Page, _Builder, chart_block, grid
 from prefboard.standings.model import POOLED, POSTSTRATIFIED
 
 
@@ -105,6 +105,7 @@ def fairness(pb: _Builder) -> Page:
         bias_chart=chart_block("battles-vs-rank", charts.battles_vs_rank_chart(pb.s, head)),
         bias=bias_rows,
         coverage_chart=chart_block("pair-coverage", charts.pair_coverage_chart(pb.s, dim.key)),
+        coverage_grid=grid(pb.s, dim.key, "fairness.md"),
         ess=ess,
         connectivity=connectivity,
         consistency=consistency,

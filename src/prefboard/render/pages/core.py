@@ -90,6 +90,17 @@ def data_through(provenance: Provenance) -> str:
     return f"data through {provenance.data_through[:10] or fmt.MISSING}"
 
 
+def grid(standings: Standings, dimension: str, page: str) -> dict[str, Any]:
+    """How many models a pair grid of `dimension` shows (the top of the ranking,
+    charts.GRID_MODELS) out of how many, and the link to the file holding every pair."""
+    table = standings.headline(dimension)
+    return {
+        "shown": len(charts.grid_models(standings, dimension)),
+        "total": len(table.entries) if table else 0,
+        "standings": posixpath.relpath("downloads/standings.json", posixpath.dirname(page) or "."),
+    }
+
+
 def no_data(what: str) -> str:
     """The sentence an empty table is replaced by: what would fill it."""
     return f"No data yet: {what}"

@@ -3,10 +3,28 @@ head-to-head record, fit check, rating history, Likert ratings)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block, href
-from prefboard.standings.model import POOLED, Entry, Standings, Table
+from prefboard.standings.model import POOLED, Entry, Pair, Standings, Table
+
+#: Opponents a model page lists: those nearest in headline rank. Every opponent met made the
+#: page grow with models (and the site with models²: 90,000 table rows for MkDocs to parse and
+#: index at 300 models); the rest of the record is in standings.json.
+H2H_SHOWN = 24
+
+
+def pairs_by_model(pairs: Iterable[Pair]) -> dict[str, list[Pair]]:
+    """Each model's pairs, in the standings' order: one pass, so a model page does not scan
+    every pair of the board (models² pairs × models pages)."""
+    out: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        out[p.model_a].append(p)
+        out[p.model_b].append(p)
+    return out
 
 
 def models(pb: _Builder) -> list[Page]:
@@ -26,11 +44,36 @@ def models(pb: _Builder) -> list[Page]:
         for m in pb.s.models
     ]
     pages = [Page("models/index.md", "Models", pb.render("models_index.md.j2", rows=rows))]
-    pages += [model(pb, m.key) for m in pb.s.models]
+    dim = pb.main_dim
+    h2h = pairs_by_model(p for p in pb.s.pairs if dim is not None and p.dimension == dim.key)
+    flagged = pairs_by_model(p for p in pb.s.pairs if p.misfit)
+    position = {e.model: n for n, e in enumerate(main.entries)} if main else {}
+    pages += [
+        model(pb, m.key, _nearest(position, m.key, h2h.get(m.key, [])), flagged.get(m.key, []))
+        for m in pb.s.models
+    ]
     return pages
 
 
-def model(pb: _Builder, key: str) -> Page:
+def _nearest(position: dict[str, int], key: str, pairs: list[Pair]) -> tuple[list[Pair], int]:
+    """The `H2H_SHOWN` pairs of `key` whose opponent is nearest in headline rank (`position`:
+    each model's place in the headline table), in their standings order, and how many pairs
+    there were."""
+    if len(pairs) <= H2H_SHOWN:
+        return pairs, len(pairs)
+    mine = position.get(key, len(position))
+
+    def distance(p: Pair) -> tuple[int, int]:
+        other = position.get(p.model_b if p.model_a == key else p.model_a, len(position) * 2)
+        return abs(other - mine), other
+
+    kept = {(p.model_a, p.model_b) for p in sorted(pairs, key=distance)[:H2H_SHOWN]}
+    return [p for p in pairs if (p.model_a, p.model_b) in kept], len(pairs)
+
+
+def model(pb: _Builder, key: str, h2h: tuple[list[Pair], int], misfits: list[Pair]) -> Page:
+    """The page of model `key`; `h2h`: the pairs of the main dimension it lists and how many
+    the model has (`_nearest`), `misfits`: its pairs the fit check flagged."""
     info = next(m for m in pb.s.models if m.key == key)
     path = f"models/{key}.md"
     link: object = fmt.MISSING
@@ -49,10 +92,11 @@ def model(pb: _Builder, key: str) -> Page:
         dim={"label": dim.label if dim else ""},
         by_dimension=_by_dimension(pb, path, key),
         by_group=_by_group(pb, key),
-        h2h=_head_to_head(pb, key),
-        misfits=_misfits(pb, key),
+        h2h=_head_to_head(pb, key, h2h[0]),
+        h2h_total=h2h[1],
+        misfits=_misfits(pb, key, misfits),
         fit_checked=bool(pb.s.fit_checks),
-        history=chart_block(f"history-{key}", charts.history_chart(pb.s, key)),
+        history=chart_block(f"history-{key}", charts.history_spec(pb.s, key)),
         likert=_likert(pb, key),
     )
     return Page(path, info.name, text)
@@ -105,18 +149,11 @@ def _by_group(pb: _Builder, key: str) -> list[list[object]]:
     return rows
 
 
-def _head_to_head(pb: _Builder, key: str) -> list[list[object]]:
+def _head_to_head(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object]]:
     """The model's record against each opponent in the main dimension."""
-    dim = pb.main_dim
     rows: list[list[object]] = []
-    if dim is None:
-        return rows
-    for p in pb.s.pairs:
-        if p.dimension != dim.key or key not in (p.model_a, p.model_b):
-            continue
-        me_a = p.model_a == key
-        other = p.model_b if me_a else p.model_a
-        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+    for p in pairs:
+        me_a, other, wins, losses = _side(p, key)
         share = p.share_of(key)
         rows.append(
             [
@@ -130,6 +167,14 @@ def _head_to_head(pb: _Builder, key: str) -> list[list[object]]:
             ]
         )
     return rows
+
+
+def _side(p: Pair, key: str) -> tuple[bool, str, int, int]:
+    """`key`'s side of the pair: is it model_a, its opponent, its wins and its losses."""
+    me_a = p.model_a == key
+    if me_a:
+        return me_a, p.model_b, p.wins_a, p.wins_b
+    return me_a, p.model_a, p.wins_b, p.wins_a
 
 
 def _likert(pb: _Builder, key: str) -> list[list[object]]:
@@ -146,15 +191,11 @@ def _likert(pb: _Builder, key: str) -> list[list[object]]:
     ]
 
 
-def _misfits(pb: _Builder, key: str) -> list[list[object]]:
+def _misfits(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object]]:
     """This model's pairs the fit check flagged: observed vs predicted a/b/tie counts."""
     rows: list[list[object]] = []
-    for p in pb.s.pairs:
-        if not p.misfit or key not in (p.model_a, p.model_b):
-            continue
-        me_a = p.model_a == key
-        other = p.model_b if me_a else p.model_a
-        wins, losses = (p.wins_a, p.wins_b) if me_a else (p.wins_b, p.wins_a)
+    for p in pairs:
+        me_a, other, wins, losses = _side(p, key)
         exp = (p.expected_a, p.expected_b) if me_a else (p.expected_b, p.expected_a)
         rows.append(
             [

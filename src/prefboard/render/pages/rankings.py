@@ -8,7 +8,7 @@ from typing import Any
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.pages.categories import category_switch
-from prefboard.render.pages.core import Page, _Builder, chart_block
+from prefboard.render.pages.core import Page, _Builder, chart_block, grid
 
 
 def home(pb: _Builder) -> Page:
@@ -91,6 +91,7 @@ def dimensions(pb: _Builder) -> list[Page]:
                     headline=pb.ranking(path, headline, f"interval-{d.key}"),
                     pooled={"rows": pb.rows(path, pooled.entries)},
                     h2h=chart_block(f"h2h-{d.key}", charts.head_to_head_chart(pb.s, d.key)),
+                    h2h_grid=grid(pb.s, d.key, path),
                 ),
             )
         )
