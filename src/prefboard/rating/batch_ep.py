@@ -17,7 +17,7 @@ _EP_TOL = 1e-9
 _EP_MAX_SWEEPS = 500
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _ep_sites(
     mean: np.ndarray,
     cov: np.ndarray,
@@ -66,7 +66,7 @@ def _ep_sites(
             nu[p, o] = (1.0 - damping) * nu[p, o] + damping * nu_new
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _site_information(
     i: np.ndarray, j: np.ndarray, counts: np.ndarray, tau: np.ndarray, nu: np.ndarray, m: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +88,7 @@ def _site_information(
     return h, lap
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _ep_loop(
     i: np.ndarray,
     j: np.ndarray,
@@ -122,7 +122,7 @@ def _ep_loop(
     return mean, cov, h, lap, _EP_MAX_SWEEPS
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _laplace_sites(x: np.ndarray, e: float, c: float, c2: float) -> tuple[np.ndarray, np.ndarray]:
     """Per (pair, outcome) the Laplace site at scaled gaps ``x``: it matches the
     log-likelihood's slope and curvature at the mode. Compiled: the same arithmetic as the

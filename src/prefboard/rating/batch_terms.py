@@ -76,7 +76,7 @@ class Battles:
         return cls(n_models, *_check_battles(n_models, a, b, outcome))
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _count_kernel(
     a: np.ndarray,
     b: np.ndarray,
@@ -223,7 +223,7 @@ def _pair_terms(
     return ll, g, k, v_out
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _pair_loglik(
     s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
 ) -> float:
@@ -242,7 +242,7 @@ def _pair_loglik(
     return ll
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _pair_gradients(
     s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
 ) -> tuple[float, np.ndarray, np.ndarray]:
