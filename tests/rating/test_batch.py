@@ -333,3 +333,17 @@ def test_clustered_widening_keeps_the_level_out_of_the_bands() -> None:
     # variance grows with the level although its own factor is 1.
     old = (r + 30.0) * np.outer(expected, expected)
     assert np.diag(centre @ old @ centre)[1] > 2 * bands[0][1]
+
+
+def test_laplacian_is_the_sum_of_its_edges_in_order() -> None:
+    # The batch fits' curvature: the same bits as adding each edge's weight in order.
+    from prefboard.rating.batch_terms import laplacian
+
+    rng = np.random.default_rng(5)
+    i = np.array([0, 0, 1, 2, 0])
+    j = np.array([1, 3, 3, 3, 2])
+    w = rng.random(5)
+    want = np.zeros((4, 4))
+    for rows, cols, sign in ((i, i, 1), (j, j, 1), (i, j, -1), (j, i, -1)):
+        np.add.at(want, (rows, cols), sign * w)
+    assert laplacian(4, i, j, w).tolist() == want.tolist()

@@ -207,3 +207,21 @@ def test_methodology_quotes_every_calibration_scenario(tiny) -> None:
         assert sc["label"] in method.text
         assert f"{head['coverage']:.1f}%" in method.text
         assert head["intervals"] >= 200
+
+
+def test_exact_multinomials_of_many_pairs_equal_each_pair_tested_alone() -> None:
+    # The batched tests (one evaluation per n, chunked) must be the one-pair test bit for
+    # bit: the fit checks publish these p-values. Mixed n, impossible cells, a certain outcome.
+    rng = np.random.default_rng(7)
+    probs = rng.dirichlet([1.0, 1.0, 0.3], size=60)
+    probs[::7, 2] = 0.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs[5] = [1.0, 0.0, 0.0]
+    n = np.concatenate([rng.integers(1, 12, 30), rng.integers(150, 201, 30)])
+    observed = np.array([rng.multinomial(k, p) for k, p in zip(n, probs, strict=True)])
+    alone = [
+        float(checks.exact_multinomials(o[None, :], p[None, :])[0])
+        for o, p in zip(observed, probs, strict=True)
+    ]
+    assert checks.exact_multinomials(observed, probs).tolist() == alone
+    assert checks.exact_multinomial(observed[0], probs[0]) == alone[0]

@@ -111,3 +111,21 @@ def test_rank_mass_is_the_share_of_draws_in_the_interval() -> None:
     rank = 1 + np.argsort(np.argsort(-skill, axis=1), axis=1)
     inside = (rank >= s.rank_lower) & (rank <= s.rank_upper)
     assert s.rank_mass == pytest.approx(inside.mean(axis=0), abs=1e-12)
+
+
+def test_rank_counts_keep_the_stable_order_for_equal_skills() -> None:
+    # Draws with a copied model and models absent from a draw (-inf) tie: their ranks follow
+    # the input order, as a stable sort gives, whichever sort finds the order.
+    rng = np.random.default_rng(3)
+    for m in (3, 40):
+        skill = rng.standard_normal((500, m))
+        want = np.zeros((m, m), dtype=np.int64)
+        for row in np.argsort(-skill, axis=1, kind="stable"):
+            want[row, np.arange(m)] += 1
+        assert (ranks._rank_counts(skill) == want).all()
+        skill[:, 1] = skill[:, 0]
+        skill[4, [0, 2]] = -np.inf
+        want[:] = 0
+        for row in np.argsort(-skill, axis=1, kind="stable"):
+            want[row, np.arange(m)] += 1
+        assert (ranks._rank_counts(skill) == want).all()

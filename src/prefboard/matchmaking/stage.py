@@ -11,6 +11,7 @@ from prefboard.matchmaking.groups import groups_in_need
 from prefboard.matchmaking.queue import BOARD_SHARE, plan
 from prefboard.matchmaking.quotas import goal_status, quotas
 from prefboard.matchmaking.tables import battle_dimensions
+from prefboard.rating.threads import one_blas_thread
 from prefboard.standings.model import GoalProjection, Plan, RecruitmentQuota, Standings
 
 __all__ = ["PLANNED_PER_DIMENSION", "current", "goals", "plan_stage", "planned", "recruitment"]
@@ -27,6 +28,14 @@ def plan_stage(standings: Standings) -> Standings:
 def planned(standings: Standings, n: int = PLANNED_PER_DIMENSION) -> Plan:
     """Each battle dimension's next ``n`` battles on its pooled table, the goal's status per
     dimension, the quotas and the groups in need."""
+    # One BLAS thread, as in the rating stage: the projections invert models x models
+    # matrices, and OpenBLAS's threads made the 100-model board's plan 7x slower on 2 shared
+    # cores (the numbers are the same either way).
+    with one_blas_thread():
+        return _planned(standings, n)
+
+
+def _planned(standings: Standings, n: int) -> Plan:
     explore = standings.plan_goal.explore
     queue = [
         c

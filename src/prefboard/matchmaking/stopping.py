@@ -32,6 +32,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from prefboard.matchmaking import information as info
+from prefboard.rating.batch_terms import laplacian
 
 __all__ = ["Projection", "band_half_width", "project", "separation_z"]
 
@@ -71,14 +72,6 @@ def _site_precision(mean: np.ndarray, beta: float, eps: float) -> tuple[info.Pai
     tiny = np.full(m.shape, 1e-8)
     v_post = info.expected_difference_variance(m, tiny, beta, eps)
     return pairs, (tiny / v_post - 1.0) / tiny
-
-
-def _laplacian(m: int, pairs: info.PairSet, weight: np.ndarray) -> np.ndarray:
-    lap = np.zeros((m, m))
-    np.add.at(lap, (pairs.i, pairs.j), -weight)
-    lap = lap + lap.T
-    lap[np.diag_indices(m)] = -lap.sum(axis=1)
-    return lap
 
 
 def _first_step(met: Callable[[int], bool], max_steps: int) -> int | None:
@@ -140,7 +133,7 @@ def project(
     goal *now*), so the precision after s batches is ``P0 + s * added`` and the first batch
     meeting the goal is found by bisection."""
     pairs, lam = _site_precision(mean, beta, eps)
-    spread = _laplacian(len(mean), pairs, lam) * (explore * batch / max(pairs.size, 1))
+    spread = laplacian(len(mean), pairs.i, pairs.j, lam) * (explore * batch / max(pairs.size, 1))
     setup = _Setup(mean, cov, pairs, lam, spread, batch, explore, max_batches)
     if goal == "half_width":
         return _project_half_width(setup, 1.0 - level, float(max_half_width or 0.0))
@@ -159,7 +152,9 @@ def _project_half_width(setup: _Setup, alpha: float, limit: float) -> Projection
     pairs = setup.pairs
     wide = np.maximum(hw / max(limit, 1e-12) - 1.0, 0.0)
     weight = setup.lam * (wide[pairs.i] + wide[pairs.j])
-    focus = _laplacian(n, pairs, weight) * ((1 - setup.explore) * setup.batch / weight.sum())
+    focus = laplacian(n, pairs.i, pairs.j, weight) * (
+        (1 - setup.explore) * setup.batch / weight.sum()
+    )
     added = setup.spread + focus
     precision = np.linalg.inv(setup.cov)
 

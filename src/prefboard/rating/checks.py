@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
@@ -39,6 +40,7 @@ __all__ = [
     "PairFit",
     "PositionFit",
     "exact_multinomial",
+    "exact_multinomials",
     "holm",
     "outcome_probabilities",
     "pair_fit",
@@ -80,22 +82,58 @@ def exact_multinomial(observed: np.ndarray, probs: np.ndarray) -> float:
     """Exact two-sided p-value of three-cell counts: the total probability of every outcome with
     the same n that is no more likely than the observed one (relative tolerance 1e-7, as
     scipy.stats.binomtest uses for ties)."""
-    n = int(observed.sum())
+    return float(exact_multinomials(observed[None, :], probs[None, :])[0])
+
+
+# Cells (pairs x outcomes of one n) evaluated at once: bounds the memory of a chunk.
+_EXACT_CELLS = 2_000_000
+
+
+@lru_cache(maxsize=EXACT_MAX_N + 1)
+def _outcomes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (x, y, z) with x + y + z = n and its log multinomial coefficient: the same for
+    every pair with n battles, so computed once per n."""
     x, y = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
     keep = x + y <= n
     x, y = x[keep], y[keep]
     z = n - x - y
+    return x, y, z, gammaln(n + 1) - gammaln(x + 1) - gammaln(y + 1) - gammaln(z + 1)
+
+
+def exact_multinomials(observed: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """:func:`exact_multinomial` of each row, with the pairs of one n evaluated together (a
+    300-model board has ~45,000 pairs to test per dimension; one call each took most of
+    the rating stage). The arithmetic per outcome is the one-pair computation's: the same
+    bits."""
+    out = np.empty(len(observed))
+    n_of = observed.sum(axis=1).astype(np.int64)
+    for n in np.unique(n_of):
+        rows = np.flatnonzero(n_of == n)
+        step = max(1, _EXACT_CELLS // ((int(n) + 1) * (int(n) + 2) // 2))
+        for first in range(0, rows.size, step):
+            chunk = rows[first : first + step]
+            out[chunk] = _exact_chunk(int(n), observed[chunk], probs[chunk])
+    return out
+
+
+def _exact_chunk(n: int, observed: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    x, y, z, base = _outcomes(n)
     # A cell of probability 0 has log -inf; 0 * log 0 counts as 0 (numpy would give nan).
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.log(probs)
-        base = gammaln(n + 1) - gammaln(x + 1) - gammaln(y + 1) - gammaln(z + 1)
-        terms = np.zeros(x.size)
-        for counts, lp in ((x, logp[0]), (y, logp[1]), (z, logp[2])):
-            terms += np.where(counts > 0, counts * lp, 0.0)
+        terms = np.zeros((len(observed), x.size))
+        for k, counts in enumerate((x, y, z)):
+            terms += np.where(counts > 0, counts * logp[:, k : k + 1], 0.0)
         logpmf = base + terms
         o = observed.astype(np.int64)
-        ref = gammaln(n + 1) - gammaln(o + 1).sum() + np.sum(np.where(o > 0, o * logp, 0.0))
-    return float(min(1.0, np.exp(logpmf[logpmf <= ref + 1e-7]).sum()))
+        ref = (
+            gammaln(n + 1)
+            - gammaln(o + 1).sum(axis=1)
+            + np.sum(np.where(o > 0, o * logp, 0.0), axis=1)
+        )
+    return np.array(
+        [min(1.0, np.exp(row[row <= r + 1e-7]).sum()) for row, r in zip(logpmf, ref, strict=True)]
+    )
 
 
 def holm(p: np.ndarray) -> np.ndarray:
@@ -159,8 +197,7 @@ def pair_fit(
     exact = (exp.min(axis=1) < MIN_EXPECTED) & (obs.sum(axis=1) <= EXACT_MAX_N)
     stat = np.sum((obs - exp) ** 2 / np.maximum(exp, 1e-300), axis=1)
     p = chi2.sf(stat, 2)
-    for k in np.flatnonzero(exact):
-        p[k] = exact_multinomial(obs[k], probs[k])
+    p[exact] = exact_multinomials(obs[exact], probs[exact])
     adjusted = holm(p)
     return [
         PairFit(

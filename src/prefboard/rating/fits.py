@@ -20,15 +20,15 @@ def posterior(
     idx: np.ndarray,
     draw_margin: float,
     clusters: list[np.ndarray],
-) -> tuple[batch.PairCounts, batch.Posterior]:
-    """The pair counts of one table's battles and their batch posterior, inflated for
+    pc: batch.PairCounts,
+) -> batch.Posterior:
+    """The batch posterior of one table's battles ``idx`` (pair counts ``pc``), inflated for
     clustered votes."""
     r = config.rating
-    pc = batch.aggregate_index(battles, idx)
     post = batch.fit_counts(
         pc, prior_mean=r.mu, prior_sigma=r.sigma, beta=r.beta, draw_margin=draw_margin
     )
-    return pc, batch.cluster_inflation_index(post, battles, idx, clusters, counts=pc)
+    return batch.cluster_inflation_index(post, battles, idx, clusters, counts=pc)
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,9 @@ def grouped(
 
 @dataclass(frozen=True)
 class DimensionFit:
-    """Every batch fit of one dimension: per table (attribute, value) its clustered posterior,
-    and the pooled group posteriors and headline (the Bradley–Terry–Davidson cross-check is
+    """Every batch fit of one dimension: per table (attribute, value) its pair counts, the
+    pooled group posteriors and headline, and the clustered posterior of each table that has
+    no pooled group posterior (the pooled table; the Bradley–Terry–Davidson cross-check is
     fitted beside them: rating/crosschecks.py)."""
 
     posteriors: dict[tuple[str, str], batch.Posterior]
@@ -84,14 +85,6 @@ class DimensionFit:
 def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFit:
     # The batch fits use the dimension's batch config (beta widened for prompt-shared noise).
     bconf = dim.batch_config
-    fitted = {
-        (s.attribute, s.value): posterior(
-            bconf, dim.arrays, s.battles, dim.ties.draw_margin, inputs.clusters
-        )
-        for s in dim.run.specs
-    }
-    posteriors = {key: post for key, (_, post) in fitted.items()}
-    counts = {key: pc for key, (pc, _) in fitted.items()}
     pooled = grouped(
         bconf,
         dim.key,
@@ -105,4 +98,17 @@ def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFi
         dim.ties,
         inputs.clusters,
     )
+    counts = {
+        (s.attribute, s.value): batch.aggregate_index(dim.arrays, s.battles) for s in dim.run.specs
+    }
+    # A group's table shows its pooled posterior: its own batch fit would be computed only to
+    # be replaced (19 of a dimension's 20 fits on the example board's slices), so it is not.
+    posteriors = {}
+    for s in dim.run.specs:
+        key = (s.attribute, s.value)
+        if key not in pooled.slices:
+            eps = dim.ties.draw_margin
+            posteriors[key] = posterior(
+                bconf, dim.arrays, s.battles, eps, inputs.clusters, counts[key]
+            )
     return DimensionFit(posteriors, counts, pooled)

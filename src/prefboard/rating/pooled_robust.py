@@ -83,7 +83,7 @@ class Sandwich:
         return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _keys(
     a: np.ndarray, b: np.ndarray, outcome: np.ndarray, group: np.ndarray, slots: int, m: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +170,7 @@ def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.reshape(-1), len(uniq)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dense_sums(
     codes: np.ndarray,
     n: int,

@@ -91,13 +91,26 @@ def _cholesky(cov: np.ndarray) -> np.ndarray:
         return np.linalg.cholesky(sym + jitter * np.eye(len(sym)))
 
 
+def _order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, axis=1, kind="stable")``, 3x faster: rows without equal keys have one
+    sorted order, which the unstable sort finds too; a block with an equal pair (a model
+    whose skill is a copy of another's, infinities for models absent from a draw) or a nan is
+    sorted again stably. The stable sort was most of a 300-model table's rank draws."""
+    order = np.argsort(keys, axis=1)
+    ranked = np.take_along_axis(keys, order, axis=1)
+    if (ranked[:, 1:] == ranked[:, :-1]).any() or np.isnan(ranked).any():
+        return np.argsort(keys, axis=1, kind="stable")
+    return order
+
+
 def _rank_counts(skill: np.ndarray) -> np.ndarray:
     """counts[i, r] = rows of ``skill`` (draws x models) in which model i has rank r + 1."""
     m = skill.shape[1]
-    order = np.argsort(-skill, axis=1, kind="stable")
-    rank0 = np.empty_like(order)
-    np.put_along_axis(rank0, order, np.arange(m)[None, :], axis=1)
-    return np.stack([np.bincount(rank0[:, i], minlength=m) for i in range(m)])
+    order = _order(-skill)
+    # order[d, r] is the model at rank r + 1 in draw d: one bincount over (model, rank) keys,
+    # with no inverse permutation and no bincount per model (the same integer counts).
+    keys = order * m + np.arange(m)[None, :]
+    return np.bincount(keys.reshape(-1), minlength=m * m).reshape(m, m)
 
 
 @njit(cache=True)

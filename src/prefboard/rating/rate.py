@@ -1,15 +1,17 @@
 """Validated tables -> `Standings`: every number the site shows, computed once.
 
-The stage reads as its steps: prepare the battle arrays; per dimension learn the ties and list
-its tournaments; replay the online passes (a diagnostic) in a background thread while the batch
-posteriors and pooled groups are fitted, and the Bradley–Terry–Davidson cross-checks in a
-worker process (rating/crosschecks.py); then assemble each dimension's tables,
-pairs, checks and diagnostics, and describe the board.
+The stage reads as its steps: prepare the battle arrays; per dimension, on one of two fitting
+threads, learn the ties and list its tournaments, replay the online passes (a diagnostic) on
+the replay thread while the batch posteriors and pooled groups are fitted, the
+Bradley–Terry–Davidson cross-checks running in a worker process (rating/crosschecks.py); then
+assemble each dimension's tables, pairs, checks and diagnostics, and describe the board.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from prefboard.config import Config
@@ -54,50 +56,50 @@ def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
 def _rate(config: Config, data: Ingested, config_text: str) -> Standings:
     inputs = prepare(config, data)
     keys = [d.key for d in config.battle_dimensions]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        first = [_replay(config, inputs, keys[0], pool)] if keys else []
-        with CrossChecks({key: job_of(config, inputs, key) for key in keys}) as cross:
-            # The Likert summaries need no rating: done while the first replay runs.
-            likert = board.likert_tables(config, data, inputs.published)
-            rated = _rate_dimensions(config, inputs, keys, pool, cross, first)
+    with (
+        ThreadPoolExecutor(max_workers=1) as replays,
+        ThreadPoolExecutor(max_workers=FIT_THREADS) as fits,
+        CrossChecks({key: job_of(config, inputs, key) for key in keys}) as cross,
+    ):
+        lock = threading.Lock()
+
+        def crosscheck(key: str) -> btd.BTDFit:
+            with lock:  # the worker's pipe is read by one thread at a time
+                return cross.result(key)
+
+        queued = [
+            fits.submit(_rate_dimension, config, inputs, k, replays, crosscheck) for k in keys
+        ]
+        # The Likert summaries need no rating: done while the dimensions are fitted.
+        likert = board.likert_tables(config, data, inputs.published)
+        rated = [f.result() for f in queued]
     standings = _standings(config, data, config_text, inputs, rated, likert)
     # Judges after the humans, from their own table: nothing above reads a judge's battle.
     boards, reference = judge_boards(config, data)
     return standings.model_copy(update={"judges": boards, "human_reference": reference})
 
 
-Replay = tuple[Dimension, Future[list[list[Result]]]]
+# Dimensions fitted at once. The fits are independent per dimension and their compiled
+# kernels and BLAS calls release the GIL, so two threads use both cores where one left the
+# second idle once the replays were done (a 100-model board: ~1 core busy on average). Each
+# dimension's numbers do not depend on which thread fits it or when: the same bits.
+FIT_THREADS = 2
 
 
-def _replay(config: Config, inputs: Inputs, key: str, pool: ThreadPoolExecutor) -> Replay:
-    """A dimension's tournaments and their online passes, queued on the replay thread. The
-    passes only feed diagnostics; the compiled replay releases the GIL, so it runs on both
-    cores while this thread fits the batch posteriors (the headline)."""
-    dim = dimension_of(config, inputs, key)
-    runs = [dim.run]
-    return dim, pool.submit(run_tournaments, len(config.model_keys), inputs.a, inputs.b, runs)
-
-
-def _rate_dimensions(
+def _rate_dimension(
     config: Config,
     inputs: Inputs,
-    keys: list[str],
-    pool: ThreadPoolExecutor,
-    cross: CrossChecks,
-    queued: list[Replay],
-) -> list[_Rated]:
-    """Dimension by dimension, with the next dimension's replay queued before waiting for this
-    one's, so the replay thread (the longest chain of work) never idles; at most two
-    dimensions' battle index lists are held at once."""
-    rated = []
-    for k, key in enumerate(keys):
-        dim, online = queued.pop(0)
-        fit = fit_dimension(config, inputs, dim)
-        if k + 1 < len(keys):
-            queued.append(_replay(config, inputs, keys[k + 1], pool))
-        results = online.result()[0]
-        rated.append(_dimension(config, inputs, dim, fit, results, cross.result(key)))
-    return rated
+    key: str,
+    replays: ThreadPoolExecutor,
+    crosscheck: Callable[[str], btd.BTDFit],
+) -> _Rated:
+    """One dimension: its tie model and tournaments, the online passes queued on the replay
+    thread (a diagnostic; the compiled replay releases the GIL) while this thread fits the
+    batch posteriors (the headline), then its tables, pairs, checks and diagnostics."""
+    dim = dimension_of(config, inputs, key)
+    online = replays.submit(run_tournaments, len(config.model_keys), inputs.a, inputs.b, [dim.run])
+    fit = fit_dimension(config, inputs, dim)
+    return _dimension(config, inputs, dim, fit, online.result()[0], crosscheck(key))
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,10 @@ def _slice_table(config: Config, inputs: Inputs, fit: DimensionFit, r: Result, z
     n_part = distinct(inputs.people, inputs.n_people, r.spec.battles)
     pc = fit.counts[key]
     parts = tables.graph_components(len(config.model_keys), pc.i, pc.j)
-    moments = tables.moments(fit.posteriors[key])
     post = fit.grouped.slices.get(key)
-    if post is not None:
+    if post is None:
+        moments = tables.moments(fit.posteriors[key])
+    else:
         moments = (post.mean, post.cov, post.inflation)
     table = tables.table_of(config, r, moments, z, n_part, parts, inputs.clustering)
     return table if post is None else table.model_copy(update={"pooled": True})
