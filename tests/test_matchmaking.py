@@ -480,3 +480,22 @@ def test_plan_table_shows_control_characters_in_a_reason_as_escapes() -> None:
     text = plan_table([c])
     assert "\x1b" not in text
     assert "group U\\x1b[2JS under-sampled" in text
+
+
+def test_binary_entropy_equals_the_clipped_formula_bit_for_bit() -> None:
+    """The goal information's entropy lost its clipped copies for speed: the values (and so
+    every plan) must not move. Expected values: the formula it replaced, with clipped logs."""
+    from prefboard.matchmaking.information import _binary_entropy
+
+    rng = np.random.default_rng(3)
+    p = np.concatenate([[0.0, 1e-320, 0.5, 1.0 - 2.0**-53, 1.0], rng.uniform(0.0, 1.0, 10_000)])
+    clipped = -(
+        p * np.log(np.clip(p, 1e-300, 1.0)) + (1.0 - p) * np.log(np.clip(1.0 - p, 1e-300, 1.0))
+    )
+    ours = _binary_entropy(p)
+    # 1e-320 (subnormal) is the one input the two treat differently: its log is taken, not
+    # clipped; both round to the same entropy at double precision but for the last bits.
+    keep = p != 1e-320
+    assert np.array_equal(ours[keep], clipped[keep])
+    assert ours[1] == pytest.approx(clipped[1], abs=1e-300)
+    assert ours[0] == 0.0 and ours[4] == 0.0 and ours[2] == pytest.approx(math.log(2.0))

@@ -150,9 +150,13 @@ def pair_information(
 
 
 def _binary_entropy(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, 1e-300, 1.0)
-    r = np.clip(1.0 - p, 1e-300, 1.0)
-    return np.asarray(-(p * np.log(q) + (1.0 - p) * np.log(r)), dtype=np.float64)
+    """H(p) in nats (0 at p = 0 or 1). Logs only where the argument is positive, instead of
+    clipping copies: a 300-model board's plan evaluates it on ~13 M (target, pair) cells per
+    batch, and the clipped copies were most of its time (same values, bit for bit)."""
+    r = 1.0 - p
+    out = p * np.log(p, out=np.zeros_like(p), where=p > 0.0)
+    out += r * np.log(r, out=np.zeros_like(r), where=r > 0.0)
+    return np.asarray(np.negative(out, out=out), dtype=np.float64)
 
 
 def goal_information(
