@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import threading
-import time
 import tomllib
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -202,20 +201,18 @@ def _board(case: dict[str, Any], tmp: Path) -> Path:
     return board
 
 
-def _invoke(args: list[str], seconds: float) -> tuple[Result, float]:
+def _invoke(args: list[str], seconds: float) -> Result:
     """CliRunner in a daemon thread, so that a hang fails the case instead of the suite."""
     box: list[Result] = []
-    start = time.perf_counter()
     worker = threading.Thread(
         target=lambda: box.append(CliRunner().invoke(cli, args, catch_exceptions=True)),
         daemon=True,
     )
     worker.start()
     worker.join(seconds)
-    elapsed = time.perf_counter() - start
     if worker.is_alive() or not box:
         pytest.fail(f"`prefboard {' '.join(args)}` still running after {seconds:.0f} s (a hang)")
-    return box[0], elapsed
+    return box[0]
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -363,7 +360,7 @@ def test_hostile_case(
 
     seconds = float(case.get("max_seconds", DEFAULT_SECONDS))
     args = ["validate", "--config", str(board / "leaderboard.toml")]
-    result, _ = _invoke(args, seconds)
+    result = _invoke(args, seconds)
     output = result.output
 
     assert "Traceback" not in output
@@ -418,7 +415,7 @@ def test_machine_formats_cannot_be_forged(name: str, tmp_path: Path) -> None:
     (case,) = [c for c in CASES if c["name"] == name]
     board = _board(case, tmp_path)
     config = str(board / "leaderboard.toml")
-    github, _ = _invoke(["validate", "--config", config, "--format", "github"], DEFAULT_SECONDS)
+    github = _invoke(["validate", "--config", config, "--format", "github"], DEFAULT_SECONDS)
     assert github.exit_code == 2
     annotations = [line for line in github.output.splitlines() if line.startswith("::")]
     assert annotations
@@ -427,7 +424,7 @@ def test_machine_formats_cannot_be_forged(name: str, tmp_path: Path) -> None:
         assert re.fullmatch(r"::(error|warning) [^:]*::.*", line), line
     forged = [line for line in github.output.splitlines() if "forged" in line]
     assert all(line.startswith("::error file=results/") for line in forged), forged
-    as_json, _ = _invoke(["validate", "--config", config, "--format", "json"], DEFAULT_SECONDS)
+    as_json = _invoke(["validate", "--config", config, "--format", "json"], DEFAULT_SECONDS)
     report = json.loads(as_json.output)
     assert report["ok"] is False
     assert any(p["rule"] == case["expect"] for p in report["problems"])
