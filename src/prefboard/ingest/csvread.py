@@ -90,8 +90,8 @@ def read_csv(
         header = next(csv.reader([first_line]))
     except csv.Error as exc:
         return fail(Problem(shown, 1, 0, "header", f"header line is not valid CSV: {exc}"))
-    problems = _check_delimiter(shown, first_line, header, expected)
-    problems = problems or _check_header(shown, header, expected, optional)
+    problems = check_delimiter(shown, first_line, header, expected)
+    problems = problems or check_header(shown, header, expected, optional)
     if problems:
         records = _data_records(text)
         if records:
@@ -104,10 +104,10 @@ def read_csv(
 
     # Records whose every cell is empty (`,,,,,`, what spreadsheets leave below the data) are
     # blank lines, not battles: both parsers set them aside with their line.
-    parsed = _parse_fast(data, header) if '"' not in text else None
+    parsed = parse_fast(data, header) if '"' not in text else None
     rejected: list[tuple[int, str]] = []
     if parsed is None:
-        frame, lines, problems, blank = _parse_slow(text, shown, header)
+        frame, lines, problems, blank = parse_slow(text, shown, header)
         rejected = [(p.line, p.rule) for p in problems]
     else:
         frame, lines, blank = parsed
@@ -116,7 +116,7 @@ def read_csv(
 
 def _decode(data: bytes, shown: str) -> str | Problem:
     """The file's text, or the one problem that keeps it from being read as UTF-8 text."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or looks_utf16(data):
         return Problem(shown, 1, 1, "encoding", "file is UTF-16; save it as UTF-8")
     try:
         text = data.decode("utf-8")
@@ -143,7 +143,7 @@ def _data_records(text: str) -> int:
 DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-def _check_delimiter(
+def check_delimiter(
     shown: str, first_line: str, header: list[str], expected: list[str]
 ) -> list[Problem]:
     """A file saved with another delimiter (a spreadsheet in a locale where the comma is the
@@ -159,7 +159,7 @@ def _check_delimiter(
     return []
 
 
-def _looks_utf16(data: bytes) -> bool:
+def looks_utf16(data: bytes) -> bool:
     """UTF-16 saved without a byte-order mark: every other byte of ASCII text is NUL. Named as
     such instead of as a puzzling "NUL byte" on line 1."""
     head = data[:64]
@@ -206,7 +206,7 @@ def _read_columnar(
         msg = str(exc).removeprefix(f"{file.name}: ").splitlines()[0]
         return fail(Problem(shown, 0, 0, "file-format", f"cannot read {file.suffix} file: {msg}"))
     header = [str(c) for c in frame.columns]
-    problems = _check_header(shown, header, expected, optional)
+    problems = check_header(shown, header, expected, optional)
     if problems:
         return RawTable(shown, digest, size, empty, np.empty(0, np.int64), problems)
     frame = frame.fillna("").astype(str)
@@ -217,7 +217,7 @@ def _read_columnar(
     return RawTable(shown, digest, size, frame, lines, [])
 
 
-def _check_header(
+def check_header(
     shown: str, header: list[str], expected: list[str], optional: frozenset[str]
 ) -> list[Problem]:
     import difflib
@@ -242,7 +242,7 @@ def _check_header(
     return problems
 
 
-def _parse_fast(
+def parse_fast(
     data: bytes, header: list[str], skip: int = 1, first: int = 1
 ) -> tuple[pd.DataFrame, np.ndarray, list[int]] | None:
     """pyarrow parse for files without quotes, where records and physical lines coincide.
@@ -321,7 +321,7 @@ def _blank_rows(table: pa.Table) -> np.ndarray:
     return blank
 
 
-def _parse_slow(
+def parse_slow(
     text: str, shown: str, header: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray, list[Problem], list[int]]:
     """csv-module parse that knows where each record starts, for quoted or malformed files."""

@@ -22,11 +22,11 @@ from prefboard.errors import Problem
 from prefboard.ingest.csvread import (
     COLUMNAR,
     RawTable,
-    _check_delimiter,
-    _check_header,
-    _looks_utf16,
-    _parse_fast,
-    _parse_slow,
+    check_delimiter,
+    check_header,
+    looks_utf16,
+    parse_fast,
+    parse_slow,
     read_csv,
 )
 
@@ -59,7 +59,7 @@ def open_stream(
         while block := fh.read(BLOCK_BYTES):
             if not head:
                 head = block
-                if block.startswith(b"\xef\xbb\xbf") or _looks_utf16(block):
+                if block.startswith(b"\xef\xbb\xbf") or looks_utf16(block):
                     return None
             if any(odd in block for odd in _ODD):
                 return None
@@ -79,9 +79,9 @@ def open_stream(
     if not first_line.strip():
         return None  # the whole-file reader says the header is missing
     header = next(csv.reader([first_line]))
-    if _check_delimiter(shown, first_line, header, expected):
+    if check_delimiter(shown, first_line, header, expected):
         return None
-    if _check_header(shown, header, expected, optional):
+    if check_header(shown, header, expected, optional):
         return None
     size = file.stat().st_size
     frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in header})
@@ -131,13 +131,13 @@ def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[RawTable]:
 def _parse_block(raw: RawTable, piece: bytes, header: list[str], first: int) -> RawTable:
     """One block's records; a block with a malformed record goes through the csv module, whose
     problems (field count) are the whole-file reader's, moved to the block's lines."""
-    parsed = _parse_fast(piece, header, skip=0, first=first)
+    parsed = parse_fast(piece, header, skip=0, first=first)
     if parsed is not None:
         frame, lines, blank = parsed
         raw.blank += blank
         return RawTable(raw.path, raw.sha256, 0, frame, lines, [])
     text = ",".join(header) + "\n" + piece.decode("utf-8")
-    frame, lines, problems, blank = _parse_slow(text, raw.path, header)
+    frame, lines, problems, blank = parse_slow(text, raw.path, header)
     shift = first - 2  # the slow parse counted the header as line 1
     raw.blank += [line + shift for line in blank]
     moved = [Problem(p.file, p.line + shift, p.column, p.rule, p.message) for p in problems]
