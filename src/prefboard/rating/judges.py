@@ -72,6 +72,8 @@ def judge_boards(config: Config, data: Ingested) -> tuple[list[JudgeBoard], list
     solo = solo_config(config)
     nobody = data.participants.iloc[:0]
     dims = [d.key for d in config.battle_dimensions]
+    # The humans' votes per item, counted once per dimension for every judge and the reference.
+    human = {k: _item_counts(_oriented(data.battles, k)) for k in dims}
     boards = []
     for src in config.judges:
         jb = data.judge_battles
@@ -83,14 +85,14 @@ def judge_boards(config: Config, data: Ingested) -> tuple[list[JudgeBoard], list
                 label=src.name,
                 battles=len(mine),
                 tables=pooled_tables(solo, mine, nobody) if len(mine) else [],
-                dimensions=[_judged(data.battles, mine, k) for k in answered],
+                dimensions=[_judged(human[k], mine, k) for k in answered],
             )
         )
-    return boards, _reference(config, solo, data, dims)
+    return boards, _reference(config, solo, data, human)
 
 
 def _reference(
-    config: Config, solo: Config, data: Ingested, dims: list[str]
+    config: Config, solo: Config, data: Ingested, human: dict[str, pd.DataFrame]
 ) -> list[HumanReference]:
     """Per dimension: human items with 2+ votes, human verdicts by side, split-half tables."""
     split = _halves(config.rating.seed, data.battles["participant_id"])
@@ -100,8 +102,7 @@ def _reference(
         for t in pooled_tables(solo, half, data.participants) if len(half) else []:
             rated.append(t.model_copy(update={"slice_attribute": HALF, "slice_value": str(h + 1)}))
     out = []
-    for k in dims:
-        counts = _item_counts(_oriented(data.battles, k))
+    for k, counts in human.items():
         many = counts.loc[counts.sum(axis=1) >= 2]
         items = _patterns(many.set_axis(["lo", "hi", "tie"], axis=1))
         pair = [t for t in rated if t.dimension == k]
@@ -120,9 +121,9 @@ def _halves(seed: int, participants: pd.Series) -> np.ndarray:
     return participants.map(half).to_numpy(np.int64)
 
 
-def _judged(humans: pd.DataFrame, judge: pd.DataFrame, key: str) -> JudgeDimension:
-    """Each judge verdict on an item the humans voted on, beside the humans' votes there."""
-    counts = _item_counts(_oriented(humans, key))
+def _judged(counts: pd.DataFrame, judge: pd.DataFrame, key: str) -> JudgeDimension:
+    """Each judge verdict on an item the humans voted on (`counts`: the humans' votes per
+    item), beside the humans' votes there."""
     mine = _oriented(judge, key)
     # positions, not labels: .loc on a million-row object index is most of a build's time
     at = counts.index.get_indexer(pd.Index(mine["item"]))
