@@ -485,7 +485,7 @@ def test_plan_table_shows_control_characters_in_a_reason_as_escapes() -> None:
 def test_binary_entropy_equals_the_clipped_formula_bit_for_bit() -> None:
     """The goal information's entropy lost its clipped copies for speed: the values (and so
     every plan) must not move. Expected values: the formula it replaced, with clipped logs."""
-    from prefboard.matchmaking.information import _binary_entropy
+    from prefboard.matchmaking.goal import _binary_entropy
 
     rng = np.random.default_rng(3)
     p = np.concatenate([[0.0, 1e-320, 0.5, 1.0 - 2.0**-53, 1.0], rng.uniform(0.0, 1.0, 10_000)])
@@ -499,3 +499,53 @@ def test_binary_entropy_equals_the_clipped_formula_bit_for_bit() -> None:
     assert np.array_equal(ours[keep], clipped[keep])
     assert ours[1] == pytest.approx(clipped[1], abs=1e-300)
     assert ours[0] == 0.0 and ours[4] == 0.0 and ours[2] == pytest.approx(math.log(2.0))
+
+
+@pytest.mark.parametrize("pairs", [1, 16, 219, 220, 221, 439, 658, 2191])
+def test_goal_information_in_blocks_equals_the_whole_array_bit_for_bit(pairs: int) -> None:
+    """goal_information scores its (target, pair) cells in column blocks so a 300-model
+    board's ~13 M cells never exist at once; every plan must stay the same. Expected values:
+    the formula computed on the whole (targets, pairs) array at once, as before the blocks
+    (299 targets make blocks of 219 pairs, so 220 leaves a one-column remainder)."""
+    from scipy.special import ndtr
+
+    from prefboard.matchmaking import goal
+    from prefboard.matchmaking import information as info
+
+    n = 300
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(n, n))
+    cov = a @ a.T / n + 0.1 * np.eye(n)
+    mean = 2.0 * rng.normal(size=n)
+    ps = info.PairSet.of(n)
+    idx = rng.choice(len(ps.i), size=pairs, replace=False)
+    order = np.argsort(-mean)
+    hi, lo = order[:-1], order[1:]
+    beta, eps = 4.1, 0.5
+    # the unblocked formula
+    m_t = mean[hi] - mean[lo]
+    w = cov[hi, :] - cov[lo, :]
+    v_t = np.maximum(w[:, hi].diagonal() - w[:, lo].diagonal(), 1e-300)
+    i, j = ps.i[idx], ps.j[idx]
+    m, v = mean[i] - mean[j], np.maximum(cov[i, i] + cov[j, j] - 2.0 * cov[i, j], 1e-300)
+    v_post = info.expected_difference_variance(m, v, beta, eps)
+    lam = np.maximum(v / np.maximum(v_post, 1e-300) - 1.0, 0.0) / v
+    cross = w[:, i] - w[:, j]
+    v_new = np.maximum(v_t[:, None] - cross**2 * (lam / (1.0 + lam * v))[None, :], 1e-300)
+    before = goal._binary_entropy(ndtr(np.abs(m_t) / np.sqrt(v_t)))
+    after = goal._binary_entropy(ndtr(np.abs(m_t)[:, None] / np.sqrt(v_new)))
+    whole = np.maximum(before[:, None] - after, 0.0).sum(axis=0)
+
+    blocked = goal.goal_information(mean, cov, ps, idx, (hi, lo), beta, eps)
+    assert np.array_equal(blocked, whole)
+
+
+def test_goal_information_blocks_cover_every_pair_once_and_none_alone() -> None:
+    """A one-column block would be summed pairwise by numpy, not row by row (a few ulps off
+    the unblocked sum): blocks are in order, cover every pair once and are never one wide."""
+    from prefboard.matchmaking.goal import _chunks
+
+    for n in (1, 2, 218, 219, 220, 221, 438, 439, 44_850):
+        blocks = _chunks(n, 299)
+        assert [k for b in blocks for k in range(b.start, b.stop)] == list(range(n))
+        assert n == 1 or all(b.stop - b.start >= 2 for b in blocks)

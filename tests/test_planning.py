@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from scipy.special import ndtr, ndtri
 
 from prefboard.cli import cli
+from prefboard.matchmaking import batches, goal, stage
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking import quotas as mq
-from prefboard.matchmaking import stage
 from prefboard.matchmaking.stopping import project, separation_z
 from prefboard.render import format as fmt
 from prefboard.render import plan_figures
@@ -95,7 +95,7 @@ def test_lazy_greedy_picks_what_recomputing_everything_picks() -> None:
     mean = np.sort(rng.normal(25, 3, 9))[::-1]
     a = rng.standard_normal((9, 9)) * 0.4
     cov = a @ a.T + np.eye(9) * 0.5
-    batch = info.plan_batch(mean, cov, BETA, EPS, 25, 0.0, rng)
+    batch = batches.plan_batch(mean, cov, BETA, EPS, 25, 0.0, rng)
     picks, explored = batch.picks, batch.explored
     assert picks == _brute_force(mean, cov, 25)
     assert not any(explored)
@@ -108,10 +108,10 @@ def test_goal_information_ignores_settled_targets() -> None:
     cov = np.eye(4) * 0.5
     pairs = info.PairSet.of(4)
     everything = np.arange(pairs.size)
-    settled = info.goal_information(
+    settled = goal.goal_information(
         mean, cov, pairs, everything, (np.array([0]), np.array([1])), BETA, EPS
     )
-    open_ = info.goal_information(
+    open_ = goal.goal_information(
         mean, cov, pairs, everything, (np.array([1]), np.array([2])), BETA, EPS
     )
     assert settled.max() < 1e-9
@@ -303,9 +303,9 @@ def test_board_share_takes_its_picks_from_what_the_random_share_leaves() -> None
     rng = np.random.default_rng(5)
     mean = np.sort(rng.normal(25, 2, 10))[::-1]
     cov = np.eye(10) * 0.8
-    goal = info.adjacent_pairs(mean, 2)
+    goal = batches.adjacent_pairs(mean, 2)
     kinds = {
-        board: info.plan_batch(
+        board: batches.plan_batch(
             mean, cov, BETA, EPS, 40, 0.5, np.random.default_rng(1), targets=goal, board=board
         ).kinds
         for board in (0.0, 0.25, 0.5)
@@ -316,13 +316,13 @@ def test_board_share_takes_its_picks_from_what_the_random_share_leaves() -> None
     assert "board" not in kinds[0.0] and "goal" not in kinds[0.5]
     assert {"goal", "board", "random"} == set(kinds[0.25])
     # Without a goal (met, or another goal) the non-random picks aim at every pair's order.
-    assert "goal" not in info.plan_batch(mean, cov, BETA, EPS, 10, 0.5, rng).kinds
+    assert "goal" not in batches.plan_batch(mean, cov, BETA, EPS, 10, 0.5, rng).kinds
 
 
 def test_adjacent_pairs_by_mean() -> None:
-    hi, lo = info.adjacent_pairs(np.array([1.0, 3.0, 2.0, 0.0]))
+    hi, lo = batches.adjacent_pairs(np.array([1.0, 3.0, 2.0, 0.0]))
     assert (hi.tolist(), lo.tolist()) == ([1, 2, 0], [2, 0, 3])
-    hi, lo = info.adjacent_pairs(np.array([1.0, 3.0, 2.0, 0.0]), 9)
+    hi, lo = batches.adjacent_pairs(np.array([1.0, 3.0, 2.0, 0.0]), 9)
     assert hi.size == 3
 
 

@@ -1,4 +1,4 @@
-"""Expected information of a battle on the batch posterior, and batches built by fantasy updates.
+"""Expected information of a battle on the batch posterior, and the fantasy update.
 
 The batch posterior of a table is ``s ~ N(mean, cov)`` (`rating.batch`). A battle between i
 and j sees only the difference ``delta = s_i - s_j ~ N(m, v)`` with ``m = mean_i - mean_j`` and
@@ -19,13 +19,13 @@ out. The means stay (the outcome is unknown); the covariance gets a rank-one upd
 ``u = e_i - e_j`` whose size makes ``u' cov u`` equal to the *expected* posterior variance of the
 difference after one battle (assumed-density filtering, the moment match TrueSkill uses).
 The next pick then sees that pair, and every pair correlated with it, as better known, so a
-batch spreads over pairs instead of repeating one.
+batch spreads over pairs instead of repeating one (`matchmaking.batches`). The information
+about a goal's target pairs is in `matchmaking.goal`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,18 +33,14 @@ from scipy.special import log_ndtr, ndtr, ndtri
 
 __all__ = [
     "MEASURES",
-    "Batch",
     "PairSet",
-    "adjacent_pairs",
     "difference_moments",
     "expected_difference_variance",
     "fantasy_update",
-    "goal_information",
     "mutual_information",
     "order_information",
     "outcome_probabilities",
     "pair_information",
-    "plan_batch",
 ]
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
@@ -149,44 +145,6 @@ def pair_information(
     raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
 
 
-def _binary_entropy(p: np.ndarray) -> np.ndarray:
-    """H(p) in nats (0 at p = 0 or 1). Logs only where the argument is positive, instead of
-    clipping copies: a 300-model board's plan evaluates it on ~13 M (target, pair) cells per
-    batch, and the clipped copies were most of its time (same values, bit for bit)."""
-    r = 1.0 - p
-    out = p * np.log(p, out=np.zeros_like(p), where=p > 0.0)
-    out += r * np.log(r, out=np.zeros_like(r), where=r > 0.0)
-    return np.asarray(np.negative(out, out=out), dtype=np.float64)
-
-
-def goal_information(
-    mean: np.ndarray,
-    cov: np.ndarray,
-    pairs: PairSet,
-    idx: np.ndarray,
-    targets: tuple[np.ndarray, np.ndarray],
-    beta: float,
-    eps: float,
-) -> np.ndarray:
-    """Expected drop (nats) of the order uncertainty of the *target* pairs from one battle of
-    each pair ``idx``: ``sum_t H(P(t ordered)) - H(P'(t ordered))`` where ``P'`` uses the
-    target difference's variance after the battle's fantasy update (means kept). A battle
-    helps a target through the covariance even when it does not involve its models."""
-    hi, lo = targets
-    m_t = mean[hi] - mean[lo]
-    w = cov[hi, :] - cov[lo, :]  # (targets, models): cov of each target difference with s
-    v_t = np.maximum(w[:, hi].diagonal() - w[:, lo].diagonal(), 1e-300)
-    i, j = pairs.i[idx], pairs.j[idx]
-    m, v = mean[i] - mean[j], np.maximum(cov[i, i] + cov[j, j] - 2.0 * cov[i, j], 1e-300)
-    v_post = expected_difference_variance(m, v, beta, eps)
-    lam = np.maximum(v / np.maximum(v_post, 1e-300) - 1.0, 0.0) / v
-    cross = w[:, i] - w[:, j]  # (targets, pairs)
-    v_new = np.maximum(v_t[:, None] - cross**2 * (lam / (1.0 + lam * v))[None, :], 1e-300)
-    before = _binary_entropy(ndtr(np.abs(m_t) / np.sqrt(v_t)))
-    after = _binary_entropy(ndtr(np.abs(m_t)[:, None] / np.sqrt(v_new)))
-    return np.asarray(np.maximum(before[:, None] - after, 0.0).sum(axis=0), dtype=np.float64)
-
-
 def _mills(t: np.ndarray) -> np.ndarray:
     """phi(t) / Phi(t), stable far into the lower tail."""
     return np.asarray(np.exp(-0.5 * t * t - 0.5 * math.log(2.0 * math.pi) - log_ndtr(t)))
@@ -233,147 +191,3 @@ def fantasy_update(
     lam = (v / v_post - 1.0) / v
     cu = cov[:, i] - cov[:, j]
     return cov - (lam / (1.0 + lam * v)) * np.outer(cu, cu)
-
-
-_LAZY = 16
-
-
-Targets = tuple[np.ndarray, np.ndarray]
-
-
-def adjacent_pairs(mean: np.ndarray, k: int | None = None) -> Targets:
-    """(upper, lower) model indices of the adjacent pairs of ranks 1..k+1 by mean (all
-    ``n - 1`` of them when ``k`` is None): the order the goal, or the whole board, asks for."""
-    order = np.argsort(-mean, kind="stable")
-    stop = order.size - 1 if k is None else min(k, order.size - 1)
-    return order[:stop], order[1 : stop + 1]
-
-
-@dataclass
-class _LazyScores:
-    """Scores of the candidate pairs under a changing covariance, kept lazily (Minoux 1978):
-    a fantasy update only shrinks variances, which only lowers a pair's information, so stale
-    values are upper bounds and only the leading ones are recomputed until the best is
-    fresh. Same picks as recomputing everything (a test checks it), much cheaper. For goal
-    information the bound is approximate (a shrinking target variance can also move the
-    target's own entropy), which can only change which near-tied pair is picked."""
-
-    score: Callable[[np.ndarray], np.ndarray]
-    stale: np.ndarray
-
-    @classmethod
-    def start(
-        cls, score: Callable[[np.ndarray], np.ndarray], size: int, candidates: np.ndarray
-    ) -> _LazyScores:
-        stale = np.full(size, -np.inf)
-        stale[candidates] = score(candidates)
-        return cls(score, stale)
-
-    def best(self) -> int:
-        """The pair of highest information now; ties go to the lower pair index."""
-        while True:
-            top = np.argsort(-self.stale, kind="stable")[:_LAZY]
-            top = top[np.isfinite(self.stale[top])]
-            self.stale[top] = self.score(top)
-            k = int(np.argmax(self.stale))
-            if k in top:
-                return k
-
-
-@dataclass(frozen=True)
-class Batch:
-    """A planned batch: pair indices into ``PairSet.of(n)``, each pick's information when it
-    was picked, how it was picked, and the covariance after every pick's fantasy update."""
-
-    picks: list[int]
-    infos: list[float]
-    kinds: list[str]
-    """"goal", "board" or "random" per pick (see :func:`plan_batch`)."""
-    cov: np.ndarray
-
-    @property
-    def explored(self) -> list[bool]:
-        return [k == "random" for k in self.kinds]
-
-
-def _kind(u: float, explore: float, board: float, goal: bool) -> str:
-    """How a pick is made from one uniform draw ``u``: random below ``explore``, then board
-    order below ``explore + board``, the goal otherwise (board order when there is no goal)."""
-    if u < explore:
-        return "random"
-    return "board" if u < explore + board or not goal else "goal"
-
-
-@dataclass
-class _Fantasy:
-    """The posterior of a batch being planned: means fixed, covariance fantasy-updated."""
-
-    mean: np.ndarray
-    cov: np.ndarray
-    beta: float
-    eps: float
-    measure: str
-
-    def scorer(self, goal: Targets | None) -> Callable[[np.ndarray], np.ndarray]:
-        """Information of pairs ``idx`` about ``goal``'s order (or by ``measure``), now."""
-        pairs = PairSet.of(len(self.mean))
-
-        def score(idx: np.ndarray) -> np.ndarray:
-            if goal is not None:
-                return goal_information(self.mean, self.cov, pairs, idx, goal, self.beta, self.eps)
-            m, v = difference_moments(self.mean, self.cov, pairs, idx)
-            return pair_information(m, v, self.beta, self.eps, self.measure)
-
-        return score
-
-    def observe(self, i: int, j: int) -> None:
-        self.cov = fantasy_update(self.cov, i, j, self.mean, self.beta, self.eps)
-
-
-def plan_batch(
-    mean: np.ndarray,
-    cov: np.ndarray,
-    beta: float,
-    eps: float,
-    size: int,
-    explore: float,
-    rng: np.random.Generator,
-    allowed: np.ndarray | None = None,
-    measure: str = "order",
-    distinct: bool = False,
-    targets: Targets | None = None,
-    board: float = 0.0,
-) -> Batch:
-    """``size`` picks, each the pair of highest information under the fantasy-updated
-    covariance, or with probability ``explore`` a uniformly random pair.
-
-    With ``targets`` (the goal's (upper, lower) model indices) a share ``board`` of the picks
-    is scored by :func:`goal_information` about *every* adjacent pair of the board, the rest
-    about the targets; without, by ``measure`` on each pair's own order (or skills). One
-    uniform draw per pick decides its kind (:func:`_kind`). ``allowed`` masks pairs out;
-    ``distinct`` plans each pair at most once (a queue for people to read)."""
-    pairs = PairSet.of(len(mean))
-    ok = np.ones(pairs.size, dtype=bool) if allowed is None else allowed.copy()
-    candidates = np.flatnonzero(ok)
-    out = Batch([], [], [], cov.copy())
-    state = _Fantasy(mean, out.cov, beta, eps, measure)
-    if candidates.size == 0:
-        return out
-    lazy = {"goal": _LazyScores.start(state.scorer(targets), pairs.size, candidates)}
-    if targets is not None and board > 0:
-        whole = state.scorer(adjacent_pairs(mean))
-        lazy["board"] = _LazyScores.start(whole, pairs.size, candidates)
-    for _ in range(min(size, candidates.size) if distinct else size):
-        kind = _kind(float(rng.random()), explore, board, targets is not None)
-        scores = lazy.get(kind, lazy["goal"])
-        random_pick = kind == "random"
-        k = int(candidates[rng.integers(0, candidates.size)]) if random_pick else scores.best()
-        out.picks.append(k)
-        out.infos.append(float(scores.score(np.array([k]))[0]))
-        out.kinds.append(kind)
-        state.observe(int(pairs.i[k]), int(pairs.j[k]))
-        if distinct:
-            candidates = candidates[candidates != k]
-            for lazy_scores in lazy.values():
-                lazy_scores.stale[k] = -np.inf
-    return Batch(out.picks, out.infos, out.kinds, state.cov)

@@ -57,12 +57,12 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
         return None
     m = len(keys)
     flat = np.zeros((m, m, 3))
-    for p in rows:
-        a, b = index[p.model_a], index[p.model_b]
-        if a < b:
-            flat[a, b] += (p.wins_a, p.wins_b, p.ties)
-        else:
-            flat[b, a] += (p.wins_b, p.wins_a, p.ties)
+    a = np.array([index[p.model_a] for p in rows], dtype=np.int64)
+    b = np.array([index[p.model_b] for p in rows], dtype=np.int64)
+    won = np.array([(p.wins_a, p.wins_b, p.ties) for p in rows], dtype=np.float64)
+    swap = a > b  # each pair's counts go to its (lower, higher) index cell, a's wins first
+    won[swap] = won[swap][:, [1, 0, 2]]
+    np.add.at(flat, (np.where(swap, b, a), np.where(swap, a, b)), won)
     if flat.sum() == 0:
         return None
     i, j = np.triu_indices(m, k=1)

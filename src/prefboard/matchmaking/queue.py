@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prefboard.matchmaking import batches, goal
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking.groups import groups_in_need
 from prefboard.matchmaking.posterior import TablePosterior, table_posterior
@@ -73,7 +74,7 @@ class _Context:
     dimension: str
     table: Table
     post: TablePosterior
-    targets: info.Targets | None
+    targets: batches.Targets | None
     short: bool
     counts: dict[PairKey, int]
 
@@ -94,7 +95,7 @@ def _table_queue(
     rng = np.random.default_rng(
         ranks.rank_seed(standings.parameters.seed, "plan", dimension, *_slice_key(table))
     )
-    planned = info.plan_batch(
+    planned = batches.plan_batch(
         post.mean,
         post.cov,
         post.beta,
@@ -111,7 +112,7 @@ def _table_queue(
     return _candidates(ctx, planned)
 
 
-def _candidates(ctx: _Context, planned: info.Batch) -> list[Candidate]:
+def _candidates(ctx: _Context, planned: batches.Batch) -> list[Candidate]:
     """The planned pairs as queue rows, with their predictions and the reason for each."""
     post, table = ctx.post, ctx.table
     pairs = info.PairSet.of(len(post.keys))
@@ -129,7 +130,7 @@ def _candidates(ctx: _Context, planned: info.Batch) -> list[Candidate]:
         why = reason(rank[a], rank[b], float(above[k]), settled)
         if ctx.targets is not None and kind != "random":
             # A board pick aims at every adjacent pair: name the one it helps most.
-            aims = ctx.targets if kind == "goal" else info.adjacent_pairs(post.mean)
+            aims = ctx.targets if kind == "goal" else batches.adjacent_pairs(post.mean)
             why = _goal_reason(post, pairs, k, aims, rank, settled) or why
         if known == 0:
             why += "; never compared"
@@ -159,13 +160,13 @@ def _candidates(ctx: _Context, planned: info.Batch) -> list[Candidate]:
     return out
 
 
-def _targets(standings: Standings, post: TablePosterior) -> info.Targets | None:
+def _targets(standings: Standings, post: TablePosterior) -> batches.Targets | None:
     """The goal's target pairs (adjacent ranks 1..k+1) when `[plan] goal = "top"` and some of
     them are not yet separated; None (plan on every pair's order) otherwise."""
     g = standings.plan_goal
     if g.goal != "top" or len(post.keys) < 2:
         return None
-    hi, lo = info.adjacent_pairs(post.mean, g.top_k)
+    hi, lo = batches.adjacent_pairs(post.mean, g.top_k)
     z = separation_z(1.0 - g.level, hi.size, g.looks)
     sd = np.sqrt(post.cov[hi, hi] + post.cov[lo, lo] - 2 * post.cov[hi, lo])
     if np.all((post.mean[hi] - post.mean[lo]) / sd >= z):
@@ -177,24 +178,13 @@ def _goal_reason(
     post: TablePosterior,
     pairs: info.PairSet,
     k: int,
-    targets: info.Targets,
+    targets: batches.Targets,
     rank: dict[str, int],
     settled: float,
 ) -> str:
     """Which target pair the battle helps most, with that pair's P(above); "" when none."""
     hi, lo = targets
-    gains = [
-        info.goal_information(
-            post.mean,
-            post.cov,
-            pairs,
-            np.array([k]),
-            (hi[t : t + 1], lo[t : t + 1]),
-            post.beta,
-            post.eps,
-        )[0]
-        for t in range(hi.size)
-    ]
+    gains = goal.target_gains(post.mean, post.cov, pairs, k, targets, post.beta, post.eps)
     t = int(np.argmax(gains))
     if gains[t] <= 0:
         return ""
@@ -253,7 +243,7 @@ def plan(
         raise ValueError(f"explore must be between 0 and 1, got {explore}")
     tables = select_tables(standings, dimension, slice_attribute, slice_value)
     short = {(g.attribute, g.value) for g in groups_in_need(standings) if g.needed}
-    counts = pair_counts(standings)
+    counts = pair_counts(standings, {t.dimension for t in tables})
     queues = [
         _table_queue(standings, t.dimension, t.table, n, explore, measure, short, counts, board)
         for t in tables

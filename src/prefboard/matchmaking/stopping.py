@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from prefboard.matchmaking import batches
 from prefboard.matchmaking import information as info
 from prefboard.rating.batch_terms import laplacian
 
@@ -169,7 +170,7 @@ def _project_half_width(setup: _Setup, alpha: float, limit: float) -> Projection
 
 def _project_top(setup: _Setup, alpha: float, k: int, looks: int, seed: int) -> Projection:
     n = len(setup.mean)
-    hi, lo = info.adjacent_pairs(setup.mean, k)
+    hi, lo = batches.adjacent_pairs(setup.mean, k)
     k = hi.size
     z = separation_z(alpha, k, looks)
     diff = np.zeros((k, n))

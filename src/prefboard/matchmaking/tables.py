@@ -77,6 +77,12 @@ def pair_key(dimension: str, a: str, b: str) -> PairKey:
     return (dimension, a, b) if a <= b else (dimension, b, a)
 
 
-def pair_counts(standings: Standings) -> dict[PairKey, int]:
-    """Battles so far per pair and dimension (pooled tables)."""
-    return {pair_key(p.dimension, p.model_a, p.model_b): p.battles for p in standings.pairs}
+def pair_counts(standings: Standings, dimensions: set[str]) -> dict[PairKey, int]:
+    """Battles so far per pair of the given dimensions (pooled tables). Only the dimensions
+    planned: a 300-model board lists ~270 k pairs, and keying all of them for each of its
+    six dimensions' plans took seconds."""
+    return {
+        pair_key(p.dimension, p.model_a, p.model_b): p.battles
+        for p in standings.pairs
+        if p.dimension in dimensions
+    }

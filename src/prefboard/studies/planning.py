@@ -5,7 +5,7 @@ skills, battles in batches; after each batch the batch posterior is refitted fro
 so far (`rating.batch.fit_counts`) and the policy picks the next batch. Policies:
 
 * ``random``: uniform unordered pairs;
-* ``plan``: `matchmaking.information.plan_batch` (pair by mutual information about the order,
+* ``plan``: `matchmaking.batches.plan_batch` (pair by mutual information about the order,
   fantasy updates within the batch) with a share ``explore`` of uniform random pairs and a
   share ``board_share`` aimed at the order of the whole board, as ``prefboard plan`` does
   (but a batch may repeat a pair).
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtr
 
+from prefboard.matchmaking import batches
 from prefboard.matchmaking import information as info
 from prefboard.matchmaking.stopping import separation_z
 from prefboard.rating import batch, btd
@@ -141,7 +142,7 @@ def _fit(board: Board, counts: np.ndarray, pairs: info.PairSet) -> batch.Posteri
 
 def _goal_met(post: batch.Posterior, k: int, z: float) -> tuple[bool, np.ndarray, np.ndarray]:
     """(met, upper models, lower models) of the k adjacent pairs by posterior rank."""
-    hi, lo = info.adjacent_pairs(post.mean, k)
+    hi, lo = batches.adjacent_pairs(post.mean, k)
     p = ndtr(
         (post.mean[hi] - post.mean[lo])
         / np.sqrt(post.cov[hi, hi] + post.cov[lo, lo] - 2 * post.cov[hi, lo])
@@ -176,7 +177,7 @@ def _next_batch(
     """The pair indices of the next batch: random pairs before the first fit or for random."""
     if post is None or policy.name == "random":
         return rng.integers(0, pairs.size, size)
-    chosen = info.plan_batch(
+    chosen = batches.plan_batch(
         post.mean,
         post.cov,
         board.beta,
@@ -184,7 +185,7 @@ def _next_batch(
         size,
         policy.explore,
         rng,
-        targets=info.adjacent_pairs(post.mean, policy.k),
+        targets=batches.adjacent_pairs(post.mean, policy.k),
         board=policy.board,
     )
     return np.array(chosen.picks, dtype=np.int64)
