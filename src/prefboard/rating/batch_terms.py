@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from prefboard.rating.batch_logs import _log_cdf, _log_tie, _pair_gradients
+from prefboard.rating.batch_logs import _pair_loglik as _pair_loglik  # stable import path
 from prefboard.rating.trueskill import check_battle_arrays
-from prefboard.rating.update import _mills_excess, _vw_draw, _vw_win
+from prefboard.rating.update import _vw_draw, _vw_win
 
 A_WINS, B_WINS, TIE = 0, 1, 2
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 
 @dataclass(frozen=True)
@@ -149,30 +149,6 @@ def _check_battles(
 
 
 @njit(cache=True, fastmath=False)
-def _log_cdf(u: float) -> float:
-    """log Phi(u), accurate in both tails."""
-    if u > 0.0:
-        return math.log1p(-0.5 * math.erfc(u * _INV_SQRT2))
-    if u > -6.0:
-        return math.log(0.5 * math.erfc(-u * _INV_SQRT2))
-    # Phi(u) = phi(u) / v with v = -u + k (inverse Mills ratio): no underflow for any finite u.
-    v = _mills_excess(-u) - u
-    return -0.5 * u * u - _LOG_SQRT_2PI - math.log(v)
-
-
-@njit(cache=True, fastmath=False)
-def _log_tie(x: float, e: float) -> float:
-    """log(Phi(e - x) - Phi(-e - x)), the log-probability of a tie."""
-    s = abs(x)
-    u1 = s - e
-    u2 = s + e
-    if u1 < 6.0:
-        return math.log(0.5 * (math.erfc(u1 * _INV_SQRT2) - math.erfc(u2 * _INV_SQRT2)))
-    l1 = _log_cdf(-u1)
-    return l1 + math.log1p(-math.exp(_log_cdf(-u2) - l1))
-
-
-@njit(cache=True, fastmath=False)
 def _outcome_terms(x: float, e: float, out: np.ndarray) -> None:
     """Row (v, w, loglik) for each outcome of one pair at scaled gap ``x``: v is d loglik / dx
     and w is -d^2 loglik / dx^2 (in (0, 1), so the likelihood is log-concave)."""
@@ -221,62 +197,6 @@ def _pair_terms(
         g[p] = gp
         k[p] = kp
     return ll, g, k, v_out
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _pair_loglik(
-    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
-) -> float:
-    """The log-likelihood of `_pair_terms` alone: the Newton line search needs only this, and
-    skipping v, w and the outcomes a pair never had makes it several times cheaper. Each
-    term is the same call as there, summed in the same order: the same bits."""
-    ll = 0.0
-    for p in range(i.shape[0]):
-        x = (s[i[p]] - s[j[p]]) / c
-        if counts[p, 0] > 0.0:
-            ll += counts[p, 0] * _log_cdf(x - e)
-        if counts[p, 1] > 0.0:
-            ll += counts[p, 1] * _log_cdf(-x - e)
-        if counts[p, 2] > 0.0:
-            ll += counts[p, 2] * (_log_tie(x, e) if e > 0.0 else -math.inf)
-    return ll
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _pair_gradients(
-    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """`_pair_terms` without the per-outcome v: only the outcomes a pair had are computed
-    (each by the same call as there, summed in the same order, so the same bits)."""
-    n = i.shape[0]
-    g = np.zeros(n)
-    k = np.zeros(n)
-    ll = 0.0
-    for p in range(n):
-        x = (s[i[p]] - s[j[p]]) / c
-        gp = 0.0
-        kp = 0.0
-        if counts[p, 0] > 0.0:
-            v, w = _vw_win(x, e)
-            gp += counts[p, 0] * v
-            kp += counts[p, 0] * w
-            ll += counts[p, 0] * _log_cdf(x - e)
-        if counts[p, 1] > 0.0:
-            v, w = _vw_win(-x, e)
-            gp += counts[p, 1] * -v
-            kp += counts[p, 1] * w
-            ll += counts[p, 1] * _log_cdf(-x - e)
-        if counts[p, 2] > 0.0:
-            if e > 0.0:
-                v, w = _vw_draw(x, e)
-                gp += counts[p, 2] * v
-                kp += counts[p, 2] * w
-                ll += counts[p, 2] * _log_tie(x, e)
-            else:
-                ll += counts[p, 2] * -math.inf
-        g[p] = gp
-        k[p] = kp
-    return ll, g, k
 
 
 def _likelihood_at(
