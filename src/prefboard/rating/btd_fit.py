@@ -134,13 +134,18 @@ class _Objective:
         self.w_ij = cells[:, 0]
         self.w_ji = cells[:, 1]
         self.t = cells[:, 2]
+        self.net = self.w_ij - self.w_ji  # i's wins less j's, used twice per evaluation
         self.n = cells.sum(axis=1)
         self.total = float(self.n.sum())
         self.ties = float(self.t.sum())
         self.with_nu = self.ties > 0
         self.scale = 1.0 / self.total
         self.kappa = 1.0 / m  # in scaled units; zero gradient at the optimum
-        self._diag = np.arange(m)
+        # Flat positions in the (size, size) Hessian: 1-D indexing is several times faster.
+        size = m + self.with_nu
+        self._flat_ij = i * size + j
+        self._flat_ji = j * size + i
+        self._flat_diag = np.arange(m) * (size + 1)
         self._x: np.ndarray | None = None
 
     def _eval(self, x: np.ndarray) -> None:
@@ -153,10 +158,10 @@ class _Objective:
         h = 0.5 * (theta[self.i] - theta[self.j])
         log_d, p_i, p_j, p_t = _pair_terms(h, nu)
         diff = p_i - p_j
-        loglik = float(np.dot(self.w_ij - self.w_ji, h) - np.dot(self.n, log_d))
+        loglik = float(np.dot(self.net, h) - np.dot(self.n, log_d))
         if self.with_nu:
             loglik += self.ties * u
-        g_h = (self.w_ij - self.w_ji) - self.n * diff
+        g_h = self.net - self.n * diff
         c_hh = -self.n * (p_i + p_j - diff * diff) * 0.25  # d2L/dtheta_i^2 per pair
         grad_theta = 0.5 * (np.bincount(self.i, g_h, m) - np.bincount(self.j, g_h, m))
         grad = grad_theta
@@ -192,12 +197,13 @@ class _Objective:
         size = m + self.with_nu
         fhess = np.empty((size, size))
         fhess[:m, :m] = self.kappa  # (-s) * 0.0 + kappa: pairs that never met
+        flat = fhess.reshape(-1)
         off = (-s) * (0.0 - c_hh) + self.kappa
-        fhess[self.i, self.j] = off
-        fhess[self.j, self.i] = off
+        flat[self._flat_ij] = off
+        flat[self._flat_ji] = off
         # the diagonal sums each model's pairs where it is i, then where it is j, as before
         diag = np.bincount(self.i, c_hh, m) + np.bincount(self.j, c_hh, m)
-        fhess[self._diag, self._diag] = ((-s) * diag + ridge) + self.kappa
+        flat[self._flat_diag] = ((-s) * diag + ridge) + self.kappa
         if self.with_nu:
             fhess[:m, m] = (-s) * h_tu
             fhess[m, :m] = (-s) * h_tu
