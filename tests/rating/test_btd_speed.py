@@ -10,6 +10,7 @@ import pytest
 
 from prefboard.rating import batch
 from prefboard.rating.batch_fit import mode_log_likelihood
+from prefboard.rating.batch_logs import _pair_slopes
 from prefboard.rating.batch_terms import _pair_gradients, _pair_loglik, _pair_terms, laplacian
 from prefboard.rating.btd import _drawn_cells
 from prefboard.rating.btd_fit import RIDGE, _Objective
@@ -100,3 +101,14 @@ def test_the_bootstrap_draws_only_the_cells_that_can_be_drawn() -> None:
     short = np.random.default_rng(0).multinomial(47, counts[drawn] / counts.sum(), size=50)
     assert np.array_equal(full[:, drawn], short)
     assert not full[:, np.setdiff1d(np.arange(60), drawn)].any()
+
+
+@pytest.mark.parametrize("margin", [0.0, 1e-7, 0.3, 7.0])
+def test_the_newton_slopes_are_the_gradient_pass_without_its_logs(margin: float) -> None:
+    i, j, counts = _tied_pairs(10)
+    if margin == 0.0:
+        counts[:, 2] = 0.0
+    s = 3.0 * np.random.default_rng(11).standard_normal(30)
+    _, g, k = _pair_gradients(s, i, j, counts, 1.0, margin)
+    g2, k2 = _pair_slopes(s, i, j, counts, 1.0, margin)
+    assert np.array_equal(g2, g) and np.array_equal(k2, k)

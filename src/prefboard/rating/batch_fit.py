@@ -13,7 +13,7 @@ from prefboard.rating.batch_ep import _ep
 from prefboard.rating.batch_terms import (
     TIE,
     PairCounts,
-    _likelihood_at,
+    _gradient_at,
     _pair_loglik,
     aggregate,
 )
@@ -91,7 +91,7 @@ def _newton(
 
     f = objective(s)
     for it in range(1, _MAX_NEWTON + 1):
-        _, grad_l, lap = _likelihood_at(pc, s, c, e)
+        grad_l, lap = _gradient_at(pc, s, c, e)
         grad = prior_prec @ (s - prior_mean) - grad_l
         step = -cho_solve(cho_factor(lap + prior_prec), grad)
         slope = grad @ step
@@ -145,7 +145,7 @@ def fit_counts(
         its += sweeps
         ll = _pair_loglik(s, pc.i, pc.j, pc.counts, c, e)
     else:
-        _, grad_l, lap = _likelihood_at(pc, s, c, e)
+        grad_l, lap = _gradient_at(pc, s, c, e)
         info_h = grad_l + lap @ s
         cov = cho_solve(cho_factor(lap + prec0), np.eye(m))
     precision = lap + prec0
@@ -202,5 +202,5 @@ def likelihood_information(
     sums to 0), so no mean is formed; add a prior's ``(Lambda0 mu0, Lambda0)`` to get one."""
     _check_constants(beta, draw_margin, pc)
     c = math.sqrt(2.0) * beta
-    _, grad, lap = _likelihood_at(pc, np.asarray(at, dtype=np.float64), c, draw_margin / c)
+    grad, lap = _gradient_at(pc, np.asarray(at, dtype=np.float64), c, draw_margin / c)
     return grad + lap @ at, lap

@@ -95,13 +95,14 @@ def _pair_loglik(
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _tie_pair_terms(x: float, e: float, u1: float, u2: float, out: np.ndarray) -> None:
+def _tie_pair_terms(x: float, e: float, u1: float, u2: float, out: np.ndarray, logs: bool) -> None:
     """Rows ``(v, w, loglik)`` of win, loss and tie, as `_vw_win`, `_vw_draw`, `_log_cdf` and
     `_log_tie` give them in their ordinary branches (``e > 0``, ``-6 <= u1``, ``u2 < 6``, a
     draw window not narrow), from two densities and three ``erfc`` computed once.
 
     The stronger side's win has scaled margin ``u1``, the weaker's ``-u2``; ``_pdf(-u2)`` is
-    ``_pdf(u2)`` to the bit (``(-0.5 * x) * x`` only changes sign twice)."""
+    ``_pdf(u2)`` to the bit (``(-0.5 * x) * x`` only changes sign twice). Without ``logs`` the
+    loglik column is left at 0."""
     p1 = _pdf(u1)
     p2 = _pdf(u2)
     e1 = math.erfc(u1 * _INV_SQRT2)
@@ -109,20 +110,22 @@ def _tie_pair_terms(x: float, e: float, u1: float, u2: float, out: np.ndarray) -
     em1 = math.erfc(-u1 * _INV_SQRT2)
     v_strong = p1 / (0.5 * em1)
     w_strong = v_strong * (v_strong + u1)
-    if u1 > 0.0:
-        l_strong = math.log1p(-0.5 * e1)
-    elif u1 > -6.0:
-        l_strong = math.log(0.5 * em1)
-    else:
-        l_strong = _log_cdf(u1)
+    l_strong = l_weak = 0.0
+    if logs:
+        if u1 > 0.0:
+            l_strong = math.log1p(-0.5 * e1)
+        elif u1 > -6.0:
+            l_strong = math.log(0.5 * em1)
+        else:
+            l_strong = _log_cdf(u1)
+        l_weak = math.log(0.5 * e2)
     v_weak = p2 / (0.5 * e2)
     w_weak = v_weak * (v_weak - u2)
-    l_weak = math.log(0.5 * e2)
     d = 0.5 * (e1 - e2)
     v_tie = (p2 - p1) / d
     out[2, 1] = v_tie * v_tie + (u2 * p2 - u1 * p1) / d
     out[2, 0] = -v_tie if x < 0.0 else v_tie
-    out[2, 2] = math.log(0.5 * (e1 - e2))
+    out[2, 2] = math.log(0.5 * (e1 - e2)) if logs else 0.0
     if x >= 0.0:
         out[0, 0], out[0, 1], out[0, 2] = v_strong, w_strong, l_strong
         out[1, 0], out[1, 1], out[1, 2] = v_weak, w_weak, l_weak
@@ -144,6 +147,30 @@ def _pair_gradients(
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """`_pair_terms` without the per-outcome v: only the outcomes a pair had are summed
     (each the same value as there, summed in the same order, so the same bits)."""
+    return _pair_pass(s, i, j, counts, c, e, True)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _pair_slopes(
+    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient and curvature of `_pair_gradients` without its log-likelihood: a Newton
+    step needs only these (the line search computes the log-likelihood), and the logs were a
+    third of the pass."""
+    _, g, k = _pair_pass(s, i, j, counts, c, e, False)
+    return g, k
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _pair_pass(
+    s: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    counts: np.ndarray,
+    c: float,
+    e: float,
+    logs: bool,
+) -> tuple[float, np.ndarray, np.ndarray]:
     n = i.shape[0]
     g = np.zeros(n)
     k = np.zeros(n)
@@ -157,22 +184,25 @@ def _pair_gradients(
         u1 = abs(x) - e
         u2 = abs(x) + e
         if n_tie > 0.0 and _ordinary_tie_pair(e, abs(x), u1, u2):
-            _tie_pair_terms(x, e, u1, u2, row)
+            _tie_pair_terms(x, e, u1, u2, row, logs)
         else:
-            _outcome_rows(x, e, n_win, n_loss, n_tie, row)
+            _outcome_rows(x, e, n_win, n_loss, n_tie, row, logs)
         if n_win > 0.0:
             gp += n_win * row[0, 0]
             kp += n_win * row[0, 1]
-            ll += n_win * row[0, 2]
+            if logs:
+                ll += n_win * row[0, 2]
         if n_loss > 0.0:
             gp += n_loss * -row[1, 0]
             kp += n_loss * row[1, 1]
-            ll += n_loss * row[1, 2]
+            if logs:
+                ll += n_loss * row[1, 2]
         if n_tie > 0.0:
             if e > 0.0:
                 gp += n_tie * row[2, 0]
                 kp += n_tie * row[2, 1]
-            ll += n_tie * row[2, 2]
+            if logs:
+                ll += n_tie * row[2, 2]
         g[p] = gp
         k[p] = kp
     return ll, g, k
@@ -180,19 +210,29 @@ def _pair_gradients(
 
 @njit(cache=True, nogil=True, fastmath=False)
 def _outcome_rows(
-    x: float, e: float, n_win: float, n_loss: float, n_tie: float, out: np.ndarray
+    x: float,
+    e: float,
+    n_win: float,
+    n_loss: float,
+    n_tie: float,
+    out: np.ndarray,
+    logs: bool,
 ) -> None:
     """Rows ``(v, w, loglik)`` of the outcomes the pair had, one outcome at a time (the win
-    row's v as `_vw_win` gives it for the loser too: the caller negates it)."""
+    row's v as `_vw_win` gives it for the loser too: the caller negates it); the loglik
+    column only with ``logs``."""
     if n_win > 0.0:
         out[0, 0], out[0, 1] = _vw_win(x, e)
-        out[0, 2] = _log_cdf(x - e)
+        if logs:
+            out[0, 2] = _log_cdf(x - e)
     if n_loss > 0.0:
         out[1, 0], out[1, 1] = _vw_win(-x, e)
-        out[1, 2] = _log_cdf(-x - e)
+        if logs:
+            out[1, 2] = _log_cdf(-x - e)
     if n_tie > 0.0:
         if e > 0.0:
             out[2, 0], out[2, 1] = _vw_draw(x, e)
-            out[2, 2] = _log_tie(x, e)
+            if logs:
+                out[2, 2] = _log_tie(x, e)
         else:
             out[2, 2] = -math.inf

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from prefboard.rating.batch_logs import _log_cdf, _log_tie, _pair_gradients
+from prefboard.rating.batch_logs import _log_cdf, _log_tie, _pair_slopes
+from prefboard.rating.batch_logs import _pair_gradients as _pair_gradients  # stable import path
 from prefboard.rating.batch_logs import _pair_loglik as _pair_loglik  # stable import path
 from prefboard.rating.trueskill import check_battle_arrays
 from prefboard.rating.update import _vw_draw, _vw_win
@@ -199,14 +200,14 @@ def _pair_terms(
     return ll, g, k, v_out
 
 
-def _likelihood_at(
+def _gradient_at(
     pc: PairCounts, s: np.ndarray, c: float, e: float
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Log-likelihood, its gradient (M,) and minus its Hessian (M, M) in the skills."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The log-likelihood's gradient (M,) and minus its Hessian (M, M) in the skills."""
     m = pc.n_models
-    ll, g, k = _pair_gradients(s, pc.i, pc.j, pc.counts, c, e)
+    g, k = _pair_slopes(s, pc.i, pc.j, pc.counts, c, e)
     grad = (np.bincount(pc.i, g, minlength=m) - np.bincount(pc.j, g, minlength=m)) / c
-    return ll, grad, laplacian(m, pc.i, pc.j, k / (c * c))
+    return grad, laplacian(m, pc.i, pc.j, k / (c * c))
 
 
 def laplacian(m: int, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
