@@ -58,7 +58,7 @@ def test_the_profile_fit_is_the_laplace_fit_without_its_covariance() -> None:
     pc = batch.PairCounts(12, i, j, counts)
     prior = {"prior_mean": 25.0, "prior_sigma": 25 / 3, "beta": 25 / 6, "draw_margin": 0.7}
     post = batch.fit_counts(pc, **prior, method="laplace")
-    mean, loglik = mode_log_likelihood(pc, **prior)
+    mean, loglik = mode_log_likelihood(pc, (25.0, 25 / 3), 25 / 6, 0.7)
     assert mean.tobytes() == post.mean.tobytes()
     assert loglik == post.log_likelihood
 

@@ -103,21 +103,32 @@ def _newton(
 
 def mode_log_likelihood(
     pc: PairCounts,
-    *,
-    prior_mean: float | np.ndarray,
-    prior_sigma: float | np.ndarray,
+    prior: tuple[float | np.ndarray, float | np.ndarray],
     beta: float,
     draw_margin: float,
     start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """The posterior mode and the log-likelihood there: ``fit_counts(..., method="laplace")``'s
     ``mean`` and ``log_likelihood`` (the same bits) without its covariance, for the draw
-    margin's profile, which fits ~50 times per dimension and needs nothing else."""
-    _check_constants(beta, draw_margin, pc)
-    mean0, prec0 = _prior_arrays(pc.n_models, prior_mean, prior_sigma)
-    c = math.sqrt(2.0) * beta
-    s, _, ll = _newton(pc, mean0, prec0, c, draw_margin / c, mean0 if start is None else start)
+    margin's profile, which fits ~50 times per dimension and needs nothing else. ``prior`` is
+    ``(prior_mean, prior_sigma)``."""
+    s, _, ll, _, _ = _mode(pc, prior, beta, draw_margin, start)
     return s, float(ll)
+
+
+def _mode(
+    pc: PairCounts,
+    prior: tuple[float | np.ndarray, float | np.ndarray],
+    beta: float,
+    draw_margin: float,
+    start: np.ndarray | None,
+) -> tuple[np.ndarray, int, float, np.ndarray, np.ndarray]:
+    """The Newton mode, its iterations and log-likelihood, and the prior (mean, precision)."""
+    _check_constants(beta, draw_margin, pc)
+    mean0, prec0 = _prior_arrays(pc.n_models, *prior)
+    c = math.sqrt(2.0) * beta
+    s, its, ll = _newton(pc, mean0, prec0, c, draw_margin / c, mean0 if start is None else start)
+    return s, its, ll, mean0, prec0
 
 
 def fit_counts(
@@ -132,14 +143,12 @@ def fit_counts(
 ) -> Posterior:
     """The posterior from aggregated counts (see :func:`fit`); ``method`` is "laplace" (mode
     and curvature) or "ep" (Laplace, then expectation propagation to convergence)."""
-    _check_constants(beta, draw_margin, pc)
     if method not in ("ep", "laplace"):
         raise ValueError(f"method must be 'ep' or 'laplace', got {method!r}")
     m = pc.n_models
-    mean0, prec0 = _prior_arrays(m, prior_mean, prior_sigma)
+    s, its, ll, mean0, prec0 = _mode(pc, (prior_mean, prior_sigma), beta, draw_margin, start)
     c = math.sqrt(2.0) * beta
     e = draw_margin / c
-    s, its, ll = _newton(pc, mean0, prec0, c, e, mean0 if start is None else start)
     if method == "ep":
         s, cov, info_h, lap, sweeps = _ep(pc, mean0, prec0, beta, draw_margin, s)
         its += sweeps

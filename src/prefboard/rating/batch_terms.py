@@ -10,9 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from prefboard.rating.batch_logs import _log_cdf, _log_tie, _pair_slopes
+from prefboard.rating.batch_logs import _log_cdf as _log_cdf  # stable import path
+from prefboard.rating.batch_logs import _log_tie as _log_tie  # stable import path
 from prefboard.rating.batch_logs import _pair_gradients as _pair_gradients  # stable import path
 from prefboard.rating.batch_logs import _pair_loglik as _pair_loglik  # stable import path
+from prefboard.rating.batch_logs import _pair_slopes
 from prefboard.rating.trueskill import check_battle_arrays
 from prefboard.rating.update import _vw_draw, _vw_win
 

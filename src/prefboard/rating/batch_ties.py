@@ -58,14 +58,8 @@ class _Profile:
         self.warm: np.ndarray | None = None
 
     def __call__(self, u: float) -> float:
-        self.warm, loglik = mode_log_likelihood(
-            self.pc,
-            prior_mean=self.prior_mean,
-            prior_sigma=self.prior_sigma,
-            beta=self.beta,
-            draw_margin=math.exp(u),
-            start=self.warm,
-        )
+        prior = (self.prior_mean, self.prior_sigma)
+        self.warm, loglik = mode_log_likelihood(self.pc, prior, self.beta, math.exp(u), self.warm)
         return loglik
 
 

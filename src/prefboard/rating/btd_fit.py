@@ -166,7 +166,7 @@ class _Objective:
         grad_theta = 0.5 * (np.bincount(self.i, g_h, m) - np.bincount(self.j, g_h, m))
         grad = grad_theta
         penalty = RIDGE * float(theta @ theta)
-        h_tu = np.empty(0)
+        h_tu: np.ndarray = np.empty(0)
         h_uu = 0.0
         if self.with_nu:
             g_u = self.ties - float(self.n @ p_t)
