@@ -13,7 +13,7 @@ from prefboard.rating.batch_ep import _ep
 from prefboard.rating.batch_terms import (
     TIE,
     PairCounts,
-    _likelihood_at,
+    _gradient_at,
     _pair_loglik,
     aggregate,
 )
@@ -76,24 +76,59 @@ def _newton(
     c: float,
     e: float,
     start: np.ndarray,
-) -> tuple[np.ndarray, int]:
-    """Mode of the log posterior by damped Newton (Armijo backtracking); it is concave."""
+) -> tuple[np.ndarray, int, float]:
+    """Mode of the log posterior by damped Newton (Armijo backtracking); it is concave.
+
+    Returns the mode, the iterations and the log-likelihood at the mode: the line search
+    always stops on the last point it evaluated, so that is the last log-likelihood computed."""
     s = start.copy()
+    last = [0.0]
 
     def objective(x: np.ndarray) -> float:
         d = x - prior_mean
-        return float(-_pair_loglik(x, pc.i, pc.j, pc.counts, c, e) + 0.5 * d @ prior_prec @ d)
+        last[0] = _pair_loglik(x, pc.i, pc.j, pc.counts, c, e)
+        return float(-last[0] + 0.5 * d @ prior_prec @ d)
 
     f = objective(s)
     for it in range(1, _MAX_NEWTON + 1):
-        _, grad_l, lap = _likelihood_at(pc, s, c, e)
+        grad_l, lap = _gradient_at(pc, s, c, e)
         grad = prior_prec @ (s - prior_mean) - grad_l
         step = -cho_solve(cho_factor(lap + prior_prec), grad)
         slope = grad @ step
         s, f, t = backtrack(objective, s, step, f, slope)
         if np.max(np.abs(t * step)) < _TOL:
-            return s, it
-    return s, _MAX_NEWTON
+            return s, it, last[0]
+    return s, _MAX_NEWTON, last[0]
+
+
+def mode_log_likelihood(
+    pc: PairCounts,
+    prior: tuple[float | np.ndarray, float | np.ndarray],
+    beta: float,
+    draw_margin: float,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """The posterior mode and the log-likelihood there: ``fit_counts(..., method="laplace")``'s
+    ``mean`` and ``log_likelihood`` (the same bits) without its covariance, for the draw
+    margin's profile, which fits ~50 times per dimension and needs nothing else. ``prior`` is
+    ``(prior_mean, prior_sigma)``."""
+    s, _, ll, _, _ = _mode(pc, prior, beta, draw_margin, start)
+    return s, float(ll)
+
+
+def _mode(
+    pc: PairCounts,
+    prior: tuple[float | np.ndarray, float | np.ndarray],
+    beta: float,
+    draw_margin: float,
+    start: np.ndarray | None,
+) -> tuple[np.ndarray, int, float, np.ndarray, np.ndarray]:
+    """The Newton mode, its iterations and log-likelihood, and the prior (mean, precision)."""
+    _check_constants(beta, draw_margin, pc)
+    mean0, prec0 = _prior_arrays(pc.n_models, *prior)
+    c = math.sqrt(2.0) * beta
+    s, its, ll = _newton(pc, mean0, prec0, c, draw_margin / c, mean0 if start is None else start)
+    return s, its, ll, mean0, prec0
 
 
 def fit_counts(
@@ -108,22 +143,20 @@ def fit_counts(
 ) -> Posterior:
     """The posterior from aggregated counts (see :func:`fit`); ``method`` is "laplace" (mode
     and curvature) or "ep" (Laplace, then expectation propagation to convergence)."""
-    _check_constants(beta, draw_margin, pc)
     if method not in ("ep", "laplace"):
         raise ValueError(f"method must be 'ep' or 'laplace', got {method!r}")
     m = pc.n_models
-    mean0, prec0 = _prior_arrays(m, prior_mean, prior_sigma)
+    s, its, ll, mean0, prec0 = _mode(pc, (prior_mean, prior_sigma), beta, draw_margin, start)
     c = math.sqrt(2.0) * beta
     e = draw_margin / c
-    s, its = _newton(pc, mean0, prec0, c, e, mean0 if start is None else start)
     if method == "ep":
         s, cov, info_h, lap, sweeps = _ep(pc, mean0, prec0, beta, draw_margin, s)
         its += sweeps
+        ll = _pair_loglik(s, pc.i, pc.j, pc.counts, c, e)
     else:
-        _, grad_l, lap = _likelihood_at(pc, s, c, e)
+        grad_l, lap = _gradient_at(pc, s, c, e)
         info_h = grad_l + lap @ s
         cov = cho_solve(cho_factor(lap + prec0), np.eye(m))
-    ll = _pair_loglik(s, pc.i, pc.j, pc.counts, c, e)
     precision = lap + prec0
     cov = 0.5 * (cov + cov.T)  # exact symmetry for Cholesky of draws downstream
     return Posterior(
@@ -178,5 +211,5 @@ def likelihood_information(
     sums to 0), so no mean is formed; add a prior's ``(Lambda0 mu0, Lambda0)`` to get one."""
     _check_constants(beta, draw_margin, pc)
     c = math.sqrt(2.0) * beta
-    _, grad, lap = _likelihood_at(pc, np.asarray(at, dtype=np.float64), c, draw_margin / c)
+    grad, lap = _gradient_at(pc, np.asarray(at, dtype=np.float64), c, draw_margin / c)
     return grad + lap @ at, lap

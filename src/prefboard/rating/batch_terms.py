@@ -10,12 +10,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from prefboard.rating.batch_logs import _log_cdf as _log_cdf  # stable import path
+from prefboard.rating.batch_logs import _log_tie as _log_tie  # stable import path
+from prefboard.rating.batch_logs import _pair_gradients as _pair_gradients  # stable import path
+from prefboard.rating.batch_logs import _pair_loglik as _pair_loglik  # stable import path
+from prefboard.rating.batch_logs import _pair_slopes
 from prefboard.rating.trueskill import check_battle_arrays
-from prefboard.rating.update import _mills_excess, _vw_draw, _vw_win
+from prefboard.rating.update import _vw_draw, _vw_win
 
 A_WINS, B_WINS, TIE = 0, 1, 2
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 
 @dataclass(frozen=True)
@@ -149,30 +152,6 @@ def _check_battles(
 
 
 @njit(cache=True, fastmath=False)
-def _log_cdf(u: float) -> float:
-    """log Phi(u), accurate in both tails."""
-    if u > 0.0:
-        return math.log1p(-0.5 * math.erfc(u * _INV_SQRT2))
-    if u > -6.0:
-        return math.log(0.5 * math.erfc(-u * _INV_SQRT2))
-    # Phi(u) = phi(u) / v with v = -u + k (inverse Mills ratio): no underflow for any finite u.
-    v = _mills_excess(-u) - u
-    return -0.5 * u * u - _LOG_SQRT_2PI - math.log(v)
-
-
-@njit(cache=True, fastmath=False)
-def _log_tie(x: float, e: float) -> float:
-    """log(Phi(e - x) - Phi(-e - x)), the log-probability of a tie."""
-    s = abs(x)
-    u1 = s - e
-    u2 = s + e
-    if u1 < 6.0:
-        return math.log(0.5 * (math.erfc(u1 * _INV_SQRT2) - math.erfc(u2 * _INV_SQRT2)))
-    l1 = _log_cdf(-u1)
-    return l1 + math.log1p(-math.exp(_log_cdf(-u2) - l1))
-
-
-@njit(cache=True, fastmath=False)
 def _outcome_terms(x: float, e: float, out: np.ndarray) -> None:
     """Row (v, w, loglik) for each outcome of one pair at scaled gap ``x``: v is d loglik / dx
     and w is -d^2 loglik / dx^2 (in (0, 1), so the likelihood is log-concave)."""
@@ -223,78 +202,38 @@ def _pair_terms(
     return ll, g, k, v_out
 
 
-@njit(cache=True, nogil=True, fastmath=False)
-def _pair_loglik(
-    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
-) -> float:
-    """The log-likelihood of `_pair_terms` alone: the Newton line search needs only this, and
-    skipping v, w and the outcomes a pair never had makes it several times cheaper. Each
-    term is the same call as there, summed in the same order: the same bits."""
-    ll = 0.0
-    for p in range(i.shape[0]):
-        x = (s[i[p]] - s[j[p]]) / c
-        if counts[p, 0] > 0.0:
-            ll += counts[p, 0] * _log_cdf(x - e)
-        if counts[p, 1] > 0.0:
-            ll += counts[p, 1] * _log_cdf(-x - e)
-        if counts[p, 2] > 0.0:
-            ll += counts[p, 2] * (_log_tie(x, e) if e > 0.0 else -math.inf)
-    return ll
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _pair_gradients(
-    s: np.ndarray, i: np.ndarray, j: np.ndarray, counts: np.ndarray, c: float, e: float
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """`_pair_terms` without the per-outcome v: only the outcomes a pair had are computed
-    (each by the same call as there, summed in the same order, so the same bits)."""
-    n = i.shape[0]
-    g = np.zeros(n)
-    k = np.zeros(n)
-    ll = 0.0
-    for p in range(n):
-        x = (s[i[p]] - s[j[p]]) / c
-        gp = 0.0
-        kp = 0.0
-        if counts[p, 0] > 0.0:
-            v, w = _vw_win(x, e)
-            gp += counts[p, 0] * v
-            kp += counts[p, 0] * w
-            ll += counts[p, 0] * _log_cdf(x - e)
-        if counts[p, 1] > 0.0:
-            v, w = _vw_win(-x, e)
-            gp += counts[p, 1] * -v
-            kp += counts[p, 1] * w
-            ll += counts[p, 1] * _log_cdf(-x - e)
-        if counts[p, 2] > 0.0:
-            if e > 0.0:
-                v, w = _vw_draw(x, e)
-                gp += counts[p, 2] * v
-                kp += counts[p, 2] * w
-                ll += counts[p, 2] * _log_tie(x, e)
-            else:
-                ll += counts[p, 2] * -math.inf
-        g[p] = gp
-        k[p] = kp
-    return ll, g, k
-
-
-def _likelihood_at(
+def _gradient_at(
     pc: PairCounts, s: np.ndarray, c: float, e: float
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Log-likelihood, its gradient (M,) and minus its Hessian (M, M) in the skills."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The log-likelihood's gradient (M,) and minus its Hessian (M, M) in the skills."""
     m = pc.n_models
-    ll, g, k = _pair_gradients(s, pc.i, pc.j, pc.counts, c, e)
+    g, k = _pair_slopes(s, pc.i, pc.j, pc.counts, c, e)
     grad = (np.bincount(pc.i, g, minlength=m) - np.bincount(pc.j, g, minlength=m)) / c
-    return ll, grad, laplacian(m, pc.i, pc.j, k / (c * c))
+    return grad, laplacian(m, pc.i, pc.j, k / (c * c))
 
 
 def laplacian(m: int, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """The (m, m) graph Laplacian with weight ``weight[p]`` on each edge ``i[p] - j[p]``.
 
-    One weighted bincount: it adds in array order, as four ``np.add.at`` calls (diagonal by
-    ``i``, then by ``j``, then both off-diagonals) did, so the sums are the same bits, ~40x
-    faster (``np.add.at`` was the largest single cost of a 100-model board's batch fits)."""
-    keys = np.concatenate([i * (m + 1), j * (m + 1), i * m + j, j * m + i])
-    weights = np.concatenate([weight, weight, -weight, -weight])
-    return np.bincount(keys, weights, minlength=m * m).reshape(m, m)
+    Each entry adds its terms in the order one weighted bincount over the keys (diagonal by
+    ``i``, then by ``j``, then both off-diagonals) did, so the sums are the same bits; the
+    compiled loop skips that bincount's four concatenated copies (it was a tenth of the draw
+    margin's profile fits on a 300-model board)."""
+    w = np.ascontiguousarray(weight, dtype=np.float64)
+    ii = np.ascontiguousarray(i, dtype=np.int64)
+    jj = np.ascontiguousarray(j, dtype=np.int64)
+    return _laplacian_kernel(m, ii, jj, w).reshape(m, m)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _laplacian_kernel(m: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> np.ndarray:
+    out = np.zeros(m * m)
+    for p in range(i.shape[0]):
+        out[i[p] * (m + 1)] += w[p]
+    for p in range(i.shape[0]):
+        out[j[p] * (m + 1)] += w[p]
+    for p in range(i.shape[0]):
+        out[i[p] * m + j[p]] += -w[p]
+    for p in range(i.shape[0]):
+        out[j[p] * m + i[p]] += -w[p]
+    return out

@@ -10,7 +10,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
-from prefboard.rating.batch_fit import fit_counts
+from prefboard.rating.batch_fit import mode_log_likelihood
 from prefboard.rating.batch_terms import PairCounts
 from prefboard.rating.trueskill import draw_margin
 
@@ -58,17 +58,9 @@ class _Profile:
         self.warm: np.ndarray | None = None
 
     def __call__(self, u: float) -> float:
-        post = fit_counts(
-            self.pc,
-            prior_mean=self.prior_mean,
-            prior_sigma=self.prior_sigma,
-            beta=self.beta,
-            draw_margin=math.exp(u),
-            start=self.warm,
-            method="laplace",
-        )
-        self.warm = post.mean
-        return post.log_likelihood
+        prior = (self.prior_mean, self.prior_sigma)
+        self.warm, loglik = mode_log_likelihood(self.pc, prior, self.beta, math.exp(u), self.warm)
+        return loglik
 
 
 def _interval_end(profile: _Profile, u_hat: float, bound: float, cut: float) -> float:

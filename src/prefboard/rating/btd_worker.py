@@ -3,7 +3,8 @@
 Run as ``python -m prefboard.rating.btd_worker JOBS``: reads the pickled list of `Job` from the
 file ``JOBS`` and writes each fit, in order, to stdout as an 8-byte little-endian length and a
 pickle, flushing after each so the parent can use one fit while the next is computed. It
-imports only numpy, scipy and the fit (no config, pandas or numba): a quick start.
+imports only numpy, scipy, numba (the fit's compiled kernels, loaded from numba's cache) and the
+fit (no config or pandas): a quick start.
 """
 
 from __future__ import annotations
