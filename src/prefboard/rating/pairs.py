@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from prefboard.config import Config
 from prefboard.rating import batch, checks
@@ -11,6 +12,8 @@ from prefboard.rating import trueskill as ts
 from prefboard.rating.board import finite_or_none
 from prefboard.rating.tournaments import Result
 from prefboard.standings.model import FitCheck, Pair, PositionBias
+
+_ROWS = TypeAdapter(list[Pair])
 
 
 def pairs_of(
@@ -22,9 +25,10 @@ def pairs_of(
     b: np.ndarray,
     outcome: np.ndarray,
     params: ts.TrueSkillParams,
+    fits: checks.PairFits,
 ) -> list[Pair]:
-    """Every pair of models that met in the pooled battles of `dimension`: its counts and its
-    predicted outcome from the pooled batch posterior `post`."""
+    """Every pair of models that met in the pooled battles of `dimension`: its counts, its
+    predicted outcome from the pooled batch posterior `post` and its fit check (`fits`)."""
     keys = config.model_keys
     m = len(keys)
     idx = pooled.spec.battles
@@ -51,21 +55,51 @@ def pairs_of(
     p_a, p_b, p_t = ts.win_probabilities_array(
         post.mean[ii], np.sqrt(np.maximum(var, 0.0)), post.mean[jj], zero, params
     )
-    return [
-        Pair(
-            dimension=dimension,
-            model_a=keys[i],
-            model_b=keys[j],
-            battles=int(n[i * m + j]),
-            wins_a=int(wl[i * m + j]),
-            wins_b=int(wh[i * m + j]),
-            ties=int(tie[i * m + j]),
-            p_a=float(p_a[k]),
-            p_b=float(p_b[k]),
-            p_tie=float(p_t[k]),
+    cells = ii * m + jj
+    rows = [
+        {
+            "dimension": dimension,
+            "model_a": keys[i],
+            "model_b": keys[j],
+            "battles": nij,
+            "wins_a": w_a,
+            "wins_b": w_b,
+            "ties": t,
+            "p_a": pa,
+            "p_b": pb,
+            "p_tie": pt,
+        }
+        for i, j, nij, w_a, w_b, t, pa, pb, pt in zip(
+            ii.tolist(),
+            jj.tolist(),
+            n[cells].tolist(),
+            wl[cells].tolist(),
+            wh[cells].tolist(),
+            tie[cells].tolist(),
+            p_a.tolist(),
+            p_b.tolist(),
+            p_t.tolist(),
+            strict=True,
         )
-        for k, (i, j) in enumerate(zip(ii, jj, strict=True))
     ]
+    _add_fits(rows, cells, m, fits)
+    # Validated once, as plain dicts: one model per pair, then a copy per checked pair, took
+    # seconds per dimension at 300 models.
+    return _ROWS.validate_python(rows)
+
+
+def _add_fits(
+    rows: list[dict[str, object]], cells: np.ndarray, m: int, fits: checks.PairFits
+) -> None:
+    """The fit check's columns on the rows of the pairs it tested (the others keep none)."""
+    at = np.full(m * m, -1, dtype=np.int64)
+    at[fits.i * m + fits.j] = np.arange(fits.i.size)
+    expected = fits.expected.tolist()
+    p, adjusted, flagged = fits.p_value.tolist(), fits.p_adjusted.tolist(), fits.flagged.tolist()
+    for row, k in zip(rows, at[cells].tolist(), strict=True):
+        if k >= 0:
+            row["expected_a"], row["expected_b"], row["expected_tie"] = expected[k]
+            row["fit_p"], row["fit_p_adjusted"], row["misfit"] = p[k], adjusted[k], flagged[k]
 
 
 def fit_check(
@@ -78,30 +112,12 @@ def fit_check(
     b: np.ndarray,
     outcome: np.ndarray,
     params: ts.TrueSkillParams,
-    pairs: list[Pair],
-) -> tuple[list[Pair], FitCheck]:
+) -> tuple[checks.PairFits, FitCheck]:
     """Goodness of fit per pair and position bias on the pooled battles `idx` (rating/checks.py);
-    predictions from the pooled batch posterior mean `score` and the dimension's draw margin."""
+    predictions from the pooled batch posterior mean `score` and the dimension's draw margin.
+    The pairs' own columns are filled by :func:`pairs_of`."""
     keys = config.model_keys
-    fits = checks.pair_fit(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
-    by_pair = {(keys[f.i], keys[f.j]): f for f in fits}
-    checked = []
-    for p in pairs:
-        f = by_pair.get((p.model_a, p.model_b))
-        if f is None:
-            checked.append(p)
-            continue
-        update = {
-            "expected_a": f.expected[0],
-            "expected_b": f.expected[1],
-            "expected_tie": f.expected[2],
-            "fit_p": f.p_value,
-            "fit_p_adjusted": f.p_adjusted,
-            "misfit": f.flagged,
-        }
-        # Validated once when built; model_copy's deep machinery cost seconds per dimension at
-        # 300 models (one call per pair).
-        checked.append(Pair.model_construct(**{**p.__dict__, **update}))
+    fits = checks.pair_fits(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
     pos = checks.position_bias(
         len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma
     )
@@ -110,8 +126,11 @@ def fit_check(
         test=checks.TEST,
         adjustment=checks.ADJUSTMENT,
         alpha=checks.ALPHA,
-        pairs_tested=len(fits),
-        misfits=[f"{keys[f.i]} vs {keys[f.j]}" for f in fits if f.flagged],
+        pairs_tested=int(fits.i.size),
+        misfits=[
+            f"{keys[i]} vs {keys[j]}"
+            for i, j in zip(fits.i[fits.flagged], fits.j[fits.flagged], strict=True)
+        ],
         position=PositionBias(
             decided=pos.decided,
             wins_a=pos.wins_a,
@@ -124,4 +143,4 @@ def fit_check(
             flagged=pos.flagged,
         ),
     )
-    return checked, check
+    return fits, check
