@@ -203,7 +203,7 @@ def summarize_groups(
     width = len(points)
     cells = group * width + (x[answered] - scale_min).astype(np.int64)
     counts = np.bincount(cells, minlength=len(out) * width).reshape(len(out), width)
-    out = pd.concat([out, pd.DataFrame(counts, index=out.index, columns=count_cols)], axis=1)
+    out = out.join(pd.DataFrame(counts, index=out.index, columns=count_cols))
     out = out.reset_index()
     result: pd.DataFrame = out[[*by, *_STAT_COLUMNS, *count_cols]]
     return result

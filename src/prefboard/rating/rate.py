@@ -140,7 +140,7 @@ def _dimension(
     fits, fit_check = pairs.fit_check(
         config, dim.key, dim.pooled, head.mean, dim.ties.draw_margin, a, b, outcome, params
     )
-    dim_pairs = pairs.pairs_of(config, dim.key, pooled, head, a, b, outcome, params, fits)
+    dim_pairs = pairs.pairs_of(config, dim.key, head, params, fits)
     pooled_table = next(t for t in reversed(rows) if t.slice_attribute == POOLED)
     return _Rated(
         tables=rows,
