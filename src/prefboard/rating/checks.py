@@ -38,12 +38,14 @@ __all__ = [
     "MIN_POSITION_BATTLES",
     "TEST",
     "PairFit",
+    "PairFits",
     "PositionFit",
     "exact_multinomial",
     "exact_multinomials",
     "holm",
     "outcome_probabilities",
     "pair_fit",
+    "pair_fits",
     "pearson",
     "position_bias",
     "sign_test",
@@ -162,6 +164,39 @@ class PairFit:
     flagged: bool
 
 
+@dataclass(frozen=True)
+class PairFits:
+    """:func:`pair_fits`: one row per pair that met (i < j, in code order i * n + j), as
+    arrays; a 300-model board has ~45,000 pairs per dimension, one object each took seconds."""
+
+    i: np.ndarray
+    j: np.ndarray
+    observed: np.ndarray  # (pairs, 3): i won, j won, tie
+    expected: np.ndarray  # (pairs, 3)
+    statistic: np.ndarray  # chi-square (also computed where the exact test was used)
+    p_value: np.ndarray
+    exact: np.ndarray  # the exact test was used
+    p_adjusted: np.ndarray
+    flagged: np.ndarray
+
+    def rows(self) -> list[PairFit]:
+        obs, exp = self.observed.tolist(), self.expected.tolist()
+        return [
+            PairFit(
+                i=int(self.i[k]),
+                j=int(self.j[k]),
+                observed=(obs[k][0], obs[k][1], obs[k][2]),
+                expected=(exp[k][0], exp[k][1], exp[k][2]),
+                statistic=None if self.exact[k] else float(self.statistic[k]),
+                p_value=float(self.p_value[k]),
+                method="exact" if self.exact[k] else "chi-square",
+                p_adjusted=float(self.p_adjusted[k]),
+                flagged=bool(self.flagged[k]),
+            )
+            for k in range(self.i.size)
+        ]
+
+
 def pair_fit(
     n_models: int,
     a: np.ndarray,
@@ -173,6 +208,20 @@ def pair_fit(
     alpha: float = ALPHA,
 ) -> list[PairFit]:
     """Observed vs predicted a/b/tie per pair that met (outcome 0 = a, 1 = b, 2 = tie)."""
+    return pair_fits(n_models, a, b, outcome, score, beta, margin, alpha).rows()
+
+
+def pair_fits(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    score: np.ndarray,
+    beta: float,
+    margin: float,
+    alpha: float = ALPHA,
+) -> PairFits:
+    """:func:`pair_fit` as arrays."""
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     lo_won = ((outcome == 0) & (a == lo)) | ((outcome == 1) & (b == lo))
     hi_won = ((outcome == 0) & (a == hi)) | ((outcome == 1) & (b == hi))
@@ -187,8 +236,6 @@ def pair_fit(
         axis=1,
     )
     met = np.flatnonzero(counts.sum(axis=1) > 0)
-    if not met.size:
-        return []
     ii, jj = np.divmod(met, n_models)
     probs = np.stack(outcome_probabilities(score[ii] - score[jj], beta, margin), axis=1)
     obs = counts[met]
@@ -199,20 +246,7 @@ def pair_fit(
     p = chi2.sf(stat, 2)
     p[exact] = exact_multinomials(obs[exact], probs[exact])
     adjusted = holm(p)
-    return [
-        PairFit(
-            i=int(ii[k]),
-            j=int(jj[k]),
-            observed=(int(obs[k, 0]), int(obs[k, 1]), int(obs[k, 2])),
-            expected=(float(exp[k, 0]), float(exp[k, 1]), float(exp[k, 2])),
-            statistic=None if exact[k] else float(stat[k]),
-            p_value=float(p[k]),
-            method="exact" if exact[k] else "chi-square",
-            p_adjusted=float(adjusted[k]),
-            flagged=bool(adjusted[k] < alpha),
-        )
-        for k in range(met.size)
-    ]
+    return PairFits(ii, jj, obs, exp, stat, p, exact, adjusted, adjusted < alpha)
 
 
 def sign_test(wins_a: int, decided: int) -> float:

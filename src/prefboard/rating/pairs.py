@@ -4,46 +4,51 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from prefboard.config import Config
 from prefboard.rating import batch, checks
 from prefboard.rating import trueskill as ts
 from prefboard.rating.board import finite_or_none
-from prefboard.rating.tournaments import Result
 from prefboard.standings.model import FitCheck, Pair, PositionBias
+
+_ROWS = TypeAdapter(list[Pair])
+# Pair's fields in the order pairs_of lists them.
+_COLUMNS = (
+    "dimension",
+    "model_a",
+    "model_b",
+    "battles",
+    "wins_a",
+    "wins_b",
+    "ties",
+    "p_a",
+    "p_b",
+    "p_tie",
+    "expected_a",
+    "expected_b",
+    "expected_tie",
+    "fit_p",
+    "fit_p_adjusted",
+    "misfit",
+)
 
 
 def pairs_of(
     config: Config,
     dimension: str,
-    pooled: Result,
     post: batch.Posterior,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
     params: ts.TrueSkillParams,
+    fits: checks.PairFits,
 ) -> list[Pair]:
-    """Every pair of models that met in the pooled battles of `dimension`: its counts and its
-    predicted outcome from the pooled batch posterior `post`."""
+    """Every pair of models that met in the pooled battles of `dimension`: its counts and fit
+    check (`fits`, from :func:`fit_check` on those battles) and its predicted outcome from the
+    pooled batch posterior `post`."""
     keys = config.model_keys
-    m = len(keys)
-    idx = pooled.spec.battles
-    lo = np.minimum(a[idx], b[idx])
-    hi = np.maximum(a[idx], b[idx])
-    o = outcome[idx]
-    lo_won = ((o == 0) & (a[idx] == lo)) | ((o == 1) & (b[idx] == lo))
-    hi_won = ((o == 0) & (a[idx] == hi)) | ((o == 1) & (b[idx] == hi))
-    code = lo * m + hi
-    n = np.bincount(code, minlength=m * m)
-    wl = np.bincount(code[lo_won], minlength=m * m)
-    wh = np.bincount(code[hi_won], minlength=m * m)
-    tie = np.bincount(code[o == 2], minlength=m * m)
     # Only pairs that met: listing every pair grows with models² whatever the data (44,850
     # per dimension at 300 models); a prediction for any other pair comes from the table's
     # scores on demand (`prefboard plan`, matchmaking.posterior).
-    ii, jj = np.triu_indices(m, k=1)
-    met = n[ii * m + jj] > 0
-    ii, jj = ii[met], jj[met]
+    ii, jj = fits.i, fits.j
     # The predictive difference uses the posterior variance of the *difference* (covariance
     # included), carried on one side: win_probabilities adds the two sides' variances.
     var = post.cov[ii, ii] + post.cov[jj, jj] - 2 * post.cov[ii, jj]
@@ -51,21 +56,24 @@ def pairs_of(
     p_a, p_b, p_t = ts.win_probabilities_array(
         post.mean[ii], np.sqrt(np.maximum(var, 0.0)), post.mean[jj], zero, params
     )
-    return [
-        Pair(
-            dimension=dimension,
-            model_a=keys[i],
-            model_b=keys[j],
-            battles=int(n[i * m + j]),
-            wins_a=int(wl[i * m + j]),
-            wins_b=int(wh[i * m + j]),
-            ties=int(tie[i * m + j]),
-            p_a=float(p_a[k]),
-            p_b=float(p_b[k]),
-            p_tie=float(p_t[k]),
-        )
-        for k, (i, j) in enumerate(zip(ii, jj, strict=True))
-    ]
+    columns = (
+        [keys[i] for i in ii.tolist()],
+        [keys[j] for j in jj.tolist()],
+        fits.observed.sum(axis=1).tolist(),
+        *fits.observed.T.tolist(),
+        p_a.tolist(),
+        p_b.tolist(),
+        p_t.tolist(),
+        *fits.expected.T.tolist(),
+        fits.p_value.tolist(),
+        fits.p_adjusted.tolist(),
+        fits.flagged.tolist(),
+    )
+    # Validated once, as plain dicts: one model per pair, then a copy per checked pair, took
+    # seconds per dimension at 300 models.
+    return _ROWS.validate_python(
+        [dict(zip(_COLUMNS, (dimension, *row), strict=True)) for row in zip(*columns, strict=True)]
+    )
 
 
 def fit_check(
@@ -78,30 +86,12 @@ def fit_check(
     b: np.ndarray,
     outcome: np.ndarray,
     params: ts.TrueSkillParams,
-    pairs: list[Pair],
-) -> tuple[list[Pair], FitCheck]:
+) -> tuple[checks.PairFits, FitCheck]:
     """Goodness of fit per pair and position bias on the pooled battles `idx` (rating/checks.py);
-    predictions from the pooled batch posterior mean `score` and the dimension's draw margin."""
+    predictions from the pooled batch posterior mean `score` and the dimension's draw margin.
+    The fits are the pairs' rows too (:func:`pairs_of`)."""
     keys = config.model_keys
-    fits = checks.pair_fit(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
-    by_pair = {(keys[f.i], keys[f.j]): f for f in fits}
-    checked = []
-    for p in pairs:
-        f = by_pair.get((p.model_a, p.model_b))
-        if f is None:
-            checked.append(p)
-            continue
-        update = {
-            "expected_a": f.expected[0],
-            "expected_b": f.expected[1],
-            "expected_tie": f.expected[2],
-            "fit_p": f.p_value,
-            "fit_p_adjusted": f.p_adjusted,
-            "misfit": f.flagged,
-        }
-        # Validated once when built; model_copy's deep machinery cost seconds per dimension at
-        # 300 models (one call per pair).
-        checked.append(Pair.model_construct(**{**p.__dict__, **update}))
+    fits = checks.pair_fits(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
     pos = checks.position_bias(
         len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma
     )
@@ -110,8 +100,11 @@ def fit_check(
         test=checks.TEST,
         adjustment=checks.ADJUSTMENT,
         alpha=checks.ALPHA,
-        pairs_tested=len(fits),
-        misfits=[f"{keys[f.i]} vs {keys[f.j]}" for f in fits if f.flagged],
+        pairs_tested=int(fits.i.size),
+        misfits=[
+            f"{keys[i]} vs {keys[j]}"
+            for i, j in zip(fits.i[fits.flagged], fits.j[fits.flagged], strict=True)
+        ],
         position=PositionBias(
             decided=pos.decided,
             wins_a=pos.wins_a,
@@ -124,4 +117,4 @@ def fit_check(
             flagged=pos.flagged,
         ),
     )
-    return checked, check
+    return fits, check

@@ -141,8 +141,10 @@ def _battle_scores(
     slot, key, col_lo, col_hi, occurs = _keys(a, b, outcome, group, slots, m)
     seen = np.flatnonzero(occurs)
     tables = np.zeros((slots, m * m * 3))
-    for j in np.unique(seen // (m * m)):
-        pairs = seen[seen // (m * m) == j] - j * m * m
+    by_slot = occurs.reshape(slots, m * m)
+    # Per group its pairs from the mark array (np.unique over the cells hashes them: slow).
+    for j in np.flatnonzero(by_slot.any(axis=1)):
+        pairs = np.flatnonzero(by_slot[j])
         tables[j] = batch.score_table(
             fit.pooled.group_mean(int(j)), pairs, beta=model.beta, draw_margin=model.draw_margin
         )

@@ -137,19 +137,10 @@ def _dimension(
             tables.pooled_headline(config, pooled, fit.grouped.headline, z, inputs.clustering)
         )
     a, b, outcome, params = inputs.a, inputs.b, dim.outcome, dim.batch_params
-    dim_pairs = pairs.pairs_of(config, dim.key, pooled, head, a, b, outcome, params)
-    dim_pairs, fit_check = pairs.fit_check(
-        config,
-        dim.key,
-        dim.pooled,
-        head.mean,
-        dim.ties.draw_margin,
-        a,
-        b,
-        outcome,
-        params,
-        dim_pairs,
+    fits, fit_check = pairs.fit_check(
+        config, dim.key, dim.pooled, head.mean, dim.ties.draw_margin, a, b, outcome, params
     )
+    dim_pairs = pairs.pairs_of(config, dim.key, head, params, fits)
     pooled_table = next(t for t in reversed(rows) if t.slice_attribute == POOLED)
     return _Rated(
         tables=rows,

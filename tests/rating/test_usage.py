@@ -1,0 +1,30 @@
+"""Per-model usage for the Disclosure page: battles and distinct prompts per model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from prefboard.rating import usage
+
+
+def _battles(a: list[int], b: list[int], prompts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"model_a": a, "model_b": b, "prompt_id": pd.Series(prompts, dtype="str")})
+
+
+def test_a_shared_prompt_counts_once_and_a_battle_without_one_counts_alone() -> None:
+    # model 0 meets prompt x twice and has one battle without an id: 2 prompts; model 1: x, y
+    # and two battles without an id (4); model 2: x, y and one without (3); model 3 never played.
+    frame = _battles([0, 0, 1, 0, 2], [1, 2, 2, 1, 1], ["x", "x", "y", "", ""])
+    battles, prompts = usage.model_usage(frame, 4)
+    assert battles.tolist() == [3, 4, 3, 0]
+    assert prompts.tolist() == [2, 4, 3, 0]
+    assert usage.board_prompts(frame) == 4  # x, y and the two battles without an id
+
+
+def test_no_prompt_ids_means_no_prompt_count() -> None:
+    frame = _battles([0, 1], [1, 0], ["", ""])
+    assert usage.board_prompts(frame) == 0
+    assert usage.model_usage(frame, 2)[1].tolist() == [2, 2]
+    assert usage.model_usage(frame.iloc[:0], 2)[1].tolist() == [0, 0]
+    assert np.array_equal(usage.model_usage(frame, 2)[0], [2, 2])
