@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.errors import Problem
+from prefboard.ingest.cellbytes import MAX_SHORT_WORD, plain_utc, short_word_positions
 from prefboard.ingest.csvread import RawTable
 
 MAX_CELL_CHARS = 1_000
@@ -206,17 +207,13 @@ def flag_timestamps(check: Checker) -> pd.Series:
     return parsed
 
 
-# The shape nearly every file uses (what `simulate`, `import` and most exports write): cast by
-# Arrow, so that only other shapes take pandas' slower parser. Years from 1000 only: Arrow
-# reads year 0, which pandas refuses.
-PLAIN_UTC = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
-
-
 def parse_timestamps(ts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Which cells are ISO 8601 with a zone, and their UTC times (NaT where not a real time):
-    the same as pandas' ISO 8601 parser, down to the resolution it infers."""
+    the same as pandas' ISO 8601 parser, down to the resolution it infers. The shape nearly
+    every file uses (what `simulate`, `import` and most exports write) is cast by Arrow, so
+    that only other shapes take pandas' slower parser."""
     cells = arrow_text(ts)
-    plain = np.asarray(pc.match_substring_regex(cells, PLAIN_UTC), dtype=bool)
+    plain = plain_utc(cells)
     try:
         fast = pc.cast(pc.filter(cells, pa.array(plain)), pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:  # a day or time that does not exist: pandas says which
@@ -337,6 +334,8 @@ def positions(text: pd.Series, values: list[str]) -> np.ndarray:
     """Where each cell stands in `values` (exact match), -1 where it is none of them. Arrow's
     hash lookup: pandas' `get_indexer` and `Series.map` cost seconds per million cells."""
     cells = arrow_text(text)
+    if all(len(v.encode()) <= MAX_SHORT_WORD for v in values):  # outcomes: a, b, tie
+        return short_word_positions(cells, values)
     found = pc.index_in(cells, value_set=pa.array(values, type=cells.type))
     at: np.ndarray = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.intp)
     return at
