@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.errors import Problem
-from prefboard.ingest.cellbytes import MAX_SHORT_WORD, plain_utc, short_word_positions
+from prefboard.ingest.cellbytes import plain_utc
 from prefboard.ingest.csvread import RawTable
 
 MAX_CELL_CHARS = 1_000
@@ -334,8 +334,6 @@ def positions(text: pd.Series, values: list[str]) -> np.ndarray:
     """Where each cell stands in `values` (exact match), -1 where it is none of them. Arrow's
     hash lookup: pandas' `get_indexer` and `Series.map` cost seconds per million cells."""
     cells = arrow_text(text)
-    if all(len(v.encode()) <= MAX_SHORT_WORD for v in values):  # outcomes: a, b, tie
-        return short_word_positions(cells, values)
     found = pc.index_in(cells, value_set=pa.array(values, type=cells.type))
     at: np.ndarray = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.intp)
     return at
