@@ -1,13 +1,16 @@
-"""The byte-level timestamp shape says exactly what the regular expression says, cell for
-cell, on the fast path (every cell twenty bytes) and the fallback alike (issue 18)."""
+"""The byte-level checks say exactly what the regular expression and Arrow's string hash table
+they stand in for say, cell for cell, on the fast path and the fallback alike (issue 18)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
+from prefboard.ingest import checks
 from prefboard.ingest.cellbytes import PLAIN_UTC, plain_utc
+from prefboard.ingest.checks import first_seen_codes, id_codes
 
 TIMES = [
     "2026-09-01T10:02:11Z", "1000-01-01T00:00:00Z", "0999-01-01T00:00:00Z",
@@ -51,3 +54,22 @@ def test_plain_utc_is_the_regular_expression() -> None:
     assert len(twenty) >= 8
     expected = np.asarray(pc.match_substring_regex(_chunked(twenty), PLAIN_UTC), dtype=bool)
     assert plain_utc(_chunked(twenty)).tolist() == expected.tolist()
+
+
+def test_id_codes_number_ids_as_arrow_does() -> None:
+    """Ids of one length (8 bytes packed as they are, 9 and 36 hashed), empty cells among
+    them, and ids of mixed lengths (Arrow's string table) all number alike."""
+    for width in (8, 9, 36):
+        ids = [f"{i % 37:0{width}d}" for i in range(200)] + ["", "", f"{5:0{width}d}"]
+        cells = _chunked(ids)
+        assert id_codes(cells).tolist() == first_seen_codes(cells).tolist()
+    mixed = _chunked(["a", "bb", "a", "", "bb", "ccc"])
+    assert id_codes(mixed).tolist() == [0, 1, 0, 2, 1, 3]
+
+
+def test_id_codes_survive_a_hash_collision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every id given one key (the worst collision): the rows are checked, the codes are still
+    the strings' own."""
+    monkeypatch.setattr(checks, "fixed_width_keys", lambda cells: np.zeros(len(cells), np.uint64))
+    cells = _chunked(["b1", "b2", "b1", "b3", "b2"])
+    assert id_codes(cells).tolist() == [0, 1, 0, 2, 1]
