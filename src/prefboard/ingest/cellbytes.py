@@ -36,8 +36,8 @@ def _plain_chunk(chunk: pa.Array) -> np.ndarray:
         off = np.frombuffer(offsets, np.int64)[chunk.offset : chunk.offset + n + 1]
         if int(off[-1] - off[0]) == n * width and (np.diff(off) == width).all():
             text = np.frombuffer(data, np.uint8)[off[0] : off[-1]].reshape(n, width)
-            ok: np.ndarray = ((text >= _LOW) & (text <= _HIGH)).all(axis=1)
-            return ok
+            ok = (text >= _LOW) & (text <= _HIGH)
+            return np.asarray(ok.all(axis=1), dtype=bool)
     return np.asarray(pc.match_substring_regex(chunk, PLAIN_UTC), dtype=bool)
 
 

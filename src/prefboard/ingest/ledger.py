@@ -78,14 +78,15 @@ class Ingested:
 def summaries(
     kind: str, raws: list[RawTable], frame: pd.DataFrame, reason: np.ndarray
 ) -> list[FileSummary]:
-    runs = file_runs(frame["_file"].to_numpy())
+    files = frame["_file"].to_numpy()
+    runs = file_runs(files)
     ends = np.append(runs[1:], len(frame))[: len(runs)]
     # excluded rows before each position, so a run's count is a difference
     before = np.concatenate(([0], np.cumsum(reason != None)))  # noqa: E711
     read: dict[str, int] = {}
     dropped: dict[str, int] = {}
     for start, end in zip(runs.tolist(), ends.tolist(), strict=True):
-        path = frame["_file"].iat[start]
+        path = str(files[start])
         read[path] = read.get(path, 0) + end - start
         dropped[path] = dropped.get(path, 0) + int(before[end] - before[start])
     out = []
