@@ -104,6 +104,8 @@ def check_battles(
         outs.append(_check_rows(config, check, who, cols))
         kept.append(frame[["_file", "_line"]])
         reasons.append(check.reason)
+        # the block's text let go before the next is parsed, and the pages Arrow's pool freed
+        # returned rather than kept (1M rows: peak 570 -> 546 MiB, one measure)
         del frame, check, block
         pa.default_memory_pool().release_unused()
     out = stack(outs)
