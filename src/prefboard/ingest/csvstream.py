@@ -75,7 +75,8 @@ def open_stream(
         return None
     if b"\n" not in head and len(head) == BLOCK_BYTES:
         return None  # a header line longer than a block: the whole-file reader clips it
-    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    end = head.find(b"\n")  # not split(): that copied the rest of the block
+    first_line = (head if end < 0 else head[:end]).decode("utf-8", errors="replace")
     if not first_line.strip():
         return None  # the whole-file reader says the header is missing
     header = next(csv.reader([first_line]))

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from prefboard.errors import Problem
 from prefboard.ingest.checks import first_occurrences, first_seen_codes
+from prefboard.ingest.ledger import file_runs
 
 DUPLICATE_BATTLE = "duplicate-battle"
 MAX_REPORTED = 200
@@ -60,14 +61,34 @@ def _shared_times(times: pd.Series, files: np.ndarray, rows: np.ndarray) -> np.n
     """Which of `rows` have a time some row of another file has too: the only rows that can
     repeat a battle of another file (the same battle has the same time), so the full identity
     is compared for these alone."""
-    when = pd.factorize(np.asarray(times.array.asi8)[rows])[0].astype(np.int64)
-    where = pd.factorize(files[rows])[0].astype(np.int64)
+    stamps = np.asarray(times.array.asi8)[rows]
+    # the run of rows from one file each row is in, as its file's number (a file read in two
+    # runs would count as two "files" here: a few more rows compared, the same verdicts, since
+    # only rows of different files are repeats)
+    run = np.zeros(len(files), dtype=np.int64)
+    run[file_runs(files)[1:]] = 1
+    where = np.cumsum(run)[rows]
+    if _apart(stamps, where):
+        return np.zeros(len(rows), dtype=bool)
+    when = pd.factorize(stamps)[0].astype(np.int64)
     n_files = int(where.max(initial=0)) + 1
     # each (time, file) pair once, then how many files each time occurs in
     pairs = pd.unique(when * n_files + where)  # hashed: a sort of a million pairs took ~1 s
     spread = np.bincount(pairs // n_files, minlength=len(rows))
     shared: np.ndarray = spread[when] > 1
     return shared
+
+
+def _apart(stamps: np.ndarray, where: np.ndarray) -> bool:
+    """Whether the files' stretches of time (first to last battle) are disjoint, so no time
+    is in two files: files split by period, the usual case, need no hashing of every time."""
+    if not len(stamps):
+        return True
+    starts = np.flatnonzero(np.diff(where, prepend=-1))  # `where` ascends: one segment a file
+    first = np.minimum.reduceat(stamps, starts)
+    last = np.maximum.reduceat(stamps, starts)
+    order = np.argsort(first, kind="stable")
+    return bool((first[order][1:] > last[order][:-1]).all())
 
 
 def exclude_repeats(

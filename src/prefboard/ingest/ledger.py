@@ -79,14 +79,35 @@ def summaries(
     kind: str, raws: list[RawTable], frame: pd.DataFrame, reason: np.ndarray
 ) -> list[FileSummary]:
     files = frame["_file"].to_numpy()
+    runs = file_runs(files)
+    ends = np.append(runs[1:], len(frame))[: len(runs)]
+    # excluded rows before each position, so a run's count is a difference
+    before = np.concatenate(([0], np.cumsum(reason != None)))  # noqa: E711
+    read: dict[str, int] = {}
+    dropped: dict[str, int] = {}
+    for start, end in zip(runs.tolist(), ends.tolist(), strict=True):
+        path = str(files[start])
+        read[path] = read.get(path, 0) + end - start
+        dropped[path] = dropped.get(path, 0) + int(before[end] - before[start])
     out = []
     for raw in raws:
-        mine = files == raw.path
         # records csvread dropped (field count, syntax) were read too: count them as excluded
-        rows = int(mine.sum()) + len(raw.rejected) + len(raw.blank)
-        excl = int((mine & (reason != None)).sum()) + len(raw.rejected) + len(raw.blank)  # noqa: E711
+        gone = len(raw.rejected) + len(raw.blank)
+        rows = read.get(raw.path, 0) + gone
+        excl = dropped.get(raw.path, 0) + gone
         out.append(FileSummary(raw.path, kind, raw.sha256, raw.size, rows, rows - excl, excl))
     return out
+
+
+def file_runs(files: np.ndarray) -> np.ndarray:
+    """Where each run of consecutive rows from one file starts. A file's rows are one run
+    (files are read one after the other), but nothing relies on it. Comparing neighbours
+    costs one string comparison a row, each of them short-circuited (a file's rows share one
+    str object), where comparing every row with every file's path cost one per row and file."""
+    change = np.ones(len(files), dtype=bool)
+    change[1:] = files[1:] != files[:-1]
+    starts: np.ndarray = np.flatnonzero(change)
+    return starts
 
 
 def excluded_rows(

@@ -104,6 +104,10 @@ def check_battles(
         outs.append(_check_rows(config, check, who, cols))
         kept.append(frame[["_file", "_line"]])
         reasons.append(check.reason)
+        # the block's text let go before the next is parsed, and the pages Arrow's pool freed
+        # returned rather than kept (1M rows: peak 570 -> 546 MiB, one measure)
+        del frame, check, block
+        pa.default_memory_pool().release_unused()
     out = stack(outs)
     # where each row came from, and the columns later checks and the ledger read (shared)
     where = stack(kept)
@@ -148,11 +152,11 @@ def _flag_duplicate_ids(check: Checker) -> None:
     """A repeated battle_id, over every block. Within a block the id check came third, after
     cell length and required cells: a repeat that broke a later rule is excluded as a repeat,
     as it was when the whole input was checked at once."""
-    before = check.reason.copy()
-    dup = flag_duplicates(check, "battle_id")
-    idx = np.flatnonzero(dup)
-    earlier = pd.Series(before[idx]).isin(["invalid:cell-too-long", "invalid:required"])
-    later = idx[(before[idx] != None) & ~earlier.to_numpy()]  # noqa: E711
+    idx = np.flatnonzero(flag_duplicates(check, "battle_id"))
+    # No block flags duplicate-id, so a repeat now holding another reason held it before (no
+    # copy of every row's reason is needed to know which rule came first).
+    first = ["invalid:duplicate-id", "invalid:cell-too-long", "invalid:required"]
+    later = idx[~pd.Series(check.reason[idx]).isin(first).to_numpy()]
     check.reason[later] = "invalid:duplicate-id"
 
 

@@ -1,0 +1,94 @@
+"""Checks on the bytes of Arrow string columns whose cells all have one length.
+
+Nearly every file writes every timestamp as `2026-09-01T10:02:11Z` and every id with one
+number of characters: then a chunk's data buffer is an (n, width) byte matrix, read by NumPy
+without a copy. The timestamp shape is two comparisons per byte (~10x faster than the regular
+expression, which stays the reference and the fallback); ids become one 64-bit key each, so
+repeated ids are found with an integer hash table (Arrow's table of 10M distinct strings held
+~1 GB at once, a third of the peak of validating 10M rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Years from 1000 only: Arrow reads year 0, which pandas refuses.
+PLAIN_UTC = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+# The same shape byte by byte: the lowest and the highest byte allowed at each position.
+_LOW = np.frombuffer(b"1000-00-00T00:00:00Z", np.uint8)
+_HIGH = np.where(np.isin(_LOW, list(b"-T:Z")), _LOW, np.uint8(ord("9")))  # digits up to 9
+
+
+def plain_utc(cells: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which cells (large_string) have the plain UTC shape."""
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    masks = [_plain_chunk(chunk) for chunk in chunks]
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def _plain_chunk(chunk: pa.Array) -> np.ndarray:
+    width = len(_LOW)
+    n = len(chunk)
+    if n and not chunk.null_count:
+        _, offsets, data = chunk.buffers()
+        off = np.frombuffer(offsets, np.int64)[chunk.offset : chunk.offset + n + 1]
+        if int(off[-1] - off[0]) == n * width and (np.diff(off) == width).all():
+            text = np.frombuffer(data, np.uint8)[off[0] : off[-1]].reshape(n, width)
+            ok = (text >= _LOW) & (text <= _HIGH)
+            return np.asarray(ok.all(axis=1), dtype=bool)
+    return np.asarray(pc.match_substring_regex(chunk, PLAIN_UTC), dtype=bool)
+
+
+# FNV-1a's 64-bit prime: mixes each 8-byte word of an id into its key.
+_PRIME = np.uint64(0x100000001B3)
+
+
+def fixed_width_keys(cells: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """A 64-bit key per cell (large_string) when every non-empty cell has one byte length:
+    the bytes themselves up to 8 bytes, a hash of them beyond (equal cells, equal keys; the
+    caller confirms that equal keys are equal cells). None when lengths differ or a cell is
+    null: the caller then compares the strings."""
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    if any(chunk.null_count for chunk in chunks):
+        return None
+    # two passes, so that no chunk's lengths are held while another's keys are made
+    width = max((int(np.diff(_offsets(c)).max(initial=0)) for c in chunks), default=0)
+    keys = np.zeros(len(cells), dtype=np.uint64)
+    start = 0
+    for chunk in chunks:
+        off = _offsets(chunk)
+        length = np.diff(off)
+        filled = length == width
+        if not (filled | (length == 0)).all():
+            return None
+        data = chunk.buffers()[2]
+        raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+        keys[start : start + len(chunk)] = _keys(filled, raw[off[0] : off[-1]], width)
+        start += len(chunk)
+    return keys
+
+
+def _offsets(chunk: pa.Array) -> np.ndarray:
+    """Where each cell of a large_string chunk starts, and where the last ends."""
+    offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], np.int64)
+    return offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+
+
+def _keys(filled: np.ndarray, text: np.ndarray, width: int) -> np.ndarray:
+    """Keys of one chunk: 0 for an empty cell; the filled cells' bytes (`text`, `width` each)
+    as 8-byte words, one word as it is, more folded into one."""
+    keys = np.zeros(len(filled), dtype=np.uint64)
+    if not width:
+        return keys
+    words = -(-width // 8)
+    padded = np.zeros((int(filled.sum()), words * 8), dtype=np.uint8)
+    padded[:, :width] = text.reshape(-1, width)
+    packed = padded.view(np.uint64)
+    key = packed[:, 0].copy()
+    for k in range(1, words):
+        key = (key * _PRIME) ^ packed[:, k]
+        key ^= key >> np.uint64(29)
+    keys[filled] = key
+    return keys

@@ -1,0 +1,75 @@
+"""The byte-level checks say exactly what the regular expression and Arrow's string hash table
+they stand in for say, cell for cell, on the fast path and the fallback alike (issue 18)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from prefboard.ingest import checks
+from prefboard.ingest.cellbytes import PLAIN_UTC, plain_utc
+from prefboard.ingest.checks import first_seen_codes, id_codes
+
+TIMES = [
+    "2026-09-01T10:02:11Z", "1000-01-01T00:00:00Z", "0999-01-01T00:00:00Z",
+    "9999-99-99T99:99:99Z", "2026-09-01 10:02:11Z", "2026-09-01T10:02:11z",
+    "2026-09-01T10:02:11+00:00", "2026-09-0110:02:11Z", "2026-09-01T10:02:1Z",
+    "2026-09-01T10:02:11ZZ", "2026-09-01T10:02:1\u0661Z", "", "2026/09/01T10:02:11Z",
+    "2026-09-01T10-02-11Z", "2026-09-01T10:02:11.5Z", " 2026-09-01T10:02:11Z",
+    "a026-09-01T10:02:11Z",
+]  # fmt: skip
+WORDS = ["a", "b", "tie", ""]
+OUTCOMES = [
+    "a",
+    "b",
+    "tie",
+    "",
+    "A",
+    "ti",
+    "tiee",
+    "b ",
+    " a",
+    "\u00e9",
+    "tie\0",
+    "a\0",
+    "x" * 50,
+    "draw",
+]
+
+
+def _chunked(cells: list[str]) -> pa.ChunkedArray:
+    """Two chunks, the second a slice: offsets that do not start at 0."""
+    whole = pa.array(["pad", *cells], pa.large_string())
+    return pa.chunked_array([whole.slice(1, 3), whole.slice(4)])
+
+
+def test_plain_utc_is_the_regular_expression() -> None:
+    cells = _chunked(TIMES)
+    expected = np.asarray(pc.match_substring_regex(cells, PLAIN_UTC), dtype=bool)
+    assert plain_utc(cells).tolist() == expected.tolist()
+    assert plain_utc(pa.array([None, TIMES[0]], pa.large_string())).tolist() == [False, True]
+    twenty = [t for t in TIMES if len(t.encode()) == 20]  # every cell on the fast path
+    assert len(twenty) >= 8
+    expected = np.asarray(pc.match_substring_regex(_chunked(twenty), PLAIN_UTC), dtype=bool)
+    assert plain_utc(_chunked(twenty)).tolist() == expected.tolist()
+
+
+def test_id_codes_number_ids_as_arrow_does() -> None:
+    """Ids of one length (8 bytes packed as they are, 9 and 36 hashed), empty cells among
+    them, and ids of mixed lengths (Arrow's string table) all number alike."""
+    for width in (8, 9, 36):
+        ids = [f"{i % 37:0{width}d}" for i in range(200)] + ["", "", f"{5:0{width}d}"]
+        cells = _chunked(ids)
+        assert id_codes(cells).tolist() == first_seen_codes(cells).tolist()
+    mixed = _chunked(["a", "bb", "a", "", "bb", "ccc"])
+    assert id_codes(mixed).tolist() == [0, 1, 0, 2, 1, 3]
+
+
+def test_id_codes_survive_a_hash_collision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every id given one key (the worst collision): the rows are checked, the codes are still
+    the strings' own."""
+    monkeypatch.setattr(checks, "fixed_width_keys", lambda cells: np.zeros(len(cells), np.uint64))
+    cells = _chunked(["b1", "b2", "b1", "b3", "b2"])
+    assert id_codes(cells).tolist() == [0, 1, 0, 2, 1]
