@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from prefboard import __version__
+from prefboard import __version__, site_search
 from prefboard.config import Config
 from prefboard.errors import BuildError
 from prefboard.ingest.validate import Ledger
@@ -119,11 +119,15 @@ def mkdocs_config(
             "palette": PALETTE,
         },
         "plugins": ["search"],
+        # Long tables stay out of the search index (see site_search).
+        "hooks": [str(Path(site_search.__file__))],
         "markdown_extensions": [
             "admonition",
             "pymdownx.details",
             "attr_list",
             {"toc": {"permalink": True}},
+            # The generated pages' big HTML blocks skip Markdown's HTML parsers (site_markdown).
+            "prefboard.site_markdown",
         ],
         "extra_javascript": scripts,
         "extra_css": [f"{CSS_DIR}/prefboard.css"],

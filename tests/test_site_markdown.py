@@ -1,0 +1,75 @@
+"""The generated pages' raw HTML blocks skip Python-Markdown's HTML parsers
+(prefboard.site_markdown), with byte-identical output; long tables stay out of the search index
+but on the page (prefboard.site_search)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import markdown
+import pytest
+
+from prefboard import site_search
+from prefboard.render.pages import render_pages
+from prefboard.standings.model import Standings
+
+# What the derived mkdocs.yml asks for, plus the two MkDocs always adds.
+EXTENSIONS = ["admonition", "pymdownx.details", "attr_list", "toc", "tables", "fenced_code"]
+
+
+def _both(text: str) -> tuple[str, str]:
+    plain = markdown.markdown(text, extensions=EXTENSIONS)
+    return plain, markdown.markdown(text, extensions=[*EXTENSIONS, "prefboard.site_markdown"])
+
+
+def test_generated_pages_convert_byte_identically(tiny_standings: Standings) -> None:
+    for page in render_pages(tiny_standings):
+        plain, stashed = _both(page.text)
+        assert stashed == plain, page.path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a table and a chart container, then a heading
+        'p\n\n<table>\n<tr><td>1</td></tr>\n</table>\n\n## H\n\n<div id="c"><p>x</p></div>\n',
+        # nested blocks across lines (the tabbed rankings)
+        '<div class="a">\n<div>\n<table><tr><td>1</td></tr></table>\n</div>\n</div>\n\nend',
+        # text right after the closing tag: left to Python-Markdown
+        "<table>\n<tr><td>1</td></tr>\n</table>\nafter *it*\n\nnext",
+        # a blank line inside an open block: left to Python-Markdown
+        "<div>\n<p>a</p>\n\n<p>b</p>\n</div>\n\n*em*",
+        # an inline tag, a paragraph's second line, an indented block, a fenced one
+        "<span>x</span>\n\ntext\n<table><tr><td>1</td></tr></table>\n\n    <table></table>\n",
+        "```\n<table><tr><td>1</td></tr></table>\n```\n",
+        # never closed
+        "<table>\n<tr><td>1</td></tr>\n\nrest",
+    ],
+)
+def test_odd_blocks_convert_byte_identically(text: str) -> None:
+    plain, stashed = _both(text)
+    assert stashed == plain
+
+
+def test_stashed_blocks_keep_their_anchor_ids() -> None:
+    md = markdown.Markdown(extensions=["prefboard.site_markdown"])
+    collected: set[str] = set()
+    collector = SimpleNamespace(present_anchor_ids=collected, run=lambda lines: lines)
+    md.preprocessors.register(collector, "mkdocs_raw_html", 21)  # as MkDocs registers it
+    md.convert('<div id="chart-a&amp;b"><p><a name="n">x</a></p></div>\n')
+    assert collected == {"chart-a&b", "n"}
+
+
+def _table(rows: int) -> str:
+    return "<table><tbody>" + "<tr><td>Borealis</td></tr>" * rows + "</tbody></table>"
+
+
+def test_search_sees_short_tables_and_the_page_keeps_long_ones() -> None:
+    html = f"<p>prose</p>{_table(site_search.SEARCH_TABLE_ROWS)}<p>more</p>" + _table(
+        site_search.SEARCH_TABLE_ROWS + 1
+    )
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="groups/age.md"), content="")
+    page.content = site_search.on_page_content(html, page=page, config={}, files=None)
+    assert page.content == f"<p>prose</p>{_table(site_search.SEARCH_TABLE_ROWS)}<p>more</p>"
+    context = site_search.on_page_context({"page": page}, page=page, config={}, nav=None)
+    assert context["page"].content == html
