@@ -8,7 +8,7 @@ top-level block whose end is plain from its text (a block-level tag at the start
 after a blank line, its closing tag ending the last line before the next blank line, the tag
 balanced there and not earlier) exactly as Python-Markdown would, so the parsers never see it.
 Anything else (an unbalanced or unusual block) is left to Python-Markdown as before. The
-output is byte-identical; tests/test_site_markdown.py compares the two on real pages.
+output is byte-identical; tests/test_site_speed.py compares the two on real pages.
 """
 
 from __future__ import annotations

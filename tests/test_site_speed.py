@@ -1,15 +1,18 @@
-"""The generated pages' raw HTML blocks skip Python-Markdown's HTML parsers
-(prefboard.site_markdown), with byte-identical output; long tables stay out of the search index
-but on the page (prefboard.site_search)."""
+"""What makes a many-model site build faster changes nothing a reader sees: the generated pages'
+raw HTML blocks skip Python-Markdown's HTML parsers (prefboard.site_markdown) with byte-identical
+output; long tables stay out of the search index but on the page (prefboard.site_search); the
+Vega bundle is made once per vl-convert version (site.vega_bundle)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import markdown
 import pytest
+import vl_convert
 
-from prefboard import site_search
+from prefboard import site, site_search
 from prefboard.render.pages import render_pages
 from prefboard.standings.model import Standings
 
@@ -73,3 +76,19 @@ def test_search_sees_short_tables_and_the_page_keeps_long_ones() -> None:
     assert page.content == f"<p>prose</p>{_table(site_search.SEARCH_TABLE_ROWS)}<p>more</p>"
     context = site_search.on_page_context({"page": page}, page=page, config={}, nav=None)
     assert context["page"].content == html
+
+
+def test_vega_bundle_is_made_once_then_read_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    made = site.vega_bundle()
+    cached = tmp_path / "prefboard" / f"vega-bundle-{vl_convert.__version__}.js"
+    assert cached.read_bytes() == made.encode() == vl_convert.javascript_bundle().encode()
+
+    def no_bundling() -> str:
+        raise AssertionError("bundled again")
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", no_bundling)
+    assert site.vega_bundle() == made
+    assert sorted(p.name for p in cached.parent.iterdir()) == [cached.name]  # no partial file
