@@ -81,9 +81,11 @@ def vega_bundle() -> str:
     depends only on its version: it is kept in the user's cache folder (outside the board, so a
     pull request cannot plant one) under that version's name.
     """
+    from importlib.metadata import version
+
     import vl_convert
 
-    cached = bundle_cache() / f"vega-bundle-{vl_convert.__version__}.js"
+    cached = bundle_cache() / f"vega-bundle-{version('vl-convert-python')}.js"
     try:
         # bytes, not text: reading text would turn any "\r\n" in the bundle into "\n"
         return cached.read_bytes().decode("utf-8")
