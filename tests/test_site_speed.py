@@ -79,6 +79,15 @@ def test_search_sees_short_tables_and_the_page_keeps_long_ones() -> None:
     assert context["page"].content == html
 
 
+def test_a_page_indexed_whole_is_never_replaced_by_an_earlier_build() -> None:
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"), content="")
+    site_search.on_page_content(_table(site_search.SEARCH_TABLE_ROWS + 1), page=page)
+    # that build stopped before the page was written; the next one has a short page
+    page.content = site_search.on_page_content("<p>short</p>", page=page)
+    site_search.on_page_context({"page": page}, page=page)
+    assert page.content == "<p>short</p>"
+
+
 def test_vega_bundle_is_made_once_then_read_from_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

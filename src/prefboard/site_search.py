@@ -32,6 +32,9 @@ def _short_tables_only(html: str) -> str:
 def on_page_content(html: str, page: Any, **_: Any) -> str:
     """What the search plugin indexes (it runs after this, on page_context)."""
     shown = _short_tables_only(html)
+    # set or cleared on every page, so a build stopped half-way (under `serve`) leaves nothing
+    # stale for the next one to put back
+    _WHOLE.pop(page.file.src_uri, None)
     if shown != html:
         _WHOLE[page.file.src_uri] = html
     return shown
