@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from prefboard import __version__
+from prefboard import __version__, site_search
 from prefboard.config import Config
 from prefboard.errors import BuildError
 from prefboard.ingest.validate import Ledger
@@ -75,12 +75,40 @@ class SiteSummary:
 
 def vega_bundle() -> str:
     """vega, vega-lite and vega-embed in one script that sets window.vegaEmbed, made by
-    vl-convert from the versions it ships: no CDN at build or view time."""
+    vl-convert from the versions it ships: no CDN at build or view time.
+
+    Bundling takes vl-convert about a second of JavaScript work per process, and the result
+    depends only on its version: it is kept in the user's cache folder (outside the board, so a
+    pull request cannot plant one) under that version's name.
+    """
+    from importlib.metadata import version
+
     import vl_convert
 
+    cached = bundle_cache() / f"vega-bundle-{version('vl-convert-python')}.js"
+    try:
+        # bytes, not text: reading text would turn any "\r\n" in the bundle into "\n"
+        return cached.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
     # The stub marks `snippet` required; without it vl-convert uses its default snippet, which
     # sets window.vegaEmbed as prefboard.js expects.
-    return vl_convert.javascript_bundle()  # type: ignore[call-arg]
+    bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole then renamed: a concurrent build reads the old file or the new one.
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_bytes(bundle.encode("utf-8"))
+        partial.replace(cached)
+    except OSError:
+        pass  # a read-only home: bundle again next time
+    return bundle
+
+
+def bundle_cache() -> Path:
+    """$XDG_CACHE_HOME/prefboard, else ~/.cache/prefboard."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "prefboard"
 
 
 def _asset(name: str) -> str:
@@ -119,11 +147,15 @@ def mkdocs_config(
             "palette": PALETTE,
         },
         "plugins": ["search"],
+        # Long tables stay out of the search index (see site_search).
+        "hooks": [str(Path(site_search.__file__))],
         "markdown_extensions": [
             "admonition",
             "pymdownx.details",
             "attr_list",
             {"toc": {"permalink": True}},
+            # The generated pages' big HTML blocks skip Markdown's HTML parsers (site_markdown).
+            "prefboard.site_markdown",
         ],
         "extra_javascript": scripts,
         "extra_css": [f"{CSS_DIR}/prefboard.css"],
@@ -189,9 +221,23 @@ def excluded_csv(ledger: Ledger) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["kind", "file", "line", "row_id", "reason"])
-    for row in ledger.excluded.itertuples(index=False):
-        writer.writerow([safe_cell(v) for v in row])
+    # Column by column, each distinct value made safe once: a 1M-battle board excludes ~100k
+    # rows whose kind, file and reason take a handful of values.
+    frame = ledger.excluded
+    writer.writerows(zip(*(_safe_cells(frame[c].tolist()) for c in frame.columns), strict=True))
     return buf.getvalue()
+
+
+def _safe_cells(values: list[object]) -> list[str]:
+    done: dict[tuple[type, object], str] = {}
+    out = []
+    for value in values:
+        key = (type(value), value)  # 1 and 1.0 are equal keys but different cells
+        cell = done.get(key)
+        if cell is None:
+            cell = done[key] = safe_cell(value)
+        out.append(cell)
+    return out
 
 
 def write_docs(

@@ -19,7 +19,7 @@ Rules every builder follows, because of where the specs end up:
   fewer or no rows rather than an exception: a build should not fail on a thin leaderboard.
 """
 
-from prefboard.render.charts.base import chart_spec
+from prefboard.render.charts.base import chart_spec, unchecked
 from prefboard.render.charts.comparisons import bump_chart, calibration_chart
 from prefboard.render.charts.pairs import (
     GRID_MODELS,
@@ -52,4 +52,5 @@ __all__ = [
     "likert_chart",
     "pair_coverage_chart",
     "sample_vs_population_chart",
+    "unchecked",
 ]

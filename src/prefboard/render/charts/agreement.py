@@ -51,7 +51,7 @@ def judge_scatter_chart(standings: Standings, judge: str, dimension: str) -> alt
         tooltip=["model:N", "judge score:Q", "human score:Q", "judge rank:Q", "human rank:Q"],
     )
     # names beside the points: the page's theme colours the text
-    labels = base.mark_text(align="left", dx=7).encode(text="model:N")
+    labels = base.mark_text(align="left", dx=7).encode(text=alt.Text("model:N"))
     return _finish(base.mark_circle(size=80) + labels, 260)
 
 
@@ -98,7 +98,7 @@ def agreement_chart(standings: Standings, judge: str) -> alt.TopLevelMixin:
     )
     # the intervals in one neutral grey that reads on both palettes and over either bar
     rules = base.mark_rule(strokeWidth=2, color=NO_DATA).encode(
-        x="lower:Q", x2="upper:Q", tooltip=tooltip
+        x=alt.X("lower:Q"), x2=alt.X2("upper:Q"), tooltip=tooltip
     )
     dims = len({r["dimension"] for r in rows})
     return _finish(bars + rules, _height(2 * dims))

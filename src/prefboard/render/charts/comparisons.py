@@ -60,7 +60,7 @@ def bump_chart(
             title="Rank",
             axis=alt.Axis(format="d"),
         ),
-        detail="model:N",
+        detail=alt.Detail("model:N"),
         tooltip=[
             alt.Tooltip("model:N", title="Model"),
             alt.Tooltip("column:N", title="Ranking"),
@@ -76,7 +76,7 @@ def bump_chart(
     labels = (
         base.transform_filter(f"datum.column === '{columns[1]}'")
         .mark_text(align="left", dx=8)
-        .encode(text="model:N")
+        .encode(text=alt.Text("model:N"))
     )
     return _finish(alt.layer(lines, points, labels), _height(len(bench_rank)) + 40)
 
@@ -101,7 +101,7 @@ def calibration_chart(study: dict[str, Any]) -> alt.TopLevelMixin:
     target = alt.Chart(_data([{"lo": lo, "hi": hi}])).mark_rect(opacity=0.15, color=ACCENT)
     target = target.encode(
         x=alt.X("lo:Q", scale=x_scale),
-        x2="hi:Q",
+        x2=alt.X2("hi:Q"),
         tooltip=[alt.Tooltip("lo:Q", title="Target from"), alt.Tooltip("hi:Q", title="Target to")],
     )
     points = (

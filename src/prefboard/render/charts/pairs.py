@@ -142,7 +142,7 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixi
     on_cells = (
         base.transform_filter(played)
         .mark_text(fontSize=11, opacity=alt.ExprRef(expr=f"{fits} ? 1 : 0"))
-        .encode(text="label:N", color=_ink_color())
+        .encode(text=alt.Text("label:N"), color=_ink_color())
     )
     # A pair never played gets a faint grey cell (hovered for its zero counts: the standings keep
     # no prediction for it) and no label: text off a coloured cell would need the theme's text

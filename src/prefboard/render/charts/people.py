@@ -22,6 +22,7 @@ from prefboard.render.charts.base import (
     _name,
     _num,
     chart_spec,
+    csv_values,
 )
 from prefboard.standings.model import POOLED, Standings
 
@@ -124,7 +125,7 @@ def history_spec(standings: Standings, model: str) -> Spec:
     rows, domain = _history_rows(standings, _resolve_model(standings, model))
     skeleton = _history_skeleton(tuple(domain), _step_ticks(rows), standings.parameters.z)
     spec: Spec = json.loads(skeleton)
-    spec["data"] = _csv_data(rows, HISTORY_NUMBERS).to_dict()
+    spec["data"] = csv_values(rows, HISTORY_NUMBERS)
     return spec
 
 
@@ -184,9 +185,9 @@ def _history_layers(
         tooltip=tooltip,
     )
     band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("lower:Q", scale=alt.Scale(zero=False), title="Skill (mu)"), y2="upper:Q"
+        y=alt.Y("lower:Q", scale=alt.Scale(zero=False), title="Skill (mu)"), y2=alt.Y2("upper:Q")
     )
-    line = base.mark_line(strokeWidth=2).encode(y="mu:Q")
+    line = base.mark_line(strokeWidth=2).encode(y=alt.Y("mu:Q"))
     # The band is computed in the browser (mu ± z·sigma, the same double arithmetic): two
     # fewer columns on every point of a chart each model page carries.
     return _finish(
@@ -244,7 +245,7 @@ def likert_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
     title = f"Mean rating ({lo}–{hi})"
     rules = base.mark_rule(strokeWidth=2, color=ACCENT).encode(
         x=alt.X("ci_lower:Q", scale=x_scale, title=title, axis=alt.Axis(values=ticks, format="d")),
-        x2="ci_upper:Q",
+        x2=alt.X2("ci_upper:Q"),
     )
     points = base.mark_point(filled=True, size=70, color=ACCENT).encode(
         x=alt.X("mean:Q", scale=x_scale)

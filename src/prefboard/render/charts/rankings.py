@@ -110,11 +110,11 @@ def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
             scale=alt.Scale(zero=False),
             title=f"Skill (posterior mean) with its {interval:.0%} band",
         ),
-        x2="upper:Q",
+        x2=alt.X2("upper:Q"),
     )
     # Hollow for provisional: fill opacity 0 keeps the stroke in the status colour.
     points = base.mark_point(filled=True, size=70, strokeWidth=1.5).encode(
-        x="score:Q",
+        x=alt.X("score:Q"),
         stroke=alt.Stroke("status:N", scale=status, legend=None),
         fillOpacity=alt.FillOpacity(
             "status:N", scale=alt.Scale(domain=STATUS, range=[1, 0]), legend=None

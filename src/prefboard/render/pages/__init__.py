@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefboard.render.charts import unchecked
 from prefboard.render.pages.agreement import agreement
 from prefboard.render.pages.analysis import benchmarks, fairness, ratings
 from prefboard.render.pages.categories import categories
@@ -33,6 +34,11 @@ __all__ = ["Page", "chart_block", "href", "md", "render_pages"]
 def render_pages(standings: Standings, previous: Comparison | None = None) -> list[Page]:
     """Every generated page, in site-map order; `previous` (the comparison with the previous
     version, made by `analysis.compare`) feeds the "What changed" page."""
+    with unchecked():
+        return _render(standings, previous)
+
+
+def _render(standings: Standings, previous: Comparison | None) -> list[Page]:
     b = _Builder(standings)
     pages = [home(b)]
     pages += dimensions(b)

@@ -1,0 +1,104 @@
+"""A Markdown extension for the generated pages' raw HTML blocks (ranking tables, chart
+containers), listed in the derived mkdocs.yml as `prefboard.site_markdown`.
+
+Python-Markdown finds where a raw HTML block ends by running an HTML parser over the whole
+page, and MkDocs runs a second one to collect anchor ids: at 100 models the pages hold ~13 MB of
+tables, and the two parses were most of the Markdown stage. This extension stashes each
+top-level block whose end is plain from its text (a block-level tag at the start of a line
+after a blank line, its closing tag ending the last line before the next blank line, the tag
+balanced there and not earlier) exactly as Python-Markdown would, so the parsers never see it.
+Anything else (an unbalanced or unusual block) is left to Python-Markdown as before. The
+output is byte-identical; tests/test_site_speed.py compares the two on real pages.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+_OPENING = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)[\s>]")
+# The ids MkDocs collects from raw HTML so that a link to `page.md#id` is known to resolve.
+_ANCHOR = re.compile(r"<[a-zA-Z][^>]*?\sid=\"([^\"]*)\"|<a\s[^>]*?name=\"([^\"]*)\"")
+
+
+def _block_end(lines: list[str], start: int, tag: str) -> int | None:
+    """Index of the last line of the raw HTML block opening with `<tag` at `lines[start]`, or
+    None when its end is not plain (the tag balances before the blank line that follows, or
+    never, or the last line does not end with the closing tag)."""
+    opening, closing = re.compile(rf"<{tag}[\s>/]"), f"</{tag}>"
+    depth = 0
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if not line.strip():
+            return None
+        depth += len(opening.findall(line)) - line.count(closing)
+        if depth <= 0:
+            at_end = i + 1 == len(lines) or not lines[i + 1].strip()
+            return i if depth == 0 and at_end and line.endswith(closing) else None
+    return None
+
+
+class _StashBlocks(Preprocessor):
+    """Runs before MkDocs' anchor collector and Python-Markdown's HTML block parser."""
+
+    def __init__(self, md: Markdown) -> None:
+        super().__init__(md)
+        self.anchors: set[str] = set()
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.anchors = set()
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            end = self._block_at(lines, i, out)
+            if end is None:
+                out.append(lines[i])
+                i += 1
+                continue
+            # with the line break after the closing tag, as Python-Markdown stores it
+            block = "\n".join(lines[i : end + 1]) + "\n"
+            self.anchors.update(a or b for a, b in _ANCHOR.findall(block))
+            # What Python-Markdown's HTML block parser leaves: the placeholder as a paragraph
+            # of its own, which its raw-HTML postprocessor replaces by the block.
+            out += [self.md.htmlStash.store(block), ""]
+            i = end + 1
+        return out
+
+    def _block_at(self, lines: list[str], i: int, out: list[str]) -> int | None:
+        if out and out[-1].strip():
+            return None
+        match = _OPENING.match(lines[i])
+        if match is None or not self.md.is_block_level(match.group(1).lower()):
+            return None
+        return _block_end(lines, i, match.group(1))
+
+
+class _AddAnchors(Preprocessor):
+    """Hands the stashed blocks' ids to MkDocs' anchor collector, which runs between the two."""
+
+    def __init__(self, md: Markdown, stash: _StashBlocks) -> None:
+        super().__init__(md)
+        self.stash = stash
+
+    def run(self, lines: list[str]) -> list[str]:
+        if "mkdocs_raw_html" in self.md.preprocessors:
+            collector = self.md.preprocessors["mkdocs_raw_html"]
+            ids: set[str] = getattr(collector, "present_anchor_ids", set())
+            ids.update(html.unescape(a) for a in self.stash.anchors)
+        return lines
+
+
+class RawBlocksExtension(Extension):
+    def extendMarkdown(self, md: Markdown) -> None:
+        stash = _StashBlocks(md)
+        # 21 is MkDocs' anchor collector, 20 Python-Markdown's HTML block parser.
+        md.preprocessors.register(stash, "prefboard_raw_blocks", 22)
+        md.preprocessors.register(_AddAnchors(md, stash), "prefboard_raw_anchors", 20.5)
+
+
+def makeExtension(**kwargs: object) -> RawBlocksExtension:
+    return RawBlocksExtension(**kwargs)

@@ -1,0 +1,104 @@
+"""What makes a many-model site build faster changes nothing a reader sees: the generated pages'
+raw HTML blocks skip Python-Markdown's HTML parsers (prefboard.site_markdown) with byte-identical
+output; long tables stay out of the search index but on the page (prefboard.site_search); the
+Vega bundle is made once per vl-convert version (site.vega_bundle)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+from types import SimpleNamespace
+
+import markdown
+import pytest
+import vl_convert
+
+from prefboard import site, site_search
+from prefboard.render.pages import render_pages
+from prefboard.standings.model import Standings
+
+# What the derived mkdocs.yml asks for, plus the two MkDocs always adds.
+EXTENSIONS = ["admonition", "pymdownx.details", "attr_list", "toc", "tables", "fenced_code"]
+
+
+def _both(text: str) -> tuple[str, str]:
+    plain = markdown.markdown(text, extensions=EXTENSIONS)
+    return plain, markdown.markdown(text, extensions=[*EXTENSIONS, "prefboard.site_markdown"])
+
+
+def test_generated_pages_convert_byte_identically(tiny_standings: Standings) -> None:
+    for page in render_pages(tiny_standings):
+        plain, stashed = _both(page.text)
+        assert stashed == plain, page.path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a table and a chart container, then a heading
+        'p\n\n<table>\n<tr><td>1</td></tr>\n</table>\n\n## H\n\n<div id="c"><p>x</p></div>\n',
+        # nested blocks across lines (the tabbed rankings)
+        '<div class="a">\n<div>\n<table><tr><td>1</td></tr></table>\n</div>\n</div>\n\nend',
+        # text right after the closing tag: left to Python-Markdown
+        "<table>\n<tr><td>1</td></tr>\n</table>\nafter *it*\n\nnext",
+        # a blank line inside an open block: left to Python-Markdown
+        "<div>\n<p>a</p>\n\n<p>b</p>\n</div>\n\n*em*",
+        # an inline tag, a paragraph's second line, an indented block, a fenced one
+        "<span>x</span>\n\ntext\n<table><tr><td>1</td></tr></table>\n\n    <table></table>\n",
+        "```\n<table><tr><td>1</td></tr></table>\n```\n",
+        # never closed
+        "<table>\n<tr><td>1</td></tr>\n\nrest",
+    ],
+)
+def test_odd_blocks_convert_byte_identically(text: str) -> None:
+    plain, stashed = _both(text)
+    assert stashed == plain
+
+
+def test_stashed_blocks_keep_their_anchor_ids() -> None:
+    md = markdown.Markdown(extensions=["prefboard.site_markdown"])
+    collected: set[str] = set()
+    collector = SimpleNamespace(present_anchor_ids=collected, run=lambda lines: lines)
+    md.preprocessors.register(collector, "mkdocs_raw_html", 21)  # as MkDocs registers it
+    md.convert('<div id="chart-a&amp;b"><p><a name="n">x</a></p></div>\n')
+    assert collected == {"chart-a&b", "n"}
+
+
+def _table(rows: int) -> str:
+    return "<table><tbody>" + "<tr><td>Borealis</td></tr>" * rows + "</tbody></table>"
+
+
+def test_search_sees_short_tables_and_the_page_keeps_long_ones() -> None:
+    html = f"<p>prose</p>{_table(site_search.SEARCH_TABLE_ROWS)}<p>more</p>" + _table(
+        site_search.SEARCH_TABLE_ROWS + 1
+    )
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="groups/age.md"), content="")
+    page.content = site_search.on_page_content(html, page=page, config={}, files=None)
+    assert page.content == f"<p>prose</p>{_table(site_search.SEARCH_TABLE_ROWS)}<p>more</p>"
+    context = site_search.on_page_context({"page": page}, page=page, config={}, nav=None)
+    assert context["page"].content == html
+
+
+def test_a_page_indexed_whole_is_never_replaced_by_an_earlier_build() -> None:
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"), content="")
+    site_search.on_page_content(_table(site_search.SEARCH_TABLE_ROWS + 1), page=page)
+    # that build stopped before the page was written; the next one has a short page
+    page.content = site_search.on_page_content("<p>short</p>", page=page)
+    site_search.on_page_context({"page": page}, page=page)
+    assert page.content == "<p>short</p>"
+
+
+def test_vega_bundle_is_made_once_then_read_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    made = site.vega_bundle()
+    cached = tmp_path / "prefboard" / f"vega-bundle-{version('vl-convert-python')}.js"
+    assert cached.read_bytes() == made.encode() == vl_convert.javascript_bundle().encode()
+
+    def no_bundling() -> str:
+        raise AssertionError("bundled again")
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", no_bundling)
+    assert site.vega_bundle() == made
+    assert sorted(p.name for p in cached.parent.iterdir()) == [cached.name]  # no partial file
