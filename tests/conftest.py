@@ -136,6 +136,34 @@ def published_tiny(tmp_path_factory: pytest.TempPathFactory) -> Published:
     return Published(root / "tiny", first, second)
 
 
+def _build_xss(root: Path) -> None:
+    from tests.test_xss import build_hostile
+
+    build_hostile(root)
+
+
+@pytest.fixture(scope="session")
+def xss_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The script-payload board of tests/test_xss.py, built once per run with its previous
+    version (`board/`, `previous/`, `site/`): test_xss.py parses it, test_browser_xss.py
+    serves it. Read it, don't change it."""
+    return once(tmp_path_factory, "xss", _build_xss)
+
+
+def _build_variants(root: Path) -> None:
+    from tests.test_variants import build_variants
+
+    build_variants(root)
+
+
+@pytest.fixture(scope="session")
+def variant_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of tests/test_variants.py's `variant_board` (a private and a public Aurora
+    variant), built once per run: test_variants.py reads it, test_browser_variants.py serves
+    it. Read it, don't change it."""
+    return once(tmp_path_factory, "variants", _build_variants) / "tiny" / "site"
+
+
 # One headless Chromium for every browser test of a worker: starting one costs seconds. The
 # union of what the browser tests ask of it: console and network logs, and alerts left open
 # for `switch_to.alert` to find (tests/test_browser_xss.py) instead of dismissed unseen.

@@ -9,18 +9,15 @@ from typing import Any
 
 import pytest
 
-from prefboard import pipeline
 from tests.test_browser import OUTPUT, SETTLING, serving
-from tests.test_variants import variant_board
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def served(tiny: Path, tmp_path: Path) -> Iterator[str]:
-    out = tmp_path / "site"
-    pipeline.build(variant_board(tiny), out)
-    with serving(out) as base:
+def served(variant_site: Path) -> Iterator[str]:
+    """The variant board's site test_variants.py reads, built once per run (conftest.py)."""
+    with serving(variant_site) as base:
         yield base
 
 

@@ -9,16 +9,12 @@ loaded is still there to be found; a canary test shows that this detection works
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from prefboard.cli import cli
 from tests.test_browser import SETTLING, _QuietHandler, serving
-from tests.test_xss import EVIL_FILE, HOSTILE, make_board
 
 pytestmark = pytest.mark.browser
 
@@ -43,20 +39,10 @@ INJECTED = """
 """
 
 
-def _cli(*args: str) -> None:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("xss-browser")
-    board = make_board(root / "board")
-    config = str(board / "leaderboard.toml")
-    _cli("rate", "--config", config, "--out", str(root / "previous"))
-    shutil.copyfile(HOSTILE / "battles-xss-valid-row.csv", board / "results/battles" / EVIL_FILE)
-    out = root / "site"
-    _cli("build", "--config", config, "--out", str(out), "--previous", str(root / "previous"))
+def site(xss_built: Path) -> Iterator[tuple[str, Path]]:
+    """The site test_xss.py reads, built once per run (conftest.py), served to the browser."""
+    out = xss_built / "site"
     with serving(out, _QuietHandler) as base:
         yield base, out
 

@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from prefboard.cli import cli
 from prefboard.config_reference import reference_markdown
+from prefboard.standings.files import write_standings
+from prefboard.standings.model import Standings
 
 REPO = Path(__file__).parent.parent
 
@@ -163,7 +165,7 @@ def test_import_then_build_in_three_commands(tmp_path: Path) -> None:
     assert (board / "site" / "models" / "gpt-x.html").is_file()
 
 
-def test_plan_queue_and_slice(tiny: Path) -> None:
+def test_plan_queue_and_slice(tiny: Path, tiny_standings: Standings, tmp_path: Path) -> None:
     toml = tiny / "leaderboard.toml"
     toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
     result = invoke("plan", "--config", str(toml), "-n", "2", "--format", "csv")
@@ -171,24 +173,27 @@ def test_plan_queue_and_slice(tiny: Path) -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith("dimension,slice_attribute,slice_value,model_a,model_b,gain")
     assert len(lines) == 3
-    sliced = invoke(
-        "plan", "--config", str(toml), "--slice", "country=US", "--dimension", "overall"
+    # the rest plan from this board's standings as rated once per run (conftest), not each
+    # rating the board again: `plan --standings` is the same planner on the same numbers
+    write_standings(tiny_standings, tmp_path / "rated")
+    rated = tmp_path / "rated" / "standings.json"
+    same = invoke(
+        "plan", "--config", str(toml), "-n", "2", "--format", "csv", "--standings", str(rated)
     )
+    assert same.output == result.output
+    plan = ("plan", "--config", str(toml), "--standings", str(rated))
+    sliced = invoke(*plan, "--slice", "country=US", "--dimension", "overall")
     assert sliced.exit_code == 0 and "country" in sliced.output
     # US is half of the tiny sample but 80 % of its declared population
     assert "group US under-sampled" in sliced.output
-    mixed = invoke("plan", "--config", str(toml), "-n", "2", "--explore", "1", "--format", "csv")
+    mixed = invoke(*plan, "-n", "2", "--explore", "1", "--format", "csv")
     rows = mixed.output.splitlines()[1:]
     assert len(rows) == 2
     assert all("random pair (exploration)" in row for row in rows)
-    greedy = invoke("plan", "--config", str(toml), "-n", "2", "--explore", "0", "--format", "csv")
+    greedy = invoke(*plan, "-n", "2", "--explore", "0", "--format", "csv")
     assert "random pair (exploration)" not in greedy.output
-    assert (
-        mixed.output
-        == invoke(
-            "plan", "--config", str(toml), "-n", "2", "--explore", "1", "--format", "csv"
-        ).output
-    )  # seeded
-    bad = CliRunner().invoke(cli, ["plan", "--config", str(toml), "--slice", "age=1"])
+    # seeded: the same queue again
+    assert mixed.output == invoke(*plan, "-n", "2", "--explore", "1", "--format", "csv").output
+    bad = CliRunner().invoke(cli, [*plan, "--slice", "age=1"])
     assert bad.exit_code == 2
     assert "Error: no table for slice age=1" in bad.output

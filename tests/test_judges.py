@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import load_config
 from prefboard.tools.simulate import SimulationSpec, simulate
+from tests.conftest import once
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JUDGE = """
@@ -71,22 +72,31 @@ def test_simulate_writes_the_judge_file_where_its_source_reads(tiny: Path) -> No
     assert validate.exit_code == 0, validate.output
 
 
-@pytest.fixture(scope="module")
-def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Path]:
-    """Standings of the judged board and of the same board without its judge."""
-    root = tmp_path_factory.mktemp("judged") / "board"
+def _build_judged(folder: Path) -> None:
+    """The judged board in `board/`: built with its judge into `board/s`, then rated without
+    it into `board/without` (its judge file and source put back afterwards)."""
+    root = folder / "board"
     config = _judged_board(root)
-    out = {}
-    for name in ("with", "without"):
-        if name == "without":
-            (root / "results" / "judges").rename(root.parent / "judges")
-            config.write_text(config.read_text().replace(JUDGE, ""))
-        result = invoke("rate", "--config", str(config), "--out", str(root / name))
-        assert result.exit_code == 0, result.output
-        out[name] = json.loads((root / name / "standings.json").read_text())
-    (root.parent / "judges").rename(root / "results" / "judges")
+    # test_agreement_page_and_no_judge_in_human_pages reads the site; the standings "with"
+    # are the ones the build published
+    result = invoke("build", "--config", str(config), "--out", str(root / "s"))
+    assert result.exit_code == 0, result.output
+    (root / "results" / "judges").rename(folder / "judges")
+    config.write_text(config.read_text().replace(JUDGE, ""))
+    result = invoke("rate", "--config", str(config), "--out", str(root / "without"))
+    assert result.exit_code == 0, result.output
+    (folder / "judges").rename(root / "results" / "judges")
     config.write_text(config.read_text() + JUDGE)
-    return out["with"], out["without"], root
+
+
+@pytest.fixture
+def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Path]:
+    """Standings of the judged board and of the same board without its judge, and the board
+    (built once per run: read it, don't change it)."""
+    root = once(tmp_path_factory, "judged", _build_judged) / "board"
+    with_judge = json.loads((root / "s" / "downloads" / "standings.json").read_text())
+    without = json.loads((root / "without" / "standings.json").read_text())
+    return with_judge, without, root
 
 
 def test_human_rankings_do_not_move_with_a_judge(judged: tuple[dict, dict, Path]) -> None:
@@ -116,9 +126,7 @@ def test_a_noisy_judge_is_flagged_below_the_human_ceiling(judged: tuple[dict, di
 
 
 def test_agreement_page_and_no_judge_in_human_pages(judged: tuple[dict, dict, Path]) -> None:
-    root = judged[2]
-    result = invoke("build", "--config", str(root / "leaderboard.toml"), "--out", str(root / "s"))
-    assert result.exit_code == 0, result.output
+    root = judged[2]  # built by the fixture
     page = (root / "s" / "agreement.html").read_text()
     assert "Re-check this judge before using it to screen models" in page
     # one box listing the flagged dimensions, not one identical box per dimension
@@ -225,8 +233,8 @@ def test_import_source_options_refused(tmp_path: Path, args: list[str], message:
 
 
 def test_diff_judge_against_humans(judged: tuple[dict, dict, Path]) -> None:
-    root = judged[2]
-    result = invoke("diff", str(root / "with"), "--judge", "robo", "--format", "json")
+    root = judged[2]  # the standings with the judge: those its build published
+    result = invoke("diff", str(root / "s" / "downloads"), "--judge", "robo", "--format", "json")
     assert result.exit_code == 0, result.output
     changes = json.loads(result.output)
     humans = {
@@ -241,12 +249,12 @@ def test_diff_judge_against_humans(judged: tuple[dict, dict, Path]) -> None:
         assert move["new_rank"] == next(
             e["rank"] for e in robo[dim]["entries"] if e["model"] == model
         )
-    missing = invoke("diff", str(root / "with"), "--judge", "gpt4")
+    missing = invoke("diff", str(root / "s" / "downloads"), "--judge", "gpt4")
     assert missing.exit_code == 2
     assert (
         "Error: --judge 'gpt4': no such judge in these standings (judges: robo)" in missing.output
     )
-    both = invoke("diff", str(root / "with"))
+    both = invoke("diff", str(root / "s" / "downloads"))
     assert both.exit_code == 2
     assert (
         "Error: diff takes OLD and NEW standings, or one standings with --judge KEY" in both.output

@@ -20,7 +20,7 @@ from prefboard.matchmaking import quotas as mq
 from prefboard.matchmaking.stopping import project, separation_z
 from prefboard.render import format as fmt
 from prefboard.render import plan_figures
-from prefboard.standings.model import GoalProjection, PlanGoal, Standings
+from prefboard.standings.model import GoalProjection, PlanGoal, Standings, write_standings
 from prefboard.studies import planning as study
 from tests.test_matchmaking import make_standings, sample
 
@@ -196,7 +196,7 @@ def test_bootstrap_ratio_of_medians() -> None:
     assert (ratio, lo, hi) == (0.5, 0.5, 0.5)
 
 
-def test_cli_plan_quotas_and_goal(tiny: Path, tmp_path: Path) -> None:
+def test_cli_plan_quotas_and_goal(tiny: Path, tiny_standings: Standings, tmp_path: Path) -> None:
     toml = tiny / "leaderboard.toml"
     toml.write_text(toml.read_text() + "\n[privacy]\nmin_participants = 1\n")
     out = tmp_path / "quotas.csv"
@@ -209,7 +209,12 @@ def test_cli_plan_quotas_and_goal(tiny: Path, tmp_path: Path) -> None:
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert rows[0] == mq.QUOTA_COLUMNS
     assert {r[0] for r in rows[1:]} == {"country"}
-    stdout = CliRunner().invoke(cli, ["plan", "--config", str(toml), "--quotas", "-"])
+    # the same board's standings, rated once per run (conftest), rather than rating it again
+    write_standings(tiny_standings, tmp_path / "rated")
+    stdout = CliRunner().invoke(
+        cli,
+        ["plan", "--config", str(toml), "--standings", str(tmp_path / "rated"), "--quotas", "-"],
+    )
     assert stdout.output == out.read_text(encoding="utf-8")
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import shutil
 import time
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
 import mkdocs.utils
+import pytest
 from click.testing import CliRunner
 
 from prefboard import pipeline
 from prefboard.cli import cli
 from prefboard.io.paths import WORK_AREA
 from prefboard.io.workspace import WORK_PREFIX
-from tests.conftest import copy_site, small_board
+from tests.conftest import FIXTURES, copy_site, once, small_board
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -133,16 +135,34 @@ def test_hostile_text_is_escaped_in_the_built_site(tiny: Path, tmp_path: Path) -
     assert "49" not in home.split("Tiny")[1][:200]  # Jinja syntax stays literal
 
 
-def test_formula_cells_are_neutralised_in_downloads(tiny: Path, tmp_path: Path) -> None:
+def _build_url_and_formula_board(root: Path) -> None:
+    """`small_board` with a site_url (so the 404 page's links are absolute) and a battle whose
+    id is a spreadsheet formula (excluded: 1 turn), built into `site`."""
+    tiny = root / "tiny"
+    shutil.copytree(FIXTURES / "tiny", tiny)
     toml = small_board(tiny)
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+    )
     battles = tiny / "results" / "battles" / "battles.csv"
     battles.write_text(
         battles.read_text()
         + '=HYPERLINK("http://x"),2026-09-01T12:00:00Z,p0001,aurora-7b,delta-mini,1,a,,,,,\n'
     )
-    out = tmp_path / "site"
-    pipeline.build(toml, out)
-    excluded = (out / "downloads" / "excluded.csv").read_text()
+    pipeline.build(toml, root / "site")
+
+
+@pytest.fixture
+def url_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build, read by the downloads and the links tests (neither changes it): once per
+    run, whichever worker gets there first."""
+    return once(tmp_path_factory, "site-url-formula", _build_url_and_formula_board) / "site"
+
+
+def test_formula_cells_are_neutralised_in_downloads(url_site: Path) -> None:
+    excluded = (url_site / "downloads" / "excluded.csv").read_text()
     assert "'=HYPERLINK" in excluded
     assert "\n=HYPERLINK" not in excluded and ",=HYPERLINK" not in excluded
 
@@ -192,16 +212,9 @@ def broken_links(out: Path, url_path: str) -> list[tuple[str, str]]:
     return broken
 
 
-def test_every_internal_link_reaches_a_page_of_the_site(tiny: Path, tmp_path: Path) -> None:
+def test_every_internal_link_reaches_a_page_of_the_site(url_site: Path) -> None:
     """A reader never meets a 404 from a link of the site itself, the 404 page's own links
     included (they are absolute: its "home page" link once read /board//index.html)."""
-    toml = small_board(tiny)
-    toml.write_text(
-        toml.read_text().replace(
-            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
-        )
-    )
-    out = tmp_path / "site"
-    pipeline.build(toml, out.resolve())
-    assert broken_links(out.resolve(), "/board/") == []
+    out = url_site.resolve()
+    assert broken_links(out, "/board/") == []
     assert 'href="/board/index.html">home page</a>' in (out / "404.html").read_text("utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -102,11 +103,18 @@ def test_disclosure_counts_in_standings(tiny: Path, tmp_path: Path) -> None:
     assert {e["model"] for e in overall["entries"]} == set(expected)
 
 
-def test_built_pages_hide_private_rows_and_disclose_them(tiny: Path) -> None:
-    toml = variant_board(tiny)
-    result = invoke("build", "--config", str(toml))
+def build_variants(root: Path) -> None:
+    """`variant_board` built through the CLI into `tiny/site` (its default out): once per run
+    (`variant_site` in conftest.py), read here and served to the browser in
+    test_browser_variants.py."""
+    tiny = root / "tiny"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "tiny", tiny)
+    result = invoke("build", "--config", str(variant_board(tiny)))
     assert result.exit_code == 0, result.output
-    site = tiny / "site"
+
+
+def test_built_pages_hide_private_rows_and_disclose_them(variant_site: Path) -> None:
+    site = variant_site
     home = (site / "index.html").read_text()
     row = re.search(
         r'<tr class="pb-provisional pb-unreleased" data-status="private">.*?</tr>', home

@@ -47,16 +47,21 @@ def run(*args: str) -> str:
     return result.output
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("xss")
+def build_hostile(root: Path) -> None:
+    """The hostile board rated into `previous/`, then (the evil battles file added) built into
+    `site/` against it. Built once per run (`xss_built` in conftest.py): test_browser_xss.py
+    serves the same site."""
     board = make_board(root / "board")
     config = str(board / "leaderboard.toml")
     run("rate", "--config", config, "--out", str(root / "previous"))
     shutil.copyfile(HOSTILE / "battles-xss-valid-row.csv", board / "results/battles" / EVIL_FILE)
     site = root / "site"
     run("build", "--config", config, "--out", str(site), "--previous", str(root / "previous"))
-    return {"root": root, "board": board, "site": site}
+
+
+@pytest.fixture
+def built(xss_built: Path) -> dict[str, Path]:
+    return {"root": xss_built, "board": xss_built / "board", "site": xss_built / "site"}
 
 
 class Page(HTMLParser):
