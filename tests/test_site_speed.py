@@ -102,3 +102,27 @@ def test_vega_bundle_is_made_once_then_read_from_the_cache(
     monkeypatch.setattr(vl_convert, "javascript_bundle", no_bundling)
     assert site.vega_bundle() == made
     assert sorted(p.name for p in cached.parent.iterdir()) == [cached.name]  # no partial file
+
+
+def test_a_cut_short_cached_bundle_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache file emptied or truncated (a full disk, a hand edit) would leave every chart
+    blank: it is ignored and replaced by a whole bundle."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cached = tmp_path / "prefboard" / f"vega-bundle-{version('vl-convert-python')}.js"
+    whole = vl_convert.javascript_bundle()
+    for broken in (b"", whole[: len(whole) // 2].encode()):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(broken)
+        assert site.vega_bundle() == whole
+        assert cached.read_bytes() == whole.encode()
+
+
+def test_an_unwritable_cache_folder_still_gives_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert site.vega_bundle() == vl_convert.javascript_bundle()

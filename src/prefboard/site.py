@@ -30,6 +30,7 @@ from prefboard.io.paths import site_source_files
 from prefboard.render.escape import printable, title_text
 from prefboard.render.pages import Page
 from prefboard.render.pages.core import data_through
+from prefboard.site_bundle import vega_bundle
 from prefboard.site_theme import (
     FEATURES,
     public_url,
@@ -71,44 +72,6 @@ class SiteSummary:
     pages: int
     charts: int
     files: int
-
-
-def vega_bundle() -> str:
-    """vega, vega-lite and vega-embed in one script that sets window.vegaEmbed, made by
-    vl-convert from the versions it ships: no CDN at build or view time.
-
-    Bundling takes vl-convert about a second of JavaScript work per process, and the result
-    depends only on its version: it is kept in the user's cache folder (outside the board, so a
-    pull request cannot plant one) under that version's name.
-    """
-    from importlib.metadata import version
-
-    import vl_convert
-
-    cached = bundle_cache() / f"vega-bundle-{version('vl-convert-python')}.js"
-    try:
-        # bytes, not text: reading text would turn any "\r\n" in the bundle into "\n"
-        return cached.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        pass
-    # The stub marks `snippet` required; without it vl-convert uses its default snippet, which
-    # sets window.vegaEmbed as prefboard.js expects.
-    bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole then renamed: a concurrent build reads the old file or the new one.
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        partial.write_bytes(bundle.encode("utf-8"))
-        partial.replace(cached)
-    except OSError:
-        pass  # a read-only home: bundle again next time
-    return bundle
-
-
-def bundle_cache() -> Path:
-    """$XDG_CACHE_HOME/prefboard, else ~/.cache/prefboard."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "prefboard"
 
 
 def _asset(name: str) -> str:
