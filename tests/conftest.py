@@ -57,6 +57,19 @@ def small_board(tiny: Path) -> Path:
     return toml
 
 
+def small_board_with_url(dest: Path) -> Path:
+    """The tiny board copied to `dest`, as `small_board`, with a site_url: mike's sitemap lists
+    pages (the version selector keeps the page) and the 404 page's links are absolute."""
+    shutil.copytree(FIXTURES / "tiny", dest)
+    toml = small_board(dest)
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
+        )
+    )
+    return toml
+
+
 def _build_tiny_site(root: Path) -> None:
     from prefboard import pipeline
 
@@ -107,15 +120,8 @@ def _publish_tiny(root: Path) -> None:
     from tests.test_publish import GIT_ENV, git, publish
 
     repo = root / "tiny"
-    shutil.copytree(FIXTURES / "tiny", repo)
-    toml = small_board(repo)
-    # a site_url: mike's sitemap lists pages (the version selector keeps the page) and the
-    # root gets a styled 404
-    toml.write_text(
-        toml.read_text().replace(
-            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
-        )
-    )
+    # a site_url: the sitemap lists pages and the root gets a styled 404
+    small_board_with_url(repo)
     with pytest.MonkeyPatch.context() as env:
         for key, value in GIT_ENV.items():
             env.setenv(key, value)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import shutil
 import time
 import urllib.parse
 from html.parser import HTMLParser
@@ -18,7 +17,7 @@ from prefboard import pipeline
 from prefboard.cli import cli
 from prefboard.io.paths import WORK_AREA
 from prefboard.io.workspace import WORK_PREFIX
-from tests.conftest import FIXTURES, copy_site, once, small_board
+from tests.conftest import copy_site, once, small_board, small_board_with_url
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -139,13 +138,7 @@ def _build_url_and_formula_board(root: Path) -> None:
     """`small_board` with a site_url (so the 404 page's links are absolute) and a battle whose
     id is a spreadsheet formula (excluded: 1 turn), built into `site`."""
     tiny = root / "tiny"
-    shutil.copytree(FIXTURES / "tiny", tiny)
-    toml = small_board(tiny)
-    toml.write_text(
-        toml.read_text().replace(
-            'title = "Tiny board"', 'title = "Tiny board"\nurl = "https://example.org/board/"'
-        )
-    )
+    toml = small_board_with_url(tiny)
     battles = tiny / "results" / "battles" / "battles.csv"
     battles.write_text(
         battles.read_text()
