@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from prefboard.rating import batch, groups, pooled_robust
+from prefboard.rating import batch, groups, pooled_meat, pooled_robust
 
 MODEL = groups.Model(prior_mean=25.0, prior_sigma=25 / 3, beta=25 / 6, draw_margin=0.74)
 N_MODELS = 6
@@ -51,10 +51,10 @@ def test_votes_repeated_within_a_cluster_double_the_robust_variance() -> None:
     assert one.robust(maps) == pytest.approx(2 * two.robust(maps), rel=1e-9, abs=1e-15)
 
 
-@pytest.mark.parametrize("dense_cells", [pooled_robust._DENSE_CELLS, 0])
+@pytest.mark.parametrize("dense_cells", [pooled_meat._DENSE_CELLS, 0])
 def test_battle_order_changes_nothing(monkeypatch, dense_cells: int) -> None:
     # both ways of summing per cluster (one bincount, or sorted triplets for large boards)
-    monkeypatch.setattr(pooled_robust, "_DENSE_CELLS", dense_cells)
+    monkeypatch.setattr(pooled_meat, "_DENSE_CELLS", dense_cells)
     a, b, outcome, group, person, prompt = _battles(2, prompt_sd=3.0)
     order = np.random.default_rng(0).permutation(len(a))
     w = [0.2, 0.5, 0.3, 0.0]
@@ -101,7 +101,7 @@ def test_sparse_scores_for_large_boards_give_the_dense_result(monkeypatch) -> No
     a, b, outcome, group, person, prompt = _battles(5, prompt_sd=3.0)
     w = np.array([0.2, 0.5, 0.3, 0.0])
     _, _, dense = _widen(a, b, outcome, group, [person, prompt], w)
-    monkeypatch.setattr(pooled_robust, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(pooled_meat, "_DENSE_CELLS", 0)
     _, _, sparse = _widen(a, b, outcome, group, [person, prompt], w)
     assert sparse[2] == pytest.approx(dense[2], rel=1e-12)
     assert sparse[1] == pytest.approx(dense[1], rel=1e-12)
@@ -153,10 +153,15 @@ def _factored_meat(sw: pooled_robust.Sandwich) -> np.ndarray:
     return out
 
 
+@pytest.mark.parametrize("speedup", [pooled_meat._DENSE_SPEEDUP, 0.0, np.inf])
 @pytest.mark.parametrize("two_way", [False, True])
-def test_the_sandwich_equals_a_battle_by_battle_reference(monkeypatch, two_way: bool) -> None:
+def test_the_sandwich_equals_a_battle_by_battle_reference(
+    monkeypatch, two_way: bool, speedup: float
+) -> None:
     # 40 participants, each in one group (one clustering) or voting in every group with
-    # prompts shared across groups (two clusterings: participant + prompt - their intersection)
+    # prompts shared across groups (two clusterings: participant + prompt - their intersection);
+    # the meat's blocks as chosen (a mix), all sparse (0) or all dense (inf)
+    monkeypatch.setattr(pooled_meat, "_DENSE_SPEEDUP", speedup)
     a, b, outcome, _, _, prompt = _battles(6, prompts=150, votes=4, prompt_sd=3.0)
     rng = np.random.default_rng(7)
     person = rng.integers(0, 40, len(a))
@@ -164,6 +169,10 @@ def test_the_sandwich_equals_a_battle_by_battle_reference(monkeypatch, two_way: 
     clusters = [person, prompt] if two_way else [person]
     fit = groups.fit_groups(N_MODELS, a, b, outcome, group, 3, MODEL)
     sw = pooled_robust.sandwich(fit, a, b, outcome, group, clusters, MODEL)
+    if speedup == 0.0:
+        assert not any(t.blocks for t in sw.terms)
+    if speedup == np.inf:
+        assert not any(t.light.nnz for t in sw.terms)
     ref = _reference_meat(fit, a, b, outcome, group, person)
     if two_way:
         both = person * 1000 + prompt
@@ -174,7 +183,17 @@ def test_the_sandwich_equals_a_battle_by_battle_reference(monkeypatch, two_way: 
     w = np.array([0.2, 0.5, 0.3, 0.0])
     mean, cov, factor = pooled_robust.widen(fit.pooled, sw, w)
     assert factor.max() > 1.01  # the clustering widens something: the comparison is not moot
-    monkeypatch.setattr(pooled_robust.Sandwich, "robust", lambda _, maps: maps @ ref @ maps.T)
-    ref_mean, ref_cov, _ = pooled_robust.widen(fit.pooled, sw, w)
-    assert np.array_equal(mean, ref_mean)
+    # the reference: the full n x n robust and model variances (the formula of the module
+    # docstring) through batch.relative_widening, as widen computed them before it took only
+    # their centred diagonal
+    maps = pooled_robust._maps(fit.pooled, w)
+    n = N_MODELS
+    model = np.zeros((n, n))
+    for j, lap in enumerate(sw.information):
+        if lap is not None:
+            model += maps[:, j * n : (j + 1) * n] @ lap @ maps[:, j * n : (j + 1) * n].T
+    plain_mean, plain_cov = fit.pooled.combine(w)
+    ref_cov, ref_factor = batch.relative_widening(plain_cov, maps @ ref @ maps.T, model, sw.played)
+    assert np.array_equal(mean, plain_mean)
     assert np.abs(cov - ref_cov).max() <= 1e-12 * np.abs(ref_cov).max()
+    assert factor == pytest.approx(ref_factor, rel=1e-12)

@@ -123,10 +123,25 @@ def relative_widening(
     level's prior variance, much larger than any band's, into the differences wherever two
     models' factors differ."""
     n = cov.shape[0]
-    u = played / played.sum() if played.any() else np.full(n, 1.0 / max(n, 1))
+    u = average_of(played)
+    centre = np.eye(n) - np.outer(np.ones(n), u)
+    return widen_by(cov, np.diag(centre @ (robust - model) @ centre.T), u)
+
+
+def average_of(played: np.ndarray) -> np.ndarray:
+    """u: the weights of the table's average, uniform over the models that played (all when
+    none did)."""
+    n = played.shape[0]
+    return played / played.sum() if played.any() else np.full(n, 1.0 / max(n, 1))
+
+
+def widen_by(cov: np.ndarray, extra: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`relative_widening` given ``extra`` = diag(A (robust - model) Aᵀ) and the average's
+    weights ``u`` (A = I - 1uᵀ): the pooled tables compute that diagonal alone, without the
+    two n x n matrices (rating/pooled_robust.py)."""
+    n = cov.shape[0]
     centre = np.eye(n) - np.outer(np.ones(n), u)
     relative = centre @ cov @ centre.T
-    extra = np.diag(centre @ (robust - model) @ centre.T)
     var = np.diag(relative)
     factor = np.ones(n)
     ok = var > 0

@@ -34,32 +34,12 @@ from scipy import sparse
 
 from prefboard.rating import batch
 from prefboard.rating.batch import TIE
+from prefboard.rating.batch_cluster import average_of, widen_by
 from prefboard.rating.groups import GroupFit, Model
+from prefboard.rating.pooled_meat import _FIXED, Meat, _clustered, _codes, _means, _meat, _Scores
 from prefboard.rating.pooling import Pooled
 
 __all__ = ["Meat", "Sandwich", "sandwich", "widen"]
-
-# Per-cluster score sums in fixed point (units of 2^-24): integer sums do not depend on the
-# order of the battles, so the result is bit-identical under any shuffle. The rounding (3e-8
-# per battle) is far below the scores' own size (~1e-2 to 1). Sums are taken in int64; as
-# float64 (the products, the totals in `_means`) they stay exact below 2^53, which a million
-# battles at score 10 (2^47) are far from.
-_FIXED = float(2**24)
-
-
-@dataclass(frozen=True)
-class Meat:
-    """Σ_c (g_c - ḡ_c)(g_c - ḡ_c)ᵀ of one clustering, kept factored (never J·n x J·n dense):
-    ḡ_c holds, per group j, n_cj (the cluster's battles in j) times the group's mean score
-    per battle ū_j. Centring matters: scores are taken at the pooled (shrunk) group means,
-    where they do not average to zero, and an uncentred sum would count that pull, squared
-    and growing with a cluster's size, as clustering."""
-
-    sign: float  # +1, or -1 for the intersection term of two-way clustering
-    # sparse: a participant's scores lie in one group's block, so raw is block-diagonal then
-    raw: sparse.csr_matrix  # Σ_c g_c g_cᵀ (J·n x J·n)
-    scores_by_count: sparse.csr_matrix  # Σ_c g_c n_cᵀ (J·n x J)
-    count_products: sparse.csr_matrix  # Σ_c n_c n_cᵀ (J x J)
 
 
 @dataclass(frozen=True)
@@ -73,13 +53,33 @@ class Sandwich:
     played: np.ndarray  # models with a battle in any group
 
     def robust(self, maps: np.ndarray) -> np.ndarray:
-        """B (Σ_c (g_c - ḡ_c)(g_c - ḡ_c)ᵀ) Bᵀ for B = ``maps`` (n x J·n)."""
+        """B (Σ_c (g_c - ḡ_c)(g_c - ḡ_c)ᵀ) Bᵀ for B = ``maps`` (n x J·n), in full (a reference:
+        the bands need only `excess`'s diagonal)."""
         bt = maps.T
         y = self.means @ bt  # J x n: the group means' scores mapped
         out = np.zeros((self.n_models, self.n_models))
         for t in self.terms:
             cross = (t.scores_by_count.T @ bt).T @ y
             out += t.sign * (bt.T @ (t.raw @ bt) - cross - cross.T + y.T @ (t.count_products @ y))
+        return out
+
+    def excess(self, maps: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """diag(A (robust - model) Aᵀ) with A = I - 1uᵀ (module docstring), computed as
+        row sums over Y = A B without forming either n x n matrix: the same sums as `robust`
+        and the model term, in another order (equal to ~1e-15 relative)."""
+        y = maps - np.outer(np.ones(maps.shape[0]), u @ maps)
+        ym = np.asarray((self.means @ y.T).T)  # n x J: Y's rows against the group means
+        out = np.zeros(self.n_models)
+        for t in self.terms:
+            ys = np.asarray((t.scores_by_count.T @ y.T).T)  # n x J
+            cp = np.asarray((t.count_products @ ym.T).T)
+            cross = np.einsum("ij,ij->i", ys, ym)
+            out += t.sign * (t.quadratic(y) - 2.0 * cross + np.einsum("ij,ij->i", cp, ym))
+        n = self.n_models
+        for j, lap in enumerate(self.information):
+            if lap is not None:
+                block = y[:, j * n : (j + 1) * n]
+                out -= np.einsum("ij,ij->i", block @ lap, block)
         return out
 
 
@@ -113,20 +113,6 @@ def _keys(
     return slot, key, col_lo, col_hi, seen
 
 
-@dataclass(frozen=True)
-class _Scores:
-    """Per battle: its group (slot), its pair's columns and the fixed-point score of lo at the
-    group's pooled mean (int64; hi's is its negative). ``played``: models with a
-    battle; ``slots`` = J, ``m`` = models."""
-
-    slot: np.ndarray
-    cols: tuple[np.ndarray, np.ndarray]  # lo's and hi's columns: group j's model i at j * m + i
-    q: np.ndarray
-    played: np.ndarray
-    slots: int
-    m: int
-
-
 def _battle_scores(
     fit: GroupFit,
     a: np.ndarray,
@@ -155,105 +141,6 @@ def _battle_scores(
     return _Scores(slot, (col_lo, col_hi), q, played, slots, m)
 
 
-# Above this many cells (clusters x columns) per-cluster sums are formed from sorted triplets
-# rather than dense rows.
-_DENSE_CELLS = 4_000_000
-
-
-def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
-    """Cluster codes as 0..C-1; codes that are already small are used as they are (empty
-    clusters are zero rows), others are replaced by their rank among the sorted codes."""
-    cluster = np.asarray(cluster, dtype=np.int64)
-    if not cluster.size:
-        return cluster, 0
-    if cluster.min() >= 0 and cluster.max() < 4 * cluster.size + 1024:
-        return cluster, int(cluster.max()) + 1
-    uniq, codes = np.unique(cluster, return_inverse=True)
-    return codes.reshape(-1), len(uniq)
-
-
-@njit(cache=True, nogil=True)
-def _dense_sums(
-    codes: np.ndarray,
-    n: int,
-    slot: np.ndarray,
-    cols: tuple[np.ndarray, np.ndarray],
-    q: np.ndarray,
-    slots: int,
-    width: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per cluster, flat: its summed scores per column (n x width) and battles per slot (n x
-    slots), in int64 (exact in any order), without a temporary per battle."""
-    g = np.zeros(n * width, dtype=np.int64)
-    counts = np.zeros(n * slots, dtype=np.int64)
-    for k in range(codes.shape[0]):
-        c = codes[k]
-        g[c * width + cols[0][k]] += q[k]
-        g[c * width + cols[1][k]] -= q[k]
-        counts[c * slots + slot[k]] += 1
-    return g, counts
-
-
-def _csr(flat: np.ndarray, n: int, width: int) -> sparse.csr_matrix:
-    """The dense (n x width) integer sums ``flat`` as a canonical float csr matrix (sorted
-    indices, no zeros)."""
-    nz = np.flatnonzero(flat)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(nz // width, minlength=n), out=indptr[1:])
-    data = flat[nz].astype(np.float64)
-    return sparse.csr_matrix((data, nz % width, indptr), shape=(n, width))
-
-
-def _triplets(
-    rows: np.ndarray, n: int, width: int, cols: tuple[np.ndarray, ...], value: np.ndarray | None
-) -> sparse.csr_matrix:
-    """As `_dense_sums` for one matrix, for boards with too many clusters for dense rows: per
-    (row, column), the sum of ``value`` (None = 1) at ``cols[0]`` minus that at ``cols[1]``."""
-    v = np.ones(len(rows), dtype=np.int64) if value is None else value
-    data = np.concatenate([v, -v][: len(cols)])
-    out = sparse.coo_matrix(
-        (data, (np.tile(rows, len(cols)), np.concatenate(cols))), shape=(n, width)
-    ).tocsr()  # duplicates summed in int64: exact, whatever their order
-    out.sum_duplicates()
-    out.eliminate_zeros()
-    return sparse.csr_matrix(out.astype(np.float64))
-
-
-def _clustered(
-    codes: np.ndarray, n: int, sc: _Scores
-) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    """(g, counts): per cluster (codes 0..n-1), its summed fixed-point scores over the slots and
-    its battles per group. A participant-level cluster lies in one group, so its row holds one
-    group's block only; kept sparse, the products in `_meat` skip the other J - 1 blocks."""
-    width = sc.slots * sc.m
-    if n * width <= _DENSE_CELLS:
-        flat, counts = _dense_sums(codes, n, sc.slot, sc.cols, sc.q, sc.slots, width)
-        return _csr(flat, n, width), _csr(counts, n, sc.slots)
-    g = _triplets(codes, n, width, sc.cols, sc.q)
-    return g, _triplets(codes, n, sc.slots, (sc.slot,), None)
-
-
-def _meat(g: sparse.csr_matrix, counts: sparse.csr_matrix, sign: float) -> Meat:
-    """One clustering's centred meat, factored (`Meat`), from its per-cluster sums."""
-    gs = g / _FIXED  # a power of two: exact
-    return Meat(
-        sign,
-        sparse.csr_matrix(gs.T @ gs),
-        sparse.csr_matrix(gs.T @ counts),
-        sparse.csr_matrix(counts.T @ counts),
-    )
-
-
-def _means(g: sparse.csr_matrix, counts: sparse.csr_matrix, sc: _Scores) -> sparse.csr_matrix:
-    """ū_j in group j's block, from exact integer totals (the column sums of one clustering)."""
-    total = np.asarray(g.sum(axis=0)).reshape(-1)  # sums of integers: exact below 2^53
-    n_j = np.asarray(counts.sum(axis=0)).reshape(-1)
-    per = (total / _FIXED).reshape(sc.slots, sc.m) / np.maximum(n_j, 1.0)[:, None]
-    width = sc.slots * sc.m
-    rows = np.repeat(np.arange(sc.slots), sc.m)
-    return sparse.csr_matrix((per.reshape(-1), (rows, np.arange(width))), shape=(sc.slots, width))
-
-
 def sandwich(
     fit: GroupFit,
     a: np.ndarray,
@@ -272,12 +159,15 @@ def sandwich(
     sc = _battle_scores(fit, a, b, np.asarray(outcome), group, model)
     first = _codes(clusters[0])
     g, counts = _clustered(*first, sc)
-    terms = [_meat(g, counts, 1.0)]
+    terms = [_meat(g, counts, 1.0, sc.m)]
     if len(clusters) == 2:
         second = _codes(clusters[1])
         # the intersection, ordered by (first, second) code as the clusters themselves are
         both = _codes(first[0] * second[1] + second[0])
-        terms += [_meat(*_clustered(*second, sc), 1.0), _meat(*_clustered(*both, sc), -1.0)]
+        terms += [
+            _meat(*_clustered(*second, sc), 1.0, sc.m),
+            _meat(*_clustered(*both, sc), -1.0, sc.m),
+        ]
     information: list[np.ndarray | None] = []
     for j, pc in enumerate(fit.counts):
         if not pc.counts.size:
@@ -307,13 +197,6 @@ def widen(
     """Mean, covariance and per-model sd factor of Σ w_g θ_g with clustered votes accounted
     for (module docstring). The factor is relative to the table's average, as the band is."""
     mean, cov = pooled.combine(weights)
-    n = sw.n_models
-    maps = _maps(pooled, weights)
-    robust = sw.robust(maps)
-    model = np.zeros((n, n))
-    for j, lap in enumerate(sw.information):
-        if lap is not None:
-            block = maps[:, j * n : (j + 1) * n]
-            model += block @ lap @ block.T
-    cov, factor = batch.relative_widening(cov, robust, model, sw.played)
+    u = average_of(sw.played)
+    cov, factor = widen_by(cov, sw.excess(_maps(pooled, weights), u), u)
     return mean, cov, factor
