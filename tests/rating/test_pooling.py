@@ -100,6 +100,35 @@ def test_log_marginal_likelihood_equals_the_dense_one_up_to_a_constant() -> None
     assert ours - ours[0] == pytest.approx(dense - dense[0], abs=1e-8)
 
 
+def _per_group_log_marginal(spectra: list, tau: float) -> float:
+    """log_marginal as it was written before it stacked the groups: one product per group
+    (U_g diag(λ_g c_g) U_gᵀ) added to the precision, the reference for the stacked form."""
+    n = len(spectra[0].values)
+    t2 = tau * tau
+    precision = np.eye(n) / S0**2
+    eta = np.full(n, M0 / S0**2)
+    total = 0.0
+    for sp in spectra:
+        c = 1.0 / (1.0 + t2 * sp.values)
+        precision += (sp.vectors * (sp.values * c)) @ sp.vectors.T
+        eta += sp.vectors @ (c * sp.projected_shift)
+        total += -0.5 * np.log1p(t2 * sp.values).sum() + 0.5 * t2 * float(c @ sp.projected_shift**2)
+    chol = np.linalg.cholesky(precision)
+    logdet = 2.0 * np.log(np.diag(chol)).sum() + n * np.log(S0**2)
+    return float(total - 0.5 * logdet + 0.5 * eta @ np.linalg.solve(precision, eta))
+
+
+@pytest.mark.parametrize("tau", [1e-4 * S0, 0.3, 2.0, 10 * S0])
+def test_the_stacked_log_marginal_equals_the_per_group_sum(tau: float) -> None:
+    # the same quantity summed in another order: equal to rounding, over the search's range
+    groups = _differing_groups(2.0)
+    spectra = [pooling._spectrum(g) for g in groups]
+    want = _per_group_log_marginal(spectra, tau)
+    assert pooling.log_marginal(spectra, tau, M0, S0) == pytest.approx(want, rel=1e-13)
+    marginal = pooling.Marginal(groups, M0, S0)
+    assert marginal(float(np.log(tau))) == pytest.approx(want, rel=1e-13)
+
+
 def _differing_groups(true_tau: float, n: int = 6, count: int = 12) -> list:
     """Groups whose skills differ by N(0, true_tau²) around a common skill."""
     rng = np.random.default_rng(4)
