@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -197,3 +199,20 @@ def test_the_sandwich_equals_a_battle_by_battle_reference(
     assert np.array_equal(mean, plain_mean)
     assert np.abs(cov - ref_cov).max() <= 1e-12 * np.abs(ref_cov).max()
     assert factor == pytest.approx(ref_factor, rel=1e-12)
+
+
+def test_a_band_from_another_pooled_object_maps_the_meat_again() -> None:
+    # The sandwich carries its meat through its own fit's maps (pooled_bands.Mapped); widen
+    # given another Pooled maps again rather than reuse them: here an equal copy, so the
+    # band must come out the same to rounding; with another tau the maps differ, and so does it.
+    a, b, outcome, group, person, prompt = _battles(8, prompt_sd=3.0)
+    w = np.array([0.0, 1.0, 0.0, 0.0])
+    fit, sw, (mean, cov, factor) = _widen(a, b, outcome, group, [person, prompt], w)
+    copy = dataclasses.replace(fit.pooled)
+    assert copy is not fit.pooled
+    again = pooled_robust.widen(copy, sw, w)
+    assert np.array_equal(again[0], mean)
+    assert again[2] == pytest.approx(factor, rel=1e-13)
+    assert again[1] == pytest.approx(cov, rel=1e-13)
+    other = pooled_robust.widen(dataclasses.replace(fit.pooled, tau=fit.pooled.tau + 1.0), sw, w)
+    assert not np.allclose(other[2], factor, rtol=1e-6)

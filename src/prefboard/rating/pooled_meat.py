@@ -60,12 +60,15 @@ class Meat:
                 out[b.k * n : (b.k + 1) * n, b.j * n : (b.j + 1) * n] = b.matrix.T
         return sparse.csr_matrix(out.tocsr() + self.light)
 
-    def quadratic(self, y: np.ndarray) -> np.ndarray:
-        """diag(Y (Σ_c g_c g_cᵀ) Yᵀ) for Y (rows x J·n), block by block."""
+    def quadratic(self, y: np.ndarray, between: bool = False) -> np.ndarray:
+        """diag(Y (Σ_c g_c g_cᵀ) Yᵀ) for Y (rows x J·n), block by block; ``between``: without
+        the dense blocks of one group with itself (rating/pooled_bands.py maps those)."""
         out = np.zeros(y.shape[0])
         if self.light.nnz:
             out += np.einsum("ij,ji->i", y, self.light @ y.T)
         for b in self.blocks:
+            if between and b.j == b.k:
+                continue
             n = b.matrix.shape[0]
             left, right = y[:, b.j * n : (b.j + 1) * n], y[:, b.k * n : (b.k + 1) * n]
             # the (k, j) block is the transpose: the same diagonal again

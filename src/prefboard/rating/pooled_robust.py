@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
-from prefboard.rating import batch
+from prefboard.rating import batch, pooled_bands
 from prefboard.rating.batch import TIE
 from prefboard.rating.batch_cluster import average_of, widen_by
 from prefboard.rating.groups import GroupFit, Model
@@ -51,6 +51,7 @@ class Sandwich:
     means: sparse.csr_matrix  # (J x J·n): row j holds ū_j in group j's block
     information: list[np.ndarray | None]  # L_j at the group's pooled mean; None: no battles
     played: np.ndarray  # models with a battle in any group
+    mapped: pooled_bands.Mapped  # the same carried through the fit's maps, for the bands
 
     def robust(self, maps: np.ndarray) -> np.ndarray:
         """B (Σ_c (g_c - ḡ_c)(g_c - ḡ_c)ᵀ) Bᵀ for B = ``maps`` (n x J·n), in full (a reference:
@@ -61,25 +62,6 @@ class Sandwich:
         for t in self.terms:
             cross = (t.scores_by_count.T @ bt).T @ y
             out += t.sign * (bt.T @ (t.raw @ bt) - cross - cross.T + y.T @ (t.count_products @ y))
-        return out
-
-    def excess(self, maps: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """diag(A (robust - model) Aᵀ) with A = I - 1uᵀ (module docstring), computed as
-        row sums over Y = A B without forming either n x n matrix: the same sums as `robust`
-        and the model term, in another order (equal to ~1e-15 relative)."""
-        y = maps - np.outer(np.ones(maps.shape[0]), u @ maps)
-        ym = np.asarray((self.means @ y.T).T)  # n x J: Y's rows against the group means
-        out = np.zeros(self.n_models)
-        for t in self.terms:
-            ys = np.asarray((t.scores_by_count.T @ y.T).T)  # n x J
-            cp = np.asarray((t.count_products @ ym.T).T)
-            cross = np.einsum("ij,ij->i", ys, ym)
-            out += t.sign * (t.quadratic(y) - 2.0 * cross + np.einsum("ij,ij->i", cp, ym))
-        n = self.n_models
-        for j, lap in enumerate(self.information):
-            if lap is not None:
-                block = y[:, j * n : (j + 1) * n]
-                out -= np.einsum("ij,ij->i", block @ lap, block)
         return out
 
 
@@ -176,17 +158,24 @@ def sandwich(
         at = fit.pooled.group_mean(j)
         lap = batch.likelihood_information(pc, at, beta=model.beta, draw_margin=model.draw_margin)
         information.append(lap[1])
-    return Sandwich(sc.m, terms, _means(g, counts, sc), information, sc.played)
+    means = _means(g, counts, sc)
+    mapped = pooled_bands.mapped(fit.pooled, terms, means, information)
+    return Sandwich(sc.m, terms, means, information, sc.played, mapped)
 
 
-def _maps(pooled: Pooled, weights: np.ndarray) -> np.ndarray:
-    """[B_1 ... B_J] (n x J·n) for the weights over the groups (module docstring)."""
+def _left(pooled: Pooled, weights: np.ndarray) -> np.ndarray:
+    """(Σ_g w_g C_g) Σ_s, the part every B_j shares (module docstring)."""
     n = pooled.population_mean.shape[0]
     mix = np.zeros((n, n))
     for w, c in zip(weights, pooled.maps, strict=True):
         if w:
             mix += w * c
-    left = mix @ pooled.population_cov
+    return np.asarray(mix @ pooled.population_cov)
+
+
+def _maps(pooled: Pooled, weights: np.ndarray, left: np.ndarray | None = None) -> np.ndarray:
+    """[B_1 ... B_J] (n x J·n) for the weights over the groups (module docstring)."""
+    left = _left(pooled, weights) if left is None else left
     t2 = pooled.tau**2
     return np.hstack([left @ c + (w * t2) * c for w, c in zip(weights, pooled.maps, strict=True)])
 
@@ -195,8 +184,19 @@ def widen(
     pooled: Pooled, sw: Sandwich, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, covariance and per-model sd factor of Σ w_g θ_g with clustered votes accounted
-    for (module docstring). The factor is relative to the table's average, as the band is."""
+    for (module docstring). The factor is relative to the table's average, as the band is;
+    it needs only diag(A (robust - model) Aᵀ), group by group (rating/pooled_bands.py)."""
     mean, cov = pooled.combine(weights)
     u = average_of(sw.played)
-    cov, factor = widen_by(cov, sw.excess(_maps(pooled, weights), u), u)
+    mapped = sw.mapped
+    if mapped.pooled is not pooled:
+        mapped = pooled_bands.mapped(pooled, sw.terms, sw.means, sw.information)
+    left = _left(pooled, weights)
+    extra = pooled_bands.excess(mapped, sw.terms, weights, u, left)
+    if mapped.rest:
+        maps = _maps(pooled, weights, left)
+        y = maps - np.outer(np.ones(maps.shape[0]), u @ maps)
+        for t in sw.terms:
+            extra += t.sign * t.quadratic(y, between=True)
+    cov, factor = widen_by(cov, extra, u)
     return mean, cov, factor
