@@ -216,3 +216,28 @@ def test_a_band_from_another_pooled_object_maps_the_meat_again() -> None:
     assert again[1] == pytest.approx(cov, rel=1e-13)
     other = pooled_robust.widen(dataclasses.replace(fit.pooled, tau=fit.pooled.tau + 1.0), sw, w)
     assert not np.allclose(other[2], factor, rtol=1e-6)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_per_cluster_sums_equal_the_sorted_triplet_reference(signed: bool) -> None:
+    # The reference is the coo -> csr conversion `_triplets` used before its row-by-row
+    # kernel: duplicates summed in int64, zeros dropped, indices sorted. Small value and
+    # column ranges make many sums cancel to exactly zero, which must not be stored.
+    rng = np.random.default_rng(9)
+    rows, n, width = rng.integers(0, 50, 5000), 60, 40
+    lo, hi, value = (
+        rng.integers(0, width, 5000),
+        rng.integers(0, width, 5000),
+        rng.integers(-3, 4, 5000),
+    )
+    cols = (lo, hi) if signed else (lo,)
+    got = pooled_meat._triplets(rows, n, width, cols, value if signed else None)
+    v = value if signed else np.ones(5000, dtype=np.int64)
+    data = np.concatenate([v, -v][: len(cols)])
+    ref = sparse.coo_matrix((data, (np.tile(rows, len(cols)), np.concatenate(cols))), (n, width))
+    ref = ref.tocsr()
+    ref.sum_duplicates()
+    ref.eliminate_zeros()
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, name), getattr(ref, name))
+    assert got.data.dtype == np.float64 and np.all(got.data != 0)

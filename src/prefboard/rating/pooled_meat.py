@@ -148,15 +148,71 @@ def _triplets(
     rows: np.ndarray, n: int, width: int, cols: tuple[np.ndarray, ...], value: np.ndarray | None
 ) -> sparse.csr_matrix:
     """As `_dense_sums` for one matrix, for boards with too many clusters for dense rows: per
-    (row, column), the sum of ``value`` (None = 1) at ``cols[0]`` minus that at ``cols[1]``."""
+    (row, column), the sum of ``value`` (None = 1) at ``cols[0]`` minus that at ``cols[1]``,
+    as a canonical csr matrix (sorted indices, no zeros)."""
     v = np.ones(len(rows), dtype=np.int64) if value is None else value
-    data = np.concatenate([v, -v][: len(cols)])
-    out = sparse.coo_matrix(
-        (data, (np.tile(rows, len(cols)), np.concatenate(cols))), shape=(n, width)
-    ).tocsr()  # duplicates summed in int64: exact, whatever their order
-    out.sum_duplicates()
-    out.eliminate_zeros()
-    return sparse.csr_matrix(out.astype(np.float64))
+    hi = cols[1] if len(cols) > 1 else cols[0]
+    indptr, indices, data = _row_sums(rows, n, width, cols[0], hi, v, len(cols) > 1)
+    return sparse.csr_matrix((data.astype(np.float64), indices, indptr), shape=(n, width))
+
+
+@njit(cache=True, nogil=True)
+def _row_sums(
+    rows: np.ndarray,
+    n: int,
+    width: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    value: np.ndarray,
+    signed: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_triplets`' csr arrays: battles bucketed by row (a counting sort), each row summed
+    into one scratch row of ``width`` int64 (exact in any order) and its touched columns
+    sorted. A coo -> csr conversion sorted all 2 x battles entries instead: the same integers,
+    ~30 % more CPU at 300 models x 1M battles."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    for k in range(rows.shape[0]):
+        start[rows[k] + 1] += 1
+    start = np.cumsum(start)
+    order = np.empty(rows.shape[0], dtype=np.int64)
+    fill = start[:-1].copy()
+    for k in range(rows.shape[0]):
+        order[fill[rows[k]]] = k
+        fill[rows[k]] += 1
+    acc = np.zeros(width, dtype=np.int64)
+    seen = np.zeros(width, dtype=np.bool_)
+    touched = np.empty(width, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = np.empty(2 * rows.shape[0], dtype=np.int64)
+    data = np.empty(2 * rows.shape[0], dtype=np.int64)
+    nnz = 0
+    for r in range(n):
+        t = 0
+        for p in range(start[r], start[r + 1]):
+            k = order[p]
+            c = lo[k]
+            if not seen[c]:
+                seen[c] = True
+                touched[t] = c
+                t += 1
+            acc[c] += value[k]
+            if signed:
+                c = hi[k]
+                if not seen[c]:
+                    seen[c] = True
+                    touched[t] = c
+                    t += 1
+                acc[c] -= value[k]
+        row = np.sort(touched[:t])
+        for c in row:
+            if acc[c] != 0:
+                indices[nnz] = c
+                data[nnz] = acc[c]
+                nnz += 1
+            acc[c] = 0
+            seen[c] = False
+        indptr[r + 1] = nnz
+    return indptr, indices[:nnz], data[:nnz]
 
 
 def _clustered(

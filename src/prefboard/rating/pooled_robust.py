@@ -116,7 +116,8 @@ def _battle_scores(
         tables[j] = batch.score_table(
             fit.pooled.group_mean(int(j)), pairs, beta=model.beta, draw_margin=model.draw_margin
         )
-    q = np.rint(tables.reshape(-1) * _FIXED).astype(np.int64)[key]
+    # rounded after the gather (elementwise: the same integers), not over every table cell
+    q = np.rint(tables.reshape(-1)[key] * _FIXED).astype(np.int64)
     played = np.zeros(m, dtype=bool)
     played[seen % (m * m) // m] = True
     played[seen % m] = True
