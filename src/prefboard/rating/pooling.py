@@ -57,8 +57,9 @@ class Likelihood:
     precision: np.ndarray
     shift: np.ndarray
 
-    @property
+    @cached_property
     def empty(self) -> bool:
+        """No battles (a zero precision); asked per search and per pooling, so scanned once."""
         return not np.any(self.precision)
 
     @cached_property
