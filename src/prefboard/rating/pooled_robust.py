@@ -21,7 +21,9 @@ i.e. the model's sampling variance is swapped for the robust one while the shrin
 the posterior (posterior minus sampling variance, Σ P₀ Σ ⪰ 0) is kept; f_i >= 1 as in
 `batch.cluster_inflation` (clustering widens a band, never narrows it). The published
 covariance is F R F + (uᵀ cov u) 11ᵀ: the differences' correlations kept, the level unchanged
-(`batch.relative_widening`, which the unpooled tables use too).
+(`batch.relative_widening`, which the unpooled tables use too). Only that diagonal is
+computed, never robust or model themselves: the meat is built in rating/pooled_meat.py and
+carried through each group's map once per fit in rating/pooled_bands.py.
 """
 
 from __future__ import annotations
