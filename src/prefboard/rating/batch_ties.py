@@ -45,7 +45,9 @@ def draw_probability_of(eps: float, beta: float) -> float:
 
 class _Profile:
     """Profile log-likelihood at log eps = ``u``: skills at their MAP for that eps, each fit
-    warm-started from the previous one's skills."""
+    warm-started from the previous one's skills. Each ``u`` is fitted once: the search ends on
+    a point it evaluated, which the cut and then each interval's bracket ask for again, as
+    brentq asks for the bound `_interval_end` has just tried (4 of ~50 fits per dimension)."""
 
     def __init__(
         self,
@@ -56,10 +58,15 @@ class _Profile:
     ) -> None:
         self.pc, self.prior_mean, self.prior_sigma, self.beta = pc, prior_mean, prior_sigma, beta
         self.warm: np.ndarray | None = None
+        self.seen: dict[float, float] = {}
 
     def __call__(self, u: float) -> float:
+        hit = self.seen.get(u)
+        if hit is not None:
+            return hit
         prior = (self.prior_mean, self.prior_sigma)
         self.warm, loglik = mode_log_likelihood(self.pc, prior, self.beta, math.exp(u), self.warm)
+        self.seen[u] = loglik
         return loglik
 
 
