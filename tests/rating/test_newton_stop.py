@@ -124,3 +124,19 @@ def test_the_draw_margin_profile_fits_each_margin_once(monkeypatch: pytest.Monke
     learnt = batch.learn_draw_margin(pc, prior_mean=MU, prior_sigma=SIGMA, beta=BETA)
     assert len(margins) == len(set(margins))
     assert learnt.lower < 2.0 < learnt.upper
+
+
+def test_each_profile_fit_starts_on_the_line_through_the_two_nearest_modes() -> None:
+    pc = _big_table(m=20, per_pair=60, eps=2.0)
+    profile = batch_ties._Profile(pc, MU, SIGMA, BETA)
+    assert profile._start(0.5) is None  # the first fit starts from the prior
+    for u in (0.6, 0.7):
+        profile(u)
+    exact, _ = mode_log_likelihood(pc, (MU, SIGMA), BETA, math.exp(0.65))
+    predicted = profile._start(0.65)
+    assert predicted is not None
+    # Off by the square of the spacing, against the spacing itself for a neighbour's mode.
+    off = float(np.max(np.abs(profile.modes[0.6] - exact)))
+    assert float(np.max(np.abs(predicted - exact))) < off / 10
+    # Beyond one spacing outside them (the search's bounds): the nearest mode alone.
+    assert profile._start(3.0) is profile.modes[0.7]
