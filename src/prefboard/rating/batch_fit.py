@@ -126,8 +126,8 @@ def _newton(
     Stops when the Newton step moves no skill by ``_TOL``, without taking that step: the mode
     keeps the log-likelihood and curvature computed there. Near the mode the step's predicted
     decrease falls below the rounding of the objective, where Armijo compares noise and used to
-    halve a good step down to nothing (a third of the draw margin's evaluations, and modes left
-    up to 2e-6 short); the line search tolerates that rounding (``_ROUNDING``) instead."""
+    halve a good step down to nothing (60 % of the draw margin's evaluations, and modes left
+    up to 1e-5 short); the line search tolerates that rounding (``_ROUNDING``) instead."""
     s = start.copy()
     objective = _Objective(pc, prior_mean, prior_prec, c, e)
     f = objective(s)
