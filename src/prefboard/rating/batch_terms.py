@@ -206,8 +206,16 @@ def _gradient_at(
     pc: PairCounts, s: np.ndarray, c: float, e: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The log-likelihood's gradient (M,) and minus its Hessian (M, M) in the skills."""
-    m = pc.n_models
     g, k = _pair_slopes(s, pc.i, pc.j, pc.counts, c, e)
+    return gradient_of(pc, g, k, c)
+
+
+def gradient_of(
+    pc: PairCounts, g: np.ndarray, k: np.ndarray, c: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_gradient_at` from the per-pair slopes ``g`` and curvatures ``k`` in the scaled gap
+    (`_pair_slopes`, or `_pair_gradients` when the log-likelihood is wanted too)."""
+    m = pc.n_models
     grad = (np.bincount(pc.i, g, minlength=m) - np.bincount(pc.j, g, minlength=m)) / c
     return grad, laplacian(m, pc.i, pc.j, k / (c * c))
 
