@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import gammaln
 
-from prefboard.rating import checks
+from prefboard.rating import checks, exact_test
 
 BETA = 25 / 6
 MARGIN = 0.8  # a tie margin giving about 15 % ties between equal models
@@ -225,3 +226,36 @@ def test_exact_multinomials_of_many_pairs_equal_each_pair_tested_alone() -> None
     ]
     assert checks.exact_multinomials(observed, probs).tolist() == alone
     assert checks.exact_multinomial(observed[0], probs[0]) == alone[0]
+
+
+def test_exact_p_values_are_the_per_row_sums_bit_for_bit() -> None:
+    # Expected values: the per-row formula the fit check used before the compiled run sums
+    # (checks.py at a2b0a10: min(1, np.sum(exp(kept log-pmf))) per pair), on mixed n with
+    # impossible cells; the published p-values must not move by a bit.
+    rng = np.random.default_rng(12)
+    probs = rng.dirichlet([1.0, 1.0, 0.3], size=400)
+    probs[::5, 2] = 0.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    n = np.concatenate([rng.poisson(20, 300), rng.integers(100, 201, 100)])
+    observed = np.array([rng.multinomial(k, p) for k, p in zip(n, probs, strict=True)])
+    got = checks.exact_multinomials(observed, probs)
+    for o, p, value in zip(observed, probs, got, strict=True):
+        total = int(o.sum())
+        x, y, z, base = exact_test._outcomes(total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.log(p)
+            terms = np.zeros(x.size)
+            for k, c in enumerate((x, y, z)):
+                terms += np.where(c > 0, c * logp[k], 0.0)
+            logpmf = base + terms
+            ref = gammaln(total + 1) - gammaln(o + 1).sum() + np.sum(np.where(o > 0, o * logp, 0.0))
+        assert value == min(1.0, np.exp(logpmf[logpmf <= ref + 1e-7]).sum())
+
+
+def test_compiled_sum_is_numpys_pairwise_sum() -> None:
+    # The exact test's sums replay numpy's pairwise summation (plain under 8 values, eight
+    # accumulators up to 128, halves above); lengths around every switch, and long runs.
+    rng = np.random.default_rng(13)
+    for n in [*range(0, 300), 1000, 4097, 8192, 8193, 20301]:
+        values = np.exp(rng.normal(-20, 30, n))
+        assert exact_test.numpy_sum(values) == values.sum()

@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from scipy.special import gammaln, log_ndtr, ndtr
+from scipy.special import log_ndtr, ndtr
 from scipy.stats import binom, chi2, norm
+
+# The exact test lives in its own module; its names stay importable from here.
+from prefboard.rating.exact_test import EXACT_MAX_N, exact_multinomial, exact_multinomials
 
 __all__ = [
     "ADJUSTMENT",
     "ALPHA",
+    "EXACT_MAX_N",
     "MIN_POSITION_BATTLES",
     "TEST",
     "PairFit",
@@ -59,9 +62,6 @@ TEST = (
     "below 5 and the pair has at most 200 battles)"
 )
 ADJUSTMENT = "Holm"
-# The exact test enumerates O(n^2) outcomes (a few ms at n = 200, 7 s at 3,000); above this
-# many battles the chi-square test is used even with a small expected count.
-EXACT_MAX_N = 200
 
 
 def outcome_probabilities(
@@ -78,64 +78,6 @@ def pearson(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     """Pearson's chi-square statistic over the cells and its p-value with len - 1 df."""
     stat = float(np.sum((observed - expected) ** 2 / expected))
     return stat, float(chi2.sf(stat, observed.size - 1))
-
-
-def exact_multinomial(observed: np.ndarray, probs: np.ndarray) -> float:
-    """Exact two-sided p-value of three-cell counts: the total probability of every outcome with
-    the same n that is no more likely than the observed one (relative tolerance 1e-7, as
-    scipy.stats.binomtest uses for ties)."""
-    return float(exact_multinomials(observed[None, :], probs[None, :])[0])
-
-
-# Cells (pairs x outcomes of one n) evaluated at once: bounds the memory of a chunk.
-_EXACT_CELLS = 2_000_000
-
-
-@lru_cache(maxsize=EXACT_MAX_N + 1)
-def _outcomes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every (x, y, z) with x + y + z = n and its log multinomial coefficient: the same for
-    every pair with n battles, so computed once per n."""
-    x, y = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
-    keep = x + y <= n
-    x, y = x[keep], y[keep]
-    z = n - x - y
-    return x, y, z, gammaln(n + 1) - gammaln(x + 1) - gammaln(y + 1) - gammaln(z + 1)
-
-
-def exact_multinomials(observed: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """:func:`exact_multinomial` of each row, with the pairs of one n evaluated together (a
-    300-model board has ~45,000 pairs to test per dimension; one call each took most of
-    the rating stage). The arithmetic per outcome is the one-pair computation's: the same
-    bits."""
-    out = np.empty(len(observed))
-    n_of = observed.sum(axis=1).astype(np.int64)
-    for n in np.unique(n_of):
-        rows = np.flatnonzero(n_of == n)
-        step = max(1, _EXACT_CELLS // ((int(n) + 1) * (int(n) + 2) // 2))
-        for first in range(0, rows.size, step):
-            chunk = rows[first : first + step]
-            out[chunk] = _exact_chunk(int(n), observed[chunk], probs[chunk])
-    return out
-
-
-def _exact_chunk(n: int, observed: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    x, y, z, base = _outcomes(n)
-    # A cell of probability 0 has log -inf; 0 * log 0 counts as 0 (numpy would give nan).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.log(probs)
-        terms = np.zeros((len(observed), x.size))
-        for k, counts in enumerate((x, y, z)):
-            terms += np.where(counts > 0, counts * logp[:, k : k + 1], 0.0)
-        logpmf = base + terms
-        o = observed.astype(np.int64)
-        ref = (
-            gammaln(n + 1)
-            - gammaln(o + 1).sum(axis=1)
-            + np.sum(np.where(o > 0, o * logp, 0.0), axis=1)
-        )
-    return np.array(
-        [min(1.0, np.exp(row[row <= r + 1e-7]).sum()) for row, r in zip(logpmf, ref, strict=True)]
-    )
 
 
 def holm(p: np.ndarray) -> np.ndarray:
