@@ -82,7 +82,7 @@ def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
     """numpy's pairwise summation of ``a[lo:lo + n]`` (numpy/_core/src/umath/loops_utils.h:
     a plain loop under 8 values, 8 accumulators up to 128, else halves at a multiple of 8)."""
     if n < 8:
-        res = 0.0
+        res: float = 0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
