@@ -259,3 +259,36 @@ def test_compiled_sum_is_numpys_pairwise_sum() -> None:
     for n in [*range(0, 300), 1000, 4097, 8192, 8193, 20301]:
         values = np.exp(rng.normal(-20, 30, n))
         assert exact_test.numpy_sum(values) == values.sum()
+
+
+def test_position_fit_is_the_add_at_and_scipy_norm_computation_bit_for_bit() -> None:
+    # Expected values: checks.position_bias at a2b0a10 (np.add.at accumulation and
+    # scipy.stats.norm.pdf / logpdf) on these battles, printed with repr.
+    a, b, o = simulate(np.linspace(-6, 6, 40), 20_000, seed=21, h=0.4)
+    fit = checks.position_bias(40, a, b, o, BETA, MARGIN, prior_sigma=25 / 3)
+    assert (fit.h, fit.h_se, fit.p_value) == (
+        0.3938364913523565,
+        0.05543452598711466,
+        1.2072893471692056e-12,
+    )
+
+
+def test_design_information_and_densities_equal_add_at_and_scipy() -> None:
+    rng = np.random.default_rng(14)
+    m = 12
+    ca, cb = rng.integers(0, m, 500), rng.integers(0, m, 500)
+    w = rng.exponential(size=500)
+    want = np.zeros((m + 1, m + 1))
+    h = np.full(500, m)
+    for rows, cols, sign in [
+        (ca, ca, 1), (cb, cb, 1), (ca, cb, -1), (cb, ca, -1),
+        (ca, h, 1), (h, ca, 1), (cb, h, -1), (h, cb, -1),
+    ]:  # fmt: skip
+        np.add.at(want, (rows, cols), w if sign > 0 else -w)
+    want[m, m] = w.sum()
+    assert checks._design_information(ca, cb, w, m).tobytes() == want.tobytes()
+    x = np.concatenate([rng.normal(0, 20, 10_000), [0.0, -0.0, np.inf, -np.inf]])
+    assert checks._norm_pdf(x).tobytes() == stats.norm.pdf(x).tobytes()
+    assert checks._norm_logpdf(x).tobytes() == stats.norm.logpdf(x).tobytes()
+    # a nan stays a nan (scipy's has the other sign bit; the fit stops on it either way)
+    assert np.isnan(checks._norm_pdf(np.array([np.nan]))).all()

@@ -272,9 +272,13 @@ def _fit_position(
     for _ in range(iterations):
         x = (theta[ca] - theta[cb] + theta[-1]) / c
         grad_x, info_x = _score_and_information(x, e, n)
-        grad = np.zeros(n_models + 1)
-        np.add.at(grad, ca, grad_x / c)
-        np.add.at(grad, cb, -grad_x / c)
+        # np.add.at over a, then b, is one bincount of both: each model's entries are added
+        # from zero in the same order (the same bits, without add.at's slow loop)
+        grad = np.bincount(
+            np.concatenate([ca, cb]),
+            weights=np.concatenate([grad_x / c, -grad_x / c]),
+            minlength=n_models + 1,
+        )
         grad[-1] = grad_x.sum() / c
         grad -= prior * theta
         info = _design_information(ca, cb, info_x / c**2, n_models) + np.diag(prior)
@@ -296,11 +300,28 @@ def _fit_position(
     return float(theta[-1]), float(np.sqrt(max(var_h, 0.0)))
 
 
+# scipy.stats.norm's own formulas (scipy/stats/_continuous_distns.py), without the argument
+# handling of the frozen-distribution call: the same bits (tests/rating/test_checks.py), a
+# fifth of the position fit's time.
+_NORM_PDF_C = np.sqrt(2 * np.pi)
+_NORM_PDF_LOG_C = np.log(_NORM_PDF_C)
+
+
+def _norm_pdf(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.exp(-(x**2) / 2.0) / _NORM_PDF_C
+    return out
+
+
+def _norm_logpdf(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = -(x**2) / 2.0 - _NORM_PDF_LOG_C
+    return out
+
+
 def _score_and_information(x: np.ndarray, e: float, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per cell: d loglik / dx and the expected information in x, for counts n (a, b, tie)."""
     log_pa, log_pb = log_ndtr(x - e), log_ndtr(-x - e)
     p_t = np.maximum(ndtr(e - x) - ndtr(-e - x), 1e-300)
-    phi_lo, phi_hi = norm.pdf(x - e), norm.pdf(x + e)
+    phi_lo, phi_hi = _norm_pdf(x - e), _norm_pdf(x + e)
     # dP_a/dx = phi(x - e), dP_b/dx = -phi(x + e), dP_tie/dx = phi(x + e) - phi(x - e)
     grad = (
         n[:, 0] * np.exp(np.log(np.maximum(phi_lo, 1e-300)) - log_pa)
@@ -309,7 +330,7 @@ def _score_and_information(x: np.ndarray, e: float, n: np.ndarray) -> tuple[np.n
     )
     total = n.sum(axis=1)
     # phi^2 / P in log space: P underflows to 0 long before phi^2 / P does
-    log_lo, log_hi = norm.logpdf(x - e), norm.logpdf(x + e)
+    log_lo, log_hi = _norm_logpdf(x - e), _norm_logpdf(x + e)
     info = total * (
         np.exp(2 * log_lo - log_pa) + np.exp(2 * log_hi - log_pb) + (phi_hi - phi_lo) ** 2 / p_t
     )
@@ -318,15 +339,14 @@ def _score_and_information(x: np.ndarray, e: float, n: np.ndarray) -> tuple[np.n
 
 def _design_information(ca: np.ndarray, cb: np.ndarray, w: np.ndarray, m: int) -> np.ndarray:
     """J' diag(w) J for rows x = s_a - s_b + h (columns: m skills, then h)."""
-    info = np.zeros((m + 1, m + 1))
     h = np.full(len(ca), m)  # the position column, as an index array like the others
-    np.add.at(info, (ca, ca), w)
-    np.add.at(info, (cb, cb), w)
-    np.add.at(info, (ca, cb), -w)
-    np.add.at(info, (cb, ca), -w)
-    np.add.at(info, (ca, h), w)
-    np.add.at(info, (h, ca), w)
-    np.add.at(info, (cb, h), -w)
-    np.add.at(info, (h, cb), -w)
+    # One weighted bincount over the cells of eight np.add.at calls, in their order: each cell
+    # sums its entries from zero in the order add.at would (the same bits, far faster).
+    rows = np.concatenate([ca, cb, ca, cb, ca, h, cb, h])
+    cols = np.concatenate([ca, cb, cb, ca, h, ca, h, cb])
+    weights = np.concatenate([w, w, -w, -w, w, w, -w, -w])
+    size = m + 1
+    info = np.bincount(rows * size + cols, weights=weights, minlength=size * size)
+    info = info.reshape(size, size)
     info[m, m] = w.sum()
     return info

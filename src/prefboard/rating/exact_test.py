@@ -58,23 +58,50 @@ def _exact_chunk(n: int, observed: np.ndarray, probs: np.ndarray) -> np.ndarray:
     # A cell of probability 0 has log -inf; 0 * log 0 counts as 0 (numpy would give nan).
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.log(probs)
-        terms = np.zeros((len(observed), x.size))
-        for k, counts in enumerate((x, y, z)):
-            terms += np.where(counts > 0, counts * logp[:, k : k + 1], 0.0)
-        logpmf = base + terms
         o = observed.astype(np.int64)
         ref = (
             gammaln(n + 1)
             - gammaln(o + 1).sum(axis=1)
             + np.sum(np.where(o > 0, o * logp, 0.0), axis=1)
         )
-    # Per row, the sum of exp over the outcomes no more likely than the observed one: the kept
-    # cells of every row at once (row-major, so each row's run is in its own order) and one
-    # compiled pass summing each run as `np.sum` of that row's kept cells would (the per-row
-    # numpy calls were a listcomp of ~45,000 rows per dimension at 300 models).
-    keep = logpmf <= ref[:, None] + 1e-7
-    sums = _run_sums(np.exp(logpmf[keep]), keep.sum(axis=1))
+    # Per row, the sum of exp over the outcomes no more likely than the observed one. The
+    # log-pmf of every outcome and the choice are one compiled pass (the same additions in the
+    # same order as the numpy expressions they replace: no temporary per term); exp stays
+    # numpy's, and each row's kept cells are summed as `np.sum` of them would.
+    kept, lengths = _kept_log_pmf(x, y, z, base, logp, ref + 1e-7)
+    sums = _run_sums(np.exp(kept), lengths)
     return np.where(sums < 1.0, sums, 1.0)  # min(1.0, sum), as the per-row code wrote it
+
+
+@njit(cache=True)
+def _kept_log_pmf(
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    base: np.ndarray,
+    logp: np.ndarray,
+    cut: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row r, the log-pmf ``base + ((0 + x lp0) + y lp1) + z lp2`` (a term is 0 where its
+    count is 0) of the outcomes at most ``cut[r]``, rows one after another, and their number
+    per row. Written as the numpy code computed it: ``terms`` from zeros, += each term."""
+    rows, cells = logp.shape[0], x.shape[0]
+    kept = np.empty(rows * cells)
+    lengths = np.zeros(rows, dtype=np.int64)
+    at = 0
+    for r in range(rows):
+        lp0, lp1, lp2 = logp[r, 0], logp[r, 1], logp[r, 2]
+        for c in range(cells):
+            terms = 0.0
+            terms = terms + (x[c] * lp0 if x[c] > 0 else 0.0)
+            terms = terms + (y[c] * lp1 if y[c] > 0 else 0.0)
+            terms = terms + (z[c] * lp2 if z[c] > 0 else 0.0)
+            value = base[c] + terms
+            if value <= cut[r]:
+                kept[at] = value
+                at += 1
+                lengths[r] += 1
+    return kept[:at], lengths
 
 
 @njit(cache=True)
