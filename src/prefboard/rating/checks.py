@@ -274,7 +274,7 @@ def _fit_position(
         grad_x, info_x = _score_and_information(x, e, n)
         # np.add.at over a, then b, is one bincount of both: each model's entries are added
         # from zero in the same order (the same bits, without add.at's slow loop)
-        grad = np.bincount(
+        grad: np.ndarray = np.bincount(
             np.concatenate([ca, cb]),
             weights=np.concatenate([grad_x / c, -grad_x / c]),
             minlength=n_models + 1,
