@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import gammaln
 
-from prefboard.rating import checks
+from prefboard.rating import checks, exact_test
 
 BETA = 25 / 6
 MARGIN = 0.8  # a tie margin giving about 15 % ties between equal models
@@ -225,3 +226,69 @@ def test_exact_multinomials_of_many_pairs_equal_each_pair_tested_alone() -> None
     ]
     assert checks.exact_multinomials(observed, probs).tolist() == alone
     assert checks.exact_multinomial(observed[0], probs[0]) == alone[0]
+
+
+def test_exact_p_values_are_the_per_row_sums_bit_for_bit() -> None:
+    # Expected values: the per-row formula the fit check used before the compiled run sums
+    # (checks.py at a2b0a10: min(1, np.sum(exp(kept log-pmf))) per pair), on mixed n with
+    # impossible cells; the published p-values must not move by a bit.
+    rng = np.random.default_rng(12)
+    probs = rng.dirichlet([1.0, 1.0, 0.3], size=400)
+    probs[::5, 2] = 0.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    n = np.concatenate([rng.poisson(20, 300), rng.integers(100, 201, 100)])
+    observed = np.array([rng.multinomial(k, p) for k, p in zip(n, probs, strict=True)])
+    got = checks.exact_multinomials(observed, probs)
+    for o, p, value in zip(observed, probs, got, strict=True):
+        total = int(o.sum())
+        x, y, z, base = exact_test._outcomes(total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.log(p)
+            terms = np.zeros(x.size)
+            for k, c in enumerate((x, y, z)):
+                terms += np.where(c > 0, c * logp[k], 0.0)
+            logpmf = base + terms
+            ref = gammaln(total + 1) - gammaln(o + 1).sum() + np.sum(np.where(o > 0, o * logp, 0.0))
+        assert value == min(1.0, np.exp(logpmf[logpmf <= ref + 1e-7]).sum())
+
+
+def test_compiled_sum_is_numpys_pairwise_sum() -> None:
+    # The exact test's sums replay numpy's pairwise summation (plain under 8 values, eight
+    # accumulators up to 128, halves above); lengths around every switch, and long runs.
+    rng = np.random.default_rng(13)
+    for n in [*range(0, 300), 1000, 4097, 8192, 8193, 20301]:
+        values = np.exp(rng.normal(-20, 30, n))
+        assert exact_test.numpy_sum(values) == values.sum()
+
+
+def test_position_fit_is_the_add_at_and_scipy_norm_computation_bit_for_bit() -> None:
+    # Expected values: checks.position_bias at a2b0a10 (np.add.at accumulation and
+    # scipy.stats.norm.pdf / logpdf) on these battles, printed with repr.
+    a, b, o = simulate(np.linspace(-6, 6, 40), 20_000, seed=21, h=0.4)
+    fit = checks.position_bias(40, a, b, o, BETA, MARGIN, prior_sigma=25 / 3)
+    assert (fit.h, fit.h_se, fit.p_value) == (
+        0.3938364913523565,
+        0.05543452598711466,
+        1.2072893471692056e-12,
+    )
+
+
+def test_design_information_and_densities_equal_add_at_and_scipy() -> None:
+    rng = np.random.default_rng(14)
+    m = 12
+    ca, cb = rng.integers(0, m, 500), rng.integers(0, m, 500)
+    w = rng.exponential(size=500)
+    want = np.zeros((m + 1, m + 1))
+    h = np.full(500, m)
+    for rows, cols, sign in [
+        (ca, ca, 1), (cb, cb, 1), (ca, cb, -1), (cb, ca, -1),
+        (ca, h, 1), (h, ca, 1), (cb, h, -1), (h, cb, -1),
+    ]:  # fmt: skip
+        np.add.at(want, (rows, cols), w if sign > 0 else -w)
+    want[m, m] = w.sum()
+    assert checks._design_information(ca, cb, w, m).tobytes() == want.tobytes()
+    x = np.concatenate([rng.normal(0, 20, 10_000), [0.0, -0.0, np.inf, -np.inf]])
+    assert checks._norm_pdf(x).tobytes() == stats.norm.pdf(x).tobytes()
+    assert checks._norm_logpdf(x).tobytes() == stats.norm.logpdf(x).tobytes()
+    # a nan stays a nan (scipy's has the other sign bit; the fit stops on it either way)
+    assert np.isnan(checks._norm_pdf(np.array([np.nan]))).all()

@@ -129,3 +129,50 @@ def test_rank_counts_keep_the_stable_order_for_equal_skills() -> None:
         for row in np.argsort(-skill, axis=1, kind="stable"):
             want[row, np.arange(m)] += 1
         assert (ranks._rank_counts(skill) == want).all()
+
+
+def test_rank_counts_of_nans_and_no_models_are_the_stable_sorts() -> None:
+    # A nan sorts last and the unstable sort may order nans any way: the block is re-sorted
+    # stably. Expected counts: one stable argsort per row, tallied by hand.
+    rng = np.random.default_rng(5)
+    skill = rng.standard_normal((200, 7))
+    skill[3, [1, 4]] = np.nan
+    skill[9, :] = np.nan
+    want = np.zeros((7, 7), dtype=np.int64)
+    for row in np.argsort(-skill, axis=1, kind="stable"):
+        want[row, np.arange(7)] += 1
+    assert (ranks._rank_counts(skill) == want).all()
+    assert ranks._rank_counts(np.empty((10, 0))).shape == (0, 0)
+
+
+def _intervals_by_row(counts: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest intervals as the per-row Python loop computed them before the compiled
+    loop over all rows (ranks.py at a2b0a10): the reference the compiled one must equal."""
+    m = counts.shape[0]
+    lower, upper = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    for i in range(m):
+        row = counts[i].astype(np.float64)
+        first, last = ranks._shortest_row(row, interval * row.sum() - 1e-9)
+        lower[i], upper[i] = first + 1, last + 1
+        width = last - first + 1
+        if width < 2:
+            continue
+        total = row.sum()
+        wide = row[first : last + 1].sum() / total
+        start, narrow = ranks._best_window(row, width - 1)
+        if interval - narrow / total < wide - interval:
+            lower[i], upper[i] = start + 1, start + width - 1
+    return lower, upper
+
+
+def test_compiled_rank_intervals_equal_the_per_row_loop() -> None:
+    rng = np.random.default_rng(8)
+    for m, interval in [(1, 0.95), (5, 0.5), (60, 0.95), (300, 0.9)]:
+        mean = np.sort(rng.normal(0, 2, m))
+        skill = mean + rng.standard_normal((4000, m))
+        counts = ranks._rank_counts(skill)
+        counts[0] = 0
+        counts[0, -1] = 4000  # a certain rank
+        lower, upper = ranks.nearest_intervals(counts, interval)
+        want = _intervals_by_row(counts, interval)
+        assert lower.tolist() == want[0].tolist() and upper.tolist() == want[1].tolist()

@@ -91,26 +91,47 @@ def _cholesky(cov: np.ndarray) -> np.ndarray:
         return np.linalg.cholesky(sym + jitter * np.eye(len(sym)))
 
 
-def _order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, axis=1, kind="stable")``, 3x faster: rows without equal keys have one
-    sorted order, which the unstable sort finds too; a block with an equal pair (a model
-    whose skill is a copy of another's, infinities for models absent from a draw) or a nan is
-    sorted again stably. The stable sort was most of a 300-model table's rank draws."""
-    order = np.argsort(keys, axis=1)
-    ranked = np.take_along_axis(keys, order, axis=1)
-    if (ranked[:, 1:] == ranked[:, :-1]).any() or np.isnan(ranked).any():
-        return np.argsort(keys, axis=1, kind="stable")
-    return order
-
-
 def _rank_counts(skill: np.ndarray) -> np.ndarray:
     """counts[i, r] = rows of ``skill`` (draws x models) in which model i has rank r + 1."""
     m = skill.shape[1]
-    order = _order(-skill)
-    # order[d, r] is the model at rank r + 1 in draw d: one bincount over (model, rank) keys,
-    # with no inverse permutation and no bincount per model (the same integer counts).
-    keys = order * m + np.arange(m)[None, :]
-    return np.bincount(keys.reshape(-1), minlength=m * m).reshape(m, m)
+    counts = np.zeros((m, m), dtype=np.int64)
+    _add_rank_counts(skill, counts)
+    return counts
+
+
+def _add_rank_counts(skill: np.ndarray, counts: np.ndarray) -> None:
+    """Adds :func:`_rank_counts` of ``skill`` to ``counts``. The order of each draw is
+    ``np.argsort(-skill, axis=1, kind="stable")`` (equal skills by model index): rows without
+    equal keys have one sorted order, which the 3x faster unstable sort finds too; a block
+    with an equal pair (a model whose skill is a copy of another's, infinities for models
+    absent from a draw) or a nan is sorted again stably. The tally is compiled: the sorted
+    keys, their check and a bincount over (model, rank) codes were as slow as the sort."""
+    keys = -skill
+    order = np.argsort(keys, axis=1)
+    if not _count_orders(keys, order, counts, True):
+        _count_orders(keys, np.argsort(keys, axis=1, kind="stable"), counts, False)
+
+
+@njit(cache=True)
+def _count_orders(keys: np.ndarray, order: np.ndarray, counts: np.ndarray, check: bool) -> bool:
+    """counts[order[d, r], r] += 1 for every draw d and rank r; with ``check``, counts nothing
+    and returns False when a row's sorted keys hold an equal pair or a nan (their order is
+    then the sort's choice, not the stable one)."""
+    n, m = order.shape
+    if check and m > 0:
+        for d in range(n):
+            prev = keys[d, order[d, 0]]
+            if prev != prev:
+                return False
+            for r in range(1, m):
+                cur = keys[d, order[d, r]]
+                if cur == prev or cur != cur:
+                    return False
+                prev = cur
+    for d in range(n):
+        for r in range(m):
+            counts[order[d, r], r] += 1
+    return True
 
 
 @njit(cache=True)
@@ -150,15 +171,14 @@ def _shortest_row(row: np.ndarray, need: float) -> tuple[int, int]:
 
 def _shortest(counts: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
     """Shortest range of ranks holding >= ``interval`` of each row of counts (1-based)."""
-    m = counts.shape[0]
-    lower = np.empty(m, dtype=np.int64)
-    upper = np.empty(m, dtype=np.int64)
-    for i in range(m):
-        row = counts[i].astype(np.float64)
-        # the slack absorbs rounding: 0.95 * 4000 draws must accept exactly 3800
-        first, last = _shortest_row(row, interval * row.sum() - 1e-9)
-        lower[i], upper[i] = first + 1, last + 1
-    return lower, upper
+    return _intervals(counts, _need(counts, interval), interval, False)
+
+
+def _need(counts: np.ndarray, interval: float) -> np.ndarray:
+    """Per row, the draws a range must hold; the slack absorbs rounding: 0.95 * 4000 draws
+    must accept exactly 3800. (Counts are whole, so every sum of them is exact in floats.)"""
+    need: np.ndarray = interval * counts.sum(axis=1).astype(np.float64) - 1e-9
+    return need
 
 
 def nearest_intervals(counts: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
@@ -166,17 +186,29 @@ def nearest_intervals(counts: np.ndarray, interval: float) -> tuple[np.ndarray, 
     the shortest with >= ``interval`` or the best window one rank narrower, whichever is
     closer (equally close: the wider). Mass grows with the width, so these two are the only
     candidates."""
-    lower, upper = _shortest(counts, interval)
-    for i in range(counts.shape[0]):
-        width = int(upper[i] - lower[i] + 1)
-        if width < 2:
-            continue
+    return _intervals(counts, _need(counts, interval), interval, True)
+
+
+@njit(cache=True)
+def _intervals(
+    counts: np.ndarray, need: np.ndarray, interval: float, nearest: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_shortest` (or, with ``nearest``, :func:`nearest_intervals`) of every row in one
+    compiled loop (a Python loop over the rows was a fifth of a 300-model table's summary)."""
+    m = counts.shape[0]
+    lower = np.empty(m, dtype=np.int64)
+    upper = np.empty(m, dtype=np.int64)
+    for i in range(m):
         row = counts[i].astype(np.float64)
-        total = row.sum()
-        wide = row[lower[i] - 1 : upper[i]].sum() / total
-        first, narrow = _best_window(row, width - 1)
-        if interval - narrow / total < wide - interval:
-            lower[i], upper[i] = first + 1, first + width - 1
+        first, last = _shortest_row(row, need[i])
+        width = last - first + 1
+        if nearest and width >= 2:
+            total = row.sum()
+            wide = row[first : last + 1].sum() / total
+            narrow_first, narrow = _best_window(row, width - 1)
+            if interval - narrow / total < wide - interval:
+                first, last = narrow_first, narrow_first + width - 2
+        lower[i], upper[i] = first + 1, last + 1
     return lower, upper
 
 
@@ -222,7 +254,7 @@ def summarize(
     done = 0
     while done < draws:
         size = min(_BLOCK, draws - done)
-        counts += _rank_counts(mean + rng.standard_normal((size, m)) @ chol.T)
+        _add_rank_counts(mean + rng.standard_normal((size, m)) @ chol.T, counts)
         done += size
     lower, upper = nearest_intervals(counts, interval)
     # The published rank always lies in its interval (a skewed rank distribution could leave

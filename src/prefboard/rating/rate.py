@@ -18,6 +18,7 @@ from prefboard.config import Config
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import board, btd, diagnostics, pairs, tables
 from prefboard.rating.battle_slices import battle_samples, blank_battles
+from prefboard.rating.collector import fewer_collections
 from prefboard.rating.crosschecks import CrossChecks, job_of
 from prefboard.rating.fits import DimensionFit, fit_dimension
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
@@ -49,7 +50,7 @@ __all__ = ["_components", "params_of", "rate"]
 
 def rate(config: Config, data: Ingested, config_text: str = "") -> Standings:
     """Run every tournament and summary; deterministic for the same inputs and config."""
-    with one_blas_thread():
+    with one_blas_thread(), fewer_collections():
         return _rate(config, data, config_text)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from prefboard.config import Config
 from prefboard.rating import batch, ranks
 from prefboard.rating import group_tables as gt
-from prefboard.rating.board import finite_or_none
 from prefboard.rating.tournaments import Result, Spec
 from prefboard.standings.model import POSTSTRATIFIED, Entry, Table
 
@@ -50,35 +51,57 @@ def _entries(
     # Ranks and differences do not depend on the board's level, so the full covariance gives
     # the same draws' ranks as the relative one.
     rk = ranks.summarize(mean, cov, keys, config.rating.interval, seed)
-    entries = [
-        Entry(
-            model=keys[i],
-            mu=float(r.mu[i]),
-            sigma=float(r.sigma[i]),
-            mu_mean=float(r.mu_mean[i]),
-            mu_spread=finite_or_none(r.mu_spread[i]),
-            lower=float(lower[i]),
-            upper=float(upper[i]),
-            conservative=float(mean[i] - 3 * sd[i]),
-            rank=int(rk.rank[i]),
-            rank_lower=int(rk.rank_lower[i]),
-            rank_upper=int(rk.rank_upper[i]),
-            battles=int(r.battles[i]),
-            wins=int(r.wins[i]),
-            losses=int(r.losses[i]),
-            ties=int(r.ties[i]),
-            provisional=bool(r.battles[i] < config.rating.min_battles),
-            p_best=float(rk.p_best[i]),
-            p_top=float(rk.p_top[i]),
-            score=float(mean[i]),
-            sd=float(sd[i]),
-            p_above_next=None if math.isnan(rk.p_above_next[i]) else float(rk.p_above_next[i]),
-            inflation=float(inflation[i]),
-            rank_mass=float(rk.rank_mass[i]),
-        )
-        for i in range(len(keys))
-    ]
-    return sorted(entries, key=lambda e: e.rank)
+    # One column per field, as Python values, in rank order (ranks are 1..M); validated at
+    # once as plain dicts: one Entry(...) call per model was most of a table's assembly.
+    columns: dict[str, list[Any]] = {
+        "model": keys,
+        "mu": _floats(r.mu),
+        "sigma": _floats(r.sigma),
+        "mu_mean": _floats(r.mu_mean),
+        "mu_spread": _nan_to_none(r.mu_spread),
+        "lower": _floats(lower),
+        "upper": _floats(upper),
+        "conservative": _floats(mean - 3 * sd),
+        "rank": _ints(rk.rank),
+        "rank_lower": _ints(rk.rank_lower),
+        "rank_upper": _ints(rk.rank_upper),
+        "battles": _ints(r.battles),
+        "wins": _ints(r.wins),
+        "losses": _ints(r.losses),
+        "ties": _ints(r.ties),
+        "provisional": (r.battles < config.rating.min_battles).tolist(),
+        "p_best": _floats(rk.p_best),
+        "p_top": _floats(rk.p_top),
+        "score": _floats(mean),
+        "sd": _floats(sd),
+        "p_above_next": _nan_to_none(rk.p_above_next),
+        "inflation": _floats(inflation),
+        "rank_mass": _floats(rk.rank_mass),
+    }
+    by_rank = np.argsort(rk.rank, kind="stable").tolist()
+    names = list(columns)
+    return _ENTRIES.validate_python(
+        [dict(zip(names, [columns[n][i] for n in names], strict=True)) for i in by_rank]
+    )
+
+
+_ENTRIES = TypeAdapter(list[Entry])
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    """Python floats, as float(values[i]) gave them."""
+    out: list[float] = np.asarray(values, dtype=np.float64).tolist()
+    return out
+
+
+def _ints(values: np.ndarray) -> list[int]:
+    out: list[int] = np.asarray(values, dtype=np.int64).tolist()
+    return out
+
+
+def _nan_to_none(values: np.ndarray) -> list[float | None]:
+    """Floats with nan as None (what the standings publish for "not measured")."""
+    return [None if math.isnan(v) else v for v in _floats(values)]
 
 
 def table_of(
