@@ -3,12 +3,14 @@ read whole, and a well-formed file never held whole."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from prefboard.config import load_config
 from prefboard.ingest import csvstream
+from prefboard.ingest.ahead import ahead
 from prefboard.ingest.validate import ingest
 
 HEADER = (
@@ -112,3 +114,29 @@ def test_a_quoted_file_is_still_read_whole_with_physical_lines(
     problems, excluded = outcome(tiny)
     assert [(p[1], p[3]) for p in problems if p[0].endswith("extra.csv")] == [(4, "duplicate-id")]
     assert excluded == [(4, "invalid:duplicate-id")]
+
+
+def test_blocks_made_ahead_come_in_order_and_one_at_a_time() -> None:
+    """The worker making blocks ahead keeps their order, makes at most one beyond the block
+    being checked, hands its error to the caller, and stops when the caller does."""
+    made: list[int] = []
+
+    def items(n: int, fail_at: int = -1) -> Iterator[int]:
+        for i in range(n):
+            if i == fail_at:
+                raise ValueError(f"block {i} unreadable")
+            made.append(i)
+            yield i
+
+    seen = []
+    for i in ahead(items(50)):
+        seen.append(i)
+        assert len(made) <= i + 2  # this block and at most the next
+    assert seen == list(range(50))
+    with pytest.raises(ValueError, match="block 3 unreadable"):
+        list(ahead(items(10, fail_at=3)))
+    made.clear()
+    stream = ahead(items(10))
+    assert next(stream) == 0
+    stream.close()  # the caller stops: the worker stops too, having made at most one more
+    assert made in ([0], [0, 1])

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.errors import Problem
-from prefboard.ingest.cellbytes import fixed_width_keys, plain_utc
+from prefboard.ingest.cellbytes import ascending, fixed_width_keys, plain_utc
 from prefboard.ingest.csvread import RawTable
 
 MAX_CELL_CHARS = 1_000
@@ -154,7 +154,11 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
 def flag_duplicates(check: Checker, col: str) -> np.ndarray:
     """Flag each repeat of an id seen in an earlier row; returns which rows repeat one."""
     f = check.frame
-    codes = id_codes(arrow_text(f[col]))
+    cells = arrow_text(f[col])
+    if ascending(cells):  # the usual export: no id repeats, and no hash table is needed
+        return np.zeros(len(f), dtype=bool)
+    codes = id_codes(cells)
+    del cells
     new = first_occurrences(codes)
     first_row = np.flatnonzero(new)
     dup: np.ndarray = ~new & (f[col] != "").to_numpy(dtype=bool)

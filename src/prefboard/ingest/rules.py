@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from prefboard.config import Config, Dimension
 from prefboard.errors import listed
+from prefboard.ingest.ahead import ahead
 from prefboard.ingest.battle_slices import battle_slice_columns
 from prefboard.ingest.checks import (
     Checker,
@@ -97,7 +98,8 @@ def check_battles(
     ]
     tally = Checker(pd.DataFrame(), {})
     outs, kept, reasons = [], [], []
-    for block in _blocks_of(raws):
+    # the next block is read and parsed on a worker thread while this one is checked
+    for block in ahead(_blocks_of(raws)):
         frame, colmaps = combine([block] if block is not None else [], cols)
         tally.colmaps |= colmaps
         check = tally.part(frame)
