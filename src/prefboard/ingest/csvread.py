@@ -258,7 +258,7 @@ def parse_fast(
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=skip, use_threads=True, block_size=1 << 24
+                column_names=header, skip_rows=skip, use_threads=True, block_size=1 << 22
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(

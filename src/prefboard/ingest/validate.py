@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from prefboard.config import Config
 from prefboard.errors import NOT_CHECKED, Problem, cause_first
@@ -22,6 +24,7 @@ from prefboard.ingest.checks import (
     YEAR_RANGE,
     Checker,
     Roster,
+    arrow_text,
 )
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
@@ -99,10 +102,10 @@ def ingest(config: Config, root: Path) -> Ingested:
     p_reason, b_reason, r_reason = (c.reason.copy() for c in (p_check, b_check, r_check))
     strikes = participants_all_strikes(p_check.frame)
     _exclude(p_reason, strikes >= config.quality.strike_limit, "participant-strikes")
-    _exclude(b_reason, battles["participant_id"].isin(banned).to_numpy(), "participant-strikes")
+    _exclude(b_reason, among(battles["participant_id"], banned), "participant-strikes")
     # the typed turns: -1 only where the row is invalid already
     _exclude(b_reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
-    _exclude(r_reason, ratings["participant_id"].isin(banned).to_numpy(), "participant-strikes")
+    _exclude(r_reason, among(ratings["participant_id"], banned), "participant-strikes")
     # The same vote in two files (imported twice, copied under a new name) counts once.
     problems += exclude_repeats(battles, b_check.frame, b_reason, dims, b_check.colmaps)
 
@@ -165,8 +168,24 @@ def _read_files(
 def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
     (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
-    columns = {col: frame.pop(col)[keep].reset_index(drop=True) for col in list(frame.columns)}
+    idx = np.flatnonzero(keep)
+
+    def kept(column: pd.Series) -> pd.Series:
+        if column.dtype.kind in "biufM":  # numbers, times: by position (a boolean mask was
+            # checked and converted for each column, ~5 ms per million rows each)
+            return pd.Series(column.array.take(idx), name=column.name)
+        return column[keep].reset_index(drop=True)  # text: Arrow's filter, as fast as a take
+
+    columns = {col: kept(frame.pop(col)) for col in list(frame.columns)}
     return pd.DataFrame(columns)
+
+
+def among(ids: pd.Series, chosen: set[str]) -> np.ndarray:
+    """Which ids are in `chosen`: Arrow's hash lookup (pandas' `isin` on a Python set took
+    ~30 ms per million ids)."""
+    cells = arrow_text(ids)
+    found = pc.is_in(cells, value_set=pa.array(sorted(chosen), type=cells.type))
+    return np.asarray(found, dtype=bool)
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:
