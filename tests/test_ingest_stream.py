@@ -140,3 +140,26 @@ def test_blocks_made_ahead_come_in_order_and_one_at_a_time() -> None:
     assert next(stream) == 0
     stream.close()  # the caller stops: the worker stops too, having made at most one more
     assert made in ([0], [0, 1])
+
+
+def test_blocks_checked_at_once_keep_the_first_problems_of_each_rule(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks are checked on two threads; the problems still come out as one pass over the
+    file gives them: the first 200 of a rule in line order, the rest counted, rules mixed."""
+    rows = []
+    for i in range(600):
+        bad = row(i).replace("aurora-7b", "aurora-8b") if i % 3 else row(i, turns="x")
+        rows.append(bad if i % 5 else row(i, ts="2026-13-01T10:00:00Z"))
+    (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + "".join(rows))
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)  # one block
+    whole = outcome(tiny)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 700)  # ~9 rows a block
+    assert outcome(tiny) == whole
+    problems, excluded = whole
+    shown = [p for p in problems if p[0].endswith("extra.csv")]
+    assert [p[1] for p in shown if p[3] == "unknown-model"] == [
+        i + 2 for i in range(600) if i % 3 and i % 5
+    ][:200]
+    assert ("", 0, 0, "unknown-model", "120 more rows break this rule") in problems
+    assert len(excluded) == 600

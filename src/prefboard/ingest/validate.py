@@ -21,7 +21,6 @@ from prefboard.ingest.battle_slices import battle_slice_columns, blank_warnings
 from prefboard.ingest.checks import (
     MAX_CELL_CHARS,
     MAX_PROBLEMS_PER_RULE,
-    YEAR_RANGE,
     Checker,
     Roster,
     arrow_text,
@@ -50,6 +49,7 @@ from prefboard.ingest.rules import (
     check_ratings,
 )
 from prefboard.ingest.sources import JudgeFiles, battle_files, judge_table, read_judges
+from prefboard.ingest.timestamps import YEAR_RANGE
 
 # Names other modules import from here (the module was split; the import path stays).
 __all__ = [
