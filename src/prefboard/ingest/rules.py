@@ -34,6 +34,7 @@ from prefboard.ingest.checks import (
 from prefboard.ingest.covariates import covariate_columns, flag_covariates
 from prefboard.ingest.csvread import RawTable
 from prefboard.ingest.csvstream import batches
+from prefboard.ingest.memory import give_back
 from prefboard.ingest.timestamps import flag_timestamps
 
 OUTCOME_CODES = {"a": 0, "b": 1, "tie": 2, "": -1}
@@ -101,8 +102,10 @@ def check_battles(
     tally = Checker(pd.DataFrame(), {})
     outs, kept, reasons = _checked_blocks(config, raws, who, cols, tally)
     out = stack(outs)
+    give_back()  # the blocks' pieces, freed as they were stacked
     # where each row came from, and the columns later checks and the ledger read (shared)
     where = stack(kept)
+    give_back()
     for col in ["battle_id", *battle_slice_columns(config)]:
         where[col] = out[col]
     check = tally.part(where)
