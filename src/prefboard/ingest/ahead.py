@@ -3,8 +3,8 @@ parsed while this one is checked.
 
 Reading, SHA-256 and pyarrow's parse release the GIL, so on two cores they overlap the checks
 (issue 18: the parse was a third of validation, done before any check could start). Items come
-out in the order they were made, and the worker makes at most one beyond the one being
-checked, so no more than two blocks of text are held at once.
+out in the order they were made, and the worker makes at most one beyond those the caller has
+taken, so one block of text more is held than the caller holds itself.
 """
 
 from __future__ import annotations
