@@ -3,12 +3,14 @@ they stand in for say, cell for cell, on the fast path and the fallback alike (i
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from prefboard.ingest import checks
+from prefboard.ingest import cellbytes, checks
 from prefboard.ingest.cellbytes import PLAIN_UTC, plain_utc
 from prefboard.ingest.checks import first_seen_codes, id_codes
 
@@ -73,3 +75,34 @@ def test_id_codes_survive_a_hash_collision(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(checks, "fixed_width_keys", lambda cells: np.zeros(len(cells), np.uint64))
     cells = _chunked(["b1", "b2", "b1", "b3", "b2"])
     assert id_codes(cells).tolist() == [0, 1, 0, 2, 1]
+
+
+def _ascending_by_python(cells: list[str]) -> bool:
+    raw = [c.encode() for c in cells]
+    one_length = len({len(c) for c in raw}) <= 1
+    return one_length and b"" not in raw and all(a < b for a, b in itertools.pairwise(raw))
+
+
+def test_ascending_ids_are_told_apart_from_every_near_miss(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids in order skip the hash table only when every one has one byte length and each is
+    greater than the one before, across chunks and across the comparison's row groups."""
+    monkeypatch.setattr(cellbytes, "_ROWS_AT_ONCE", 3)
+    rising = [f"b{i:03d}" for i in range(10)]
+    cases = [
+        rising,
+        [*rising[:5], rising[4], *rising[5:]],  # a repeat
+        [*rising[:6], rising[3], *rising[7:]],  # a step back, in the second row group
+        [*rising[:4], "", *rising[4:]],  # an empty id
+        [*rising[:4], "b04", *rising[5:]],  # one shorter
+        ["b\u00e9", "b\u00ea", "bf\u00e9"[:2]],  # bytes, not characters
+        ["ba", "bb"],
+        [],
+    ]
+    for ids in cases:
+        for split in range(len(ids) + 1):
+            whole = pa.array(["pad", *ids], pa.large_string())
+            cells = pa.chunked_array([whole.slice(1, split), whole.slice(1 + split)])
+            assert cellbytes.ascending(cells) == _ascending_by_python(ids), (ids, split)
+    assert not cellbytes.ascending(pa.array(["a", None, "c"], pa.large_string()))

@@ -3,12 +3,14 @@ read whole, and a well-formed file never held whole."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from prefboard.config import load_config
 from prefboard.ingest import csvstream
+from prefboard.ingest.ahead import ahead
 from prefboard.ingest.validate import ingest
 
 HEADER = (
@@ -112,3 +114,52 @@ def test_a_quoted_file_is_still_read_whole_with_physical_lines(
     problems, excluded = outcome(tiny)
     assert [(p[1], p[3]) for p in problems if p[0].endswith("extra.csv")] == [(4, "duplicate-id")]
     assert excluded == [(4, "invalid:duplicate-id")]
+
+
+def test_blocks_made_ahead_come_in_order_and_one_at_a_time() -> None:
+    """The worker making blocks ahead keeps their order, makes at most one beyond the block
+    being checked, hands its error to the caller, and stops when the caller does."""
+    made: list[int] = []
+
+    def items(n: int, fail_at: int = -1) -> Iterator[int]:
+        for i in range(n):
+            if i == fail_at:
+                raise ValueError(f"block {i} unreadable")
+            made.append(i)
+            yield i
+
+    seen = []
+    for i in ahead(items(50)):
+        seen.append(i)
+        assert len(made) <= i + 2  # this block and at most the next
+    assert seen == list(range(50))
+    with pytest.raises(ValueError, match="block 3 unreadable"):
+        list(ahead(items(10, fail_at=3)))
+    made.clear()
+    stream = ahead(items(10))
+    assert next(stream) == 0
+    stream.close()  # the caller stops: the worker stops too, having made at most one more
+    assert made in ([0], [0, 1])
+
+
+def test_blocks_checked_at_once_keep_the_first_problems_of_each_rule(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks are checked on two threads; the problems still come out as one pass over the
+    file gives them: the first 200 of a rule in line order, the rest counted, rules mixed."""
+    rows = []
+    for i in range(600):
+        bad = row(i).replace("aurora-7b", "aurora-8b") if i % 3 else row(i, turns="x")
+        rows.append(bad if i % 5 else row(i, ts="2026-13-01T10:00:00Z"))
+    (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + "".join(rows))
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)  # one block
+    whole = outcome(tiny)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 700)  # ~9 rows a block
+    assert outcome(tiny) == whole
+    problems, excluded = whole
+    shown = [p for p in problems if p[0].endswith("extra.csv")]
+    assert [p[1] for p in shown if p[3] == "unknown-model"] == [
+        i + 2 for i in range(600) if i % 3 and i % 5
+    ][:200]
+    assert ("", 0, 0, "unknown-model", "120 more rows break this rule") in problems
+    assert len(excluded) == 600

@@ -92,3 +92,47 @@ def _keys(filled: np.ndarray, text: np.ndarray, width: int) -> np.ndarray:
         key ^= key >> np.uint64(29)
     keys[filled] = key
     return keys
+
+
+# Rows compared at a time when checking that ids ascend: bounds the (rows, width) mask.
+_ROWS_AT_ONCE = 1 << 18
+
+
+def ascending(cells: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every cell (large_string) has one non-zero byte length and each is greater,
+    byte by byte, than the cell before it (across chunks too): then no id repeats, and the
+    integer hash table (at 10M ids the peak of validation) is not needed. Exports and
+    `simulate` number their battles in order, so this is the usual case."""
+    every = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    chunks = [chunk for chunk in every if len(chunk)]
+    if any(chunk.null_count for chunk in chunks):
+        return False
+    width, last = -1, np.empty(0, np.uint8)
+    for chunk in chunks:
+        off = _offsets(chunk)
+        width = int(off[1] - off[0]) if width < 0 else width
+        if not width or int(off[-1] - off[0]) != len(chunk) * width:
+            return False
+        if not (np.diff(off) == width).all():
+            return False
+        data = np.frombuffer(chunk.buffers()[2], np.uint8)[off[0] : off[-1]]
+        text = data.reshape(-1, width)
+        for start in range(0, len(text), _ROWS_AT_ONCE):
+            rows = text[max(0, start - 1) : start + _ROWS_AT_ONCE]
+            if len(last) and not start and not _increasing(np.vstack([last, rows[:1]])):
+                return False
+            if not _increasing(rows):
+                return False
+        last = text[-1:]
+    return True
+
+
+def _increasing(rows: np.ndarray) -> bool:
+    """Whether each row of an (n, width) byte matrix is greater than the one above it."""
+    if len(rows) < 2:
+        return True
+    differ = rows[1:] != rows[:-1]
+    first = differ.argmax(axis=1)  # the first byte where two neighbours differ
+    at = np.arange(len(first))
+    greater = rows[1:][at, first] > rows[:-1][at, first]
+    return bool((differ[at, first] & greater).all())

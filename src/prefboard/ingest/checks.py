@@ -3,9 +3,7 @@ with the first rule it broke, and messages that say which cell, what was found a
 
 from __future__ import annotations
 
-import calendar
 import difflib
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -17,19 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.errors import Problem
-from prefboard.ingest.cellbytes import fixed_width_keys, plain_utc
+from prefboard.ingest.cellbytes import ascending, fixed_width_keys
 from prefboard.ingest.csvread import RawTable
 
 MAX_CELL_CHARS = 1_000
 MAX_PROBLEMS_PER_RULE = 200
-# ISO 8601 date and time with a zone; pandas alone would accept zone-less or date-only strings.
-ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$"
-# Years a preference battle can plausibly carry; 9999-12-31 is a placeholder, not a date, and
-# would sort every later battle before it in the replay. The end stays well before 2106: the
-# build stamps files with the newest battle's time (SOURCE_DATE_EPOCH), and gzip's 32-bit mtime
-# ends in 2106, so a battle dated 2107 passed validation and crashed the build. `import` uses
-# the same 1970-2099 window.
-YEAR_RANGE = (1970, 2099)
 
 
 class Checker:
@@ -43,6 +33,9 @@ class Checker:
         self.counts: Counter[str] = Counter()
         # rows excluded because of another file's problem, reported with it: {kind: rows}
         self.folded: dict[str, int] = {}
+        # a block checked apart (`apart`): each flag as (rule, rows, problems made), so that
+        # `merge` reports what checking the blocks one after the other would have
+        self.events: list[tuple[str, int, int]] | None = None
 
     def flag(
         self, mask: np.ndarray | pd.Series, column: str, rule: str, message: Callable[[int], str]
@@ -54,10 +47,13 @@ class Checker:
         self.reason[fresh] = f"invalid:{rule}"
         files = self.frame["_file"].to_numpy()
         lines = self.frame["_line"].to_numpy()
-        for i in idx[: max(0, MAX_PROBLEMS_PER_RULE - self.counts[rule])]:
+        shown = idx[: max(0, MAX_PROBLEMS_PER_RULE - self.counts[rule])]
+        for i in shown:
             col = self.colmaps[files[i]].get(column, 0)
             self.problems.append(Problem(files[i], int(lines[i]), col, rule, message(int(i))))
         self.counts[rule] += len(idx)
+        if self.events is not None:
+            self.events.append((rule, len(idx), len(shown)))
 
     def part(self, frame: pd.DataFrame) -> Checker:
         """A checker of `frame` (a block of the rows) reporting into this one's problems and
@@ -65,6 +61,28 @@ class Checker:
         part = Checker(frame, self.colmaps)
         part.problems, part.counts, part.folded = self.problems, self.counts, self.folded
         return part
+
+    @classmethod
+    def apart(cls, frame: pd.DataFrame, colmaps: dict[str, dict[str, int]]) -> Checker:
+        """A checker of `frame` (a block) reporting only into itself, so that blocks can be
+        checked at once on several threads and `merge`d in their order."""
+        part = cls(frame, colmaps)
+        part.events = []
+        return part
+
+    def merge(self, part: Checker) -> None:
+        """Report a block checked `apart` as if it had been checked here: each flag's rows
+        counted, and its problems kept while the rule has room (the block's checker kept the
+        first of each flag's rows too, with at least as much room)."""
+        at = 0
+        for rule, rows, made in part.events or []:
+            room = max(0, MAX_PROBLEMS_PER_RULE - self.counts[rule])
+            self.problems += part.problems[at : at + min(made, room)]
+            self.counts[rule] += rows
+            at += made
+        for kind, rows in part.folded.items():
+            self.folded[kind] = self.folded.get(kind, 0) + rows
+        self.colmaps |= part.colmaps
 
     def flag_quietly(self, mask: np.ndarray | pd.Series, rule: str) -> int:
         """Exclude rows whose problem another message already explains; returns how many."""
@@ -154,7 +172,11 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
 def flag_duplicates(check: Checker, col: str) -> np.ndarray:
     """Flag each repeat of an id seen in an earlier row; returns which rows repeat one."""
     f = check.frame
-    codes = id_codes(arrow_text(f[col]))
+    cells = arrow_text(f[col])
+    if ascending(cells):  # the usual export: no id repeats, and no hash table is needed
+        return np.zeros(len(f), dtype=bool)
+    codes = id_codes(cells)
+    del cells
     new = first_occurrences(codes)
     first_row = np.flatnonzero(new)
     dup: np.ndarray = ~new & (f[col] != "").to_numpy(dtype=bool)
@@ -209,74 +231,6 @@ def first_occurrences(codes: np.ndarray) -> np.ndarray:
     np.maximum.accumulate(codes[:-1], out=before[1:])
     new: np.ndarray = codes > before
     return new
-
-
-def flag_timestamps(check: Checker) -> pd.Series:
-    f = check.frame
-    ts = f["timestamp"]
-    shape_ok, parsed = parse_timestamps(ts)
-    bad = (ts != "") & (~shape_ok | parsed.isna())
-    check.flag(
-        bad,
-        "timestamp",
-        "timestamp",
-        lambda i: f"{clip(cell(ts, i))!r} " + _timestamp_reason(cell(ts, i), bool(shape_ok.iat[i])),
-    )
-    lo, hi = YEAR_RANGE
-    year = parsed.dt.year
-    check.flag(
-        parsed.notna() & ((year < lo) | (year > hi)),
-        "timestamp",
-        "timestamp",
-        lambda i: f"{clip(cell(ts, i))!r}: year {cell(year, i)} is outside {lo}–{hi}",
-    )
-    return parsed
-
-
-def parse_timestamps(ts: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Which cells are ISO 8601 with a zone, and their UTC times (NaT where not a real time):
-    the same as pandas' ISO 8601 parser, down to the resolution it infers. The shape nearly
-    every file uses (what `simulate`, `import` and most exports write) is cast by Arrow, so
-    that only other shapes take pandas' slower parser."""
-    cells = arrow_text(ts)
-    plain = plain_utc(cells)
-    try:
-        fast = pc.cast(pc.filter(cells, pa.array(plain)), pa.timestamp("us", tz="UTC"))
-    except pa.ArrowInvalid:  # a day or time that does not exist: pandas says which
-        plain[:] = False
-    rest = ts[~plain]
-    shape_ok = pd.Series(plain, index=ts.index)
-    shape_ok[~plain] = rest.str.match(ISO_WITH_ZONE, na=False).to_numpy(dtype=bool)
-    slow = pd.to_datetime(rest.where(shape_ok[~plain]), utc=True, format="ISO8601", errors="coerce")
-    if not plain.any():
-        return shape_ok, slow
-    # pandas infers microseconds, or nanoseconds when a cell has more than six decimals
-    unit = "ns" if slow.notna().any() and slow.dt.unit == "ns" else "us"
-    parsed = pd.Series(pd.NaT, index=ts.index, dtype=f"datetime64[{unit}, UTC]")
-    parsed[plain] = pd.DatetimeIndex(fast.to_numpy(zero_copy_only=False), tz="UTC")
-    parsed[~plain] = slow.to_numpy()
-    return shape_ok, parsed
-
-
-def _timestamp_reason(value: str, iso_shaped: bool) -> str:
-    """Why a timestamp was refused: a well-formed one naming a day or time that does not exist
-    (2026-02-30) is told so, not sent to look up ISO 8601."""
-    if iso_shaped:
-        year, month, day = int(value[:4]), int(value[5:7]), int(value[8:10])
-        hour, minute = int(value[11:13]), int(value[14:16])
-        second = int(value[17:19]) if value[16:17] == ":" else 0
-        if not 1 <= month <= 12:
-            return f"is not a real date: there is no month {month}"
-        days = calendar.monthrange(year, month)[1]
-        if not 1 <= day <= days:
-            name = calendar.month_name[month]
-            return f"is not a real date: {name} has {days} days in {year}"
-        if hour > 23 or minute > 59 or second > 59:
-            return "is not a real time: hours run 00-23, minutes and seconds 00-59"
-        zone = re.search(r"[+-](\d{2}):?(\d{2})$", value)
-        if zone and (int(zone.group(1)) > 23 or int(zone.group(2)) > 59):
-            return f"has an impossible time zone offset {zone.group(0)}"
-    return "is not ISO 8601 with a timezone (e.g. 2026-09-01T10:02:11Z)"
 
 
 def flag_models(check: Checker, col: str, keys: list[str]) -> np.ndarray:

@@ -243,11 +243,11 @@ def check_header(
 
 
 def parse_fast(
-    data: bytes, header: list[str], skip: int = 1, first: int = 1
+    data: bytes, header: list[str], skip: int = 1, first: int = 1, newlines: int | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, list[int]] | None:
     """pyarrow parse for files without quotes, where records and physical lines coincide.
     `data` holds `skip` header lines (0 for a block of a streamed file), and its first line is
-    physical line `first`."""
+    physical line `first`; `newlines` is its count of "\\n" when the caller has it already."""
     bad: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -258,7 +258,7 @@ def parse_fast(
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=skip, use_threads=True, block_size=1 << 24
+                column_names=header, skip_rows=skip, use_threads=True, block_size=1 << 22
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
@@ -273,7 +273,8 @@ def parse_fast(
         return None
     if bad:
         return None  # let the slow path report each malformed row with its line
-    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    newlines = data.count(b"\n") if newlines is None else newlines
+    n_lines = newlines + (not data.endswith(b"\n"))
     if table.num_rows == n_lines - skip and b"\r" not in data:
         # no blank line: records are the lines after the header, one for one
         lines = np.arange(skip + 1, n_lines + 1, dtype=np.int64) + (first - 1)

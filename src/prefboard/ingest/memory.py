@@ -1,0 +1,33 @@
+"""Memory freed by validation handed back to the system, so that the next stage starts lower.
+
+The blocks' columns are many arrays of a few MB each: glibc keeps such freed memory in the
+process's heap for reuse, but the whole-input columns they are stacked into are too large to
+be carved from it, so both stayed resident (at 10M rows about 400 MB above what was live).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from functools import cache
+
+import pyarrow as pa
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has `malloc_trim`), else None: nothing to do."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def give_back() -> None:
+    """Return the free pages of Arrow's pool and of the C heap to the system."""
+    pa.default_memory_pool().release_unused()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
