@@ -12,6 +12,7 @@ shorter tables, as before.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -25,19 +26,104 @@ _TABLE = re.compile(r"<table[\s>].*?</table>", re.DOTALL)
 _WHOLE: dict[str, str] = {}
 
 
-def _short_tables_only(html: str) -> str:
-    return _TABLE.sub(lambda m: m[0] if m[0].count("<tr") <= SEARCH_TABLE_ROWS else "", html)
+def _short_tables_only(page: str) -> str:
+    return _TABLE.sub(lambda m: m[0] if m[0].count("<tr") <= SEARCH_TABLE_ROWS else "", page)
 
 
-def on_page_content(html: str, page: Any, **_: Any) -> str:
+# Material's parser costs ~30 µs per tag, and a 300-model board's model pages hold ~150,000
+# tags in short tables. What the index keeps of a table is only its text: each run of text
+# between tags (entities decoded), line breaks as spaces, a whitespace run as one space unless
+# the text so far ends in one. A table at the top level of a generated page, after whitespace,
+# holding only the plain tags below, is shown to the parser as that text in one <span>: the
+# index is byte-identical (tests/test_site_speed.py compares both on real pages).
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?>")
+_PLAIN = frozenset(
+    {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col"}
+    | {"a", "span", "strong", "em", "b", "i", "abbr", "small", "br"}
+)
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"})
+_VOID |= {"param", "source", "track", "wbr"}  # Material's list (material/plugins/search)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _flat_table(table: str) -> str | None:
+    """What Material's parser would index of `table` after whitespace, as one text run (None
+    when the table holds anything but plain, balanced tags)."""
+    tags = list(_TAG.finditer(table))
+    if len(tags) != table.count("<") or sum(m[0].count(">") for m in tags) != table.count(">"):
+        return None
+    runs, open_tags, last = [], [], 0
+    for m in tags:
+        runs.append(table[last : m.start()])
+        last = m.end()
+        name = m[2].lower()
+        if name not in _PLAIN:
+            return None
+        if m[1]:
+            if not open_tags or open_tags.pop() != name:
+                return None
+        elif name not in _VOID:
+            open_tags.append(name)
+    if open_tags or "data-search" in table:
+        return None
+    text: list[str] = []
+    for run in runs:
+        data = html.unescape(run)
+        if not data:
+            continue
+        if data.isspace():
+            if text and not text[-1].isspace():
+                text.append(" ")
+        else:
+            text.append(data.replace("\n", " "))
+    # a trailing space stays a separate run, so that whitespace after the table collapses
+    tail = " " if text and text[-1] == " " else ""
+    body = "".join(text[:-1] if tail else text)
+    return (f"<span>{html.escape(body, quote=False)}</span>" if body else "") + tail
+
+
+def _flat_tables(page: str) -> str:
+    """`page` with each top-level table after whitespace replaced by `_flat_table`."""
+    out: list[str] = []
+    depth = done = 0
+    for m in _TAG.finditer(page):
+        if m.start() < done:
+            continue
+        closing, name = bool(m[1]), m[2].lower()
+        if name == "table" and not closing and depth == 0:
+            end = page.find("</table>", m.start())
+            before = page[page.rfind(">", 0, m.start()) + 1 : m.start()]
+            flat = _flat_table(page[m.start() : end + 8]) if end > 0 else None
+            if flat is not None and before and before.isspace():
+                out += [page[done : m.start()], flat]
+                done = end + 8
+                continue
+        if name in _HEADINGS and not closing and depth > 0:
+            # a section opened inside another element can close mid-table: keep them whole
+            return "".join(out) + page[done:]
+        if name in _VOID or m[0].endswith("/>"):
+            continue
+        depth += -1 if closing else 1
+    return "".join(out) + page[done:] if out else page
+
+
+def on_page_content(content: str, page: Any, config: Any = None, **_: Any) -> str:
     """What the search plugin indexes (it runs after this, on page_context)."""
-    shown = _short_tables_only(html)
+    shown = _short_tables_only(content)
+    if page.file.src_uri not in _hand_written(config):
+        shown = _flat_tables(shown)
     # set or cleared on every page, so a build stopped half-way (under `serve`) leaves nothing
     # stale for the next one to put back
     _WHOLE.pop(page.file.src_uri, None)
-    if shown != html:
-        _WHOLE[page.file.src_uri] = html
+    if shown != content:
+        _WHOLE[page.file.src_uri] = content
     return shown
+
+
+def _hand_written(config: Any) -> list[str]:
+    """The maintainer's pages (site_src/), whose HTML prefboard does not shape: indexed as is."""
+    extra = (config or {}).get("extra") or {}
+    return list(extra.get("prefboard_editable") or [])
 
 
 @event_priority(-100)  # after the search plugin has indexed the page
