@@ -49,22 +49,12 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 def _flat_table(table: str) -> str | None:
     """What Material's parser would index of `table` after whitespace, as one text run (None
     when the table holds anything but plain, balanced tags)."""
-    tags = list(_TAG.finditer(table))
-    if len(tags) != table.count("<") or sum(m[0].count(">") for m in tags) != table.count(">"):
-        return None
-    runs, open_tags, last = [], [], 0
-    for m in tags:
-        runs.append(table[last : m.start()])
-        last = m.end()
-        name = m[2].lower()
-        if name not in _PLAIN:
-            return None
-        if m[1]:
-            if not open_tags or open_tags.pop() != name:
-                return None
-        elif name not in _VOID:
-            open_tags.append(name)
-    if open_tags or "data-search" in table:
+    parts = _TAG.split(table)  # text, then each tag's "/" and name, then text, ...
+    runs, names = parts[0::3], [name.lower() for name in parts[2::3]]
+    outside = "".join(runs)
+    if "<" in outside or ">" in outside or "data-search" in table:
+        return None  # a "<" or ">" that is not a plain tag
+    if not _PLAIN.issuperset(names) or not _balanced(parts[1::3], names):
         return None
     text: list[str] = []
     for run in runs:
@@ -82,21 +72,33 @@ def _flat_table(table: str) -> str | None:
     return (f"<span>{html.escape(body, quote=False)}</span>" if body else "") + tail
 
 
+def _balanced(closing: list[str], names: list[str]) -> bool:
+    """Every element closed, in order (Material's parser ignores a stray closing tag and keeps
+    an unclosed element open, which would change what follows)."""
+    open_tags: list[str] = []
+    for close, name in zip(closing, names, strict=True):
+        if close:
+            if not open_tags or open_tags.pop() != name:
+                return False
+        elif name not in _VOID:
+            open_tags.append(name)
+    return not open_tags
+
+
 def _flat_tables(page: str) -> str:
     """`page` with each top-level table after whitespace replaced by `_flat_table`."""
     out: list[str] = []
-    depth = done = 0
-    for m in _TAG.finditer(page):
-        if m.start() < done:
-            continue
+    depth = done = pos = 0
+    while (m := _TAG.search(page, pos)) is not None:
+        start, pos = m.start(), m.end()
         closing, name = bool(m[1]), m[2].lower()
         if name == "table" and not closing and depth == 0:
-            end = page.find("</table>", m.start())
-            before = page[page.rfind(">", 0, m.start()) + 1 : m.start()]
-            flat = _flat_table(page[m.start() : end + 8]) if end > 0 else None
-            if flat is not None and before and before.isspace():
-                out += [page[done : m.start()], flat]
-                done = end + 8
+            end = page.find("</table>", start)
+            before = page[page.rfind(">", 0, start) + 1 : start]
+            flat = _flat_table(page[start : end + 8]) if end > 0 and before.isspace() else None
+            if flat is not None:
+                out += [page[done:start], flat]
+                done = pos = end + 8  # its tags are balanced: the depth is as before it
                 continue
         if name in _HEADINGS and not closing and depth > 0:
             # a section opened inside another element can close mid-table: keep them whole
