@@ -220,9 +220,13 @@ def _csv(rows: list[list[object]], header: list[str]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+    # Plain ints and floats go to the writer as they are: it writes their str(), which is what
+    # safe_cell makes of them, in C (standings.csv of 300 models: ~900,000 number cells).
+    writer.writerows([v if type(v) in _NUMBERS else safe_cell(v) for v in row] for row in rows)
     return buf.getvalue()
+
+
+_NUMBERS = (int, float)
 
 
 _TABLE_COLUMNS = {
