@@ -187,3 +187,11 @@ def test_hand_written_pages_are_indexed_as_written() -> None:
     config = {"extra": {"prefboard_editable": ["about.md"]}}
     assert _searched(content, "about.md", config) == content
     assert _searched(content, "models/m.md", config) != content
+
+
+def test_a_page_put_back_loses_the_search_attributes_as_material_strips_them() -> None:
+    content = '<p data-search-exclude="1">hidden</p>\n<table><tr><td>1</td></tr></table>\n'
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="models/m.md"), content="")
+    page.content = _searched(content)
+    site_search.on_page_context({"page": page}, page=page)
+    assert page.content == "<p>hidden</p>\n<table><tr><td>1</td></tr></table>\n"

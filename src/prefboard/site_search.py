@@ -24,6 +24,8 @@ SEARCH_TABLE_ROWS = 60
 
 _TABLE = re.compile(r"<table[\s>].*?</table>", re.DOTALL)
 _WHOLE: dict[str, str] = {}
+# as material/plugins/search/plugin.py removes them in on_page_context
+_SEARCH_ATTRIBUTE = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 def _short_tables_only(page: str) -> str:
@@ -132,5 +134,7 @@ def _hand_written(config: Any) -> list[str]:
 def on_page_context(context: dict[str, Any], page: Any, **_: Any) -> dict[str, Any]:
     whole = _WHOLE.pop(page.file.src_uri, None)
     if whole is not None:
-        page.content = whole
+        # Material strips its data-search-* attributes from the page it indexed; the page put
+        # back gets the same, as if it had been indexed whole.
+        page.content = _SEARCH_ATTRIBUTE.sub("", whole) if "data-search-" in whole else whole
     return context
