@@ -126,3 +126,72 @@ def test_an_unwritable_cache_folder_still_gives_the_bundle(
     blocker.write_text("a file where the cache folder would be")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert site.vega_bundle() == vl_convert.javascript_bundle()
+
+
+def _index(content: str) -> list[tuple[str | None, str, str]]:
+    """What Material's search plugin takes from a page: each section's id, title and text."""
+    from material.plugins.search.plugin import Parser
+
+    parser = Parser()
+    parser.feed(content)
+    parser.close()
+    return [(s.id, "".join(s.title), "".join(s.text)) for s in parser.data]
+
+
+def _searched(content: str, src_uri: str = "models/m.md", config: object = None) -> str:
+    page = SimpleNamespace(file=SimpleNamespace(src_uri=src_uri), content=content)
+    return site_search.on_page_content(content, page=page, config=config, files=None)
+
+
+def test_search_indexes_generated_pages_the_same_with_fewer_tags(
+    tiny_standings: Standings,
+) -> None:
+    """The short tables are shown to the search plugin as their text alone: the index of every
+    generated page is the same as from the whole tables, from a fraction of the tags."""
+    tags = flat_tags = 0
+    for page in render_pages(tiny_standings):
+        content = markdown.markdown(page.text, extensions=EXTENSIONS)
+        shown = site_search._short_tables_only(content)
+        flat = _searched(content, page.path)
+        assert _index(flat) == _index(shown), page.path
+        tags, flat_tags = tags + shown.count("<"), flat_tags + flat.count("<")
+    assert flat_tags < tags / 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # entities, a line break in a cell, empty cells, whitespace runs, a link, a void tag
+        "<h2 id='a'>A</h2>\n<table>\n<tr><td>a &amp; b</td><td>x\ny</td><td></td></tr>\n"
+        "<tr><td> </td><td><a href='#'>l</a><br>z</td></tr>\n</table>\n<p>after</p>",
+        # a table right after a tag, text right after a table, a table opening the page
+        "<p>x</p><table><tr><td>1</td></tr></table>tail",
+        "<table><tr><td>1</td></tr></table>\n<table>\n<tr><td>2</td></tr></table>\n",
+        # kept tags (code), an unbalanced table, a nested table: indexed as they are
+        "<p>x</p>\n<table><tr><td><code>c</code></td></tr></table>\n",
+        "<p>x</p>\n<table><tr><td>1</td></table>\n",
+        "<p>x</p>\n<table><tr><td><table><tr><td>1</td></tr></table></td></tr></table>\n",
+        # a heading inside another element: a section that may close mid-table
+        "<div><h2 id='d'>D</h2></div>\n<table><tr><td>1</td></tr></table>\n<p>p</p>",
+        # inside a block, excluded from search
+        "<div>\n<table><tr><td>1</td></tr></table>\n</div>",
+        "<div data-search-exclude>\n<table><tr><td>1</td></tr></table>\n</div>\n<p>q</p>",
+    ],
+)
+def test_flattened_tables_index_as_the_whole_tables(content: str) -> None:
+    assert _index(_searched(content)) == _index(content)
+
+
+def test_hand_written_pages_are_indexed_as_written() -> None:
+    content = "<p>x</p>\n<table><tr><td>1</td></tr></table>\n"
+    config = {"extra": {"prefboard_editable": ["about.md"]}}
+    assert _searched(content, "about.md", config) == content
+    assert _searched(content, "models/m.md", config) != content
+
+
+def test_a_page_put_back_loses_the_search_attributes_as_material_strips_them() -> None:
+    content = '<p data-search-exclude="1">hidden</p>\n<table><tr><td>1</td></tr></table>\n'
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="models/m.md"), content="")
+    page.content = _searched(content)
+    site_search.on_page_context({"page": page}, page=page)
+    assert page.content == "<p>hidden</p>\n<table><tr><td>1</td></tr></table>\n"

@@ -11,6 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
+from prefboard.standings import files
+from prefboard.standings.files import read_standings, to_json
+from prefboard.standings.model import Standings
 
 
 def invoke(*args: str | Path) -> tuple[int, str]:
@@ -110,3 +113,26 @@ def test_a_huge_file_is_refused_before_parsing(
     toml = tiny / "leaderboard.toml"
     code, out = invoke("build", "--config", toml, "--previous", huge, "--out", tmp_path / "s")
     assert (code, out) == (2, "building\n" + expected)
+
+
+def test_a_written_file_reads_back_whole_through_the_one_pass_reader(
+    tiny_standings: Standings, tmp_path: Path
+) -> None:
+    """Files as `to_json` writes them are parsed and validated by pydantic in one pass; they
+    read back equal to what was written, as through `json` and `model_validate`."""
+    text = to_json(tiny_standings)
+    path = tmp_path / "standings.json"
+    path.write_text(text, encoding="utf-8")
+    assert files._as_written(text) == tiny_standings
+    assert read_standings(path) == tiny_standings == Standings.model_validate(json.loads(text))
+
+
+def test_a_written_file_with_a_bad_field_is_still_located(
+    tiny_standings: Standings, tmp_path: Path
+) -> None:
+    text = to_json(tiny_standings)
+    bad = tmp_path / "bad.json"
+    bad.write_text(text.replace(f'"title": {json.dumps(tiny_standings.title)}', '"title": 5'))
+    assert files._as_written(bad.read_text()) is None
+    code, out = invoke("diff", bad, bad)
+    assert (code, out) == (2, f"Error: {bad}: field title: Input should be a valid string\n")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prefboard.matchmaking.tables import pairs_of
 from prefboard.rating import batch
 from prefboard.rating.trueskill import draw_margin
 from prefboard.standings.model import POOLED, Standings, Table
@@ -49,9 +50,7 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
     keys = [e.model for e in table.entries]
     index = {k: n for n, k in enumerate(keys)}
     rows = [
-        p
-        for p in standings.pairs
-        if p.dimension == table.dimension and p.model_a in index and p.model_b in index
+        p for p in pairs_of(standings, table.dimension) if p.model_a in index and p.model_b in index
     ]
     if not rows:
         return None

@@ -7,12 +7,21 @@ functions with its own options (dimension, group, queue length, exploration shar
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from prefboard.matchmaking.groups import groups_in_need
+from prefboard.matchmaking.posterior import table_posterior
 from prefboard.matchmaking.queue import BOARD_SHARE, plan
 from prefboard.matchmaking.quotas import goal_status, quotas
 from prefboard.matchmaking.tables import battle_dimensions
 from prefboard.rating.threads import one_blas_thread
-from prefboard.standings.model import GoalProjection, Plan, RecruitmentQuota, Standings
+from prefboard.standings.model import (
+    GoalProjection,
+    Plan,
+    PlannedBattle,
+    RecruitmentQuota,
+    Standings,
+)
 
 __all__ = ["PLANNED_PER_DIMENSION", "current", "goals", "plan_stage", "planned", "recruitment"]
 
@@ -37,11 +46,16 @@ def planned(standings: Standings, n: int = PLANNED_PER_DIMENSION) -> Plan:
 
 def _planned(standings: Standings, n: int) -> Plan:
     explore = standings.plan_goal.explore
-    queue = [
-        c
-        for d in battle_dimensions(standings)
-        for c in plan(standings, None, dimension=d, n=n, explore=explore)
-    ]
+    dims = battle_dimensions(standings)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Each dimension's posterior is refitted (a compiled EP loop that releases the GIL)
+        # on a second thread while the previous dimension's queue is planned (numpy, which
+        # mostly releases it too); the fits are cached, so the results are the same.
+        fits = [pool.submit(_posterior_of, standings, d) for d in dims]
+        queue: list[PlannedBattle] = []
+        for d, fit in zip(dims, fits, strict=True):
+            fit.result()
+            queue += plan(standings, None, dimension=d, n=n, explore=explore)
     status = goals(standings)
     return Plan(
         explore=explore,
@@ -51,6 +65,12 @@ def _planned(standings: Standings, n: int) -> Plan:
         quotas=recruitment(standings, status),
         groups=groups_in_need(standings),
     )
+
+
+def _posterior_of(standings: Standings, dimension: str) -> None:
+    table = standings.table(dimension)
+    if table is not None:
+        table_posterior(standings, table)
 
 
 def current(standings: Standings) -> Plan:

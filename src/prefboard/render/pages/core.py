@@ -8,6 +8,7 @@ Both go through `prefboard.render.escape`, which also makes control and bidi cha
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 from collections.abc import Iterable
@@ -20,7 +21,15 @@ from markupsafe import Markup, escape
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.escape import markdown_inline, printable
-from prefboard.standings.model import POSTSTRATIFIED, Entry, Provenance, Standings, Table
+from prefboard.standings.model import (
+    POOLED,
+    POSTSTRATIFIED,
+    Entry,
+    LikertRow,
+    Provenance,
+    Standings,
+    Table,
+)
 
 NEXT_BATTLES_SHOWN = 10
 NEXT_GROUPS_SHOWN = 12
@@ -61,13 +70,27 @@ def _no_template_syntax(value: object) -> object:
     stays inert even under a templating MkDocs plugin; Markup (already safe) passes through."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
+    # cached for plain strings only: a str subclass may carry its own __html__
+    return _inert(value) if type(value) is str else _inert.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _inert(value: str) -> Markup:
+    # A 300-model board's pages interpolate ~520,000 values, mostly names and numbers that
+    # repeat from table to table: each distinct one is escaped once.
     return Markup(str(escape(printable(value))).replace("{", "&#123;").replace("}", "&#125;"))
 
 
 def href(from_page: str, to_page: str) -> str:
     """Relative link between two pages' built .html files (use_directory_urls is off)."""
-    target = to_page.removesuffix(".md") + ".html"
-    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+    return _relative(posixpath.dirname(from_page) or ".", to_page.removesuffix(".md") + ".html")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _relative(folder: str, target: str) -> str:
+    # posixpath.relpath costs ~50 µs (two abspath calls); a 300-model board's pages ask ~25,000
+    # times for a few thousand distinct (folder, target) links.
+    return posixpath.relpath(target, folder)
 
 
 def chart_block(chart_id: str, chart: Any) -> dict[str, Any]:
@@ -118,6 +141,8 @@ class _Builder:
         self.dim_labels = {d.key: d.label for d in standings.dimensions}
         self.battle_dims = [d for d in standings.dimensions if d.battles]
         self.main_dim = self.battle_dims[0] if self.battle_dims else None
+        # entries by model per table (by identity: the tables live as long as the standings)
+        self._entries: dict[int, dict[str, Entry]] = {}
         p = standings.parameters
         passes = 1 + p.permutations
         counts = standings.provenance.totals
@@ -134,6 +159,27 @@ class _Builder:
             "battles": counts.get("battles", {}).get("accepted", 0),
             "participants": counts.get("participants", {}).get("accepted", 0),
         }
+
+    def entry(self, table: Table | None, key: str) -> Entry | None:
+        """`key`'s entry in `table` (the first, as a scan finds it): each model page looks
+        itself up in every headline and group table, 300 x 26 scans of 300 entries."""
+        if table is None:
+            return None
+        index = self._entries.get(id(table))
+        if index is None:
+            index = self._entries[id(table)] = {}
+            for e in table.entries:
+                index.setdefault(e.model, e)
+        return index.get(key)
+
+    @functools.cached_property
+    def pooled_likert(self) -> dict[str, list[LikertRow]]:
+        """Each model's pooled Likert rows, in standings order (one pass for all model pages)."""
+        out: dict[str, list[LikertRow]] = {}
+        for r in self.s.likert:
+            if r.slice_attribute == POOLED:
+                out.setdefault(r.model, []).append(r)
+        return out
 
     def render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(site=self.site, **context)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from prefboard.render import charts
 from prefboard.render import format as fmt
 from prefboard.render.pages.core import Page, _Builder, chart_block, href
-from prefboard.standings.model import POOLED, Entry, Pair, Standings, Table
+from prefboard.standings.model import Pair, Standings
 
 #: Opponents a model page lists: those nearest in headline rank. Every opponent met made the
 #: page grow with models (and the site with models²: 90,000 table rows for MkDocs to parse and
@@ -106,7 +106,7 @@ def _by_dimension(pb: _Builder, path: str, key: str) -> list[list[object]]:
     """The model's headline entry in each battle dimension."""
     rows: list[list[object]] = []
     for d in pb.battle_dims:
-        e = _entry(pb.s.headline(d.key), key)
+        e = pb.entry(pb.s.headline(d.key), key)
         if e is None:
             continue
         rows.append(
@@ -133,7 +133,7 @@ def _by_group(pb: _Builder, key: str) -> list[list[object]]:
         return rows
     for sl in pb.s.slices:
         for value in sl.published:
-            e = _entry(pb.s.table(dim.key, sl.attribute, value), key)
+            e = pb.entry(pb.s.table(dim.key, sl.attribute, value), key)
             if e is None:
                 continue
             rows.append(
@@ -186,8 +186,7 @@ def _likert(pb: _Builder, key: str) -> list[list[object]]:
             fmt.band(r.ci_lower, r.ci_upper),
             _scale(pb.s, r.dimension),
         ]
-        for r in pb.s.likert
-        if r.model == key and r.slice_attribute == POOLED
+        for r in pb.pooled_likert.get(key, [])
     ]
 
 
@@ -207,12 +206,6 @@ def _misfits(pb: _Builder, key: str, pairs: list[Pair]) -> list[list[object]]:
             ]
         )
     return rows
-
-
-def _entry(table: Table | None, key: str) -> Entry | None:
-    if table is None:
-        return None
-    return next((e for e in table.entries if e.model == key), None)
 
 
 def _scale(standings: Standings, dimension: str) -> str:
