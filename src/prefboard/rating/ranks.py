@@ -60,10 +60,24 @@ def band(score: np.ndarray, sd: np.ndarray, z: float) -> tuple[np.ndarray, np.nd
     return score - z * sd, score + z * sd
 
 
+# Scores this close (relative, on the 0-50 scale) are one number computed two ways: models tied
+# in the data (a symmetric board) get scores that differ only by rounding, whose sign a change
+# of summation order flips. Real differences between models are orders of magnitude larger.
+SAME_SCORE = 1e-9
+
+
 def rank_by_score(score: np.ndarray, keys: list[str]) -> np.ndarray:
-    """1 = highest score; equal scores are ordered by model key so the result is deterministic."""
+    """1 = highest score; scores equal up to rounding (`SAME_SCORE`) are ordered by model key,
+    so the ranks are deterministic and do not hang on the last bits of a tie."""
     n = len(score)
-    order = sorted(range(n), key=lambda i: (-score[i], keys[i]))
+    by_score = sorted(range(n), key=lambda i: (-score[i], keys[i]))
+    # Each run of consecutive scores within the tolerance of the one before is one tie.
+    run = [0] * n
+    for pos in range(1, n):
+        hi, lo = float(score[by_score[pos - 1]]), float(score[by_score[pos]])
+        near = hi - lo <= SAME_SCORE * max(1.0, abs(hi), abs(lo))
+        run[pos] = run[pos - 1] if near else pos
+    order = [by_score[pos] for pos in sorted(range(n), key=lambda p: (run[p], keys[by_score[p]]))]
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(1, n + 1)
     return rank
