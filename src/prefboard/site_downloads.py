@@ -6,7 +6,10 @@ them. So `build_site` forks a child that writes them into the work folder (the s
 shared copy-on-write, nothing is pickled), gives MkDocs empty stand-ins of the same names (so
 links to them resolve and the files are copied), and after MkDocs puts the child's files over
 the stand-ins. Where there is no fork (Windows, macOS' spawn-only Pythons) they are written in
-this process first, with the same bytes.
+this process first, with the same bytes. The child runs only Python and pydantic's encoder,
+never numba's OpenMP pool or a thread pool, so the parent's idle worker threads (which a fork
+does not copy) cannot leave it waiting on a lock. The child touches every object it encodes,
+so its private memory grows to about that of the standings (reference counts dirty the pages).
 
 Each file goes through `write_atomic`, so a failed or killed child leaves no half-written file,
 and its failure becomes one `BuildError` naming the files; the site is then not swapped in.
