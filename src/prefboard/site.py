@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from prefboard import __version__, site_search
+from prefboard import __version__, site_downloads, site_search
 from prefboard.config import Config
 from prefboard.errors import BuildError
 from prefboard.ingest.validate import Ledger
@@ -40,11 +40,8 @@ from prefboard.site_theme import (
 )
 from prefboard.standings.model import (
     Standings,
-    ratings_csv,
     safe_cell,
     schema_json,
-    standings_csv,
-    to_json,
 )
 
 # Light and dark, following the reader's system setting, with Material's toggle between them.
@@ -210,8 +207,13 @@ def write_docs(
     ledger: Ledger,
     source: Path | None,
     root: Path,
+    stand_ins: bool = False,
 ) -> list[str]:
-    """Fill the temporary docs folder; returns the hand-written pages to append to the nav."""
+    """Fill the temporary docs folder; returns the hand-written pages to append to the nav.
+
+    With `stand_ins`, the big downloads (site_downloads.FILES) are empty files of their names:
+    a `site_downloads.Writer` makes the real ones, put in place after MkDocs copied these.
+    """
     docs.mkdir(parents=True)
     extra: list[str] = []
     if source is not None:
@@ -241,12 +243,11 @@ def write_docs(
         f"{JS_DIR}/vega.js": vega_bundle(),
         f"{JS_DIR}/prefboard.js": _asset("prefboard.js"),
         f"{CSS_DIR}/prefboard.css": _asset("prefboard.css"),
-        "downloads/standings.json": to_json(standings),
         "downloads/standings.schema.json": schema_json(),
-        "downloads/standings.csv": standings_csv(standings),
-        "downloads/ratings.csv": ratings_csv(standings),
         "downloads/excluded.csv": excluded_csv(ledger),
     }
+    for name, make in site_downloads.FILES.items():
+        assets[f"downloads/{name}"] = "" if stand_ins else make(standings)
     for rel, text in assets.items():
         path = docs / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,11 +315,12 @@ def prepare(
     root: Path,
     work: Path,
     versioned: bool = False,
+    stand_ins: bool = False,
 ) -> Path:
     """Write the docs folder and the derived mkdocs.yml into `work`; returns the config file."""
     docs, site = work / "docs", work / "site"
     source = root / config.site.source
-    extra = write_docs(docs, pages, standings, ledger, source, root)
+    extra = write_docs(docs, pages, standings, ledger, source, root, stand_ins)
     cfg = mkdocs_config(config, standings, pages, extra, docs, site, versioned)
     config_file = work / "mkdocs.yml"
     config_file.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
@@ -341,13 +343,19 @@ def build_site(
     workspace.clean_stale(area, output)
     workspace.check_replaceable(output)
     work = workspace.new_work(area)
+    downloads: site_downloads.Writer | None = None
     try:
-        config_file = prepare(config, standings, ledger, pages, root, work.path, versioned)
+        # Started first: the child serialises while this process writes pages and runs MkDocs.
+        downloads = site_downloads.Writer(standings, work.path / "downloads")
+        config_file = prepare(
+            config, standings, ledger, pages, root, work.path, versioned, stand_ins=True
+        )
         workspace.pause_point("mkdocs")
         run_mkdocs(config_file, data_epoch(standings))
         site = work.path / "site"
+        downloads.finish(site / "downloads")
         # The file just written, not a second serialisation (tens of MB at 300 models).
-        written = (work.path / "docs" / "downloads" / "standings.json").read_bytes()
+        written = (site / "downloads" / "standings.json").read_bytes()
         stamp = hashlib.sha256(written).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
         workspace.mark(site)
@@ -358,6 +366,8 @@ def build_site(
         workspace.swap(site, output, work.path)
         workspace.pause_point("swapped")
     finally:
+        if downloads is not None:
+            downloads.stop()
         workspace.release(work)
     charts = sum(p.text.count('class="pb-chart"') for p in pages)
     return SiteSummary(output=output, pages=len(pages) + extra, charts=charts, files=files)

@@ -1,0 +1,122 @@
+"""The site's standings downloads, serialised on the second core while MkDocs builds.
+
+At 300 models standings.json (127 MB), standings.csv and ratings.csv take ~7.5 CPU s to make,
+almost all of it Python's float formatting, and nothing MkDocs does reads them: it only copies
+them. So `build_site` forks a child that writes them into the work folder (the standings are
+shared copy-on-write, nothing is pickled), gives MkDocs empty stand-ins of the same names (so
+links to them resolve and the files are copied), and after MkDocs puts the child's files over
+the stand-ins. Where there is no fork (Windows, macOS' spawn-only Pythons) they are written in
+this process first, with the same bytes. The child runs only Python and pydantic's encoder,
+never numba's OpenMP pool or a thread pool, so the parent's idle worker threads (which a fork
+does not copy) cannot leave it waiting on a lock. The child touches every object it encodes,
+so its private memory grows to about that of the standings (reference counts dirty the pages).
+
+Each file goes through `write_atomic`, so a failed or killed child leaves no half-written file,
+and its failure becomes one `BuildError` naming the files; the site is then not swapped in.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from prefboard.errors import BuildError
+from prefboard.io.files import write_atomic
+from prefboard.standings.model import Standings, ratings_csv, standings_csv, to_json
+
+#: The downloads the child makes; everything else under downloads/ is small and written inline.
+FILES: dict[str, Callable[[Standings], str]] = {
+    "standings.json": to_json,
+    "standings.csv": standings_csv,
+    "ratings.csv": ratings_csv,
+}
+_NAMES = ", ".join(FILES)
+# An error message longer than this is cut: the pipe is read only after the child exits.
+_MESSAGE_BYTES = 4096
+
+
+def write_files(standings: Standings, folder: Path) -> None:
+    """Write every file of FILES into `folder` (which exists)."""
+    for name, make in FILES.items():
+        write_atomic(folder / name, make(standings))
+
+
+class Writer:
+    """The downloads being written into `folder`: `finish` waits and moves them into place."""
+
+    def __init__(self, standings: Standings, folder: Path, fork: bool | None = None) -> None:
+        self.folder = folder
+        self.pid: int | None = None
+        self._read = -1
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (hasattr(os, "fork") if fork is None else fork):
+            write_files(standings, folder)
+            return
+        self._read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or process slot for a child: the same files, here
+            os.close(self._read)
+            os.close(write)
+            self._read = -1
+            write_files(standings, folder)
+            return
+        if pid == 0:  # pragma: no cover - the child; coverage does not follow it
+            _child(standings, folder, self._read, write)
+        os.close(write)
+        self.pid = pid
+
+    def finish(self, target: Path) -> None:
+        """Wait for the child (if any) and move the files over MkDocs' stand-ins in `target`."""
+        if self.pid is not None:
+            message = _drain(self._read)
+            self._read = -1
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = None
+            if status != 0:
+                raise BuildError(f"writing {_NAMES} failed: {message or _why(status)}")
+        target.mkdir(parents=True, exist_ok=True)
+        for name in FILES:
+            os.replace(self.folder / name, target / name)
+
+    def stop(self) -> None:
+        """Kill an unfinished child (the build failed elsewhere); idempotent."""
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+
+
+def _child(standings: Standings, folder: Path, read: int, write: int) -> None:  # pragma: no cover
+    """Write the files and leave with os._exit: the parent's `finally` blocks, atexit handlers
+    and buffered output are the parent's, never run or flushed twice."""
+    code = 1
+    try:
+        os.close(read)
+        write_files(standings, folder)
+        code = 0
+    except BaseException as exc:  # every failure must reach the parent
+        detail = str(exc) or type(exc).__name__
+        os.write(write, detail.encode("utf-8", "replace")[:_MESSAGE_BYTES])
+    finally:
+        os._exit(code)
+
+
+def _drain(fd: int) -> str:
+    """Everything the child wrote before closing its end (empty when it succeeded)."""
+    chunks = []
+    while chunk := os.read(fd, _MESSAGE_BYTES):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace").strip()
+
+
+def _why(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"the writing process was killed by signal {os.WTERMSIG(status)}"
+    return f"the writing process exited with status {os.waitstatus_to_exitcode(status)}"

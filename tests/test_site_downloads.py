@@ -1,0 +1,74 @@
+"""The big downloads (standings.json, standings.csv, ratings.csv) are written by a forked child
+while MkDocs builds: the site is the same as one written in-process, and a child that fails or
+dies fails the build with one clear line, leaving the previous site and no work folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prefboard import site_downloads
+from prefboard.cli import cli
+from prefboard.io.paths import WORK_AREA
+from prefboard.io.workspace import WORK_PREFIX
+from prefboard.standings.model import Standings
+from tests.conftest import copy_site, small_board
+from tests.test_site import tree_hashes
+
+
+def _build(toml: Path, out: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["build", "--config", str(toml), "--out", str(out)])
+    return result.exit_code, result.output
+
+
+def test_without_fork_the_site_is_the_same(
+    tiny: Path, tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tiny_site was built with the forked writer; this build writes the files in-process.
+    monkeypatch.delattr(os, "fork")
+    code, output = _build(small_board(tiny), tmp_path / "site")
+    assert code == 0, output
+    assert tree_hashes(tmp_path / "site") == tree_hashes(tiny_site)
+    assert (tmp_path / "site" / "downloads" / "standings.json").stat().st_size > 1000
+
+
+def _fails(standings: Standings) -> str:
+    raise OSError("No space left on device")
+
+
+def _dies(standings: Standings) -> str:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return ""
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (_fails, "No space left on device"),
+        (_dies, "the writing process was killed by signal 9"),
+    ],
+)
+def test_a_failed_writer_fails_the_build_and_keeps_the_previous_site(
+    tiny: Path,
+    tiny_site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: object,
+    why: str,
+) -> None:
+    out = copy_site(tiny_site, tmp_path / "site")
+    before = tree_hashes(out)
+    # The last file fails: the two before it were written, and must not reach the site.
+    monkeypatch.setitem(site_downloads.FILES, "ratings.csv", make)
+    code, output = _build(small_board(tiny), out)
+    assert code == 2
+    assert output.splitlines()[-1] == (
+        f"Error: writing standings.json, standings.csv, ratings.csv failed: {why}"
+    )
+    assert "Traceback" not in output
+    assert tree_hashes(out) == before
+    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
