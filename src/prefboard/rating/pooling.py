@@ -136,6 +136,14 @@ class _Stack:
         )
 
 
+def _population_precision(st: _Stack, c: np.ndarray, prior_sigma: float) -> np.ndarray:
+    """P = σ0⁻² I + Σ_g K_g, with c = 1 / (1 + τ²λ) per stacked eigenvalue (item 2)."""
+    w = st.vectors * np.sqrt(st.values * c)
+    precision = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
+    precision[np.diag_indices(len(precision))] += 1.0 / prior_sigma**2
+    return precision
+
+
 def log_marginal(
     spectra: list[_Spectrum] | _Stack, tau: float, prior_mean: float, prior_sigma: float
 ) -> float:
@@ -148,9 +156,7 @@ def log_marginal(
     n = st.vectors.shape[0]
     t2 = tau * tau
     c = 1.0 / (1.0 + t2 * st.values)
-    w = st.vectors * np.sqrt(st.values * c)
-    precision = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
-    precision[np.diag_indices(n)] += 1.0 / prior_sigma**2
+    precision = _population_precision(st, c, prior_sigma)
     eta = prior_mean / prior_sigma**2 + st.vectors @ (c * st.projected_shift)
     total = -0.5 * float(np.log1p(t2 * st.values).sum())
     total += 0.5 * t2 * float(c @ st.projected_shift**2)
@@ -299,7 +305,14 @@ def pool(groups: list[Likelihood], prior_mean: float, prior_sigma: float, tau: f
     """Population and group posteriors for a given τ."""
     n = len(groups[0].shift)
     t2 = tau * tau
-    precision = np.eye(n) / prior_sigma**2
+    # Σ K_g as log_marginal forms it (one syrk, not a product L_g C_g per group); empty
+    # groups add nothing to it.
+    spectra = [g.spectrum for g in groups if not g.empty]
+    if spectra:
+        st = _Stack.of(spectra)
+        precision = _population_precision(st, 1.0 / (1.0 + t2 * st.values), prior_sigma)
+    else:
+        precision = np.eye(n) / prior_sigma**2
     eta = np.full(n, prior_mean / prior_sigma**2)
     maps, offsets = [], []
     for g in groups:
@@ -308,9 +321,6 @@ def pool(groups: list[Likelihood], prior_mean: float, prior_sigma: float, tau: f
         else:
             sp = g.spectrum
             c = (sp.vectors / (1.0 + t2 * sp.values)) @ sp.vectors.T
-        # K_g = L_g C_g is symmetric (L_g and C_g commute); symmetrise the rounding away.
-        k = g.precision @ c
-        precision += (k + k.T) / 2
         ch = c @ g.shift
         eta += ch
         maps.append(c)
