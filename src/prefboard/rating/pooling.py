@@ -139,7 +139,7 @@ class _Stack:
 def _population_precision(st: _Stack, c: np.ndarray, prior_sigma: float) -> np.ndarray:
     """P = σ0⁻² I + Σ_g K_g, with c = 1 / (1 + τ²λ) per stacked eigenvalue (item 2)."""
     w = st.vectors * np.sqrt(st.values * c)
-    precision = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
+    precision: np.ndarray = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
     precision[np.diag_indices(len(precision))] += 1.0 / prior_sigma**2
     return precision
 
