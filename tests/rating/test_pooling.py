@@ -169,6 +169,29 @@ def test_a_search_repeated_on_the_same_groups_reuses_every_value() -> None:
     assert 0 < marginal.evaluations - searched < 60
 
 
+def test_the_interval_ends_are_the_whole_range_roots_to_brentqs_tolerance() -> None:
+    from scipy.optimize import brentq
+
+    groups = _differing_groups(2.0)
+    marginal = pooling.Marginal(groups, M0, S0)
+    est = pooling.fit_tau(groups, M0, S0, marginal=marginal)
+    x_hat, lo, hi = np.log(est.tau), np.log(1e-4 * S0), np.log(10 * S0)
+    cut = marginal(x_hat) - chi2.ppf(0.95, 1) / 2
+    fresh = pooling.Marginal(groups, M0, S0)  # counts what the whole-range search costs
+
+    def above(x: float) -> float:
+        return fresh(x) - cut
+
+    lower, upper = brentq(above, lo, x_hat, xtol=1e-4), brentq(above, x_hat, hi, xtol=1e-4)
+    assert abs(np.log(est.lower) - lower) < 2e-4 and abs(np.log(est.upper) - upper) < 2e-4
+    # the bracket from the maximisation's points: fewer evaluations than from the edges
+    searched = pooling.Marginal(groups, M0, S0)
+    pooling.fit_tau(groups, M0, S0, interval=False, marginal=searched)
+    before = searched.evaluations
+    pooling.fit_tau(groups, M0, S0, marginal=searched)
+    assert searched.evaluations - before < fresh.evaluations
+
+
 def test_identical_groups_give_tau_zero_and_an_interval_from_zero() -> None:
     groups = _groups(5, sizes=(30, 30))
     same = [groups[0], groups[0], groups[0]]

@@ -136,6 +136,14 @@ class _Stack:
         )
 
 
+def _population_precision(st: _Stack, c: np.ndarray, prior_sigma: float) -> np.ndarray:
+    """P = σ0⁻² I + Σ_g K_g, with c = 1 / (1 + τ²λ) per stacked eigenvalue (item 2)."""
+    w = st.vectors * np.sqrt(st.values * c)
+    precision: np.ndarray = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
+    precision[np.diag_indices(len(precision))] += 1.0 / prior_sigma**2
+    return precision
+
+
 def log_marginal(
     spectra: list[_Spectrum] | _Stack, tau: float, prior_mean: float, prior_sigma: float
 ) -> float:
@@ -148,9 +156,7 @@ def log_marginal(
     n = st.vectors.shape[0]
     t2 = tau * tau
     c = 1.0 / (1.0 + t2 * st.values)
-    w = st.vectors * np.sqrt(st.values * c)
-    precision = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
-    precision[np.diag_indices(n)] += 1.0 / prior_sigma**2
+    precision = _population_precision(st, c, prior_sigma)
     eta = prior_mean / prior_sigma**2 + st.vectors @ (c * st.projected_shift)
     total = -0.5 * float(np.log1p(t2 * st.values).sum())
     total += 0.5 * t2 * float(c @ st.projected_shift**2)
@@ -183,6 +189,10 @@ class Marginal:
             stack = self.stack or self.spectra
             self._values[key] = log_marginal(stack, tau, self.prior_mean, self.prior_sigma)
         return self._values[key]
+
+    def known(self) -> list[tuple[float, float]]:
+        """Every (log τ, value) computed so far."""
+        return list(self._values.items())
 
     @property
     def evaluations(self) -> int:
@@ -227,11 +237,28 @@ def fit_tau(
     def above(x: float) -> float:
         return objective(x) - cut
 
-    lower = 0.0 if above(lo) >= 0 else float(np.exp(brentq(above, lo, x_hat, xtol=1e-4)))
-    upper = (
-        float(np.exp(hi)) if above(hi) >= 0 else float(np.exp(brentq(above, x_hat, hi, xtol=1e-4)))
-    )
+    lower = 0.0 if above(lo) >= 0 else _crossing(objective, cut, x_hat, lo)
+    upper = float(np.exp(hi)) if above(hi) >= 0 else _crossing(objective, cut, x_hat, hi)
     return TauEstimate(tau, lower, upper, len(spectra), p_value)
+
+
+def _crossing(objective: Marginal, cut: float, inside: float, outside: float) -> float:
+    """τ where the log marginal crosses `cut` between log τ `inside` (above it) and `outside`
+    (below it), by brentq to xtol 1e-4 in log τ.
+
+    The bracket is the narrowest the values already computed give (the maximisation's points
+    and the other end's root finding): the one computed point below the cut nearest `inside`
+    and the point above it nearest that. At 300 models each evaluation is milliseconds and
+    brentq from the whole range [edge, maximum] took ~11 of them per end; the root is the
+    same one to brentq's own tolerance."""
+    sign = 1.0 if outside > inside else -1.0
+    known = objective.known()
+    below = [x for x, v in known if v < cut and sign * (x - inside) > 0]
+    far = min(below, key=lambda x: sign * (x - inside), default=outside)
+    above = [x for x, v in known if v >= cut and 0 <= sign * (x - inside) < sign * (far - inside)]
+    near = max(above, key=lambda x: sign * (x - inside), default=inside)
+    root = brentq(lambda x: objective(x) - cut, near, far, xtol=1e-4)
+    return float(np.exp(root))
 
 
 @dataclass(frozen=True)
@@ -278,7 +305,14 @@ def pool(groups: list[Likelihood], prior_mean: float, prior_sigma: float, tau: f
     """Population and group posteriors for a given τ."""
     n = len(groups[0].shift)
     t2 = tau * tau
-    precision = np.eye(n) / prior_sigma**2
+    # Σ K_g as log_marginal forms it (one syrk, not a product L_g C_g per group); empty
+    # groups add nothing to it.
+    spectra = [g.spectrum for g in groups if not g.empty]
+    if spectra:
+        st = _Stack.of(spectra)
+        precision = _population_precision(st, 1.0 / (1.0 + t2 * st.values), prior_sigma)
+    else:
+        precision = np.eye(n) / prior_sigma**2
     eta = np.full(n, prior_mean / prior_sigma**2)
     maps, offsets = [], []
     for g in groups:
@@ -287,9 +321,6 @@ def pool(groups: list[Likelihood], prior_mean: float, prior_sigma: float, tau: f
         else:
             sp = g.spectrum
             c = (sp.vectors / (1.0 + t2 * sp.values)) @ sp.vectors.T
-        # K_g = L_g C_g is symmetric (L_g and C_g commute); symmetrise the rounding away.
-        k = g.precision @ c
-        precision += (k + k.T) / 2
         ch = c @ g.shift
         eta += ch
         maps.append(c)
