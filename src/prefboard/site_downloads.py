@@ -24,14 +24,11 @@ from pathlib import Path
 
 from prefboard.errors import BuildError
 from prefboard.io.files import write_atomic
-from prefboard.standings.model import Standings, ratings_csv, standings_csv, to_json
+from prefboard.standings.files import DOWNLOADS
+from prefboard.standings.model import Standings
 
 #: The downloads the child makes; everything else under downloads/ is small and written inline.
-FILES: dict[str, Callable[[Standings], str]] = {
-    "standings.json": to_json,
-    "standings.csv": standings_csv,
-    "ratings.csv": ratings_csv,
-}
+FILES: dict[str, Callable[[Standings], str]] = DOWNLOADS
 _NAMES = ", ".join(FILES)
 # An error message longer than this is cut: the pipe is read only after the child exits.
 _MESSAGE_BYTES = 4096

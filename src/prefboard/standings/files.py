@@ -9,6 +9,7 @@ import json
 import re
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -274,15 +275,20 @@ def ratings_csv(standings: Standings) -> str:
     return _csv(rows, RATINGS_COLUMNS)
 
 
+#: The standings' downloads made from the standings themselves (the schema is fixed text): the
+#: site writes these on a second core (site_downloads.py), `write_standings` here.
+DOWNLOADS: dict[str, Callable[[Standings], str]] = {
+    "standings.json": to_json,
+    "standings.csv": standings_csv,
+    "ratings.csv": ratings_csv,
+}
+
+
 def write_standings(standings: Standings, out: Path) -> list[Path]:
     """Write standings.json, its schema, standings.csv and ratings.csv into `out`."""
     ensure_folder(out)
-    files = {
-        "standings.json": to_json(standings),
-        "standings.schema.json": schema_json(),
-        "standings.csv": standings_csv(standings),
-        "ratings.csv": ratings_csv(standings),
-    }
+    order = ("standings.json", "standings.schema.json", "standings.csv", "ratings.csv")
+    files = {n: DOWNLOADS[n](standings) if n in DOWNLOADS else schema_json() for n in order}
     paths = []
     for name, text in files.items():
         path = out / name
