@@ -136,7 +136,7 @@ def test_each_profile_fit_starts_on_the_line_through_the_two_nearest_modes() -> 
     predicted = profile._start(0.65)
     assert predicted is not None
     # Off by the square of the spacing, against the spacing itself for a neighbour's mode.
-    off = float(np.max(np.abs(profile.modes[0.6] - exact)))
+    off = float(np.max(np.abs(profile.fits[0.6][0] - exact)))
     assert float(np.max(np.abs(predicted - exact))) < off / 10
     # Beyond one spacing outside them (the search's bounds): the nearest mode alone.
-    assert profile._start(3.0) is profile.modes[0.7]
+    assert profile._start(3.0) is profile.fits[0.7][0]

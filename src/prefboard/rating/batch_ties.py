@@ -57,30 +57,27 @@ class _Profile:
         beta: float,
     ) -> None:
         self.pc, self.prior_mean, self.prior_sigma, self.beta = pc, prior_mean, prior_sigma, beta
-        self.modes: dict[float, np.ndarray] = {}
-        self.seen: dict[float, float] = {}
+        self.fits: dict[float, tuple[np.ndarray, float]] = {}  # u -> (mode, log-likelihood)
 
     def __call__(self, u: float) -> float:
-        hit = self.seen.get(u)
-        if hit is not None:
-            return hit
-        prior = (self.prior_mean, self.prior_sigma)
-        mode, loglik = mode_log_likelihood(self.pc, prior, self.beta, math.exp(u), self._start(u))
-        self.modes[u], self.seen[u] = mode, loglik
-        return loglik
+        if u not in self.fits:
+            prior = (self.prior_mean, self.prior_sigma)
+            start = self._start(u)
+            self.fits[u] = mode_log_likelihood(self.pc, prior, self.beta, math.exp(u), start)
+        return self.fits[u][1]
 
     def _start(self, u: float) -> np.ndarray | None:
         """The mode at ``u`` predicted from the two fitted margins nearest to it: the mode
         moves smoothly with log eps, so the line through them lands within the square of their
         spacing, while the search closes in (a Newton step or two saved per fit). Beyond one
         spacing outside them (the bounds, from the maximum) the nearest mode alone is used."""
-        near = sorted(self.modes, key=lambda v: (abs(v - u), v))[:2]
+        near = sorted(self.fits, key=lambda v: (abs(v - u), v))[:2]
         if not near:
             return None
         if len(near) == 1 or abs(u - near[0]) > abs(near[1] - near[0]):
-            return self.modes[near[0]]
-        u0, u1 = near
-        line: np.ndarray = self.modes[u0] + (u - u0) / (u1 - u0) * (self.modes[u1] - self.modes[u0])
+            return self.fits[near[0]][0]
+        (u0, u1), m0, m1 = near, self.fits[near[0]][0], self.fits[near[1]][0]
+        line: np.ndarray = m0 + (u - u0) / (u1 - u0) * (m1 - m0)
         return line
 
 

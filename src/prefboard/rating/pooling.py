@@ -178,7 +178,6 @@ class Marginal:
 
     def __init__(self, groups: list[Likelihood], prior_mean: float, prior_sigma: float) -> None:
         self.spectra = [g.spectrum for g in groups if not g.empty]
-        self.stack = _Stack.of(self.spectra) if self.spectra else None
         self.prior_mean, self.prior_sigma = prior_mean, prior_sigma
         self._values: dict[float, float] = {}
 
@@ -186,9 +185,14 @@ class Marginal:
         key = float(log_tau)
         if key not in self._values:
             tau = float(np.exp(key))
-            stack = self.stack or self.spectra
-            self._values[key] = log_marginal(stack, tau, self.prior_mean, self.prior_sigma)
+            self._values[key] = log_marginal(self.stack, tau, self.prior_mean, self.prior_sigma)
         return self._values[key]
+
+    @cached_property
+    def stack(self) -> _Stack:
+        """The groups' spectra side by side, stacked once for every τ evaluated (a search
+        evaluates only with two groups or more, so it is never built empty)."""
+        return _Stack.of(self.spectra)
 
     def known(self) -> list[tuple[float, float]]:
         """Every (log τ, value) computed so far."""
