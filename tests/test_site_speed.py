@@ -48,6 +48,13 @@ def test_generated_pages_convert_byte_identically(tiny_standings: Standings) -> 
         "```\n<table><tr><td>1</td></tr></table>\n```\n",
         # never closed
         "<table>\n<tr><td>1</td></tr>\n\nrest",
+        # what the whitespace normaliser or the fence finder would change: stashed late
+        "<table>\n<tr><td>\t1</td></tr>\n</table>\n\nx\n",
+        "a\r\n\r\n<div>\n<p>x</p>\n</div>\r\n\r\nb",
+        "<div>\n<p>a\x02b\x00</p>\n</div>\n\nz",
+        "<div>\n<p>x</p>\n</div>\n\n~~~\n<div>\n</div>\n~~~\n",
+        # lines of spaces around and after blocks, a block as the last line
+        "p\n   \n<table>\n<tr><td>1</td></tr>\n</table>\n  \n## H\n\n<div><p>e</p></div>",
     ],
 )
 def test_odd_blocks_convert_byte_identically(text: str) -> None:
@@ -62,6 +69,16 @@ def test_stashed_blocks_keep_their_anchor_ids() -> None:
     md.preprocessors.register(collector, "mkdocs_raw_html", 21)  # as MkDocs registers it
     md.convert('<div id="chart-a&amp;b"><p><a name="n">x</a></p></div>\n')
     assert collected == {"chart-a&b", "n"}
+
+
+def test_plain_pages_hide_their_blocks_from_the_whitespace_normaliser() -> None:
+    md = markdown.Markdown(extensions=[*EXTENSIONS, "prefboard.site_markdown"])
+    seen: list[str] = []
+    spy = SimpleNamespace(run=lambda lines: seen.extend(lines) or lines)
+    md.preprocessors.register(spy, "spy", 30.5)  # just before the normaliser
+    html = md.convert("Intro\n\n<table>\n<tr><td>Borealis</td></tr>\n</table>\n\n*end*\n")
+    assert "<tr><td>Borealis</td></tr>" in html and "<em>end</em>" in html
+    assert not any("Borealis" in line for line in seen)
 
 
 def _table(rows: int) -> str:
