@@ -112,7 +112,7 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixi
     ]
     # Both axes get the full model list as their domain so that the grid is square and in rank
     # order even where cells are missing (the diagonal, or pairs never played).
-    base = alt.Chart(_data(cells)).encode(
+    base = alt.Chart().encode(
         x=alt.X(
             "opponent:N",
             sort=order,
@@ -148,7 +148,8 @@ def head_to_head_chart(standings: Standings, dimension: str) -> alt.TopLevelMixi
     # no prediction for it) and no label: text off a coloured cell would need the theme's text
     # colour, which a spec can't know.
     unplayed = base.transform_filter("datum.battles <= 0").mark_rect(color=NO_DATA, opacity=0.25)
-    return _finish(alt.layer(rects, on_cells, unplayed), _height(len(order)) + 40)
+    layers = alt.layer(rects, on_cells, unplayed, data=_data(cells))
+    return _finish(layers, _height(len(order)) + 40)
 
 
 def battles_vs_rank_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:

@@ -237,7 +237,7 @@ def likert_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
         alt.Tooltip("sd:Q", title="SD", format=".2f"),
         alt.Tooltip("n:Q", title="Ratings", format=",d"),
     ]
-    base = alt.Chart(_data(rows)).encode(
+    base = alt.Chart().encode(
         # An explicit domain keeps unrated models on the axis (their null mean drops their marks).
         y=alt.Y("model:N", sort=order, scale=alt.Scale(domain=order), title=None),
         tooltip=tooltip,
@@ -250,4 +250,4 @@ def likert_chart(standings: Standings, dimension: str) -> alt.TopLevelMixin:
     points = base.mark_point(filled=True, size=70, color=ACCENT).encode(
         x=alt.X("mean:Q", scale=x_scale)
     )
-    return _finish(alt.layer(rules, points), _height(len(rows)))
+    return _finish(alt.layer(rules, points, data=_data(rows)), _height(len(rows)))

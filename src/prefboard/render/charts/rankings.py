@@ -62,7 +62,7 @@ def _rank_heatmap(
     # heatmap and six heatmaps on a group page.
     columns = ["model", x_field, "rank", "rank_range", "score", "band", "battles", "status", "ink"]
     shown = [{c: r[c] for c in columns} for r in rows]
-    base = alt.Chart(_csv_data(shown, ["rank", "score", "battles"])).encode(
+    base = alt.Chart().encode(
         x=alt.X(
             f"{x_field}:N",
             sort=x_order,
@@ -75,7 +75,8 @@ def _rank_heatmap(
     )
     cells = base.mark_rect().encode(color=_rank_color(max_rank))
     labels = base.mark_text(fontSize=12).encode(text=alt.Text("rank:Q"), color=_ink_color())
-    return _finish(alt.layer(cells, labels), _height(len(y_order)))
+    data = _csv_data(shown, ["rank", "score", "battles"])
+    return _finish(alt.layer(cells, labels, data=data), _height(len(y_order)))
 
 
 def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
@@ -99,7 +100,7 @@ def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
         alt.Tooltip("status:N", title="Status"),
     ]
     status = alt.Scale(domain=STATUS)
-    base = alt.Chart(_data(rows)).encode(
+    base = alt.Chart().encode(
         y=alt.Y("model:N", sort=order, title=None),
         color=alt.Color("status:N", scale=status, legend=alt.Legend(title=None, orient="bottom")),
         tooltip=tooltip,
@@ -120,7 +121,7 @@ def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
             "status:N", scale=alt.Scale(domain=STATUS, range=[1, 0]), legend=None
         ),
     )
-    return _finish(alt.layer(rules, points), _height(len(rows)))
+    return _finish(alt.layer(rules, points, data=_data(rows)), _height(len(rows)))
 
 
 def dimension_heatmap(standings: Standings) -> alt.TopLevelMixin:
