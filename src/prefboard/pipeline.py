@@ -119,7 +119,7 @@ def build(
     """
     # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
     from prefboard.render.pages import render_pages
-    from prefboard.site import build_site, prepare
+    from prefboard.site import SiteBuild, prepare
 
     clock = _Clock(progress)
     config, root = load(config_path)
@@ -138,14 +138,18 @@ def build(
         clock.lap("analyze")
         standings = plan_stage(standings)
         clock.lap("plan")
-        pages = render_pages(standings, before)
-        clock.lap("pages + charts")
         label = before.label if before else None
         if prepare_in is not None:
+            pages = render_pages(standings, before)
+            clock.lap("pages + charts")
             cfg = prepare(config, standings, data.ledger, pages, root, prepare_in, versioned)
             return BuildReport(None, clock.seconds, standings, label, cfg, tuple(data.problems))
         assert out is not None
-        summary = build_site(config, standings, data.ledger, pages, root, out, versioned)
+        # Begun before the pages: its child writes the downloads while they render.
+        with SiteBuild(config, standings, data.ledger, root, out, versioned) as site:
+            pages = render_pages(standings, before)
+            clock.lap("pages + charts")
+            summary = site.finish(pages)
         clock.lap("mkdocs")
     return BuildReport(summary, clock.seconds, standings, label, warnings=tuple(data.problems))
 

@@ -338,36 +338,82 @@ def build_site(
 ) -> SiteSummary:
     """Build into a work folder and swap the result into `output`. The caller holds the board
     lock and has checked `output` (pipeline.build)."""
-    output = output if output.is_absolute() else root / output
-    area = workspace.work_area(output)
-    workspace.clean_stale(area, output)
-    workspace.check_replaceable(output)
-    work = workspace.new_work(area)
-    downloads: site_downloads.Writer | None = None
-    try:
-        # Started first: the child serialises while this process writes pages and runs MkDocs.
-        downloads = site_downloads.Writer(standings, work.path / "downloads")
+    with SiteBuild(config, standings, ledger, root, output, versioned) as started:
+        return started.finish(pages)
+
+
+class SiteBuild:
+    """A site build begun before its pages exist: the work folder is taken and the downloads
+    child forked at once, so that it serialises on the second core while this process renders
+    the pages (pipeline.build starts it before render_pages) and then runs MkDocs. `finish`
+    builds and swaps; leaving the `with` block stops an unfinished child and frees the folder."""
+
+    def __init__(
+        self,
+        config: Config,
+        standings: Standings,
+        ledger: Ledger,
+        root: Path,
+        output: Path,
+        versioned: bool = False,
+    ) -> None:
+        self.config, self.standings, self.ledger = config, standings, ledger
+        self.root, self.versioned = root, versioned
+        self.output = output if output.is_absolute() else root / output
+        area = workspace.work_area(self.output)
+        workspace.clean_stale(area, self.output)
+        workspace.check_replaceable(self.output)
+        self.work: workspace.Work | None = workspace.new_work(area)
+        self.downloads: site_downloads.Writer | None = None
+        try:
+            self.downloads = site_downloads.Writer(standings, self.work.path / "downloads")
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> SiteBuild:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def finish(self, pages: list[Page]) -> SiteSummary:
+        """Write the docs folder, run MkDocs, put the downloads in and swap the site in."""
+        assert self.downloads is not None and self.work is not None, "finish after close"
+        work = self.work.path
         config_file = prepare(
-            config, standings, ledger, pages, root, work.path, versioned, stand_ins=True
+            self.config,
+            self.standings,
+            self.ledger,
+            pages,
+            self.root,
+            work,
+            self.versioned,
+            stand_ins=True,
         )
         workspace.pause_point("mkdocs")
-        run_mkdocs(config_file, data_epoch(standings))
-        site = work.path / "site"
-        downloads.finish(site / "downloads")
+        run_mkdocs(config_file, data_epoch(self.standings))
+        site = work / "site"
+        self.downloads.finish(site / "downloads")
         # The file just written, not a second serialisation (tens of MB at 300 models).
         written = (site / "downloads" / "standings.json").read_bytes()
         stamp = hashlib.sha256(written).hexdigest()[:16]
         (site / "build-stamp.txt").write_text(stamp + "\n", encoding="utf-8")
         workspace.mark(site)
         files = sum(1 for p in site.rglob("*") if p.is_file())
-        extra = sum(1 for p in (work.path / "docs").rglob("*.md")) - len(pages)
+        extra = sum(1 for p in (work / "docs").rglob("*.md")) - len(pages)
         workspace.pause_point("swap")
-        workspace.check_replaceable(output)
-        workspace.swap(site, output, work.path)
+        workspace.check_replaceable(self.output)
+        workspace.swap(site, self.output, work)
         workspace.pause_point("swapped")
-    finally:
-        if downloads is not None:
-            downloads.stop()
-        workspace.release(work)
-    charts = sum(p.text.count('class="pb-chart"') for p in pages)
-    return SiteSummary(output=output, pages=len(pages) + extra, charts=charts, files=files)
+        charts = sum(p.text.count('class="pb-chart"') for p in pages)
+        return SiteSummary(self.output, pages=len(pages) + extra, charts=charts, files=files)
+
+    def close(self) -> None:
+        """Kill an unfinished downloads child and remove the work folder; idempotent."""
+        if self.downloads is not None:
+            self.downloads.stop()
+            self.downloads = None
+        if self.work is not None:
+            workspace.release(self.work)
+            self.work = None
