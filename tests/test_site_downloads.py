@@ -72,3 +72,36 @@ def test_a_failed_writer_fails_the_build_and_keeps_the_previous_site(
     assert "Traceback" not in output
     assert tree_hashes(out) == before
     assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
+
+
+def test_pages_failing_after_the_writer_started_keep_the_previous_site(
+    tiny: Path, tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The downloads child is forked before the pages render: a page stage that fails must stop
+    # it and leave neither a work folder nor a changed site.
+    from prefboard.errors import BuildError
+    from prefboard.render import pages
+
+    started: list[int] = []
+    real_writer = site_downloads.Writer
+
+    def writer(*args: object, **kwargs: object) -> site_downloads.Writer:
+        made = real_writer(*args, **kwargs)  # type: ignore[arg-type]
+        started.append(made.pid or 0)
+        return made
+
+    def broken(*_: object) -> list[pages.Page]:
+        raise BuildError("the pages could not be rendered")
+
+    monkeypatch.setattr(site_downloads, "Writer", writer)
+    monkeypatch.setattr(pages, "render_pages", broken)
+    out = copy_site(tiny_site, tmp_path / "site")
+    before = tree_hashes(out)
+    code, output = _build(small_board(tiny), out)
+    assert code == 2
+    assert output.splitlines()[-1] == "Error: the pages could not be rendered"
+    assert started and started[0] > 0  # the child had been forked
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0], os.WNOHANG)  # and was reaped
+    assert tree_hashes(out) == before
+    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
