@@ -193,6 +193,10 @@ def test_search_indexes_generated_pages_the_same_with_fewer_tags(
         # inside a block, excluded from search
         "<div>\n<table><tr><td>1</td></tr></table>\n</div>",
         "<div data-search-exclude>\n<table><tr><td>1</td></tr></table>\n</div>\n<p>q</p>",
+        # chart data (shown empty), one holding what looks like markup, one holding a "<"
+        '<script type="application/json">{"a":"x data-search-b=\\"1\\" \\u003ctable"}</script>'
+        "\n<h2 id='s'>S</h2>\n<table><tr><td>1</td></tr></table>\n",
+        '<p>x</p><script type="application/json">{"a":"<b>y</b>"}</script>\n<p>z</p>',
     ],
 )
 def test_flattened_tables_index_as_the_whole_tables(content: str) -> None:
@@ -212,3 +216,16 @@ def test_a_page_put_back_loses_the_search_attributes_as_material_strips_them() -
     page.content = _searched(content)
     site_search.on_page_context({"page": page}, page=page)
     assert page.content == "<p>hidden</p>\n<table><tr><td>1</td></tr></table>\n"
+
+
+def test_chart_data_is_hidden_from_search_and_kept_on_the_page() -> None:
+    content = (
+        '<h2 id="c">Chart</h2>\n<div class="pb-chart" id="chart-a">'
+        '<script type="application/json">{"data":"Borealis,1"}</script></div>\n'
+    )
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="models/m.md"), content="")
+    page.content = _searched(content)
+    assert "Borealis" not in page.content
+    assert _index(page.content) == _index(content)
+    site_search.on_page_context({"page": page}, page=page)
+    assert page.content == content
