@@ -105,3 +105,41 @@ def test_pages_failing_after_the_writer_started_keep_the_previous_site(
         os.waitpid(started[0], os.WNOHANG)  # and was reaped
     assert tree_hashes(out) == before
     assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
+
+
+def _pages_fail(standings: Standings) -> list[object]:
+    raise OSError("model pages broke")
+
+
+def _pages_die(standings: Standings) -> list[object]:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return []
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (_pages_fail, "model pages broke"),
+        (_pages_die, "the writing process was killed by signal 9"),
+    ],
+)
+def test_model_pages_failing_in_the_child_fail_the_build(
+    tiny: Path,
+    tiny_site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: object,
+    why: str,
+) -> None:
+    # The model pages are rendered in the downloads child while this process renders the rest.
+    from prefboard.render import pages
+
+    monkeypatch.setattr(pages, "model_pages", make)
+    out = copy_site(tiny_site, tmp_path / "site")
+    before = tree_hashes(out)
+    code, output = _build(small_board(tiny), out)
+    assert code == 2
+    assert output.splitlines()[-1] == f"Error: rendering the model pages failed: {why}"
+    assert "Traceback" not in output
+    assert tree_hashes(out) == before
+    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from prefboard.config import Config, load_config
 from prefboard.errors import BuildError, DataError, PrefboardError, Problem, cause_first
@@ -23,6 +24,7 @@ from prefboard.standings.files import read_standings
 from prefboard.standings.model import Standings
 
 if TYPE_CHECKING:
+    from prefboard.render.pages import Page
     from prefboard.site import SiteSummary
 
 
@@ -118,8 +120,9 @@ def build(
     the docs folder and mkdocs.yml there for mike, and leaves the site output alone.
     """
     # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
-    from prefboard.render.pages import render_pages
+    from prefboard.render.pages import model_pages, render_pages
     from prefboard.site import SiteBuild, prepare
+    from prefboard.site_downloads import Job
 
     clock = _Clock(progress)
     config, root = load(config_path)
@@ -145,13 +148,20 @@ def build(
             cfg = prepare(config, standings, data.ledger, pages, root, prepare_in, versioned)
             return BuildReport(None, clock.seconds, standings, label, cfg, tuple(data.problems))
         assert out is not None
-        # Begun before the pages: its child writes the downloads while they render.
-        with SiteBuild(config, standings, data.ledger, root, out, versioned) as site:
-            pages = render_pages(standings, before)
+        # Begun before the pages: its child renders the model pages while this process renders
+        # the others, then writes the downloads while MkDocs runs.
+        job = Job("rendering the model pages", partial(model_pages, standings))
+        with SiteBuild(config, standings, data.ledger, root, out, versioned, job) as site:
+            pages = render_pages(standings, before, lambda: _pages(site.first_result()))
             clock.lap("pages + charts")
             summary = site.finish(pages)
         clock.lap("mkdocs")
     return BuildReport(summary, clock.seconds, standings, label, warnings=tuple(data.problems))
+
+
+def _pages(result: object) -> list[Page]:
+    # What the job above returned, unpickled: model_pages' list of pages.
+    return cast("list[Page]", result)
 
 
 def site_output(config: Config, root: Path, config_path: Path, output: Path | None) -> Path:

@@ -345,8 +345,10 @@ def build_site(
 class SiteBuild:
     """A site build begun before its pages exist: the work folder is taken and the downloads
     child forked at once, so that it serialises on the second core while this process renders
-    the pages (pipeline.build starts it before render_pages) and then runs MkDocs. `finish`
-    builds and swaps; leaving the `with` block stops an unfinished child and frees the folder."""
+    the pages (pipeline.build starts it before render_pages) and then runs MkDocs. The child
+    first runs `first` (pipeline.build: the model pages), whose result `first_result` returns.
+    `finish` builds and swaps; leaving the `with` block stops an unfinished child and frees
+    the folder."""
 
     def __init__(
         self,
@@ -356,6 +358,7 @@ class SiteBuild:
         root: Path,
         output: Path,
         versioned: bool = False,
+        first: site_downloads.Job | None = None,
     ) -> None:
         self.config, self.standings, self.ledger = config, standings, ledger
         self.root, self.versioned = root, versioned
@@ -366,7 +369,8 @@ class SiteBuild:
         self.work: workspace.Work | None = workspace.new_work(area)
         self.downloads: site_downloads.Writer | None = None
         try:
-            self.downloads = site_downloads.Writer(standings, self.work.path / "downloads")
+            folder = self.work.path / "downloads"
+            self.downloads = site_downloads.Writer(standings, folder, first=first)
         except BaseException:
             self.close()
             raise
@@ -376,6 +380,11 @@ class SiteBuild:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    def first_result(self) -> object:
+        """What the child's first job returned (see site_downloads.Writer.first_result)."""
+        assert self.downloads is not None, "first_result after close"
+        return self.downloads.first_result()
 
     def finish(self, pages: list[Page]) -> SiteSummary:
         """Write the docs folder, run MkDocs, put the downloads in and swap the site in."""

@@ -13,13 +13,20 @@ so its private memory grows to about that of the standings (reference counts dir
 
 Each file goes through `write_atomic`, so a failed or killed child leaves no half-written file,
 and its failure becomes one `BuildError` naming the files; the site is then not swapped in.
+
+The child can first run one more `Job` (pipeline.build: the model pages, rendered there while
+this process renders the others): its result comes back pickled in a file, announced by a byte
+on a second pipe, before the child goes on to the downloads. Without a child it runs here, when
+its result is asked for.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefboard.errors import BuildError
@@ -32,6 +39,14 @@ FILES: dict[str, Callable[[Standings], str]] = DOWNLOADS
 _NAMES = ", ".join(FILES)
 # An error message longer than this is cut: the pipe is read only after the child exits.
 _MESSAGE_BYTES = 4096
+# The first job's pickled result, in the writer's folder until the parent takes it.
+_RESULT = ".first-job.pickle"
+
+
+@dataclass(frozen=True)
+class Job:
+    what: str  # for the error line: "rendering the model pages"
+    run: Callable[[], object]
 
 
 def write_files(standings: Standings, folder: Path) -> None:
@@ -43,27 +58,58 @@ def write_files(standings: Standings, folder: Path) -> None:
 class Writer:
     """The downloads being written into `folder`: `finish` waits and moves them into place."""
 
-    def __init__(self, standings: Standings, folder: Path, fork: bool | None = None) -> None:
+    def __init__(
+        self,
+        standings: Standings,
+        folder: Path,
+        fork: bool | None = None,
+        first: Job | None = None,
+    ) -> None:
         self.folder = folder
         self.pid: int | None = None
-        self._read = -1
+        self._read = self._ready = -1
+        self._first = first  # None once the child has it
+        self._what = first.what if first is not None else ""
         folder.mkdir(parents=True, exist_ok=True)
         if not (hasattr(os, "fork") if fork is None else fork):
             write_files(standings, folder)
             return
         self._read, write = os.pipe()
+        ready, announce = os.pipe()
         try:
             pid = os.fork()
         except OSError:  # no memory or process slot for a child: the same files, here
-            os.close(self._read)
-            os.close(write)
+            for fd in (self._read, write, ready, announce):
+                os.close(fd)
             self._read = -1
             write_files(standings, folder)
             return
         if pid == 0:  # pragma: no cover - the child; coverage does not follow it
-            _child(standings, folder, self._read, write)
+            os.close(ready)
+            _child(standings, folder, (self._read, write, announce), first)
         os.close(write)
-        self.pid = pid
+        os.close(announce)
+        self.pid, self._ready, self._first = pid, ready, None
+
+    def first_result(self) -> object:
+        """What the first job returned: waits for the child to announce it (a failed child
+        fails the build here), or runs it now where there is no child. Once only."""
+        if self._first is not None:
+            return self._first.run()
+        assert self._ready >= 0 and self.pid is not None, "no first job, or taken already"
+        announced = os.read(self._ready, 1)
+        os.close(self._ready)
+        self._ready = -1
+        if announced != b"1":  # the child left without the result
+            message = _drain(self._read)
+            self._read = -1
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = None
+            raise BuildError(f"{self._what} failed: {message or _why(status)}")
+        path = self.folder / _RESULT
+        result = pickle.loads(path.read_bytes())
+        path.unlink()
+        return result
 
     def finish(self, target: Path) -> None:
         """Wait for the child (if any) and move the files over MkDocs' stand-ins in `target`."""
@@ -74,6 +120,9 @@ class Writer:
             self.pid = None
             if status != 0:
                 raise BuildError(f"writing {_NAMES} failed: {message or _why(status)}")
+        if self._ready >= 0:  # a first job nobody asked for
+            os.close(self._ready)
+            self._ready = -1
         target.mkdir(parents=True, exist_ok=True)
         for name in FILES:
             os.replace(self.folder / name, target / name)
@@ -84,17 +133,26 @@ class Writer:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = None
-        if self._read >= 0:
-            os.close(self._read)
-            self._read = -1
+        for fd in (self._read, self._ready):
+            if fd >= 0:
+                os.close(fd)
+        self._read = self._ready = -1
 
 
-def _child(standings: Standings, folder: Path, read: int, write: int) -> None:  # pragma: no cover
-    """Write the files and leave with os._exit: the parent's `finally` blocks, atexit handlers
-    and buffered output are the parent's, never run or flushed twice."""
+def _child(
+    standings: Standings, folder: Path, fds: tuple[int, int, int], first: Job | None
+) -> None:  # pragma: no cover
+    """Run the first job, write the files and leave with os._exit: the parent's `finally`
+    blocks, atexit handlers and buffered output are the parent's, never run or flushed twice."""
+    read, write, announce = fds
     code = 1
     try:
         os.close(read)
+        if first is not None:
+            result = pickle.dumps(first.run(), protocol=pickle.HIGHEST_PROTOCOL)
+            write_atomic(folder / _RESULT, result)
+            os.write(announce, b"1")
+        os.close(announce)  # the parent's read now ends, announced or not
         write_files(standings, folder)
         code = 0
     except BaseException as exc:  # every failure must reach the parent

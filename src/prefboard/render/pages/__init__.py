@@ -9,6 +9,7 @@ stage computes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prefboard.render.charts import unchecked
@@ -28,23 +29,40 @@ from prefboard.standings.model import Standings
 if TYPE_CHECKING:
     from prefboard.standings.diff import Comparison
 
-__all__ = ["Page", "chart_block", "href", "md", "render_pages"]
+__all__ = ["Page", "chart_block", "href", "md", "model_pages", "render_pages"]
 
 
-def render_pages(standings: Standings, previous: Comparison | None = None) -> list[Page]:
+def render_pages(
+    standings: Standings,
+    previous: Comparison | None = None,
+    made_models: Callable[[], list[Page]] | None = None,
+) -> list[Page]:
     """Every generated page, in site-map order; `previous` (the comparison with the previous
-    version, made by `analysis.compare`) feeds the "What changed" page."""
+    version, made by `analysis.compare`) feeds the "What changed" page. `made_models` returns
+    the `model_pages` made elsewhere (pipeline.build: in the downloads child, on the second
+    core); it is called once the other pages are rendered."""
     with unchecked():
-        return _render(standings, previous)
+        return _render(standings, previous, made_models)
 
 
-def _render(standings: Standings, previous: Comparison | None) -> list[Page]:
+def model_pages(standings: Standings) -> list[Page]:
+    """The models index and one page per model: the pages `render_pages` puts after the
+    categories (about half of a big board's page work)."""
+    with unchecked():
+        return models(_Builder(standings))
+
+
+def _render(
+    standings: Standings,
+    previous: Comparison | None,
+    made_models: Callable[[], list[Page]] | None,
+) -> list[Page]:
     b = _Builder(standings)
     pages = [home(b)]
     pages += dimensions(b)
     pages += groups(b)
     pages += categories(b)
-    pages += models(b)
+    at = len(pages)  # the model pages go here, made last: see render_pages
     if any(d.likert for d in standings.dimensions):
         pages.append(ratings(b))
     if b.main_dim is not None:
@@ -60,4 +78,5 @@ def _render(standings: Standings, previous: Comparison | None) -> list[Page]:
     pages.append(methodology(b))
     pages.append(data(b))
     pages.append(changes_page(b, standings, previous))
+    pages[at:at] = made_models() if made_models is not None else models(b)
     return pages
