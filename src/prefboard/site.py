@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import logging
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from prefboard.render.escape import printable, title_text
 from prefboard.render.pages import Page
 from prefboard.render.pages.core import data_through
 from prefboard.site_bundle import vega_bundle
+from prefboard.site_mkdocs import data_epoch, run_mkdocs
 from prefboard.site_theme import (
     FEATURES,
     public_url,
@@ -259,52 +258,6 @@ def _with_intro(page: Page, intro: str) -> Page:
     """The maintainer's site_src/index.md goes under the generated home page's title."""
     title, _, rest = page.text.partition("\n")
     return Page(page.path, page.title, f"{title}\n\n{intro.strip()}\n{rest}")
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def run_mkdocs(config_file: Path, epoch: int | None = None) -> None:
-    """Build with MkDocs in strict mode; its warnings become one BuildError.
-
-    MkDocs stamps the sitemap and its gzip header with the build time unless SOURCE_DATE_EPOCH
-    is set; the data's own date is used when the caller did not set one, so two builds of the
-    same inputs are byte-identical.
-    """
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    if epoch is not None:
-        os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
-    collector = _Collect()
-    log = logging.getLogger("mkdocs")
-    log.addHandler(collector)
-    try:
-        cfg = load_config(config_file=str(config_file))
-        build(cfg)
-    except (MkDocsException, SystemExit) as exc:
-        detail = "\n".join(collector.messages) or str(exc)
-        raise BuildError(f"MkDocs build failed:\n{detail}") from None
-    finally:
-        log.removeHandler(collector)
-
-
-def data_epoch(standings: Standings) -> int | None:
-    """Seconds since 1970 of the latest accepted timestamp, or None without data."""
-    from datetime import datetime
-
-    through = standings.provenance.data_through
-    if not through:
-        return None
-    return int(datetime.fromisoformat(through.replace("Z", "+00:00")).timestamp())
 
 
 def prepare(
