@@ -101,11 +101,7 @@ class Writer:
         os.close(self._ready)
         self._ready = -1
         if announced != b"1":  # the child left without the result
-            message = _drain(self._read)
-            self._read = -1
-            _, status = os.waitpid(self.pid, 0)
-            self.pid = None
-            raise BuildError(f"{self._what} failed: {message or _why(status)}")
+            raise BuildError(f"{self._what} failed: {self._reap()}")
         path = self.folder / _RESULT
         result = pickle.loads(path.read_bytes())
         path.unlink()
@@ -113,19 +109,23 @@ class Writer:
 
     def finish(self, target: Path) -> None:
         """Wait for the child (if any) and move the files over MkDocs' stand-ins in `target`."""
-        if self.pid is not None:
-            message = _drain(self._read)
-            self._read = -1
-            _, status = os.waitpid(self.pid, 0)
-            self.pid = None
-            if status != 0:
-                raise BuildError(f"writing {_NAMES} failed: {message or _why(status)}")
+        if self.pid is not None and (why := self._reap()):
+            raise BuildError(f"writing {_NAMES} failed: {why}")
         if self._ready >= 0:  # a first job nobody asked for
             os.close(self._ready)
             self._ready = -1
         target.mkdir(parents=True, exist_ok=True)
         for name in FILES:
             os.replace(self.folder / name, target / name)
+
+    def _reap(self) -> str:
+        """Wait for the child: "" when it succeeded, else what it said or why it ended."""
+        assert self.pid is not None
+        message = _drain(self._read)
+        self._read = -1
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        return "" if status == 0 else message or _why(status)
 
     def stop(self) -> None:
         """Kill an unfinished child (the build failed elsewhere); idempotent."""
