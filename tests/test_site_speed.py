@@ -14,7 +14,7 @@ import pytest
 import vl_convert
 
 from prefboard import site, site_search
-from prefboard.render.pages import render_pages
+from prefboard.render.pages import Page, render_pages
 from prefboard.standings.model import Standings
 
 # What the derived mkdocs.yml asks for, plus the two MkDocs always adds.
@@ -229,3 +229,24 @@ def test_chart_data_is_hidden_from_search_and_kept_on_the_page() -> None:
     assert _index(page.content) == _index(content)
     site_search.on_page_context({"page": page}, page=page)
     assert page.content == content
+
+
+def test_model_pages_made_elsewhere_take_their_place(tiny_standings: Standings) -> None:
+    """The build renders the model pages in its forked child and hands them to render_pages,
+    which asks for them after the other pages: the list is the same as made in one go."""
+    from prefboard.render.pages import model_pages
+
+    asked: list[str] = []
+
+    def made() -> list[Page]:
+        asked.append("models")
+        return model_pages(tiny_standings)
+
+    whole = render_pages(tiny_standings)
+    assert render_pages(tiny_standings, None, made) == whole
+    assert asked == ["models"]
+    # in the site-map place: after the categories, before the ratings and reference pages
+    made_paths = [p.path for p in model_pages(tiny_standings)]
+    paths = [p.path for p in whole]
+    first = paths.index("models/index.md")
+    assert paths[first : first + len(made_paths)] == made_paths
