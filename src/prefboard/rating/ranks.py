@@ -272,11 +272,11 @@ def summarize(
     # One normal and one skill buffer reused by every block, the sum and the sign flip made
     # in place: the same values as `-(mean + z @ chol.T)` (a tenth of the summary was
     # allocating and filling fresh blocks of draws).
-    normal, keys = np.empty((min(_BLOCK, draws), m)), np.empty((min(_BLOCK, draws), m))
+    normal, flipped = np.empty((min(_BLOCK, draws), m)), np.empty((min(_BLOCK, draws), m))
     done = 0
     while done < draws:
         size = min(_BLOCK, draws - done)
-        z, block = normal[:size], keys[:size]
+        z, block = normal[:size], flipped[:size]
         rng.standard_normal(out=z)
         np.matmul(z, chol.T, out=block)
         block += mean
