@@ -194,3 +194,26 @@ def test_scores_equal_up_to_rounding_are_one_tie_ordered_by_key() -> None:
     # a run of near-equal scores is one tie even when its ends are further apart than one step
     chain = np.array([10.0, 10.0 + 8e-9, 10.0 + 16e-9, 9.0])
     assert list(ranks.rank_by_score(chain, ["d", "c", "b", "a"])) == [3, 2, 1, 4]
+
+
+def test_summary_draws_in_reused_buffers_are_the_old_fresh_blocks() -> None:
+    # Expected: the loop summarize ran before its draws were made in reused buffers
+    # (ranks.py at 1a92afd): a fresh `mean + z @ chol.T` per block of 1000, then tallied.
+    # 2,500 draws end on a part block; the counts must agree exactly.
+    rng = np.random.default_rng(11)
+    m = 50
+    mean = np.sort(rng.normal(25.0, 1.0, m))
+    root = rng.normal(size=(m, m)) / m
+    cov = root @ root.T + 0.05 * np.eye(m)
+    keys = [f"m{i:02d}" for i in range(m)]
+    got = ranks.summarize(mean, cov, keys, 0.95, seed=5, draws=2500)
+    chol = ranks._cholesky(cov)
+    draws = np.random.default_rng(5)
+    counts = np.zeros((m, m), dtype=np.int64)
+    for size in (1000, 1000, 500):
+        ranks._add_rank_counts(mean + draws.standard_normal((size, m)) @ chol.T, counts)
+    assert got.p_best.tolist() == (counts[:, 0] / 2500).tolist()
+    assert got.p_top.tolist() == (counts[:, :3].sum(axis=1) / 2500).tolist()
+    lower, upper = ranks.nearest_intervals(counts, 0.95)
+    assert (np.minimum(lower, got.rank) == got.rank_lower).all()
+    assert (np.maximum(upper, got.rank) == got.rank_upper).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
@@ -30,6 +31,40 @@ _MAX_NEWTON = 200
 _ROUNDING = 1e-13
 
 
+class _Solve:
+    """A covariance not yet solved for: the inverse of the matrix whose Cholesky factor
+    (`cho_factor`'s) this holds, symmetrised."""
+
+    def __init__(self, factor: tuple[np.ndarray, bool]) -> None:
+        self.factor = factor
+
+    def cov(self) -> np.ndarray:
+        cov = cho_solve(self.factor, np.eye(len(self.factor[0])))
+        out: np.ndarray = 0.5 * (cov + cov.T)  # exact symmetry for Cholesky of draws downstream
+        return out
+
+
+class _Covariance:
+    """`Posterior.cov`: an array, or a `_Solve` done on the first read and kept. A Laplace
+    fit's covariance is a 300 x 300 solve (~6 ms, more than the fit's factorisation) that the
+    groups' own fits never read (they keep the information form alone)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> np.ndarray:
+        if obj is None:
+            raise AttributeError("no default")  # a required dataclass field
+        value = obj.__dict__[self.slot]
+        if isinstance(value, _Solve):
+            value = obj.__dict__[self.slot] = value.cov()
+        out: np.ndarray = value
+        return out
+
+    def __set__(self, obj: Any, value: np.ndarray | _Solve) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class Posterior:
     """Gaussian (Laplace) posterior of the skills.
@@ -41,7 +76,6 @@ class Posterior:
     """
 
     mean: np.ndarray
-    cov: np.ndarray
     precision: np.ndarray
     info_h: np.ndarray
     info_precision: np.ndarray
@@ -50,6 +84,8 @@ class Posterior:
     beta: float
     iterations: int
     inflation: np.ndarray
+    # Last: a descriptor (required, though mypy reads its class attribute as a default).
+    cov: _Covariance = _Covariance()
 
     @property
     def sd(self) -> np.ndarray:
@@ -111,6 +147,8 @@ class _Mode:
     loglik: float
     grad_l: np.ndarray
     lap: np.ndarray
+    # The Cholesky factor of the posterior precision (lap + prior) at s, when computed there.
+    factor: tuple[np.ndarray, bool] | None = None
 
 
 def _newton(
@@ -134,9 +172,10 @@ def _newton(
     for it in range(1, _MAX_NEWTON + 1):
         grad_l, lap = objective.gradient()
         grad = prior_prec @ (s - prior_mean) - grad_l
-        step = -cho_solve(cho_factor(lap + prior_prec), grad)
+        factor = cho_factor(lap + prior_prec)
+        step = -cho_solve(factor, grad)
         if np.max(np.abs(step)) < _TOL:
-            return _Mode(s, it, objective.loglik, grad_l, lap)
+            return _Mode(s, it, objective.loglik, grad_l, lap, factor)
         s, f, t = backtrack(objective, s, step, f, grad @ step, _ROUNDING * abs(f))
         if np.max(np.abs(t * step)) < _TOL:
             break  # the line search found no decrease: as close as the rounding allows
@@ -191,15 +230,18 @@ def fit_counts(
     mode, mean0, prec0 = _mode(pc, (prior_mean, prior_sigma), beta, draw_margin, start)
     s, its, ll, lap = mode.s, mode.iterations, mode.loglik, mode.lap
     c = math.sqrt(2.0) * beta
+    cov: np.ndarray | _Solve
     if method == "ep":
-        s, cov, info_h, lap, sweeps = _ep(pc, mean0, prec0, beta, draw_margin, s)
+        s, ep_cov, info_h, lap, sweeps = _ep(pc, mean0, prec0, beta, draw_margin, s)
         its += sweeps
         ll = _pair_loglik(s, pc.i, pc.j, pc.counts, c, draw_margin / c)
+        cov = 0.5 * (ep_cov + ep_cov.T)  # exact symmetry for Cholesky of draws downstream
     else:
         info_h = mode.grad_l + lap @ s
-        cov = cho_solve(cho_factor(lap + prec0), np.eye(m))
+        # The mode's own factorisation of lap + prec0 (the same matrix, so the same factor),
+        # solved for the covariance only when it is read.
+        cov = _Solve(mode.factor or cho_factor(lap + prec0))
     precision = lap + prec0
-    cov = 0.5 * (cov + cov.T)  # exact symmetry for Cholesky of draws downstream
     return Posterior(
         mean=s,
         cov=cov,

@@ -37,9 +37,37 @@ def history_of(
     return History(
         dimension=dimension,
         steps=[int(s) for s in steps],
-        mu={k: [round(float(v), 4) for v in mu[:, i]] for i, k in enumerate(keys)},
-        sigma={k: [round(float(v), 4) for v in sigma[:, i]] for i, k in enumerate(keys)},
+        mu=dict(zip(keys, rounded(mu, HISTORY_PLACES).T.tolist(), strict=True)),
+        sigma=dict(zip(keys, rounded(sigma, HISTORY_PLACES).T.tolist(), strict=True)),
     )
+
+
+HISTORY_PLACES = 4
+# Below this size a scaled value's rounding error is under 1e-6 (2^32 * 2^-53 ~ 5e-7), so a
+# value at least that far from a half rounds to the integer its exact value rounds to.
+_SAFE_SCALED = 2.0**32
+_HALF_GUARD = 1e-6
+
+
+def rounded(values: np.ndarray, places: int) -> np.ndarray:
+    """``round(float(v), places)`` of every value, the same bits, vectorised (Python's round
+    per value was most of a 300-model history: 180,000 calls per dimension).
+
+    ``round`` gives the double nearest the exactly rounded decimal; so does
+    ``rint(v * 10^places) / 10^places`` whenever ``v * 10^places`` is not within rounding of
+    a half (the division of two exact integers is correctly rounded). Values near a half, too
+    large or not finite take Python's round itself."""
+    x = np.asarray(values, dtype=np.float64)
+    scale = 10.0**places
+    scaled = x * scale
+    out: np.ndarray = np.rint(scaled) / scale
+    with np.errstate(invalid="ignore"):
+        clear = (np.abs(scaled - np.floor(scaled) - 0.5) > _HALF_GUARD) & (
+            np.abs(scaled) < _SAFE_SCALED
+        )
+    for at in zip(*np.nonzero(~clear), strict=True):
+        out[at] = round(float(x[at]), places)
+    return out
 
 
 # Bootstrap draws of the cross-check (fitted by rating/crosschecks.py).

@@ -120,7 +120,11 @@ def _add_rank_counts(skill: np.ndarray, counts: np.ndarray) -> None:
     with an equal pair (a model whose skill is a copy of another's, infinities for models
     absent from a draw) or a nan is sorted again stably. The tally is compiled: the sorted
     keys, their check and a bincount over (model, rank) codes were as slow as the sort."""
-    keys = -skill
+    _add_key_counts(-skill, counts)
+
+
+def _add_key_counts(keys: np.ndarray, counts: np.ndarray) -> None:
+    """:func:`_add_rank_counts` of the skills ``-keys`` (rank 1 = the smallest key)."""
     order = np.argsort(keys, axis=1)
     if not _count_orders(keys, order, counts, True):
         _count_orders(keys, np.argsort(keys, axis=1, kind="stable"), counts, False)
@@ -265,10 +269,19 @@ def summarize(
     chol = _cholesky(cov)
     rng = np.random.default_rng(seed)
     counts = np.zeros((m, m), dtype=np.int64)
+    # One normal and one skill buffer reused by every block, the sum and the sign flip made
+    # in place: the same values as `-(mean + z @ chol.T)` (a tenth of the summary was
+    # allocating and filling fresh blocks of draws).
+    normal, flipped = np.empty((min(_BLOCK, draws), m)), np.empty((min(_BLOCK, draws), m))
     done = 0
     while done < draws:
         size = min(_BLOCK, draws - done)
-        _add_rank_counts(mean + rng.standard_normal((size, m)) @ chol.T, counts)
+        z, block = normal[:size], flipped[:size]
+        rng.standard_normal(out=z)
+        np.matmul(z, chol.T, out=block)
+        block += mean
+        np.negative(block, out=block)
+        _add_key_counts(block, counts)
         done += size
     lower, upper = nearest_intervals(counts, interval)
     # The published rank always lies in its interval (a skewed rank distribution could leave
