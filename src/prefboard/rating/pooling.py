@@ -44,6 +44,11 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import brentq, minimize_scalar
 from scipy.stats import chi2
 
+from prefboard.rating.marginal import Marginal as Marginal
+from prefboard.rating.marginal import Spectrum, Stack, population_precision
+from prefboard.rating.marginal import log_marginal as log_marginal
+from prefboard.rating.marginal import spectrum as _spectrum
+
 # Search range for τ relative to the prior sigma: below 1e-4·σ0 groups are indistinguishable
 # from the pooled fit, above 10·σ0 the groups are effectively independent.
 TAU_MIN_FACTOR = 1e-4
@@ -63,7 +68,7 @@ class Likelihood:
         return not np.any(self.precision)
 
     @cached_property
-    def spectrum(self) -> _Spectrum:
+    def spectrum(self) -> Spectrum:
         """Its eigendecomposition, computed once: the τ search and `pool` both need it, and
         at 300 models each is tens of milliseconds."""
         return _spectrum(self)
@@ -89,22 +94,6 @@ def empty_likelihood(n_models: int) -> Likelihood:
 
 
 @dataclass(frozen=True)
-class _Spectrum:
-    """L_g = U diag(values) Uᵀ and Uᵀh_g, computed once per group."""
-
-    vectors: np.ndarray
-    values: np.ndarray
-    projected_shift: np.ndarray
-
-
-def _spectrum(g: Likelihood) -> _Spectrum:
-    values, vectors = np.linalg.eigh(g.precision)
-    # Rounding can leave tiny negative eigenvalues on a PSD matrix; they are zeros.
-    values = np.clip(values, 0.0, None)
-    return _Spectrum(vectors, values, vectors.T @ g.shift)
-
-
-@dataclass(frozen=True)
 class TauEstimate:
     tau: float
     lower: float
@@ -117,90 +106,6 @@ def zero_test(ratio: float) -> float:
     """p-value of τ = 0 given the log likelihood ratio ``ratio`` = max − value at 0, against
     the boundary null ½χ²₀ + ½χ²₁ (module docstring, item 6)."""
     return 1.0 if ratio <= 0 else float(0.5 * chi2.sf(2.0 * ratio, 1))
-
-
-@dataclass(frozen=True)
-class _Stack:
-    """Every group's spectrum side by side: L_g = U_g diag(λ_g) U_gᵀ for all g at once."""
-
-    vectors: np.ndarray  # n x (G·n)
-    values: np.ndarray  # G·n
-    projected_shift: np.ndarray  # G·n
-
-    @classmethod
-    def of(cls, spectra: list[_Spectrum]) -> _Stack:
-        return cls(
-            np.hstack([sp.vectors for sp in spectra]),
-            np.concatenate([sp.values for sp in spectra]),
-            np.concatenate([sp.projected_shift for sp in spectra]),
-        )
-
-
-def _population_precision(st: _Stack, c: np.ndarray, prior_sigma: float) -> np.ndarray:
-    """P = σ0⁻² I + Σ_g K_g, with c = 1 / (1 + τ²λ) per stacked eigenvalue (item 2)."""
-    w = st.vectors * np.sqrt(st.values * c)
-    precision: np.ndarray = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
-    precision[np.diag_indices(len(precision))] += 1.0 / prior_sigma**2
-    return precision
-
-
-def log_marginal(
-    spectra: list[_Spectrum] | _Stack, tau: float, prior_mean: float, prior_sigma: float
-) -> float:
-    """log p(y | τ) up to a constant (item 5 of the module docstring).
-
-    Σ_g K_g = W Wᵀ with W = [U_g diag(sqrt(λ_g c_g))]: one symmetric rank-(G·n) product (half
-    the multiply-adds of G general ones; 1.7x faster at 300 models), equal to the per-group
-    sum to rounding (~1e-15 relative)."""
-    st = spectra if isinstance(spectra, _Stack) else _Stack.of(spectra)
-    n = st.vectors.shape[0]
-    t2 = tau * tau
-    c = 1.0 / (1.0 + t2 * st.values)
-    precision = _population_precision(st, c, prior_sigma)
-    eta = prior_mean / prior_sigma**2 + st.vectors @ (c * st.projected_shift)
-    total = -0.5 * float(np.log1p(t2 * st.values).sum())
-    total += 0.5 * t2 * float(c @ st.projected_shift**2)
-    factor = cho_factor(precision, lower=True)
-    # log|I + σ0² ΣK| = log|σ0² P|
-    logdet = 2.0 * np.log(np.diag(factor[0])).sum() + n * np.log(prior_sigma**2)
-    total += -0.5 * logdet + 0.5 * float(eta @ cho_solve(factor, eta))
-    return float(total)
-
-
-class Marginal:
-    """log p(y | τ) of one set of groups as a function of log τ, each value computed once.
-
-    The bounded search, the edges and the interval's root finding revisit points (the
-    maximum, both edges), and a search with the interval after one without it (the last
-    re-linearisation pass in rating/groups.py) repeats the whole maximisation: the values are
-    the same floats, so the result is the same, for a fraction of the evaluations.
-    """
-
-    def __init__(self, groups: list[Likelihood], prior_mean: float, prior_sigma: float) -> None:
-        self.spectra = [g.spectrum for g in groups if not g.empty]
-        self.prior_mean, self.prior_sigma = prior_mean, prior_sigma
-        self._values: dict[float, float] = {}
-
-    def __call__(self, log_tau: float) -> float:
-        key = float(log_tau)
-        if key not in self._values:
-            tau = float(np.exp(key))
-            self._values[key] = log_marginal(self.stack, tau, self.prior_mean, self.prior_sigma)
-        return self._values[key]
-
-    @cached_property
-    def stack(self) -> _Stack:
-        """The groups' spectra side by side, stacked once for every τ evaluated (a search
-        evaluates only with two groups or more, so it is never built empty)."""
-        return _Stack.of(self.spectra)
-
-    def known(self) -> list[tuple[float, float]]:
-        """Every (log τ, value) computed so far."""
-        return list(self._values.items())
-
-    @property
-    def evaluations(self) -> int:
-        return len(self._values)
 
 
 def fit_tau(
@@ -313,8 +218,8 @@ def pool(groups: list[Likelihood], prior_mean: float, prior_sigma: float, tau: f
     # groups add nothing to it.
     spectra = [g.spectrum for g in groups if not g.empty]
     if spectra:
-        st = _Stack.of(spectra)
-        precision = _population_precision(st, 1.0 / (1.0 + t2 * st.values), prior_sigma)
+        st = Stack.of(spectra)
+        precision = population_precision(st, 1.0 / (1.0 + t2 * st.values), prior_sigma)
     else:
         precision = np.eye(n) / prior_sigma**2
     eta = np.full(n, prior_mean / prior_sigma**2)
