@@ -68,20 +68,9 @@ def fit_groups(
     counts = batch.aggregate_groups(n_models, a, b, outcome, slot, n_groups + 1)
     likelihoods = [_own_fit(pc, model) for pc in counts]
 
-    marginals: list[tuple[list[pooling.Likelihood], pooling.Marginal]] = []
-
-    def estimate_tau(liks: list[pooling.Likelihood], interval: bool) -> pooling.TauEstimate:
-        if tau is not None:
-            return pooling.TauEstimate(tau, tau, tau, sum(not g.empty for g in liks))
-        # The same likelihoods searched again (the interval after the last pass) reuse the
-        # values already computed: the maximisation is then free.
-        if not marginals or marginals[0][0] is not liks:
-            marginals[:] = [(liks, pooling.Marginal(liks, model.prior_mean, model.prior_sigma))]
-        marginal = marginals[0][1]
-        return pooling.fit_tau(liks, model.prior_mean, model.prior_sigma, level, interval, marginal)
-
-    estimate = estimate_tau(likelihoods, interval=not relinearise)
-    pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)
+    search = _Search(model, level, tau)
+    estimate = search.tau(likelihoods, interval=not relinearise)
+    pooled = search.pool(likelihoods, estimate.tau)
     passes = 0
     while relinearise and passes < RELINEARISE_MAX:
         passes += 1
@@ -89,9 +78,9 @@ def fit_groups(
             _expanded(pc, pooled.group_mean(g), model) if pc.counts.size else lik
             for g, (pc, lik) in enumerate(zip(counts, likelihoods, strict=True))
         ]
-        estimate = estimate_tau(likelihoods, interval=False)
+        estimate = search.tau(likelihoods, interval=False)
         moved = pooled
-        pooled = pooling.pool(likelihoods, model.prior_mean, model.prior_sigma, estimate.tau)
+        pooled = search.pool(likelihoods, estimate.tau)
         shift = max(
             float(np.abs(pooled.group_mean(g) - moved.group_mean(g)).max())
             for g in range(n_groups + 1)
@@ -100,8 +89,45 @@ def fit_groups(
             break
     if relinearise:
         # The interval only for the final expansion: each costs dozens of evaluations.
-        estimate = estimate_tau(likelihoods, interval=True)
+        estimate = search.tau(likelihoods, interval=True)
     return GroupFit(estimate, pooled, counts, passes)
+
+
+class _Search:
+    """The τ searches and poolings of one `fit_groups`, sharing what they computed.
+
+    The same likelihoods searched again (the interval after the last pass) reuse the values
+    already computed and the same start, so the maximisation is free; new ones (each pass's
+    re-expansion) start from the last τ, which re-linearisation moves little (1e-3 to 1e-7 in
+    log τ on the 300-model board); pooling at the τ found reuses the search's factor."""
+
+    def __init__(self, model: Model, level: float, fixed: float | None) -> None:
+        self.model, self.level, self.fixed = model, level, fixed
+        self.liks: list[pooling.Likelihood] | None = None
+        self.marginal: pooling.Marginal | None = None
+        self.start: float | None = None
+        self.found: float = 0.0  # the last τ found
+
+    def tau(self, liks: list[pooling.Likelihood], interval: bool) -> pooling.TauEstimate:
+        m = self.model
+        if self.fixed is not None:
+            return pooling.TauEstimate(self.fixed, self.fixed, self.fixed, _with_battles(liks))
+        if self.marginal is None or self.liks is not liks:
+            self.liks, self.marginal = liks, pooling.Marginal(liks, m.prior_mean, m.prior_sigma)
+            self.start = float(np.log(self.found)) if self.found > 0 else None
+        est = pooling.fit_tau(
+            liks, m.prior_mean, m.prior_sigma, self.level, interval, self.marginal, self.start
+        )
+        self.found = est.tau
+        return est
+
+    def pool(self, liks: list[pooling.Likelihood], tau: float) -> pooling.Pooled:
+        marginal = self.marginal if self.liks is liks else None
+        return pooling.pool(liks, self.model.prior_mean, self.model.prior_sigma, tau, marginal)
+
+
+def _with_battles(liks: list[pooling.Likelihood]) -> int:
+    return sum(not g.empty for g in liks)
 
 
 def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:

@@ -57,6 +57,9 @@ def population_precision(st: Stack, c: np.ndarray, prior_sigma: float) -> np.nda
     return precision
 
 
+Factor = tuple[np.ndarray, bool]  # scipy's cho_factor: (triangle, lower)
+
+
 def log_marginal(
     spectra: list[Spectrum] | Stack, tau: float, prior_mean: float, prior_sigma: float
 ) -> float:
@@ -66,6 +69,13 @@ def log_marginal(
     the multiply-adds of G general ones; 1.7x faster at 300 models), equal to the per-group
     sum to rounding (~1e-15 relative)."""
     st = spectra if isinstance(spectra, Stack) else Stack.of(spectra)
+    return _evaluated(st, tau, prior_mean, prior_sigma)[0]
+
+
+def _evaluated(
+    st: Stack, tau: float, prior_mean: float, prior_sigma: float
+) -> tuple[float, Factor]:
+    """`log_marginal` and the Cholesky factor of the population precision P it used."""
     n = st.vectors.shape[0]
     t2 = tau * tau
     c = 1.0 / (1.0 + t2 * st.values)
@@ -73,11 +83,11 @@ def log_marginal(
     eta = prior_mean / prior_sigma**2 + st.vectors @ (c * st.projected_shift)
     total = -0.5 * float(np.log1p(t2 * st.values).sum())
     total += 0.5 * t2 * float(c @ st.projected_shift**2)
-    factor = cho_factor(precision, lower=True)
+    factor: Factor = cho_factor(precision, lower=True)
     # log|I + σ0² ΣK| = log|σ0² P|
     logdet = 2.0 * np.log(np.diag(factor[0])).sum() + n * np.log(prior_sigma**2)
     total += -0.5 * logdet + 0.5 * float(eta @ cho_solve(factor, eta))
-    return float(total)
+    return float(total), factor
 
 
 class Marginal:
@@ -87,19 +97,31 @@ class Marginal:
     maximum, both edges), and a search with the interval after one without it (the last
     re-linearisation pass in rating/groups.py) repeats the whole maximisation: the values are
     the same floats, so the result is the same, for a fraction of the evaluations.
+
+    It keeps the Cholesky factor of P at the best τ evaluated: the τ a search settles on is
+    that one (the maximiser, or an edge that beats it), and `pooling.pool` at that τ needs
+    the same factor of the same matrix (one symmetric product and a Cholesky saved per pool).
     """
 
     def __init__(self, groups: list[Likelihood], prior_mean: float, prior_sigma: float) -> None:
         self.spectra = [g.spectrum for g in groups if not g.empty]
         self.prior_mean, self.prior_sigma = prior_mean, prior_sigma
         self._values: dict[float, float] = {}
+        self._best: tuple[float, float, Factor] | None = None  # (τ, value, factor of P)
 
     def __call__(self, log_tau: float) -> float:
         key = float(log_tau)
         if key not in self._values:
             tau = float(np.exp(key))
-            self._values[key] = log_marginal(self.stack, tau, self.prior_mean, self.prior_sigma)
+            value, factor = _evaluated(self.stack, tau, self.prior_mean, self.prior_sigma)
+            self._values[key] = value
+            if self._best is None or value > self._best[1]:
+                self._best = (tau, value, factor)
         return self._values[key]
+
+    def factor_at(self, tau: float) -> Factor | None:
+        """The Cholesky factor of P at `tau` when `tau` is the best τ evaluated, else None."""
+        return self._best[2] if self._best is not None and self._best[0] == tau else None
 
     @cached_property
     def stack(self) -> Stack:
