@@ -216,6 +216,8 @@ def _crossing(objective: Marginal, cut: float, inside: float, outside: float) ->
 # (the quadratic's error there was 1-2 % on the 300-model board), and how many they take.
 PROBE_STEP = 0.03
 PROBES = 4
+# Evaluated points this close to the maximiser (in log τ) measure its curvature.
+NEAR = 1e-2
 
 
 def _probe(objective: Marginal, cut: float, peak: float, room: float) -> None:
@@ -223,16 +225,14 @@ def _probe(objective: Marginal, cut: float, peak: float, room: float) -> None:
     `room` points to (signed, up to the edge): the crossing of the quadratic with the
     curvature measured at the peak, then steps towards the crossing until it is bracketed.
 
-    Why: a warm-started maximisation (`_polish`) leaves only points within XATOL of the peak,
-    and brentq from there to the edge took ~11 evaluations per end; with a bracket a few % of
-    the reach wide it takes 2-3. Nothing is probed when the peak's curvature is not known
-    (a whole-range search, whose points `_crossing` brackets from)."""
-    values = dict(objective.known())
-    left, mid, right = (values.get(peak + d) for d in (-XATOL, 0.0, XATOL))
-    if left is None or mid is None or right is None or not left - 2 * mid + right < 0:
+    Why: the maximisation's points bracket each end ~0.5 (in log τ) wide, and brentq took
+    ~6 evaluations per end from there; from a bracket a few % of the reach wide it takes
+    2-3. A wrong prediction costs evaluations, never the root: `_crossing` brackets from
+    whatever was evaluated."""
+    curvature = _curvature(objective, peak)
+    if curvature is None:
         return
-    curvature = (left - 2 * mid + right) / XATOL**2
-    reach = float(np.sqrt(2.0 * (mid - cut) / -curvature))
+    reach = float(np.sqrt(2.0 * (objective(peak) - cut) / -curvature))
     x, step = peak + np.copysign(reach, room), np.copysign(PROBE_STEP * reach, room)
     outside = objective(x) < cut if abs(x - peak) < abs(room) else True
     for _ in range(PROBES):
@@ -240,6 +240,22 @@ def _probe(objective: Marginal, cut: float, peak: float, room: float) -> None:
         if not 0 < (x - peak) / room < 1 or (objective(x) < cut) != outside:
             return
         step *= 2
+
+
+def _curvature(objective: Marginal, peak: float) -> float | None:
+    """The second derivative at `peak` from it and the nearest evaluated point on each side
+    (within NEAR); None without such points or when it is not negative."""
+    values = dict(objective.known())
+    left = max((x for x in values if peak - NEAR < x < peak), default=None)
+    right = min((x for x in values if peak < x < peak + NEAR), default=None)
+    if left is None or right is None or peak not in values:
+        return None
+    slopes = (
+        (values[peak] - values[left]) / (peak - left),
+        (values[right] - values[peak]) / (right - peak),
+    )
+    curvature = 2.0 * (slopes[1] - slopes[0]) / (right - left)
+    return curvature if curvature < 0 else None
 
 
 @dataclass(frozen=True)
