@@ -70,33 +70,27 @@ def fit_groups(
 
     search = _Search(model, level, tau)
     estimate = search.tau(likelihoods, interval=not relinearise)
-    pooled = search.pool(likelihoods, estimate.tau)
     passes = 0
-    while relinearise and passes < RELINEARISE_MAX:
-        passes += 1
-        likelihoods = [
-            _expanded(pc, pooled.group_mean(g), model) if pc.counts.size else lik
-            for g, (pc, lik) in enumerate(zip(counts, likelihoods, strict=True))
-        ]
-        estimate = search.tau(likelihoods, interval=False, warm=True)
-        moved = pooled
-        pooled = search.pool(likelihoods, estimate.tau)
-        shift = max(
-            float(np.abs(pooled.group_mean(g) - moved.group_mean(g)).max())
-            for g in range(n_groups + 1)
-        )
-        if shift < RELINEARISE_TOL:
-            break
     if relinearise:
+        # A pass needs only the group means, not the whole posterior (`pooling.group_means`).
+        means = search.means(likelihoods, estimate.tau)
+        while passes < RELINEARISE_MAX:
+            passes += 1
+            likelihoods = [
+                _expanded(pc, means[g], model) if pc.counts.size else lik
+                for g, (pc, lik) in enumerate(zip(counts, likelihoods, strict=True))
+            ]
+            estimate = search.tau(likelihoods, interval=False, warm=True)
+            moved, means = means, search.means(likelihoods, estimate.tau)
+            shift = max(float(np.abs(m - o).max()) for m, o in zip(means, moved, strict=True))
+            if shift < RELINEARISE_TOL:
+                break
         # The interval only for the final expansion: each costs dozens of evaluations. Its τ
         # by the whole-range search, as every published τ: a warm start's maximiser is as
         # good to the search's tolerance, yet on small boards a τ 5e-7 (in log τ) away moved
         # group bands by more than the golden standings' 1e-6.
-        final = search.tau(likelihoods, interval=True)
-        if final.tau != estimate.tau:
-            pooled = search.pool(likelihoods, final.tau)
-        estimate = final
-    return GroupFit(estimate, pooled, counts, passes)
+        estimate = search.tau(likelihoods, interval=True)
+    return GroupFit(estimate, search.pool(likelihoods, estimate.tau), counts, passes)
 
 
 class _Search:
@@ -106,7 +100,7 @@ class _Search:
     its interval) reuses the values already computed. A `warm` search starts from the last τ
     found, which a re-linearisation pass moves little (1e-3 to 1e-7 in log τ on the 300-model
     board): 3-8 evaluations instead of the whole-range search's 13. Pooling at the τ found
-    reuses the search's factor of the population precision."""
+    (and its group means) reuses the search's factor of the population precision."""
 
     def __init__(self, model: Model, level: float, fixed: float | None) -> None:
         self.model, self.level, self.fixed = model, level, fixed
@@ -132,6 +126,11 @@ class _Search:
     def pool(self, liks: list[pooling.Likelihood], tau: float) -> pooling.Pooled:
         marginal = self.marginal if self.liks is liks else None
         return pooling.pool(liks, self.model.prior_mean, self.model.prior_sigma, tau, marginal)
+
+    def means(self, liks: list[pooling.Likelihood], tau: float) -> list[np.ndarray]:
+        marginal = self.marginal if self.liks is liks else None
+        m = self.model
+        return pooling.group_means(liks, m.prior_mean, m.prior_sigma, tau, marginal)
 
 
 def _with_battles(liks: list[pooling.Likelihood]) -> int:

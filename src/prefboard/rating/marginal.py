@@ -58,6 +58,8 @@ def population_precision(st: Stack, c: np.ndarray, prior_sigma: float) -> np.nda
 
 
 Factor = tuple[np.ndarray, bool]  # scipy's cho_factor: (triangle, lower)
+# Factors of the population precision a `Marginal` keeps, at its best values (n² floats each).
+KEPT = 4
 
 
 def log_marginal(
@@ -98,16 +100,17 @@ class Marginal:
     re-linearisation pass in rating/groups.py) repeats the whole maximisation: the values are
     the same floats, so the result is the same, for a fraction of the evaluations.
 
-    It keeps the Cholesky factor of P at the best τ evaluated: the τ a search settles on is
-    that one (the maximiser, or an edge that beats it), and `pooling.pool` at that τ needs
-    the same factor of the same matrix (one symmetric product and a Cholesky saved per pool).
+    It keeps the Cholesky factors of P at the KEPT best τ evaluated: the τ a search settles on
+    is among them (the maximiser, or an edge that beats it; a warm start's points near the
+    maximum may beat the whole-range search's), and `pooling.pool` at that τ needs the same
+    factor of the same matrix (one symmetric product and a Cholesky saved per pool).
     """
 
     def __init__(self, groups: list[Likelihood], prior_mean: float, prior_sigma: float) -> None:
         self.spectra = [g.spectrum for g in groups if not g.empty]
         self.prior_mean, self.prior_sigma = prior_mean, prior_sigma
         self._values: dict[float, float] = {}
-        self._best: tuple[float, float, Factor] | None = None  # (τ, value, factor of P)
+        self._best: list[tuple[float, float, Factor]] = []  # (value, τ, factor of P), best first
 
     def __call__(self, log_tau: float) -> float:
         key = float(log_tau)
@@ -115,13 +118,14 @@ class Marginal:
             tau = float(np.exp(key))
             value, factor = _evaluated(self.stack, tau, self.prior_mean, self.prior_sigma)
             self._values[key] = value
-            if self._best is None or value > self._best[1]:
-                self._best = (tau, value, factor)
+            self._best.append((value, tau, factor))
+            self._best.sort(key=lambda kept: -kept[0])
+            del self._best[KEPT:]
         return self._values[key]
 
     def factor_at(self, tau: float) -> Factor | None:
-        """The Cholesky factor of P at `tau` when `tau` is the best τ evaluated, else None."""
-        return self._best[2] if self._best is not None and self._best[0] == tau else None
+        """The Cholesky factor of P at `tau` when `tau` is among the best evaluated, else None."""
+        return next((factor for _, t, factor in self._best if t == tau), None)
 
     @cached_property
     def stack(self) -> Stack:

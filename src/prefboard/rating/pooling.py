@@ -44,8 +44,8 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import brentq, minimize_scalar
 from scipy.stats import chi2
 
+from prefboard.rating.marginal import Factor, Spectrum, Stack, population_precision
 from prefboard.rating.marginal import Marginal as Marginal
-from prefboard.rating.marginal import Spectrum, Stack, population_precision
 from prefboard.rating.marginal import log_marginal as log_marginal
 from prefboard.rating.marginal import spectrum as _spectrum
 
@@ -309,9 +309,7 @@ def pool(
     groups, lends the factor of the population precision when its search evaluated `tau`."""
     n = len(groups[0].shift)
     t2 = tau * tau
-    factor = marginal.factor_at(tau) if marginal is not None else None
-    if factor is None:
-        factor = cho_factor(_population(groups, t2, prior_sigma), lower=True)
+    factor = _factor(groups, prior_sigma, tau, marginal)
     eta = np.full(n, prior_mean / prior_sigma**2)
     maps, offsets = [], []
     for g in groups:
@@ -326,6 +324,42 @@ def pool(
         offsets.append(t2 * ch)
     cov = cho_solve(factor, np.eye(n))
     return Pooled(tau, cho_solve(factor, eta), (cov + cov.T) / 2, maps, offsets)
+
+
+def group_means(
+    groups: list[Likelihood],
+    prior_mean: float,
+    prior_sigma: float,
+    tau: float,
+    marginal: Marginal | None = None,
+) -> list[np.ndarray]:
+    """E θ_g of every group at τ: `pool(...).group_mean(g)` to rounding, all a re-linearisation
+    pass needs. From each group's spectrum, C_g v = U_g (c ⊙ U_gᵀv), two matrix-vector
+    products per group instead of forming C_g (n³ each) and the population covariance (n³):
+    at 300 models ~10 ms saved per pass and dimension."""
+    t2 = tau * tau
+    factor = _factor(groups, prior_sigma, tau, marginal)
+    shrunk = [_shrink(g, t2, g.shift) for g in groups]  # C_g h_g
+    mu = cho_solve(factor, prior_mean / prior_sigma**2 + np.sum(shrunk, axis=0))
+    return [_shrink(g, t2, mu) + t2 * ch for g, ch in zip(groups, shrunk, strict=True)]
+
+
+def _shrink(g: Likelihood, t2: float, v: np.ndarray) -> np.ndarray:
+    """C_g v = U_g (c ⊙ U_gᵀv) with c = 1 / (1 + τ²λ); v itself for a group without battles."""
+    if g.empty:
+        return v
+    sp = g.spectrum
+    return np.asarray(sp.vectors @ ((sp.vectors.T @ v) / (1.0 + t2 * sp.values)))
+
+
+def _factor(
+    groups: list[Likelihood], prior_sigma: float, tau: float, marginal: Marginal | None
+) -> Factor:
+    """Cholesky factor of the population precision at τ: the search's when it has it."""
+    factor = marginal.factor_at(tau) if marginal is not None else None
+    if factor is None:
+        factor = cho_factor(_population(groups, tau * tau, prior_sigma), lower=True)
+    return factor
 
 
 def _population(groups: list[Likelihood], t2: float, prior_sigma: float) -> np.ndarray:
