@@ -376,3 +376,14 @@ def test_pooling_with_the_searchs_factor_gives_the_same_bits() -> None:
     assert np.array_equal(lent.population_mean, own.population_mean)
     assert np.array_equal(lent.population_cov, own.population_cov)
     assert marginal.factor_at(est.tau * 1.01) is None  # any other tau computes its own
+
+
+def test_group_means_equal_the_pooled_posteriors_group_means() -> None:
+    # expected: pool's group_mean (C_g formed, then multiplied), here from each spectrum; with
+    # a group without battles, which gets the population mean
+    groups = [*_differing_groups(2.0, count=4), pooling.empty_likelihood(6)]
+    for tau in (1e-3, 0.7, 5.0):
+        pooled = pooling.pool(groups, M0, S0, tau)
+        got = pooling.group_means(groups, M0, S0, tau)
+        for g, mean in enumerate(got):
+            np.testing.assert_allclose(mean, pooled.group_mean(g), rtol=1e-12, atol=0)

@@ -25,6 +25,9 @@ from prefboard.rating import batch, pooling
 # Skills are on TrueSkill's 0-50 scale with posterior sds of tenths: 1e-4 is far below them.
 RELINEARISE_TOL = 1e-4
 RELINEARISE_MAX = 10
+# A pass after one that moved no group mean by this much has always been the last: passes
+# shrank the largest move by 1e-2 or more (300-model and golden boards: 4e-4 to 2e-2).
+LAST_PASS_SHIFT = 1e-2
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def fit_groups(
     given); τ by empirical Bayes, reported with its `level` interval, unless `tau` fixes it."""
     slot = np.where(group >= 0, group, n_groups)
     counts = batch.aggregate_groups(n_models, a, b, outcome, slot, n_groups + 1)
-    likelihoods = [_own_fit(pc, model) for pc in counts]
+    likelihoods = _own_fits(counts, model)
 
     search = _Search(model, level, tau)
     estimate = search.tau(likelihoods, interval=not relinearise)
@@ -74,13 +77,16 @@ def fit_groups(
     if relinearise:
         # A pass needs only the group means, not the whole posterior (`pooling.group_means`).
         means = search.means(likelihoods, estimate.tau)
+        shift = np.inf
         while passes < RELINEARISE_MAX:
             passes += 1
             likelihoods = [
                 _expanded(pc, means[g], model) if pc.counts.size else lik
                 for g, (pc, lik) in enumerate(zip(counts, likelihoods, strict=True))
             ]
-            estimate = search.tau(likelihoods, interval=False, warm=True)
+            # A pass likely to be the last searches the whole range at once: its τ is
+            # published, and a warm start's search would be wasted (`_Search`).
+            estimate = search.tau(likelihoods, interval=False, warm=shift >= LAST_PASS_SHIFT)
             moved, means = means, search.means(likelihoods, estimate.tau)
             shift = max(float(np.abs(m - o).max()) for m, o in zip(means, moved, strict=True))
             if shift < RELINEARISE_TOL:
@@ -137,20 +143,31 @@ def _with_battles(liks: list[pooling.Likelihood]) -> int:
     return sum(not g.empty for g in liks)
 
 
-def _own_fit(pc: batch.PairCounts, model: Model) -> pooling.Likelihood:
-    if not pc.counts.size:
-        return pooling.empty_likelihood(pc.n_models)
-    post = batch.fit_counts(
-        pc,
-        prior_mean=model.prior_mean,
-        prior_sigma=model.prior_sigma,
-        beta=model.beta,
-        draw_margin=model.draw_margin,
-        # Laplace, not EP: its expansion is what re-linearisation repeats at the pooled mean,
-        # so at tau = 0 the fixed point is exactly the Laplace fit of all battles.
-        method="laplace",
-    )
-    return pooling.Likelihood(post.info_precision, post.info_h)
+def _own_fits(counts: list[batch.PairCounts], model: Model) -> list[pooling.Likelihood]:
+    """Each group's likelihood expanded at its own Laplace mode. Each Newton starts from the
+    previous group's mode: the groups rank the same models alike, so it is nearer than the
+    prior mean (300 models: 104 Newton iterations instead of 127 over one dimension's 19
+    groups); the mode is the same to Newton's tolerance (measured 7e-11)."""
+    out: list[pooling.Likelihood] = []
+    start = None
+    for pc in counts:
+        if not pc.counts.size:
+            out.append(pooling.empty_likelihood(pc.n_models))
+            continue
+        post = batch.fit_counts(
+            pc,
+            prior_mean=model.prior_mean,
+            prior_sigma=model.prior_sigma,
+            beta=model.beta,
+            draw_margin=model.draw_margin,
+            start=start,
+            # Laplace, not EP: its expansion is what re-linearisation repeats at the pooled
+            # mean, so at tau = 0 the fixed point is exactly the Laplace fit of all battles.
+            method="laplace",
+        )
+        out.append(pooling.Likelihood(post.info_precision, post.info_h))
+        start = post.mean
+    return out
 
 
 def _expanded(pc: batch.PairCounts, at: np.ndarray, model: Model) -> pooling.Likelihood:

@@ -216,8 +216,10 @@ def _crossing(objective: Marginal, cut: float, inside: float, outside: float) ->
 # (the quadratic's error there was 1-2 % on the 300-model board), and how many they take.
 PROBE_STEP = 0.03
 PROBES = 4
-# Evaluated points this close to the maximiser (in log τ) measure its curvature.
+# Evaluated points this close to the maximiser (in log τ), and no closer, measure its
+# curvature: closer, the rounding of the values (~1e-11) swamps their differences.
 NEAR = 1e-2
+NOT_NEAR = 1e-6
 
 
 def _probe(objective: Marginal, cut: float, peak: float, room: float) -> None:
@@ -244,10 +246,10 @@ def _probe(objective: Marginal, cut: float, peak: float, room: float) -> None:
 
 def _curvature(objective: Marginal, peak: float) -> float | None:
     """The second derivative at `peak` from it and the nearest evaluated point on each side
-    (within NEAR); None without such points or when it is not negative."""
+    (NOT_NEAR to NEAR away); None without such points or when it is not negative."""
     values = dict(objective.known())
-    left = max((x for x in values if peak - NEAR < x < peak), default=None)
-    right = min((x for x in values if peak < x < peak + NEAR), default=None)
+    left = max((x for x in values if peak - NEAR < x <= peak - NOT_NEAR), default=None)
+    right = min((x for x in values if peak + NOT_NEAR <= x < peak + NEAR), default=None)
     if left is None or right is None or peak not in values:
         return None
     slopes = (
