@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,40 @@ def test_counts_per_group_equal_the_batch_counts_of_each_group() -> None:
         own = batch.aggregate(5, a[slot == g], b[slot == g], outcome[slot == g])
         assert (split[g].i.tolist(), split[g].j.tolist()) == (own.i.tolist(), own.j.tolist())
         assert split[g].counts.tolist() == own.counts.tolist()
+
+
+def test_own_fits_started_from_the_previous_groups_mode_are_the_cold_fits() -> None:
+    # expected: each group's Laplace fit from the prior mean (batch.fit_counts without a
+    # start); the warm start changes where Newton begins, not the mode it stops at
+    a, b, outcome, group = _battles(3, shift=1.0)
+    slot = np.where(group >= 0, group, 3)
+    counts = batch.aggregate_groups(5, a, b, outcome, slot, 4)
+    warm = groups._own_fits(counts, MODEL)
+    for pc, lik in zip(counts, warm, strict=True):
+        cold = batch.fit_counts(
+            pc, prior_mean=25.0, prior_sigma=25 / 3, beta=25 / 6, draw_margin=0.74, method="laplace"
+        )
+        np.testing.assert_allclose(lik.precision, cold.info_precision, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(lik.shift, cold.info_h, rtol=1e-9, atol=1e-9)
+
+
+def test_the_published_tau_is_the_whole_range_searchs_on_the_last_expansion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # expected: pooling.fit_tau without a start on the likelihoods of the last pass (those
+    # expanded at the previous pass's group means); the warm-started passes before it only
+    # decide where the last one expands
+    from prefboard.rating import pooling
+
+    a, b, outcome, group = _battles(4, shift=1.5)
+    seen: list[list[pooling.Likelihood]] = []
+    real = pooling.fit_tau
+
+    def spy(liks: list[pooling.Likelihood], *args: Any, **kwargs: Any) -> pooling.TauEstimate:
+        seen.append(liks)
+        return real(liks, *args, **kwargs)
+
+    monkeypatch.setattr(pooling, "fit_tau", spy)
+    fit = groups.fit_groups(5, a, b, outcome, group, 3, MODEL)
+    assert fit.estimate == real(seen[-1], 25.0, 25 / 3)
+    assert fit.passes >= 1

@@ -319,3 +319,71 @@ def test_groups_that_do_not_differ_are_pooled_unless_the_test_rejects() -> None:
     # Real differences (τ = 2, per-model sd of a group's fit about 1): found every time.
     found = [pooling.fit_tau(_gaussian_groups(rng, 2.0), M0, S0) for _ in range(20)]
     assert all(e.p_value < 0.01 and e.tau > 0 for e in found)
+
+
+def test_a_warm_start_finds_the_whole_range_maximiser_in_fewer_evaluations() -> None:
+    # The expected maximiser is the whole-range bounded search's (scipy, xatol 1e-5): a
+    # re-linearisation pass starts near it, here 0.02 away in log tau.
+    groups = _differing_groups(2.0)
+    cold = pooling.Marginal(groups, M0, S0)
+    want = pooling.fit_tau(groups, M0, S0, interval=False, marginal=cold)
+    warm = pooling.Marginal(groups, M0, S0)
+    x = float(np.log(want.tau))
+    got = pooling.fit_tau(groups, M0, S0, interval=False, marginal=warm, start=x + 0.02)
+    assert abs(np.log(got.tau) - x) < 2 * pooling.XATOL
+    assert got.p_value == pytest.approx(want.p_value, rel=1e-6)
+    # certified: no better value XATOL either side of what it returns
+    y = float(np.log(got.tau))
+    assert warm(y) >= max(warm(y - pooling.XATOL), warm(y + pooling.XATOL))
+    assert warm.evaluations < cold.evaluations
+
+
+@pytest.mark.parametrize("start", ["edge", "far"])
+def test_a_start_that_cannot_settle_falls_back_to_the_whole_range_search(start: str) -> None:
+    # at the range's edge there is no room for its difference quotients; from 3 (log tau)
+    # away Newton does not settle in its steps: both give exactly the cold search's estimate
+    groups = _differing_groups(2.0)
+    cold = pooling.fit_tau(groups, M0, S0)
+    x = float(np.log(1e-4 * S0)) if start == "edge" else float(np.log(cold.tau)) + 3.0
+    assert pooling.fit_tau(groups, M0, S0, start=x) == cold
+
+
+def test_the_warm_interval_ends_are_the_whole_range_roots_to_brentqs_tolerance() -> None:
+    # expected: brentq over [maximiser, edge] as in the cold test above; the probes at the
+    # quadratic's predicted crossings only narrow its bracket
+    from scipy.optimize import brentq
+
+    groups = _differing_groups(2.0)
+    cold = pooling.fit_tau(groups, M0, S0)
+    warm = pooling.Marginal(groups, M0, S0)
+    est = pooling.fit_tau(groups, M0, S0, marginal=warm, start=float(np.log(cold.tau)) + 0.01)
+    x_hat, lo, hi = np.log(est.tau), np.log(1e-4 * S0), np.log(10 * S0)
+    cut = warm(x_hat) - chi2.ppf(0.95, 1) / 2
+    lower = brentq(lambda x: warm(x) - cut, lo, x_hat, xtol=1e-4)
+    upper = brentq(lambda x: warm(x) - cut, x_hat, hi, xtol=1e-4)
+    assert abs(np.log(est.lower) - lower) < 2e-4 and abs(np.log(est.upper) - upper) < 2e-4
+
+
+def test_pooling_with_the_searchs_factor_gives_the_same_bits() -> None:
+    # pool at the tau a search found borrows its Cholesky factor of the same matrix: the
+    # expected numbers are pool's own without it
+    groups = _differing_groups(2.0)
+    marginal = pooling.Marginal(groups, M0, S0)
+    est = pooling.fit_tau(groups, M0, S0, interval=False, marginal=marginal)
+    assert marginal.factor_at(est.tau) is not None
+    lent = pooling.pool(groups, M0, S0, est.tau, marginal)
+    own = pooling.pool(groups, M0, S0, est.tau)
+    assert np.array_equal(lent.population_mean, own.population_mean)
+    assert np.array_equal(lent.population_cov, own.population_cov)
+    assert marginal.factor_at(est.tau * 1.01) is None  # any other tau computes its own
+
+
+def test_group_means_equal_the_pooled_posteriors_group_means() -> None:
+    # expected: pool's group_mean (C_g formed, then multiplied), here from each spectrum; with
+    # a group without battles, which gets the population mean
+    groups = [*_differing_groups(2.0, count=4), pooling.empty_likelihood(6)]
+    for tau in (1e-3, 0.7, 5.0):
+        pooled = pooling.pool(groups, M0, S0, tau)
+        got = pooling.group_means(groups, M0, S0, tau)
+        for g, mean in enumerate(got):
+            np.testing.assert_allclose(mean, pooled.group_mean(g), rtol=1e-12, atol=0)
