@@ -85,3 +85,27 @@ def test_no_battles_leave_the_position_untested() -> None:
     none = np.zeros(0, dtype=np.int64)
     pos = checks.position_bias(M, none, none, none.astype(np.int8), 25 / 6, 0.5, 25 / 3)
     assert (pos.decided, pos.h, pos.h_se, pos.enough) == (0, 0.0, float("inf"), False)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cluster_score_sums_equal_the_per_battle_rounding(weighted: bool) -> None:
+    # Reference: batch_cluster._cluster_scores at 1a92afd rounded each battle's (weighted)
+    # score to fixed point (half to even) and added it at lo, subtracted it at hi.
+    from prefboard.rating import batch_cluster
+
+    a, b, outcome = _battles(np.int32, seed=11)
+    rng = np.random.default_rng(12)
+    score = rng.normal(0, 0.3, M * M * 3)
+    index = np.sort(rng.choice(len(a), 3000, replace=False))
+    cluster = rng.integers(0, 40, len(a))
+    weight = rng.random(len(a)) if weighted else np.empty(0)
+    got = batch_cluster._cluster_scores(a, b, outcome, index, weight, cluster, 40, M, score)
+    lo, hi = np.minimum(a, b)[index], np.maximum(a, b)[index]
+    o = outcome[index].astype(np.int64)
+    o = np.where((a[index] > b[index]) & (o != 2), 1 - o, o)
+    v = score[(lo * M + hi) * 3 + o] * (weight[index] if weighted else 1.0)
+    q = np.rint(v * batch_cluster._FIXED).astype(np.int64)
+    want = np.zeros((40, M), dtype=np.int64)
+    np.add.at(want, (cluster[index], lo), q)
+    np.add.at(want, (cluster[index], hi), -q)
+    assert np.array_equal(got, want)
