@@ -42,7 +42,9 @@ def _validate(
             raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
             raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-        arrays.append(arr.astype(np.int64, copy=False))
+        # integer arrays as given (the counting kernel takes any integer dtype): an int64
+        # copy of int8 outcomes or int32 codes cost 8 bytes a battle per dimension
+        arrays.append(arr if arr.dtype.kind in "iu" else arr.astype(np.int64))
     a, b, outcome = arrays
     if not len(a) == len(b) == len(outcome):
         raise ValueError(
