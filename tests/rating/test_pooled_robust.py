@@ -226,16 +226,17 @@ def _scores_of(rng: np.random.Generator, size: int, m: int, slots: int) -> poole
     outcome = rng.integers(0, 3, size).astype(np.int8)
     group = rng.integers(-1, slots - 1, size)
     q = rng.integers(-3, 4, slots * m * m * 3)
-    return pooled_meat._Scores(a, b, outcome, group, q, np.ones(m, bool), slots, m)
+    return pooled_meat._Scores((a, b, outcome, group), q, np.ones(m, bool), slots, m)
 
 
 def _reference_sums(codes: np.ndarray, n: int, sc: pooled_meat._Scores):
     """The per-battle formulation `_clustered` used before its fused kernels: each battle's
     slot, lo/hi columns and table key computed with numpy, then summed per cluster by a coo ->
     csr conversion (duplicates summed in int64, zeros dropped, indices sorted)."""
-    lo, hi = np.minimum(sc.a, sc.b), np.maximum(sc.a, sc.b)
-    o = np.where((sc.a > sc.b) & (sc.outcome != batch.TIE), 1 - sc.outcome, sc.outcome)
-    slot = np.where(sc.group >= 0, sc.group, sc.slots - 1)
+    a, b, outcome, group = sc.rows
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    o = np.where((a > b) & (outcome != batch.TIE), 1 - outcome, outcome)
+    slot = np.where(group >= 0, group, sc.slots - 1)
     q = sc.q[((slot * sc.m + lo) * sc.m + hi) * 3 + o]
     cols = np.concatenate([slot * sc.m + lo, slot * sc.m + hi])
     width = sc.slots * sc.m
@@ -259,7 +260,10 @@ def test_per_cluster_sums_equal_the_per_battle_reference(monkeypatch, dense_cell
     monkeypatch.setattr(pooled_meat, "_DENSE_CELLS", dense_cells)
     rng = np.random.default_rng(9)
     sc = _scores_of(rng, 5000, 7, 4)
-    sc = dataclasses.replace(sc, **{k: getattr(sc, k).astype(dtype) for k in ("a", "b", "group")})
+    a, b, outcome, group = sc.rows
+    sc = dataclasses.replace(
+        sc, rows=(a.astype(dtype), b.astype(dtype), outcome, group.astype(dtype))
+    )
     codes = rng.integers(0, 50, 5000).astype(dtype)
     got = pooled_meat._clustered(codes, 60, sc)
     for g, ref in zip(got, _reference_sums(codes.astype(np.int64), 60, sc), strict=True):

@@ -79,19 +79,22 @@ class Meat:
         return out
 
 
+# The battles as the kernels read them: a, b, outcome and group per battle, any integer dtypes
+# (one tuple: numba compiles a version per combination of dtypes).
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Int = np.int64
+
+
 @dataclass(frozen=True)
 class _Scores:
-    """The battles (``a``, ``b``, ``outcome``; ``group`` per battle, -1 = the last slot) and
+    """The battles (``rows``: a, b, outcome and group per battle, -1 = the last slot) and
     the fixed-point score of lo at its group's pooled mean per (slot, pair lo < hi, outcome
     from lo's side) key (`_battle`; int64; hi's is its negative). Every pass over the battles
     reads these arrays and the small table: per-battle copies of the keys, columns and scores
     (five arrays of int64) cost more memory traffic than the passes themselves. ``played``:
     models with a battle; ``slots`` = J, ``m`` = models."""
 
-    a: np.ndarray
-    b: np.ndarray
-    outcome: np.ndarray
-    group: np.ndarray
+    rows: Rows
     q: np.ndarray  # flat over keys ((slot * m + lo) * m + hi) * 3 + outcome
     played: np.ndarray
     slots: int
@@ -100,17 +103,12 @@ class _Scores:
 
 @njit(cache=True, nogil=True, inline="always")
 def _battle(
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    group: np.ndarray,
-    k: int,
-    slots: int,
-    m: int,
+    rows: Rows, k: int, slots: int, m: int
 ) -> tuple[np.int64, np.int64, np.int64, np.int64]:
     """Battle k's slot (its group, or the last slot when not given), lo's and hi's columns
     (slot j's model i at j * m + i) and its key into the score table (outcome from lo's side,
     as batch.aggregate counts it). Any integer dtypes (int32 or int64 codes)."""
+    a, b, outcome, group = rows
     x, y, o = np.int64(a[k]), np.int64(b[k]), np.int64(outcome[k])
     # min/max and a select rather than a branch on the pair's order (mispredicted half the
     # time: this runs once per battle per pass)
@@ -143,15 +141,7 @@ def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
 
 @njit(cache=True, nogil=True)
 def _dense_sums(
-    codes: np.ndarray,
-    n: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    group: np.ndarray,
-    q: np.ndarray,
-    slots: int,
-    m: int,
+    codes: np.ndarray, n: int, rows: Rows, q: np.ndarray, slots: int, m: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per cluster, flat: its summed scores per column (n x slots·m) and battles per slot (n x
     slots), in int64 (exact in any order), in one pass over the battles (`_Scores`)."""
@@ -159,7 +149,7 @@ def _dense_sums(
     g = np.zeros(n * width, dtype=np.int64)
     counts = np.zeros(n * slots, dtype=np.int64)
     for k in range(codes.shape[0]):
-        s, lo, hi, key = _battle(a, b, outcome, group, k, slots, m)
+        s, lo, hi, key = _battle(rows, k, slots, m)
         c = np.int64(codes[k])
         g[c * width + lo] += q[key]
         g[c * width + hi] -= q[key]
@@ -201,15 +191,7 @@ def _starts(rows: np.ndarray, n: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def _battle_row_sums(
-    codes: np.ndarray,
-    n: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    group: np.ndarray,
-    q: np.ndarray,
-    slots: int,
-    m: int,
+    codes: np.ndarray, n: int, rows: Rows, q: np.ndarray, slots: int, m: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_dense_sums` as canonical csr arrays (indptr, indices, data: sorted indices, no zeros)
     of the scores and of the battles per slot, for boards with too many clusters for dense
@@ -223,7 +205,7 @@ def _battle_row_sums(
     fill = start[:-1].copy()
     keys = np.empty(codes.shape[0], dtype=np.int64)
     for k in range(codes.shape[0]):
-        keys[fill[codes[k]]] = _battle(a, b, outcome, group, k, slots, m)[3]
+        keys[fill[codes[k]]] = _battle(rows, k, slots, m)[3]
         fill[codes[k]] += 1
     width = slots * m
     acc = np.zeros(width + slots, dtype=np.int64)
@@ -293,7 +275,7 @@ def _clustered(
     its battles per group. A participant-level cluster lies in one group, so its row holds one
     group's block only; kept sparse, the products in `_meat` skip the other J - 1 blocks."""
     width = sc.slots * sc.m
-    battles = (sc.a, sc.b, sc.outcome, sc.group, sc.q, sc.slots, sc.m)
+    battles = (sc.rows, sc.q, sc.slots, sc.m)
     if n * width <= _DENSE_CELLS:
         flat, counts = _dense_sums(codes, n, *battles)
         return _csr(flat, n, width), _csr(counts, n, sc.slots)

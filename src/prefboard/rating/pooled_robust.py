@@ -40,6 +40,7 @@ from prefboard.rating.groups import GroupFit, Model
 from prefboard.rating.pooled_meat import (
     _FIXED,
     Meat,
+    Rows,
     _battle,
     _clustered,
     _codes,
@@ -77,13 +78,11 @@ class Sandwich:
 
 
 @njit(cache=True, nogil=True)
-def _occurs(
-    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, group: np.ndarray, slots: int, m: int
-) -> np.ndarray:
+def _occurs(rows: Rows, slots: int, m: int) -> np.ndarray:
     """Which (slot, pair lo < hi) cells hold a battle, in one pass (`pooled_meat._battle`)."""
     seen = np.zeros(slots * m * m, dtype=np.bool_)
-    for k in range(a.shape[0]):
-        seen[_battle(a, b, outcome, group, k, slots, m)[3] // 3] = True
+    for k in range(rows[0].shape[0]):
+        seen[_battle(rows, k, slots, m)[3] // 3] = True
     return seen
 
 
@@ -98,7 +97,8 @@ def _battle_scores(
     """The battles' scores at their group's pooled mean: one score table per group over the
     pairs it holds, in fixed point, read through each battle's (group, pair, outcome) key."""
     m, slots = fit.pooled.population_mean.shape[0], len(fit.counts)
-    occurs = _occurs(a, b, outcome, group, slots, m)
+    rows = (a, b, outcome, group)
+    occurs = _occurs(rows, slots, m)
     seen = np.flatnonzero(occurs)
     tables = np.zeros((slots, m * m * 3))
     by_slot = occurs.reshape(slots, m * m)
@@ -114,7 +114,7 @@ def _battle_scores(
     played = np.zeros(m, dtype=bool)
     played[seen % (m * m) // m] = True
     played[seen % m] = True
-    return _Scores(a, b, outcome, group, q, played, slots, m)
+    return _Scores(rows, q, played, slots, m)
 
 
 def sandwich(
