@@ -129,8 +129,10 @@ _DENSE_SPEEDUP = 20.0
 
 def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
     """Cluster codes as 0..C-1; codes that are already small are used as they are (empty
-    clusters are zero rows), others are replaced by their rank among the sorted codes."""
-    cluster = np.asarray(cluster, dtype=np.int64)
+    clusters are zero rows), others are replaced by their rank among the sorted codes.
+    Integer codes keep their dtype (the kernels take int32 as well; no int64 copy)."""
+    cluster = np.asarray(cluster)
+    cluster = cluster if cluster.dtype.kind in "iu" else cluster.astype(np.int64)
     if not cluster.size:
         return cluster, 0
     if cluster.min() >= 0 and cluster.max() < 4 * cluster.size + 1024:
