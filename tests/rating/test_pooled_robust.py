@@ -218,26 +218,82 @@ def test_a_band_from_another_pooled_object_maps_the_meat_again() -> None:
     assert not np.allclose(other[2], factor, rtol=1e-6)
 
 
-@pytest.mark.parametrize("signed", [True, False])
-def test_per_cluster_sums_equal_the_sorted_triplet_reference(signed: bool) -> None:
-    # The reference is the coo -> csr conversion `_triplets` used before its row-by-row
-    # kernel: duplicates summed in int64, zeros dropped, indices sorted. Small value and
-    # column ranges make many sums cancel to exactly zero, which must not be stored.
+def _scores_of(rng: np.random.Generator, size: int, m: int, slots: int) -> pooled_meat._Scores:
+    """Random battles over ``slots`` groups (-1 = the last) with a random fixed-point score
+    table; small values make many per-cluster sums cancel to exactly zero."""
+    a = rng.integers(0, m, size)
+    b = (a + rng.integers(1, m, size)) % m
+    outcome = rng.integers(0, 3, size).astype(np.int8)
+    group = rng.integers(-1, slots - 1, size)
+    q = rng.integers(-3, 4, slots * m * m * 3)
+    return pooled_meat._Scores((a, b, outcome, group), q, np.ones(m, bool), slots, m)
+
+
+def _reference_sums(codes: np.ndarray, n: int, sc: pooled_meat._Scores):
+    """The per-battle formulation `_clustered` used before its fused kernels: each battle's
+    slot, lo/hi columns and table key computed with numpy, then summed per cluster by a coo ->
+    csr conversion (duplicates summed in int64, zeros dropped, indices sorted)."""
+    a, b, outcome, group = sc.rows
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    o = np.where((a > b) & (outcome != batch.TIE), 1 - outcome, outcome)
+    slot = np.where(group >= 0, group, sc.slots - 1)
+    q = sc.q[((slot * sc.m + lo) * sc.m + hi) * 3 + o]
+    cols = np.concatenate([slot * sc.m + lo, slot * sc.m + hi])
+    width = sc.slots * sc.m
+    out = []
+    for data, rows, c, w in (
+        (np.concatenate([q, -q]), np.tile(codes, 2), cols, width),
+        (np.ones(len(codes), np.int64), codes, slot, sc.slots),
+    ):
+        ref = sparse.coo_matrix((data, (rows, c)), (n, w)).tocsr()
+        ref.sum_duplicates()
+        ref.eliminate_zeros()
+        out.append(ref)
+    return out
+
+
+@pytest.mark.parametrize("dense_cells", [pooled_meat._DENSE_CELLS, 0])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_per_cluster_sums_equal_the_per_battle_reference(monkeypatch, dense_cells, dtype) -> None:
+    # Both kernels (dense rows, or battles bucketed by cluster for large boards) against the
+    # numpy reference above, for int64 and int32 codes (the kernels read the arrays as given).
+    monkeypatch.setattr(pooled_meat, "_DENSE_CELLS", dense_cells)
     rng = np.random.default_rng(9)
-    rows, n, width = rng.integers(0, 50, 5000), 60, 40
-    lo, hi, value = (
-        rng.integers(0, width, 5000),
-        rng.integers(0, width, 5000),
-        rng.integers(-3, 4, 5000),
+    sc = _scores_of(rng, 5000, 7, 4)
+    a, b, outcome, group = sc.rows
+    sc = dataclasses.replace(
+        sc, rows=(a.astype(dtype), b.astype(dtype), outcome, group.astype(dtype))
     )
-    cols = (lo, hi) if signed else (lo,)
-    got = pooled_meat._triplets(rows, n, width, cols, value if signed else None)
-    v = value if signed else np.ones(5000, dtype=np.int64)
-    data = np.concatenate([v, -v][: len(cols)])
-    ref = sparse.coo_matrix((data, (np.tile(rows, len(cols)), np.concatenate(cols))), (n, width))
-    ref = ref.tocsr()
-    ref.sum_duplicates()
-    ref.eliminate_zeros()
-    for name in ("indptr", "indices", "data"):
-        assert np.array_equal(getattr(got, name), getattr(ref, name))
-    assert got.data.dtype == np.float64 and np.all(got.data != 0)
+    codes = rng.integers(0, 50, 5000).astype(dtype)
+    got = pooled_meat._clustered(codes, 60, sc)
+    for g, ref in zip(got, _reference_sums(codes.astype(np.int64), 60, sc), strict=True):
+        for name in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(g, name), getattr(ref, name))
+        assert g.data.dtype == np.float64 and np.all(g.data != 0)
+
+
+def test_intersection_codes_are_the_ranks_np_unique_gave() -> None:
+    # The codes of the intersection clustering were np.unique's inverse of first * n2 +
+    # second; the two counting sorts must give the same codes (ranks in (first, second) order).
+    rng = np.random.default_rng(4)
+    first, second = rng.integers(0, 40, 3000), rng.integers(0, 900, 3000)
+    uniq, ref = np.unique(first * 900 + second, return_inverse=True)
+    codes, n = pooled_meat._intersection(first, second, 900)
+    assert n == len(uniq) and np.array_equal(codes, ref.reshape(-1))
+    assert pooled_meat._intersection(first[:0], second[:0], 900)[1] == 0
+
+
+def test_int32_battles_give_the_int64_sandwich() -> None:
+    # Callers may narrow codes to int32: the same sums and bands bit for bit.
+    a, b, outcome, group, person, prompt = _battles(6, prompt_sd=2.0)
+    w = np.array([0.5, 0.2, 0.3, 0.0])
+    wide = _widen(a, b, outcome, group, [person, prompt], w)
+    narrow = _widen(
+        *(x.astype(np.int32) for x in (a, b)),
+        outcome,
+        group.astype(np.int32),
+        [person.astype(np.int32), prompt.astype(np.int32)],
+        w,
+    )
+    for x, y in zip(wide[2], narrow[2], strict=True):
+        assert np.array_equal(x, y)

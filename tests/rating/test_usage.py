@@ -28,3 +28,20 @@ def test_no_prompt_ids_means_no_prompt_count() -> None:
     assert usage.model_usage(frame, 2)[1].tolist() == [2, 2]
     assert usage.model_usage(frame.iloc[:0], 2)[1].tolist() == [0, 0]
     assert np.array_equal(usage.model_usage(frame, 2)[0], [2, 2])
+
+
+def test_counts_equal_the_sorted_key_formula() -> None:
+    # Reference: model_usage at 1a92afd (distinct (model, prompt) keys by a sort), on random
+    # battles with shared, repeated and missing prompt ids and int16 model codes as ingest
+    # gives them; model 6 never plays.
+    rng = np.random.default_rng(12)
+    a = rng.integers(0, 6, 3000)
+    b = (a + rng.integers(1, 6, 3000)) % 6
+    ids = np.where(rng.random(3000) < 0.3, "", rng.integers(0, 400, 3000).astype(str))
+    frame = _battles(a.astype(np.int16).tolist(), b.tolist(), ids.tolist())
+    frame[["model_a", "model_b"]] = frame[["model_a", "model_b"]].astype(np.int16)
+    prompt = usage.prompt_codes(frame)
+    keys = np.unique(np.concatenate([a, b]) * (prompt.max() + 1) + np.concatenate([prompt] * 2))
+    battles, prompts = usage.model_usage(frame, 7)
+    assert battles.tolist() == (np.bincount(a, minlength=7) + np.bincount(b, minlength=7)).tolist()
+    assert prompts.tolist() == np.bincount(keys // (prompt.max() + 1), minlength=7).tolist()

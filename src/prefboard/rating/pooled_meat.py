@@ -16,6 +16,8 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
+from prefboard.rating.batch_terms import TIE
+
 # Per-cluster score sums in fixed point (units of 2^-24): integer sums do not depend on the
 # order of the battles, so the result is bit-identical under any shuffle. The rounding (3e-8
 # per battle) is far below the scores' own size (~1e-2 to 1). Sums are taken in int64; as
@@ -77,18 +79,43 @@ class Meat:
         return out
 
 
+# The battles as the kernels read them: a, b, outcome and group per battle, any integer dtypes
+# (one tuple: numba compiles a version per combination of dtypes).
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Int = np.int64
+
+
 @dataclass(frozen=True)
 class _Scores:
-    """Per battle: its group (slot), its pair's columns and the fixed-point score of lo at the
-    group's pooled mean (int64; hi's is its negative). ``played``: models with a
-    battle; ``slots`` = J, ``m`` = models."""
+    """The battles (``rows``: a, b, outcome and group per battle, -1 = the last slot) and
+    the fixed-point score of lo at its group's pooled mean per (slot, pair lo < hi, outcome
+    from lo's side) key (`_battle`; int64; hi's is its negative). Every pass over the battles
+    reads these arrays and the small table: per-battle copies of the keys, columns and scores
+    (five arrays of int64) cost more memory traffic than the passes themselves. ``played``:
+    models with a battle; ``slots`` = J, ``m`` = models."""
 
-    slot: np.ndarray
-    cols: tuple[np.ndarray, np.ndarray]  # lo's and hi's columns: group j's model i at j * m + i
-    q: np.ndarray
+    rows: Rows
+    q: np.ndarray  # flat over keys ((slot * m + lo) * m + hi) * 3 + outcome
     played: np.ndarray
     slots: int
     m: int
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _battle(
+    rows: Rows, k: int, slots: int, m: int
+) -> tuple[np.int64, np.int64, np.int64, np.int64]:
+    """Battle k's slot (its group, or the last slot when not given), lo's and hi's columns
+    (slot j's model i at j * m + i) and its key into the score table (outcome from lo's side,
+    as batch.aggregate counts it). Any integer dtypes (int32 or int64 codes)."""
+    a, b, outcome, group = rows
+    x, y, o = np.int64(a[k]), np.int64(b[k]), np.int64(outcome[k])
+    # min/max and a select rather than a branch on the pair's order (mispredicted half the
+    # time: this runs once per battle per pass)
+    lo, hi = min(x, y), max(x, y)
+    o = 1 - o if x > y and o != TIE else o
+    s = np.int64(group[k]) if group[k] >= 0 else np.int64(slots - 1)
+    return s, s * m + lo, s * m + hi, ((s * m + lo) * m + hi) * 3 + o
 
 
 # Above this many cells (clusters x columns) per-cluster sums are formed from sorted triplets
@@ -102,8 +129,10 @@ _DENSE_SPEEDUP = 20.0
 
 def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
     """Cluster codes as 0..C-1; codes that are already small are used as they are (empty
-    clusters are zero rows), others are replaced by their rank among the sorted codes."""
-    cluster = np.asarray(cluster, dtype=np.int64)
+    clusters are zero rows), others are replaced by their rank among the sorted codes.
+    Integer codes keep their dtype (the kernels take int32 as well; no int64 copy)."""
+    cluster = np.asarray(cluster)
+    cluster = cluster if cluster.dtype.kind in "iu" else cluster.astype(np.int64)
     if not cluster.size:
         return cluster, 0
     if cluster.min() >= 0 and cluster.max() < 4 * cluster.size + 1024:
@@ -114,23 +143,19 @@ def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
 
 @njit(cache=True, nogil=True)
 def _dense_sums(
-    codes: np.ndarray,
-    n: int,
-    slot: np.ndarray,
-    cols: tuple[np.ndarray, np.ndarray],
-    q: np.ndarray,
-    slots: int,
-    width: int,
+    codes: np.ndarray, n: int, rows: Rows, q: np.ndarray, slots: int, m: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per cluster, flat: its summed scores per column (n x width) and battles per slot (n x
-    slots), in int64 (exact in any order), without a temporary per battle."""
+    """Per cluster, flat: its summed scores per column (n x slots·m) and battles per slot (n x
+    slots), in int64 (exact in any order), in one pass over the battles (`_Scores`)."""
+    width = slots * m
     g = np.zeros(n * width, dtype=np.int64)
     counts = np.zeros(n * slots, dtype=np.int64)
     for k in range(codes.shape[0]):
-        c = codes[k]
-        g[c * width + cols[0][k]] += q[k]
-        g[c * width + cols[1][k]] -= q[k]
-        counts[c * slots + slot[k]] += 1
+        s, lo, hi, key = _battle(rows, k, slots, m)
+        c = np.int64(codes[k])
+        g[c * width + lo] += q[key]
+        g[c * width + hi] -= q[key]
+        counts[c * slots + s] += 1
     return g, counts
 
 
@@ -144,75 +169,105 @@ def _csr(flat: np.ndarray, n: int, width: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, nz % width, indptr), shape=(n, width))
 
 
-def _triplets(
-    rows: np.ndarray, n: int, width: int, cols: tuple[np.ndarray, ...], value: np.ndarray | None
-) -> sparse.csr_matrix:
-    """As `_dense_sums` for one matrix, for boards with too many clusters for dense rows: per
-    (row, column), the sum of ``value`` (None = 1) at ``cols[0]`` minus that at ``cols[1]``,
-    as a canonical csr matrix (sorted indices, no zeros)."""
-    v = np.ones(len(rows), dtype=np.int64) if value is None else value
-    hi = cols[1] if len(cols) > 1 else cols[0]
-    indptr, indices, data = _row_sums(rows, n, width, cols[0], hi, v, len(cols) > 1)
-    return sparse.csr_matrix((data.astype(np.float64), indices, indptr), shape=(n, width))
-
-
 @njit(cache=True, nogil=True)
-def _row_sums(
-    rows: np.ndarray,
-    n: int,
-    width: int,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    value: np.ndarray,
-    signed: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`_triplets`' csr arrays: battles bucketed by row (a counting sort), each row summed
-    into one scratch row of ``width`` int64 (exact in any order) and its touched columns
-    sorted. A coo -> csr conversion sorted all 2 x battles entries instead: the same integers,
-    ~30 % more CPU at 300 models x 1M battles."""
-    start = np.zeros(n + 1, dtype=np.int64)
-    for k in range(rows.shape[0]):
-        start[rows[k] + 1] += 1
-    start = np.cumsum(start)
+def _bucket(rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Battles bucketed by row (a stable counting sort): row r's battles are
+    ``order[start[r]:start[r + 1]]``, in battle order."""
+    start = _starts(rows, n)
     order = np.empty(rows.shape[0], dtype=np.int64)
     fill = start[:-1].copy()
     for k in range(rows.shape[0]):
         order[fill[rows[k]]] = k
         fill[rows[k]] += 1
-    acc = np.zeros(width, dtype=np.int64)
-    seen = np.zeros(width, dtype=np.bool_)
-    touched = np.empty(width, dtype=np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(2 * rows.shape[0], dtype=np.int64)
-    data = np.empty(2 * rows.shape[0], dtype=np.int64)
-    nnz = 0
+    return start, order
+
+
+@njit(cache=True, nogil=True)
+def _starts(rows: np.ndarray, n: int) -> np.ndarray:
+    """Where each row's bucket starts (n + 1 offsets) when battles are sorted by row."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    for k in range(rows.shape[0]):
+        start[rows[k] + 1] += 1
+    return np.cumsum(start)
+
+
+@njit(cache=True, nogil=True)
+def _battle_row_sums(
+    codes: np.ndarray, n: int, rows: Rows, q: np.ndarray, slots: int, m: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_dense_sums` as canonical csr arrays (indptr, indices, data: sorted indices, no zeros)
+    of the scores and of the battles per slot, for boards with too many clusters for dense
+    rows: battles bucketed by cluster (a counting sort), each cluster summed into one scratch
+    row in int64 (exact in any order; columns slots·m onwards count the battles per slot), and
+    its touched columns sorted. A coo -> csr conversion sorted every entry instead: the same
+    integers, ~30 % more CPU at 300 models x 1M battles."""
+    # Battles bucketed by cluster (a stable counting sort), each written as its key: the sums
+    # then read one array in order, not four arrays at scattered battles (a cache miss each).
+    start = _starts(codes, n)
+    fill = start[:-1].copy()
+    keys = np.empty(codes.shape[0], dtype=np.int64)
+    for k in range(codes.shape[0]):
+        keys[fill[codes[k]]] = _battle(rows, k, slots, m)[3]
+        fill[codes[k]] += 1
+    width = slots * m
+    acc = np.zeros(width + slots, dtype=np.int64)
+    seen = np.zeros(width + slots, dtype=np.bool_)
+    touched = np.empty(width + slots, dtype=np.int64)
+    g_ptr, c_ptr = np.zeros(n + 1, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+    g_idx, g_val = np.empty(2 * codes.shape[0], np.int64), np.empty(2 * codes.shape[0], np.int64)
+    c_idx, c_val = np.empty(codes.shape[0], np.int64), np.empty(codes.shape[0], np.int64)
+    gnz, cnz = 0, 0
     for r in range(n):
         t = 0
         for p in range(start[r], start[r + 1]):
-            k = order[p]
-            c = lo[k]
-            if not seen[c]:
-                seen[c] = True
-                touched[t] = c
-                t += 1
-            acc[c] += value[k]
-            if signed:
-                c = hi[k]
+            key = keys[p]
+            lo = key // 3 // m  # the key is ((s * m + lo) * m + hi) * 3 + o (`_battle`)
+            s = lo // m
+            hi = s * m + key // 3 % m
+            for e in range(3):  # lo's score, hi's (its negative), one battle in slot s
+                c = lo if e == 0 else (hi if e == 1 else width + s)
                 if not seen[c]:
                     seen[c] = True
                     touched[t] = c
                     t += 1
-                acc[c] -= value[k]
-        row = np.sort(touched[:t])
-        for c in row:
-            if acc[c] != 0:
-                indices[nnz] = c
-                data[nnz] = acc[c]
-                nnz += 1
+                acc[c] += q[key] if e == 0 else (-q[key] if e == 1 else 1)
+        for c in np.sort(touched[:t]):
+            if acc[c] != 0 and c < width:
+                g_idx[gnz], g_val[gnz] = c, acc[c]
+                gnz += 1
+            elif acc[c] != 0:
+                c_idx[cnz], c_val[cnz] = c - width, acc[c]
+                cnz += 1
             acc[c] = 0
             seen[c] = False
-        indptr[r + 1] = nnz
-    return indptr, indices[:nnz], data[:nnz]
+        g_ptr[r + 1], c_ptr[r + 1] = gnz, cnz
+    return g_ptr, g_idx[:gnz], g_val[:gnz], c_ptr, c_idx[:cnz], c_val[:cnz]
+
+
+@njit(cache=True, nogil=True)
+def _intersection(first: np.ndarray, second: np.ndarray, n2: int) -> tuple[np.ndarray, int]:
+    """Codes of the clusters (first, second) as their rank among the distinct pairs in
+    (first, second) order: np.unique's inverse of first * n2 + second, from two stable
+    counting sorts (by second, then by first) instead of a sort of every battle's key."""
+    n1 = np.int64(first.max()) + 1 if first.shape[0] else np.int64(0)
+    _, by_second = _bucket(second, n2)
+    start = np.zeros(n1 + 1, dtype=np.int64)
+    for k in range(first.shape[0]):
+        start[first[k] + 1] += 1
+    fill = np.cumsum(start)[:-1]
+    order = np.empty(first.shape[0], dtype=np.int64)
+    for i in by_second:
+        order[fill[first[i]]] = i
+        fill[first[i]] += 1
+    codes = np.empty(first.shape[0], dtype=np.int64)
+    rank = -1
+    last1, last2 = np.int64(-1), np.int64(-1)
+    for j in order:
+        if first[j] != last1 or second[j] != last2:
+            rank += 1
+            last1, last2 = np.int64(first[j]), np.int64(second[j])
+        codes[j] = rank
+    return codes, rank + 1
 
 
 def _clustered(
@@ -222,11 +277,13 @@ def _clustered(
     its battles per group. A participant-level cluster lies in one group, so its row holds one
     group's block only; kept sparse, the products in `_meat` skip the other J - 1 blocks."""
     width = sc.slots * sc.m
+    battles = (sc.rows, sc.q, sc.slots, sc.m)
     if n * width <= _DENSE_CELLS:
-        flat, counts = _dense_sums(codes, n, sc.slot, sc.cols, sc.q, sc.slots, width)
+        flat, counts = _dense_sums(codes, n, *battles)
         return _csr(flat, n, width), _csr(counts, n, sc.slots)
-    g = _triplets(codes, n, width, sc.cols, sc.q)
-    return g, _triplets(codes, n, sc.slots, (sc.slot,), None)
+    gp, gi, gd, cp, ci, cd = _battle_row_sums(codes, n, *battles)
+    g = sparse.csr_matrix((gd.astype(np.float64), gi, gp), shape=(n, width))
+    return g, sparse.csr_matrix((cd.astype(np.float64), ci, cp), shape=(n, sc.slots))
 
 
 def _meat(g: sparse.csr_matrix, counts: sparse.csr_matrix, sign: float, m: int) -> Meat:

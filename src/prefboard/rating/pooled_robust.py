@@ -35,10 +35,20 @@ from numba import njit
 from scipy import sparse
 
 from prefboard.rating import batch, pooled_bands
-from prefboard.rating.batch import TIE
 from prefboard.rating.batch_cluster import average_of, widen_by
 from prefboard.rating.groups import GroupFit, Model
-from prefboard.rating.pooled_meat import _FIXED, Meat, _clustered, _codes, _means, _meat, _Scores
+from prefboard.rating.pooled_meat import (
+    _FIXED,
+    Meat,
+    Rows,
+    _battle,
+    _clustered,
+    _codes,
+    _intersection,
+    _means,
+    _meat,
+    _Scores,
+)
 from prefboard.rating.pooling import Pooled
 
 __all__ = ["Meat", "Sandwich", "sandwich", "widen"]
@@ -68,33 +78,12 @@ class Sandwich:
 
 
 @njit(cache=True, nogil=True)
-def _keys(
-    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, group: np.ndarray, slots: int, m: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per battle, in one pass (numpy took ~20 temporaries of a million elements): its slot
-    (group, or the last slot when not given), its (slot, pair lo < hi, outcome from lo's side as
-    batch.aggregate counts it) key into the score tables, lo's and hi's columns (slot j's model
-    i at j * m + i); and which (slot, pair) cells occur."""
-    n = a.shape[0]
-    slot = np.empty(n, dtype=np.int64)
-    key = np.empty(n, dtype=np.int64)
-    col_lo = np.empty(n, dtype=np.int64)
-    col_hi = np.empty(n, dtype=np.int64)
+def _occurs(rows: Rows, slots: int, m: int) -> np.ndarray:
+    """Which (slot, pair lo < hi) cells hold a battle, in one pass (`pooled_meat._battle`)."""
     seen = np.zeros(slots * m * m, dtype=np.bool_)
-    for k in range(n):
-        lo, hi, o = a[k], b[k], np.int64(outcome[k])
-        if lo > hi:
-            lo, hi = hi, lo
-            if o != TIE:
-                o = 1 - o
-        s = group[k] if group[k] >= 0 else slots - 1
-        cell = (s * m + lo) * m + hi
-        slot[k] = s
-        key[k] = cell * 3 + o
-        col_lo[k] = s * m + lo
-        col_hi[k] = s * m + hi
-        seen[cell] = True
-    return slot, key, col_lo, col_hi, seen
+    for k in range(rows[0].shape[0]):
+        seen[_battle(rows, k, slots, m)[3] // 3] = True
+    return seen
 
 
 def _battle_scores(
@@ -105,10 +94,11 @@ def _battle_scores(
     group: np.ndarray,
     model: Model,
 ) -> _Scores:
-    """Each battle's score at its group's pooled mean: one score table per group over the pairs
-    it holds (already in fixed point), read through one (group, pair, outcome) key per battle."""
+    """The battles' scores at their group's pooled mean: one score table per group over the
+    pairs it holds, in fixed point, read through each battle's (group, pair, outcome) key."""
     m, slots = fit.pooled.population_mean.shape[0], len(fit.counts)
-    slot, key, col_lo, col_hi, occurs = _keys(a, b, outcome, group, slots, m)
+    rows = (a, b, outcome, group)
+    occurs = _occurs(rows, slots, m)
     seen = np.flatnonzero(occurs)
     tables = np.zeros((slots, m * m * 3))
     by_slot = occurs.reshape(slots, m * m)
@@ -118,12 +108,13 @@ def _battle_scores(
         tables[j] = batch.score_table(
             fit.pooled.group_mean(int(j)), pairs, beta=model.beta, draw_margin=model.draw_margin
         )
-    # rounded after the gather (elementwise: the same integers), not over every table cell
-    q = np.rint(tables.reshape(-1)[key] * _FIXED).astype(np.int64)
+    # Rounded per table cell, not per battle: each battle reads the integer its own rounding
+    # of the same float gave (the cells number slots·m²·3, a few million at most).
+    q = np.rint(tables.reshape(-1) * _FIXED).astype(np.int64)
     played = np.zeros(m, dtype=bool)
     played[seen % (m * m) // m] = True
     played[seen % m] = True
-    return _Scores(slot, (col_lo, col_hi), q, played, slots, m)
+    return _Scores(rows, q, played, slots, m)
 
 
 def sandwich(
@@ -140,15 +131,16 @@ def sandwich(
     code arrays of the same length (participant, then prompt)."""
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
-    a, b, group = (np.asarray(x, dtype=np.int64) for x in (a, b, group))
-    sc = _battle_scores(fit, a, b, np.asarray(outcome), group, model)
+    # any integer dtypes: the kernels read the arrays as given (no int64 copies)
+    a, b, outcome, group = (np.asarray(x) for x in (a, b, outcome, group))
+    sc = _battle_scores(fit, a, b, outcome, group, model)
     first = _codes(clusters[0])
     g, counts = _clustered(*first, sc)
     terms = [_meat(g, counts, 1.0, sc.m)]
     if len(clusters) == 2:
         second = _codes(clusters[1])
         # the intersection, ordered by (first, second) code as the clusters themselves are
-        both = _codes(first[0] * second[1] + second[0])
+        both = _intersection(first[0], second[0], second[1])
         terms += [
             _meat(*_clustered(*second, sc), 1.0, sc.m),
             _meat(*_clustered(*both, sc), -1.0, sc.m),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from prefboard.ingest.rules import PROMPT_COLUMN
 
@@ -23,16 +24,42 @@ def prompt_codes(battles: pd.DataFrame) -> np.ndarray:
 
 def model_usage(battles: pd.DataFrame, n_models: int) -> tuple[np.ndarray, np.ndarray]:
     """Per model index: accepted battles it took part in, and distinct prompts among them."""
-    a = battles["model_a"].to_numpy(dtype=np.int64)
-    b = battles["model_b"].to_numpy(dtype=np.int64)
-    counts = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
+    a = battles["model_a"].to_numpy()
+    b = battles["model_b"].to_numpy()
     prompt = prompt_codes(battles)
-    width = int(prompt.max()) + 1 if prompt.size else 1
-    prompts = np.bincount(
-        _distinct(np.concatenate([a, b]) * width + np.concatenate([prompt] * 2)) // width,
-        minlength=n_models,
-    )
+    width = max(n_models, int(max(a.max(), b.max())) + 1 if a.size else 0)
+    n_prompts = int(prompt.max()) + 1 if prompt.size else 0
+    counts, prompts = _per_model(a, b, prompt, n_prompts, width)
     return counts[:n_models], prompts[:n_models]
+
+
+@njit(cache=True, nogil=True)
+def _per_model(
+    a: np.ndarray, b: np.ndarray, prompt: np.ndarray, n_prompts: int, n_models: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per model, its battles and the distinct prompts among them: the battles bucketed by
+    prompt (a counting sort), each model marked with the last prompt it was counted for.
+    Sorting every (model, prompt) key took ~0.1 s per million battles; this is a few passes."""
+    start = np.zeros(n_prompts + 1, dtype=np.int64)
+    for k in range(prompt.shape[0]):
+        start[prompt[k] + 1] += 1
+    start = np.cumsum(start)
+    order = np.empty(prompt.shape[0], dtype=np.int64)
+    fill = start[:-1].copy()
+    for k in range(prompt.shape[0]):
+        order[fill[prompt[k]]] = k
+        fill[prompt[k]] += 1
+    last = np.full(n_models, -1, dtype=np.int64)
+    battles = np.zeros(n_models, dtype=np.int64)
+    prompts = np.zeros(n_models, dtype=np.int64)
+    for p in range(n_prompts):
+        for i in range(start[p], start[p + 1]):
+            for x in (a[order[i]], b[order[i]]):
+                battles[x] += 1
+                if last[x] != p:
+                    last[x] = p
+                    prompts[x] += 1
+    return battles, prompts
 
 
 def board_prompts(battles: pd.DataFrame) -> int:
