@@ -46,16 +46,16 @@ def grouped(
     a: np.ndarray,
     b: np.ndarray,
     outcome: np.ndarray,
-    asked: np.ndarray,
+    idx: np.ndarray,
     codes: dict[str, np.ndarray],
     published: dict[str, set[str]],
     cells: strata.Cells,
     ties: TieModel,
     clusters: list[np.ndarray],
 ) -> Grouped:
+    """The pooled group fits of the battles ``idx`` (those that asked the dimension)."""
     r = config.rating
     model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
-    idx = np.flatnonzero(asked >= 0)
     view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx, tuple(clusters))
     posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
     headline = None
@@ -91,7 +91,7 @@ def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFi
         inputs.a,
         inputs.b,
         dim.outcome,
-        dim.asked,
+        dim.pooled,  # the asked battles (the pooled table's): not a second index array
         inputs.codes,
         inputs.published,
         inputs.cells,

@@ -78,7 +78,8 @@ def slice_posteriors(
         shown = [i for i, v in enumerate(s.values) if v in published[s.attribute]]
         if not shown and s not in config.strata:
             continue
-        code = codes[s.attribute][battles.index]
+        # int64 group codes, as the pooled fit and its sandwich take them (no copy there)
+        code = codes[s.attribute][battles.index].astype(np.int64)
         fitted = _fit(battles, code, len(s.values), model, config.rating.interval)
         fits[s.attribute] = fitted
         info.append(_info(dimension, s.attribute, fitted.fit))
@@ -103,7 +104,7 @@ def headline(
     grouping = "+".join(cells.attributes)
     if len(cells.attributes) == 1:
         fitted = fits[cells.attributes[0]]
-        code = codes[cells.attributes[0]][battles.index]
+        code = codes[cells.attributes[0]][battles.index].astype(np.int64)
     else:
         code = strata.cell_of(config, codes)[battles.index]
         fitted = _fit(battles, code, len(cells.names), model, config.rating.interval)
