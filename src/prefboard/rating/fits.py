@@ -56,7 +56,8 @@ def grouped(
     """The pooled group fits of the battles ``idx`` (those that asked the dimension)."""
     r = config.rating
     model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
-    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx, tuple(clusters))
+    a, b, outcome = (gt.subset(x, idx) for x in (a, b, outcome))
+    view = gt.Battles(len(config.model_keys), a, b, outcome, idx, tuple(clusters))
     posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
     headline = None
     if config.strata:

@@ -202,7 +202,7 @@ def specs_of(
     ends = np.cumsum(sizes)
     starts = ends - np.array(sizes, dtype=np.int64)
     flat = np.empty(int(ends[-1]), dtype=index_dtype(outcome.size))
-    flat[: sizes[0]] = np.flatnonzero(asked)
+    _fill_asked(asked, flat)
     specs = [Spec(dimension, POOLED, POOLED, flat[: sizes[0]], r.permutations)]
     for s, values in shown:
         start = np.full(len(s.values), -1, dtype=np.int64)
@@ -213,6 +213,17 @@ def specs_of(
             specs.append(Spec(dimension, s.attribute, s.values[i], battles, group_passes))
         _fill_groups(asked, codes[s.attribute], start, flat)
     return specs
+
+
+@njit(cache=True, nogil=True)
+def _fill_asked(asked: np.ndarray, flat: np.ndarray) -> None:
+    """The asked battles' indices in ascending order at the start of ``flat``: what
+    ``np.flatnonzero(asked)`` gives, written in place (no int64 copy of every battle)."""
+    k = 0
+    for i in range(asked.shape[0]):
+        if asked[i]:
+            flat[k] = i
+            k += 1
 
 
 @njit(cache=True, nogil=True)

@@ -112,7 +112,8 @@ def run_tournaments(
         stream=np.concatenate([np.arange(len(r.specs), dtype=np.int64) for r in runs]),
         passes=np.array([s.passes for s in specs], dtype=np.int64),
     )
-    outcomes = np.stack([r.outcome for r in runs])
+    # One run (as rate() replays each dimension): a view of its outcomes, not a stacked copy.
+    outcomes = runs[0].outcome[None, :] if len(runs) == 1 else np.stack([r.outcome for r in runs])
     mu, sigma = ts.replay_jobs(n_models, a, b, outcomes, jobs, runs[0].params)
     counts = _tally(n_models, a, b, outcomes, row, offsets, flat)
     results = [_result(s, mu[t], sigma[t], counts[t]) for t, s in enumerate(specs)]
