@@ -159,3 +159,33 @@ def test_lists_that_do_not_tile_their_buffer_are_copied() -> None:
     assert tournaments.tiled([spec(flat[:4]), spec(flat[5:])]) is None
     assert tournaments.tiled([spec(flat[:4]), spec(flat[4:9])]) is None
     assert tournaments.tiled([spec(flat[::2])]) is None
+
+
+def test_int32_packed_replays_equal_the_int64_packing() -> None:
+    """Boards of at most MAX_MODELS_NARROW models replay battles packed in int32, larger ones
+    in int64 (the packing every replay used before). Models that play no battle do not move
+    the others, so the same battles on a board padded past the limit take the int64 path and
+    must give the same bits for the models that played."""
+    from prefboard.rating.replay import MAX_MODELS_NARROW, Jobs
+
+    rng = np.random.default_rng(3)
+    n, m = 2_000, 5
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    outcome = rng.integers(0, 3, (1, n)).astype(np.int8)
+    half = np.sort(rng.choice(n, n // 2, replace=False))
+    jobs = Jobs(
+        offsets=np.array([0, n, n + half.size]),
+        battles=np.concatenate([np.arange(n), half]),
+        row=np.zeros(2, dtype=np.int64),
+        eps=np.full(2, 0.5),
+        seed=np.full(2, 11, dtype=np.uint64),
+        stream=np.arange(2),
+        passes=np.array([4, 2]),
+    )
+    params = ts.TrueSkillParams(25.0, 25 / 3, 25 / 6, 0.0, 0.1)
+    mu, sigma = ts.replay_jobs(m, a, b, outcome, jobs, params)
+    wide_mu, wide_sigma = ts.replay_jobs(MAX_MODELS_NARROW + 1, a, b, outcome, jobs, params)
+    assert np.array_equal(mu, wide_mu[:, :, :m])
+    assert np.array_equal(sigma, wide_sigma[:, :, :m])
+    assert not np.array_equal(mu[0, 0], mu[0, 1])  # the shuffled passes did play
