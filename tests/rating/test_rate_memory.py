@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import MAX_SLICE_VALUES, load_config
 from prefboard.ingest.validate import ingest
-from prefboard.rating import battle_slices, inputs, tournaments
+from prefboard.rating import battle_slices, fits, inputs, tournaments
 from prefboard.rating import group_tables as gt
 from prefboard.rating import trueskill as ts
 from prefboard.rating.rate import rate
@@ -57,9 +57,12 @@ def _standings_json(root: Path) -> str:
 def test_narrow_arrays_give_the_standings_of_the_int64_copies(
     board: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The new path, with the pooled group fits taken in turns as on a large board.
+    monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 0)
     narrow = _standings_json(board)
     # The old code's arrays: int64 everywhere, one concatenated copy of the tournaments'
-    # lists for the replay, and every subset copied.
+    # lists for the replay, every subset copied, and the group fits of two dimensions at once.
+    monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 10**12)
     monkeypatch.setattr(inputs, "index_dtype", lambda n: np.int64)
     monkeypatch.setattr(inputs, "code_dtype", lambda n: np.int64)
     monkeypatch.setattr(battle_slices, "code_dtype", lambda n: np.int64)
@@ -189,3 +192,13 @@ def test_int32_packed_replays_equal_the_int64_packing() -> None:
     assert np.array_equal(mu, wide_mu[:, :, :m])
     assert np.array_equal(sigma, wide_sigma[:, :, :m])
     assert not np.array_equal(mu[0, 0], mu[0, 1])  # the shuffled passes did play
+
+
+def test_large_boards_take_turns_for_the_pooled_group_fits() -> None:
+    below = fits.group_fit_turns(fits.SERIAL_GROUP_FITS - 1)
+    above = fits.group_fit_turns(fits.SERIAL_GROUP_FITS)
+    with below, below:  # nothing to wait for: the fits of two dimensions overlap
+        pass
+    with above:
+        assert not above.acquire(blocking=False)  # a second dimension would wait its turn
+    assert above.acquire(blocking=False)
