@@ -117,22 +117,16 @@ def _play_packed(
 
 
 @njit(cache=True, fastmath=False)
-def _job(
+def _shuffle_and_play(
     mu: np.ndarray,
     sigma: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    battles: np.ndarray,
     packed: np.ndarray,
     bits: int,
     state: np.uint64,
     shuffle: bool,
     constants: tuple[float, float, float],
 ) -> None:
-    """One replay: pack the tournament into ``packed`` (its scratch copy), shuffle it when
-    asked, play it."""
-    _fill_packed(a, b, outcome, battles, packed, bits)
+    """One replay of a packed tournament (the job's scratch copy), shuffled when asked."""
     if shuffle:
         _fisher_yates(packed, state)
     _play_packed(mu, sigma, packed, constants[0], constants[1], constants[2], bits)
@@ -166,36 +160,17 @@ def _jobs_kernel(
         state = _job_state(t_seed[t], t_stream[t], p) if p > 0 else np.uint64(0)
         constants = (two_beta_sq, tau_sq, t_eps[t])
         outcome = outcomes[t_row[t]]
+        # int32 and int64 buffers are two types to numba: each branch has its own.
         if narrow:
             packed32 = np.empty(battles.shape[0], dtype=np.int32)
-            _job(
-                mu[t, p],
-                sigma[t, p],
-                a,
-                b,
-                outcome,
-                battles,
-                packed32,
-                _NARROW_BITS,
-                state,
-                p > 0,
-                constants,
+            _fill_packed(a, b, outcome, battles, packed32, _NARROW_BITS)
+            _shuffle_and_play(
+                mu[t, p], sigma[t, p], packed32, _NARROW_BITS, state, p > 0, constants
             )
         else:
             packed = np.empty(battles.shape[0], dtype=np.int64)
-            _job(
-                mu[t, p],
-                sigma[t, p],
-                a,
-                b,
-                outcome,
-                battles,
-                packed,
-                _MODEL_BITS,
-                state,
-                p > 0,
-                constants,
-            )
+            _fill_packed(a, b, outcome, battles, packed, _MODEL_BITS)
+            _shuffle_and_play(mu[t, p], sigma[t, p], packed, _MODEL_BITS, state, p > 0, constants)
 
 
 @njit(cache=True, fastmath=False)
