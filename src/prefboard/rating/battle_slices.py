@@ -9,6 +9,8 @@ estimated from the data. It never enters post-stratification (config rejects tha
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -16,12 +18,19 @@ from prefboard.config import Config
 from prefboard.standings.model import SampleShare
 
 
+def code_dtype(n_values: int) -> type[np.signedinteger[Any]]:
+    """The narrowest type of a slice's value codes (-1 .. n_values - 1): int16 for any slice
+    the config accepts (at most MAX_SLICE_VALUES values), a quarter of an int64 code per
+    battle per slice. Arithmetic on codes (strata.cell_of) is done in int64."""
+    return np.int16 if n_values <= np.iinfo(np.int16).max else np.int32
+
+
 def battle_codes(config: Config, battles: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per battle slice, each battle's value index (-1 where the cell is blank)."""
     return {
         s.attribute: pd.Index(s.values)
         .get_indexer(pd.Index(battles[s.attribute].astype(str)))
-        .astype(np.int64)
+        .astype(code_dtype(len(s.values)))
         for s in config.battle_slices
     }
 

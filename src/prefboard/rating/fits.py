@@ -3,6 +3,8 @@ votes, and the pooled group fits with the post-stratified headline (rating/group
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,17 +48,18 @@ def grouped(
     a: np.ndarray,
     b: np.ndarray,
     outcome: np.ndarray,
-    asked: np.ndarray,
+    idx: np.ndarray,
     codes: dict[str, np.ndarray],
     published: dict[str, set[str]],
     cells: strata.Cells,
     ties: TieModel,
     clusters: list[np.ndarray],
 ) -> Grouped:
+    """The pooled group fits of the battles ``idx`` (those that asked the dimension)."""
     r = config.rating
     model = groups.Model(r.mu, r.sigma, r.beta, ties.draw_margin)
-    idx = np.flatnonzero(asked >= 0)
-    view = gt.Battles(len(config.model_keys), a[idx], b[idx], outcome[idx], idx, tuple(clusters))
+    a, b, outcome = (gt.subset(x, idx) for x in (a, b, outcome))
+    view = gt.Battles(len(config.model_keys), a, b, outcome, idx, tuple(clusters))
     posts, info, fits = gt.slice_posteriors(config, dimension, view, codes, published, model)
     headline = None
     if config.strata:
@@ -82,22 +85,31 @@ class DimensionFit:
     grouped: Grouped
 
 
-def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFit:
+# Accepted battles from which the pooled group fits of the dimensions run one at a time. Each
+# holds ~90 bytes per battle while it runs (its battles' int64 copies, the sandwich's
+# per-battle scores: rating/pooled_robust.py), so two at once on the two fitting threads
+# made the stage's peak (10M battles: ~0.7 GB of it). The other thread's fits and the
+# replays keep both cores busy meanwhile; below this size the memory is small and the
+# overlap is kept. Each dimension's numbers do not depend on when it is fitted.
+SERIAL_GROUP_FITS = 1_500_000
+
+
+def group_fit_turns(n_battles: int) -> AbstractContextManager[object]:
+    """What a dimension holds while it runs its pooled group fits: one lock shared by the
+    stage's fitting threads on large boards (:data:`SERIAL_GROUP_FITS`), else nothing."""
+    return threading.Lock() if n_battles >= SERIAL_GROUP_FITS else nullcontext()
+
+
+def fit_dimension(
+    config: Config,
+    inputs: Inputs,
+    dim: Dimension,
+    turns: AbstractContextManager[object] | None = None,
+) -> DimensionFit:
     # The batch fits use the dimension's batch config (beta widened for prompt-shared noise).
     bconf = dim.batch_config
-    pooled = grouped(
-        bconf,
-        dim.key,
-        inputs.a,
-        inputs.b,
-        dim.outcome,
-        dim.asked,
-        inputs.codes,
-        inputs.published,
-        inputs.cells,
-        dim.ties,
-        inputs.clusters,
-    )
+    with nullcontext() if turns is None else turns:
+        pooled = _grouped(bconf, inputs, dim)
     counts = {
         (s.attribute, s.value): batch.aggregate_index(dim.arrays, s.battles) for s in dim.run.specs
     }
@@ -112,3 +124,19 @@ def fit_dimension(config: Config, inputs: Inputs, dim: Dimension) -> DimensionFi
                 bconf, dim.arrays, s.battles, eps, inputs.clusters, counts[key]
             )
     return DimensionFit(posteriors, counts, pooled)
+
+
+def _grouped(bconf: Config, inputs: Inputs, dim: Dimension) -> Grouped:
+    return grouped(
+        bconf,
+        dim.key,
+        inputs.a,
+        inputs.b,
+        dim.outcome,
+        dim.pooled,  # the asked battles (the pooled table's): not a second index array
+        inputs.codes,
+        inputs.published,
+        inputs.cells,
+        dim.ties,
+        inputs.clusters,
+    )

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from prefboard.config import Config
 from prefboard.ingest.privacy import active_participants
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import batch, strata
 from prefboard.rating import trueskill as ts
-from prefboard.rating.battle_slices import battle_codes, published_battle_values
+from prefboard.rating.battle_slices import battle_codes, code_dtype, published_battle_values
 from prefboard.rating.ties import tie_model, with_prompt_noise
 from prefboard.rating.tournaments import Run, Spec
 from prefboard.standings.model import POOLED, TieModel
@@ -49,6 +51,7 @@ def prepare(config: Config, data: Ingested) -> Inputs:
     battles = canonical_order(data.battles)
     active = active_participants(data)
     people, uniques = pd.factorize(battles["participant_id"])
+    people = people.astype(index_dtype(len(people)))  # only read by distinct(): 4 bytes do
     clusters = cluster_codes(battles)
     codes = slice_codes(config, battles["participant_id"], data.participants)
     codes |= battle_codes(config, battles)
@@ -157,7 +160,7 @@ def slice_codes(
             pd.Index(participants[s.attribute].astype(str))
         )
         per_battle = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
-        out[s.attribute] = per_battle.astype(np.int64)
+        out[s.attribute] = per_battle.astype(code_dtype(len(s.values)))
     return out
 
 
@@ -179,19 +182,67 @@ def specs_of(
     codes: dict[str, np.ndarray],
     published: dict[str, set[str]],
 ) -> list[Spec]:
+    """The pooled tournament and one per published group value. Their battle lists tile one
+    flat buffer of narrow indices end to end (the replay then reads it without a copy:
+    tournaments.run_tournaments), each in ascending battle order."""
     asked = outcome >= 0
     r = config.rating
     group_passes = r.permutations if r.permuted_tables == "all" else 0
-    specs = [Spec(dimension, POOLED, POOLED, np.flatnonzero(asked), r.permutations)]
     # The headline pools the groups (rating/group_tables.py) instead of combining per-group
     # tournaments, so only published groups need one: their counts and order diagnostics.
-    for s in config.slices:
+    shown = [
+        (s, [i for i, v in enumerate(s.values) if v in published[s.attribute]])
+        for s in config.slices
+    ]
+    sizes = [int(asked.sum())]
+    for s, values in shown:
         c = codes[s.attribute]
-        for i, v in enumerate(s.values):
-            if v in published[s.attribute]:
-                idx = np.flatnonzero(asked & (c == i))
-                specs.append(Spec(dimension, s.attribute, v, idx, group_passes))
+        per_value = np.bincount(c[asked & (c >= 0)], minlength=len(s.values))
+        sizes += [int(per_value[i]) for i in values]
+    ends = np.cumsum(sizes)
+    starts = ends - np.array(sizes, dtype=np.int64)
+    flat = np.empty(int(ends[-1]), dtype=index_dtype(outcome.size))
+    _fill_asked(asked, flat)
+    specs = [Spec(dimension, POOLED, POOLED, flat[: sizes[0]], r.permutations)]
+    for s, values in shown:
+        start = np.full(len(s.values), -1, dtype=np.int64)
+        for i in values:
+            k = len(specs)
+            start[i] = starts[k]
+            battles = flat[starts[k] : ends[k]]
+            specs.append(Spec(dimension, s.attribute, s.values[i], battles, group_passes))
+        _fill_groups(asked, codes[s.attribute], start, flat)
     return specs
+
+
+@njit(cache=True, nogil=True)
+def _fill_asked(asked: np.ndarray, flat: np.ndarray) -> None:
+    """The asked battles' indices in ascending order at the start of ``flat``: what
+    ``np.flatnonzero(asked)`` gives, written in place (no int64 copy of every battle)."""
+    k = 0
+    for i in range(asked.shape[0]):
+        if asked[i]:
+            flat[k] = i
+            k += 1
+
+
+@njit(cache=True, nogil=True)
+def _fill_groups(asked: np.ndarray, code: np.ndarray, start: np.ndarray, flat: np.ndarray) -> None:
+    """One pass over the battles: each asked battle whose value has a start (>= 0) is written
+    at its value's cursor, so every group's list comes out in ascending battle order (what
+    ``np.flatnonzero(asked & (code == i))`` gives, without a mask and an int64 copy per value)."""
+    cursor = start.copy()
+    for k in range(code.shape[0]):
+        c = code[k]
+        if asked[k] and 0 <= c < cursor.shape[0] and cursor[c] >= 0:
+            flat[cursor[c]] = k
+            cursor[c] += 1
+
+
+def index_dtype(n_battles: int) -> type[np.signedinteger[Any]]:
+    """Battle indices in 4 bytes while they fit (half the memory of the int64 default: the
+    tournaments' lists are the stage's largest per-dimension arrays), else 8."""
+    return np.int32 if n_battles <= np.iinfo(np.int32).max else np.int64
 
 
 def cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from prefboard.config import Config
@@ -20,7 +21,7 @@ from prefboard.rating import board, btd, diagnostics, pairs, tables
 from prefboard.rating.battle_slices import battle_samples, blank_battles
 from prefboard.rating.collector import fewer_collections
 from prefboard.rating.crosschecks import CrossChecks, job_of
-from prefboard.rating.fits import DimensionFit, fit_dimension
+from prefboard.rating.fits import DimensionFit, fit_dimension, group_fit_turns
 from prefboard.rating.inputs import Dimension, Inputs, dimension_of, distinct, params_of, prepare
 from prefboard.rating.judges import judge_boards
 from prefboard.rating.style import style_control
@@ -63,13 +64,15 @@ def _rate(config: Config, data: Ingested, config_text: str) -> Standings:
         CrossChecks({key: job_of(config, inputs, key) for key in keys}) as cross,
     ):
         lock = threading.Lock()
+        turns = group_fit_turns(len(inputs.a))
 
         def crosscheck(key: str) -> btd.BTDFit:
             with lock:  # the worker's pipe is read by one thread at a time
                 return cross.result(key)
 
         queued = [
-            fits.submit(_rate_dimension, config, inputs, k, replays, crosscheck) for k in keys
+            fits.submit(_rate_dimension, config, inputs, k, replays, crosscheck, turns)
+            for k in keys
         ]
         # The Likert summaries need no rating: done while the dimensions are fitted.
         likert = board.likert_tables(config, data, inputs.published)
@@ -93,13 +96,14 @@ def _rate_dimension(
     key: str,
     replays: ThreadPoolExecutor,
     crosscheck: Callable[[str], btd.BTDFit],
+    turns: AbstractContextManager[object],
 ) -> _Rated:
     """One dimension: its tie model and tournaments, the online passes queued on the replay
     thread (a diagnostic; the compiled replay releases the GIL) while this thread fits the
     batch posteriors (the headline), then its tables, pairs, checks and diagnostics."""
     dim = dimension_of(config, inputs, key)
     online = replays.submit(run_tournaments, len(config.model_keys), inputs.a, inputs.b, [dim.run])
-    fit = fit_dimension(config, inputs, dim)
+    fit = fit_dimension(config, inputs, dim, turns)
     return _dimension(config, inputs, dim, fit, online.result()[0], crosscheck(key))
 
 

@@ -95,7 +95,9 @@ def run_tournaments(
         return [[] for _ in runs]
     lengths = np.array([len(s.battles) for s in specs], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    flat = np.concatenate([s.battles for s in specs], dtype=np.int64)
+    flat = tiled(specs)
+    if flat is None:
+        flat = np.concatenate([s.battles for s in specs])
     row = np.repeat(np.arange(len(runs), dtype=np.int64), [len(r.specs) for r in runs])
     jobs = ts.Jobs(
         offsets=offsets,
@@ -110,7 +112,8 @@ def run_tournaments(
         stream=np.concatenate([np.arange(len(r.specs), dtype=np.int64) for r in runs]),
         passes=np.array([s.passes for s in specs], dtype=np.int64),
     )
-    outcomes = np.stack([r.outcome for r in runs])
+    # One run (as rate() replays each dimension): a view of its outcomes, not a stacked copy.
+    outcomes = runs[0].outcome[None, :] if len(runs) == 1 else np.stack([r.outcome for r in runs])
     mu, sigma = ts.replay_jobs(n_models, a, b, outcomes, jobs, runs[0].params)
     counts = _tally(n_models, a, b, outcomes, row, offsets, flat)
     results = [_result(s, mu[t], sigma[t], counts[t]) for t, s in enumerate(specs)]
@@ -119,6 +122,27 @@ def run_tournaments(
         out.append(results[start : start + len(r.specs)])
         start += len(r.specs)
     return out
+
+
+def tiled(specs: list[Spec]) -> np.ndarray | None:
+    """The one buffer the specs' battle lists tile end to end, in order (as
+    inputs.specs_of builds them), else None. Replaying that buffer saves a copy of every
+    tournament's indices (at 10M battles, hundreds of MiB per dimension)."""
+    first = specs[0].battles
+    base = first.base
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    at = base.__array_interface__["data"][0]
+    for s in specs:
+        x = s.battles
+        same = x.base is base and x.dtype == base.dtype and x.ndim == 1
+        if not same or (x.size > 1 and x.strides[0] != x.itemsize):
+            return None
+        if x.size and x.__array_interface__["data"][0] != at:
+            return None
+        at += x.size * x.itemsize
+    end = base.__array_interface__["data"][0] + base.size * base.itemsize
+    return base if at == end else None
 
 
 def _result(spec: Spec, mu: np.ndarray, sigma: np.ndarray, counts: np.ndarray) -> Result:

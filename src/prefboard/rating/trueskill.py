@@ -149,7 +149,11 @@ def check_battle_arrays(
 
 
 def _index_array(idx: np.ndarray, n_battles: int, name: str) -> np.ndarray:
-    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    # int32 lists (rating/inputs.py at fewer than 2**31 battles) are read as they are: the
+    # kernels compile for either width, and an int64 copy would double their memory.
+    idx = np.asarray(idx)
+    wide = idx.dtype if idx.dtype in (np.int32, np.int64) else np.int64
+    idx = np.ascontiguousarray(idx, dtype=wide)
     if idx.ndim != 1:
         raise ValueError(f"{name} must be 1-D")
     if idx.size and (idx.min() < 0 or idx.max() >= n_battles):

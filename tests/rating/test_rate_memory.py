@@ -1,0 +1,204 @@
+"""The rating stage's narrow arrays (issue 18): int32 battle lists tiling one buffer per
+dimension, int16 slice codes, int32 participant codes, and no copies of arrays every battle is
+in. Each must give the standings the int64, copying code gave (the code of 1a92afd, which these
+tests rebuild by patching the narrowing out), and must widen rather than overflow."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from prefboard.cli import cli
+from prefboard.config import MAX_SLICE_VALUES, load_config
+from prefboard.ingest.validate import ingest
+from prefboard.rating import battle_slices, fits, inputs, tournaments
+from prefboard.rating import group_tables as gt
+from prefboard.rating import trueskill as ts
+from prefboard.rating.rate import rate
+from prefboard.rating.tournaments import Run, Spec, run_tournaments
+
+TINY = Path(__file__).parent.parent / "fixtures" / "tiny" / "leaderboard.toml"
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated tiny board on which every third battle did not ask helpfulness, so its
+    pooled fits take the copying path while the other dimensions (every battle asked) don't."""
+    root = tmp_path_factory.mktemp("narrow")
+    text = TINY.read_text("utf-8").replace(
+        "[quality]", "[privacy]\nmin_participants = 1\n\n[rating]\npermutations = 2\n\n[quality]"
+    )
+    (root / "leaderboard.toml").write_text(text, "utf-8")
+    args = ["simulate", "--config", str(root / "leaderboard.toml"), "--battles", "2000"]
+    args += ["--ratings", "0", "--participants", "200", "--seed", "5"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    for path in sorted((root / "results" / "battles").glob("*.csv")):
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        for k, row in enumerate(rows):
+            if k % 3 == 0:
+                row["helpfulness"] = ""
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return root
+
+
+def _standings_json(root: Path) -> str:
+    config = load_config(root / "leaderboard.toml")
+    return rate(config, ingest(config, root)).model_dump_json()
+
+
+def test_narrow_arrays_give_the_standings_of_the_int64_copies(
+    board: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The new path, with the pooled group fits taken in turns as on a large board.
+    monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 0)
+    narrow = _standings_json(board)
+    # The old code's arrays: int64 everywhere, one concatenated copy of the tournaments'
+    # lists for the replay, every subset copied, and the group fits of two dimensions at once.
+    monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 10**12)
+    monkeypatch.setattr(inputs, "index_dtype", lambda n: np.int64)
+    monkeypatch.setattr(inputs, "code_dtype", lambda n: np.int64)
+    monkeypatch.setattr(battle_slices, "code_dtype", lambda n: np.int64)
+    monkeypatch.setattr(tournaments, "tiled", lambda specs: None)
+    monkeypatch.setattr(gt, "subset", lambda full, index: full[index])
+    assert _standings_json(board) == narrow
+
+
+def test_the_rating_inputs_are_narrow_and_tiled(board: Path) -> None:
+    config = load_config(board / "leaderboard.toml")
+    prepared = inputs.prepare(config, ingest(config, board))
+    assert {c.dtype for c in prepared.codes.values()} == {np.dtype(np.int16)}
+    assert prepared.people.dtype == np.int32
+    for key in ("overall", "helpfulness"):
+        specs = inputs.dimension_of(config, prepared, key).run.specs
+        flat = tournaments.tiled(specs)
+        assert flat is not None and flat.dtype == np.int32
+        assert flat.size == sum(s.battles.size for s in specs)
+
+
+def test_group_lists_are_the_old_masks_in_order() -> None:
+    """specs_of's one-pass fill against the formula it replaced, np.flatnonzero(asked & (code
+    == i)), with unknown values (-1), unasked battles and an unpublished value."""
+    config = load_config(TINY)
+    rng = np.random.default_rng(1)
+    n = 5_000
+    outcome = rng.integers(-1, 3, n).astype(np.int8)
+    codes = {
+        s.attribute: rng.integers(-1, len(s.values), n).astype(np.int16) for s in config.slices
+    }
+    published = {s.attribute: set(s.values[1:]) for s in config.slices}
+    specs = inputs.specs_of(config, "overall", outcome, codes, published)
+    asked = outcome >= 0
+    assert np.array_equal(specs[0].battles, np.flatnonzero(asked))
+    expected = [
+        (s.attribute, v, np.flatnonzero(asked & (codes[s.attribute] == i)))
+        for s in config.slices
+        for i, v in enumerate(s.values)
+        if v in published[s.attribute]
+    ]
+    assert len(specs) == 1 + len(expected)
+    for spec, (attribute, value, idx) in zip(specs[1:], expected, strict=True):
+        assert (spec.attribute, spec.value) == (attribute, value)
+        assert spec.battles.dtype == np.int32
+        assert np.array_equal(spec.battles, idx)
+
+
+def test_narrow_types_widen_at_their_limits() -> None:
+    # Battle indices: int32 up to 2**31 - 1 battles, int64 beyond (no silent wrap).
+    assert inputs.index_dtype(2**31 - 1) is np.int32
+    assert inputs.index_dtype(2**31) is np.int64
+    # Slice codes: the config caps a slice at MAX_SLICE_VALUES values, well inside int16
+    # (codes run -1 .. n - 1); a slice with more values would get int32.
+    assert np.iinfo(np.int16).max >= MAX_SLICE_VALUES
+    assert battle_slices.code_dtype(MAX_SLICE_VALUES) is np.int16
+    assert battle_slices.code_dtype(np.iinfo(np.int16).max + 1) is np.int32
+
+
+def _specs(n: int, rng: np.random.Generator) -> list[Spec]:
+    whole = np.arange(n)
+    half = np.sort(rng.choice(n, n // 2, replace=False))
+    return [Spec("d", "pooled", "pooled", whole, 3), Spec("d", "g", "x", half, 1)]
+
+
+def test_the_replay_of_int32_tiled_lists_equals_the_int64_copies() -> None:
+    """run_tournaments reading the tiled int32 buffer in place against concatenated int64
+    copies of the same lists (what it always did before): the same bits."""
+    rng = np.random.default_rng(2)
+    n, m = 3_000, 6
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    outcome = rng.integers(0, 3, n).astype(np.int8)
+    params = ts.TrueSkillParams(25.0, 25 / 3, 25 / 6, 0.0, 0.1)
+    wide = _specs(n, rng)
+    flat = np.concatenate([s.battles for s in wide]).astype(np.int32)
+    cut = wide[0].battles.size
+    narrow = [
+        Spec("d", "pooled", "pooled", flat[:cut], 3),
+        Spec("d", "g", "x", flat[cut:], 1),
+    ]
+    assert tournaments.tiled(narrow) is flat
+    assert tournaments.tiled(wide) is None
+    old = run_tournaments(m, a, b, [Run(outcome, wide, 7, params)])[0]
+    new = run_tournaments(m, a, b, [Run(outcome, narrow, 7, params)])[0]
+    for x, y in zip(old, new, strict=True):
+        for field in ("mu", "sigma", "mu_mean", "mu_spread", "sigma_mean", "wins", "ties"):
+            assert np.array_equal(getattr(x, field), getattr(y, field))
+
+
+def test_lists_that_do_not_tile_their_buffer_are_copied() -> None:
+    """Views of one buffer out of order, with a gap, or short of its end are not read in
+    place: tiled() declines them and the replay concatenates."""
+    flat = np.arange(10, dtype=np.int32)
+    spec = lambda x: Spec("d", "pooled", "pooled", x)  # noqa: E731
+    assert tournaments.tiled([spec(flat[:4]), spec(flat[4:])]) is flat
+    assert tournaments.tiled([spec(flat[4:]), spec(flat[:4])]) is None
+    assert tournaments.tiled([spec(flat[:4]), spec(flat[5:])]) is None
+    assert tournaments.tiled([spec(flat[:4]), spec(flat[4:9])]) is None
+    assert tournaments.tiled([spec(flat[::2])]) is None
+
+
+def test_int32_packed_replays_equal_the_int64_packing() -> None:
+    """Boards of at most MAX_MODELS_NARROW models replay battles packed in int32, larger ones
+    in int64 (the packing every replay used before). Models that play no battle do not move
+    the others, so the same battles on a board padded past the limit take the int64 path and
+    must give the same bits for the models that played."""
+    from prefboard.rating.replay import MAX_MODELS_NARROW, Jobs
+
+    rng = np.random.default_rng(3)
+    n, m = 2_000, 5
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    outcome = rng.integers(0, 3, (1, n)).astype(np.int8)
+    half = np.sort(rng.choice(n, n // 2, replace=False))
+    jobs = Jobs(
+        offsets=np.array([0, n, n + half.size]),
+        battles=np.concatenate([np.arange(n), half]),
+        row=np.zeros(2, dtype=np.int64),
+        eps=np.full(2, 0.5),
+        seed=np.full(2, 11, dtype=np.uint64),
+        stream=np.arange(2),
+        passes=np.array([4, 2]),
+    )
+    params = ts.TrueSkillParams(25.0, 25 / 3, 25 / 6, 0.0, 0.1)
+    mu, sigma = ts.replay_jobs(m, a, b, outcome, jobs, params)
+    wide_mu, wide_sigma = ts.replay_jobs(MAX_MODELS_NARROW + 1, a, b, outcome, jobs, params)
+    assert np.array_equal(mu, wide_mu[:, :, :m])
+    assert np.array_equal(sigma, wide_sigma[:, :, :m])
+    assert not np.array_equal(mu[0, 0], mu[0, 1])  # the shuffled passes did play
+
+
+def test_large_boards_take_turns_for_the_pooled_group_fits() -> None:
+    below = fits.group_fit_turns(fits.SERIAL_GROUP_FITS - 1)
+    above = fits.group_fit_turns(fits.SERIAL_GROUP_FITS)
+    with below, below:  # nothing to wait for: the fits of two dimensions overlap
+        pass
+    with above:
+        assert not above.acquire(blocking=False)  # a second dimension would wait its turn
+    assert above.acquire(blocking=False)
