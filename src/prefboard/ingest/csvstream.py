@@ -92,16 +92,14 @@ def open_stream(
 
 def batches(raw: RawTable) -> Iterator[RawTable]:
     """The records of `raw` as RawTables of at most a block each (the file itself when it was
-    read whole). A streamed file's `lines`, blank lines and refused records fill in as its
-    blocks are read."""
+    read whole). A streamed file's count of records, blank lines and refused records fill in
+    as its blocks are read."""
     if raw.stream is None:
         yield raw
         return
-    lines: list[np.ndarray] = []
     for block in raw.stream():
-        lines.append(block.lines)
+        raw.streamed += len(block.lines)
         yield block
-    raw.lines = np.concatenate(lines) if lines else np.empty(0, np.int64)
     raw.stream = None
 
 
