@@ -30,8 +30,11 @@ from prefboard.ingest.csvread import (
     read_csv,
 )
 
-# CSV bytes per block: ~400,000 battle rows; their text is all validation holds at a time.
-BLOCK_BYTES = 1 << 25
+# CSV bytes per block: ~100,000 battle rows; their text is all validation holds at a time.
+# Small enough that a 1M-row board is a dozen blocks: the first block's parse and the last
+# block's checks, which nothing overlaps, are short (with 32 MiB blocks each was a third of
+# the board), and fewer blocks' text is held at once.
+BLOCK_BYTES = 1 << 23
 # Bytes that send a file to the whole-file reader (see the module docstring).
 _ODD = (b'"', b"\r", b"\0")
 

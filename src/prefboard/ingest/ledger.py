@@ -131,7 +131,7 @@ def excluded_rows(
         {
             "kind": kind,
             "file": frame["_file"].to_numpy()[at],
-            "line": frame["_line"].to_numpy()[at],
+            "line": frame["_line"].to_numpy()[at].astype(np.int64),  # int32 while checked
             "row_id": _text_at(frame[id_col], at),
             "reason": reason[at],
         }

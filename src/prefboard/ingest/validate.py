@@ -117,7 +117,8 @@ def ingest(config: Config, root: Path) -> Ingested:
     # go, before the accepted battles are copied: at 10M rows, holding them beside the copy
     # was the peak of validation.
     counted = _account_kind(("battles", b_raw, b_check, b_reason, "battle_id"))
-    b_check.frame, b_check.reason = b_check.frame.iloc[:0], b_reason[:0]
+    # new empty ones: a slice [:0] would be a view holding every row
+    b_check.frame, b_check.reason = pd.DataFrame(), np.empty(0, dtype=object)
     del b_reason
     give_back()
     # the accepted battles copied (and the rest let go) before the rest of the ledger is made
@@ -185,6 +186,8 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
     (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
     idx = np.flatnonzero(keep)
+    if len(keep) < 2**31:  # half the positions' memory (35 MB at 10M rows); takes accept int32
+        idx = idx.astype(np.int32)
 
     def kept(column: pd.Series) -> pd.Series:
         if column.dtype.kind in "biufM":  # numbers, times: by position (a boolean mask was
