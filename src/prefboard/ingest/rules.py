@@ -16,6 +16,7 @@ from prefboard.config import Config, Dimension
 from prefboard.errors import listed
 from prefboard.ingest.ahead import ahead
 from prefboard.ingest.battle_slices import battle_slice_columns
+from prefboard.ingest.cellbytes import short_digits
 from prefboard.ingest.checks import (
     Checker,
     Roster,
@@ -261,7 +262,7 @@ def _flag_turns(check: Checker) -> pd.Series:
     """The turns column as numbers (NaN where empty or refused)."""
     text = check.frame["turns"]
     # [0-9], not \d: "٥" matched \d, became NaN in to_numeric and was accepted as turns -1
-    turns_ok = text.str.fullmatch(r"[0-9]{1,5}", na=False)
+    turns_ok = pd.Series(short_digits(arrow_text(text), 5), index=text.index)
     turns = whole_numbers(text, turns_ok)
     bad_turns = (text != "") & (~turns_ok | (turns > MAX_TURNS))
 
