@@ -112,19 +112,9 @@ def ingest(config: Config, root: Path) -> Ingested:
     _exclude(r_reason, among(ratings["participant_id"], banned), "participant-strikes")
     # The same vote in two files (imported twice, copied under a new name) counts once.
     problems += exclude_repeats(battles, b_check.frame, b_reason, dims, b_check.colmaps)
-    keep = b_reason == None  # noqa: E711
-    # The battles' ledger first, and then their checked rows (file, line, id) and reasons let
-    # go, before the accepted battles are copied: at 10M rows, holding them beside the copy
-    # was the peak of validation.
-    counted = _account_kind(("battles", b_raw, b_check, b_reason, "battle_id"))
-    # new empty ones: a slice [:0] would be a view holding every row
-    b_check.frame, b_check.reason = pd.DataFrame(), np.empty(0, dtype=object)
-    del b_reason
-    give_back()
-    # the accepted battles copied (and the rest let go) before the rest of the ledger is made
-    accepted = rows_kept(battles, keep)
-    del battles, keep
-    give_back()
+    del b_reason  # the checker's own: let go with its rows in `_accepted_battles`
+    accepted, counted = _accepted_battles(b_raw, b_check, battles)
+    del battles
 
     ledger, found = _ledger(
         _account_kind(("participants", p_raw, p_check, p_reason, "participant_id")),
@@ -180,6 +170,23 @@ def _read_files(
 ) -> list[RawTable]:
     # streamed: a large battle file is read block by block as it is checked
     return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
+
+
+def _accepted_battles(
+    raws: list[RawTable], check: Checker, battles: pd.DataFrame
+) -> tuple[pd.DataFrame, _Counted]:
+    """The accepted battles, and the battles' part of the ledger. The ledger's part first, and
+    then the checked rows (file, line, id) and reasons let go, before the accepted battles are
+    copied: at 10M rows, holding them beside the copy was the peak of validation. Empties
+    `battles` and `check`'s rows."""
+    keep = check.reason == None  # noqa: E711
+    counted = _account_kind(("battles", raws, check, check.reason, "battle_id"))
+    # new empty ones: a slice [:0] would be a view holding every row
+    check.frame, check.reason = pd.DataFrame(), np.empty(0, dtype=object)
+    give_back()
+    accepted = rows_kept(battles, keep)
+    give_back()
+    return accepted, counted
 
 
 def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
