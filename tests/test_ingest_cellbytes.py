@@ -4,6 +4,7 @@ they stand in for say, cell for cell, on the fast path and the fallback alike (i
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -106,3 +107,21 @@ def test_ascending_ids_are_told_apart_from_every_near_miss(
             cells = pa.chunked_array([whole.slice(1, split), whole.slice(1 + split)])
             assert cellbytes.ascending(cells) == _ascending_by_python(ids), (ids, split)
     assert not cellbytes.ascending(pa.array(["a", None, "c"], pa.large_string()))
+
+
+TURNS = ["", "0", "7", "12345", "123456", "\u0665", "1a", " 1", "+1", "-1", "00000", "1\n", "x"]
+
+
+@pytest.mark.parametrize("cells", [TURNS, ["1", "22", "333", "4444", "55555", "666666", ""]])
+def test_short_digits_is_the_regular_expression(cells: list[str]) -> None:
+    """The turns check's byte path (every byte a digit: lengths only) and its fallback (any
+    other byte: Arrow's regular expression) say what pandas' `fullmatch` said, in sliced and
+    chunked arrays too."""
+    rows = [list(p) for p in itertools.product(cells, repeat=2)]
+    values = [c for row in rows for c in row]
+    expected = [bool(re.fullmatch(r"[0-9]{1,5}", v)) for v in values]
+    arr = pa.array(values, type=pa.large_string())
+    assert cellbytes.short_digits(arr, 5).tolist() == expected
+    assert cellbytes.short_digits(arr.slice(3), 5).tolist() == expected[3:]
+    chunked = pa.chunked_array([arr.slice(0, 5), arr.slice(5)])
+    assert cellbytes.short_digits(chunked, 5).tolist() == expected

@@ -136,3 +136,24 @@ def _increasing(rows: np.ndarray) -> bool:
     at = np.arange(len(first))
     greater = rows[1:][at, first] > rows[:-1][at, first]
     return bool((differ[at, first] & greater).all())
+
+
+def short_digits(cells: pa.Array | pa.ChunkedArray, most: int) -> np.ndarray:
+    """Which cells (large_string) are 1 to `most` ASCII digits, as the regular expression
+    `[0-9]{1,most}` matches them. When every byte of a chunk is a digit (a turns column, the
+    usual case) only the lengths are looked at; otherwise Arrow's regular expression: the
+    pandas `fullmatch` it replaces cost ~55 ms per million cells."""
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    pattern = f"^[0-9]{{1,{most}}}$"
+    masks = []
+    for chunk in chunks:
+        data = chunk.buffers()[2] if len(chunk) and not chunk.null_count else None
+        if data is not None:
+            off = _offsets(chunk)
+            text = np.frombuffer(data, np.uint8)[off[0] : off[-1]]
+            if not (text - np.uint8(48) > 9).any():  # every byte a digit (wraps below "0")
+                length = np.diff(off)
+                masks.append((length >= 1) & (length <= most))
+                continue
+        masks.append(np.asarray(pc.match_substring_regex(chunk, pattern), dtype=bool))
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)

@@ -118,7 +118,7 @@ def combine(
         files = np.empty(len(f), dtype=object)
         files.fill(raw.path)
         f["_file"] = pd.Series(files, index=f.index, dtype=object)
-        f["_line"] = raw.lines
+        f["_line"] = line_numbers(raw.lines)
         frames.append(f)
         colmaps[raw.path] = {c: i for i, c in enumerate(raw.frame.columns, start=1)}
         # The combined frame holds the rows from here on; keeping both copies doubled peak
@@ -132,6 +132,15 @@ def combine(
     if len(frames) == 1:  # a block: no copy
         return frames[0].reset_index(drop=True), colmaps
     return pd.concat(frames, ignore_index=True), colmaps
+
+
+def line_numbers(lines: np.ndarray) -> np.ndarray:
+    """Physical line numbers as int32 when they fit (they always do below 2^31 lines): held
+    for every row to the end of validation, 40 MB less at 10M rows than int64. Messages and
+    the ledger read them as Python ints, so nothing shown depends on the width."""
+    if len(lines) and int(lines.max()) >= 2**31:
+        return lines
+    return lines.astype(np.int32)
 
 
 def normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:

@@ -73,7 +73,7 @@ def files_without_covariates(config: Config, raws: list[RawTable]) -> list[Probl
     out = []
     for raw in raws:
         missing = [c for c in wanted if c not in raw.frame.columns]
-        if missing and len(raw.lines) and not raw.problems:
+        if missing and raw.records and not raw.problems:
             out.append(
                 Problem(
                     raw.path,

@@ -52,6 +52,14 @@ class RawTable:
     # A well-formed file read block by block (`batches`): `frame` holds only its header and
     # `lines` fills in as the blocks are read, so no more than a block is ever held as text.
     stream: Callable[[], Iterator[RawTable]] | None = None
+    # Records of a streamed file, counted as its blocks are read: their lines are in the checked
+    # rows' `_line` already, and holding them here too cost 8 bytes a row (80 MB at 10M rows).
+    streamed: int = 0
+
+    @property
+    def records(self) -> int:
+        """How many records were read into rows (refused and blank ones apart)."""
+        return len(self.lines) + self.streamed
 
 
 def read_csv(

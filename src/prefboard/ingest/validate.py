@@ -85,7 +85,7 @@ def ingest(config: Config, root: Path) -> Ingested:
     banned = set(participants.loc[participants["strikes"] >= config.quality.strike_limit].index)
     # Without a readable participants file every battle would be an "unknown participant": one
     # message per kind instead, after the file's own problem.
-    unreadable = not p_raw or any(r.problems and not len(r.lines) and not r.rejected for r in p_raw)
+    unreadable = not p_raw or any(r.problems and not r.records and not r.rejected for r in p_raw)
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
     dims = [d.key for d in config.battle_dimensions]
@@ -112,17 +112,15 @@ def ingest(config: Config, root: Path) -> Ingested:
     _exclude(r_reason, among(ratings["participant_id"], banned), "participant-strikes")
     # The same vote in two files (imported twice, copied under a new name) counts once.
     problems += exclude_repeats(battles, b_check.frame, b_reason, dims, b_check.colmaps)
-    # the accepted battles copied (and the rest let go) before the ledger is made, so that the
-    # two are not held at once (the peak of validating 10M rows)
-    accepted = rows_kept(battles, b_reason == None)  # noqa: E711
+    del b_reason  # the checker's own: let go with its rows in `_accepted_battles`
+    accepted, counted = _accepted_battles(b_raw, b_check, battles)
     del battles
-    give_back()
 
-    ledger, found = _account(
-        ("participants", p_raw, p_check, p_reason, "participant_id"),
-        ("battles", b_raw, b_check, b_reason, "battle_id"),
-        *[("battles", j.raws, j.check, j.reason, "battle_id") for j in judges],
-        ("ratings", r_raw, r_check, r_reason, "rating_id"),
+    ledger, found = _ledger(
+        _account_kind(("participants", p_raw, p_check, p_reason, "participant_id")),
+        counted,
+        *[_account_kind(("battles", j.raws, j.check, j.reason, "battle_id")) for j in judges],
+        _account_kind(("ratings", r_raw, r_check, r_reason, "rating_id")),
     )
     return Ingested(
         participants=participants.loc[[pid for pid in participants.index if pid not in banned]],
@@ -174,10 +172,29 @@ def _read_files(
     return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
 
 
+def _accepted_battles(
+    raws: list[RawTable], check: Checker, battles: pd.DataFrame
+) -> tuple[pd.DataFrame, _Counted]:
+    """The accepted battles, and the battles' part of the ledger. The ledger's part first, and
+    then the checked rows (file, line, id) and reasons let go, before the accepted battles are
+    copied: at 10M rows, holding them beside the copy was the peak of validation. Empties
+    `battles` and `check`'s rows."""
+    keep = check.reason == None  # noqa: E711
+    counted = _account_kind(("battles", raws, check, check.reason, "battle_id"))
+    # new empty ones: a slice [:0] would be a view holding every row
+    check.frame, check.reason = pd.DataFrame(), np.empty(0, dtype=object)
+    give_back()
+    accepted = rows_kept(battles, keep)
+    give_back()
+    return accepted, counted
+
+
 def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
     (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
     idx = np.flatnonzero(keep)
+    if len(keep) < 2**31:  # half the positions' memory (35 MB at 10M rows); takes accept int32
+        idx = idx.astype(np.int32)
 
     def kept(column: pd.Series) -> pd.Series:
         if column.dtype.kind in "biufM":  # numbers, times: by position (a boolean mask was
@@ -185,7 +202,10 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
             return pd.Series(column.array.take(idx), name=column.name, copy=False)
         return column[keep].reset_index(drop=True)  # text: Arrow's filter, as fast as a take
 
-    columns = {col: kept(frame.pop(col)) for col in list(frame.columns)}
+    columns = {}
+    for col in list(frame.columns):
+        columns[col] = kept(frame.pop(col))
+        give_back()  # the column's pages, before the next copy is made
     return pd.DataFrame(columns)
 
 
@@ -203,19 +223,27 @@ def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:
 
 
 _Kind = tuple[str, list[RawTable], Checker, np.ndarray, str]  # kind, files, checks, reasons, id
+# One kind's part of the ledger: its problems, its files' tallies and its excluded rows.
+_Counted = tuple[list[Problem], list[FileSummary], pd.DataFrame]
 
 
-def _account(*kinds: _Kind) -> tuple[Ledger, list[Problem]]:
+def _account_kind(kind: _Kind) -> _Counted:
+    """One kind's problems, file tallies and excluded rows."""
+    name, raws, check, reason, id_col = kind
+    problems = [p for raw in raws for p in raw.problems]
+    problems += check.problems + check.overflow()
+    files = summaries(name, raws, check.frame, reason)
+    return problems, files, excluded_rows(name, check.frame, reason, id_col, raws)
+
+
+def _ledger(*parts: _Counted) -> tuple[Ledger, list[Problem]]:
     """The ledger of every row read, and every problem found, kind by kind."""
     problems: list[Problem] = []
     ledger = Ledger()
-    excluded: list[pd.DataFrame] = []
-    for kind, raws, check, reason, id_col in kinds:
-        problems += [p for raw in raws for p in raw.problems]
-        problems += check.problems + check.overflow()
-        ledger.files += summaries(kind, raws, check.frame, reason)
-        excluded.append(excluded_rows(kind, check.frame, reason, id_col, raws))
-    ledger.excluded = pd.concat(excluded, ignore_index=True)
+    for found, files, _ in parts:
+        problems += found
+        ledger.files += files
+    ledger.excluded = pd.concat([excluded for *_, excluded in parts], ignore_index=True)
     # Participant ids never leave ingest in the excluded ledger: it is published on the site.
     pmask = ledger.excluded["kind"] == "participants"
     ledger.excluded.loc[pmask, "row_id"] = ""
