@@ -4,6 +4,7 @@ dies fails the build with one clear line, leaving the previous site and no work 
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from pathlib import Path
@@ -143,3 +144,29 @@ def test_model_pages_failing_in_the_child_fail_the_build(
     assert "Traceback" not in output
     assert tree_hashes(out) == before
     assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
+
+
+def test_a_second_pipe_that_cannot_be_made_leaves_the_first_closed(
+    tiny_standings: Standings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Out of descriptors between the writer's two pipes: the build fails, and the pipe made
+    # first must not stay open (each failed rebuild under `serve` would keep two more).
+    made: list[int] = []
+    real_pipe = os.pipe
+
+    def pipe() -> tuple[int, int]:
+        if made:
+            raise OSError(errno.EMFILE, "Too many open files")
+        fds = real_pipe()
+        made.extend(fds)
+        return fds
+
+    monkeypatch.setattr(os, "pipe", pipe)
+    with pytest.raises(OSError, match="Too many open files"):
+        site_downloads.Writer(tiny_standings, tmp_path / "downloads", fork=True)
+    monkeypatch.undo()
+    assert len(made) == 2
+    for fd in made:
+        with pytest.raises(OSError) as closed:
+            os.fstat(fd)
+        assert closed.value.errno == errno.EBADF

@@ -75,7 +75,13 @@ class Writer:
             write_files(standings, folder)
             return
         self._read, write = os.pipe()
-        ready, announce = os.pipe()
+        try:
+            ready, announce = os.pipe()
+        except OSError:  # out of descriptors: the build fails without keeping the first pipe
+            os.close(self._read)
+            os.close(write)
+            self._read = -1
+            raise
         try:
             pid = os.fork()
         except OSError:  # no memory or process slot for a child: the same files, here
