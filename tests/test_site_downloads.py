@@ -112,6 +112,10 @@ def _pages_fail(standings: Standings) -> list[object]:
     raise OSError("model pages broke")
 
 
+def _pages_fail_at_length(standings: Standings) -> list[object]:
+    raise ValueError("model pages broke\n  at line 2\nTraceback (most recent call last):")
+
+
 def _pages_die(standings: Standings) -> list[object]:
     os.kill(os.getpid(), signal.SIGKILL)
     return []
@@ -121,6 +125,8 @@ def _pages_die(standings: Standings) -> list[object]:
     ("make", "why"),
     [
         (_pages_fail, "model pages broke"),
+        # A message of several lines still fails the build with one line: its first.
+        (_pages_fail_at_length, "model pages broke"),
         (_pages_die, "the writing process was killed by signal 9"),
     ],
 )
@@ -144,6 +150,16 @@ def test_model_pages_failing_in_the_child_fail_the_build(
     assert "Traceback" not in output
     assert tree_hashes(out) == before
     assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
+
+
+def test_without_fork_the_first_job_runs_once(tiny_standings: Standings, tmp_path: Path) -> None:
+    runs: list[int] = []
+    job = site_downloads.Job("rendering the model pages", lambda: runs.append(1) or len(runs))
+    writer = site_downloads.Writer(tiny_standings, tmp_path / "downloads", fork=False, first=job)
+    assert writer.first_result() == 1
+    with pytest.raises(AssertionError, match="taken already"):
+        writer.first_result()
+    assert runs == [1]
 
 
 def test_a_second_pipe_that_cannot_be_made_leaves_the_first_closed(

@@ -101,7 +101,8 @@ class Writer:
         """What the first job returned: waits for the child to announce it (a failed child
         fails the build here), or runs it now where there is no child. Once only."""
         if self._first is not None:
-            return self._first.run()
+            job, self._first = self._first, None
+            return job.run()
         assert self._ready >= 0 and self.pid is not None, "no first job, or taken already"
         announced = os.read(self._ready, 1)
         os.close(self._ready)
@@ -162,7 +163,9 @@ def _child(
         write_files(standings, folder)
         code = 0
     except BaseException as exc:  # every failure must reach the parent
-        detail = str(exc) or type(exc).__name__
+        # The parent prints one `Error:` line: a message of several lines gives its first.
+        lines = str(exc).strip().splitlines()
+        detail = lines[0] if lines else type(exc).__name__
         os.write(write, detail.encode("utf-8", "replace")[:_MESSAGE_BYTES])
     finally:
         os._exit(code)
