@@ -182,9 +182,7 @@ def newline_count(data: bytes) -> int:
     return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))
 
 
-def _parse_block(
-    path: str, piece: bytes, header: list[str], first: int, newlines: int
-) -> RawTable:
+def _parse_block(path: str, piece: bytes, header: list[str], first: int, newlines: int) -> RawTable:
     """One block's records, and its blank lines; a block with a malformed record goes through
     the csv module, whose problems (field count) are the whole-file reader's, moved to the
     block's lines."""
