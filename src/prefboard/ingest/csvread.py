@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,6 @@ import pyarrow.csv as pacsv
 
 from prefboard.errors import Problem, listed
 from prefboard.io.tables import MAX_COLUMNS, SourceError, SourceProblem, read_source, record_lines
-
-if TYPE_CHECKING:
-    from prefboard.ingest.csvstream import Piece
 
 # Column names longer than this are clipped in messages and get no "did you mean" hint: difflib
 # indexes every character of the name, which for a 100 MB header cell costs gigabytes.
@@ -55,7 +51,7 @@ class RawTable:
     unchecked: int = 0
     # A well-formed file read block by block (`batches`): `frame` holds only its header and
     # `lines` fills in as the blocks are read, so no more than a block is ever held as text.
-    stream: Callable[[], Iterator[Piece]] | None = None
+    stream: Callable[[], Iterator[RawTable]] | None = None
     # Records of a streamed file, counted as its blocks are read: their lines are in the checked
     # rows' `_line` already, and holding them here too cost 8 bytes a row (80 MB at 10M rows).
     streamed: int = 0

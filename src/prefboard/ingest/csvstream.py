@@ -13,7 +13,6 @@ import codecs
 import csv
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -93,57 +92,22 @@ def open_stream(
     return raw
 
 
-@dataclass
-class Piece:
-    """A block of a streamed file read ahead (its lines counted), not yet parsed: it is parsed
-    where it is checked (`parsed`), so two blocks' parses share the cores. The one thread
-    reading ahead also parsed, and the checks waited for it (issue 18)."""
-
-    raw: RawTable  # the file
-    data: bytes  # whole lines after the header
-    header: list[str]
-    first: int  # physical line of the first line of `data`
-    newlines: int
-
-
-Block = RawTable | Piece  # a file read whole, or a piece of a streamed one
-
-
-def batches(raw: RawTable) -> Iterator[Block]:
-    """The records of `raw`: the file itself when it was read whole, else its pieces of at most
-    a block each, to be `parsed` and then `settle`d in their order."""
+def batches(raw: RawTable) -> Iterator[RawTable]:
+    """The records of `raw` as RawTables of at most a block each (the file itself when it was
+    read whole). A streamed file's count of records, blank lines and refused records fill in
+    as its blocks are read."""
     if raw.stream is None:
         yield raw
         return
-    yield from raw.stream()
+    for block in raw.stream():
+        raw.streamed += len(block.lines)
+        yield block
     raw.stream = None
 
 
-def parsed(item: Block) -> RawTable:
-    """A block's records. A piece's blank lines and refused records (and their problems) stay
-    in the block's RawTable until `settle` adds them to its file's; its bytes are let go."""
-    if isinstance(item, RawTable):
-        return item
-    data, item.data = item.data, b""
-    return _parse_block(item.raw.path, data, item.header, item.first, item.newlines)
-
-
-def settle(item: Block, block: RawTable) -> None:
-    """Count a parsed piece's records, blank lines and refused records in its file. Called in
-    the pieces' order, whatever order they were parsed in, so the file's lists read as one
-    pass over it."""
-    if isinstance(item, RawTable):
-        return
-    raw = item.raw
-    raw.streamed += len(block.lines)
-    raw.blank += block.blank
-    raw.problems += block.problems
-    raw.rejected += block.rejected
-
-
-def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[Piece]:
-    """Pieces of whole lines after the header, each at most a block; the file's SHA-256 is
-    set once the last block is read."""
+def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[RawTable]:
+    """Blocks of whole lines after the header, each parsed into a RawTable of its records;
+    the file's SHA-256 is set once the last block is read."""
     first = 1  # physical line of the next block's first line
     pending: list[bytes] = []  # read, not yet parsed: an unfinished line's start
     digest = hashlib.sha256()
@@ -168,8 +132,7 @@ def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[Piece]:
             pending = [block[cut:]]  # a copy of the line's start: the block is let go
             if piece:
                 newlines = newline_count(piece)
-                yield Piece(raw, piece, header, first, newlines)
-                del piece  # held by the piece alone, let go once it is parsed
+                yield _parse_block(raw, piece, header, first, newlines)
                 first += newlines
             if not block:
                 raw.sha256 = digest.hexdigest()
@@ -182,18 +145,21 @@ def newline_count(data: bytes) -> int:
     return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))
 
 
-def _parse_block(path: str, piece: bytes, header: list[str], first: int, newlines: int) -> RawTable:
-    """One block's records, and its blank lines; a block with a malformed record goes through
-    the csv module, whose problems (field count) are the whole-file reader's, moved to the
-    block's lines."""
-    fast = parse_fast(piece, header, skip=0, first=first, newlines=newlines)
-    if fast is not None:
-        frame, lines, blank = fast
-        return RawTable(path, "", 0, frame, lines, [], blank=blank)
+def _parse_block(
+    raw: RawTable, piece: bytes, header: list[str], first: int, newlines: int
+) -> RawTable:
+    """One block's records; a block with a malformed record goes through the csv module, whose
+    problems (field count) are the whole-file reader's, moved to the block's lines."""
+    parsed = parse_fast(piece, header, skip=0, first=first, newlines=newlines)
+    if parsed is not None:
+        frame, lines, blank = parsed
+        raw.blank += blank
+        return RawTable(raw.path, raw.sha256, 0, frame, lines, [])
     text = ",".join(header) + "\n" + piece.decode("utf-8")
-    frame, lines, problems, blank = parse_slow(text, path, header)
+    frame, lines, problems, blank = parse_slow(text, raw.path, header)
     shift = first - 2  # the slow parse counted the header as line 1
+    raw.blank += [line + shift for line in blank]
     moved = [Problem(p.file, p.line + shift, p.column, p.rule, p.message) for p in problems]
-    rejected = [(p.line, p.rule) for p in moved]
-    shifted = [line + shift for line in blank]
-    return RawTable(path, "", 0, frame, lines + shift, moved, rejected, shifted)
+    raw.problems += moved
+    raw.rejected += [(p.line, p.rule) for p in moved]
+    return RawTable(raw.path, raw.sha256, 0, frame, lines + shift, [])

@@ -34,7 +34,7 @@ from prefboard.ingest.checks import (
 )
 from prefboard.ingest.covariates import covariate_columns, flag_covariates
 from prefboard.ingest.csvread import RawTable
-from prefboard.ingest.csvstream import Block, batches, parsed, settle
+from prefboard.ingest.csvstream import batches
 from prefboard.ingest.memory import give_back
 from prefboard.ingest.timestamps import flag_timestamps
 
@@ -127,23 +127,19 @@ def check_battles(
 # the GIL free, so two blocks' checks (and the next block's parse) share the two cores.
 CHECK_THREADS = 2
 
-# a block's typed battles, its checker, and the block read and its parse (for `settle`)
-_Checked = tuple[pd.DataFrame, Checker, Block | None, RawTable | None]
+_Checked = tuple[pd.DataFrame, Checker]  # a block's typed battles, and its checker
 
 
 def _checked_blocks(
     config: Config, raws: list[RawTable], who: Roster | None, cols: list[str], tally: Checker
 ) -> tuple[list[pd.DataFrame], list[pd.DataFrame], list[np.ndarray]]:
-    """Every block parsed and checked, and its typed battles, its rows' file and line and their
-    reasons, in the blocks' order; problems reported into `tally`, and each file's blank lines
-    and refused records counted (`settle`), exactly as if the blocks had been parsed and
-    checked one after the other (`Checker.merge`), whichever thread finished first."""
+    """Every block checked, and its typed battles, its rows' file and line and their reasons,
+    in the blocks' order; problems reported into `tally` exactly as if the blocks had been
+    checked one after the other (`Checker.merge`)."""
     outs, kept, reasons = [], [], []
 
     def merge(done: Future[_Checked]) -> None:
-        out, check, item, block = done.result()
-        if item is not None and block is not None:
-            settle(item, block)
+        out, check = done.result()
         tally.merge(check)
         outs.append(out)
         kept.append(check.frame[["_file", "_line"]])
@@ -151,15 +147,15 @@ def _checked_blocks(
         # the block's text is let go with its checker, and the pages freed are returned rather
         # than kept: the checking threads' heaps are not reused by this thread, so at 10M rows
         # what they kept freed was ~300 MiB of the resident size after the blocks
-        del out, check, done, item, block
+        del out, check, done
         give_back()
 
     with ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="prefboard-check") as pool:
         running: deque[Future[_Checked]] = deque()
-        # the next block is read on a worker thread while these are parsed and checked
-        for item in ahead(_blocks_of(raws)):
-            running.append(pool.submit(_check_block, config, item, who, cols))
-            del item
+        # the next block is read and parsed on a worker thread while these are checked
+        for block in ahead(_blocks_of(raws)):
+            running.append(pool.submit(_check_block, config, block, who, cols))
+            del block
             if len(running) == CHECK_THREADS:
                 merge(running.popleft())
         while running:
@@ -168,12 +164,11 @@ def _checked_blocks(
 
 
 def _check_block(
-    config: Config, item: Block | None, who: Roster | None, cols: list[str]
+    config: Config, block: RawTable | None, who: Roster | None, cols: list[str]
 ) -> _Checked:
-    block = parsed(item) if item is not None else None
     frame, colmaps = combine([block] if block is not None else [], cols)
     check = Checker.apart(frame, colmaps)
-    return _check_rows(config, check, who, cols), check, item, block
+    return _check_rows(config, check, who, cols), check
 
 
 def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -195,7 +190,7 @@ def _stacked(pieces: list[pd.Series]) -> pd.Series:
     return column
 
 
-def _blocks_of(raws: list[RawTable]) -> Iterator[Block | None]:
+def _blocks_of(raws: list[RawTable]) -> Iterator[RawTable | None]:
     """Every block of every file, or one None when there is none (an empty frame then still
     gets its typed columns)."""
     any_block = False
