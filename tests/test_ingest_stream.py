@@ -202,9 +202,9 @@ class _Later:
 def test_blocks_parsed_out_of_order_report_as_one_pass(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each block is parsed where it is checked, so a later block (its blank rows, its rows
-    with too few fields) may be parsed first: the problems, the ledger's rows and each file's
-    tallies still read as one pass over the file."""
+    """Blocks are checked on two threads, so a later block (its repeated ids, its rows with
+    too few fields, its blank rows) may be checked first: the problems, the ledger's rows,
+    each file's tallies and the battles still read as one pass over the file."""
     (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + "".join(ROWS * 3))
 
     def everything() -> tuple[object, ...]:
