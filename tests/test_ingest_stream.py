@@ -3,13 +3,13 @@ read whole, and a well-formed file never held whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from prefboard.config import load_config
-from prefboard.ingest import csvstream
+from prefboard.ingest import csvstream, rules
 from prefboard.ingest.ahead import ahead
 from prefboard.ingest.validate import ingest
 
@@ -163,3 +163,58 @@ def test_blocks_checked_at_once_keep_the_first_problems_of_each_rule(
     ][:200]
     assert ("", 0, 0, "unknown-model", "120 more rows break this rule") in problems
     assert len(excluded) == 600
+
+
+class _LastFirst:
+    """Stands in for the checking threads, running the blocks it holds last first when a
+    result is asked for: a later block parsed and checked before an earlier one, as two
+    threads may do, without depending on how threads are scheduled."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.waiting: list[tuple[_Later, Callable[..., object], tuple[object, ...]]] = []
+
+    def __enter__(self) -> _LastFirst:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., object], *args: object) -> _Later:
+        later = _Later(self)
+        self.waiting.append((later, fn, args))
+        return later
+
+    def run(self) -> None:
+        for later, fn, args in reversed(self.waiting):
+            later.value = fn(*args)
+        self.waiting.clear()
+
+
+class _Later:
+    def __init__(self, pool: _LastFirst) -> None:
+        self.pool, self.value = pool, None
+
+    def result(self) -> object:
+        self.pool.run()
+        return self.value
+
+
+def test_blocks_parsed_out_of_order_report_as_one_pass(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks are checked on two threads, so a later block (its repeated ids, its rows with
+    too few fields, its blank rows) may be checked first: the problems, the ledger's rows,
+    each file's tallies and the battles still read as one pass over the file."""
+    (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + "".join(ROWS * 3))
+
+    def everything() -> tuple[object, ...]:
+        result = ingest(load_config(tiny / "leaderboard.toml"), tiny)
+        excluded = result.ledger.excluded.to_dict("records")
+        return result.problems, excluded, result.ledger.files, result.battles.to_dict("list")
+
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 200)  # a few rows per block
+    in_order = everything()
+    monkeypatch.setattr(rules, "ThreadPoolExecutor", _LastFirst)
+    assert everything() == in_order
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)  # the file in one block
+    assert everything() == in_order
