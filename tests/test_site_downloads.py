@@ -26,6 +26,19 @@ def _build(toml: Path, out: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _failed_build(tiny: Path, tiny_site: Path, tmp_path: Path) -> str:
+    """Build over a copy of the tiny site, expecting the build to fail: exit 2 without a
+    traceback, the previous site untouched and no work folder left. Returns the last line."""
+    out = copy_site(tiny_site, tmp_path / "site")
+    before = tree_hashes(out)
+    code, output = _build(small_board(tiny), out)
+    assert code == 2
+    assert "Traceback" not in output
+    assert tree_hashes(out) == before
+    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
+    return output.splitlines()[-1]
+
+
 def test_without_fork_the_site_is_the_same(
     tiny: Path, tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,18 +74,11 @@ def test_a_failed_writer_fails_the_build_and_keeps_the_previous_site(
     make: object,
     why: str,
 ) -> None:
-    out = copy_site(tiny_site, tmp_path / "site")
-    before = tree_hashes(out)
     # The last file fails: the two before it were written, and must not reach the site.
     monkeypatch.setitem(site_downloads.FILES, "ratings.csv", make)
-    code, output = _build(small_board(tiny), out)
-    assert code == 2
-    assert output.splitlines()[-1] == (
+    assert _failed_build(tiny, tiny_site, tmp_path) == (
         f"Error: writing standings.json, standings.csv, ratings.csv failed: {why}"
     )
-    assert "Traceback" not in output
-    assert tree_hashes(out) == before
-    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
 
 
 def test_pages_failing_after_the_writer_started_keep_the_previous_site(
@@ -96,16 +102,10 @@ def test_pages_failing_after_the_writer_started_keep_the_previous_site(
 
     monkeypatch.setattr(site_downloads, "Writer", writer)
     monkeypatch.setattr(pages, "render_pages", broken)
-    out = copy_site(tiny_site, tmp_path / "site")
-    before = tree_hashes(out)
-    code, output = _build(small_board(tiny), out)
-    assert code == 2
-    assert output.splitlines()[-1] == "Error: the pages could not be rendered"
+    assert _failed_build(tiny, tiny_site, tmp_path) == "Error: the pages could not be rendered"
     assert started and started[0] > 0  # the child had been forked
     with pytest.raises(ChildProcessError):
         os.waitpid(started[0], os.WNOHANG)  # and was reaped
-    assert tree_hashes(out) == before
-    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
 
 
 def _pages_fail(standings: Standings) -> list[object]:
@@ -142,14 +142,9 @@ def test_model_pages_failing_in_the_child_fail_the_build(
     from prefboard.render import pages
 
     monkeypatch.setattr(pages, "model_pages", make)
-    out = copy_site(tiny_site, tmp_path / "site")
-    before = tree_hashes(out)
-    code, output = _build(small_board(tiny), out)
-    assert code == 2
-    assert output.splitlines()[-1] == f"Error: rendering the model pages failed: {why}"
-    assert "Traceback" not in output
-    assert tree_hashes(out) == before
-    assert not list((tmp_path / WORK_AREA).glob(WORK_PREFIX + "*"))
+    assert _failed_build(tiny, tiny_site, tmp_path) == (
+        f"Error: rendering the model pages failed: {why}"
+    )
 
 
 def test_without_fork_the_first_job_runs_once(tiny_standings: Standings, tmp_path: Path) -> None:
