@@ -57,6 +57,7 @@ from prefboard.rating.btd_fit import (
     fit_btd,
     log_likelihood,
 )
+from prefboard.rating.btd_refit import WarmStart
 
 __all__ = [
     "A_WINS",
@@ -264,9 +265,10 @@ def _bootstrap(
     resampled = rng.multinomial(total, flat[drawn] / flat.sum(), size=draws)
     samples = np.empty((draws, n_models))
     counts = np.zeros(flat.shape)
+    warm = WarmStart.of(n_models, i, j, theta, nu)
     for d in range(draws):
         counts[drawn] = resampled[d]
-        samples[d] = _fit_counts(n_models, i, j, counts.reshape(cells.shape), theta, nu)[0]
+        samples[d] = warm.refit(counts.reshape(cells.shape))
     return samples
 
 
