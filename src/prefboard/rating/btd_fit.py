@@ -117,6 +117,13 @@ def log_likelihood(
     return float(np.sum(num - log_d))
 
 
+def _battles(cells: np.ndarray) -> np.ndarray:
+    """Battles per pair, ``cells.sum(axis=1)``: whole counts add exactly in any order, and
+    numpy's reduction over rows of three took ~0.8 ms at 45,000 pairs, three column adds 0.05."""
+    n: np.ndarray = cells[:, 0] + cells[:, 1] + cells[:, 2]
+    return n
+
+
 class _Objective:
     """Penalised negative log-likelihood / n_battles over active models, with memoised derivatives.
 
@@ -136,7 +143,7 @@ class _Objective:
         self.w_ji = cells[:, 1]
         self.t = cells[:, 2]
         self.net = self.w_ij - self.w_ji  # i's wins less j's, used twice per evaluation
-        self.n = cells.sum(axis=1) if n is None else n
+        self.n = _battles(cells) if n is None else n
         self.total = float(self.n.sum())
         self.ties = float(self.t.sum())
         self.with_nu = self.ties > 0
@@ -157,7 +164,7 @@ class _Objective:
         et = np.exp(neg)
         ds = _denominator(e1, et, nu)
         terms = (h, neg, e1, et, ds, np.log(ds))
-        log_d, p_t, grad_theta, c_hh, h_tu, pq = _pair_derivatives(
+        log_d, p_t, grad_theta, c_hh, h_tu, pq, diag = _pair_derivatives(
             self.i, self.j, m, self.net, self.n, terms, self.with_nu
         )
         loglik = float(np.dot(self.net, h) - np.dot(self.n, log_d))
@@ -177,7 +184,7 @@ class _Objective:
         fgrad: np.ndarray = s * (2.0 * RIDGE * x - grad)
         fgrad[:m] += self.kappa * total_theta
         self._x = x.copy()
-        self._curvature = (c_hh, h_tu, h_uu)
+        self._curvature = (c_hh, diag, h_tu, h_uu)
         self._h = None
         self.loglik = loglik
         self.f, self.g = fval, fgrad
@@ -189,9 +196,11 @@ class _Objective:
             self._h = self._hessian(*self._curvature)
         return self._h
 
-    def _hessian(self, c_hh: np.ndarray, h_tu: np.ndarray, h_uu: float) -> np.ndarray:
-        """The objective's Hessian from the per-pair curvatures ``c_hh`` (and the ``log nu``
-        row ``h_tu``, corner ``h_uu``).
+    def _hessian(
+        self, c_hh: np.ndarray, diag: np.ndarray, h_tu: np.ndarray, h_uu: float
+    ) -> np.ndarray:
+        """The objective's Hessian from the per-pair curvatures ``c_hh``, their sums per model
+        ``diag`` (and the ``log nu`` row ``h_tu``, corner ``h_uu``).
 
         Each entry is the arithmetic the dense form ``-scale * H_loglik + 2 * RIDGE * scale * I
         + kappa`` (theta block) did, written only where a pair met: the same bits, without four
@@ -199,7 +208,7 @@ class _Objective:
         m, s = self.m, self.scale
         ridge = 2.0 * RIDGE * s
         size = m + self.with_nu
-        fhess = _hessian_block(self.i, self.j, m, size, c_hh, s, self.kappa, ridge)
+        fhess = _hessian_block(self.i, self.j, size, c_hh, diag, s, self.kappa, ridge)
         if self.with_nu:
             fhess[:m, m] = (-s) * h_tu
             fhess[m, :m] = (-s) * h_tu
@@ -275,7 +284,7 @@ def _fit_counts(
     nu0: float | None = None,
 ) -> tuple[np.ndarray, float, float, bool]:
     """MLE from aggregated counts; ``theta0``/``nu0`` (full-length) warm-start the optimiser."""
-    keep = cells.sum(axis=1) > 0
+    keep = _battles(cells) > 0
     i, j, cells = i[keep], j[keep], cells[keep]
     theta = np.full(n_models, np.nan)
     if len(i) == 0:

@@ -14,15 +14,6 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _sum_at(index: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """``np.bincount(index, values, m)``: each bin adds its values in array order."""
-    out = np.zeros(m)
-    for p in range(index.shape[0]):
-        out[index[p]] += values[p]
-    return out
-
-
-@njit(cache=True, nogil=True, fastmath=False)
 def _half_diffs(
     theta: np.ndarray, i: np.ndarray, j: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,9 +46,8 @@ def _probabilities_at(h: float, e1: float, et: float, ds: float) -> tuple[float,
     """One pair's ``P(i wins)``, ``P(j wins)``, ``P(tie)``."""
     strong = 1.0 / ds
     weak = e1 / ds
-    if h >= 0:
-        return strong, weak, et / ds
-    return weak, strong, et / ds
+    pos = h >= 0  # selects rather than branches: the loops stay vectorisable
+    return (strong if pos else weak), (weak if pos else strong), et / ds
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -95,56 +85,78 @@ def _pair_derivatives(
     n: np.ndarray,
     terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     with_nu: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per evaluation, from ``terms = (h, -|h|, exp(-2|h|), nu exp(-|h|), ds, log ds)``: log D,
-    ``p_t``, the loglik's theta gradient, the per-pair curvature ``c_hh``, the
-    ``(theta, log nu)`` column and ``p_t (1 - p_t)``, in one pass."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per evaluation, from ``terms = (h, -|h|, exp(-2|h|), nu exp(-|h|), ds, log ds)``, in one
+    pass: log D, ``p_t``, the loglik's theta gradient, the per-pair curvature ``c_hh``, the
+    ``(theta, log nu)`` column, ``p_t (1 - p_t)`` and the Hessian's diagonal sums of ``c_hh``.
+
+    Every per-model sum adds its pairs in array order, where the model is ``i``, then where it
+    is ``j`` (as the ``np.bincount`` calls it replaced did), so the same bits; the six sums
+    share one loop because each bin's additions form a chain of dependent adds, and six chains
+    overlap where six loops would each wait on theirs.
+    """
     h, neg, e1, et, ds, lg = terms
     size = i.shape[0]
     log_d = np.empty(size)
     p_t = np.empty(size)
-    g_h = np.empty(size)
     c_hh = np.empty(size)
-    c_hu = np.empty(size)
     pq = np.empty(size)
+    # the gradient, log-nu column and diagonal sums, where the model is i and where it is j
+    g_i, g_j, u_i, u_j, d_i, d_j = (
+        np.zeros(m),
+        np.zeros(m),
+        np.zeros(m),
+        np.zeros(m),
+        np.zeros(m),
+        np.zeros(m),
+    )
     for p in range(size):
         log_d[p] = -neg[p] + lg[p]
-        p_i, p_j, p_t[p] = _probabilities_at(h[p], e1[p], et[p], ds[p])
+        p_i, p_j, tie = _probabilities_at(h[p], e1[p], et[p], ds[p])
+        p_t[p] = tie
         diff = p_i - p_j
-        g_h[p] = net[p] - n[p] * diff
-        c_hh[p] = -n[p] * (p_i + p_j - diff * diff) * 0.25  # d2L/dtheta_i^2 per pair
+        g_h = net[p] - n[p] * diff
+        c = -n[p] * (p_i + p_j - diff * diff) * 0.25  # d2L/dtheta_i^2 per pair
+        c_hh[p] = c
+        a, b = i[p], j[p]
+        g_i[a] += g_h
+        g_j[b] += g_h
+        d_i[a] += c
+        d_j[b] += c
         if with_nu:
-            c_hu[p] = n[p] * diff * p_t[p] * 0.5  # d2L/(dtheta_i du) per pair
-            pq[p] = p_t[p] * (1.0 - p_t[p])
-    grad = 0.5 * (_sum_at(i, g_h, m) - _sum_at(j, g_h, m))
-    h_tu = _sum_at(i, c_hu, m) - _sum_at(j, c_hu, m) if with_nu else np.empty(0)
-    return log_d, p_t, grad, c_hh, h_tu, pq
+            c_hu = n[p] * diff * tie * 0.5  # d2L/(dtheta_i du) per pair
+            u_i[a] += c_hu
+            u_j[b] += c_hu
+            pq[p] = tie * (1.0 - tie)
+    h_tu = u_i - u_j if with_nu else np.empty(0)
+    return log_d, p_t, 0.5 * (g_i - g_j), c_hh, h_tu, pq, d_i + d_j
 
 
 @njit(cache=True, nogil=True, fastmath=False)
 def _hessian_block(
     i: np.ndarray,
     j: np.ndarray,
-    m: int,
     size: int,
     c_hh: np.ndarray,
+    diag: np.ndarray,
     s: float,
     kappa: float,
     ridge: float,
 ) -> np.ndarray:
     """The ``(size, size)`` Hessian with its theta block filled from the per-pair curvatures
-    (the ``log nu`` row and column are left for the caller).
+    ``c_hh`` and their sums ``diag`` per model (the ``log nu`` row and column are left for the
+    caller).
 
     The same arithmetic, in the same order, as the numpy form it replaced: ``kappa`` where two
-    models never met, ``(-s) * (0 - c_hh) + kappa`` where they did, and on the diagonal each
-    model's curvatures summed where it is ``i``, then where it is ``j``."""
+    models never met (``(-s) * 0 + kappa``), ``(-s) * (0 - c_hh) + kappa`` where they did, and
+    ``((-s) * diag + ridge) + kappa`` on the diagonal."""
+    m = diag.shape[0]
     fhess = np.empty((size, size))
     fhess[:m, :m] = kappa
     for p in range(i.shape[0]):
         off = (-s) * (0.0 - c_hh[p]) + kappa
         fhess[i[p], j[p]] = off
         fhess[j[p], i[p]] = off
-    diag = _sum_at(i, c_hh, m) + _sum_at(j, c_hh, m)
     for k in range(m):
         fhess[k, k] = ((-s) * diag[k] + ridge) + kappa
     return fhess

@@ -24,7 +24,15 @@ import scipy.linalg
 from scipy.linalg import cho_solve
 from scipy.linalg.lapack import dpotrf
 
-from prefboard.rating.btd_fit import _GTOL, _MAXITER, _fit_counts, _minimize, _Objective, _polish
+from prefboard.rating.btd_fit import (
+    _GTOL,
+    _MAXITER,
+    _battles,
+    _fit_counts,
+    _minimize,
+    _Objective,
+    _polish,
+)
 
 # scipy's _minimize_trust_region defaults, used by method="trust-exact" as _fit_counts calls it
 _INITIAL_RADIUS = 1.0
@@ -152,7 +160,7 @@ class WarmStart:
         their zero terms would move later terms to other lanes of the BLAS dot products and
         change the sums' last bits. With 300 models a quarter of the draws lose a pair or two.
         """
-        n = cells.sum(axis=1)
+        n = _battles(cells)
         keep = n > 0
         ai, aj = self.ai, self.aj
         if not keep.all():
