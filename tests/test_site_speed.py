@@ -55,11 +55,34 @@ def test_generated_pages_convert_byte_identically(tiny_standings: Standings) -> 
         "<div>\n<p>x</p>\n</div>\n\n~~~\n<div>\n</div>\n~~~\n",
         # lines of spaces around and after blocks, a block as the last line
         "p\n   \n<table>\n<tr><td>1</td></tr>\n</table>\n  \n## H\n\n<div><p>e</p></div>",
+        # inline HTML in prose (placeholders inside a paragraph, and a paragraph of one), a
+        # comment, a processing instruction, an entity: the raw-HTML postprocessor's cases
+        "a <span>x</span> b <b>y</b>\n\n<span>alone</span>\n\n<!-- c -->\n\n<?php x ?>\n\n&amp; z",
+        "<div>\n<p>x</p>\n</div>\n\n<em>e</em>\n\n<div markdown>\n*m*\n</div>\n\n<hr>",
     ],
 )
 def test_odd_blocks_convert_byte_identically(text: str) -> None:
     plain, stashed = _both(text)
     assert stashed == plain
+
+
+def test_raw_html_placeholders_nested_in_a_stashed_block_are_replaced() -> None:
+    # A block holding a placeholder (an extension stashed HTML inside HTML): replaced as
+    # Python-Markdown's own postprocessor does; one holding none is put back untouched.
+    from prefboard.site_markdown import _RawHtml
+
+    texts = []
+    for processor in (markdown.postprocessors.RawHtmlPostprocessor, _RawHtml):
+        md = markdown.Markdown()
+        inner = md.htmlStash.store("<b>inner</b>")
+        outer = md.htmlStash.store(f"<div>{inner}</div>")
+        plain = md.htmlStash.store("<i>no placeholder</i>")
+        texts.append(processor(md).run(f"<p>{outer}</p>\n<p>{plain}</p>\nx {inner}"))
+    assert (
+        texts[0]
+        == texts[1]
+        == "<div><b>inner</b></div>\n<p><i>no placeholder</i></p>\nx <b>inner</b>"
+    )
 
 
 def test_stashed_blocks_keep_their_anchor_ids() -> None:

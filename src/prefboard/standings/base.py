@@ -7,4 +7,6 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ser_json_inf_nan: pydantic's encoder writes NaN and Infinity as Python's `json` does (not
+    # null), so standings.json made by either (standings.json_text) has the same bytes.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")

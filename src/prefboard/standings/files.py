@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from prefboard.errors import StandingsError
 from prefboard.io.files import ensure_folder, write_atomic
 from prefboard.render.escape import capped, printable
+from prefboard.standings.json_text import fast_json
 from prefboard.standings.model import POOLED, POSTSTRATIFIED, SCHEMA_VERSION, Entry, Standings
 
 STANDINGS_COLUMNS = [
@@ -68,7 +69,16 @@ def to_json(standings: Standings) -> str:
 
     Indenting every field (as before) made a 300-model board's file 160 MB, mostly whitespace
     and one line per number, and forced Python's pure-Python encoder (the C encoder only writes
-    compact JSON): serialising took tens of seconds. The file parses to the same object."""
+    compact JSON): serialising took tens of seconds. The file parses to the same object.
+
+    Made by pydantic's encoder where `json_text.fast_json` can give the same bytes (~4x
+    faster), else by `python_json`, the reference."""
+    fast = fast_json(standings)
+    return fast if fast is not None else python_json(standings)
+
+
+def python_json(standings: Standings) -> str:
+    """`to_json`'s text through Python's `json` encoder: the reference the fast path matches."""
     fields = standings.model_dump(mode="json")
     lines = [f" {_compact(key)}: {_json_value(value)}" for key, value in fields.items()]
     return "{\n" + ",\n".join(lines) + "\n}\n"
