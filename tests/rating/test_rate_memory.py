@@ -6,6 +6,7 @@ tests rebuild by patching the narrowing out), and must widen rather than overflo
 from __future__ import annotations
 
 import csv
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -202,3 +203,40 @@ def test_large_boards_take_turns_for_the_pooled_group_fits() -> None:
     with above:
         assert not above.acquire(blocking=False)  # a second dimension would wait its turn
     assert above.acquire(blocking=False)
+
+
+def test_dimensions_asked_in_the_same_battles_share_their_lists() -> None:
+    """inputs.BattleLists: a second dimension asked in the same battles reads the first one's
+    buffer (one copy, not one per dimension); another mask gets its own lists, each equal to
+    the unshared specs_of's; lists no dimension holds any more are freed."""
+    config = load_config(TINY)
+    rng = np.random.default_rng(2)
+    n = 3_000
+    outcome = rng.integers(-1, 3, n).astype(np.int8)
+    same = np.where(outcome >= 0, (outcome + 1) % 3, -1).astype(np.int8)  # other votes
+    other = outcome.copy()
+    other[:10] = -1
+    other[10:20] = 0
+    codes = {
+        s.attribute: rng.integers(-1, len(s.values), n).astype(np.int16) for s in config.slices
+    }
+    published = {s.attribute: set(s.values) for s in config.slices}
+    shared = inputs.BattleLists()
+    first, second, third = (
+        inputs.specs_of(config, key, o, codes, published, shared)
+        for key, o in (("overall", outcome), ("helpfulness", same), ("overall", other))
+    )
+    assert second[0].battles.base is first[0].battles.base
+    assert third[0].battles.base is not first[0].battles.base
+    for specs, o in ((first, outcome), (second, same), (third, other)):
+        alone = inputs.specs_of(config, specs[0].dimension, o, codes, published)
+        assert [(s.attribute, s.value, s.passes) for s in specs] == [
+            (s.attribute, s.value, s.passes) for s in alone
+        ]
+        for s, t in zip(specs, alone, strict=True):
+            assert np.array_equal(s.battles, t.battles)
+    base = weakref.ref(first[0].battles.base)
+    del first, second
+    assert base() is None  # freed once no dimension's specs hold it
+    again = inputs.specs_of(config, "overall", outcome, codes, published, shared)
+    assert np.array_equal(again[0].battles, np.flatnonzero(outcome >= 0))

@@ -8,11 +8,13 @@ by the wrappers in :mod:`prefboard.rating.trueskill`; these kernels trust them.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from prefboard.rating.update import _rate
 
@@ -132,45 +134,32 @@ def _shuffle_and_play(
     _play_packed(mu, sigma, packed, constants[0], constants[1], constants[2], bits)
 
 
-@njit(cache=True, fastmath=False, parallel=True, nogil=True)
-def _jobs_kernel(
+@njit(cache=True, fastmath=False, nogil=True)
+def _job_kernel(
     mu: np.ndarray,
     sigma: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-    outcomes: np.ndarray,
-    t_row: np.ndarray,
-    t_offsets: np.ndarray,
-    t_battles: np.ndarray,
-    t_seed: np.ndarray,
-    t_stream: np.ndarray,
-    t_eps: np.ndarray,
-    job_t: np.ndarray,
-    job_p: np.ndarray,
-    two_beta_sq: float,
-    tau_sq: float,
+    outcome: np.ndarray,
+    battles: np.ndarray,
+    stream: tuple[np.uint64, np.int64, np.int64],
+    constants: tuple[float, float, float],
 ) -> None:
-    # nogil: the rating stage runs this in a thread while it fits the batch posteriors.
-    narrow = mu.shape[2] <= MAX_MODELS_NARROW
-    for k in prange(job_t.shape[0]):
-        t = job_t[k]
-        p = job_p[k]
-        # The job's only scratch memory: one packed copy of its tournament, freed at the end.
-        battles = t_battles[t_offsets[t] : t_offsets[t + 1]]
-        state = _job_state(t_seed[t], t_stream[t], p) if p > 0 else np.uint64(0)
-        constants = (two_beta_sq, tau_sq, t_eps[t])
-        outcome = outcomes[t_row[t]]
-        # int32 and int64 buffers are two types to numba: each branch has its own.
-        if narrow:
-            packed32 = np.empty(battles.shape[0], dtype=np.int32)
-            _fill_packed(a, b, outcome, battles, packed32, _NARROW_BITS)
-            _shuffle_and_play(
-                mu[t, p], sigma[t, p], packed32, _NARROW_BITS, state, p > 0, constants
-            )
-        else:
-            packed = np.empty(battles.shape[0], dtype=np.int64)
-            _fill_packed(a, b, outcome, battles, packed, _MODEL_BITS)
-            _shuffle_and_play(mu[t, p], sigma[t, p], packed, _MODEL_BITS, state, p > 0, constants)
+    """Job (t, p): pass p of the tournament ``battles`` (p = 0: its canonical order; else the
+    shuffle of splitmix64 seeded from ``stream`` = (seed, t's stream, p)), from ``mu`` and
+    ``sigma`` (the prior) in place. nogil: several run at once (:func:`run_jobs`)."""
+    seed, t, p = stream
+    state = _job_state(seed, t, p) if p > 0 else np.uint64(0)
+    # The job's only scratch memory: one packed copy of its tournament, freed at the end.
+    # int32 and int64 buffers are two types to numba: each branch has its own.
+    if mu.shape[0] <= MAX_MODELS_NARROW:
+        packed32 = np.empty(battles.shape[0], dtype=np.int32)
+        _fill_packed(a, b, outcome, battles, packed32, _NARROW_BITS)
+        _shuffle_and_play(mu, sigma, packed32, _NARROW_BITS, state, p > 0, constants)
+    else:
+        packed = np.empty(battles.shape[0], dtype=np.int64)
+        _fill_packed(a, b, outcome, battles, packed, _MODEL_BITS)
+        _shuffle_and_play(mu, sigma, packed, _MODEL_BITS, state, p > 0, constants)
 
 
 @njit(cache=True, fastmath=False)
@@ -237,32 +226,41 @@ def run_jobs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``mu`` and ``sigma`` of shape ``(T, 1 + max passes, n_models)`` from the prior; index 0
     of the second axis is the canonical order, passes a tournament does not run keep the prior.
-    Arrays are trusted (checked by :mod:`prefboard.rating.trueskill`)."""
+    Arrays are trusted (checked by :mod:`prefboard.rating.trueskill`).
+
+    The jobs are played by numba's number of threads (``numba.get_num_threads()``: the
+    machine's cores unless set lower), each taking the next job, longest first, from one shared
+    list. A prange over the jobs was split by numba's OpenMP layer into one contiguous block
+    of jobs per thread, so the longest-first list gave one thread the twenty shuffles of the
+    pooled table and the other the short group tables (2M battles: 246 against 55 CPU ticks),
+    and the long block ran alone on one core. Each job's result depends on its (t, p) alone."""
     n_t = jobs.passes.size
     width = 1 + int(jobs.passes.max(initial=0))
     mu = np.full((n_t, width, n_models), float(mu0))
     sigma = np.full((n_t, width, n_models), float(sigma0))
     job_t, job_p = jobs.schedule()
-    # Chunks of one job let an idle thread pick up the next job instead of waiting behind a
-    # statically assigned block of large tournaments.
-    with numba.parallel_chunksize(1):
-        _jobs_kernel(
-            mu,
-            sigma,
-            a,
-            b,
-            outcomes,
-            jobs.row,
-            jobs.offsets,
-            jobs.battles,
-            jobs.seed,
-            jobs.stream,
-            jobs.eps,
-            job_t,
-            job_p,
-            two_beta_sq,
-            tau_sq,
-        )
+    todo = iter(zip(job_t.tolist(), job_p.tolist(), strict=True))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:  # one shared list: a thread that finishes a job takes the next one
+                job = next(todo, None)
+            if job is None:
+                return
+            t, p = job
+            battles = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
+            stream = (jobs.seed[t], jobs.stream[t], np.int64(p))
+            outcome = outcomes[jobs.row[t]]
+            constants = (two_beta_sq, tau_sq, float(jobs.eps[t]))
+            _job_kernel(mu[t, p], sigma[t, p], a, b, outcome, battles, stream, constants)
+
+    threads = max(1, min(numba.get_num_threads(), job_t.size))
+    with ThreadPoolExecutor(max_workers=threads - 1 or 1) as pool:
+        helpers = [pool.submit(work) for _ in range(threads - 1)]
+        work()  # the calling thread is one of the players
+        for h in helpers:
+            h.result()  # re-raises a helper's exception here
     return mu, sigma
 
 
