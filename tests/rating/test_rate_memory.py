@@ -61,8 +61,11 @@ def test_narrow_arrays_give_the_standings_of_the_int64_copies(
     # The new path, with the pooled group fits taken in turns as on a large board.
     monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 0)
     narrow = _standings_json(board)
-    # The old code's arrays: int64 everywhere, one concatenated copy of the tournaments'
-    # lists for the replay, every subset copied, and the group fits of two dimensions at once.
+    # The old code's arrays: int64 everywhere (also the group fits' slice codes and the
+    # clustered posterior's battle list), one concatenated copy of the tournaments' lists for
+    # the replay, every subset copied, each dimension's own lists (none shared), and the group
+    # fits of two dimensions at once.
+    monkeypatch.setattr(inputs.BattleLists, "lists", lambda self, asked, make: make())
     monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 10**12)
     monkeypatch.setattr(inputs, "index_dtype", lambda n: np.int64)
     monkeypatch.setattr(inputs, "code_dtype", lambda n: np.int64)

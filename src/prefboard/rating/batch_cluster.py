@@ -13,7 +13,14 @@ from numba import njit
 from scipy.linalg import eigh
 
 from prefboard.rating.batch_fit import Posterior
-from prefboard.rating.batch_terms import TIE, Battles, PairCounts, _pair_terms, aggregate_index
+from prefboard.rating.batch_terms import (
+    TIE,
+    Battles,
+    PairCounts,
+    _integers,
+    _pair_terms,
+    aggregate_index,
+)
 
 # Per-cluster score sums are accumulated in fixed point (units of 2^-32): integer sums do not
 # depend on the order of the battles, so the sandwich is bit-identical under any shuffle. The
@@ -191,7 +198,8 @@ def cluster_inflation_index(
     m = post.mean.shape[0]
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
-    index = np.ascontiguousarray(index, dtype=np.int64)
+    # int32 lists (rating/inputs.py) are read as they are: the kernels compile per dtype.
+    index = _integers(index)
     if index.size == 0:
         return post
     w = np.empty(0) if weights is None else np.asarray(weights, dtype=np.float64)
