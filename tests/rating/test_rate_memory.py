@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import MAX_SLICE_VALUES, load_config
 from prefboard.ingest.validate import ingest
-from prefboard.rating import battle_slices, fits, inputs, tournaments
+from prefboard.rating import batch, battle_slices, fits, inputs, tournaments
 from prefboard.rating import group_tables as gt
 from prefboard.rating import trueskill as ts
 from prefboard.rating.rate import rate
@@ -243,3 +243,35 @@ def test_dimensions_asked_in_the_same_battles_share_their_lists() -> None:
     assert base() is None  # freed once no dimension's specs hold it
     again = inputs.specs_of(config, "overall", outcome, codes, published, shared)
     assert np.array_equal(again[0].battles, np.flatnonzero(outcome >= 0))
+
+
+def test_int32_cluster_codes_give_the_int64_codes_posterior() -> None:
+    """inputs.cluster_codes gives int32 codes (and the pooled list is int32): the clustered
+    posterior of two clusterings, whose intersection codes are formed in int64, must equal
+    the one from int64 codes and an int64 list (the dtypes of the code before this change),
+    both through the small-code path and the ranked one (codes spread far apart)."""
+    rng = np.random.default_rng(6)
+    n, m = 4_000, 6
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    outcome = rng.integers(0, 3, n).astype(np.int8)
+    battles = batch.Battles.of(m, a, b, outcome)
+    index = np.flatnonzero(rng.random(n) < 0.8)
+    post = batch.fit_counts(
+        batch.aggregate_index(battles, index),
+        prior_mean=25.0,
+        prior_sigma=25 / 3,
+        beta=25 / 6,
+        draw_margin=0.5,
+    )
+    person = rng.integers(0, 300, n)
+    for prompt in (rng.integers(0, 900, n), rng.integers(0, 900, n) * 50_000):
+        wide = batch.cluster_inflation_index(post, battles, index, [person, prompt])
+        narrow = batch.cluster_inflation_index(
+            post,
+            battles,
+            index.astype(np.int32),
+            [person.astype(np.int32), prompt.astype(np.int32)],
+        )
+        assert np.array_equal(wide.cov, narrow.cov)
+        assert np.array_equal(wide.inflation, narrow.inflation)

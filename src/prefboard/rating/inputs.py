@@ -302,12 +302,15 @@ def cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
     """Cluster code per battle: participant, and prompt when any battle names one. A battle
     with no prompt_id is its own prompt cluster (nothing says it shares an item). Codes follow
     sorted ids, not first appearance, so the sandwich does not depend on the battle order."""
-    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(np.int64)
+    # Codes are below the number of battles: 4 bytes while that fits (index_dtype). Their
+    # readers take any integer dtype (8.8M battles: 35 MB less per clustering, all stage long).
+    narrow = index_dtype(len(battles))
+    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(narrow)
     prompts = battles.get("prompt_id")
     if prompts is None or not (prompts != "").any():
         return [by_person]
     codes, uniq = pd.factorize(prompts, sort=True)
-    codes = codes.astype(np.int64)
+    codes = codes.astype(narrow)
     none = np.flatnonzero(prompts.to_numpy() == "")
     alone = pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
     codes[none] = len(uniq) + alone

@@ -142,7 +142,7 @@ def _job_kernel(
     b: np.ndarray,
     outcome: np.ndarray,
     battles: np.ndarray,
-    stream: tuple[np.uint64, np.int64, np.int64],
+    stream: tuple[np.uint64, int, int],
     constants: tuple[float, float, float],
 ) -> None:
     """Job (t, p): pass p of the tournament ``battles`` (p = 0: its canonical order; else the
@@ -261,7 +261,7 @@ def run_jobs(
                 return
             t, p = job
             battles = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
-            stream = (jobs.seed[t], jobs.stream[t], np.int64(p))
+            stream = (jobs.seed[t], int(jobs.stream[t]), p)
             outcome = outcomes[jobs.row[t]]
             constants = (two_beta_sq, tau_sq, float(jobs.eps[t]))
             _job_kernel(mu[t, p], sigma[t, p], a, b, outcome, battles, stream, constants)
