@@ -6,6 +6,7 @@ tests rebuild by patching the narrowing out), and must widen rather than overflo
 from __future__ import annotations
 
 import csv
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import MAX_SLICE_VALUES, load_config
 from prefboard.ingest.validate import ingest
-from prefboard.rating import battle_slices, fits, inputs, tournaments
+from prefboard.rating import batch, battle_slices, fits, inputs, tournaments
 from prefboard.rating import group_tables as gt
 from prefboard.rating import trueskill as ts
 from prefboard.rating.rate import rate
@@ -60,8 +61,11 @@ def test_narrow_arrays_give_the_standings_of_the_int64_copies(
     # The new path, with the pooled group fits taken in turns as on a large board.
     monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 0)
     narrow = _standings_json(board)
-    # The old code's arrays: int64 everywhere, one concatenated copy of the tournaments'
-    # lists for the replay, every subset copied, and the group fits of two dimensions at once.
+    # The old code's arrays: int64 everywhere (also the group fits' slice codes and the
+    # clustered posterior's battle list), one concatenated copy of the tournaments' lists for
+    # the replay, every subset copied, each dimension's own lists (none shared), and the group
+    # fits of two dimensions at once.
+    monkeypatch.setattr(inputs.BattleLists, "lists", lambda self, asked, make: make())
     monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 10**12)
     monkeypatch.setattr(inputs, "index_dtype", lambda n: np.int64)
     monkeypatch.setattr(inputs, "code_dtype", lambda n: np.int64)
@@ -202,3 +206,72 @@ def test_large_boards_take_turns_for_the_pooled_group_fits() -> None:
     with above:
         assert not above.acquire(blocking=False)  # a second dimension would wait its turn
     assert above.acquire(blocking=False)
+
+
+def test_dimensions_asked_in_the_same_battles_share_their_lists() -> None:
+    """inputs.BattleLists: a second dimension asked in the same battles reads the first one's
+    buffer (one copy, not one per dimension); another mask gets its own lists, each equal to
+    the unshared specs_of's; lists no dimension holds any more are freed."""
+    config = load_config(TINY)
+    rng = np.random.default_rng(2)
+    n = 3_000
+    outcome = rng.integers(-1, 3, n).astype(np.int8)
+    same = np.where(outcome >= 0, (outcome + 1) % 3, -1).astype(np.int8)  # other votes
+    other = outcome.copy()
+    other[:10] = -1
+    other[10:20] = 0
+    codes = {
+        s.attribute: rng.integers(-1, len(s.values), n).astype(np.int16) for s in config.slices
+    }
+    published = {s.attribute: set(s.values) for s in config.slices}
+    shared = inputs.BattleLists()
+    first, second, third = (
+        inputs.specs_of(config, key, o, codes, published, shared)
+        for key, o in (("overall", outcome), ("helpfulness", same), ("overall", other))
+    )
+    assert second[0].battles.base is first[0].battles.base
+    assert third[0].battles.base is not first[0].battles.base
+    for specs, o in ((first, outcome), (second, same), (third, other)):
+        alone = inputs.specs_of(config, specs[0].dimension, o, codes, published)
+        assert [(s.attribute, s.value, s.passes) for s in specs] == [
+            (s.attribute, s.value, s.passes) for s in alone
+        ]
+        for s, t in zip(specs, alone, strict=True):
+            assert np.array_equal(s.battles, t.battles)
+    base = weakref.ref(first[0].battles.base)
+    del first, second
+    assert base() is None  # freed once no dimension's specs hold it
+    again = inputs.specs_of(config, "overall", outcome, codes, published, shared)
+    assert np.array_equal(again[0].battles, np.flatnonzero(outcome >= 0))
+
+
+def test_int32_cluster_codes_give_the_int64_codes_posterior() -> None:
+    """inputs.cluster_codes gives int32 codes (and the pooled list is int32): the clustered
+    posterior of two clusterings, whose intersection codes are formed in int64, must equal
+    the one from int64 codes and an int64 list (the dtypes of the code before this change),
+    both through the small-code path and the ranked one (codes spread far apart)."""
+    rng = np.random.default_rng(6)
+    n, m = 4_000, 6
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    outcome = rng.integers(0, 3, n).astype(np.int8)
+    battles = batch.Battles.of(m, a, b, outcome)
+    index = np.flatnonzero(rng.random(n) < 0.8)
+    post = batch.fit_counts(
+        batch.aggregate_index(battles, index),
+        prior_mean=25.0,
+        prior_sigma=25 / 3,
+        beta=25 / 6,
+        draw_margin=0.5,
+    )
+    person = rng.integers(0, 300, n)
+    for prompt in (rng.integers(0, 900, n), rng.integers(0, 900, n) * 50_000):
+        wide = batch.cluster_inflation_index(post, battles, index, [person, prompt])
+        narrow = batch.cluster_inflation_index(
+            post,
+            battles,
+            index.astype(np.int32),
+            [person.astype(np.int32), prompt.astype(np.int32)],
+        )
+        assert np.array_equal(wide.cov, narrow.cov)
+        assert np.array_equal(wide.inflation, narrow.inflation)

@@ -467,6 +467,29 @@ def test_replay_history(battles, n: int, every: int) -> None:
         np.testing.assert_array_equal(sigma[h], ref[1])
 
 
+def test_replay_history_longer_than_its_packing_chunk() -> None:
+    """The history pass packs 2**16 battles at a time (replay.py: _HISTORY_CHUNK, not one copy
+    of the whole list): snapshots inside, at and across chunk ends equal one replay of each
+    prefix (the whole-list packing the chunks replaced), read through an int32 list."""
+    rng = np.random.default_rng(9)
+    n, m = 150_000, 7
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    outcome = rng.integers(0, 3, n).astype(np.int8)
+    order = rng.permutation(n).astype(np.int32)
+    params = TrueSkillParams()
+    steps, mu, sigma = replay_history(m, a, b, outcome, order, 65_536, params)
+    np.testing.assert_array_equal(steps, [65_536, 131_072, n])
+    steps2, mu2, _ = replay_history(m, a, b, outcome, order, 70_001, params)
+    np.testing.assert_array_equal(steps2, [70_001, 140_002, n])
+    for step, got_mu, got_sigma in [*zip(steps, mu, sigma, strict=True), (steps2[0], mu2[0], None)]:
+        ref = replay(m, a[order[:step]], b[order[:step]], outcome[order[:step]], params)
+        np.testing.assert_array_equal(got_mu, ref[0])
+        if got_sigma is not None:
+            np.testing.assert_array_equal(got_sigma, ref[1])
+    np.testing.assert_array_equal(mu2[-1], mu[-1])
+
+
 # ---------------------------------------------------------------------------------------------
 # Predicted probabilities
 # ---------------------------------------------------------------------------------------------

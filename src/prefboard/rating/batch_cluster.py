@@ -13,7 +13,14 @@ from numba import njit
 from scipy.linalg import eigh
 
 from prefboard.rating.batch_fit import Posterior
-from prefboard.rating.batch_terms import TIE, Battles, PairCounts, _pair_terms, aggregate_index
+from prefboard.rating.batch_terms import (
+    TIE,
+    Battles,
+    PairCounts,
+    _integers,
+    _pair_terms,
+    aggregate_index,
+)
 
 # Per-cluster score sums are accumulated in fixed point (units of 2^-32): integer sums do not
 # depend on the order of the battles, so the sandwich is bit-identical under any shuffle. The
@@ -78,8 +85,9 @@ def score_table(
 
 def _dense(codes: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, int]:
     """Cluster codes as 0..C-1 over the battles ``index``; codes that are already small are
-    used as they are (returned full-length, to be read through ``index``)."""
-    codes = np.asarray(codes, dtype=np.int64)
+    used as they are (returned full-length, to be read through ``index``; any integer dtype,
+    as given: the kernels compile per dtype)."""
+    codes = _integers(codes)
     if index.size == 0:
         return codes, 0
     lo, hi = codes.min(), codes.max()
@@ -191,7 +199,8 @@ def cluster_inflation_index(
     m = post.mean.shape[0]
     if not 1 <= len(clusters) <= 2:
         raise ValueError("clusters must hold one or two code arrays")
-    index = np.ascontiguousarray(index, dtype=np.int64)
+    # int32 lists (rating/inputs.py) are read as they are: the kernels compile per dtype.
+    index = _integers(index)
     if index.size == 0:
         return post
     w = np.empty(0) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -199,9 +208,10 @@ def cluster_inflation_index(
     score = _score_table(post, present.i * m + present.j)
     meat = _meat(battles, index, w, clusters[0], score)
     if len(clusters) == 2:
-        p = np.asarray(clusters[0], dtype=np.int64)
-        q = np.asarray(clusters[1], dtype=np.int64)
-        both = _dense(p, index)[0] * (int(q.max(initial=0)) + 1) + q
+        q = _integers(clusters[1])
+        # in int64: the product of two int32 code ranges need not fit in 32 bits
+        first = _dense(clusters[0], index)[0].astype(np.int64)
+        both = first * (int(q.max(initial=0)) + 1) + q
         meat = meat + _meat(battles, index, w, q, score) - _meat(battles, index, w, both, score)
     robust = post.cov @ meat @ post.cov
     if len(clusters) == 2:

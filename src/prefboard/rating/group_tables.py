@@ -89,8 +89,9 @@ def slice_posteriors(
         shown = [i for i, v in enumerate(s.values) if v in published[s.attribute]]
         if not shown and s not in config.strata:
             continue
-        # int64 group codes, as the pooled fit and its sandwich take them (no copy there)
-        code = battles.take(codes[s.attribute]).astype(np.int64)
+        # The slice's narrow codes as they are: the pooled fit's counts and its sandwich read
+        # any integer dtype (an int64 copy cost 8 bytes a battle, 70 MB at 10M battles).
+        code = battles.take(codes[s.attribute])
         fitted = _fit(battles, code, len(s.values), model, config.rating.interval)
         fits[s.attribute] = fitted
         info.append(_info(dimension, s.attribute, fitted.fit))
@@ -115,7 +116,7 @@ def headline(
     grouping = "+".join(cells.attributes)
     if len(cells.attributes) == 1:
         fitted = fits[cells.attributes[0]]
-        code = battles.take(codes[cells.attributes[0]]).astype(np.int64)
+        code = battles.take(codes[cells.attributes[0]])
     else:
         code = battles.take(strata.cell_of(config, codes))
         fitted = _fit(battles, code, len(cells.names), model, config.rating.interval)

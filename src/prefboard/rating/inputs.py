@@ -4,7 +4,10 @@ codes, published groups, and per dimension its outcomes, tie model and tournamen
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,6 +15,7 @@ import pandas as pd
 from numba import njit
 
 from prefboard.config import Config
+from prefboard.config.sections import Slice
 from prefboard.ingest.privacy import active_participants
 from prefboard.ingest.validate import Ingested
 from prefboard.rating import batch, strata
@@ -45,6 +49,8 @@ class Inputs:
     clusters: list[np.ndarray]
     clustering: str
     cells: strata.Cells
+    # The tournaments' battle lists, shared by dimensions asked in the same battles.
+    lists: BattleLists = field(default_factory=lambda: BattleLists(), compare=False, repr=False)
 
 
 def prepare(config: Config, data: Ingested) -> Inputs:
@@ -97,7 +103,7 @@ class Dimension:
 
 def dimension_of(config: Config, inputs: Inputs, key: str) -> Dimension:
     asked = inputs.battles[key].to_numpy(np.int8)
-    specs = specs_of(config, key, asked, inputs.codes, inputs.published)
+    specs = specs_of(config, key, asked, inputs.codes, inputs.published, inputs.lists)
     # "Not asked" (-1) battles appear in no tournament's index list, but the engine checks
     # the whole outcome array, so they get a placeholder it accepts.
     outcome = np.where(asked < 0, 0, asked).astype(np.int8)
@@ -181,11 +187,12 @@ def specs_of(
     outcome: np.ndarray,
     codes: dict[str, np.ndarray],
     published: dict[str, set[str]],
+    shared: BattleLists | None = None,
 ) -> list[Spec]:
     """The pooled tournament and one per published group value. Their battle lists tile one
     flat buffer of narrow indices end to end (the replay then reads it without a copy:
-    tournaments.run_tournaments), each in ascending battle order."""
-    asked = outcome >= 0
+    tournaments.run_tournaments), each in ascending battle order; ``shared``: the stage's
+    lists, reused by dimensions asked in the same battles."""
     r = config.rating
     group_passes = r.permutations if r.permuted_tables == "all" else 0
     # The headline pools the groups (rating/group_tables.py) instead of combining per-group
@@ -194,25 +201,71 @@ def specs_of(
         (s, [i for i, v in enumerate(s.values) if v in published[s.attribute]])
         for s in config.slices
     ]
+    asked = outcome >= 0
+    if shared is None:
+        flat, bounds = _battle_lists(asked, shown, codes)
+    else:
+        flat, bounds = shared.lists(asked, lambda: _battle_lists(asked, shown, codes))
+    specs = [Spec(dimension, POOLED, POOLED, flat[bounds[0] : bounds[1]], r.permutations)]
+    for s, values in shown:
+        for i in values:
+            k = len(specs)
+            battles = flat[bounds[k] : bounds[k + 1]]
+            specs.append(Spec(dimension, s.attribute, s.values[i], battles, group_passes))
+    return specs
+
+
+Shown = list[tuple[Slice, list[int]]]
+
+
+def _battle_lists(
+    asked: np.ndarray, shown: Shown, codes: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The asked battles, then those of each shown value, in one flat buffer; and the
+    bounds of each list in it (list k is ``flat[bounds[k]:bounds[k + 1]]``)."""
     sizes = [int(asked.sum())]
     for s, values in shown:
         c = codes[s.attribute]
         per_value = np.bincount(c[asked & (c >= 0)], minlength=len(s.values))
         sizes += [int(per_value[i]) for i in values]
-    ends = np.cumsum(sizes)
-    starts = ends - np.array(sizes, dtype=np.int64)
-    flat = np.empty(int(ends[-1]), dtype=index_dtype(outcome.size))
+    bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    flat = np.empty(int(bounds[-1]), dtype=index_dtype(asked.size))
     _fill_asked(asked, flat)
-    specs = [Spec(dimension, POOLED, POOLED, flat[: sizes[0]], r.permutations)]
+    k = 1
     for s, values in shown:
         start = np.full(len(s.values), -1, dtype=np.int64)
         for i in values:
-            k = len(specs)
-            start[i] = starts[k]
-            battles = flat[starts[k] : ends[k]]
-            specs.append(Spec(dimension, s.attribute, s.values[i], battles, group_passes))
+            start[i] = bounds[k]
+            k += 1
         _fill_groups(asked, codes[s.attribute], start, flat)
-    return specs
+    return flat, bounds
+
+
+class BattleLists:
+    """The tournaments' battle lists the stage has made, by the battles asked: dimensions
+    asked in the same battles (every battle of a board that asks each question each time)
+    read the same lists, which depend on nothing else. Made once, not once per dimension: at
+    10M battles ~180 MB per dimension, three dimensions' worth alive at once on the fitting
+    and replay threads. Held weakly: lists no dimension uses any more are freed, as before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: list[tuple[np.ndarray, weakref.ref[np.ndarray], np.ndarray]] = []
+
+    def lists(
+        self, asked: np.ndarray, make: Callable[[], tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The lists (flat, bounds) of the battles ``asked``, from ``make`` when none are alive."""
+        key = np.packbits(asked)  # the mask in n / 8 bytes, compared exactly
+        with self._lock:  # a second dimension with the same mask waits rather than remakes
+            self._made = [m for m in self._made if m[1]() is not None]
+            for mask, ref, bounds in self._made:
+                flat = ref()
+                if flat is not None and mask.size == key.size and np.array_equal(mask, key):
+                    return flat, bounds
+            flat, bounds = make()
+            self._made.append((key, weakref.ref(flat), bounds))
+            return flat, bounds
 
 
 @njit(cache=True, nogil=True)
@@ -249,12 +302,15 @@ def cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
     """Cluster code per battle: participant, and prompt when any battle names one. A battle
     with no prompt_id is its own prompt cluster (nothing says it shares an item). Codes follow
     sorted ids, not first appearance, so the sandwich does not depend on the battle order."""
-    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(np.int64)
+    # Codes are below the number of battles: 4 bytes while that fits (index_dtype). Their
+    # readers take any integer dtype (8.8M battles: 35 MB less per clustering, all stage long).
+    narrow = index_dtype(len(battles))
+    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(narrow)
     prompts = battles.get("prompt_id")
     if prompts is None or not (prompts != "").any():
         return [by_person]
     codes, uniq = pd.factorize(prompts, sort=True)
-    codes = codes.astype(np.int64)
+    codes = codes.astype(narrow)
     none = np.flatnonzero(prompts.to_numpy() == "")
     alone = pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
     codes[none] = len(uniq) + alone

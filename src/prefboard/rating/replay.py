@@ -8,11 +8,13 @@ by the wrappers in :mod:`prefboard.rating.trueskill`; these kernels trust them.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from prefboard.rating.update import _rate
 
@@ -132,65 +134,63 @@ def _shuffle_and_play(
     _play_packed(mu, sigma, packed, constants[0], constants[1], constants[2], bits)
 
 
-@njit(cache=True, fastmath=False, parallel=True, nogil=True)
-def _jobs_kernel(
+@njit(cache=True, fastmath=False, nogil=True)
+def _job_kernel(
     mu: np.ndarray,
     sigma: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-    outcomes: np.ndarray,
-    t_row: np.ndarray,
-    t_offsets: np.ndarray,
-    t_battles: np.ndarray,
-    t_seed: np.ndarray,
-    t_stream: np.ndarray,
-    t_eps: np.ndarray,
-    job_t: np.ndarray,
-    job_p: np.ndarray,
-    two_beta_sq: float,
-    tau_sq: float,
+    outcome: np.ndarray,
+    battles: np.ndarray,
+    stream: tuple[np.uint64, int, int],
+    constants: tuple[float, float, float],
 ) -> None:
-    # nogil: the rating stage runs this in a thread while it fits the batch posteriors.
-    narrow = mu.shape[2] <= MAX_MODELS_NARROW
-    for k in prange(job_t.shape[0]):
-        t = job_t[k]
-        p = job_p[k]
-        # The job's only scratch memory: one packed copy of its tournament, freed at the end.
-        battles = t_battles[t_offsets[t] : t_offsets[t + 1]]
-        state = _job_state(t_seed[t], t_stream[t], p) if p > 0 else np.uint64(0)
-        constants = (two_beta_sq, tau_sq, t_eps[t])
-        outcome = outcomes[t_row[t]]
-        # int32 and int64 buffers are two types to numba: each branch has its own.
-        if narrow:
-            packed32 = np.empty(battles.shape[0], dtype=np.int32)
-            _fill_packed(a, b, outcome, battles, packed32, _NARROW_BITS)
-            _shuffle_and_play(
-                mu[t, p], sigma[t, p], packed32, _NARROW_BITS, state, p > 0, constants
-            )
-        else:
-            packed = np.empty(battles.shape[0], dtype=np.int64)
-            _fill_packed(a, b, outcome, battles, packed, _MODEL_BITS)
-            _shuffle_and_play(mu[t, p], sigma[t, p], packed, _MODEL_BITS, state, p > 0, constants)
+    """Job (t, p): pass p of the tournament ``battles`` (p = 0: its canonical order; else the
+    shuffle of splitmix64 seeded from ``stream`` = (seed, t's stream, p)), from ``mu`` and
+    ``sigma`` (the prior) in place. nogil: several run at once (:func:`run_jobs`)."""
+    seed, t, p = stream
+    state = _job_state(seed, t, p) if p > 0 else np.uint64(0)
+    # The job's only scratch memory: one packed copy of its tournament, freed at the end.
+    # int32 and int64 buffers are two types to numba: each branch has its own.
+    if mu.shape[0] <= MAX_MODELS_NARROW:
+        packed32 = np.empty(battles.shape[0], dtype=np.int32)
+        _fill_packed(a, b, outcome, battles, packed32, _NARROW_BITS)
+        _shuffle_and_play(mu, sigma, packed32, _NARROW_BITS, state, p > 0, constants)
+    else:
+        packed = np.empty(battles.shape[0], dtype=np.int64)
+        _fill_packed(a, b, outcome, battles, packed, _MODEL_BITS)
+        _shuffle_and_play(mu, sigma, packed, _MODEL_BITS, state, p > 0, constants)
+
+
+# Battles packed at a time by the history pass: its scratch memory (512 KiB), where a packed
+# copy of the whole tournament took 8 bytes a battle (70 MB per dimension at 10M battles).
+_HISTORY_CHUNK = 1 << 16
 
 
 @njit(cache=True, fastmath=False)
 def _history_kernel(
     mu: np.ndarray,
     sigma: np.ndarray,
-    packed: np.ndarray,
+    battles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     steps: np.ndarray,
     two_beta_sq: float,
     tau_sq: float,
     eps: float,
 ) -> None:
+    """The battles ``battles[3]`` (indices into a, b, outcome: ``battles[:3]``) played in
+    order, packed a chunk at a time: the same updates in the same order as one packed copy."""
+    a, b, outcome, idx = battles
     cur_mu = mu[0].copy()
     cur_sigma = sigma[0].copy()
+    packed = np.empty(min(_HISTORY_CHUNK, idx.shape[0]), dtype=np.int64)
     done = 0
     for h in range(steps.shape[0]):
-        _play_packed(
-            cur_mu, cur_sigma, packed[done : steps[h]], two_beta_sq, tau_sq, eps, _MODEL_BITS
-        )
-        done = steps[h]
+        while done < steps[h]:
+            end = min(done + _HISTORY_CHUNK, steps[h])
+            part = packed[: end - done]
+            _fill_packed(a, b, outcome, idx[done:end], part, _MODEL_BITS)
+            _play_packed(cur_mu, cur_sigma, part, two_beta_sq, tau_sq, eps, _MODEL_BITS)
+            done = end
         mu[h] = cur_mu
         sigma[h] = cur_sigma
 
@@ -237,32 +237,41 @@ def run_jobs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``mu`` and ``sigma`` of shape ``(T, 1 + max passes, n_models)`` from the prior; index 0
     of the second axis is the canonical order, passes a tournament does not run keep the prior.
-    Arrays are trusted (checked by :mod:`prefboard.rating.trueskill`)."""
+    Arrays are trusted (checked by :mod:`prefboard.rating.trueskill`).
+
+    The jobs are played by numba's number of threads (``numba.get_num_threads()``: the
+    machine's cores unless set lower), each taking the next job, longest first, from one shared
+    list. A prange over the jobs was split by numba's OpenMP layer into one contiguous block
+    of jobs per thread, so the longest-first list gave one thread the twenty shuffles of the
+    pooled table and the other the short group tables (2M battles: 246 against 55 CPU ticks),
+    and the long block ran alone on one core. Each job's result depends on its (t, p) alone."""
     n_t = jobs.passes.size
     width = 1 + int(jobs.passes.max(initial=0))
     mu = np.full((n_t, width, n_models), float(mu0))
     sigma = np.full((n_t, width, n_models), float(sigma0))
     job_t, job_p = jobs.schedule()
-    # Chunks of one job let an idle thread pick up the next job instead of waiting behind a
-    # statically assigned block of large tournaments.
-    with numba.parallel_chunksize(1):
-        _jobs_kernel(
-            mu,
-            sigma,
-            a,
-            b,
-            outcomes,
-            jobs.row,
-            jobs.offsets,
-            jobs.battles,
-            jobs.seed,
-            jobs.stream,
-            jobs.eps,
-            job_t,
-            job_p,
-            two_beta_sq,
-            tau_sq,
-        )
+    todo = iter(zip(job_t.tolist(), job_p.tolist(), strict=True))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:  # one shared list: a thread that finishes a job takes the next one
+                job = next(todo, None)
+            if job is None:
+                return
+            t, p = job
+            battles = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
+            stream = (jobs.seed[t], int(jobs.stream[t]), p)
+            outcome = outcomes[jobs.row[t]]
+            constants = (two_beta_sq, tau_sq, float(jobs.eps[t]))
+            _job_kernel(mu[t, p], sigma[t, p], a, b, outcome, battles, stream, constants)
+
+    threads = max(1, min(numba.get_num_threads(), job_t.size))
+    with ThreadPoolExecutor(max_workers=threads - 1 or 1) as pool:
+        helpers = [pool.submit(work) for _ in range(threads - 1)]
+        work()  # the calling thread is one of the players
+        for h in helpers:
+            h.result()  # re-raises a helper's exception here
     return mu, sigma
 
 
@@ -282,10 +291,11 @@ def play(
 def history(
     mu: np.ndarray,
     sigma: np.ndarray,
-    packed: np.ndarray,
+    battles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     steps: np.ndarray,
     constants: tuple[float, ...],
 ) -> None:
-    """Play packed battles in order; row ``h`` of ``mu``/``sigma`` (row 0 holds the prior on
-    entry) becomes the state after ``steps[h]`` battles."""
-    _history_kernel(mu, sigma, packed, steps, *constants)
+    """Play the battles ``idx`` of ``battles = (a, b, outcome, idx)`` in that order; row
+    ``h`` of ``mu``/``sigma`` (row 0 holds the prior on entry) becomes the state after
+    ``steps[h]`` battles."""
+    _history_kernel(mu, sigma, battles, steps, *constants)

@@ -367,5 +367,5 @@ def replay_history(
     if steps.size == 0 or steps[-1] != n:
         steps = np.append(steps, np.int64(n))
     mu, sigma = _priors((steps.size, n_models), params)
-    kernels.history(mu, sigma, kernels.pack(a, b, outcome, battle_idx), steps, _constants(params))
+    kernels.history(mu, sigma, (a, b, outcome, battle_idx), steps, _constants(params))
     return steps, mu, sigma
