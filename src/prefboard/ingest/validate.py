@@ -25,6 +25,7 @@ from prefboard.ingest.checks import (
     Roster,
     arrow_text,
 )
+from prefboard.ingest.compact import COMPACT_IDS, id_categories, ledger_categories
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
 from prefboard.ingest.csvstream import read_streamed
@@ -191,7 +192,8 @@ def _accepted_battles(
 
 def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
-    (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
+    (the battles and their filtered copy at once were the peak of ingest), the repeated ids
+    as Categoricals. Empties `frame`."""
     idx = np.flatnonzero(keep)
     if len(keep) < 2**31:  # half the positions' memory (35 MB at 10M rows); takes accept int32
         idx = idx.astype(np.int32)
@@ -204,7 +206,10 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
     columns = {}
     for col in list(frame.columns):
-        columns[col] = kept(frame.pop(col))
+        column = frame.pop(col)
+        # repeated ids as integer codes and one dictionary: what rating holds (compact.py)
+        columns[col] = id_categories(column, idx) if col in COMPACT_IDS else kept(column)
+        del column
         give_back()  # the column's pages, before the next copy is made
     return pd.DataFrame(columns)
 
@@ -247,6 +252,7 @@ def _ledger(*parts: _Counted) -> tuple[Ledger, list[Problem]]:
     # Participant ids never leave ingest in the excluded ledger: it is published on the site.
     pmask = ledger.excluded["kind"] == "participants"
     ledger.excluded.loc[pmask, "row_id"] = ""
+    ledger_categories(ledger.excluded)
     return ledger, problems
 
 
