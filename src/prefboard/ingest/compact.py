@@ -14,17 +14,53 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 # The text columns of the accepted battles that repeat the same values over many rows.
 COMPACT_IDS = ("participant_id", "prompt_id")
 
 
+def block_categories(text: pd.Series) -> pd.Series:
+    """One block's text column as a Categorical (categories in order of first appearance),
+    made on a checking thread; a column of empty cells (no prompt_id) skips the hash table."""
+    cells = pa.array(text, type=pa.large_string())
+    if not len(cells) or (pc.max(pc.binary_length(cells)).as_py() or 0) == 0:
+        codes = np.zeros(len(cells), dtype=np.int8)
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=_EMPTY, validate=False))
+    codes, dictionary = _encoded(text)
+    kind = pd.CategoricalDtype(pd.Index(pd.array(dictionary, dtype="str")))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=kind, validate=False))
+
+
+_EMPTY = pd.CategoricalDtype(pd.Index([""], dtype="str"))
+
+
+def categorical(pieces: list[pd.Series]) -> bool:
+    return bool(pieces) and isinstance(pieces[0].dtype, pd.CategoricalDtype)
+
+
+def stacked_categories(pieces: list[pd.Series]) -> pd.Series:
+    """The blocks' Categoricals as one: their codes put end to end when the blocks share their
+    categories (the roster's, or only empty prompts), else renumbered over the union of the
+    blocks' categories (in order of first appearance)."""
+    if all(p.dtype == pieces[0].dtype for p in pieces):
+        return pd.concat(pieces, ignore_index=True)
+    return pd.Series(union_categoricals(pieces))
+
+
 def id_categories(column: pd.Series, idx: np.ndarray) -> pd.Series:
-    """The cells of a text column at positions `idx`, as a Categorical of sorted categories
-    holding only those cells' values. The column is encoded once (Arrow's hash table) and its
-    integer codes taken, rather than its strings filtered and then encoded."""
-    codes, dictionary = _encoded(column)
+    """The cells of an id column at positions `idx`, as a Categorical of sorted categories
+    holding only those cells' values. A text column is encoded once (Arrow's hash table), a
+    Categorical's codes read as they are, and the integer codes taken, rather than strings
+    filtered and then encoded."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        dictionary = pa.array(column.cat.categories, type=pa.large_string())
+    else:
+        codes, dictionary = _encoded(column)
     codes = codes[idx]
+    if len(codes) and int(codes.min()) < 0:  # accepted ids are never missing
+        raise ValueError(f"{column.name}: missing values cannot be coded")
     # the values still used, in sorted order, renumbered 0..k-1 in that order
     used = np.bincount(codes, minlength=len(dictionary)) > 0
     order = np.asarray(pc.array_sort_indices(dictionary), dtype=np.int64)

@@ -32,6 +32,7 @@ from prefboard.ingest.checks import (
     normalise_ids,
     positions,
 )
+from prefboard.ingest.compact import block_categories, categorical, stacked_categories
 from prefboard.ingest.covariates import covariate_columns, flag_covariates
 from prefboard.ingest.csvread import RawTable
 from prefboard.ingest.csvstream import batches
@@ -101,6 +102,8 @@ def check_battles(
         *battle_slice_columns(config),
     ]
     tally = Checker(pd.DataFrame(), {})
+    if who is not None:  # the roster's categories made once, before the threads share them
+        who.dtype  # noqa: B018
     outs, kept, reasons = _checked_blocks(config, raws, who, cols, tally)
     out = stack(outs)
     give_back()  # the blocks' pieces, freed as they were stacked
@@ -184,7 +187,9 @@ def _stacked(pieces: list[pd.Series]) -> pd.Series:
     """One column of every block, the blocks' pieces let go and their pages handed back before
     the next column is stacked (they were made on the checking threads, whose freed memory this
     thread cannot reuse: at 10M rows stacking held ~300 MiB more)."""
-    column = pd.concat(pieces, ignore_index=True)
+    column = (
+        stacked_categories(pieces) if categorical(pieces) else pd.concat(pieces, ignore_index=True)
+    )
     del pieces
     give_back()
     return column
@@ -222,8 +227,13 @@ def _check_rows(
     normalise_ids(frame, ["battle_id", "participant_id"])
     common_checks(check, cols, BATTLE_COLUMNS)
     parsed = flag_timestamps(check)
-    if who is not None:
-        flag_participants(check, who, "battle")
+    # the people's ids as codes into the sorted roster (compact.py), made here on the checking
+    # thread from the lookup the roster check does anyway; a judge's files have no roster
+    people, prompts = frame["participant_id"], frame[PROMPT_COLUMN].astype(str)
+    if who is not None:  # a judge's battles keep their strings (sources.judge_table)
+        at = flag_participants(check, who, "battle")
+        people = pd.Series(pd.Categorical.from_codes(at, dtype=who.dtype, validate=False))
+        prompts = block_categories(prompts)
     keys = config.model_keys
     a = flag_models(check, "model_a", keys)
     b = flag_models(check, "model_b", keys)
@@ -238,14 +248,14 @@ def _check_rows(
         {
             "battle_id": frame["battle_id"],
             "timestamp": parsed,
-            "participant_id": frame["participant_id"],
+            "participant_id": people,
             "model_a": a.astype(np.int16),
             "model_b": b.astype(np.int16),
             # int32: up to five digits are typed (99,999), 4 bytes a row fewer held to rating
             "turns": turns.fillna(-1).astype(np.int32),
-            # The item judged, kept as a string id ("" = not given): votes sharing one are
-            # clustered when the bands are computed.
-            PROMPT_COLUMN: frame[PROMPT_COLUMN].astype(str),
+            # The item judged, a string id ("" = not given) coded per block (compact.py): votes
+            # sharing one are clustered when the bands are computed.
+            PROMPT_COLUMN: prompts,
         }
     )
     for s in config.battle_slices:
