@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from prefboard.config import load_config
+from prefboard.ingest import csvstream, rules
 from prefboard.ingest.compact import id_categories
 from prefboard.ingest.validate import ingest, rows_kept
 
@@ -77,3 +79,40 @@ def test_ingest_hands_over_coded_ids_and_a_coded_ledger(tiny: Path) -> None:
     excluded = result.ledger.excluded
     assert isinstance(excluded["reason"].dtype, pd.CategoricalDtype)
     assert result.ledger.reasons()["battles"] == {"participant-strikes": 1}
+
+
+def test_ids_ascending_in_each_block_but_repeated_across_blocks_are_found(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each block says whether its ids ascend (on its thread); the column ascends only when
+    every block's does and each block's first id follows the last before. Here every block
+    ascends but the second starts again from y001: the repeats are found, on their lines."""
+    header = (
+        "battle_id,timestamp,participant_id,model_a,model_b,turns,"
+        "overall,helpfulness,communication,adaptiveness,trust_safety,personality\n"
+    )
+
+    def row(i: int) -> str:
+        return f"y{i:03d},2026-09-01T10:00:00Z,p0001,aurora-7b,cobalt-large,5,a,a,tie,a,tie,b\n"
+
+    body = "".join(row(i) for i in range(1, 9)) + "".join(row(i) for i in range(1, 3))
+    (tiny / "results" / "battles" / "extra.csv").write_text(header + body)
+    # the first block ends right after y008 (its last line), the second holds y001 and y002
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", len(header) + 8 * len(row(1)))
+    seen: list[object] = []
+    real = rules.id_ends
+    monkeypatch.setattr(rules, "id_ends", lambda cells: seen.append(real(cells)) or seen[-1])
+    result = ingest(load_config(tiny / "leaderboard.toml"), tiny)
+    found = [(p.line, p.rule, p.message) for p in result.problems if p.file.endswith("extra.csv")]
+    assert found == [
+        (10, "duplicate-id", "battle_id 'y001' already used at results/battles/extra.csv:2"),
+        (11, "duplicate-id", "battle_id 'y002' already used at results/battles/extra.csv:3"),
+    ]
+    # both blocks of extra.csv ascended on their own (seen in the order the threads finish)
+    ends = [e.to_pylist() for e in seen if e is not None]
+    assert ["y001", "y008"] in ends and ["y001", "y002"] in ends
+    # in order throughout, in blocks or not: no repeat, and every row kept
+    (tiny / "results" / "battles" / "extra.csv").write_text(header + "".join(map(row, range(9))))
+    result = ingest(load_config(tiny / "leaderboard.toml"), tiny)
+    assert not [p for p in result.problems if p.file.endswith("extra.csv")]
+    assert result.ledger.totals()["battles"]["rows"] == 3 + 9

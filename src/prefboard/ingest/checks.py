@@ -179,11 +179,13 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
         check.flag(f[col] == "", col, "required", empty)
 
 
-def flag_duplicates(check: Checker, col: str) -> np.ndarray:
-    """Flag each repeat of an id seen in an earlier row; returns which rows repeat one."""
+def flag_duplicates(check: Checker, col: str, ascend: bool | None = None) -> np.ndarray:
+    """Flag each repeat of an id seen in an earlier row; returns which rows repeat one.
+    `ascend`: whether the ids ascend (`cellbytes.ascending`), when the caller knows."""
     f = check.frame
     cells = arrow_text(f[col])
-    if ascending(cells):  # the usual export: no id repeats, and no hash table is needed
+    if ascending(cells) if ascend is None else ascend:  # the usual export: no id repeats, and
+        # no hash table is needed
         return np.zeros(len(f), dtype=bool)
     codes = id_codes(cells)
     del cells

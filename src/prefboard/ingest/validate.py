@@ -8,6 +8,7 @@ contract (and a `Problem` says where), a quality reason (`participant-strikes`,
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +91,13 @@ def ingest(config: Config, root: Path) -> Ingested:
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
     dims = [d.key for d in config.battle_dimensions]
-    b_raw, battles, b_check, judges, ps = _read_battles(config, root, mb, who)
-    ldims = [d.key for d in config.likert_dimensions]
-    r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
-    r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
-    ratings, r_check = check_ratings(config, r_raw, who)
+    who.dtype  # noqa: B018 - the roster's sorted ids made once, before two threads read them
+    # the ratings read and checked on a thread of their own: their time overlaps the battles'
+    # (whose stacking and accepted copy run on one thread) instead of adding to it
+    with ThreadPoolExecutor(1, thread_name_prefix="prefboard-ratings") as pool:
+        rated = pool.submit(_read_ratings, config, root, mb, who)
+        b_raw, battles, b_check, judges, ps = _read_battles(config, root, mb, who)
+        r_raw, ratings, r_check, rs = rated.result()
     problems += ps + rs
     if unreadable:
         folded = {**b_check.folded, **r_check.folded}
@@ -152,6 +155,17 @@ def _read_battles(
     return b_raw, battles, b_check, judges, ps
 
 
+def _read_ratings(
+    config: Config, root: Path, mb: int, who: Roster
+) -> tuple[list[RawTable], pd.DataFrame, Checker, list[Problem]]:
+    """The ratings files read and checked, and their globs' problems."""
+    ldims = [d.key for d in config.likert_dimensions]
+    r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
+    r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
+    ratings, r_check = check_ratings(config, r_raw, who)
+    return r_raw, ratings, r_check, rs
+
+
 def _read_all(
     root: Path,
     patterns: list[str],
@@ -176,16 +190,18 @@ def _read_files(
 def _accepted_battles(
     raws: list[RawTable], check: Checker, battles: pd.DataFrame
 ) -> tuple[pd.DataFrame, _Counted]:
-    """The accepted battles, and the battles' part of the ledger. The ledger's part first, and
-    then the checked rows (file, line, id) and reasons let go, before the accepted battles are
-    copied: at 10M rows, holding them beside the copy was the peak of validation. Empties
-    `battles` and `check`'s rows."""
+    """The accepted battles, and the battles' part of the ledger; then the checked rows (file,
+    line, id) and reasons let go. Empties `battles` and `check`'s rows."""
     keep = check.reason == None  # noqa: E711
-    counted = _account_kind(("battles", raws, check, check.reason, "battle_id"))
+    # the ledger's part on a thread while this one copies the accepted rows: the copy takes
+    # `battles` column by column, so the two at once hold no more than the ledger's part did
+    # alone beside every checked and typed row
+    with ThreadPoolExecutor(1, thread_name_prefix="prefboard-ledger") as pool:
+        ledger = pool.submit(_account_kind, ("battles", raws, check, check.reason, "battle_id"))
+        accepted = rows_kept(battles, keep)
+        counted = ledger.result()
     # new empty ones: a slice [:0] would be a view holding every row
     check.frame, check.reason = pd.DataFrame(), np.empty(0, dtype=object)
-    give_back()
-    accepted = rows_kept(battles, keep)
     give_back()
     return accepted, counted
 
