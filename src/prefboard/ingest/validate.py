@@ -193,9 +193,13 @@ def _accepted_battles(
     """The accepted battles, and the battles' part of the ledger; then the checked rows (file,
     line, id) and reasons let go. Empties `battles` and `check`'s rows."""
     keep = check.reason == None  # noqa: E711
-    # the ledger's part on a thread while this one copies the accepted rows: the copy takes
-    # `battles` column by column, so the two at once hold no more than the ledger's part did
-    # alone beside every checked and typed row
+    order = list(battles.columns)
+    # the checked rows share the battle ids: theirs are copied once those are let go
+    ids = battles[["battle_id"]]
+    del battles["battle_id"]
+    # the ledger's part on a thread while this one copies the other accepted columns: the copy
+    # takes `battles` column by column, so the two at once hold no more than the ledger's part
+    # did alone beside every checked and typed row
     with ThreadPoolExecutor(1, thread_name_prefix="prefboard-ledger") as pool:
         ledger = pool.submit(_account_kind, ("battles", raws, check, check.reason, "battle_id"))
         accepted = rows_kept(battles, keep)
@@ -203,7 +207,9 @@ def _accepted_battles(
     # new empty ones: a slice [:0] would be a view holding every row
     check.frame, check.reason = pd.DataFrame(), np.empty(0, dtype=object)
     give_back()
-    return accepted, counted
+    accepted["battle_id"] = rows_kept(ids, keep)["battle_id"]
+    give_back()
+    return accepted[order], counted
 
 
 def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
