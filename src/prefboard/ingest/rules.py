@@ -134,7 +134,8 @@ def _check_block(
     check = Checker.apart(frame, colmaps)
     out = _check_rows(config, check, who, cols)
     dims = [d.key for d in config.battle_dimensions]
-    answered = (out[dims] >= 0).to_numpy().any(axis=1)  # the no-answer check's, made here
+    # the no-answer check's, made here
+    answered: np.ndarray = np.asarray((out[dims] >= 0).to_numpy().any(axis=1), dtype=bool)
     return Checked(out, check, answered, id_ends(arrow_text(frame["battle_id"])))
 
 
