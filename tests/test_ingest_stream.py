@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from prefboard.config import load_config
-from prefboard.ingest import csvstream, rules
+from prefboard.ingest import blocks, csvstream
 from prefboard.ingest.ahead import ahead
 from prefboard.ingest.validate import ingest
 
@@ -214,7 +214,7 @@ def test_blocks_parsed_out_of_order_report_as_one_pass(
 
     monkeypatch.setattr(csvstream, "BLOCK_BYTES", 200)  # a few rows per block
     in_order = everything()
-    monkeypatch.setattr(rules, "ThreadPoolExecutor", _LastFirst)
+    monkeypatch.setattr(blocks, "ThreadPoolExecutor", _LastFirst)
     assert everything() == in_order
     monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)  # the file in one block
     assert everything() == in_order

@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -178,11 +179,13 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
         check.flag(f[col] == "", col, "required", empty)
 
 
-def flag_duplicates(check: Checker, col: str) -> np.ndarray:
-    """Flag each repeat of an id seen in an earlier row; returns which rows repeat one."""
+def flag_duplicates(check: Checker, col: str, ascend: bool | None = None) -> np.ndarray:
+    """Flag each repeat of an id seen in an earlier row; returns which rows repeat one.
+    `ascend`: whether the ids ascend (`cellbytes.ascending`), when the caller knows."""
     f = check.frame
     cells = arrow_text(f[col])
-    if ascending(cells):  # the usual export: no id repeats, and no hash table is needed
+    if ascending(cells) if ascend is None else ascend:  # the usual export: no id repeats, and
+        # no hash table is needed
         return np.zeros(len(f), dtype=bool)
     codes = id_codes(cells)
     del cells
@@ -272,16 +275,28 @@ class Roster:
     file: str
     unreadable: bool  # the participants file is missing or was refused whole
 
+    @cached_property
+    def ids(self) -> pa.Array:
+        """The known ids, sorted (code-point order, as Arrow and Python sort strings)."""
+        return pa.array(sorted(self.known), type=pa.large_string())
 
-def flag_participants(check: Checker, who: Roster, kind: str) -> None:
+    @cached_property
+    def dtype(self) -> pd.CategoricalDtype:
+        """The known ids as the categories of a battle's `participant_id` (compact.py)."""
+        return pd.CategoricalDtype(pd.Index(pd.array(self.ids, dtype="str")))
+
+
+def flag_participants(check: Checker, who: Roster, kind: str) -> np.ndarray:
+    """Flag ids not in the roster; returns each row's position in `who.ids` (-1 none)."""
     f = check.frame
     cells = arrow_text(f["participant_id"])
-    known = pc.is_in(cells, value_set=pa.array(sorted(who.known), type=cells.type))
-    unknown = ~np.asarray(known, dtype=bool) & (f["participant_id"] != "").to_numpy(dtype=bool)
+    found = pc.index_in(cells, value_set=who.ids)
+    at: np.ndarray = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int32)
+    unknown = (at < 0) & (f["participant_id"] != "").to_numpy(dtype=bool)
     if who.unreadable:
         quiet = check.flag_quietly(unknown, "unknown-participant")
         check.folded[kind] = check.folded.get(kind, 0) + quiet
-        return
+        return at
     check.flag(
         unknown,
         "participant_id",
@@ -292,6 +307,7 @@ def flag_participants(check: Checker, who: Roster, kind: str) -> None:
             + "; add a row for them there"
         ),
     )
+    return at
 
 
 def lookalike(value: str) -> str:

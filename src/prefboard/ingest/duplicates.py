@@ -46,6 +46,9 @@ def identity_codes(battles: pd.DataFrame, rows: np.ndarray, columns: list[str]) 
 
 def _column_codes(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]:
     """One column's values at `rows` as codes 0..count-1, equal values alike."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # ids coded per value (compact.py)
+        codes = values.cat.codes.to_numpy()[rows]
+        return codes.astype(np.int64), len(values.cat.categories)
     if values.dtype.kind in "iub":
         small = values.to_numpy()[rows].astype(np.int64)
         low, high = int(small.min(initial=0)), int(small.max(initial=0))

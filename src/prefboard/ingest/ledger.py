@@ -36,7 +36,8 @@ class Ledger:
     def reasons(self) -> dict[str, dict[str, int]]:
         """{kind: {reason: rows}}, sorted, for summaries."""
         out: dict[str, dict[str, int]] = {}
-        grouped = self.excluded.groupby(["kind", "reason"], sort=True).size()
+        # observed: the columns may be Categoricals (compact.py); only the pairs that occur
+        grouped = self.excluded.groupby(["kind", "reason"], sort=True, observed=True).size()
         for (kind, reason), n in zip(grouped.index.tolist(), grouped.tolist(), strict=True):
             out.setdefault(str(kind), {})[str(reason)] = int(n)
         return out

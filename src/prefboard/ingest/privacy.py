@@ -21,8 +21,13 @@ from prefboard.rating.strata import population_of
 def active_participants(data: Ingested) -> pd.DataFrame:
     """Participants with at least one accepted battle or rating: the sample the site describes,
     and the one the privacy threshold counts."""
-    ids = pd.concat([data.battles["participant_id"], data.ratings["participant_id"]]).unique()
-    return data.participants.loc[data.participants.index.isin(ids)]
+    # each kind's distinct ids apart: the battles' are a Categorical, which concatenated with
+    # the ratings' strings became an object array of every battle's id
+    ids = [
+        pd.Index(data.battles["participant_id"].unique()),
+        pd.Index(data.ratings["participant_id"].unique()),
+    ]
+    return data.participants.loc[data.participants.index.isin(ids[0].append(ids[1]))]
 
 
 def small_groups(config: Config, data: Ingested, config_file: Path | None = None) -> list[Problem]:

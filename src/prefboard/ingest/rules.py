@@ -3,9 +3,8 @@ values, and the typed table of the rows that pass."""
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -14,8 +13,8 @@ import pyarrow.compute as pc
 
 from prefboard.config import Config, Dimension
 from prefboard.errors import listed
-from prefboard.ingest.ahead import ahead
 from prefboard.ingest.battle_slices import battle_slice_columns
+from prefboard.ingest.blocks import Checked, checked_blocks, id_ends, stack
 from prefboard.ingest.cellbytes import short_digits
 from prefboard.ingest.checks import (
     Checker,
@@ -32,9 +31,9 @@ from prefboard.ingest.checks import (
     normalise_ids,
     positions,
 )
+from prefboard.ingest.compact import block_categories
 from prefboard.ingest.covariates import covariate_columns, flag_covariates
 from prefboard.ingest.csvread import RawTable
-from prefboard.ingest.csvstream import batches
 from prefboard.ingest.memory import give_back
 from prefboard.ingest.timestamps import flag_timestamps
 
@@ -101,19 +100,23 @@ def check_battles(
         *battle_slice_columns(config),
     ]
     tally = Checker(pd.DataFrame(), {})
-    outs, kept, reasons = _checked_blocks(config, raws, who, cols, tally)
-    out = stack(outs)
+    if who is not None:  # the roster's categories made once, before the threads share them
+        who.dtype  # noqa: B018
+    blocks = checked_blocks(raws, partial(_check_block, config, who=who, cols=cols), tally)
+    # where each row came from (stacked on a thread meanwhile: NumPy and Arrow copies leave
+    # the GIL free), and the columns later checks and the ledger read (shared)
+    with ThreadPoolExecutor(1, thread_name_prefix="prefboard-stack") as pool:
+        stacked = pool.submit(stack, blocks.kept)
+        out = stack(blocks.outs)
+        where = stacked.result()
     give_back()  # the blocks' pieces, freed as they were stacked
-    # where each row came from, and the columns later checks and the ledger read (shared)
-    where = stack(kept)
-    give_back()
     for col in ["battle_id", *battle_slice_columns(config)]:
         where[col] = out[col]
     check = tally.part(where)
-    check.reason = np.concatenate(reasons)
-    _flag_duplicate_ids(check)
+    check.reason = np.concatenate(blocks.reasons)
+    _flag_duplicate_ids(check, blocks.ids_ascend())
     if dims:
-        answered = (out[dims] >= 0).to_numpy().any(axis=1)
+        answered = np.concatenate(blocks.answered)
         check.flag(
             ~answered & ~check.bad,
             dims[0],
@@ -123,90 +126,25 @@ def check_battles(
     return out, check
 
 
-# Blocks checked at once: most of the checks' time is in Arrow and NumPy kernels, which leave
-# the GIL free, so two blocks' checks (and the next block's parse) share the two cores.
-CHECK_THREADS = 2
-
-_Checked = tuple[pd.DataFrame, Checker]  # a block's typed battles, and its checker
-
-
-def _checked_blocks(
-    config: Config, raws: list[RawTable], who: Roster | None, cols: list[str], tally: Checker
-) -> tuple[list[pd.DataFrame], list[pd.DataFrame], list[np.ndarray]]:
-    """Every block checked, and its typed battles, its rows' file and line and their reasons,
-    in the blocks' order; problems reported into `tally` exactly as if the blocks had been
-    checked one after the other (`Checker.merge`)."""
-    outs, kept, reasons = [], [], []
-
-    def merge(done: Future[_Checked]) -> None:
-        out, check = done.result()
-        tally.merge(check)
-        outs.append(out)
-        kept.append(check.frame[["_file", "_line"]])
-        reasons.append(check.reason)
-        # the block's text is let go with its checker, and the pages freed are returned rather
-        # than kept: the checking threads' heaps are not reused by this thread, so at 10M rows
-        # what they kept freed was ~300 MiB of the resident size after the blocks
-        del out, check, done
-        give_back()
-
-    with ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="prefboard-check") as pool:
-        running: deque[Future[_Checked]] = deque()
-        # the next block is read and parsed on a worker thread while these are checked
-        for block in ahead(_blocks_of(raws)):
-            running.append(pool.submit(_check_block, config, block, who, cols))
-            del block
-            if len(running) == CHECK_THREADS:
-                merge(running.popleft())
-        while running:
-            merge(running.popleft())
-    return outs, kept, reasons
-
-
 def _check_block(
     config: Config, block: RawTable | None, who: Roster | None, cols: list[str]
-) -> _Checked:
+) -> Checked:
+    """One block's checks (on a checking thread), and what the checks over every block use."""
     frame, colmaps = combine([block] if block is not None else [], cols)
     check = Checker.apart(frame, colmaps)
-    return _check_rows(config, check, who, cols), check
+    out = _check_rows(config, check, who, cols)
+    dims = [d.key for d in config.battle_dimensions]
+    # the no-answer check's, made here
+    answered: np.ndarray = np.asarray((out[dims] >= 0).to_numpy().any(axis=1), dtype=bool)
+    return Checked(out, check, answered, id_ends(arrow_text(frame["battle_id"])))
 
 
-def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The blocks' frames as one, column by column, each block's column let go once copied:
-    `pd.concat` held every block and the whole result at once (at 10M rows, twice the typed
-    battles)."""
-    first = list(frames[0].columns)
-    columns = {col: _stacked([f.pop(col) for f in frames]) for col in first}
-    return pd.DataFrame(columns)
-
-
-def _stacked(pieces: list[pd.Series]) -> pd.Series:
-    """One column of every block, the blocks' pieces let go and their pages handed back before
-    the next column is stacked (they were made on the checking threads, whose freed memory this
-    thread cannot reuse: at 10M rows stacking held ~300 MiB more)."""
-    column = pd.concat(pieces, ignore_index=True)
-    del pieces
-    give_back()
-    return column
-
-
-def _blocks_of(raws: list[RawTable]) -> Iterator[RawTable | None]:
-    """Every block of every file, or one None when there is none (an empty frame then still
-    gets its typed columns)."""
-    any_block = False
-    for raw in raws:
-        for block in batches(raw):
-            any_block = True
-            yield block
-    if not any_block:
-        yield None
-
-
-def _flag_duplicate_ids(check: Checker) -> None:
-    """A repeated battle_id, over every block. Within a block the id check came third, after
-    cell length and required cells: a repeat that broke a later rule is excluded as a repeat,
-    as it was when the whole input was checked at once."""
-    idx = np.flatnonzero(flag_duplicates(check, "battle_id"))
+def _flag_duplicate_ids(check: Checker, ascend: bool) -> None:
+    """A repeated battle_id, over every block (`ascend`: the ids ascend, so none repeats).
+    Within a block the id check came third, after cell length and required cells: a repeat
+    that broke a later rule is excluded as a repeat, as it was when the whole input was
+    checked at once."""
+    idx = np.flatnonzero(flag_duplicates(check, "battle_id", ascend))
     # No block flags duplicate-id, so a repeat now holding another reason held it before (no
     # copy of every row's reason is needed to know which rule came first).
     first = ["invalid:duplicate-id", "invalid:cell-too-long", "invalid:required"]
@@ -222,8 +160,13 @@ def _check_rows(
     normalise_ids(frame, ["battle_id", "participant_id"])
     common_checks(check, cols, BATTLE_COLUMNS)
     parsed = flag_timestamps(check)
-    if who is not None:
-        flag_participants(check, who, "battle")
+    # the people's ids as codes into the sorted roster (compact.py), made here on the checking
+    # thread from the lookup the roster check does anyway; a judge's files have no roster
+    people, prompts = frame["participant_id"], frame[PROMPT_COLUMN].astype(str)
+    if who is not None:  # a judge's battles keep their strings (sources.judge_table)
+        at = flag_participants(check, who, "battle")
+        people = pd.Series(pd.Categorical.from_codes(at, dtype=who.dtype, validate=False))
+        prompts = block_categories(prompts)
     keys = config.model_keys
     a = flag_models(check, "model_a", keys)
     b = flag_models(check, "model_b", keys)
@@ -238,13 +181,14 @@ def _check_rows(
         {
             "battle_id": frame["battle_id"],
             "timestamp": parsed,
-            "participant_id": frame["participant_id"],
+            "participant_id": people,
             "model_a": a.astype(np.int16),
             "model_b": b.astype(np.int16),
-            "turns": turns.fillna(-1).astype(np.int64),
-            # The item judged, kept as a string id ("" = not given): votes sharing one are
-            # clustered when the bands are computed.
-            PROMPT_COLUMN: frame[PROMPT_COLUMN].astype(str),
+            # int32: up to five digits are typed (99,999), 4 bytes a row fewer held to rating
+            "turns": turns.fillna(-1).astype(np.int32),
+            # The item judged, a string id ("" = not given) coded per block (compact.py): votes
+            # sharing one are clustered when the bands are computed.
+            PROMPT_COLUMN: prompts,
         }
     )
     for s in config.battle_slices:

@@ -8,6 +8,7 @@ contract (and a `Problem` says where), a quality reason (`participant-strikes`,
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from prefboard.ingest.checks import (
     Roster,
     arrow_text,
 )
+from prefboard.ingest.compact import COMPACT_IDS, id_categories, ledger_categories
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
 from prefboard.ingest.csvstream import read_streamed
@@ -89,11 +91,13 @@ def ingest(config: Config, root: Path) -> Ingested:
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
     dims = [d.key for d in config.battle_dimensions]
-    b_raw, battles, b_check, judges, ps = _read_battles(config, root, mb, who)
-    ldims = [d.key for d in config.likert_dimensions]
-    r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
-    r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
-    ratings, r_check = check_ratings(config, r_raw, who)
+    who.dtype  # noqa: B018 - the roster's sorted ids made once, before two threads read them
+    # the ratings read and checked on a thread of their own: their time overlaps the battles'
+    # (whose stacking and accepted copy run on one thread) instead of adding to it
+    with ThreadPoolExecutor(1, thread_name_prefix="prefboard-ratings") as pool:
+        rated = pool.submit(_read_ratings, config, root, mb, who)
+        b_raw, battles, b_check, judges, ps = _read_battles(config, root, mb, who)
+        r_raw, ratings, r_check, rs = rated.result()
     problems += ps + rs
     if unreadable:
         folded = {**b_check.folded, **r_check.folded}
@@ -151,6 +155,17 @@ def _read_battles(
     return b_raw, battles, b_check, judges, ps
 
 
+def _read_ratings(
+    config: Config, root: Path, mb: int, who: Roster
+) -> tuple[list[RawTable], pd.DataFrame, Checker, list[Problem]]:
+    """The ratings files read and checked, and their globs' problems."""
+    ldims = [d.key for d in config.likert_dimensions]
+    r_cols = ["rating_id", "timestamp", "participant_id", "model", *ldims]
+    r_raw, rs = _read_all(root, config.data.ratings, "data.ratings", r_cols, mb)
+    ratings, r_check = check_ratings(config, r_raw, who)
+    return r_raw, ratings, r_check, rs
+
+
 def _read_all(
     root: Path,
     patterns: list[str],
@@ -175,23 +190,32 @@ def _read_files(
 def _accepted_battles(
     raws: list[RawTable], check: Checker, battles: pd.DataFrame
 ) -> tuple[pd.DataFrame, _Counted]:
-    """The accepted battles, and the battles' part of the ledger. The ledger's part first, and
-    then the checked rows (file, line, id) and reasons let go, before the accepted battles are
-    copied: at 10M rows, holding them beside the copy was the peak of validation. Empties
-    `battles` and `check`'s rows."""
+    """The accepted battles, and the battles' part of the ledger; then the checked rows (file,
+    line, id) and reasons let go. Empties `battles` and `check`'s rows."""
     keep = check.reason == None  # noqa: E711
-    counted = _account_kind(("battles", raws, check, check.reason, "battle_id"))
+    order = list(battles.columns)
+    # the checked rows share the battle ids: theirs are copied once those are let go
+    ids = battles[["battle_id"]]
+    del battles["battle_id"]
+    # the ledger's part on a thread while this one copies the other accepted columns: the copy
+    # takes `battles` column by column, so the two at once hold no more than the ledger's part
+    # did alone beside every checked and typed row
+    with ThreadPoolExecutor(1, thread_name_prefix="prefboard-ledger") as pool:
+        ledger = pool.submit(_account_kind, ("battles", raws, check, check.reason, "battle_id"))
+        accepted = rows_kept(battles, keep)
+        counted = ledger.result()
     # new empty ones: a slice [:0] would be a view holding every row
     check.frame, check.reason = pd.DataFrame(), np.empty(0, dtype=object)
     give_back()
-    accepted = rows_kept(battles, keep)
+    accepted["battle_id"] = rows_kept(ids, keep)["battle_id"]
     give_back()
-    return accepted, counted
+    return accepted[order], counted
 
 
 def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows `keep` marks, column by column, each of `frame`'s columns let go once copied
-    (the battles and their filtered copy at once were the peak of ingest). Empties `frame`."""
+    (the battles and their filtered copy at once were the peak of ingest), the repeated ids
+    as Categoricals. Empties `frame`."""
     idx = np.flatnonzero(keep)
     if len(keep) < 2**31:  # half the positions' memory (35 MB at 10M rows); takes accept int32
         idx = idx.astype(np.int32)
@@ -204,7 +228,10 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
     columns = {}
     for col in list(frame.columns):
-        columns[col] = kept(frame.pop(col))
+        column = frame.pop(col)
+        # repeated ids as integer codes and one dictionary: what rating holds (compact.py)
+        columns[col] = id_categories(column, idx) if col in COMPACT_IDS else kept(column)
+        del column
         give_back()  # the column's pages, before the next copy is made
     return pd.DataFrame(columns)
 
@@ -212,6 +239,9 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 def among(ids: pd.Series, chosen: set[str]) -> np.ndarray:
     """Which ids are in `chosen`: Arrow's hash lookup (pandas' `isin` on a Python set took
     ~30 ms per million ids)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # a battle's participant_id: by its code
+        chosen_code = np.append(ids.cat.categories.isin(chosen), False)  # code -1: none
+        return np.asarray(chosen_code[ids.cat.codes.to_numpy()], dtype=bool)
     cells = arrow_text(ids)
     found = pc.is_in(cells, value_set=pa.array(sorted(chosen), type=cells.type))
     return np.asarray(found, dtype=bool)
@@ -247,6 +277,7 @@ def _ledger(*parts: _Counted) -> tuple[Ledger, list[Problem]]:
     # Participant ids never leave ingest in the excluded ledger: it is published on the site.
     pmask = ledger.excluded["kind"] == "participants"
     ledger.excluded.loc[pmask, "row_id"] = ""
+    ledger_categories(ledger.excluded)
     return ledger, problems
 
 
