@@ -263,6 +263,7 @@ def _fit_position(
     # the battles say nothing about h (none decided, or every gap far in the tails).
     prior[-1] = 1.0 / (1e3 * prior_sigma) ** 2
     info = np.diag(prior)
+    factor: tuple[np.ndarray, bool] | None = None
     for _ in range(iterations):
         x = (theta[ca] - theta[cb] + theta[-1]) / c
         grad_x, info_x = _score_and_information(x, e, n)
@@ -290,7 +291,9 @@ def _fit_position(
             break
     unit = np.zeros(n_models + 1)
     unit[-1] = 1.0
-    var_h = float(cho_solve(cho_factor(info), unit)[-1])
+    # `factor` is the last step's factorisation of this very `info`: the same bits as
+    # factorising it again (one (n+1)² Cholesky saved per dimension).
+    var_h = float(cho_solve(factor or cho_factor(info), unit)[-1])
     return float(theta[-1]), float(np.sqrt(max(var_h, 0.0)))
 
 
