@@ -140,20 +140,3 @@ def test_each_profile_fit_starts_on_the_line_through_the_two_nearest_modes() -> 
     assert float(np.max(np.abs(predicted - exact))) < off / 10
     # Beyond one spacing outside them (the search's bounds): the nearest mode alone.
     assert profile._start(3.0) is profile.fits[0.7][0]
-
-
-def test_a_profile_fit_between_three_modes_starts_on_their_parabola() -> None:
-    pc = _big_table(m=20, per_pair=60, eps=2.0)
-    profile = batch_ties._Profile(pc, MU, SIGMA, BETA)
-    for u in (0.6, 0.7, 0.8):
-        profile(u)
-    exact, _ = mode_log_likelihood(pc, (MU, SIGMA), BETA, math.exp(0.65))
-    predicted = profile._start(0.65)
-    assert predicted is not None
-    # The line through the two nearest (the start before, batch_ties.py at 77cc958) is off
-    # by the square of the spacing; the parabola by its cube.
-    m0, m1 = profile.fits[0.6][0], profile.fits[0.7][0]
-    line = m0 + 0.5 * (m1 - m0)
-    assert float(np.max(np.abs(predicted - exact))) < float(np.max(np.abs(line - exact))) / 5
-    # Beyond one spacing outside them (the search's bounds): the nearest mode alone.
-    assert profile._start(3.0) is profile.fits[0.8][0]

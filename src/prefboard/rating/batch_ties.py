@@ -67,29 +67,18 @@ class _Profile:
         return self.fits[u][1]
 
     def _start(self, u: float) -> np.ndarray | None:
-        """The mode at ``u`` predicted from the fitted margins nearest to it: the mode moves
-        smoothly with log eps, so the parabola through the three nearest lands within the
-        cube of their spacing (the line through two: its square), while the search closes in
-        (a Newton step or two saved per fit). Beyond one spacing outside them (the bounds,
-        from the maximum) the nearest mode alone is used."""
-        near = sorted(self.fits, key=lambda v: (abs(v - u), v))[:3]
+        """The mode at ``u`` predicted from the two fitted margins nearest to it: the mode
+        moves smoothly with log eps, so the line through them lands within the square of their
+        spacing, while the search closes in (a Newton step or two saved per fit). Beyond one
+        spacing outside them (the bounds, from the maximum) the nearest mode alone is used."""
+        near = sorted(self.fits, key=lambda v: (abs(v - u), v))[:2]
         if not near:
             return None
         if len(near) == 1 or abs(u - near[0]) > abs(near[1] - near[0]):
             return self.fits[near[0]][0]
-        return _through([(v, self.fits[v][0]) for v in near], u)
-
-
-def _through(points: list[tuple[float, np.ndarray]], u: float) -> np.ndarray:
-    """The Lagrange polynomial through the (u, mode) points (a line or a parabola), at ``u``:
-    each mode weighted by its basis polynomial."""
-    out = np.zeros_like(points[0][1])
-    for k, (uk, mode) in enumerate(points):
-        weight = 1.0
-        for v, _ in points[:k] + points[k + 1 :]:
-            weight *= (u - v) / (uk - v)
-        out += weight * mode
-    return out
+        (u0, u1), m0, m1 = near, self.fits[near[0]][0], self.fits[near[1]][0]
+        line: np.ndarray = m0 + (u - u0) / (u1 - u0) * (m1 - m0)
+        return line
 
 
 def _interval_end(profile: _Profile, u_hat: float, bound: float, cut: float) -> float:
