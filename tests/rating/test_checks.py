@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 from scipy.special import gammaln
 
-from prefboard.rating import checks, exact_test
+from prefboard.rating import batch, checks, exact_test
 
 BETA = 25 / 6
 MARGIN = 0.8  # a tie margin giving about 15 % ties between equal models
@@ -292,3 +292,32 @@ def test_design_information_and_densities_equal_add_at_and_scipy() -> None:
     assert checks._norm_logpdf(x).tobytes() == stats.norm.logpdf(x).tobytes()
     # a nan stays a nan (scipy's has the other sign bit; the fit stops on it either way)
     assert np.isnan(checks._norm_pdf(np.array([np.nan]))).all()
+
+
+def test_position_fit_from_the_pooled_skills_is_the_cold_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Expected: the same fit from 0 (checks._fit_position as at 77cc958), the scoring's
+    # tolerance apart; the start from the pooled batch mean saves scoring steps.
+    skill = np.linspace(-6, 6, 40)
+    a, b, o = simulate(skill, 20_000, seed=21, h=0.4)
+    pooled = batch.fit(40, a, b, o, prior_mean=25.0, prior_sigma=25 / 3, beta=BETA,
+                       draw_margin=MARGIN)  # fmt: skip
+    steps: list[int] = []
+    factor = checks.cho_factor
+
+    def counted(matrix: np.ndarray) -> tuple[np.ndarray, bool]:
+        steps[-1] += 1
+        return factor(matrix)
+
+    monkeypatch.setattr(checks, "cho_factor", counted)
+    fits = []
+    for skills in (None, pooled.mean):
+        steps.append(0)
+        fits.append(checks.position_bias(40, a, b, o, BETA, MARGIN, 25 / 3, skills=skills))
+    cold, warm = fits
+    assert warm.h == pytest.approx(cold.h, rel=1e-9)
+    assert warm.h_se == pytest.approx(cold.h_se, rel=1e-9)
+    assert warm.p_value == pytest.approx(cold.p_value, rel=1e-7)
+    assert (warm.flagged, warm.enough) == (cold.flagged, cold.enough)
+    assert steps[1] < steps[0]

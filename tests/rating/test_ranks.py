@@ -217,3 +217,42 @@ def test_summary_draws_in_reused_buffers_are_the_old_fresh_blocks() -> None:
     lower, upper = ranks.nearest_intervals(counts, 0.95)
     assert (np.minimum(lower, got.rank) == got.rank_lower).all()
     assert (np.maximum(upper, got.rank) == got.rank_upper).all()
+
+
+def test_triangular_draws_give_the_general_products_rank_counts() -> None:
+    # Expected: the draws summarize made before the triangular product (ranks.py at 77cc958),
+    # `mean + z @ chol.T` by a general matrix product, tallied the same way. The two products
+    # round differently (~1e-15 of the skills), so the check is the published integers: a
+    # 300-model posterior shaped like a table's (a common shift, correlated skills).
+    rng = np.random.default_rng(17)
+    m = 300
+    mean = np.sort(rng.normal(25.0, 2.0, m))
+    root = rng.normal(size=(m, m)) / m
+    cov = root @ root.T + 0.01 * np.eye(m) + 0.2  # + 0.2: the shift shared by every skill
+    keys = [f"m{i:03d}" for i in range(m)]
+    got = ranks.summarize(mean, cov, keys, 0.95, seed=8, draws=1500)
+    chol = ranks._cholesky(cov)
+    draws = np.random.default_rng(8)
+    counts = np.zeros((m, m), dtype=np.int64)
+    for size in (1000, 500):
+        ranks._add_rank_counts(mean + draws.standard_normal((size, m)) @ chol.T, counts)
+    assert got.p_best.tolist() == (counts[:, 0] / 1500).tolist()
+    assert got.p_top.tolist() == (counts[:, :3].sum(axis=1) / 1500).tolist()
+    lower, upper = ranks.nearest_intervals(counts, 0.95)
+    assert (np.minimum(lower, got.rank) == got.rank_lower).all()
+    assert (np.maximum(upper, got.rank) == got.rank_upper).all()
+
+
+def test_triangular_product_is_written_over_the_draws() -> None:
+    rng = np.random.default_rng(3)
+    chol = np.linalg.cholesky(np.cov(rng.normal(size=(7, 40))) + np.eye(7))
+    z = rng.normal(size=(5, 7))
+    want = z @ chol.T
+    ranks._times_factor(z, chol)
+    assert np.allclose(z, want, rtol=1e-14, atol=1e-14)
+    # A strided view (BLAS gets a copy): the result still lands in it.
+    wide = rng.normal(size=(5, 14))
+    view = wide[:, ::2]
+    want = view @ chol.T
+    ranks._times_factor(view, chol)
+    assert np.allclose(wide[:, ::2], want, rtol=1e-14, atol=1e-14)

@@ -90,3 +90,23 @@ def test_entries_from_columns_equal_the_per_model_rows() -> None:
     assert [e.model_dump_json() for e in new] == [e.model_dump_json() for e in old]
     assert all(type(e.inflation) is float and type(e.rank) is int for e in new)
     assert new[-1].p_above_next is None and new[0].mu_spread is None
+
+
+def test_relative_sd_is_the_diagonal_of_the_relative_covariance() -> None:
+    # Expected: sqrt(diag(tables._relative(cov, played))), the whole relative covariance that
+    # _entries formed before (tables.py at 77cc958), to rounding.
+    rng = np.random.default_rng(9)
+    m = 300
+    root = rng.normal(size=(m, m)) / m
+    # A shared shift (sd ~0.5) far larger than the skills' relative sds (~0.05), as in a
+    # table with many battles: the case where the diagonal formula cancels most.
+    cov = root @ root.T + 0.002 * np.eye(m) + 0.25
+    played = rng.random(m) < 0.9
+    for mask in (played, np.zeros(m, dtype=bool)):
+        want = np.sqrt(np.diag(tables._relative(cov, mask)))
+        got = tables.relative_sd(cov, mask)
+        assert np.allclose(got, want, rtol=1e-11, atol=0.0)
+    # A lone model that played is its own average: sd 0, never nan.
+    alone = np.zeros(m, dtype=bool)
+    alone[4] = True
+    assert tables.relative_sd(cov, alone)[4] == 0.0

@@ -88,12 +88,12 @@ def fit_check(
     params: ts.TrueSkillParams,
 ) -> tuple[checks.PairFits, FitCheck]:
     """Goodness of fit per pair and position bias on the pooled battles `idx` (rating/checks.py);
-    predictions from the pooled batch posterior mean `score` and the dimension's draw margin.
-    The fits are the pairs' rows too (:func:`pairs_of`)."""
+    predictions from the pooled batch posterior mean `score` and the dimension's draw margin
+    (`score` also starts the position fit). The fits are the pairs' rows too (:func:`pairs_of`)."""
     keys = config.model_keys
     fits = checks.pair_fits(len(keys), a[idx], b[idx], outcome[idx], score, params.beta, margin)
     pos = checks.position_bias(
-        len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma
+        len(keys), a[idx], b[idx], outcome[idx], params.beta, margin, params.sigma, skills=score
     )
     check = FitCheck(
         dimension=dimension,
