@@ -29,8 +29,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 # Two workers: CI and the machines here have two cores; every test keeps to its own tmp folder.
+# worksteal: each worker starts on one half of the suite (a module's tests and its module-scoped
+# build stay on one worker) and an idle worker takes half of the other's queue, so a long test
+# queued last no longer leaves a worker idle.
 test: lint typecheck
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

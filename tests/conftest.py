@@ -42,6 +42,22 @@ def once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Non
     return folder
 
 
+# The longest single tests (pytest --durations on 2 cores), run first: `make test` hands each of
+# its two workers one half of the suite (--dist worksteal) and an idle worker takes half of the
+# other's queue, so a long test queued last would leave a worker idle at the end of the run.
+LONGEST = (
+    "tests/test_site_swap.py::test_a_kill_at_any_stage_leaves_a_complete_site",
+    "tests/test_release.py::test_wheel_carries_the_templates_and_builds_a_board_without_the_source",
+    "tests/rating/test_rate_memory.py::test_narrow_arrays_give_the_standings_of_the_int64_copies",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the LONGEST tests first, in that order; the rest keep their order."""
+    rank = {nodeid: k for k, nodeid in enumerate(LONGEST)}
+    items.sort(key=lambda item: rank.get(item.nodeid, len(rank)))  # stable
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     """A writable copy of tests/fixtures/tiny: 3 models, 3 participants, 3 battles, 2 ratings."""

@@ -22,7 +22,7 @@ import pytest
 
 from prefboard import pipeline
 from prefboard.config import load_config
-from tests.conftest import Published
+from tests.conftest import Published, once
 
 REPO = Path(__file__).parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -93,10 +93,14 @@ class _QuietHandler(QuietFiles):
         self.wfile.write(body)
 
 
+def _build_example(root: Path) -> None:
+    pipeline.build(REPO / "leaderboard.toml", root / "site")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    out = tmp_path_factory.mktemp("site") / "site"
-    pipeline.build(REPO / "leaderboard.toml", out)
+    # built once per run (conftest once()): the module's tests run on both xdist workers
+    out = once(tmp_path_factory, "example-site", _build_example) / "site"
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"

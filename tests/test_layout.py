@@ -39,3 +39,15 @@ def test_no_function_is_longer_than_sixty_lines() -> None:
 def test_each_stage_is_a_folder() -> None:
     stages = {"io", "ingest", "rating", "standings", "matchmaking", "render", "tools", "studies"}
     assert stages <= {p.name for p in SRC.iterdir() if (p / "__init__.py").is_file()}
+
+
+def test_the_tests_run_first_still_exist() -> None:
+    # conftest.LONGEST names tests by node id: a renamed or moved test would silently drop out
+    # of the order that keeps both workers busy to the end of `make test`.
+    from tests.conftest import LONGEST, REPO
+
+    for nodeid in LONGEST:
+        path, name = nodeid.split("::")
+        tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert name in names, nodeid

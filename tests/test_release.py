@@ -67,7 +67,11 @@ def test_wheel_carries_the_templates_and_builds_a_board_without_the_source(
     shutil.rmtree(source)
     work = tmp_path / "work"
     work.mkdir()
-    env = dict(os.environ, PYTHONPATH=str(site), NO_MKDOCS_2_WARNING="1")
+    # NUMBA_DISABLE_JIT: numba's cache is keyed by the source file's path, so kernels compiled
+    # from the wheel's fresh folder would all compile again (about 20 CPU seconds, most of this
+    # test). What is checked here is what the wheel carries; every other build test runs the
+    # compiled kernels, and the release workflow builds the example board from the wheel.
+    env = dict(os.environ, PYTHONPATH=str(site), NO_MKDOCS_2_WARNING="1", NUMBA_DISABLE_JIT="1")
     where = run(
         sys.executable, "-c", "import prefboard; print(prefboard.__file__)", cwd=work, env=env
     )
