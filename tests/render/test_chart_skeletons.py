@@ -65,3 +65,45 @@ def test_each_chart_gets_its_own_copy() -> None:
     assert EVIL in json.dumps(first)
     assert EVIL not in json.dumps(second)
     assert second["layer"][0]["encoding"]["y"]["sort"][0] in ("Alpha", "Beta")
+
+
+def _non_finite(standings: Standings, every: bool) -> Standings:
+    """Band ends and scores that are not finite (drawn as missing): in some rows or in all."""
+    bad = {"lower": float("nan"), "upper": float("inf"), "score": float("-inf")}
+    tables = [
+        t.model_copy(
+            update={
+                "entries": [
+                    e.model_copy(update=bad) if every or i % 2 == 0 else e
+                    for i, e in enumerate(t.entries)
+                ]
+            }
+        )
+        for t in standings.tables
+    ]
+    return standings.model_copy(update={"tables": tables})
+
+
+def _interval_at(level: float) -> Standings:
+    # The skeleton is cached by interval level (it is in two titles): another level, another one.
+    base = make_standings()
+    return base.model_copy(
+        update={"parameters": base.parameters.model_copy(update={"interval": level})}
+    )
+
+
+@pytest.mark.parametrize("case", range(len(_cases()) + 3))
+def test_interval_spec_is_the_altair_spec(case: int) -> None:
+    # Altair turns the rows into records through a DataFrame (ints stay ints, a missing float is
+    # None); interval_spec writes the rows as they are: the same records, every table compared.
+    cases = [
+        *_cases(),
+        _non_finite(make_standings(), False),
+        _non_finite(make_standings(), True),
+        _interval_at(0.8),
+    ]
+    standings = cases[case]
+    for table in standings.tables:
+        cached = charts.interval_spec(standings, table)
+        altair = charts.chart_spec(charts.interval_chart(standings, table))
+        assert _page_text(cached) == _page_text(altair)

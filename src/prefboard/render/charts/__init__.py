@@ -40,6 +40,7 @@ from prefboard.render.charts.rankings import (
     group_rank_heatmap,
     group_rank_heatmap_spec,
     interval_chart,
+    interval_spec,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "history_chart",
     "history_spec",
     "interval_chart",
+    "interval_spec",
     "likert_chart",
     "pair_coverage_chart",
     "sample_vs_population_chart",

@@ -7,6 +7,7 @@ import json
 from typing import Any, cast
 
 import altair as alt
+import pandas as pd
 
 from prefboard.render import format as fmt
 from prefboard.render.charts.base import (
@@ -169,11 +170,38 @@ def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
     Provisional models (too few battles) are drawn in the second category colour with a hollow
     point, so their position reads as tentative.
     """
+    rows = _interval_rows(standings, table)
+    order = [r["model"] for r in rows]
+    return _interval_layers(_data(rows), order, standings.parameters.interval, _height(len(rows)))
+
+
+def interval_spec(standings: Standings, table: Table) -> Spec:
+    """`chart_spec(interval_chart(standings, table))` from a skeleton built once per interval
+    level, with this table's row order, height and rows put in (as the JSON records Altair
+    makes of them: ints, floats, and None for a missing band end)."""
+    rows = _interval_rows(standings, table)
+    spec: Spec = json.loads(_interval_skeleton(standings.parameters.interval))
+    spec = cast(Spec, _fill(spec, {_Y_ORDER: [r["model"] for r in rows]}))
+    spec["data"] = {"values": rows}
+    spec["height"] = _height(len(rows))
+    return spec
+
+
+def _interval_rows(standings: Standings, table: Table) -> list[Row]:
     names = _model_names(standings)
     entries = sorted(table.entries, key=lambda e: (e.rank, _name(names, e.model)))
-    rows = [_entry_row(e, names) for e in entries]
-    order = [r["model"] for r in rows]
-    interval = standings.parameters.interval
+    return [_entry_row(e, names) for e in entries]
+
+
+@functools.lru_cache(maxsize=4)
+def _interval_skeleton(interval: float) -> str:
+    empty = alt.Data(values=[])  # type: ignore[no-untyped-call]
+    return json.dumps(chart_spec(_interval_layers(empty, [_Y_ORDER], interval, MIN_HEIGHT)))
+
+
+def _interval_layers(
+    data: alt.Data | pd.DataFrame, order: list[str], interval: float, height: int
+) -> alt.TopLevelMixin:
     tooltip = [
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip("rank:Q", title="Rank"),
@@ -205,7 +233,7 @@ def interval_chart(standings: Standings, table: Table) -> alt.TopLevelMixin:
             "status:N", scale=alt.Scale(domain=STATUS, range=[1, 0]), legend=None
         ),
     )
-    return _finish(alt.layer(rules, points, data=_data(rows)), _height(len(rows)))
+    return _finish(alt.layer(rules, points, data=data), height)
 
 
 # What a rank heatmap is drawn from: rows, row order, column field, column title, column order.
