@@ -34,7 +34,14 @@ from prefboard.render.charts.people import (
     likert_chart,
     sample_vs_population_chart,
 )
-from prefboard.render.charts.rankings import dimension_heatmap, group_rank_heatmap, interval_chart
+from prefboard.render.charts.rankings import (
+    dimension_heatmap,
+    dimension_heatmap_spec,
+    group_rank_heatmap,
+    group_rank_heatmap_spec,
+    interval_chart,
+    interval_spec,
+)
 
 __all__ = [
     "GRID_MODELS",
@@ -43,12 +50,15 @@ __all__ = [
     "calibration_chart",
     "chart_spec",
     "dimension_heatmap",
+    "dimension_heatmap_spec",
     "grid_models",
     "group_rank_heatmap",
+    "group_rank_heatmap_spec",
     "head_to_head_chart",
     "history_chart",
     "history_spec",
     "interval_chart",
+    "interval_spec",
     "likert_chart",
     "pair_coverage_chart",
     "sample_vs_population_chart",

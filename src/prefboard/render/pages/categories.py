@@ -42,7 +42,7 @@ def category(pb: _Builder, sl: SliceInfo) -> Page:
             "label": d.label,
             "chart": chart_block(
                 f"category-{sl.attribute}-{d.key}",
-                charts.group_rank_heatmap(pb.s, d.key, sl.attribute),
+                charts.group_rank_heatmap_spec(pb.s, d.key, sl.attribute),
             ),
         }
         for d in pb.battle_dims

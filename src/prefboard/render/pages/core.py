@@ -219,7 +219,7 @@ class _Builder:
     def ranking(self, page: str, table: Table, chart_id: str) -> dict[str, Any]:
         return {
             "rows": self.rows(page, table.entries),
-            "chart": chart_block(chart_id, charts.interval_chart(self.s, table)),
+            "chart": chart_block(chart_id, charts.interval_spec(self.s, table)),
             "caption": self.caption(table),
             "notes": table.notes,
         }

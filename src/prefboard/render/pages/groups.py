@@ -46,7 +46,7 @@ def group(pb: _Builder, attribute: str) -> Page:
             "label": d.label,
             "chart": chart_block(
                 f"group-{attribute}-{d.key}",
-                charts.group_rank_heatmap(pb.s, d.key, attribute),
+                charts.group_rank_heatmap_spec(pb.s, d.key, attribute),
             ),
         }
         for d in pb.battle_dims

@@ -72,7 +72,7 @@ def dimensions(pb: _Builder) -> list[Page]:
             "Dimensions",
             pb.render(
                 "dimensions_index.md.j2",
-                heatmap=chart_block("dimension-heatmap", charts.dimension_heatmap(pb.s)),
+                heatmap=chart_block("dimension-heatmap", charts.dimension_heatmap_spec(pb.s)),
                 rows=rows,
             ),
         )
