@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numba import njit
 
 from prefboard.config import Config
@@ -56,10 +58,12 @@ class Inputs:
 def prepare(config: Config, data: Ingested) -> Inputs:
     battles = canonical_order(data.battles)
     active = active_participants(data)
+    # The participant column is hashed once: slices and clusters map its distinct ids
+    # (thousands), then read per battle through these codes (no second pass over the strings).
     people, uniques = pd.factorize(battles["participant_id"])
-    people = people.astype(index_dtype(len(people)))  # only read by distinct(): 4 bytes do
-    clusters = cluster_codes(battles)
-    codes = slice_codes(config, battles["participant_id"], data.participants)
+    people = people.astype(index_dtype(len(people)))  # 4 bytes do: codes < battles
+    clusters = cluster_codes(battles, people, uniques)
+    codes = slice_codes(config, people, uniques, data.participants)
     codes |= battle_codes(config, battles)
     return Inputs(
         battles=battles,
@@ -148,25 +152,29 @@ def _in_canonical_order(battles: pd.DataFrame) -> bool:
     if (step < 0).any():
         return False
     tied = np.flatnonzero(step == 0)
-    ids = battles["battle_id"]
-    before = ids.iloc[tied].to_numpy()
-    after = ids.iloc[tied + 1].to_numpy()
-    return bool((before < after).all())
+    # Compared in Arrow, not as Python strings (no object copy of the column): UTF-8 byte
+    # order is code point order, which is Python's order of str.
+    ids = pa.array(battles["battle_id"].array)
+    before = pc.take(ids, tied)
+    after = pc.take(ids, tied + 1)
+    return bool(pc.all(pc.less(before, after)).as_py())
 
 
 def slice_codes(
-    config: Config, participant_ids: pd.Series, participants: pd.DataFrame
+    config: Config, people: np.ndarray, uniques: pd.Index, participants: pd.DataFrame
 ) -> dict[str, np.ndarray]:
     """Per participant slice, the index of each battle's participant value (-1 when unknown);
-    battle slices' codes come from the battles themselves (rating/battle_slices.py)."""
-    where = participants.index.get_indexer(pd.Index(participant_ids))
+    battle slices' codes come from the battles themselves (rating/battle_slices.py).
+    ``people``/``uniques``: the battles' participant column factorized. Each distinct id is
+    looked up once and the battles read its code: what looking up every battle's id gave."""
+    where = participants.index.get_indexer(uniques)
     out = {}
     for s in config.participant_slices:
         value_codes = pd.Index(s.values).get_indexer(
             pd.Index(participants[s.attribute].astype(str))
         )
-        per_battle = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
-        out[s.attribute] = per_battle.astype(code_dtype(len(s.values)))
+        per_person = np.where(where >= 0, value_codes[np.maximum(where, 0)], -1)
+        out[s.attribute] = per_person.astype(code_dtype(len(s.values)))[people]
     return out
 
 
@@ -298,14 +306,17 @@ def index_dtype(n_battles: int) -> type[np.signedinteger[Any]]:
     return np.int32 if n_battles <= np.iinfo(np.int32).max else np.int64
 
 
-def cluster_codes(battles: pd.DataFrame) -> list[np.ndarray]:
+def cluster_codes(battles: pd.DataFrame, people: np.ndarray, uniques: pd.Index) -> list[np.ndarray]:
     """Cluster code per battle: participant, and prompt when any battle names one. A battle
     with no prompt_id is its own prompt cluster (nothing says it shares an item). Codes follow
-    sorted ids, not first appearance, so the sandwich does not depend on the battle order."""
+    sorted ids, not first appearance, so the sandwich does not depend on the battle order.
+    ``people``/``uniques``: the participant column factorized in order of appearance."""
     # Codes are below the number of battles: 4 bytes while that fits (index_dtype). Their
     # readers take any integer dtype (8.8M battles: 35 MB less per clustering, all stage long).
     narrow = index_dtype(len(battles))
-    by_person = pd.factorize(battles["participant_id"], sort=True)[0].astype(narrow)
+    # A participant's sorted code is its id's rank among the distinct ids: sorting those
+    # (thousands) gives the codes a sorted factorize of every battle's id gave.
+    by_person = pd.factorize(uniques, sort=True)[0].astype(narrow)[people]
     prompts = battles.get("prompt_id")
     if prompts is None or not (prompts != "").any():
         return [by_person]
