@@ -28,8 +28,19 @@ def run_mkdocs(config_file: Path, epoch: int | None = None) -> None:
     same inputs are byte-identical.
     """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    if epoch is not None:
-        os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
+    # Only for this build: left set, the first board's date would stamp every later build in
+    # the same process (`serve`, tests) and two builds of one board could differ.
+    ours = epoch is not None and "SOURCE_DATE_EPOCH" not in os.environ
+    if ours:
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        _build(config_file)
+    finally:
+        if ours:
+            del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def _build(config_file: Path) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
