@@ -8,7 +8,6 @@ by the wrappers in :mod:`prefboard.rating.trueskill`; these kernels trust them.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -240,38 +239,29 @@ def run_jobs(
     Arrays are trusted (checked by :mod:`prefboard.rating.trueskill`).
 
     The jobs are played by numba's number of threads (``numba.get_num_threads()``: the
-    machine's cores unless set lower), each taking the next job, longest first, from one shared
-    list. A prange over the jobs was split by numba's OpenMP layer into one contiguous block
-    of jobs per thread, so the longest-first list gave one thread the twenty shuffles of the
-    pooled table and the other the short group tables (2M battles: 246 against 55 CPU ticks),
-    and the long block ran alone on one core. Each job's result depends on its (t, p) alone."""
+    machine's cores unless set lower), the executor's threads each taking the next job, longest
+    first, from its one queue. A prange over the jobs was split by numba's OpenMP layer into one
+    contiguous block of jobs per thread, so the longest-first list gave one thread the twenty
+    shuffles of the pooled table and the other the short group tables (2M battles: 246 against
+    55 CPU ticks), and the long block ran alone on one core. Each job's result depends on its
+    (t, p) alone."""
     n_t = jobs.passes.size
     width = 1 + int(jobs.passes.max(initial=0))
     mu = np.full((n_t, width, n_models), float(mu0))
     sigma = np.full((n_t, width, n_models), float(sigma0))
     job_t, job_p = jobs.schedule()
-    todo = iter(zip(job_t.tolist(), job_p.tolist(), strict=True))
-    lock = threading.Lock()
 
-    def work() -> None:
-        while True:
-            with lock:  # one shared list: a thread that finishes a job takes the next one
-                job = next(todo, None)
-            if job is None:
-                return
-            t, p = job
-            battles = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
-            stream = (jobs.seed[t], int(jobs.stream[t]), p)
-            outcome = outcomes[jobs.row[t]]
-            constants = (two_beta_sq, tau_sq, float(jobs.eps[t]))
-            _job_kernel(mu[t, p], sigma[t, p], a, b, outcome, battles, stream, constants)
+    def play_job(t: int, p: int) -> None:
+        battles = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
+        stream = (jobs.seed[t], int(jobs.stream[t]), p)
+        outcome = outcomes[jobs.row[t]]
+        constants = (two_beta_sq, tau_sq, float(jobs.eps[t]))
+        _job_kernel(mu[t, p], sigma[t, p], a, b, outcome, battles, stream, constants)
 
     threads = max(1, min(numba.get_num_threads(), job_t.size))
-    with ThreadPoolExecutor(max_workers=threads - 1 or 1) as pool:
-        helpers = [pool.submit(work) for _ in range(threads - 1)]
-        work()  # the calling thread is one of the players
-        for h in helpers:
-            h.result()  # re-raises a helper's exception here
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # list() waits for every job and re-raises the first exception here
+        list(pool.map(play_job, job_t.tolist(), job_p.tolist()))
     return mu, sigma
 
 
