@@ -275,6 +275,33 @@ def _minimize(obj: _Objective, x0: np.ndarray) -> np.ndarray:
     return x
 
 
+def active_models(
+    n_models: int, i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The models in some pair (a mask), each model's position among them, and their number."""
+    active = np.zeros(n_models, dtype=bool)
+    active[i] = True
+    active[j] = True
+    index = np.cumsum(active) - 1
+    return active, index, int(active.sum())
+
+
+def centred_start(theta0: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """A warm start's thetas of the active models, centred (nan as 0)."""
+    start = np.nan_to_num(np.asarray(theta0, dtype=np.float64)[active])
+    centred: np.ndarray = start - start.mean()
+    return centred
+
+
+def thetas_of(x: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Every model's theta from a solution ``x`` over the active ones (centred; nan for the
+    others)."""
+    m = int(active.sum())
+    theta = np.full(active.shape[0], np.nan)
+    theta[active] = x[:m] - x[:m].mean()
+    return theta
+
+
 def _fit_counts(
     n_models: int,
     i: np.ndarray,
@@ -286,27 +313,20 @@ def _fit_counts(
     """MLE from aggregated counts; ``theta0``/``nu0`` (full-length) warm-start the optimiser."""
     keep = _battles(cells) > 0
     i, j, cells = i[keep], j[keep], cells[keep]
-    theta = np.full(n_models, np.nan)
     if len(i) == 0:
-        return theta, math.nan, 0.0, True
-    active = np.zeros(n_models, dtype=bool)
-    active[i] = True
-    active[j] = True
-    index = np.cumsum(active) - 1
-    m = int(active.sum())
+        return np.full(n_models, np.nan), math.nan, 0.0, True
+    active, index, m = active_models(n_models, i, j)
     obj = _Objective(m, index[i], index[j], cells)
     x0 = np.zeros(m + obj.with_nu)
     if theta0 is not None:
-        start = np.nan_to_num(np.asarray(theta0, dtype=np.float64)[active])
-        x0[:m] = start - start.mean()
+        x0[:m] = centred_start(theta0, active)
     if obj.with_nu:
         if nu0 is not None and nu0 > 0 and math.isfinite(nu0):
             x0[m] = math.log(nu0)
         else:  # at equal strengths P(tie) = nu / (2 + nu)
             x0[m] = math.log(2.0 * (obj.ties + 0.5) / (obj.total - obj.ties + 0.5))
     x, converged = _polish(obj, _minimize(obj, x0))
-    fitted = x[:m] - x[:m].mean()
-    theta[active] = fitted
+    theta = thetas_of(x, active)
     nu = math.exp(x[m]) if obj.with_nu else 0.0
     # the likelihood is invariant to the centring shift, so obj.loglik is the loglik of `theta`
     return theta, nu, float(obj.loglik), converged

@@ -32,6 +32,9 @@ from prefboard.rating.btd_fit import (
     _minimize,
     _Objective,
     _polish,
+    active_models,
+    centred_start,
+    thetas_of,
 )
 
 # scipy's _minimize_trust_region defaults, used by method="trust-exact" as _fit_counts calls it
@@ -126,13 +129,8 @@ class WarmStart:
     def of(
         cls, n_models: int, i: np.ndarray, j: np.ndarray, theta: np.ndarray, nu: float
     ) -> WarmStart:
-        active = np.zeros(n_models, dtype=bool)
-        active[i] = True
-        active[j] = True
-        index = np.cumsum(active) - 1
-        m = int(active.sum())
-        start = np.nan_to_num(np.asarray(theta, dtype=np.float64)[active])
-        x0 = start - start.mean()
+        active, index, m = active_models(n_models, i, j)
+        x0 = centred_start(theta, active)
         if nu > 0 and math.isfinite(nu):
             x0 = np.append(x0, math.log(nu))
         return cls(n_models, m, i, j, theta, nu, active, index[i], index[j], x0)
@@ -147,10 +145,7 @@ class WarmStart:
         if x is None:
             x = _minimize(obj, self.x0)
         x, _ = _polish(obj, x)
-        m = self.m
-        theta = np.full(self.n_models, np.nan)
-        theta[self.active] = x[:m] - x[:m].mean()
-        return theta
+        return thetas_of(x, self.active)
 
     def _objective(self, cells: np.ndarray) -> _Objective | None:
         """The draw's objective on the shared layout; None when the draw leaves a model without
