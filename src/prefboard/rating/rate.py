@@ -104,7 +104,7 @@ def _rate_dimension(
     dim = dimension_of(config, inputs, key)
     online = replays.submit(run_tournaments, len(config.model_keys), inputs.a, inputs.b, [dim.run])
     fit = fit_dimension(config, inputs, dim, turns)
-    return _dimension(config, inputs, dim, fit, online.result()[0], crosscheck(key))
+    return _dimension(config, inputs, dim, fit, online.result()[0], lambda: crosscheck(key))
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,11 @@ def _dimension(
     dim: Dimension,
     fit: DimensionFit,
     results: list[Result],
-    cross: btd.BTDFit,
+    cross: Callable[[], btd.BTDFit],
 ) -> _Rated:
+    """The dimension's tables, pairs and diagnostics. Its cross-check is read last: the worker
+    process may still be fitting it, and everything else here does not wait for it (on a
+    300-model board the first two dimensions used to wait ~3 s for it with nothing to do)."""
     z = z_score(config.rating.interval)
     by_slice = {(r.spec.attribute, r.spec.value): r for r in results}
     head = fit.posteriors[(POOLED, POOLED)]
@@ -147,16 +150,19 @@ def _dimension(
     )
     dim_pairs = pairs.pairs_of(config, dim.key, head, params, fits)
     pooled_table = next(t for t in reversed(rows) if t.slice_attribute == POOLED)
+    history = diagnostics.history_of(config, dim.key, pooled, a, b, outcome, dim.run.params)
+    sensitivity = diagnostics.sensitivity(dim.key, pooled, len(config.model_keys))
+    style = style_control(config, inputs, dim)
     return _Rated(
         tables=rows,
         pairs=dim_pairs,
         fit_check=fit_check,
-        history=diagnostics.history_of(config, dim.key, pooled, a, b, outcome, dim.run.params),
-        crosscheck=diagnostics.crosscheck(config, pooled_table, cross),
-        sensitivity=diagnostics.sensitivity(dim.key, pooled, len(config.model_keys)),
+        history=history,
+        crosscheck=diagnostics.crosscheck(config, pooled_table, cross()),
+        sensitivity=sensitivity,
         ties=dim.ties,
         pooling=fit.grouped.info,
-        style=style_control(config, inputs, dim),
+        style=style,
     )
 
 
