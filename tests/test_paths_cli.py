@@ -295,3 +295,14 @@ def test_simulate_refuses_a_symlinked_results_folder(tiny: Path, tmp_path: Path)
     line = one_error(run("simulate", "--config", str(tiny / "leaderboard.toml"), "--battles", "10"))
     assert line == symlink_error(results)
     assert keep.read_text() == "precious\n"
+
+
+def test_an_output_path_through_a_file_is_one_error_line(tiny: Path) -> None:
+    # The operating system refuses the folder (ENOTDIR): before, a NotADirectoryError traceback
+    # and exit 1; now the path and the system's reason, exit 2, and nothing else touched.
+    notes = tiny / "notes.txt"
+    notes.write_text("keep me\n")
+    for command in (["build", "--out", str(notes / "site")], ["rate", "--out", str(notes / "st")]):
+        line = one_error(run(*command, "--config", str(tiny / "leaderboard.toml")))
+        assert "notes.txt" in line and "Not a directory" in line
+    assert (tiny / "notes.txt").read_text() == "keep me\n"

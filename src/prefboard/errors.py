@@ -70,6 +70,17 @@ class BuildError(PrefboardError):
     """The site could not be built."""
 
 
+class SystemIOError(PrefboardError):
+    """The machine refused a read or a write (a path through a file, a full disk, no
+    permission): one line naming the path and the reason, never a traceback."""
+
+    @classmethod
+    def of(cls, exc: OSError) -> SystemIOError:
+        reason = exc.strerror or type(exc).__name__
+        where = exc.filename if exc.filename is not None else None
+        return cls(f"{where}: {reason}" if where is not None else f"{reason}: {exc}")
+
+
 # Rules that refuse a whole file (or the config's view of it): everything else in that file, and
 # every row that relies on it, is a consequence.
 FILE_RULES = frozenset(

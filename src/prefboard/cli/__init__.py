@@ -35,7 +35,23 @@ def _gate_rules(ctx: click.Context, param: click.Parameter, values: tuple[str, .
         raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; an operating-system error a command did not expect (an output path
+    that runs through a file, a full disk) becomes one `Error:` line and exit 2, as every other
+    refusal, instead of a traceback. A closed pipe on stdout is left to Python."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from prefboard.errors import SystemIOError
+
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise SystemIOError.of(exc) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prefboard")
 def cli() -> None:
     """Human-preference leaderboards: validate battles and ratings, rank models with TrueSkill,
