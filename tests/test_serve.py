@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -89,3 +91,48 @@ def test_serve_rebuilds_and_the_page_can_reload(tiny: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+class _Server:
+    """Stands in for the HTTP server: serve_board's loop is what is tested."""
+
+    def serve_forever(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def server_close(self) -> None:
+        pass
+
+
+def test_a_rebuild_the_system_refuses_is_one_line_and_serving_goes_on(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first build succeeds; the rebuild after a change meets a full disk; the loop reports
+    # it in one line and keeps polling until Ctrl+C. No real server, build or clock.
+    from prefboard import serve
+
+    builds: list[int] = []
+
+    def build(*args: object, **kwargs: object) -> None:
+        builds.append(1)
+        if len(builds) == 2:
+            raise OSError(28, "No space left on device", str(tiny / "site" / "index.html"))
+
+    sleeps = iter(range(100))
+    changes = iter(range(100))  # every poll sees the inputs changed
+
+    def sleep(seconds: float) -> None:
+        if next(sleeps) == 3:  # Ctrl+C after three rebuilds
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(serve.pipeline, "build", build)
+    monkeypatch.setattr(serve, "_listen", lambda *a: _Server())
+    monkeypatch.setattr(serve, "input_fingerprint", lambda *a: (next(changes),))
+    monkeypatch.setattr(serve.time, "sleep", sleep)
+    said: list[str] = []
+    serve.serve_board(tiny / "leaderboard.toml", "127.0.0.1", 8000, said.append)
+    errors = [line for line in said if line.startswith("Error: ")]
+    assert errors == [f"Error: {tiny / 'site' / 'index.html'}: No space left on device"]
+    assert said[-1] == "stopped" and len(builds) == 4  # the first, then three rebuilds

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prefboard import pipeline
-from prefboard.errors import PrefboardError
+from prefboard.errors import PrefboardError, SystemIOError
 
 POLL_SECONDS = 1.0
 RELOAD_PATH = "/__prefboard/livereload.js"
@@ -105,6 +105,8 @@ def serve_board(config_path: Path, host: str, port: int, echo: Callable[[str], N
                 echo("rebuilt")
             except PrefboardError as exc:
                 echo(f"Error: {exc.format_message()}")
+            except OSError as exc:  # a full disk, a vanished folder: the last site stays served
+                echo(f"Error: {SystemIOError.of(exc).format_message()}")
     except KeyboardInterrupt:
         echo("stopped")
     finally:
