@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from prefboard.matchmaking import goal_kernel
 from prefboard.matchmaking.information import PairSet, expected_difference_variance
 
 __all__ = ["goal_information", "target_gains"]
@@ -42,9 +43,11 @@ def goal_information(
     helps a target through the covariance even when it does not involve its models."""
     goal = _Goal.of(mean, cov, targets)
     i, j, shrink = _shrinkage(mean, cov, pairs, idx, beta, eps)
+    if len(idx) == 1:  # numpy sums a lone column pairwise, not row by row: let it
+        return np.asarray(goal.drops(i, j, shrink).sum(axis=0), dtype=np.float64)
     out = np.empty(len(idx))
     for c in _chunks(len(idx), len(goal.m)):
-        out[c] = goal.drops(i[c], j[c], shrink[c]).sum(axis=0)
+        goal.drop_sums(i[c], j[c], shrink[c], out[c])
     return out
 
 
@@ -83,10 +86,24 @@ class _Goal:
 
     def drops(self, i: np.ndarray, j: np.ndarray, shrink: np.ndarray) -> np.ndarray:
         """(targets, pairs): each target's entropy drop from one battle of each pair (i, j)."""
-        cross = self.w[:, i] - self.w[:, j]
-        v_new = np.maximum(self.v[:, None] - cross**2 * shrink[None, :], 1e-300)
-        after = _binary_entropy(ndtr(np.abs(self.m)[:, None] / np.sqrt(v_new)))
-        return np.asarray(np.maximum(self.before[:, None] - after, 0.0), dtype=np.float64)
+        out = np.empty((len(self.m), len(i)))
+        goal_kernel.drops(*self._entropy_inputs(i, j, shrink), self.before, out)
+        return out
+
+    def drop_sums(self, i: np.ndarray, j: np.ndarray, shrink: np.ndarray, out: np.ndarray) -> None:
+        """``out[c]``: the targets' drops from one battle of pair (i_c, j_c), summed as
+        ``drops(...).sum(axis=0)`` sums them for two or more pairs, without the array."""
+        goal_kernel.drop_sums(*self._entropy_inputs(i, j, shrink), self.before, out)
+
+    def _entropy_inputs(
+        self, i: np.ndarray, j: np.ndarray, shrink: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's order probability after the battle and its two logs (numpy's)."""
+        p = np.empty((len(self.m), len(i)))
+        logs = np.empty((2, *p.shape))
+        goal_kernel.entropy_inputs(self.w, self.v, np.abs(self.m), i, j, shrink, p, logs)
+        goal_kernel.log_in_place(logs)
+        return p, logs
 
 
 def _shrinkage(

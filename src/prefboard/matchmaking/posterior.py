@@ -47,18 +47,12 @@ def draw_margin_of(standings: Standings, dimension: str) -> float:
 
 def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
     """Full covariance of a pooled table from its pair counts, or None if there are none."""
-    keys = [e.model for e in table.entries]
-    index = {k: n for n, k in enumerate(keys)}
-    rows = [
-        p for p in pairs_of(standings, table.dimension) if p.model_a in index and p.model_b in index
-    ]
-    if not rows:
+    rows = _pair_rows(standings, table)
+    if rows is None:
         return None
-    m = len(keys)
+    m = len(table.entries)
     flat = np.zeros((m, m, 3))
-    a = np.array([index[p.model_a] for p in rows], dtype=np.int64)
-    b = np.array([index[p.model_b] for p in rows], dtype=np.int64)
-    won = np.array([(p.wins_a, p.wins_b, p.ties) for p in rows], dtype=np.float64)
+    a, b, won = rows
     swap = a > b  # each pair's counts go to its (lower, higher) index cell, a's wins first
     won[swap] = won[swap][:, [1, 0, 2]]
     np.add.at(flat, (np.where(swap, b, a), np.where(swap, a, b)), won)
@@ -79,6 +73,25 @@ def _refit(standings: Standings, table: Table, eps: float) -> np.ndarray | None:
         return None
     factor = np.array([e.inflation for e in table.entries])
     return post.cov * np.outer(factor, factor)
+
+
+def _pair_rows(
+    standings: Standings, table: Table
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Table indices ``a``, ``b`` and ``(wins_a, wins_b, ties)`` of the standings' pairs of the
+    table's dimension between two of its models, or None if there are none. One pass over the
+    pairs (a 300-model board's dimension lists ~45 k; three passes took ~0.1 CPU s more per
+    build); the counts are ints, exact in float64."""
+    index = {e.model: n for n, e in enumerate(table.entries)}
+    rows = [
+        (ia, ib, p.wins_a, p.wins_b, p.ties)
+        for p in pairs_of(standings, table.dimension)
+        if (ia := index.get(p.model_a)) is not None and (ib := index.get(p.model_b)) is not None
+    ]
+    if not rows:
+        return None
+    cols = np.array(rows, dtype=np.int64)
+    return cols[:, 0].copy(), cols[:, 1].copy(), cols[:, 2:].astype(np.float64)
 
 
 # The queue and the stopping rule both need a table's posterior; the refit costs a full EP

@@ -87,7 +87,6 @@ def _table_queue(
     explore: float,
     measure: str,
     short: set[tuple[str, str]],
-    counts: dict[PairKey, int],
     board: float = 0.0,
 ) -> list[Candidate]:
     post: TablePosterior = table_posterior(standings, table)
@@ -108,8 +107,24 @@ def _table_queue(
         targets=targets,
         board=board,
     )
+    counts = _picked_counts(standings, dimension, table, post, planned)
     ctx = _Context(standings, dimension, table, post, targets, _slice_key(table) in short, counts)
     return _candidates(ctx, planned)
+
+
+def _picked_counts(
+    standings: Standings,
+    dimension: str,
+    table: Table,
+    post: TablePosterior,
+    planned: batches.Batch,
+) -> dict[PairKey, int]:
+    """Battles so far of the planned pairs (pooled tables only: slices have no pair list)."""
+    if table.slice_attribute != POOLED:
+        return {}
+    pairs = info.PairSet.of(len(post.keys))
+    picked = [(post.keys[int(pairs.i[k])], post.keys[int(pairs.j[k])]) for k in planned.picks]
+    return pair_counts(standings, dimension, picked)
 
 
 def _candidates(ctx: _Context, planned: batches.Batch) -> list[Candidate]:
@@ -243,9 +258,8 @@ def plan(
         raise ValueError(f"explore must be between 0 and 1, got {explore}")
     tables = select_tables(standings, dimension, slice_attribute, slice_value)
     short = {(g.attribute, g.value) for g in groups_in_need(standings) if g.needed}
-    counts = pair_counts(standings, {t.dimension for t in tables})
     queues = [
-        _table_queue(standings, t.dimension, t.table, n, explore, measure, short, counts, board)
+        _table_queue(standings, t.dimension, t.table, n, explore, measure, short, board)
         for t in tables
     ]
     merged: list[Candidate] = []
