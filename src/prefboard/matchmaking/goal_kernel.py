@@ -22,8 +22,10 @@ from typing import Any
 
 import llvmlite.binding as llvm
 import numpy as np
+from numba import config as numba_config
 from numba import njit, types
 from numba.extending import get_cython_function_address
+from scipy import special
 
 __all__ = ["drop_sums", "drops", "entropy_inputs", "log_in_place"]
 
@@ -43,11 +45,20 @@ def _ndtr_address() -> int:
     return int(get_cython_function_address("scipy.special.cython_special", _NDTR_CAPI))
 
 
-# Bound by name, not by a constant address, so the kernels can be cached: the cached code is
-# linked against this symbol again in each process.
-llvm.add_symbol(_NDTR_SYMBOL, _ndtr_address())
+def _ndtr_python(x: float, skip_dispatch: int) -> float:
+    """With numba's JIT off (``NUMBA_DISABLE_JIT=1``) the kernels run as Python and call the
+    same scipy function through its ufunc (an external function exists only in compiled
+    code)."""
+    return float(special.ndtr(x))
+
+
 # Typed Any: a numba type, called only inside compiled code (mypy sees Type.__call__).
-_ndtr: Any = types.ExternalFunction(_NDTR_SYMBOL, types.float64(types.float64, types.intc))
+_ndtr: Any = _ndtr_python
+if not getattr(numba_config, "DISABLE_JIT", False):  # set from the environment at import
+    # Bound by name, not by a constant address, so the kernels can be cached: the cached code
+    # is linked against this symbol again in each process.
+    llvm.add_symbol(_NDTR_SYMBOL, _ndtr_address())
+    _ndtr = types.ExternalFunction(_NDTR_SYMBOL, types.float64(types.float64, types.intc))
 
 # A cell whose new variance is the target's old one (the battle moves it less than its last
 # bit): its probability, hence its entropy, is the one before, so its drop is before - before
