@@ -30,19 +30,23 @@ from scipy import special
 __all__ = ["drop_sums", "drops", "entropy_inputs", "log_in_place"]
 
 _NDTR_SIGNATURE = b"double (double, int __pyx_skip_dispatch)"
-_NDTR_CAPI = "__pyx_fuse_1ndtr"  # the float64 member of cython_special's fused ndtr
+# cython_special's fused ndtr: one member per argument type (complex, float64), numbered by
+# Cython; the float64 one is found by its C signature, not by its number.
+_NDTR_CAPI = ("__pyx_fuse_1ndtr", "__pyx_fuse_0ndtr", "ndtr")
 _NDTR_SYMBOL = "prefboard_scipy_ndtr_f64"
 
 
 def _ndtr_address() -> int:
-    """The address of scipy's float64 ``ndtr``, after checking its C signature: a scipy that
-    renumbered its fused variants must fail here, not call the complex one."""
-    capsule = importlib.import_module("scipy.special.cython_special").__pyx_capi__[_NDTR_CAPI]
+    """The address of scipy's float64 ``ndtr``: the member of its fused variants whose C
+    signature is float64's (a scipy that renumbered them is still read right; one with none
+    fails here rather than call the complex one)."""
+    capi = importlib.import_module("scipy.special.cython_special").__pyx_capi__
     name_of = ctypes.pythonapi.PyCapsule_GetName
     name_of.restype, name_of.argtypes = ctypes.c_char_p, [ctypes.py_object]
-    if name_of(capsule) != _NDTR_SIGNATURE:
-        raise ImportError(f"scipy.special.cython_special.{_NDTR_CAPI} is not float64 ndtr")
-    return int(get_cython_function_address("scipy.special.cython_special", _NDTR_CAPI))
+    for name in _NDTR_CAPI:
+        if name in capi and name_of(capi[name]) == _NDTR_SIGNATURE:
+            return int(get_cython_function_address("scipy.special.cython_special", name))
+    raise ImportError("scipy.special.cython_special exports no float64 ndtr")
 
 
 def _ndtr_python(x: float, skip_dispatch: int) -> float:
