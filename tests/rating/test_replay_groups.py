@@ -134,3 +134,23 @@ def test_schedule_plays_every_pass_once_in_near_equal_groups_longest_first() -> 
         (2, 0, 3),
     ]
     assert jobs.schedule(1)[2].tolist() == [1] * 15
+
+
+def test_tally_counts_each_seat_of_each_outcome() -> None:
+    """tournaments._tally indexes its columns by the outcome (no branch): per tournament and
+    model, battles, wins, losses and ties must equal counts written out per outcome here."""
+    from prefboard.rating.tournaments import _tally
+
+    rng = np.random.default_rng(4)
+    a, b, outcomes = board(9, rng)
+    jobs = jobs_of(rng)
+    got = _tally(9, a, b, outcomes, jobs.row, jobs.offsets, jobs.battles)
+    for t in range(jobs.passes.size):
+        idx = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
+        x, y, o = a[idx], b[idx], outcomes[0, idx]
+        count = lambda who: np.bincount(who, minlength=9)  # noqa: E731
+        np.testing.assert_array_equal(got[t, :, 0], count(x) + count(y))
+        np.testing.assert_array_equal(got[t, :, 1], count(x[o == 0]) + count(y[o == 1]))
+        np.testing.assert_array_equal(got[t, :, 2], count(x[o == 1]) + count(y[o == 0]))
+        np.testing.assert_array_equal(got[t, :, 3], count(x[o == 2]) + count(y[o == 2]))
+    assert got[:, :, 1:].sum() == 2 * jobs.offsets[-1]  # every battle scored for both seats
