@@ -1,9 +1,10 @@
 """Online TrueSkill replays: one pass in a given order, many seeded shuffled passes in
 parallel, and a pass with snapshots (the rating history).
 
-Every loop plays battles packed into one int64 each (:func:`_pack_battles`) through the one
-update of :mod:`prefboard.rating.update`, so the loop body is written once. Inputs are checked
-by the wrappers in :mod:`prefboard.rating.trueskill`; these kernels trust them.
+Every replay plays battles packed into one integer each (:func:`_fill_packed`) through one
+loop, :func:`_play_group` (several passes of a tournament interleaved; a single pass is a
+group of one), and the one update of :mod:`prefboard.rating.update`. Inputs are checked by
+the wrappers in :mod:`prefboard.rating.trueskill`; these kernels trust them.
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ _MODEL_BITS = 30
 MAX_MODELS_TOURNAMENTS = 1 << _MODEL_BITS
 # Boards of fewer than 2**13 models (every board the config accepts: MAX_MODELS) pack a
 # battle into an int32 (a in bits 0-12, b in 13-25, outcome in 26-27) for the shuffled
-# replays: each job's copy of its tournament, one per numba thread, takes half the memory
-# (~35 MB less per thread at 10M battles). The shuffle and the play order are those of
-# the int64 packing, so every replay gives the same bits.
+# replays, boards of at most 2**7 into a uint16 (a in bits 0-6, b in 7-13, outcome in 14-15):
+# each pass's copy of its tournament takes a half or a quarter of the memory (at 10M battles
+# and 12 models two passes played together take what one int32 copy took). The shuffle and
+# the play order are those of the int64 packing, so every replay gives the same bits.
 _NARROW_BITS = 13
 MAX_MODELS_NARROW = 1 << _NARROW_BITS
+_SMALL_BITS = 7
+MAX_MODELS_SMALL = 1 << _SMALL_BITS
 
 
 @njit(cache=True, fastmath=False)
@@ -93,6 +97,35 @@ def _pack_battles(
 
 
 @njit(cache=True, fastmath=False)
+def _play_group(
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    packed: np.ndarray,
+    bits: int,
+    constants: tuple[float, float, float],
+) -> None:
+    """Play the K passes ``packed[j]`` (uint16, int32 or int64 rows) interleaved, pass j on
+    ``mu[j]``/``sigma[j]``: battle k of every pass, then battle k + 1. The passes are
+    independent dependency chains, so the CPU overlaps their updates (12 models: ~33 ns instead
+    of ~40 per update at K = 2); each pass sees its own battles in its own order: same bits."""
+    two_beta_sq, tau_sq, eps = constants
+    mask = (np.int64(1) << bits) - 1
+    for k in range(packed.shape[1]):
+        for j in range(packed.shape[0]):
+            x = packed[j, k]  # uint16, int32 or int64: numba widens the shifts and masks to int64
+            ia = x & mask
+            ib = (x >> bits) & mask
+            o = x >> (2 * bits)
+            mu_a, sigma_a, mu_b, sigma_b = _rate(
+                mu[j, ia], sigma[j, ia], mu[j, ib], sigma[j, ib], o, two_beta_sq, tau_sq, eps
+            )
+            mu[j, ia] = mu_a
+            sigma[j, ia] = sigma_a
+            mu[j, ib] = mu_b
+            sigma[j, ib] = sigma_b
+
+
+@njit(cache=True, fastmath=False)
 def _play_packed(
     mu: np.ndarray,
     sigma: np.ndarray,
@@ -102,63 +135,65 @@ def _play_packed(
     eps: float,
     bits: int,
 ) -> None:
-    mask = (np.int64(1) << bits) - 1
-    for k in range(packed.shape[0]):
-        x = packed[k]  # int32 or int64; numba widens the shifts and masks to int64
-        ia = x & mask
-        ib = (x >> bits) & mask
-        o = x >> (2 * bits)
-        mu_a, sigma_a, mu_b, sigma_b = _rate(
-            mu[ia], sigma[ia], mu[ib], sigma[ib], o, two_beta_sq, tau_sq, eps
-        )
-        mu[ia] = mu_a
-        sigma[ia] = sigma_a
-        mu[ib] = mu_b
-        sigma[ib] = sigma_b
+    """One pass: the group of one (``mu``, ``sigma`` contiguous, updated in place)."""
+    n = packed.shape[0]
+    _play_group(
+        mu.reshape((1, mu.shape[0])),
+        sigma.reshape((1, sigma.shape[0])),
+        packed.reshape((1, n)),
+        bits,
+        (two_beta_sq, tau_sq, eps),
+    )
 
 
 @njit(cache=True, fastmath=False)
-def _shuffle_and_play(
-    mu: np.ndarray,
-    sigma: np.ndarray,
+def _fill_group(
+    battles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     packed: np.ndarray,
     bits: int,
-    state: np.uint64,
-    shuffle: bool,
-    constants: tuple[float, float, float],
+    stream: tuple[np.uint64, int, int],
 ) -> None:
-    """One replay of a packed tournament (the job's scratch copy), shuffled when asked."""
-    if shuffle:
-        _fisher_yates(packed, state)
-    _play_packed(mu, sigma, packed, constants[0], constants[1], constants[2], bits)
+    """Row j of ``packed``: pass p0 + j of the tournament (``stream`` = (seed, t, p0)), i.e.
+    its canonical order (p = 0) or its own splitmix64 shuffle of it (p > 0)."""
+    a, b, outcome, idx = battles
+    seed, t, p0 = stream
+    _fill_packed(a, b, outcome, idx, packed[0], bits)
+    # Copying the first row is a sequential memcpy; packing again would gather a, b, outcome.
+    for j in range(1, packed.shape[0]):
+        packed[j] = packed[0]
+    for j in range(packed.shape[0]):
+        if p0 + j > 0:
+            _fisher_yates(packed[j], _job_state(seed, t, p0 + j))
 
 
 @njit(cache=True, fastmath=False, nogil=True)
-def _job_kernel(
+def _group_kernel(
     mu: np.ndarray,
     sigma: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    outcome: np.ndarray,
-    battles: np.ndarray,
+    battles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     stream: tuple[np.uint64, int, int],
     constants: tuple[float, float, float],
 ) -> None:
-    """Job (t, p): pass p of the tournament ``battles`` (p = 0: its canonical order; else the
-    shuffle of splitmix64 seeded from ``stream`` = (seed, t's stream, p)), from ``mu`` and
-    ``sigma`` (the prior) in place. nogil: several run at once (:func:`run_jobs`)."""
-    seed, t, p = stream
-    state = _job_state(seed, t, p) if p > 0 else np.uint64(0)
-    # The job's only scratch memory: one packed copy of its tournament, freed at the end.
-    # int32 and int64 buffers are two types to numba: each branch has its own.
-    if mu.shape[0] <= MAX_MODELS_NARROW:
-        packed32 = np.empty(battles.shape[0], dtype=np.int32)
-        _fill_packed(a, b, outcome, battles, packed32, _NARROW_BITS)
-        _shuffle_and_play(mu, sigma, packed32, _NARROW_BITS, state, p > 0, constants)
+    """Passes p0 .. p0 + K - 1 (K = ``mu.shape[0]``, ``stream`` = (seed, t, p0)) of the
+    tournament ``battles[3]`` (indices into a, b, outcome: ``battles[:3]``) from ``mu`` and
+    ``sigma`` (the prior, one row per pass) in place, played together (:func:`_play_group`).
+    nogil: several groups run at once (:func:`run_jobs`)."""
+    n = battles[3].shape[0]
+    k = mu.shape[0]
+    # The group's only scratch memory: one packed copy of its tournament per pass, freed at the
+    # end, in the narrowest packing the board allows (each dtype is its own type to numba).
+    if mu.shape[1] <= MAX_MODELS_SMALL:
+        packed16 = np.empty((k, n), dtype=np.uint16)
+        _fill_group(battles, packed16, _SMALL_BITS, stream)
+        _play_group(mu, sigma, packed16, _SMALL_BITS, constants)
+    elif mu.shape[1] <= MAX_MODELS_NARROW:
+        packed32 = np.empty((k, n), dtype=np.int32)
+        _fill_group(battles, packed32, _NARROW_BITS, stream)
+        _play_group(mu, sigma, packed32, _NARROW_BITS, constants)
     else:
-        packed = np.empty(battles.shape[0], dtype=np.int64)
-        _fill_packed(a, b, outcome, battles, packed, _MODEL_BITS)
-        _shuffle_and_play(mu, sigma, packed, _MODEL_BITS, state, p > 0, constants)
+        packed64 = np.empty((k, n), dtype=np.int64)
+        _fill_group(battles, packed64, _MODEL_BITS, stream)
+        _play_group(mu, sigma, packed64, _MODEL_BITS, constants)
 
 
 # Battles packed at a time by the history pass: its scratch memory (512 KiB), where a packed
@@ -212,15 +247,31 @@ class Jobs:
     stream: np.ndarray
     passes: np.ndarray
 
-    def schedule(self) -> tuple[np.ndarray, np.ndarray]:
-        """(tournament, pass) of every job, longest first: a core that finishes a short job
-        takes the next one instead of waiting behind a long job started last (LPT rule)."""
-        job_t = np.repeat(np.arange(self.passes.size, dtype=np.int64), self.passes + 1)
-        starts = np.cumsum(self.passes + 1) - (self.passes + 1)
-        job_p = np.arange(job_t.size, dtype=np.int64) - np.repeat(starts, self.passes + 1)
-        size = np.diff(self.offsets)[job_t]
-        order = np.argsort(-size, kind="stable")
-        return job_t[order], job_p[order]
+    def schedule(self, together: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(tournament, first pass, passes) of every group of passes played together, longest
+        first: a core that finishes a short group takes the next one instead of waiting behind
+        a long one started last (LPT rule). Tournament t's 1 + passes[t] passes are cut into
+        ceil((1 + passes[t]) / together) groups of sizes that differ by at most one."""
+        jobs = self.passes + 1
+        n_groups = -(-jobs // max(1, together))
+        group_t = np.repeat(np.arange(jobs.size, dtype=np.int64), n_groups)
+        # Group g of tournament t: passes [g * jobs // n, (g + 1) * jobs // n).
+        g = np.arange(group_t.size, dtype=np.int64) - np.repeat(
+            np.cumsum(n_groups) - n_groups, n_groups
+        )
+        n_t, jobs_t = n_groups[group_t], jobs[group_t]
+        first = g * jobs_t // n_t
+        count = (g + 1) * jobs_t // n_t - first
+        order = np.argsort(-np.diff(self.offsets)[group_t] * count, kind="stable")
+        return group_t[order], first[order], count[order]
+
+
+# Passes of one tournament played together (_play_group). Thread CPU per update, 1M battles
+# among 12 models (medians, busy machine): K = 1 40.5 ns, 2 33 ns, 3 33 ns, 4 33 ns; among 300
+# models ~32 ns whatever K (battles in a row seldom share a model there, so the CPU already
+# overlaps them within one pass). K = 2: two uint16 copies per thread take the memory one
+# int32 copy took, where 3 or 4 would add 17.5 MB per thread and pass at 10M battles.
+PASSES_TOGETHER = 2
 
 
 def run_jobs(
@@ -233,35 +284,36 @@ def run_jobs(
     sigma0: float,
     two_beta_sq: float,
     tau_sq: float,
+    together: int = PASSES_TOGETHER,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``mu`` and ``sigma`` of shape ``(T, 1 + max passes, n_models)`` from the prior; index 0
     of the second axis is the canonical order, passes a tournament does not run keep the prior.
     Arrays are trusted (checked by :mod:`prefboard.rating.trueskill`).
 
-    The jobs are played by numba's number of threads (``numba.get_num_threads()``: the
-    machine's cores unless set lower), the executor's threads each taking the next job, longest
-    first, from its one queue. A prange over the jobs was split by numba's OpenMP layer into one
-    contiguous block of jobs per thread, so the longest-first list gave one thread the twenty
-    shuffles of the pooled table and the other the short group tables (2M battles: 246 against
-    55 CPU ticks), and the long block ran alone on one core. Each job's result depends on its
-    (t, p) alone."""
+    The passes of a tournament are played ``together`` at a time (:func:`_play_group`), each
+    group one job. The jobs are played by numba's number of threads
+    (``numba.get_num_threads()``: the machine's cores unless set lower), the executor's threads
+    each taking the next job, longest first, from its one queue. A prange over the jobs was
+    split by numba's OpenMP layer into one contiguous block of jobs per thread, so the
+    longest-first list gave one thread the twenty shuffles of the pooled table and the other
+    the short group tables (2M battles: 246 against 55 CPU ticks), and the long block ran alone
+    on one core. Each pass's result depends on its (t, p) alone, whatever the grouping."""
     n_t = jobs.passes.size
     width = 1 + int(jobs.passes.max(initial=0))
     mu = np.full((n_t, width, n_models), float(mu0))
     sigma = np.full((n_t, width, n_models), float(sigma0))
-    job_t, job_p = jobs.schedule()
+    group_t, group_p, group_k = jobs.schedule(together)
 
-    def play_job(t: int, p: int) -> None:
-        battles = jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]]
+    def play_group(t: int, p: int, k: int) -> None:
+        battles = (a, b, outcomes[jobs.row[t]], jobs.battles[jobs.offsets[t] : jobs.offsets[t + 1]])
         stream = (jobs.seed[t], int(jobs.stream[t]), p)
-        outcome = outcomes[jobs.row[t]]
         constants = (two_beta_sq, tau_sq, float(jobs.eps[t]))
-        _job_kernel(mu[t, p], sigma[t, p], a, b, outcome, battles, stream, constants)
+        _group_kernel(mu[t, p : p + k], sigma[t, p : p + k], battles, stream, constants)
 
-    threads = max(1, min(numba.get_num_threads(), job_t.size))
+    threads = max(1, min(numba.get_num_threads(), group_t.size))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        # list() waits for every job and re-raises the first exception here
-        list(pool.map(play_job, job_t.tolist(), job_p.tolist()))
+        # list() waits for every group and re-raises the first exception here
+        list(pool.map(play_group, group_t.tolist(), group_p.tolist(), group_k.tolist()))
     return mu, sigma
 
 

@@ -204,13 +204,14 @@ def _rate(
     c = math.sqrt(c_sq)
     t = (mu_a - mu_b) / c
     e = eps / c
-    if outcome == A_WINS:
-        v, w = _vw_win(t, e)
-    elif outcome == B_WINS:
-        v, w = _vw_win(-t, e)
-        v = -v
-    else:
+    if outcome == DRAW:
         v, w = _vw_draw(t, e)
+    else:
+        # A win of b is a win of a mirrored: t and v change sign. Multiplying by +-1 is exact,
+        # and it spares the replays a branch on who won, which the CPU cannot predict.
+        sign = 1.0 - 2.0 * outcome
+        v, w = _vw_win(sign * t, e)
+        v = sign * v
     new_mu_a = mu_a + var_a / c * v
     new_mu_b = mu_b - var_b / c * v
     new_sigma_a = math.sqrt(var_a * (1.0 - var_a / c_sq * w))
