@@ -77,8 +77,9 @@ class SystemIOError(PrefboardError):
     @classmethod
     def of(cls, exc: OSError) -> SystemIOError:
         reason = exc.strerror or type(exc).__name__
-        where = exc.filename if exc.filename is not None else None
-        return cls(f"{where}: {reason}" if where is not None else f"{reason}: {exc}")
+        if exc.filename is None:
+            return cls(f"{reason}: {exc}")
+        return cls(f"{exc.filename}: {reason}")
 
 
 # Rules that refuse a whole file (or the config's view of it): everything else in that file, and
