@@ -196,6 +196,26 @@ def test_scores_equal_up_to_rounding_are_one_tie_ordered_by_key() -> None:
     assert list(ranks.rank_by_score(chain, ["d", "c", "b", "a"])) == [3, 2, 1, 4]
 
 
+def _assert_summary_of_fresh_blocks(
+    mean: np.ndarray, cov: np.ndarray, keys: list[str], seed: int, blocks: tuple[int, ...]
+) -> None:
+    """`summarize` publishes what the reference loop gives: from the same seed, a fresh
+    `mean + z @ chol.T` per block (a general matrix product), each block tallied by
+    `_add_rank_counts`; P(best), P(top 3) and the rank intervals compared exactly."""
+    m, total = len(keys), sum(blocks)
+    got = ranks.summarize(mean, cov, keys, 0.95, seed=seed, draws=total)
+    chol = ranks._cholesky(cov)
+    draws = np.random.default_rng(seed)
+    counts = np.zeros((m, m), dtype=np.int64)
+    for size in blocks:
+        ranks._add_rank_counts(mean + draws.standard_normal((size, m)) @ chol.T, counts)
+    assert got.p_best.tolist() == (counts[:, 0] / total).tolist()
+    assert got.p_top.tolist() == (counts[:, :3].sum(axis=1) / total).tolist()
+    lower, upper = ranks.nearest_intervals(counts, 0.95)
+    assert (np.minimum(lower, got.rank) == got.rank_lower).all()
+    assert (np.maximum(upper, got.rank) == got.rank_upper).all()
+
+
 def test_summary_draws_in_reused_buffers_are_the_old_fresh_blocks() -> None:
     # Expected: the loop summarize ran before its draws were made in reused buffers
     # (ranks.py at 1a92afd): a fresh `mean + z @ chol.T` per block of 1000, then tallied.
@@ -206,17 +226,7 @@ def test_summary_draws_in_reused_buffers_are_the_old_fresh_blocks() -> None:
     root = rng.normal(size=(m, m)) / m
     cov = root @ root.T + 0.05 * np.eye(m)
     keys = [f"m{i:02d}" for i in range(m)]
-    got = ranks.summarize(mean, cov, keys, 0.95, seed=5, draws=2500)
-    chol = ranks._cholesky(cov)
-    draws = np.random.default_rng(5)
-    counts = np.zeros((m, m), dtype=np.int64)
-    for size in (1000, 1000, 500):
-        ranks._add_rank_counts(mean + draws.standard_normal((size, m)) @ chol.T, counts)
-    assert got.p_best.tolist() == (counts[:, 0] / 2500).tolist()
-    assert got.p_top.tolist() == (counts[:, :3].sum(axis=1) / 2500).tolist()
-    lower, upper = ranks.nearest_intervals(counts, 0.95)
-    assert (np.minimum(lower, got.rank) == got.rank_lower).all()
-    assert (np.maximum(upper, got.rank) == got.rank_upper).all()
+    _assert_summary_of_fresh_blocks(mean, cov, keys, seed=5, blocks=(1000, 1000, 500))
 
 
 def test_triangular_draws_give_the_general_products_rank_counts() -> None:
@@ -230,17 +240,7 @@ def test_triangular_draws_give_the_general_products_rank_counts() -> None:
     root = rng.normal(size=(m, m)) / m
     cov = root @ root.T + 0.01 * np.eye(m) + 0.2  # + 0.2: the shift shared by every skill
     keys = [f"m{i:03d}" for i in range(m)]
-    got = ranks.summarize(mean, cov, keys, 0.95, seed=8, draws=1500)
-    chol = ranks._cholesky(cov)
-    draws = np.random.default_rng(8)
-    counts = np.zeros((m, m), dtype=np.int64)
-    for size in (1000, 500):
-        ranks._add_rank_counts(mean + draws.standard_normal((size, m)) @ chol.T, counts)
-    assert got.p_best.tolist() == (counts[:, 0] / 1500).tolist()
-    assert got.p_top.tolist() == (counts[:, :3].sum(axis=1) / 1500).tolist()
-    lower, upper = ranks.nearest_intervals(counts, 0.95)
-    assert (np.minimum(lower, got.rank) == got.rank_lower).all()
-    assert (np.maximum(upper, got.rank) == got.rank_upper).all()
+    _assert_summary_of_fresh_blocks(mean, cov, keys, seed=8, blocks=(1000, 500))
 
 
 def test_triangular_product_is_written_over_the_draws() -> None:
