@@ -171,6 +171,12 @@ def _result(spec: Spec, mu: np.ndarray, sigma: np.ndarray, counts: np.ndarray) -
     )
 
 
+# `_tally`'s columns 1-3 (wins, losses, ties) by outcome (a wins, b wins, tie): a's column,
+# and b's, the mirror.
+_A_COLUMN = np.array([1, 2, 3], dtype=np.int64)
+_B_COLUMN = np.array([2, 1, 3], dtype=np.int64)
+
+
 @njit(cache=True, fastmath=False)
 def _tally(
     n_models: int,
@@ -192,9 +198,8 @@ def _tally(
             o = np.int64(outcome[i])
             out[t, x, 0] += 1
             out[t, y, 0] += 1
-            # Columns 1-3 are wins, losses, ties: a scores 1 + o (win, loss, tie), b the
-            # mirror (loss, win, tie). Indexing by outcome spares a branch the CPU would
-            # mispredict on every other battle.
-            out[t, x, 1 + o] += 1
-            out[t, y, (o ^ 1) + 1 - (o >> 1)] += 1
+            # Indexing by outcome spares a branch the CPU would mispredict on every other
+            # battle (columns: `_A_COLUMN`, `_B_COLUMN`).
+            out[t, x, _A_COLUMN[o]] += 1
+            out[t, y, _B_COLUMN[o]] += 1
     return out
