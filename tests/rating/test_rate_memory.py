@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import MAX_SLICE_VALUES, load_config
 from prefboard.ingest.validate import ingest
-from prefboard.rating import batch, battle_slices, fits, inputs, tournaments
+from prefboard.rating import batch, battle_slices, fits, inputs, tables, tournaments
 from prefboard.rating import group_tables as gt
+from prefboard.rating import rate as rate_module
 from prefboard.rating import trueskill as ts
 from prefboard.rating.rate import rate
 from prefboard.rating.tournaments import Run, Spec, run_tournaments
@@ -58,8 +59,10 @@ def _standings_json(root: Path) -> str:
 def test_narrow_arrays_give_the_standings_of_the_int64_copies(
     board: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The new path, with the pooled group fits taken in turns as on a large board.
+    # The new path, with the pooled group fits taken in turns and the dimensions fitted one
+    # at a time, as on a large board.
     monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 0)
+    monkeypatch.setattr(rate_module, "ONE_FIT_THREAD", 0)
     narrow = _standings_json(board)
     # The old code's arrays: int64 everywhere (also the group fits' slice codes and the
     # clustered posterior's battle list), one concatenated copy of the tournaments' lists for
@@ -67,6 +70,8 @@ def test_narrow_arrays_give_the_standings_of_the_int64_copies(
     # fits of two dimensions at once.
     monkeypatch.setattr(inputs.BattleLists, "lists", lambda self, asked, make: make())
     monkeypatch.setattr(fits, "SERIAL_GROUP_FITS", 10**12)
+    monkeypatch.setattr(rate_module, "ONE_FIT_THREAD", 10**12)
+    monkeypatch.setattr(ts, "model_dtype", lambda n: np.int64)
     monkeypatch.setattr(inputs, "index_dtype", lambda n: np.int64)
     monkeypatch.setattr(inputs, "code_dtype", lambda n: np.int64)
     monkeypatch.setattr(battle_slices, "code_dtype", lambda n: np.int64)
@@ -85,6 +90,48 @@ def test_the_rating_inputs_are_narrow_and_tiled(board: Path) -> None:
         flat = tournaments.tiled(specs)
         assert flat is not None and flat.dtype == np.int32
         assert flat.size == sum(s.battles.size for s in specs)
+
+
+def test_model_codes_are_as_narrow_as_their_pair_keys_allow() -> None:
+    # int16 while (lo * n + hi) * 3 + outcome fits in it, then int32, then int64
+    assert ts.model_dtype(104) is np.int16
+    assert ts.model_dtype(105) is np.int32
+    assert ts.model_dtype(26_754) is np.int32
+    assert ts.model_dtype(26_755) is np.int64
+    codes = np.array([0, 3], dtype=np.int16)
+    a, b, _ = ts.check_battle_arrays(12, codes, np.array([1, 2]), np.zeros(2))
+    assert a is codes and b.dtype == np.int16  # narrow codes are read in place
+    a, b, _ = ts.check_battle_arrays(300, np.array([0, 299]), np.array([1, 2]), np.zeros(2))
+    assert a.dtype == b.dtype == np.int32
+
+
+def test_a_code_out_of_range_is_refused_before_it_is_narrowed() -> None:
+    # 65,536 + 1 would wrap to 1 in int16: the check reads the codes as given
+    with pytest.raises(ValueError, match="model indices must lie"):
+        ts.check_battle_arrays(12, np.array([65_537, 0]), np.array([2, 1]), np.zeros(2))
+    with pytest.raises(ValueError, match="model indices must lie"):
+        ts.check_battle_arrays(12, np.array([0.0, 2.0**40]), np.array([2, 1]), np.zeros(2))
+
+
+def test_pair_keys_of_narrow_codes_do_not_wrap_at_the_largest_board() -> None:
+    """The NumPy pair keys (batch_terms.aggregate, tables.components) of a 104-model board's
+    int16 codes against the same codes as int64: the highest pair and every outcome."""
+    n = 104
+    a = np.array([103, 102, 103, 0, 5], dtype=np.int16)
+    b = np.array([102, 103, 101, 103, 4], dtype=np.int16)
+    outcome = np.array([0, 1, 2, 0, 1], dtype=np.int8)
+    narrow = batch.aggregate(n, a, b, outcome)
+    wide = batch.aggregate(n, a.astype(np.int64), b.astype(np.int64), outcome)
+    assert np.array_equal(narrow.i, wide.i) and np.array_equal(narrow.j, wide.j)
+    assert np.array_equal(narrow.counts, wide.counts)
+    assert narrow.i.tolist() == [0, 4, 101, 102]  # pairs (0, 103), (4, 5), (101, 103), ...
+    idx = np.arange(5)
+    assert tables.components(n, a, b, idx) == tables.components(n, a.astype(int), b, idx)
+
+
+def test_large_boards_fit_their_dimensions_one_at_a_time() -> None:
+    assert rate_module.fit_threads(rate_module.ONE_FIT_THREAD - 1) == rate_module.FIT_THREADS
+    assert rate_module.fit_threads(rate_module.ONE_FIT_THREAD) == 1
 
 
 def test_group_lists_are_the_old_masks_in_order() -> None:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from prefboard.config import Config
 from prefboard.errors import NOT_CHECKED, Problem, cause_first
+from prefboard.ingest.allocator import LARGE_INPUT_BYTES, map_large_arrays
 from prefboard.ingest.battle_slices import battle_slice_columns, blank_warnings
 from prefboard.ingest.checks import (
     MAX_CELL_CHARS,
@@ -149,6 +150,8 @@ def _read_battles(
     b_optional = OPTIONAL_BATTLE | frozenset(styles) | frozenset(slices)
     files, ps = battle_files(root, config)
     b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
+    if sum(r.size for r in b_raw) >= LARGE_INPUT_BYTES:
+        map_large_arrays()  # before the blocks' arrays: they are the stage's largest
     battles, b_check = check_battles(config, b_raw, who)
     ps += files_without_covariates(config, b_raw) + blank_warnings(config, b_check)
     judges = read_judges(config, root, files, b_cols, mb, b_optional)

@@ -50,7 +50,7 @@ def aggregate(
     # Re-express the outcome from the low model's side: 0 = lo won, 1 = hi won, 2 = tie.
     flipped = (a != lo) & (outcome != TIE)
     o = np.where(flipped, 1 - outcome, outcome).astype(np.int64)
-    key = (lo * n_models + hi) * 3 + o
+    key = (lo.astype(np.int64) * n_models + hi) * 3 + o  # narrow codes (model_dtype) widened
     size = n_models * n_models * 3
     if weights is None:
         flat: np.ndarray = np.bincount(key, minlength=size).astype(np.float64)

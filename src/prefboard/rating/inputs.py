@@ -67,8 +67,10 @@ def prepare(config: Config, data: Ingested) -> Inputs:
     codes |= battle_codes(config, battles)
     return Inputs(
         battles=battles,
-        a=battles["model_a"].to_numpy(np.int64),
-        b=battles["model_b"].to_numpy(np.int64),
+        # the narrow codes every engine reads (a writable copy: pandas hands out read-only
+        # views, which the compiled kernels would type, and compile, apart)
+        a=battles["model_a"].to_numpy(ts.model_dtype(len(config.model_keys)), copy=True),
+        b=battles["model_b"].to_numpy(ts.model_dtype(len(config.model_keys)), copy=True),
         codes=codes,
         active=active,
         published=published_values(config, active)

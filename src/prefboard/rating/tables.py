@@ -156,7 +156,8 @@ def components(n_models: int, a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> 
     """Connected components of the comparison graph among models that played in `idx`."""
     if not len(idx):
         return 0
-    seen = np.bincount(a[idx] * n_models + b[idx], minlength=n_models * n_models) > 0
+    pair = a[idx].astype(np.int64) * n_models + b[idx]  # narrow codes (model_dtype) widened
+    seen = np.bincount(pair, minlength=n_models * n_models) > 0
     rows, cols = np.divmod(np.flatnonzero(seen), n_models)
     return graph_components(n_models, rows, cols)
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ __all__ = [
     "_vw_win",
     "check_battle_arrays",
     "draw_margin",
+    "model_dtype",
     "rate_1vs1",
     "replay",
     "replay_history",
@@ -130,11 +132,11 @@ def check_battle_arrays(
     n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contiguous typed copies of battle arrays, checked once for both engines (online and
-    batch): equal 1-D shapes, model codes in range, no self-battles, outcomes 0/1/2."""
+    batch): equal 1-D shapes, model codes in range, no self-battles, outcomes 0/1/2. The
+    model codes come back in :func:`model_dtype` (no copy when they already are)."""
     if n_models < 0:
         raise ValueError(f"n_models must be non-negative, got {n_models}")
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    b = np.ascontiguousarray(b, dtype=np.int64)
+    a, b = (_integers(x) for x in (a, b))
     outcome = np.ascontiguousarray(outcome, dtype=np.int8)
     if a.ndim != 1 or a.shape != b.shape or a.shape != outcome.shape:
         raise ValueError("a, b and outcome must be 1-D arrays of equal length")
@@ -145,7 +147,27 @@ def check_battle_arrays(
             raise ValueError("a model cannot battle itself (a[i] == b[i])")
         if outcome.min() < 0 or outcome.max() > DRAW:
             raise ValueError("outcome must be 0 (a wins), 1 (b wins) or 2 (draw)")
-    return a, b, outcome
+    kind = model_dtype(n_models)
+    return np.ascontiguousarray(a, dtype=kind), np.ascontiguousarray(b, dtype=kind), outcome
+
+
+def _integers(x: np.ndarray) -> np.ndarray:
+    """Model codes as integers before their range is checked (a float or wider code is
+    checked as int64, as it always was, so a wrap into a narrow type cannot hide it)."""
+    x = np.asarray(x)
+    return x if x.dtype.kind == "i" else x.astype(np.int64)
+
+
+def model_dtype(n_models: int) -> type[np.signedinteger[Any]]:
+    """The model codes' type for a board of ``n_models``: int16 while a pair's outcome key
+    ``(lo * n + hi) * 3 + o`` fits in it (n <= 104), else int32 (n <= 26,754), else int64.
+    At 10M battles the two code arrays and their per-dimension subsets then hold a quarter
+    of the int64 memory (~200 MB); the compiled kernels widen what they compute with, and
+    NumPy arithmetic on codes stays within the key's range by this choice."""
+    for kind in (np.int16, np.int32):
+        if 3 * n_models * n_models + 3 <= np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 def _index_array(idx: np.ndarray, n_battles: int, name: str) -> np.ndarray:
