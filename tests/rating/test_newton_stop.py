@@ -83,9 +83,9 @@ def test_a_million_battle_fit_reaches_its_mode_with_one_evaluation_per_step(
         pc, prior_mean=MU, prior_sigma=SIGMA, beta=BETA, draw_margin=1.4, method="laplace"
     )
     old, old_calls = _old_mode(pc, 1.4)
-    # The old iteration stopped short of the mode (its own Newton step from there is still
-    # far above 1e-10) after halving; the new one is at the mode to the tolerance.
-    assert _newton_step(pc, old, 1.4) > 1e-9
+    # The new iteration is at the mode to the tolerance. (The old one stopped short of it on
+    # the machine this test was written on, but whether its halving lands there depends on
+    # the last bits of the machine's BLAS: no assertion about it.)
     assert _newton_step(pc, post.mean, 1.4) < 1e-10
     # One evaluation to start, then one per step taken: no halving near the mode.
     assert len(evaluations) == post.iterations
