@@ -321,3 +321,21 @@ def test_position_fit_from_the_pooled_skills_is_the_cold_fit(
     assert warm.p_value == pytest.approx(cold.p_value, rel=1e-7)
     assert (warm.flagged, warm.enough) == (cold.flagged, cold.enough)
     assert steps[1] < steps[0]
+
+
+def test_the_checks_read_through_an_index_as_on_the_gathered_battles() -> None:
+    """rating/pairs.fit_check passes the whole board's arrays and the pooled battles' index
+    (no gathered copies, issue 18's 10M memory): every count, statistic and flag must equal
+    those of the gathered battles, with narrow codes and an int32 index as the stage has."""
+    a, b, o = simulate(np.linspace(-3, 3, 12), 6_000, seed=8, h=0.3)
+    idx = np.flatnonzero(np.arange(a.size) % 3 != 1).astype(np.int32)
+    a16, b16, o8 = a.astype(np.int16), b.astype(np.int16), o.astype(np.int8)
+    score = np.linspace(-1, 1, 12)
+    gathered = checks.pair_fits(12, a[idx], b[idx], o[idx], score, BETA, MARGIN)
+    read = checks.pair_fits(12, a16, b16, o8, score, BETA, MARGIN, idx=idx)
+    for field in ("i", "j", "observed", "expected", "p_value", "p_adjusted", "flagged"):
+        assert np.array_equal(getattr(gathered, field), getattr(read, field)), field
+    pos = checks.position_bias(12, a[idx], b[idx], o[idx], BETA, MARGIN, 25 / 3, skills=score)
+    pos_read = checks.position_bias(12, a16, b16, o8, BETA, MARGIN, 25 / 3, skills=score, idx=idx)
+    assert pos == pos_read
+    assert pos.decided > 0 and pos.wins_a != pos.decided - pos.wins_a

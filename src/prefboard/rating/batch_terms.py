@@ -117,6 +117,15 @@ def count_all(n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray) 
     return _pair_counts(n_models, _count_kernel(a, b, outcome, none, none, 1, n_models, True))
 
 
+def count_index(
+    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, index: np.ndarray
+) -> PairCounts:
+    """:func:`count_all` of the battles ``index`` of checked arrays, read in place (no
+    gathered copies of the battles)."""
+    none = np.empty(0, dtype=np.int64)
+    return _pair_counts(n_models, _count_kernel(a, b, outcome, _integers(index), none, 1, n_models))
+
+
 def aggregate_groups(
     n_models: int,
     a: np.ndarray,

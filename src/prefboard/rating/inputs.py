@@ -123,10 +123,17 @@ def dimension_of(config: Config, inputs: Inputs, key: str) -> Dimension:
 
 
 def distinct(people: np.ndarray, n_people: int, idx: np.ndarray) -> int:
-    """Distinct participants among the battles `idx` (a mark array: no sort of strings)."""
-    seen = np.zeros(n_people, dtype=bool)
-    seen[people[idx]] = True
+    """Distinct participants among the battles `idx` (a mark array: no sort of strings),
+    marked through `idx` in one compiled pass (no gathered copy: 33 MB at 10M battles)."""
+    seen = np.zeros(n_people, dtype=np.bool_)
+    _mark(people, np.ascontiguousarray(idx), seen)
     return int(seen.sum())
+
+
+@njit(cache=True, nogil=True)
+def _mark(people: np.ndarray, idx: np.ndarray, seen: np.ndarray) -> None:
+    for k in range(idx.shape[0]):
+        seen[people[idx[k]]] = True
 
 
 def dimension_seed(seed: int, dimension: str) -> int:
