@@ -29,7 +29,7 @@ from prefboard.ingest.checks import (
 from prefboard.ingest.compact import COMPACT_IDS, id_categories, ledger_categories
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
-from prefboard.ingest.csvstream import read_streamed
+from prefboard.ingest.csvstream import LateOdd, read_streamed
 from prefboard.ingest.duplicates import exclude_repeats
 from prefboard.ingest.files import resolve_paths, shown
 from prefboard.ingest.ledger import (
@@ -148,8 +148,9 @@ def _read_battles(
     # a judge's files need not carry the people-facing columns (categories, style) either.
     b_optional = OPTIONAL_BATTLE | frozenset(styles) | frozenset(slices)
     files, ps = battle_files(root, config)
-    b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
-    battles, b_check = check_battles(config, b_raw, who)
+    b_raw, battles, b_check = _human_battles(
+        config, (root, files.human, b_cols, mb, b_optional), who
+    )
     ps += files_without_covariates(config, b_raw) + blank_warnings(config, b_check)
     judges = read_judges(config, root, files, b_cols, mb, b_optional)
     return b_raw, battles, b_check, judges, ps
@@ -180,11 +181,30 @@ def _read_all(
     return raws, problems
 
 
-def _read_files(
-    root: Path, files: list[Path], columns: list[str], max_bytes: int, optional: frozenset[str]
-) -> list[RawTable]:
+# What `_read_files` reads: the board folder, the files, their columns, the size limit and
+# the columns that may be absent.
+_Files = tuple[Path, list[Path], list[str], int, frozenset[str]]
+
+
+def _human_battles(
+    config: Config, files: _Files, who: Roster
+) -> tuple[list[RawTable], pd.DataFrame, Checker]:
+    """The people's battle files read and checked, each scanned as its blocks are read; when
+    one needs the whole-file reader after its first block was checked (`LateOdd`), all are
+    read and checked again, each scanned whole first, so nothing of the first pass remains."""
+    raws = _read_files(files)
+    try:
+        return raws, *check_battles(config, raws, who)
+    except LateOdd:
+        pass  # retried outside the handler, so the first pass's rows are let go first
+    raws = _read_files(files, scanned=True)
+    return raws, *check_battles(config, raws, who)
+
+
+def _read_files(files: _Files, scanned: bool = False) -> list[RawTable]:
     # streamed: a large battle file is read block by block as it is checked
-    return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
+    root, paths, columns, max_bytes, optional = files
+    return [read_streamed(f, shown(root, f), columns, max_bytes, optional, scanned) for f in paths]
 
 
 def _accepted_battles(
