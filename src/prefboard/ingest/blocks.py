@@ -108,7 +108,10 @@ def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     battles)."""
     first = list(frames[0].columns)
     columns = {col: _stacked([f.pop(col) for f in frames]) for col in first}
-    return pd.DataFrame(columns)
+    # copy=False: from Series, pandas' default copied the times and codes and joined the
+    # columns of one dtype into one 2D array (a copy of each), so that popping one later
+    # freed nothing until all were popped
+    return pd.DataFrame(columns, copy=False)
 
 
 def _stacked(pieces: list[pd.Series]) -> pd.Series:

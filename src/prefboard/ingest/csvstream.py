@@ -118,8 +118,10 @@ def _scanned_blocks(
         header = None if _odd(head, decoder) else _header(raw.path, head, expected, optional)
         if header is not None:
             raw.frame = _columns(header)
+            blocks = _blocks(fh, head, raw, header, decoder)
+            del head  # not held here while the file streams: the blocks let it go once parsed
             try:
-                yield from _blocks(fh, head, raw, header, decoder)
+                yield from blocks
                 return
             except _OddEarly:
                 pass

@@ -189,7 +189,8 @@ def _check_rows(
             # The item judged, a string id ("" = not given) coded per block (compact.py): votes
             # sharing one are clustered when the bands are computed.
             PROMPT_COLUMN: prompts,
-        }
+        },
+        copy=False,  # the columns as made: pandas copied each time and the times (`stack`)
     )
     for s in config.battle_slices:
         # kept as text ("" = not given): rating/inputs.py codes it against the declared values

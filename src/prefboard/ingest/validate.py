@@ -253,7 +253,7 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         columns[col] = id_categories(column, idx) if col in COMPACT_IDS else kept(column)
         del column
         give_back()  # the column's pages, before the next copy is made
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # as copied, not copied again (`stack`)
 
 
 def among(ids: pd.Series, chosen: set[str]) -> np.ndarray:
