@@ -111,7 +111,7 @@ def combine(
     frames = []
     colmaps: dict[str, dict[str, int]] = {}
     for raw in raws:
-        f = raw.frame.reindex(columns=columns, fill_value="")
+        f = _in_order(raw.frame, columns)
         # One shared str object per row, not pandas' Arrow strings: every message and the ledger
         # take `_file` as a NumPy array, which from Arrow meant a new Python string per row.
         # Filled, not `np.full`: that made a new str per row too (~80 bytes a row, kept to the
@@ -133,6 +133,23 @@ def combine(
     if len(frames) == 1:  # a block: no copy
         return frames[0].reset_index(drop=True), colmaps
     return pd.concat(frames, ignore_index=True), colmaps
+
+
+def _in_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`frame`'s `columns` in that order, one it lacks (an optional column, such as prompt_id)
+    empty text: what `reindex(fill_value="")` gives, without pandas writing "" row by row
+    (~22 ms per 1M rows a column)."""
+    have = set(frame.columns)
+    parts = {c: frame[c] if c in have else _empty_text(frame.index) for c in columns}
+    return pd.DataFrame(parts, index=frame.index, copy=False)
+
+
+def _empty_text(index: pd.Index) -> pd.Series:
+    """A column of empty strings (Arrow large_string, pandas' str): zeroed offsets, no bytes."""
+    n = len(index)
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int64))
+    cells = pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(b""))
+    return pd.Series(pd.array(cells, dtype="str"), index=index, copy=False)
 
 
 def line_numbers(lines: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from prefboard.config import Config, Dimension
 from prefboard.errors import listed
 from prefboard.ingest.battle_slices import battle_slice_columns
 from prefboard.ingest.blocks import Checked, checked_blocks, id_ends, stack
-from prefboard.ingest.cellbytes import short_digits
+from prefboard.ingest.cellbytes import short_digits, short_positions
 from prefboard.ingest.checks import (
     Checker,
     Roster,
@@ -248,9 +248,11 @@ _CODE_AT = np.array([*OUTCOME_CODES.values(), -1], dtype=np.int8)
 def outcome_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Outcome cells as int8 codes (-1 empty or not an outcome), and which are not an outcome.
 
-    Looked up in Arrow: pandas' `Series.map` over a million strings cost ~1.4 s a dimension,
-    a third of validation (issue 18); Arrow's lookup takes ~20 ms."""
-    position = positions(text, list(OUTCOME_CODES))
+    Looked up by the cells' bytes (`short_positions`), else in Arrow: pandas' `Series.map`
+    over a million strings cost ~1.4 s a dimension, a third of validation (issue 18)."""
+    position = short_positions(arrow_text(text), list(OUTCOME_CODES))
+    if position is None:
+        position = positions(text, list(OUTCOME_CODES))
     codes: np.ndarray = _CODE_AT[position]
     return codes, position < 0
 
