@@ -7,6 +7,7 @@ import itertools
 import re
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -155,3 +156,16 @@ def test_short_positions_leave_what_they_cannot_look_up_to_arrow() -> None:
     assert cellbytes.short_positions(cells, ["a", "abcde"]) is None  # over 4 bytes
     assert cellbytes.short_positions(cells, ["ab", "ac"]) is None  # one length, one first byte
     assert cellbytes.short_positions(pa.array(["a", None], pa.large_string()), WORDS) is None
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_a_column_a_file_lacks_is_what_reindex_fills_in(dtype: str | type) -> None:
+    """The block's columns in order, one the file lacks (prompt_id) empty text: what pandas'
+    `reindex(fill_value="")` (the reference) gave, dtype and index included."""
+    for rows in (["x1", "x2", "x3"], []):
+        frame = pd.DataFrame({"b": pd.Series(rows, dtype=dtype), "a": pd.Series(rows, dtype=dtype)})
+        frame.index = pd.RangeIndex(5, 5 + len(rows))
+        made = checks._in_order(frame, ["a", "prompt_id", "b"])
+        filled = frame.reindex(columns=["a", "prompt_id", "b"], fill_value="")
+        pd.testing.assert_frame_equal(made, filled)
+        assert made["prompt_id"].dtype == filled["prompt_id"].dtype
