@@ -99,6 +99,15 @@ class Checker:
             if n > MAX_PROBLEMS_PER_RULE
         ]
 
+    def unflagged(self, mask: np.ndarray) -> np.ndarray:
+        """The rows of `mask` no rule has flagged yet: `mask & ~bad`, with the reasons looked
+        up at the rows of `mask` only (`bad` compares every row's reason, an object each:
+        ~12 ms per 1M rows)."""
+        idx = np.flatnonzero(mask)
+        fresh = np.zeros(len(self.reason), dtype=bool)
+        fresh[idx[self.reason[idx] == None]] = True  # noqa: E711 - elementwise on objects
+        return fresh
+
     @property
     def bad(self) -> np.ndarray:
         bad: np.ndarray = self.reason != None  # noqa: E711 - elementwise on an object array

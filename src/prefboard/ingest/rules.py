@@ -118,7 +118,7 @@ def check_battles(
     if dims:
         answered = np.concatenate(blocks.answered)
         check.flag(
-            ~answered & ~check.bad,
+            check.unflagged(~answered),
             dims[0],
             "no-answer",
             lambda i: "no dimension answered; the battle says nothing",
@@ -297,7 +297,10 @@ def check_ratings(
     answered = out[[d.key for d in ldims]].notna().to_numpy().any(axis=1)
     if ldims:
         check.flag(
-            ~answered & ~check.bad, ldims[0].key, "no-answer", lambda i: "no dimension answered"
+            check.unflagged(~answered),
+            ldims[0].key,
+            "no-answer",
+            lambda i: "no dimension answered",
         )
     return out, check
 
