@@ -227,9 +227,9 @@ def _blocks(
         return block
 
     while True:
-        digest.update(block)
         cut = block.rfind(b"\n") + 1 if block else 0
         if block and not cut:  # a line longer than a block: joined once, when it ends
+            digest.update(block)
             pending.append(block)
             block = read()
             continue
@@ -249,6 +249,9 @@ def _blocks(
             handed = True
             yield _parse_block(raw, piece, header, first, newlines)
             first += newlines
+        # hashed once its records are out, while they are checked, not before: ~12 ms per
+        # 16 MiB that the first check no longer waits for
+        digest.update(block)
         if not block:
             raw.sha256 = digest.hexdigest()
             return
