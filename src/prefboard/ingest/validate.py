@@ -90,7 +90,6 @@ def ingest(config: Config, root: Path) -> Ingested:
     unreadable = not p_raw or any(r.problems and not r.records and not r.rejected for r in p_raw)
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
-    dims = [d.key for d in config.battle_dimensions]
     who.dtype  # noqa: B018 - the roster's sorted ids made once, before two threads read them
     # the ratings read and checked on a thread of their own: their time overlaps the battles'
     # (whose stacking and accepted copy run on one thread) instead of adding to it
@@ -105,19 +104,12 @@ def ingest(config: Config, root: Path) -> Ingested:
 
     # Quality exclusions apply only to rows that are otherwise valid.
     p_reason, r_reason = p_check.reason.copy(), r_check.reason.copy()
-    # nothing reads the battles' checker's own reasons from here on: marked in place (a copy
-    # was 80 MB more held at 10M rows)
-    b_reason = b_check.reason
     strikes = participants_all_strikes(p_check.frame)
     _exclude(p_reason, strikes >= config.quality.strike_limit, "participant-strikes")
-    _exclude(b_reason, among(battles["participant_id"], banned), "participant-strikes")
-    # the typed turns: -1 only where the row is invalid already
-    _exclude(b_reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
     _exclude(r_reason, among(ratings["participant_id"], banned), "participant-strikes")
-    # The same vote in two files (imported twice, copied under a new name) counts once.
-    problems += exclude_repeats(battles, b_check.frame, b_reason, dims, b_check.colmaps)
-    del b_reason  # the checker's own: let go with its rows in `_accepted_battles`
-    accepted, counted = _accepted_battles(b_raw, b_check, battles)
+    keep, repeats = _battle_exclusions(config, battles, b_check, banned)
+    problems += repeats
+    accepted, counted = _accepted_battles(b_raw, b_check, battles, keep)
     del battles
 
     ledger, found = _ledger(
@@ -207,12 +199,30 @@ def _read_files(files: _Files, scanned: bool = False) -> list[RawTable]:
     return [read_streamed(f, shown(root, f), columns, max_bytes, optional, scanned) for f in paths]
 
 
+def _battle_exclusions(
+    config: Config, battles: pd.DataFrame, check: Checker, banned: set[str]
+) -> tuple[np.ndarray, list[Problem]]:
+    """The battles' quality exclusions and repeats of another file's, marked in `check`'s
+    reasons (in place: nothing reads the checker's own from here on, and a copy was 80 MB
+    more held at 10M rows); returns the rows kept, and the repeats' warnings."""
+    reason = check.reason
+    _exclude(reason, among(battles["participant_id"], banned), "participant-strikes")
+    # the typed turns: -1 only where the row is invalid already
+    _exclude(reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
+    # the rows kept so far, found once (a pass over every row's reason, an object each) for
+    # the repeat check and then, less the repeats, for the accepted copy
+    keep = reason == None  # noqa: E711 - elementwise on an object array
+    # The same vote in two files (imported twice, copied under a new name) counts once.
+    dims = [d.key for d in config.battle_dimensions]
+    return keep, exclude_repeats(battles, check.frame, reason, keep, dims, check.colmaps)
+
+
 def _accepted_battles(
-    raws: list[RawTable], check: Checker, battles: pd.DataFrame
+    raws: list[RawTable], check: Checker, battles: pd.DataFrame, keep: np.ndarray
 ) -> tuple[pd.DataFrame, _Counted]:
-    """The accepted battles, and the battles' part of the ledger; then the checked rows (file,
-    line, id) and reasons let go. Empties `battles` and `check`'s rows."""
-    keep = check.reason == None  # noqa: E711
+    """The accepted battles (`keep`: the rows with no reason), and the battles' part of the
+    ledger; then the checked rows (file, line, id) and reasons let go. Empties `battles` and
+    `check`'s rows."""
     order = list(battles.columns)
     # the checked rows share the battle ids: theirs are copied once those are let go
     ids = battles[["battle_id"]]
