@@ -33,3 +33,19 @@ def test_exclude_marks_only_rows_without_a_reason() -> None:
     reason = reasons()
     _exclude(reason, mask, "too-few-turns")
     assert reason.tolist() == expected.tolist()
+
+
+def test_filled_is_pandas_not_equal_to_empty() -> None:
+    """`Checker.filled` says what `frame[column] != ""` (the reference) says: Arrow strings and
+    the csv module's object cells alike, a missing cell counted as filled as pandas counts it."""
+    cells = ["a", "", " ", "tie", "", "\u00e9"]
+    frame = pd.DataFrame(
+        {
+            "arrow": pd.Series(cells, dtype="str"),
+            "objects": pd.Series(cells, dtype=object),
+            "missing": pd.Series(["a", None, "", "b", None, ""], dtype="str"),
+        }
+    )
+    check = Checker(frame, {})
+    for column in frame.columns:
+        assert check.filled(column).tolist() == (frame[column] != "").tolist(), column

@@ -37,6 +37,18 @@ class Checker:
         # a block checked apart (`apart`): each flag as (rule, rows, problems made), so that
         # `merge` reports what checking the blocks one after the other would have
         self.events: list[tuple[str, int, int]] | None = None
+        self._filled: dict[str, np.ndarray] = {}
+
+    def filled(self, column: str) -> np.ndarray:
+        """Which cells of `column` are not empty: `frame[column] != ""`, from the cells' byte
+        lengths, and once per column (five checks ask; pandas' comparison took ~0.5 ms per
+        200,000 cells each time)."""
+        if column not in self._filled:
+            lengths = pc.binary_length(arrow_text(self.frame[column]))
+            # a missing cell is not "" (pandas: NaN != "" holds), though parsed cells never are
+            filled = pc.fill_null(pc.greater(lengths, 0), True)
+            self._filled[column] = np.asarray(filled, dtype=bool)
+        return self._filled[column]
 
     def flag(
         self, mask: np.ndarray | pd.Series, column: str, rule: str, message: Callable[[int], str]
@@ -202,7 +214,7 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
         def empty(i: int, c: str = col) -> str:
             return f"{c} is empty"
 
-        check.flag(f[col] == "", col, "required", empty)
+        check.flag(~check.filled(col), col, "required", empty)
 
 
 def flag_duplicates(check: Checker, col: str, ascend: bool | None = None) -> np.ndarray:
@@ -274,7 +286,7 @@ def first_occurrences(codes: np.ndarray) -> np.ndarray:
 def flag_models(check: Checker, col: str, keys: list[str]) -> np.ndarray:
     f = check.frame
     codes = positions(f[col], keys)
-    unknown = (codes < 0) & (f[col] != "").to_numpy()
+    unknown = (codes < 0) & check.filled(col)
     hints: dict[str, str] = {}
 
     def message(i: int) -> str:
@@ -318,7 +330,7 @@ def flag_participants(check: Checker, who: Roster, kind: str) -> np.ndarray:
     cells = arrow_text(f["participant_id"])
     found = pc.index_in(cells, value_set=who.ids)
     at: np.ndarray = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int32)
-    unknown = (at < 0) & (f["participant_id"] != "").to_numpy(dtype=bool)
+    unknown = (at < 0) & check.filled("participant_id")
     if who.unreadable:
         quiet = check.flag_quietly(unknown, "unknown-participant")
         check.folded[kind] = check.folded.get(kind, 0) + quiet

@@ -209,7 +209,7 @@ def _flag_turns(check: Checker) -> pd.Series:
     # [0-9], not \d: "٥" matched \d, became NaN in to_numeric and was accepted as turns -1
     turns_ok = pd.Series(short_digits(arrow_text(text), 5), index=text.index)
     turns = whole_numbers(text, turns_ok)
-    bad_turns = (text != "") & (~turns_ok | (turns > MAX_TURNS))
+    bad_turns = check.filled("turns") & (~turns_ok | (turns > MAX_TURNS))
 
     def message(i: int) -> str:
         return f"turns must be a whole number 0..{MAX_TURNS}, found {clip(cell(text, i))!r}"

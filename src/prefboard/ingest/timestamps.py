@@ -27,7 +27,7 @@ def flag_timestamps(check: Checker) -> pd.Series:
     f = check.frame
     ts = f["timestamp"]
     shape_ok, parsed = parse_timestamps(ts)
-    bad = (ts != "") & (~shape_ok | parsed.isna())
+    bad = check.filled("timestamp") & (~shape_ok | parsed.isna())
     check.flag(
         bad,
         "timestamp",
