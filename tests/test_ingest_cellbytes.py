@@ -169,3 +169,17 @@ def test_a_column_a_file_lacks_is_what_reindex_fills_in(dtype: str | type) -> No
         filled = frame.reindex(columns=["a", "prompt_id", "b"], fill_value="")
         pd.testing.assert_frame_equal(made, filled)
         assert made["prompt_id"].dtype == filled["prompt_id"].dtype
+
+
+def test_ascii_only_reads_only_the_cells_bytes() -> None:
+    """Whether every cell is ASCII, as Arrow's per-cell check says, looking only at the bytes
+    of the cells themselves: a slice's neighbours outside it (here "é") do not count."""
+    whole = pa.array(["\u00e9", "b1", "", "b2", "\u00e9x"], pa.large_string())
+    for start in range(5):
+        for stop in range(start, 6):
+            part = whole.slice(start, stop - start)
+            expected = bool(pc.all(pc.string_is_ascii(part)).as_py() is not False)
+            assert cellbytes.ascii_only(part) == expected, (start, stop)
+            chunked = pa.chunked_array([whole.slice(1, 2), part], pa.large_string())
+            assert cellbytes.ascii_only(chunked) == expected
+    assert not cellbytes.ascii_only(pa.array(["a", None], pa.large_string()))

@@ -75,6 +75,20 @@ def fixed_width_keys(cells: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return keys
 
 
+def ascii_only(cells: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every byte of the cells (large_string, no missing cell) is ASCII: one pass over
+    their bytes, where Arrow's check of each cell made a mask of every cell."""
+    for chunk in cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]:
+        if chunk.null_count:
+            return False
+        data = chunk.buffers()[2] if len(chunk) else None
+        if data is not None:
+            off = _offsets(chunk)
+            if int(np.frombuffer(data, np.uint8)[off[0] : off[-1]].max(initial=0)) >= 128:
+                return False
+    return True
+
+
 def _offsets(chunk: pa.Array) -> np.ndarray:
     """Where each cell of a large_string chunk starts, and where the last ends."""
     offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], np.int64)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.errors import Problem
-from prefboard.ingest.cellbytes import ascending, fixed_width_keys
+from prefboard.ingest.cellbytes import ascending, ascii_only, fixed_width_keys
 from prefboard.ingest.csvread import RawTable
 
 MAX_CELL_CHARS = 1_000
@@ -190,6 +190,8 @@ def normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
     merge ids that look different (fullwidth digits, ligatures, superscripts)."""
     for col in columns:
         s = frame[col]
+        if isinstance(s.dtype, pd.StringDtype) and ascii_only(arrow_text(s)):
+            continue  # every byte ASCII (the usual file), seen without a mask of every cell
         odd = ~s.str.isascii().fillna(True).to_numpy(dtype=bool)  # ASCII is NFC already
         if odd.any():
             frame.loc[odd, col] = s[odd].map(lambda v: unicodedata.normalize("NFC", v))
