@@ -7,6 +7,7 @@ import itertools
 import re
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -125,3 +126,60 @@ def test_short_digits_is_the_regular_expression(cells: list[str]) -> None:
     assert cellbytes.short_digits(arr.slice(3), 5).tolist() == expected[3:]
     chunked = pa.chunked_array([arr.slice(0, 5), arr.slice(5)])
     assert cellbytes.short_digits(chunked, 5).tolist() == expected
+
+
+def test_short_positions_are_arrows_lookup() -> None:
+    """Outcome cells looked up by their bytes stand where Arrow's `index_in` (the reference:
+    exact bytes, hashed) puts them: the four words, near misses sharing a length or a first
+    byte ("ti", "tiee", "tIe", "tie\\0"), non-ASCII, empty cells at a buffer's end, in sliced
+    and chunked arrays alike."""
+    near = [*OUTCOMES, "tIe", "tiE", "Tie", "t", "tx", "aa", "\u00e9a", "ti\u00e9"[:2], "t\u00e9"]
+    rows = [c for pair in itertools.product(near, repeat=2) for c in pair] + ["", ""]
+    arr = pa.array(rows, type=pa.large_string())
+    words = pa.array(WORDS, type=pa.large_string())
+    expected = pc.fill_null(pc.index_in(arr, value_set=words), -1).to_numpy().tolist()
+    found = cellbytes.short_positions(arr, WORDS)
+    assert found is not None and found.tolist() == expected
+    for cells in (arr.slice(7), pa.chunked_array([arr.slice(0, 5), arr.slice(5, 0), arr.slice(5)])):
+        found = cellbytes.short_positions(cells, WORDS)
+        assert found is not None
+        assert (
+            found.tolist()
+            == pc.fill_null(pc.index_in(cells, value_set=words), -1).to_numpy().tolist()
+        )
+    only_empty = cellbytes.short_positions(pa.array(["", ""], pa.large_string()), WORDS)
+    assert only_empty is not None and only_empty.tolist() == [3, 3]
+
+
+def test_short_positions_leave_what_they_cannot_look_up_to_arrow() -> None:
+    cells = pa.array(["a", "b"], pa.large_string())
+    assert cellbytes.short_positions(cells, ["a", "abcde"]) is None  # over 4 bytes
+    assert cellbytes.short_positions(cells, ["ab", "ac"]) is None  # one length, one first byte
+    assert cellbytes.short_positions(pa.array(["a", None], pa.large_string()), WORDS) is None
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_a_column_a_file_lacks_is_what_reindex_fills_in(dtype: str | type) -> None:
+    """The block's columns in order, one the file lacks (prompt_id) empty text: what pandas'
+    `reindex(fill_value="")` (the reference) gave, dtype and index included."""
+    for rows in (["x1", "x2", "x3"], []):
+        frame = pd.DataFrame({"b": pd.Series(rows, dtype=dtype), "a": pd.Series(rows, dtype=dtype)})
+        frame.index = pd.RangeIndex(5, 5 + len(rows))
+        made = checks._in_order(frame, ["a", "prompt_id", "b"])
+        filled = frame.reindex(columns=["a", "prompt_id", "b"], fill_value="")
+        pd.testing.assert_frame_equal(made, filled)
+        assert made["prompt_id"].dtype == filled["prompt_id"].dtype
+
+
+def test_ascii_only_reads_only_the_cells_bytes() -> None:
+    """Whether every cell is ASCII, as Arrow's per-cell check says, looking only at the bytes
+    of the cells themselves: a slice's neighbours outside it (here "é") do not count."""
+    whole = pa.array(["\u00e9", "b1", "", "b2", "\u00e9x"], pa.large_string())
+    for start in range(5):
+        for stop in range(start, 6):
+            part = whole.slice(start, stop - start)
+            expected = bool(pc.all(pc.string_is_ascii(part)).as_py() is not False)
+            assert cellbytes.ascii_only(part) == expected, (start, stop)
+            chunked = pa.chunked_array([whole.slice(1, 2), part], pa.large_string())
+            assert cellbytes.ascii_only(chunked) == expected
+    assert not cellbytes.ascii_only(pa.array(["a", None], pa.large_string()))

@@ -3,14 +3,17 @@ read whole, and a well-formed file never held whole."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 
 import pytest
 
 from prefboard.config import load_config
-from prefboard.ingest import blocks, csvstream
+from prefboard.errors import Problem
+from prefboard.ingest import blocks, csvstream, validate
 from prefboard.ingest.ahead import ahead
+from prefboard.ingest.csvread import RawTable
+from prefboard.ingest.ledger import FileSummary
 from prefboard.ingest.validate import ingest
 
 HEADER = (
@@ -218,3 +221,122 @@ def test_blocks_parsed_out_of_order_report_as_one_pass(
     assert everything() == in_order
     monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)  # the file in one block
     assert everything() == in_order
+
+
+# Each odd thing placed in row 30 of 40 (~2,700 bytes in): with 300-byte blocks the file's
+# first blocks are checked before it is met, so the blocks read so far are void and every
+# file is read again, scanned whole first; with one block, the whole-file reader reads it
+# from the start. The two must give the same problems, ledger and battles.
+LATE = {
+    "quote": lambda r: r.replace("x030", '"x030"'),  # the csv module's cell is x030
+    "carriage-return": lambda r: r.replace("\n", "\r\n"),  # one CRLF line among LF ones
+    "nul": lambda r: r.replace("cobalt-large", "cobalt\0large"),
+    "bad-utf8": lambda r: r.replace("p0001", "p00\udcff1"),  # a lone 0xff byte
+}
+
+
+def late_file(board: Path, change: Callable[[str], str], tail: bytes = b"") -> None:
+    rows = [row(i) for i in range(40)]
+    rows[30] = change(rows[30])
+    text = (HEADER + "".join(rows)).encode("utf-8", errors="surrogateescape")
+    (board / "results" / "battles" / "extra.csv").write_bytes(text + tail)
+
+
+def read_passes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each reading of the people's battle files: False streamed and scanned block by block,
+    True scanned whole first (the retry after a `LateOdd`)."""
+    passes: list[bool] = []
+    real = validate._read_files
+
+    def spy(files: validate._Files, scanned: bool = False) -> list[RawTable]:
+        passes.append(scanned)
+        return real(files, scanned)
+
+    monkeypatch.setattr(validate, "_read_files", spy)
+    return passes
+
+
+Everything = tuple[list[Problem], list[dict[Hashable, object]], list[FileSummary], object]
+
+
+def everything(board: Path) -> Everything:
+    result = ingest(load_config(board / "leaderboard.toml"), board)
+    excluded = result.ledger.excluded.to_dict("records")
+    return result.problems, excluded, result.ledger.files, result.battles.to_dict("list")
+
+
+@pytest.mark.parametrize("odd", sorted(LATE))
+def test_an_odd_byte_past_the_first_block_reads_as_the_whole_file_reader_reads_it(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch, odd: str
+) -> None:
+    late_file(tiny, LATE[odd])
+    passes = read_passes(monkeypatch)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)  # one block: read whole at once
+    whole = everything(tiny)
+    assert passes == [False]
+    passes.clear()
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 300)
+    assert everything(tiny) == whole
+    assert passes == [False, True]  # met late: the files read again, each scanned first
+
+
+def test_what_the_whole_file_reader_reports_for_a_late_odd_byte(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry's messages are the whole-file reader's: the file refused at the byte."""
+    late_file(tiny, LATE["nul"])
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 300)
+    problems, _ = outcome(tiny)
+    assert problems == [
+        ("results/battles/extra.csv", 32, 0, "nul-byte", "file contains a NUL byte")
+    ]
+    late_file(tiny, LATE["bad-utf8"])
+    problems, _ = outcome(tiny)
+    message = "invalid UTF-8 byte 0xff; save the file as UTF-8"
+    assert problems == [("results/battles/extra.csv", 32, 3, "encoding", message)]
+
+
+def test_a_file_ending_inside_a_character_is_refused_after_its_blocks(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file cut inside a UTF-8 character is known to be so only at its end, after every
+    block was handed out: it reads as the whole-file reader reads it too."""
+    late_file(tiny, lambda r: r, tail=b"x040,\xc3")
+    passes = read_passes(monkeypatch)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 300)
+    streamed = everything(tiny)
+    assert passes == [False, True]
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)
+    assert everything(tiny) == streamed
+    assert [(p.line, p.column, p.rule) for p in streamed[0]] == [(42, 2, "encoding")]
+
+
+def test_an_odd_byte_before_any_record_was_handed_out_reads_whole_at_once(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first block held only the header (its one record runs on): the quote in the next
+    block sends the file to the whole-file reader without a second pass."""
+    record = row(1).replace("cobalt-large", "cobalt-large" + "x" * 200 + '"')
+    (tiny / "results" / "battles" / "extra.csv").write_text(HEADER + record)
+    passes = read_passes(monkeypatch)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)
+    whole = everything(tiny)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 150)  # the header and the record's start
+    assert everything(tiny) == whole
+    assert passes == [False, False]
+
+
+def test_non_ascii_text_past_the_first_block_is_still_streamed(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid UTF-8 (a model key with an accent, split across two blocks) is no reason to
+    read a file whole or again: the file streams, and the cell's problem reads as whole."""
+    late_file(tiny, lambda r: r.replace("cobalt-large", "cobalt-lärge"))
+    passes = read_passes(monkeypatch)
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 1 << 30)
+    whole = everything(tiny)
+    for size in (300, 2_368, 2_369):  # "ä" is bytes 2,368-2,369: whole, then split in two
+        monkeypatch.setattr(csvstream, "BLOCK_BYTES", size)
+        assert everything(tiny) == whole
+    assert passes == [False] * 4
+    assert [p.rule for p in whole[0]] == ["unknown-model"]

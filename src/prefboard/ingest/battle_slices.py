@@ -24,6 +24,8 @@ def battle_slice_columns(config: Config) -> list[str]:
 
 def blank_warnings(config: Config, check: Checker) -> list[Problem]:
     """One warning per battle file and battle slice with blank cells in otherwise valid rows."""
+    if not config.battle_slices:  # nothing to warn of: not even the valid rows looked up
+        return []
     frame = check.frame
     files = frame["_file"].to_numpy()
     ok = ~np.asarray(check.bad, dtype=bool)

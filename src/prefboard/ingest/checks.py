@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prefboard.errors import Problem
-from prefboard.ingest.cellbytes import ascending, fixed_width_keys
+from prefboard.ingest.cellbytes import ascending, ascii_only, fixed_width_keys
 from prefboard.ingest.csvread import RawTable
 
 MAX_CELL_CHARS = 1_000
@@ -37,6 +37,18 @@ class Checker:
         # a block checked apart (`apart`): each flag as (rule, rows, problems made), so that
         # `merge` reports what checking the blocks one after the other would have
         self.events: list[tuple[str, int, int]] | None = None
+        self._filled: dict[str, np.ndarray] = {}
+
+    def filled(self, column: str) -> np.ndarray:
+        """Which cells of `column` are not empty: `frame[column] != ""`, from the cells' byte
+        lengths, and once per column (five checks ask; pandas' comparison took ~0.5 ms per
+        200,000 cells each time)."""
+        if column not in self._filled:
+            lengths = pc.binary_length(arrow_text(self.frame[column]))
+            # a missing cell is not "" (pandas: NaN != "" holds), though parsed cells never are
+            filled = pc.fill_null(pc.greater(lengths, 0), True)
+            self._filled[column] = np.asarray(filled, dtype=bool)
+        return self._filled[column]
 
     def flag(
         self, mask: np.ndarray | pd.Series, column: str, rule: str, message: Callable[[int], str]
@@ -99,6 +111,15 @@ class Checker:
             if n > MAX_PROBLEMS_PER_RULE
         ]
 
+    def unflagged(self, mask: np.ndarray) -> np.ndarray:
+        """The rows of `mask` no rule has flagged yet: `mask & ~bad`, with the reasons looked
+        up at the rows of `mask` only (`bad` compares every row's reason, an object each:
+        ~12 ms per 1M rows)."""
+        idx = np.flatnonzero(mask)
+        fresh = np.zeros(len(self.reason), dtype=bool)
+        fresh[idx[self.reason[idx] == None]] = True  # noqa: E711 - elementwise on objects
+        return fresh
+
     @property
     def bad(self) -> np.ndarray:
         bad: np.ndarray = self.reason != None  # noqa: E711 - elementwise on an object array
@@ -111,7 +132,7 @@ def combine(
     frames = []
     colmaps: dict[str, dict[str, int]] = {}
     for raw in raws:
-        f = raw.frame.reindex(columns=columns, fill_value="")
+        f = _in_order(raw.frame, columns)
         # One shared str object per row, not pandas' Arrow strings: every message and the ledger
         # take `_file` as a NumPy array, which from Arrow meant a new Python string per row.
         # Filled, not `np.full`: that made a new str per row too (~80 bytes a row, kept to the
@@ -135,6 +156,23 @@ def combine(
     return pd.concat(frames, ignore_index=True), colmaps
 
 
+def _in_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`frame`'s `columns` in that order, one it lacks (an optional column, such as prompt_id)
+    empty text: what `reindex(fill_value="")` gives, without pandas writing "" row by row
+    (~22 ms per 1M rows a column)."""
+    have = set(frame.columns)
+    parts = {c: frame[c] if c in have else _empty_text(frame.index) for c in columns}
+    return pd.DataFrame(parts, index=frame.index, copy=False)
+
+
+def _empty_text(index: pd.Index) -> pd.Series:
+    """A column of empty strings (Arrow large_string, pandas' str): zeroed offsets, no bytes."""
+    n = len(index)
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int64))
+    cells = pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(b""))
+    return pd.Series(pd.array(cells, dtype="str"), index=index, copy=False)
+
+
 def line_numbers(lines: np.ndarray) -> np.ndarray:
     """Physical line numbers as int32 when they fit (they always do below 2^31 lines): held
     for every row to the end of validation, 40 MB less at 10M rows than int64. Messages and
@@ -152,6 +190,8 @@ def normalise_ids(frame: pd.DataFrame, columns: list[str]) -> None:
     merge ids that look different (fullwidth digits, ligatures, superscripts)."""
     for col in columns:
         s = frame[col]
+        if isinstance(s.dtype, pd.StringDtype) and ascii_only(arrow_text(s)):
+            continue  # every byte ASCII (the usual file), seen without a mask of every cell
         odd = ~s.str.isascii().fillna(True).to_numpy(dtype=bool)  # ASCII is NFC already
         if odd.any():
             frame.loc[odd, col] = s[odd].map(lambda v: unicodedata.normalize("NFC", v))
@@ -176,7 +216,7 @@ def common_checks(check: Checker, columns: list[str], required: list[str]) -> No
         def empty(i: int, c: str = col) -> str:
             return f"{c} is empty"
 
-        check.flag(f[col] == "", col, "required", empty)
+        check.flag(~check.filled(col), col, "required", empty)
 
 
 def flag_duplicates(check: Checker, col: str, ascend: bool | None = None) -> np.ndarray:
@@ -248,7 +288,7 @@ def first_occurrences(codes: np.ndarray) -> np.ndarray:
 def flag_models(check: Checker, col: str, keys: list[str]) -> np.ndarray:
     f = check.frame
     codes = positions(f[col], keys)
-    unknown = (codes < 0) & (f[col] != "").to_numpy()
+    unknown = (codes < 0) & check.filled(col)
     hints: dict[str, str] = {}
 
     def message(i: int) -> str:
@@ -292,7 +332,7 @@ def flag_participants(check: Checker, who: Roster, kind: str) -> np.ndarray:
     cells = arrow_text(f["participant_id"])
     found = pc.index_in(cells, value_set=who.ids)
     at: np.ndarray = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int32)
-    unknown = (at < 0) & (f["participant_id"] != "").to_numpy(dtype=bool)
+    unknown = (at < 0) & check.filled("participant_id")
     if who.unreadable:
         quiet = check.flag_quietly(unknown, "unknown-participant")
         check.folded[kind] = check.folded.get(kind, 0) + quiet

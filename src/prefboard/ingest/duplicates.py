@@ -99,14 +99,16 @@ def exclude_repeats(
     battles: pd.DataFrame,
     frame: pd.DataFrame,
     reason: np.ndarray,
+    kept: np.ndarray,
     dims: list[str],
     colmaps: dict[str, dict[str, int]],
 ) -> list[Problem]:
-    """Exclude (in `reason`) each accepted battle repeating one of an earlier file, and say
-    where both are. `battles` is the typed frame, `frame` the raw one with `_file`/`_line`."""
+    """Exclude (in `reason`, and from `kept`: the rows with no reason yet) each accepted
+    battle repeating one of an earlier file, and say where both are. `battles` is the typed
+    frame, `frame` the raw one with `_file`/`_line`."""
     files = frame["_file"].to_numpy()
     lines = frame["_line"].to_numpy()
-    rows = np.flatnonzero(reason == None)  # noqa: E711 - elementwise on an object array
+    rows = np.flatnonzero(kept)
     rows = rows[_shared_times(battles["timestamp"], files, rows)]
     if len(rows) < 2:
         return []
@@ -115,6 +117,7 @@ def exclude_repeats(
     repeat = rows[(first != rows) & (files[first] != files[rows])]
     original = first[(first != rows) & (files[first] != files[rows])]
     reason[repeat] = DUPLICATE_BATTLE
+    kept[repeat] = False
     problems = [
         Problem(
             str(files[i]),

@@ -77,16 +77,17 @@ class Ingested:
 
 
 def summaries(
-    kind: str, raws: list[RawTable], frame: pd.DataFrame, reason: np.ndarray
+    kind: str, raws: list[RawTable], frame: pd.DataFrame, excluded: np.ndarray
 ) -> list[FileSummary]:
+    """Each file's rows read, accepted and excluded; `excluded`: the excluded rows' positions
+    in `frame` (ascending)."""
     files = frame["_file"].to_numpy()
     runs = file_runs(files)
     ends = np.append(runs[1:], len(frame))[: len(runs)]
     # excluded rows before each run's start and end, so a run's count is a difference (the
     # excluded rows' positions searched, not a running count over every row: 160 MB at 10M)
-    bad = np.flatnonzero(reason != None)  # noqa: E711
-    before_start = np.searchsorted(bad, runs)
-    before_end = np.searchsorted(bad, ends)
+    before_start = np.searchsorted(excluded, runs)
+    before_end = np.searchsorted(excluded, ends)
     read: dict[str, int] = {}
     dropped: dict[str, int] = {}
     for k, (start, end) in enumerate(zip(runs.tolist(), ends.tolist(), strict=True)):
@@ -123,11 +124,16 @@ def _text_at(column: pd.Series, at: np.ndarray) -> pd.api.extensions.ExtensionAr
 
 
 def excluded_rows(
-    kind: str, frame: pd.DataFrame, reason: np.ndarray, id_col: str, raws: list[RawTable]
+    kind: str,
+    frame: pd.DataFrame,
+    reason: np.ndarray,
+    at: np.ndarray,
+    id_col: str,
+    raws: list[RawTable],
 ) -> pd.DataFrame:
-    # by position: a boolean mask was made into positions again for each column (80 MB each
-    # at 10M rows)
-    at = np.flatnonzero(reason != None)  # noqa: E711
+    """The excluded rows, at positions `at` of `frame` (ascending), and the records csvread
+    refused or set aside. By position: a boolean mask was made into positions again for each
+    column (80 MB each at 10M rows)."""
     rows = pd.DataFrame(
         {
             "kind": kind,

@@ -15,7 +15,7 @@ from prefboard.config import Config, Dimension
 from prefboard.errors import listed
 from prefboard.ingest.battle_slices import battle_slice_columns
 from prefboard.ingest.blocks import Checked, checked_blocks, id_ends, stack
-from prefboard.ingest.cellbytes import short_digits
+from prefboard.ingest.cellbytes import short_digits, short_positions
 from prefboard.ingest.checks import (
     Checker,
     Roster,
@@ -118,7 +118,7 @@ def check_battles(
     if dims:
         answered = np.concatenate(blocks.answered)
         check.flag(
-            ~answered & ~check.bad,
+            check.unflagged(~answered),
             dims[0],
             "no-answer",
             lambda i: "no dimension answered; the battle says nothing",
@@ -189,7 +189,8 @@ def _check_rows(
             # The item judged, a string id ("" = not given) coded per block (compact.py): votes
             # sharing one are clustered when the bands are computed.
             PROMPT_COLUMN: prompts,
-        }
+        },
+        copy=False,  # the columns as made: pandas copied each time and the times (`stack`)
     )
     for s in config.battle_slices:
         # kept as text ("" = not given): rating/inputs.py codes it against the declared values
@@ -208,7 +209,7 @@ def _flag_turns(check: Checker) -> pd.Series:
     # [0-9], not \d: "٥" matched \d, became NaN in to_numeric and was accepted as turns -1
     turns_ok = pd.Series(short_digits(arrow_text(text), 5), index=text.index)
     turns = whole_numbers(text, turns_ok)
-    bad_turns = (text != "") & (~turns_ok | (turns > MAX_TURNS))
+    bad_turns = check.filled("turns") & (~turns_ok | (turns > MAX_TURNS))
 
     def message(i: int) -> str:
         return f"turns must be a whole number 0..{MAX_TURNS}, found {clip(cell(text, i))!r}"
@@ -247,9 +248,11 @@ _CODE_AT = np.array([*OUTCOME_CODES.values(), -1], dtype=np.int8)
 def outcome_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Outcome cells as int8 codes (-1 empty or not an outcome), and which are not an outcome.
 
-    Looked up in Arrow: pandas' `Series.map` over a million strings cost ~1.4 s a dimension,
-    a third of validation (issue 18); Arrow's lookup takes ~20 ms."""
-    position = positions(text, list(OUTCOME_CODES))
+    Looked up by the cells' bytes (`short_positions`), else in Arrow: pandas' `Series.map`
+    over a million strings cost ~1.4 s a dimension, a third of validation (issue 18)."""
+    position = short_positions(arrow_text(text), list(OUTCOME_CODES))
+    if position is None:
+        position = positions(text, list(OUTCOME_CODES))
     codes: np.ndarray = _CODE_AT[position]
     return codes, position < 0
 
@@ -291,10 +294,13 @@ def check_ratings(
     )
     for d in ldims:
         out[d.key] = _flag_likert(check, d)
-    answered = out[[d.key for d in ldims]].notna().to_numpy().any(axis=1)
+    answered = np.asarray(out[[d.key for d in ldims]].notna().to_numpy().any(axis=1))
     if ldims:
         check.flag(
-            ~answered & ~check.bad, ldims[0].key, "no-answer", lambda i: "no dimension answered"
+            check.unflagged(~answered),
+            ldims[0].key,
+            "no-answer",
+            lambda i: "no dimension answered",
         )
     return out, check
 

@@ -27,7 +27,7 @@ def flag_timestamps(check: Checker) -> pd.Series:
     f = check.frame
     ts = f["timestamp"]
     shape_ok, parsed = parse_timestamps(ts)
-    bad = (ts != "") & (~shape_ok | parsed.isna())
+    bad = check.filled("timestamp") & (~shape_ok | parsed.isna())
     check.flag(
         bad,
         "timestamp",
@@ -56,8 +56,10 @@ def parse_timestamps(ts: pd.Series) -> tuple[pd.Series, pd.Series]:
     that only other shapes take pandas' slower parser."""
     cells = arrow_text(ts)
     plain = plain_utc(cells)
+    # every cell plain (the usual file): the cells as they are, not a filtered copy
+    chosen = cells if plain.all() else pc.filter(cells, pa.array(plain))
     try:
-        fast = pc.cast(pc.filter(cells, pa.array(plain)), pa.timestamp("us", tz="UTC"))
+        fast = pc.cast(chosen, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:  # a day or time that does not exist: pandas says which
         plain[:] = False
     if len(plain) and plain.all():  # the usual file: every cell cast by Arrow, no other shape

@@ -30,7 +30,7 @@ from prefboard.ingest.checks import (
 from prefboard.ingest.compact import COMPACT_IDS, id_categories, ledger_categories
 from prefboard.ingest.covariates import covariate_columns, files_without_covariates
 from prefboard.ingest.csvread import RawTable, read_csv
-from prefboard.ingest.csvstream import read_streamed
+from prefboard.ingest.csvstream import LateOdd, read_streamed
 from prefboard.ingest.duplicates import exclude_repeats
 from prefboard.ingest.files import resolve_paths, shown
 from prefboard.ingest.ledger import (
@@ -91,7 +91,6 @@ def ingest(config: Config, root: Path) -> Ingested:
     unreadable = not p_raw or any(r.problems and not r.records and not r.rejected for r in p_raw)
     who = Roster(set(participants.index), config.data.participants, unreadable)
 
-    dims = [d.key for d in config.battle_dimensions]
     who.dtype  # noqa: B018 - the roster's sorted ids made once, before two threads read them
     # the ratings read and checked on a thread of their own: their time overlaps the battles'
     # (whose stacking and accepted copy run on one thread) instead of adding to it
@@ -106,19 +105,12 @@ def ingest(config: Config, root: Path) -> Ingested:
 
     # Quality exclusions apply only to rows that are otherwise valid.
     p_reason, r_reason = p_check.reason.copy(), r_check.reason.copy()
-    # nothing reads the battles' checker's own reasons from here on: marked in place (a copy
-    # was 80 MB more held at 10M rows)
-    b_reason = b_check.reason
     strikes = participants_all_strikes(p_check.frame)
     _exclude(p_reason, strikes >= config.quality.strike_limit, "participant-strikes")
-    _exclude(b_reason, among(battles["participant_id"], banned), "participant-strikes")
-    # the typed turns: -1 only where the row is invalid already
-    _exclude(b_reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
     _exclude(r_reason, among(ratings["participant_id"], banned), "participant-strikes")
-    # The same vote in two files (imported twice, copied under a new name) counts once.
-    problems += exclude_repeats(battles, b_check.frame, b_reason, dims, b_check.colmaps)
-    del b_reason  # the checker's own: let go with its rows in `_accepted_battles`
-    accepted, counted = _accepted_battles(b_raw, b_check, battles)
+    keep, repeats = _battle_exclusions(config, battles, b_check, banned)
+    problems += repeats
+    accepted, counted = _accepted_battles(b_raw, b_check, battles, keep)
     del battles
 
     ledger, found = _ledger(
@@ -149,10 +141,9 @@ def _read_battles(
     # a judge's files need not carry the people-facing columns (categories, style) either.
     b_optional = OPTIONAL_BATTLE | frozenset(styles) | frozenset(slices)
     files, ps = battle_files(root, config)
-    b_raw = _read_files(root, files.human, b_cols, mb, b_optional)
-    if sum(r.size for r in b_raw) >= LARGE_INPUT_BYTES:
-        map_large_arrays()  # before the blocks' arrays: they are the stage's largest
-    battles, b_check = check_battles(config, b_raw, who)
+    b_raw, battles, b_check = _human_battles(
+        config, (root, files.human, b_cols, mb, b_optional), who
+    )
     ps += files_without_covariates(config, b_raw) + blank_warnings(config, b_check)
     judges = read_judges(config, root, files, b_cols, mb, b_optional)
     return b_raw, battles, b_check, judges, ps
@@ -183,19 +174,62 @@ def _read_all(
     return raws, problems
 
 
-def _read_files(
-    root: Path, files: list[Path], columns: list[str], max_bytes: int, optional: frozenset[str]
-) -> list[RawTable]:
+# What `_read_files` reads: the board folder, the files, their columns, the size limit and
+# the columns that may be absent.
+_Files = tuple[Path, list[Path], list[str], int, frozenset[str]]
+
+
+def _human_battles(
+    config: Config, files: _Files, who: Roster
+) -> tuple[list[RawTable], pd.DataFrame, Checker]:
+    """The people's battle files read and checked, each scanned as its blocks are read; when
+    one needs the whole-file reader after its first block was checked (`LateOdd`), all are
+    read and checked again, each scanned whole first, so nothing of the first pass remains."""
+    raws = _read_files(files)
+    if sum(r.size for r in raws) >= LARGE_INPUT_BYTES:
+        map_large_arrays()  # before the blocks' arrays: they are the stage's largest
+    try:
+        return raws, *check_battles(config, raws, who)
+    except LateOdd:
+        pass  # retried outside the handler, so the first pass's rows are let go first
+    raws = _read_files(files, scanned=True)
+    return raws, *check_battles(config, raws, who)
+
+
+def _read_files(files: _Files, scanned: bool = False) -> list[RawTable]:
     # streamed: a large battle file is read block by block as it is checked
-    return [read_streamed(f, shown(root, f), columns, max_bytes, optional) for f in files]
+    root, paths, columns, max_bytes, optional = files
+    return [read_streamed(f, shown(root, f), columns, max_bytes, optional, scanned) for f in paths]
+
+
+def _battle_exclusions(
+    config: Config, battles: pd.DataFrame, check: Checker, banned: set[str]
+) -> tuple[np.ndarray, list[Problem]]:
+    """The battles' quality exclusions and repeats of another file's, marked in `check`'s
+    reasons (in place: nothing reads the checker's own from here on, and a copy was 80 MB
+    more held at 10M rows); returns the rows kept, and the repeats' warnings."""
+    reason = check.reason
+    _exclude(reason, among(battles["participant_id"], banned), "participant-strikes")
+    # the typed turns: -1 only where the row is invalid already
+    _exclude(reason, battles["turns"].to_numpy() < config.quality.min_turns, "too-few-turns")
+    # the rows kept so far, found once (a pass over every row's reason, an object each) for
+    # the repeat check and then, less the repeats, for the accepted copy
+    keep = reason == None  # noqa: E711 - elementwise on an object array
+    # The same vote in two files (imported twice, copied under a new name) counts once.
+    dims = [d.key for d in config.battle_dimensions]
+    return keep, exclude_repeats(battles, check.frame, reason, keep, dims, check.colmaps)
 
 
 def _accepted_battles(
-    raws: list[RawTable], check: Checker, battles: pd.DataFrame
+    raws: list[RawTable], check: Checker, battles: pd.DataFrame, keep: np.ndarray
 ) -> tuple[pd.DataFrame, _Counted]:
-    """The accepted battles, and the battles' part of the ledger; then the checked rows (file,
-    line, id) and reasons let go. Empties `battles` and `check`'s rows."""
-    keep = check.reason == None  # noqa: E711
+    """The accepted battles (`keep`: the rows with no reason), and the battles' part of the
+    ledger; then the checked rows (file, line, id) and reasons let go. Empties `battles` and
+    `check`'s rows."""
+    # the pages the exclusions' temporaries freed (the repeat check's positions of every kept
+    # row: 70 MB at 10M rows), returned before the copy and the ledger's part, the peak of
+    # validation, are made
+    give_back()
     order = list(battles.columns)
     # the checked rows share the battle ids: theirs are copied once those are let go
     ids = battles[["battle_id"]]
@@ -204,7 +238,8 @@ def _accepted_battles(
     # takes `battles` column by column, so the two at once hold no more than the ledger's part
     # did alone beside every checked and typed row
     with ThreadPoolExecutor(1, thread_name_prefix="prefboard-ledger") as pool:
-        ledger = pool.submit(_account_kind, ("battles", raws, check, check.reason, "battle_id"))
+        kind = ("battles", raws, check, check.reason, "battle_id")
+        ledger = pool.submit(_account_kind, kind, np.flatnonzero(~keep))
         accepted = rows_kept(battles, keep)
         counted = ledger.result()
     # new empty ones: a slice [:0] would be a view holding every row
@@ -236,7 +271,7 @@ def rows_kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         columns[col] = id_categories(column, idx) if col in COMPACT_IDS else kept(column)
         del column
         give_back()  # the column's pages, before the next copy is made
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # as copied, not copied again (`stack`)
 
 
 def among(ids: pd.Series, chosen: set[str]) -> np.ndarray:
@@ -251,8 +286,10 @@ def among(ids: pd.Series, chosen: set[str]) -> np.ndarray:
 
 
 def _exclude(reason: np.ndarray, mask: np.ndarray, why: str) -> None:
-    """Exclude, for `why`, the rows in `mask` no rule has excluded already."""
-    reason[(reason == None) & mask] = why  # noqa: E711 - elementwise on an object array
+    """Exclude, for `why`, the rows in `mask` no rule has excluded already (the reasons looked
+    up at `mask`'s rows only: comparing every row's, an object each, was ~8 ms per 1M rows)."""
+    idx = np.flatnonzero(mask)
+    reason[idx[reason[idx] == None]] = why  # noqa: E711 - elementwise on an object array
 
 
 _Kind = tuple[str, list[RawTable], Checker, np.ndarray, str]  # kind, files, checks, reasons, id
@@ -260,13 +297,16 @@ _Kind = tuple[str, list[RawTable], Checker, np.ndarray, str]  # kind, files, che
 _Counted = tuple[list[Problem], list[FileSummary], pd.DataFrame]
 
 
-def _account_kind(kind: _Kind) -> _Counted:
-    """One kind's problems, file tallies and excluded rows."""
+def _account_kind(kind: _Kind, excluded: np.ndarray | None = None) -> _Counted:
+    """One kind's problems, file tallies and excluded rows (`excluded`: their positions, when
+    the caller has them; else found here, once for the tallies and the rows)."""
     name, raws, check, reason, id_col = kind
     problems = [p for raw in raws for p in raw.problems]
     problems += check.problems + check.overflow()
-    files = summaries(name, raws, check.frame, reason)
-    return problems, files, excluded_rows(name, check.frame, reason, id_col, raws)
+    if excluded is None:
+        excluded = np.flatnonzero(reason != None)  # noqa: E711 - elementwise on objects
+    files = summaries(name, raws, check.frame, excluded)
+    return problems, files, excluded_rows(name, check.frame, reason, excluded, id_col, raws)
 
 
 def _ledger(*parts: _Counted) -> tuple[Ledger, list[Problem]]:
