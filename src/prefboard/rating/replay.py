@@ -16,6 +16,7 @@ import numba
 import numpy as np
 from numba import njit
 
+from prefboard.rating.prefetch import prefetch
 from prefboard.rating.update import _rate
 
 _SM64_GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -44,15 +45,42 @@ def _job_state(seed: np.uint64, tournament: int, pass_no: int) -> np.uint64:
     return h
 
 
+# Swaps whose random partner is known ahead (a power of two). Each swap's partner j is
+# drawn from the stream alone, not from the data, so it can be drawn this many swaps early and
+# its cache line fetched meanwhile: at 10M battles a swap took ~31 ns, nearly all of it
+# waiting for buf[j] (~4 ns when buf fits in cache), and ~7 ns with the partners fetched 64
+# swaps ahead (the same swaps, so the same permutation).
+_AHEAD = 64
+
+
 @njit(cache=True, fastmath=False)
 def _fisher_yates(buf: np.ndarray, state: np.uint64) -> None:
-    for i in range(buf.shape[0] - 1, 0, -1):
-        state, bits = _splitmix64(state)
-        # Modulo bias is below (i + 1) / 2**64: irrelevant for any feasible battle count.
-        j = np.int64(bits % np.uint64(i + 1))
+    """Shuffle ``buf`` in place: for i = n - 1 down to 1, swap buf[i] with buf[j], j the next
+    splitmix64 output modulo i + 1 (modulo bias below (i + 1) / 2**64: irrelevant for any
+    feasible battle count)."""
+    n = buf.shape[0]
+    partner = np.empty(_AHEAD, dtype=np.int64)  # partner[i % _AHEAD]: the j of swap i
+    lead = n - 1  # the next swap whose partner is drawn
+    while lead > 0 and n - 1 - lead < _AHEAD:
+        state, lead = _draw_partner(buf, state, lead, partner)
+    for i in range(n - 1, 0, -1):
+        j = partner[i % _AHEAD]  # read before swap i - _AHEAD's partner takes its place
+        if lead > 0:
+            state, lead = _draw_partner(buf, state, lead, partner)
         tmp = buf[i]
         buf[i] = buf[j]
         buf[j] = tmp
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _draw_partner(
+    buf: np.ndarray, state: np.uint64, lead: int, partner: np.ndarray
+) -> tuple[np.uint64, int]:
+    state, bits = _splitmix64(state)
+    j = np.int64(bits % np.uint64(lead + 1))
+    partner[lead % _AHEAD] = j
+    prefetch(buf, j)
+    return state, lead - 1
 
 
 # A battle packed into one int64: a in bits 0-29, b in bits 30-59, outcome in bits 60-61.
