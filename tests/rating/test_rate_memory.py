@@ -16,7 +16,16 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import MAX_SLICE_VALUES, load_config
 from prefboard.ingest.validate import ingest
-from prefboard.rating import batch, battle_slices, fits, inputs, tables, tournaments
+from prefboard.rating import (
+    batch,
+    battle_slices,
+    btd,
+    crosschecks,
+    fits,
+    inputs,
+    tables,
+    tournaments,
+)
 from prefboard.rating import group_tables as gt
 from prefboard.rating import rate as rate_module
 from prefboard.rating import trueskill as ts
@@ -322,3 +331,21 @@ def test_int32_cluster_codes_give_the_int64_codes_posterior() -> None:
         )
         assert np.array_equal(wide.cov, narrow.cov)
         assert np.array_equal(wide.inflation, narrow.inflation)
+
+
+def test_the_cross_checks_count_each_dimensions_battles_in_place(board: Path) -> None:
+    """crosschecks.job_of counts a dimension's battles through their index (no gathered copies
+    at the stage's start): the counts btd.pair_counts gives on the gathered battles, also for
+    helpfulness, which every third battle did not ask."""
+    config = load_config(board / "leaderboard.toml")
+    prepared = inputs.prepare(config, ingest(config, board))
+    n = len(config.model_keys)
+    for key in ("overall", "helpfulness"):
+        asked = prepared.battles[key].to_numpy(np.int8)
+        idx = np.flatnonzero(asked >= 0)
+        gathered = btd.pair_counts(n, prepared.a[idx], prepared.b[idx], asked[idx])
+        job = crosschecks.job_of(config, prepared, key)
+        for ours, theirs in zip((job.i, job.j, job.cells), gathered, strict=True):
+            assert ours.dtype == theirs.dtype
+            np.testing.assert_array_equal(ours, theirs)
+        assert job.battles == idx.size < asked.size
