@@ -109,3 +109,17 @@ def test_cluster_score_sums_equal_the_per_battle_rounding(weighted: bool) -> Non
     np.add.at(want, (cluster[index], lo), q)
     np.add.at(want, (cluster[index], hi), -q)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16])
+def test_counts_through_an_index_equal_the_counts_of_the_gathered_battles(dtype: type) -> None:
+    # count_all(..., index): what the fit checks, the cross-checks and aggregate_index read
+    a, b, outcome = _battles(dtype)
+    idx = np.flatnonzero(np.arange(a.size) % 4 != 2).astype(np.int32)
+    want = _old_pair_counts(a[idx], b[idx], outcome[idx])
+    pc = batch_terms.count_all(M, a, b, outcome, idx)
+    for got, ref in zip((pc.i, pc.j, pc.counts), want, strict=True):
+        assert got.dtype == ref.dtype and np.array_equal(got, ref)
+    for bad in ([-1], [a.size]):
+        with pytest.raises(ValueError, match="index must select battles"):
+            batch_terms.count_all(M, a, b, outcome, np.array(bad))

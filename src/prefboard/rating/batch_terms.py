@@ -110,20 +110,23 @@ def _count_kernel(
     return out.astype(np.float64)
 
 
-def count_all(n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray) -> PairCounts:
-    """:func:`aggregate` (unweighted) of battles already checked, of any integer dtypes: one
-    compiled pass (rating/btd_fit.py's counts come from here too)."""
-    none = np.empty(0, dtype=np.int64)
-    return _pair_counts(n_models, _count_kernel(a, b, outcome, none, none, 1, n_models, True))
-
-
-def count_index(
-    n_models: int, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, index: np.ndarray
+def count_all(
+    n_models: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    outcome: np.ndarray,
+    index: np.ndarray | None = None,
 ) -> PairCounts:
-    """:func:`count_all` of the battles ``index`` of checked arrays, read in place (no
-    gathered copies of the battles)."""
+    """:func:`aggregate` (unweighted) of battles already checked, of any integer dtypes, or of
+    the battles ``index`` of them read in place (no gathered copies): one compiled pass
+    (rating/btd_fit.py's counts come from here too)."""
     none = np.empty(0, dtype=np.int64)
-    return _pair_counts(n_models, _count_kernel(a, b, outcome, _integers(index), none, 1, n_models))
+    if index is None:
+        return _pair_counts(n_models, _count_kernel(a, b, outcome, none, none, 1, n_models, True))
+    index = _integers(index)
+    if index.size and (index.min() < 0 or index.max() >= a.shape[0]):
+        raise ValueError("index must select battles of the arrays")
+    return _pair_counts(n_models, _count_kernel(a, b, outcome, index, none, 1, n_models))
 
 
 def aggregate_groups(
@@ -148,13 +151,7 @@ def aggregate_groups(
 
 def aggregate_index(battles: Battles, index: np.ndarray) -> PairCounts:
     """:func:`aggregate` of the battles ``index`` (unweighted)."""
-    index = _integers(index)
-    if index.size and (index.min() < 0 or index.max() >= battles.a.shape[0]):
-        raise ValueError("index must select battles of the arrays")
-    m = battles.n_models
-    no_slots = np.empty(0, dtype=np.int64)
-    flat = _count_kernel(battles.a, battles.b, battles.outcome, index, no_slots, 1, m)
-    return _pair_counts(m, flat)
+    return count_all(battles.n_models, battles.a, battles.b, battles.outcome, index)
 
 
 def _integers(codes: np.ndarray) -> np.ndarray:

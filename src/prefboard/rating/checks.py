@@ -33,7 +33,7 @@ from scipy.special import log_ndtr, ndtr
 from scipy.stats import binom, chi2, norm
 
 # The exact test lives in its own module; its names stay importable from here.
-from prefboard.rating.batch_terms import count_all, count_index
+from prefboard.rating.batch_terms import count_all
 from prefboard.rating.exact_test import EXACT_MAX_N, exact_multinomial, exact_multinomials
 
 __all__ = [
@@ -169,11 +169,7 @@ def pair_fits(
     """:func:`pair_fit` as arrays (``idx``: of the battles ``idx`` of them, read in place)."""
     # (i won, j won, tie) per pair that met, in code order: one compiled pass (six masks and
     # three masked bincounts took ~12 temporaries per battle); whole counts, the same numbers.
-    pc = (
-        count_all(n_models, a, b, outcome)
-        if idx is None
-        else count_index(n_models, a, b, outcome, idx)
-    )
+    pc = count_all(n_models, a, b, outcome, idx)
     ii, jj = pc.i, pc.j
     probs = np.stack(outcome_probabilities(score[ii] - score[jj], beta, margin), axis=1)
     obs = pc.counts.astype(np.int64)

@@ -29,7 +29,7 @@ import numpy as np
 import prefboard
 from prefboard.config import Config
 from prefboard.rating import btd
-from prefboard.rating.batch_terms import count_index
+from prefboard.rating.batch_terms import count_all
 from prefboard.rating.btd_worker import Job, fit, read_frame
 from prefboard.rating.diagnostics import BTD_DRAWS
 from prefboard.rating.inputs import Inputs
@@ -49,7 +49,7 @@ def job_of(config: Config, inputs: Inputs, dimension: str) -> Job:
     n = len(config.model_keys)
     # counted through idx, in place: gathered copies of a, b and the outcomes were ~50 MB at
     # 10M battles, at the rating stage's start; the same counts as btd.pair_counts of them
-    pc = count_index(n, inputs.a, inputs.b, asked, idx)
+    pc = count_all(n, inputs.a, inputs.b, asked, idx)
     r = config.rating
     return Job(n, pc.i, pc.j, pc.counts, BTD_DRAWS, r.seed, r.interval)
 

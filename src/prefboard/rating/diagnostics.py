@@ -20,16 +20,15 @@ HISTORY_POINTS = 300
 def history_of(
     config: Config,
     dimension: str,
-    pooled: np.ndarray,
+    idx: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
     outcome: np.ndarray,
     params: ts.TrueSkillParams,
 ) -> History:
-    """The pooled table's online rating, replayed in its canonical order (`pooled`: the
+    """The pooled table's online rating, replayed in its canonical order (`idx`: its
     battles' indices, int32 read as they are: an int64 copy was 67 MB at 10M battles), at
     most HISTORY_POINTS snapshots."""
-    idx = pooled
     every = max(1, math.ceil(len(idx) / HISTORY_POINTS))
     keys = config.model_keys
     if not len(idx):
