@@ -159,3 +159,41 @@ def test_one_multinomial_draw_at_a_time_is_the_same_as_all_at_once() -> None:
     at_once = np.random.default_rng(10).multinomial(20_000, p, size=30)
     rng = np.random.default_rng(10)
     assert np.array_equal(at_once, np.stack([rng.multinomial(20_000, p) for _ in range(30)]))
+
+
+def _bootstrap_refitting_every_draw(
+    n: int, i: np.ndarray, j: np.ndarray, cells: np.ndarray, draws: int, seed: int
+) -> np.ndarray:
+    """`btd._bootstrap` as it was before it remembered repeated draws: every draw refitted."""
+    theta, nu, _, _ = _fit_counts(n, i, j, cells)
+    rng = np.random.default_rng(seed)
+    flat = cells.ravel()
+    drawn = btd._drawn_cells(flat)
+    p = flat[drawn] / flat.sum()
+    warm = WarmStart.of(n, i, j, theta, nu)
+    out = np.empty((draws, n))
+    for d in range(draws):
+        counts = np.zeros(flat.shape)
+        counts[drawn] = rng.multinomial(int(flat.sum()), p)
+        out[d] = warm.refit(counts.reshape(cells.shape))
+    return out
+
+
+@pytest.mark.parametrize("board", ["three battles", "sparse", "dense, over the remembered cells"])
+def test_a_repeated_draw_takes_the_theta_of_its_first_refit(board: str) -> None:
+    # A board of three battles (the tests' tiny board) draws the same counts again and again;
+    # each draw's theta must be the bits a refit of it gives, whichever draw came first.
+    if board == "three battles":
+        i, j = np.array([0, 0]), np.array([1, 2])
+        cells, n = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 1.0]]), 3
+    elif board == "sparse":
+        (i, j, cells), n = _sparse_counts(), 12
+    else:
+        (i, j, cells), n = _dense_counts(6, m=14), 14
+        assert 3 * len(i) > btd._REMEMBERED_CELLS  # nothing remembered, every draw refitted
+    theta, nu, _, _ = _fit_counts(n, i, j, cells)
+    samples = btd._bootstrap(n, i, j, cells, theta, nu, 60, 9)
+    reference = _bootstrap_refitting_every_draw(n, i, j, cells, 60, 9)
+    assert samples.tobytes() == reference.tobytes()
+    distinct = len({row.tobytes() for row in samples})  # (np.unique tells NaN rows apart)
+    assert distinct <= 10 if board == "three battles" else distinct == 60

@@ -266,12 +266,28 @@ def _bootstrap(
     samples = np.empty((draws, n_models))
     counts = np.zeros(flat.shape)
     warm = WarmStart.of(n_models, i, j, theta, nu)
+    # A draw met before is not refitted: the refit is a deterministic function of the counts,
+    # so its theta is the same bits. A small board draws few distinct counts (3 battles: at
+    # most 10 of 200 draws differ, and each refit there runs scipy's solver, 1-3 ms); a large
+    # one repeats none, and its keys (8 bytes a cell) are not kept.
+    seen: dict[bytes, np.ndarray] = {}
+    remember = len(drawn) <= _REMEMBERED_CELLS
     for d in range(draws):
         # One draw at a time: ``size=draws`` makes the same draws from the stream in the same
         # order, but holds all of them at once (200 x 130,000 cells, 200 MiB at 300 models).
         counts[drawn] = rng.multinomial(total, p)
-        samples[d] = warm.refit(counts.reshape(cells.shape))
+        key = counts[drawn].tobytes() if remember else b""
+        if key not in seen:
+            samples[d] = warm.refit(counts.reshape(cells.shape))
+            if remember:
+                seen[key] = samples[d]
+        else:
+            samples[d] = seen[key]
     return samples
+
+
+# Drawn cells up to which `_bootstrap` remembers the draws it refitted (at most 2 KiB a key).
+_REMEMBERED_CELLS = 256
 
 
 def _drawn_cells(flat: np.ndarray) -> np.ndarray:
