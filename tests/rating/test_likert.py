@@ -185,6 +185,76 @@ def test_summarize_groups_float_nan_and_validation() -> None:
         summarize_groups(pd.DataFrame({"m": ["a"], "v": [9]}), ["m"], "v", 1, 7)
 
 
+def _pandas_groupby_summary(
+    df: pd.DataFrame, by: list[str], value: str, scale_min: int, scale_max: int
+) -> pd.DataFrame:
+    """`summarize_groups` written with pandas' groupby, as it was until issue 18 replaced it
+    with one numpy pass: the reference for the groups, their order and every number."""
+    x = pd.to_numeric(df[value]).to_numpy(dtype="float64", na_value=np.nan)
+    work = df[by].copy()
+    work["__x"] = x
+    grouped = work.groupby(by, sort=True, dropna=False, observed=True)
+    out = grouped["__x"].agg(n="count", mean="mean", sd="std")
+    out["n"] = out["n"].astype("int64")
+    n, sd = out["n"].to_numpy(dtype=float), out["sd"].to_numpy()
+    half = np.full(len(out), np.nan)
+    ok = n >= 2
+    half[ok] = stats.t.ppf(0.975, df=n[ok] - 1.0) * sd[ok] / np.sqrt(n[ok])
+    out["ci_lower"] = out["mean"].to_numpy() - half
+    out["ci_upper"] = out["mean"].to_numpy() + half
+    answered = ~np.isnan(x)
+    width = scale_max - scale_min + 1
+    cells = grouped.ngroup().to_numpy()[answered] * width + (x[answered] - scale_min).astype(int)
+    counts = np.bincount(cells, minlength=len(out) * width).reshape(len(out), width)
+    names = [f"count_{k}" for k in range(scale_min, scale_max + 1)]
+    return out.join(pd.DataFrame(counts, index=out.index, columns=names)).reset_index()
+
+
+@pytest.mark.parametrize("keys", ["strings", "categorical", "nullable answers", "empty"])
+def test_summarize_groups_is_pandas_groupby_to_the_bit(keys: str) -> None:
+    # Reference: pandas' groupby (count, mean, std; sort=True, dropna=False, observed=True).
+    # Groups keyed by NA, groups with no answer or one, a categorical's own order: the same
+    # frame, dtypes and bits.
+    rng = np.random.default_rng(len(keys))
+    n = 0 if keys == "empty" else 4000
+    model = pd.Series(rng.choice([f"m{k:02d}" for k in range(25)], n), dtype="str")
+    group = rng.choice(np.array(["x", "y", "z", None], dtype=object), n)
+    answers = rng.integers(1, 8, n).astype(float)
+    answers[rng.random(n) < 0.2] = np.nan
+    answers[model == "m07"] = np.nan
+    df = pd.DataFrame(
+        {
+            "model": model,
+            "group": pd.Categorical(group, ["z", "x", "y", "w"])
+            if keys == "categorical"
+            else pd.Series(group, dtype="str"),
+            "v": pd.array(np.where(np.isnan(answers), None, answers), dtype="Int64")
+            if keys == "nullable answers"
+            else answers,
+        }
+    )
+    for by in (["model"], ["group", "model"], ["group"]):
+        pd.testing.assert_frame_equal(
+            summarize_groups(df, by, "v", 1, 7),
+            _pandas_groupby_summary(df, by, "v", 1, 7),
+            check_exact=True,
+        )
+
+
+def test_summarize_groups_with_more_key_combinations_than_int64_holds() -> None:
+    # Six columns of ~2,000 values each: 2,000^6 combinations overflow int64 codes, so the
+    # codes are re-ranked on the way; reference as above.
+    rng = np.random.default_rng(3)
+    by = [f"c{k}" for k in range(6)]
+    df = pd.DataFrame({c: pd.Series(rng.integers(0, 2000, 3000).astype(str)) for c in by})
+    df["v"] = rng.integers(1, 6, 3000).astype(float)
+    pd.testing.assert_frame_equal(
+        summarize_groups(df, by, "v", 1, 5),
+        _pandas_groupby_summary(df, by, "v", 1, 5),
+        check_exact=True,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # agreement
 # ---------------------------------------------------------------------------------------------
