@@ -297,3 +297,78 @@ def test_int32_battles_give_the_int64_sandwich() -> None:
     )
     for x, y in zip(wide[2], narrow[2], strict=True):
         assert np.array_equal(x, y)
+
+
+def _split_with_scipy(gs: sparse.csr_matrix, m: int) -> tuple[list, sparse.csr_matrix]:
+    """`pooled_meat._split` as scipy computed it before issue 18 compiled it: each group's
+    columns sliced out, the clusters in both groups of a pair selected, and the block's
+    product dense (BLAS) or sparse (scipy's sparse product) by the same cost rule."""
+    slots = gs.shape[1] // m
+    per = [sparse.csr_matrix(gs[:, j * m : (j + 1) * m]) for j in range(slots)]
+    z = np.stack([np.diff(p.indptr) for p in per], axis=1).astype(np.float64)
+    dense, data, rows, cols = [], [np.zeros(0)], [np.zeros(0, int)], [np.zeros(0, int)]
+    for j in range(slots):
+        for k in range(j, slots):
+            both = np.flatnonzero((z[:, j] > 0) & (z[:, k] > 0))
+            if not both.size:
+                continue
+            left, right = per[j][both], per[k][both]
+            if pooled_meat._DENSE_SPEEDUP * float(z[both, j] @ z[both, k]) >= both.size * m * m:
+                lo = left.toarray()
+                dense.append((j, k, lo.T @ (lo if j == k else right.toarray())))
+                continue
+            product = sparse.coo_matrix(left.T @ right)
+            for r, c in [(product.row + j * m, product.col + k * m)] + (
+                [(product.col + k * m, product.row + j * m)] if j != k else []
+            ):
+                data.append(product.data)
+                rows.append(r)
+                cols.append(c)
+    width = slots * m
+    light = sparse.csr_matrix(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(width, width)
+    )
+    return dense, light
+
+
+@pytest.mark.parametrize("speedup", [pooled_meat._DENSE_SPEEDUP, 0.0, np.inf])
+@pytest.mark.parametrize("unsorted", [False, True])
+def test_the_compiled_split_is_scipys_to_the_bit(monkeypatch, speedup, unsorted) -> None:
+    # Reference: the scipy computation above. Clusters of one group (participants), of many
+    # (prompts), empty ones; values at the scores' fixed-point scale; cancellations to zero.
+    monkeypatch.setattr(pooled_meat, "_DENSE_SPEEDUP", speedup)
+    rng = np.random.default_rng(5)
+    m, slots, clusters = 9, 5, 700
+    cells = rng.random((clusters, slots * m)) < 0.08
+    home = rng.integers(0, slots, clusters)
+    own = np.repeat(np.arange(slots) == home[:, None], m, axis=1)
+    cells[: clusters // 2] = (rng.random(cells.shape) < 0.9)[: clusters // 2] & own[: clusters // 2]
+    cells[40:60] = False
+    values = np.round(rng.normal(0.0, 3.0, cells.shape) * 2**24) / 2**24
+    values[values == 0.0] = 2.0**-24
+    values[7, :] = values[8, :] = 0.0
+    values[7, [0, 1]], values[8, [0, 1]] = [1.0, 1.0], [1.0, -1.0]  # their products cancel
+    cells[7:9] = False
+    cells[7:9, :2] = True
+    gs = sparse.csr_matrix(np.where(cells, values, 0.0))
+    if unsorted:  # the rows' entries reversed: the compiled pass sorts them first
+        gs = sparse.csr_matrix(
+            (gs.data.copy(), gs.indices.copy(), gs.indptr.copy()), shape=gs.shape
+        )
+        for c in range(clusters):
+            lo, hi = gs.indptr[c], gs.indptr[c + 1]
+            gs.indices[lo:hi], gs.data[lo:hi] = gs.indices[lo:hi][::-1], gs.data[lo:hi][::-1]
+        gs.has_sorted_indices = False
+    blocks, light = pooled_meat._split(gs, m)
+    ref_blocks, ref_light = _split_with_scipy(gs.sorted_indices(), m)
+    assert [(b.j, b.k, b.matrix.tobytes()) for b in blocks] == [
+        (j, k, x.tobytes()) for j, k, x in ref_blocks
+    ]
+    assert (light.indptr.tolist(), light.indices.tolist()) == (
+        ref_light.indptr.tolist(),
+        ref_light.indices.tolist(),
+    )
+    assert light.data.tobytes() == ref_light.data.tobytes()
+    # at the default speedup the participants' own-group blocks are dense, the rest sparse
+    assert len(blocks) == {0.0: 0, np.inf: slots * (slots + 1) // 2}.get(speedup, slots)
+    assert light.nnz > 0 or speedup == np.inf
