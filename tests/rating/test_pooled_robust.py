@@ -372,3 +372,19 @@ def test_the_compiled_split_is_scipys_to_the_bit(monkeypatch, speedup, unsorted)
     # at the default speedup the participants' own-group blocks are dense, the rest sparse
     assert len(blocks) == {0.0: 0, np.inf: slots * (slots + 1) // 2}.get(speedup, slots)
     assert light.nnz > 0 or speedup == np.inf
+
+
+@pytest.mark.parametrize(("rows", "width", "density"), [(500, 91, 0.05), (0, 5, 0.1), (4, 3, 0.0)])
+def test_dense_sums_become_scipys_csr_of_them(rows, width, density) -> None:
+    # Reference: scipy's own csr conversion of the same matrix as floats (canonical: sorted
+    # indices, no zeros).
+    rng = np.random.default_rng(rows)
+    cells = rng.integers(-(2**40), 2**40, rows * width) * (rng.random(rows * width) < density)
+    got = pooled_meat._csr(cells.astype(np.int64), rows, width)
+    want = sparse.csr_matrix(cells.reshape(rows, width).astype(np.float64))
+    assert got.shape == want.shape and got.has_canonical_format
+    assert (got.indptr.tolist(), got.indices.tolist()) == (
+        want.indptr.tolist(),
+        want.indices.tolist(),
+    )
+    assert got.data.tobytes() == want.data.tobytes()

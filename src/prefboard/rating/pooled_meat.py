@@ -162,11 +162,31 @@ def _dense_sums(
 def _csr(flat: np.ndarray, n: int, width: int) -> sparse.csr_matrix:
     """The dense (n x width) integer sums ``flat`` as a canonical float csr matrix (sorted
     indices, no zeros)."""
-    nz = np.flatnonzero(flat)
+    data, indices, indptr = _nonzeros(flat, n, width)
+    return sparse.csr_matrix((data, indices, indptr), shape=(n, width))
+
+
+@njit(cache=True, nogil=True)
+def _nonzeros(flat: np.ndarray, n: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """csr arrays (values as floats, column indices, row offsets) of the nonzero cells of the
+    (n x width) row-major ``flat``, in one counting pass and one filling pass (numpy's
+    flatnonzero, a bincount of rows and a gather took ~5 passes)."""
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(nz // width, minlength=n), out=indptr[1:])
-    data = flat[nz].astype(np.float64)
-    return sparse.csr_matrix((data, nz % width, indptr), shape=(n, width))
+    for r in range(n):
+        count = 0
+        for c in range(r * width, (r + 1) * width):
+            count += flat[c] != 0
+        indptr[r + 1] = indptr[r] + count
+    data = np.empty(indptr[n], dtype=np.float64)
+    indices = np.empty(indptr[n], dtype=np.int64)
+    k = 0
+    for r in range(n):
+        for c in range(width):
+            v = flat[r * width + c]
+            if v != 0:
+                data[k], indices[k] = v, c
+                k += 1
+    return data, indices, indptr
 
 
 @njit(cache=True, nogil=True)
