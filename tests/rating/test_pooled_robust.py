@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from prefboard.rating import batch, groups, pooled_meat, pooled_robust
+from prefboard.rating import batch, groups, pooled_blocks, pooled_meat, pooled_robust
 
 MODEL = groups.Model(prior_mean=25.0, prior_sigma=25 / 3, beta=25 / 6, draw_margin=0.74)
 N_MODELS = 6
@@ -155,7 +155,7 @@ def _factored_meat(sw: pooled_robust.Sandwich) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("speedup", [pooled_meat._DENSE_SPEEDUP, 0.0, np.inf])
+@pytest.mark.parametrize("speedup", [pooled_blocks._DENSE_SPEEDUP, 0.0, np.inf])
 @pytest.mark.parametrize("two_way", [False, True])
 def test_the_sandwich_equals_a_battle_by_battle_reference(
     monkeypatch, two_way: bool, speedup: float
@@ -163,7 +163,7 @@ def test_the_sandwich_equals_a_battle_by_battle_reference(
     # 40 participants, each in one group (one clustering) or voting in every group with
     # prompts shared across groups (two clusterings: participant + prompt - their intersection);
     # the meat's blocks as chosen (a mix), all sparse (0) or all dense (inf)
-    monkeypatch.setattr(pooled_meat, "_DENSE_SPEEDUP", speedup)
+    monkeypatch.setattr(pooled_blocks, "_DENSE_SPEEDUP", speedup)
     a, b, outcome, _, _, prompt = _battles(6, prompts=150, votes=4, prompt_sd=3.0)
     rng = np.random.default_rng(7)
     person = rng.integers(0, 40, len(a))
@@ -300,7 +300,7 @@ def test_int32_battles_give_the_int64_sandwich() -> None:
 
 
 def _split_with_scipy(gs: sparse.csr_matrix, m: int) -> tuple[list, sparse.csr_matrix]:
-    """`pooled_meat._split` as scipy computed it before issue 18 compiled it: each group's
+    """`pooled_blocks.split` as scipy computed it before issue 18 compiled it: each group's
     columns sliced out, the clusters in both groups of a pair selected, and the block's
     product dense (BLAS) or sparse (scipy's sparse product) by the same cost rule."""
     slots = gs.shape[1] // m
@@ -313,7 +313,7 @@ def _split_with_scipy(gs: sparse.csr_matrix, m: int) -> tuple[list, sparse.csr_m
             if not both.size:
                 continue
             left, right = per[j][both], per[k][both]
-            if pooled_meat._DENSE_SPEEDUP * float(z[both, j] @ z[both, k]) >= both.size * m * m:
+            if pooled_blocks._DENSE_SPEEDUP * float(z[both, j] @ z[both, k]) >= both.size * m * m:
                 lo = left.toarray()
                 dense.append((j, k, lo.T @ (lo if j == k else right.toarray())))
                 continue
@@ -331,12 +331,12 @@ def _split_with_scipy(gs: sparse.csr_matrix, m: int) -> tuple[list, sparse.csr_m
     return dense, light
 
 
-@pytest.mark.parametrize("speedup", [pooled_meat._DENSE_SPEEDUP, 0.0, np.inf])
+@pytest.mark.parametrize("speedup", [pooled_blocks._DENSE_SPEEDUP, 0.0, np.inf])
 @pytest.mark.parametrize("unsorted", [False, True])
 def test_the_compiled_split_is_scipys_to_the_bit(monkeypatch, speedup, unsorted) -> None:
     # Reference: the scipy computation above. Clusters of one group (participants), of many
     # (prompts), empty ones; values at the scores' fixed-point scale; cancellations to zero.
-    monkeypatch.setattr(pooled_meat, "_DENSE_SPEEDUP", speedup)
+    monkeypatch.setattr(pooled_blocks, "_DENSE_SPEEDUP", speedup)
     rng = np.random.default_rng(5)
     m, slots, clusters = 9, 5, 700
     cells = rng.random((clusters, slots * m)) < 0.08
@@ -359,7 +359,7 @@ def test_the_compiled_split_is_scipys_to_the_bit(monkeypatch, speedup, unsorted)
             lo, hi = gs.indptr[c], gs.indptr[c + 1]
             gs.indices[lo:hi], gs.data[lo:hi] = gs.indices[lo:hi][::-1], gs.data[lo:hi][::-1]
         gs.has_sorted_indices = False
-    blocks, light = pooled_meat._split(gs, m)
+    blocks, light = pooled_blocks.split(gs, m)
     ref_blocks, ref_light = _split_with_scipy(gs.sorted_indices(), m)
     assert [(b.j, b.k, b.matrix.tobytes()) for b in blocks] == [
         (j, k, x.tobytes()) for j, k, x in ref_blocks

@@ -17,6 +17,7 @@ from numba import njit
 from scipy import sparse
 
 from prefboard.rating.batch_terms import TIE
+from prefboard.rating.pooled_blocks import Block, split
 
 # Per-cluster score sums in fixed point (units of 2^-24): integer sums do not depend on the
 # order of the battles, so the result is bit-identical under any shuffle. The rounding (3e-8
@@ -24,16 +25,6 @@ from prefboard.rating.batch_terms import TIE
 # float64 (the products, the totals in `_means`) they stay exact below 2^53, which a million
 # battles at score 10 (2^47) are far from.
 _FIXED = float(2**24)
-
-
-@dataclass(frozen=True)
-class Block:
-    """Rows j, columns k (j <= k) of the dense part of Σ_c g_c g_cᵀ: group j's block of the
-    heavy clusters' sums against group k's (n x n)."""
-
-    j: int
-    k: int
-    matrix: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -121,10 +112,6 @@ def _battle(
 # Above this many cells (clusters x columns) per-cluster sums are formed from sorted triplets
 # rather than dense rows.
 _DENSE_CELLS = 4_000_000
-
-# How many times faster a dense product runs than a sparse one, per multiply-add (measured at
-# 300 models: ~20); a block of the meat is dense when that makes it cheaper (`_split`).
-_DENSE_SPEEDUP = 20.0
 
 
 def _codes(cluster: np.ndarray) -> tuple[np.ndarray, int]:
@@ -310,7 +297,7 @@ def _meat(g: sparse.csr_matrix, counts: sparse.csr_matrix, sign: float, m: int) 
     """One clustering's centred meat, factored (`Meat`), from its per-cluster sums over
     slots of ``m`` models."""
     gs = sparse.csr_matrix(g / _FIXED)  # a power of two: exact
-    blocks, light = _split(gs, m)
+    blocks, light = split(gs, m)
     return Meat(
         sign,
         blocks,
@@ -318,143 +305,6 @@ def _meat(g: sparse.csr_matrix, counts: sparse.csr_matrix, sign: float, m: int) 
         sparse.csr_matrix(gs.T @ counts),
         sparse.csr_matrix(counts.T @ counts),
     )
-
-
-def _split(gs: sparse.csr_matrix, m: int) -> tuple[tuple[Block, ...], sparse.csr_matrix]:
-    """Σ_c g_c g_cᵀ block by block (groups j <= k, over the clusters that touch both), each
-    block dense or sparse by its cost: Σ_c z_cj·z_ck sparse products (z: a cluster's nonzero
-    sums in a group) against (clusters)·m² dense ones, which run _DENSE_SPEEDUP times faster.
-
-    Compiled passes over gs's own arrays (`_slot_ranges`, `_pair_costs`, `_sparse_blocks`,
-    `_dense_rows`) where scipy sliced gs per group and per pair (~50 slicing calls per
-    clustering at 7 groups, most of the example board's sandwich). The numbers are scipy's:
-    a sparse block's entry sums its clusters' products in cluster order, as scipy's sparse
-    product does, exact zeros dropped; a dense block is the same BLAS product of the same
-    rows."""
-    if not gs.has_sorted_indices:
-        gs = gs.sorted_indices()
-    slots = gs.shape[1] // m
-    indptr, indices = gs.indptr.astype(np.int64), gs.indices.astype(np.int64)
-    ranges = _slot_ranges(indptr, indices, slots, m)
-    z = np.diff(ranges, axis=1)  # a cluster's nonzero sums per group
-    pairs = [(j, k) for j in range(slots) for k in range(j, slots)]
-    clusters, cost = _pair_costs(z, np.array(pairs, dtype=np.int64).reshape(-1, 2))
-    dense: list[Block] = []
-    sparse_pairs: list[tuple[int, int]] = []
-    entries = 0  # at most: a multiply-add touches one entry, and a block has m^2 (twice)
-    for (j, k), both, products in zip(pairs, clusters.tolist(), cost.tolist(), strict=True):
-        if not both:
-            continue
-        if _DENSE_SPEEDUP * float(products) >= both * m * m:
-            lo, hi = _dense_rows(ranges, indices, gs.data, j, k, both, m)
-            # a.T @ a is one symmetric rank-k update (exactly symmetric)
-            dense.append(Block(j, k, lo.T @ (lo if j == k else hi)))
-        else:
-            sparse_pairs.append((j, k))
-            entries += 2 * min(products, m * m)
-    data, rows, cols = _sparse_blocks(
-        ranges,
-        indices,
-        gs.data,
-        np.array(sparse_pairs, dtype=np.int64).reshape(-1, 2),
-        m,
-        entries,
-    )
-    width = slots * m
-    return tuple(dense), sparse.csr_matrix((data, (rows, cols)), shape=(width, width))
-
-
-@njit(cache=True, nogil=True)
-def _slot_ranges(indptr: np.ndarray, indices: np.ndarray, slots: int, m: int) -> np.ndarray:
-    """Where each row's entries of each group start (rows x slots + 1 offsets into the csr
-    arrays; indices sorted within a row, group j's columns j·m .. j·m + m - 1)."""
-    rows = indptr.shape[0] - 1
-    out = np.empty((rows, slots + 1), dtype=np.int64)
-    for c in range(rows):
-        p = indptr[c]
-        for j in range(slots + 1):
-            while p < indptr[c + 1] and indices[p] < j * m:
-                p += 1
-            out[c, j] = p
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _pair_costs(z: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair of groups (j, k): the clusters with sums in both, and Σ z_cj·z_ck over them
-    (the sparse product's multiply-adds)."""
-    clusters = np.zeros(pairs.shape[0], dtype=np.int64)
-    cost = np.zeros(pairs.shape[0], dtype=np.int64)
-    for t in range(pairs.shape[0]):
-        j, k = pairs[t, 0], pairs[t, 1]
-        for c in range(z.shape[0]):
-            if z[c, j] > 0 and z[c, k] > 0:
-                clusters[t] += 1
-                cost[t] += z[c, j] * z[c, k]
-    return clusters, cost
-
-
-@njit(cache=True, nogil=True)
-def _dense_rows(
-    ranges: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
-    j: int,
-    k: int,
-    both: int,
-    m: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Groups j's and k's columns of the clusters with sums in both, as dense (both x m) rows
-    in cluster order."""
-    lo = np.zeros((both, m))
-    hi = np.zeros((both, m))
-    r = 0
-    for c in range(ranges.shape[0]):
-        if ranges[c, j + 1] > ranges[c, j] and ranges[c, k + 1] > ranges[c, k]:
-            for p in range(ranges[c, j], ranges[c, j + 1]):
-                lo[r, indices[p] - j * m] = data[p]
-            for p in range(ranges[c, k], ranges[c, k + 1]):
-                hi[r, indices[p] - k * m] = data[p]
-            r += 1
-    return lo, hi
-
-
-@njit(cache=True, nogil=True)
-def _sparse_blocks(
-    ranges: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
-    pairs: np.ndarray,
-    m: int,
-    capacity: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sparse blocks' entries as (value, row, column) triplets, both triangles: block
-    (j, k)'s entry (p, q) sums x_cp·y_cq over the clusters c with sums in both groups, in
-    cluster order (scipy's sparse product's order), and is left out when exactly zero."""
-    acc = np.zeros((m, m))
-    values = np.empty(capacity)
-    rows = np.empty(capacity, dtype=np.int64)
-    cols = np.empty(capacity, dtype=np.int64)
-    n = 0
-    for t in range(pairs.shape[0]):
-        j, k = pairs[t, 0], pairs[t, 1]
-        for c in range(ranges.shape[0]):
-            if ranges[c, j + 1] == ranges[c, j] or ranges[c, k + 1] == ranges[c, k]:
-                continue
-            for p in range(ranges[c, j], ranges[c, j + 1]):
-                x = data[p]
-                for q in range(ranges[c, k], ranges[c, k + 1]):
-                    acc[indices[p] - j * m, indices[q] - k * m] += data[q] * x
-        for p in range(m):
-            for q in range(m):
-                if acc[p, q] != 0.0:
-                    values[n], rows[n], cols[n] = acc[p, q], j * m + p, k * m + q
-                    n += 1
-                    if j != k:
-                        values[n], rows[n], cols[n] = acc[p, q], k * m + q, j * m + p
-                        n += 1
-                acc[p, q] = 0.0
-    return values[:n], rows[:n], cols[:n]
 
 
 def _means(g: sparse.csr_matrix, counts: sparse.csr_matrix, sc: _Scores) -> sparse.csr_matrix:
