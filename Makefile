@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test lint typecheck format bench clean readme-reference lock
+.PHONY: site test warm lint typecheck format bench clean readme-reference lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,19 @@ format: $(STAMP)
 # worksteal: each worker starts on one half of the suite (a module's tests and its module-scoped
 # build stay on one worker) and an idle worker takes half of the other's queue, so a long test
 # queued last no longer leaves a worker idle.
-test: lint typecheck
+test: lint
+	$(MAKE) --no-print-directory -j2 typecheck warm
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
+
+# numba compiles a kernel on its first call and caches it beside the module (__pycache__): on
+# a fresh clone both test workers compiled the same ~70 kernels, a minute each. One build of the
+# example into a scratch folder compiles them once, beside mypy (about as long). Not fatal: if
+# the build fails, the tests say why.
+warm: $(STAMP)
+	@tmp=$$(mktemp -d) && \
+	if ! $(BIN)/prefboard build --out "$$tmp/site" > "$$tmp/log" 2>&1; then \
+	  echo "warm-up build failed (the tests will show why):"; tail -n 20 "$$tmp/log"; fi; \
+	rm -rf "$$tmp"
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
