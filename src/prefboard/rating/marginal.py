@@ -53,8 +53,8 @@ def population_precision(st: Stack, c: np.ndarray, prior_sigma: float) -> np.nda
     """P = σ0⁻² I + Σ_g K_g, with c = 1 / (1 + τ²λ) per stacked eigenvalue (item 2)."""
     w = st.vectors * np.sqrt(st.values * c)
     precision: np.ndarray = w @ w.T  # numpy runs x @ x.T as one syrk: exactly symmetric
-    # the diagonal as a strided view: np.diag_indices built two index arrays per call (a
-    # search makes ~20 calls per group table; ~4 % of a small board's rating stage)
+    # the diagonal every n + 1 elements of the flat array: np.diag_indices built two index
+    # arrays per call (19 -> 9 us; a tau search makes ~20 calls per group table)
     precision.flat[:: len(precision) + 1] += 1.0 / prior_sigma**2
     return precision
 
