@@ -275,8 +275,9 @@ def _bootstrap(
     for d in range(draws):
         # One draw at a time: ``size=draws`` makes the same draws from the stream in the same
         # order, but holds all of them at once (200 x 130,000 cells, 200 MiB at 300 models).
-        counts[drawn] = rng.multinomial(total, p)
-        key = counts[drawn].tobytes() if remember else b""
+        drawn_counts = rng.multinomial(total, p)
+        counts[drawn] = drawn_counts
+        key = drawn_counts.tobytes() if remember else b""
         if key not in seen:
             samples[d] = warm.refit(counts.reshape(cells.shape))
             if remember:

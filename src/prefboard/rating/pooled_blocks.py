@@ -44,9 +44,8 @@ def split(gs: sparse.csr_matrix, m: int) -> tuple[tuple[Block, ...], sparse.csr_
     slots = gs.shape[1] // m
     indptr, indices = gs.indptr.astype(np.int64), gs.indices.astype(np.int64)
     ranges = _slot_ranges(indptr, indices, slots, m)
-    z = np.diff(ranges, axis=1)  # a cluster's nonzero sums per group
     pairs = [(j, k) for j in range(slots) for k in range(j, slots)]
-    clusters, cost = _pair_costs(z, np.array(pairs, dtype=np.int64).reshape(-1, 2))
+    clusters, cost = _pair_costs(ranges, np.array(pairs, dtype=np.int64).reshape(-1, 2))
     dense: list[Block] = []
     sparse_pairs: list[tuple[int, int]] = []
     entries = 0  # at most: a multiply-add touches one entry, and a block has m^2 (twice)
@@ -87,18 +86,25 @@ def _slot_ranges(indptr: np.ndarray, indices: np.ndarray, slots: int, m: int) ->
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sums_in(ranges: np.ndarray, c: int, j: int) -> np.int64:
+    """z_cj: cluster c's nonzero sums in group j (`_slot_ranges`)."""
+    return np.int64(ranges[c, j + 1] - ranges[c, j])
+
+
 @njit(cache=True, nogil=True)
-def _pair_costs(z: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair_costs(ranges: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair of groups (j, k): the clusters with sums in both, and Σ z_cj·z_ck over them
     (the sparse product's multiply-adds)."""
     clusters = np.zeros(pairs.shape[0], dtype=np.int64)
     cost = np.zeros(pairs.shape[0], dtype=np.int64)
     for t in range(pairs.shape[0]):
         j, k = pairs[t, 0], pairs[t, 1]
-        for c in range(z.shape[0]):
-            if z[c, j] > 0 and z[c, k] > 0:
+        for c in range(ranges.shape[0]):
+            zj, zk = _sums_in(ranges, c, j), _sums_in(ranges, c, k)
+            if zj > 0 and zk > 0:
                 clusters[t] += 1
-                cost[t] += z[c, j] * z[c, k]
+                cost[t] += zj * zk
     return clusters, cost
 
 
@@ -118,7 +124,7 @@ def _dense_rows(
     hi = np.zeros((both, m))
     r = 0
     for c in range(ranges.shape[0]):
-        if ranges[c, j + 1] > ranges[c, j] and ranges[c, k + 1] > ranges[c, k]:
+        if _sums_in(ranges, c, j) > 0 and _sums_in(ranges, c, k) > 0:
             for p in range(ranges[c, j], ranges[c, j + 1]):
                 lo[r, indices[p] - j * m] = data[p]
             for p in range(ranges[c, k], ranges[c, k + 1]):
@@ -147,7 +153,7 @@ def _sparse_blocks(
     for t in range(pairs.shape[0]):
         j, k = pairs[t, 0], pairs[t, 1]
         for c in range(ranges.shape[0]):
-            if ranges[c, j + 1] == ranges[c, j] or ranges[c, k + 1] == ranges[c, k]:
+            if _sums_in(ranges, c, j) == 0 or _sums_in(ranges, c, k) == 0:
                 continue
             for p in range(ranges[c, j], ranges[c, j + 1]):
                 x = data[p]
