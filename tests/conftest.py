@@ -26,6 +26,22 @@ REPO = Path(__file__).parent.parent
 DONE = ".built"
 
 
+# What a build or rate run on a fixture board leaves in it (a maintainer's `prefboard build
+# --config tests/fixtures/tiny/leaderboard.toml`): never copied into a test's board, whose tests
+# plant their own `.prefboard` or `site`.
+RUN_LEFTOVERS = frozenset({".prefboard", "site", "build"})
+
+
+def copy_board(src: Path, dest: Path) -> Path:
+    """A copy of the board folder `src` at `dest`, without what runs left at its top level."""
+
+    def leftovers(folder: str, names: list[str]) -> set[str]:
+        return RUN_LEFTOVERS.intersection(names) if Path(folder) == src else set()
+
+    shutil.copytree(src, dest, ignore=leftovers)
+    return dest
+
+
 def once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """The folder `name`, filled by `build(folder)` exactly once per run: shared by the
     workers of one `pytest -n` run (their base temporary folders are siblings)."""
@@ -62,7 +78,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def tiny(tmp_path: Path) -> Path:
     """A writable copy of tests/fixtures/tiny: 3 models, 3 participants, 3 battles, 2 ratings."""
     dest = tmp_path / "tiny"
-    shutil.copytree(FIXTURES / "tiny", dest)
+    copy_board(FIXTURES / "tiny", dest)
     return dest
 
 
@@ -76,7 +92,7 @@ def small_board(tiny: Path) -> Path:
 def small_board_with_url(dest: Path) -> Path:
     """The tiny board copied to `dest`, as `small_board`, with a site_url: mike's sitemap lists
     pages (the version selector keeps the page) and the 404 page's links are absolute."""
-    shutil.copytree(FIXTURES / "tiny", dest)
+    copy_board(FIXTURES / "tiny", dest)
     toml = small_board(dest)
     toml.write_text(
         toml.read_text().replace(
@@ -90,7 +106,7 @@ def _build_tiny_site(root: Path) -> None:
     from prefboard import pipeline
 
     board = root / "tiny"
-    shutil.copytree(FIXTURES / "tiny", board)
+    copy_board(FIXTURES / "tiny", board)
     with pytest.MonkeyPatch.context() as env:
         env.delenv("SOURCE_DATE_EPOCH", raising=False)
         pipeline.build(small_board(board), root / "site")
@@ -110,7 +126,7 @@ def tiny_standings(tmp_path_factory: pytest.TempPathFactory) -> Standings:
     from prefboard import pipeline
 
     board = tmp_path_factory.mktemp("tiny-standings") / "tiny"
-    shutil.copytree(FIXTURES / "tiny", board)
+    copy_board(FIXTURES / "tiny", board)
     toml = small_board(board)
     config, root = pipeline.load(toml)
     return pipeline.rate(config, root, toml)[1]

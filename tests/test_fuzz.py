@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from prefboard.config import Config, load_config, parse_config
 from prefboard.errors import ConfigError
 from prefboard.ingest.validate import ingest
+from tests.conftest import copy_board
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 TINY_TOML = (TINY / "leaderboard.toml").read_text("utf-8")
@@ -128,7 +128,7 @@ def records_after_header(data: bytes) -> int:
 @pytest.fixture
 def board(tmp_path: Path) -> Path:
     dest = tmp_path / "board"
-    shutil.copytree(TINY, dest)
+    copy_board(TINY, dest)
     return dest
 
 

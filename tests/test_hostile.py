@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import re
-import shutil
 import threading
 import tomllib
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prefboard.cli import cli
+from tests.conftest import copy_board
 from tests.hostile_inputs import GENERATORS as CRASH_GENERATORS
 from tests.hostile_paths import GENERATORS as PATHS_GENERATORS
 
@@ -187,7 +187,7 @@ XFAIL: dict[str, str] = {}
 
 def _board(case: dict[str, Any], tmp: Path) -> Path:
     board = tmp / "board"
-    shutil.copytree(TINY, board)
+    copy_board(TINY, board)
     for path in board.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     for target, name in case.get("files", {}).items():

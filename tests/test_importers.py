@@ -8,7 +8,6 @@ import dataclasses
 import difflib
 import json
 import re
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from prefboard.tools.importers import (
     parse_timestamps,
     read_source,
 )
+from tests.conftest import copy_board
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARENA_LANG = dataclasses.replace(ARENA, slices=("language",))
@@ -470,7 +470,7 @@ def test_new_slice_on_existing_board_adds_column(tmp_path: Path) -> None:
 
 def test_existing_handwritten_board(tmp_path: Path) -> None:
     board = tmp_path / "tiny"
-    shutil.copytree(FIXTURES / "tiny", board)
+    copy_board(FIXTURES / "tiny", board)
     before = (board / "leaderboard.toml").read_text()
     rows = [
         {"model_a": "Aurora-7B", "model_b": "delta-mini", "winner": "model_a", "judge": "q1",

@@ -5,7 +5,6 @@ the judge), flagged when clearly below the human ceiling, and shown on the Agree
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from prefboard.cli import cli
 from prefboard.config import load_config
 from prefboard.tools.simulate import SimulationSpec, simulate
-from tests.conftest import once
+from tests.conftest import copy_board, once
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JUDGE = """
@@ -44,7 +43,7 @@ def _with_judge(board: Path) -> Path:
 def _judged_board(root: Path) -> Path:
     """The tiny board's config with a judge source; its battles simulated with five votes per
     prompt (so the humans' ceiling has items with several votes) and the judge's file."""
-    shutil.copytree(FIXTURES / "tiny", root)
+    copy_board(FIXTURES / "tiny", root)
     config = _with_judge(root)
     spec = SimulationSpec(battles=4000, participants=300, ratings=0, votes_per_prompt=5)
     simulate(load_config(config), root / "results", spec, root)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prefboard.cli import cli
+from tests.conftest import copy_board
 
 # Two battles on top of the tiny board's three (the third is excluded: too few turns), with
 # prompt ids: q1 is judged twice, b000005 has none (a prompt of its own).
@@ -108,7 +108,7 @@ def build_variants(root: Path) -> None:
     (`variant_site` in conftest.py), read here and served to the browser in
     test_browser_variants.py."""
     tiny = root / "tiny"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "tiny", tiny)
+    copy_board(Path(__file__).parent / "fixtures" / "tiny", tiny)
     result = invoke("build", "--config", str(variant_board(tiny)))
     assert result.exit_code == 0, result.output
 

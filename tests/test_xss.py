@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from prefboard.cli import cli
+from tests.conftest import copy_board
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = FIXTURES / "hostile"
@@ -32,7 +33,7 @@ BIDI = "\u202e"
 
 def make_board(dest: Path) -> Path:
     """tests/fixtures/tiny with the payload config and a slice value carrying markup."""
-    shutil.copytree(FIXTURES / "tiny", dest)
+    copy_board(FIXTURES / "tiny", dest)
     shutil.copyfile(HOSTILE / "config-xss-every-field.toml", dest / "leaderboard.toml")
     shutil.copyfile(
         HOSTILE / "participants-xss-slice-value.csv", dest / "results" / "participants.csv"

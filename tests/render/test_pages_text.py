@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 from prefboard import pipeline
 from prefboard.cli import cli
 from prefboard.render.pages import render_pages
+from tests.conftest import copy_board
 
 TINY = Path(__file__).parent.parent / "fixtures" / "tiny"
 
@@ -23,7 +23,7 @@ TINY = Path(__file__).parent.parent / "fixtures" / "tiny"
 def _board(root: Path) -> Path:
     """The tiny board with one licence, a labelled slice, and battle b000002 giving no verdict
     on Overall (so Overall counts fewer battles than were accepted)."""
-    shutil.copytree(TINY, root)
+    copy_board(TINY, root)
     toml = root / "leaderboard.toml"
     text = toml.read_text()
     text = text.replace('key = "overall"', 'key = "overall"\nlabel = "Overall"')
