@@ -3,6 +3,10 @@
 The blocks' columns are many arrays of a few MB each: glibc keeps such freed memory in the
 process's heap for reuse, but the whole-input columns they are stacked into are too large to
 be carved from it, so both stayed resident (at 10M rows about 400 MB above what was live).
+
+Only large inputs hand pages back (`hand_back_for`): each `malloc_trim` walks the heap, ~2 ms a
+call and ~30 calls an ingest, 0.1 s of a 1M-row board's 1.5 s validation for memory that does
+not matter there (the same threshold as `allocator.LARGE_INPUT_BYTES`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,16 @@ import ctypes.util
 from functools import cache
 
 import pyarrow as pa
+
+from prefboard.ingest.allocator import LARGE_INPUT_BYTES
+
+# Whether `give_back` returns pages: set by each ingest for its battle files' size.
+_returning = [False]
+
+
+def hand_back_for(input_bytes: int) -> None:
+    """From now on, return freed pages only if `input_bytes` of battle files are large."""
+    _returning[0] = input_bytes >= LARGE_INPUT_BYTES
 
 
 @cache
@@ -26,7 +40,10 @@ def _libc() -> ctypes.CDLL | None:
 
 
 def give_back() -> None:
-    """Return the free pages of Arrow's pool and of the C heap to the system."""
+    """Return the free pages of Arrow's pool and of the C heap to the system, when the input
+    is large."""
+    if not _returning[0]:
+        return
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None:
