@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,28 @@ def test_validate_clean_board(tiny: Path) -> None:
         "ratings: 1 file(s), 2 rows, 2 accepted, 0 excluded",
         "0 problem(s), 4 warning(s)",
     ]
+
+
+# What `prefboard validate` never needs: the rating stage's engines and planner, scipy.stats
+# (~1.5 s to import: scipy parses its docstrings), the pages and MkDocs. It is the command a
+# contributor and the pull-request check run; it took 3.6-4.2 s on the tiny board, 3.0 without.
+NOT_FOR_VALIDATE = (
+    "prefboard.rating.rate", "prefboard.matchmaking.stage", "prefboard.standings.analyze",
+    "scipy.stats", "altair", "mkdocs",
+)  # fmt: skip
+
+
+def test_validate_imports_no_stage_after_it(tiny: Path) -> None:
+    code = (
+        "import sys; from prefboard.cli import main; mods = sys.argv.pop(1).split(',')\n"
+        "try: main()\nexcept SystemExit as e: assert not e.code, e.code\n"
+        "print('loaded:', *[m for m in mods if m in sys.modules])"
+    )
+    config = str(tiny / "leaderboard.toml")
+    args = [",".join(NOT_FOR_VALIDATE), "validate", "--config", config]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "loaded:", done.stdout[-500:]
 
 
 def bad_board(tiny: Path) -> Path:

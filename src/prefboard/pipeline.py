@@ -16,10 +16,7 @@ from prefboard.ingest.privacy import headline_population, small_groups
 from prefboard.ingest.validate import Ingested, ingest
 from prefboard.io.paths import output_conflict, site_source_files
 from prefboard.io.workspace import board_lock, check_replaceable
-from prefboard.matchmaking.stage import plan_stage
-from prefboard.rating.rate import rate as rate_tables
 from prefboard.rating.ties import pinned_tie_warnings
-from prefboard.standings.analyze import analyze, compare
 from prefboard.standings.files import read_standings
 from prefboard.standings.model import Standings
 
@@ -70,11 +67,18 @@ def checked(config: Config, root: Path) -> Ingested:
 
 def rated(config: Config, data: Ingested, config_path: Path) -> Standings:
     """The rating stage: every table rated (the config's text is hashed into provenance)."""
+    # The stages from rating on are imported where they run: `validate` reads the data only
+    # and paid ~1.3 s for their imports (numba's kernels, the planner).
+    from prefboard.rating.rate import rate as rate_tables
+
     return rate_tables(config, data, config_path.read_text(encoding="utf-8"))
 
 
 def rate(config: Config, root: Path, config_path: Path) -> tuple[Ingested, Standings]:
     """Ingest, rate, analyze and plan: the standings `rate --out` writes and the pages read."""
+    from prefboard.matchmaking.stage import plan_stage
+    from prefboard.standings.analyze import analyze
+
     data = checked(config, root)
     return data, plan_stage(analyze(rated(config, data, config_path), config))
 
@@ -120,9 +124,11 @@ def build(
     the docs folder and mkdocs.yml there for mike, and leaves the site output alone.
     """
     # Imported here so that `validate` and `rate` do not pay for Altair and MkDocs.
+    from prefboard.matchmaking.stage import plan_stage
     from prefboard.render.pages import model_pages, render_pages
     from prefboard.site import SiteBuild, prepare
     from prefboard.site_downloads import Job
+    from prefboard.standings.analyze import analyze, compare
 
     clock = _Clock(progress)
     config, root = load(config_path)

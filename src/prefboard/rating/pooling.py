@@ -42,7 +42,6 @@ from functools import cached_property
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import brentq, minimize_scalar
-from scipy.stats import chi2
 
 from prefboard.rating.marginal import Factor, Spectrum, Stack, population_precision
 from prefboard.rating.marginal import Marginal as Marginal
@@ -105,6 +104,10 @@ class TauEstimate:
 def zero_test(ratio: float) -> float:
     """p-value of τ = 0 given the log likelihood ratio ``ratio`` = max − value at 0, against
     the boundary null ½χ²₀ + ½χ²₁ (module docstring, item 6)."""
+    # Imported here (and below): scipy.stats takes ~1.5 s to import and `prefboard validate`
+    # reaches this module without needing it.
+    from scipy.stats import chi2
+
     return 1.0 if ratio <= 0 else float(0.5 * chi2.sf(2.0 * ratio, 1))
 
 
@@ -142,6 +145,8 @@ def fit_tau(
     tau = 0.0 if x_hat <= lo + 1e-6 or p_value >= 1 - level else float(np.exp(x_hat))
     if not interval:
         return TauEstimate(tau, tau, tau, len(spectra), p_value)
+    from scipy.stats import chi2
+
     cut = top - chi2.ppf(level, 1) / 2
 
     def above(x: float) -> float:
