@@ -100,6 +100,10 @@ def test_ascending_ids_are_told_apart_from_every_near_miss(
         [*rising[:4], "b04", *rising[5:]],  # one shorter
         ["b\u00e9", "b\u00ea", "bf\u00e9"[:2]],  # bytes, not characters
         ["ba", "bb"],
+        ["a\x7f", "\u00e9"],  # 0x7f then 0xc3: bytes compare unsigned
+        ["a\x00\x00", "a\x00b", "a\x01\x00"],  # NULs inside and at the end of an id
+        ["a\x00", "a\x00"],  # a repeat ending in NUL
+        ["ab", "a\x00"],  # a step back to a NUL
         [],
     ]
     for ids in cases:
