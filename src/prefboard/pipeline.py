@@ -16,7 +16,6 @@ from prefboard.ingest.privacy import headline_population, small_groups
 from prefboard.ingest.validate import Ingested, ingest
 from prefboard.io.paths import output_conflict, site_source_files
 from prefboard.io.workspace import board_lock, check_replaceable
-from prefboard.rating.ties import pinned_tie_warnings
 from prefboard.standings.files import read_standings
 from prefboard.standings.model import Standings
 
@@ -40,7 +39,12 @@ def validate(config: Config, root: Path) -> Ingested:
         config_file = root / "leaderboard.toml"
         data.problems += headline_population(config, data, config_file)
         data.problems += small_groups(config, data, config_file)
-        data.problems += pinned_tie_warnings(config, data.battles)
+        if config.rating.draw_probability is not None:
+            # only a pinned draw probability is checked against the battles: the tie model's
+            # batch fits (numba, scipy.optimize) are ~1 s of imports `validate` need not pay
+            from prefboard.rating.ties import pinned_tie_warnings
+
+            data.problems += pinned_tie_warnings(config, data.battles)
     data.problems = cause_first(data.problems, config.data.participants)
     return data
 
