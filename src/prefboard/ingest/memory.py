@@ -42,8 +42,14 @@ def _libc() -> ctypes.CDLL | None:
 def give_back() -> None:
     """Return the free pages of Arrow's pool and of the C heap to the system, when the input
     is large."""
-    if not _returning[0]:
-        return
+    if _returning[0]:
+        give_back_now()
+
+
+def give_back_now() -> None:
+    """Return the free pages now, whatever the input's size: once at the end of validation, so
+    that what it freed is not carried into the rating stage (1M rows, the rating stage's peak:
+    583-600 MiB trimming throughout, 583-585 MiB with this one trim, 599-646 MiB with none)."""
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None:

@@ -41,7 +41,7 @@ from prefboard.ingest.ledger import (
     excluded_rows,
     summaries,
 )
-from prefboard.ingest.memory import give_back, hand_back_for
+from prefboard.ingest.memory import give_back, give_back_now, hand_back_for
 from prefboard.ingest.rules import (
     BATTLE_COLUMNS,
     MAX_TURNS,
@@ -77,6 +77,12 @@ __all__ = [
 
 def ingest(config: Config, root: Path) -> Ingested:
     """Read and validate every result file the config names, relative to the board folder."""
+    data = _ingest(config, root)
+    give_back_now()  # what validation freed, its checkers and raw tables too: not kept resident
+    return data
+
+
+def _ingest(config: Config, root: Path) -> Ingested:
     mb = int(config.data.max_file_mb * 1_000_000)
     p_cols = ["participant_id", *[s.attribute for s in config.participant_slices], "strikes"]
     p_raw, problems = _read_all(root, [config.data.participants], "data.participants", p_cols, mb)
