@@ -104,8 +104,8 @@ class TauEstimate:
 def zero_test(ratio: float) -> float:
     """p-value of τ = 0 given the log likelihood ratio ``ratio`` = max − value at 0, against
     the boundary null ½χ²₀ + ½χ²₁ (module docstring, item 6)."""
-    # Imported here (and below): scipy.stats takes ~1.5 s to import and `prefboard validate`
-    # reaches this module without needing it.
+    # Imported where called (here and in fit_tau): scipy.stats takes ~1.5 s to import, which
+    # every process importing this module paid, whether it pooled groups or not.
     from scipy.stats import chi2
 
     return 1.0 if ratio <= 0 else float(0.5 * chi2.sf(2.0 * ratio, 1))

@@ -182,8 +182,8 @@ def composite_interval(
     per_prompt = np.bincount(cluster, scores[which])
     spread = float(per_prompt @ per_prompt)
     scale = spread / curvature if curvature > 0 and spread > 0 else 1.0
-    # Imported here: scipy.stats takes ~1.5 s to import and `prefboard validate` reaches this
-    # module (the learnt draw margin) without needing it.
+    # Imported where called: scipy.stats takes ~1.5 s to import, which every process importing
+    # this module (the tie model's, `prefboard validate`'s) paid, whether it got here or not.
     from scipy.stats import chi2
 
     cut = best + scale * chi2.ppf(level, 1) / 2
