@@ -45,3 +45,29 @@ def test_counts_equal_the_sorted_key_formula() -> None:
     battles, prompts = usage.model_usage(frame, 7)
     assert battles.tolist() == (np.bincount(a, minlength=7) + np.bincount(b, minlength=7)).tolist()
     assert prompts.tolist() == np.bincount(keys // (prompt.max() + 1), minlength=7).tolist()
+
+
+def test_ids_as_a_categorical_count_as_the_same_ids_as_text() -> None:
+    """Ingest hands the ids over as a Categorical: read through its codes, they must give what
+    the ids as text give (blank ids, a missing one, categories no battle uses, two categories
+    that read the same as text, no id at all)."""
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 5, 2000).astype(np.int16)
+    b = ((a + rng.integers(1, 5, 2000)) % 5).astype(np.int16)
+    ids = np.where(rng.random(2000) < 0.25, "", rng.integers(0, 300, 2000).astype(str))
+    cases = [ids.tolist(), [""] * 2000, ["only"] * 2000]
+    for cells in cases:
+        text = _battles(a.tolist(), b.tolist(), cells)
+        text[["model_a", "model_b"]] = text[["model_a", "model_b"]].astype(np.int16)
+        categories = sorted(set(cells) | {"unused"}, reverse=True)
+        coded = text.assign(prompt_id=pd.Categorical(cells, categories=categories))
+        assert usage.board_prompts(coded) == usage.board_prompts(text)
+        for got, want in zip(usage.model_usage(coded, 6), usage.model_usage(text, 6), strict=True):
+            assert got.tolist() == want.tolist()
+    # a missing id is a battle without one; 1 and "1" read the same as text
+    mixed = _battles([0, 1, 0, 1], [1, 2, 2, 0], ["1", "x", "", ""])
+    mixed["prompt_id"] = pd.Categorical([1, "1", None, "x"], categories=[1, "1", "x"])
+    as_text = mixed.assign(prompt_id=pd.Series(["1", "1", None, "x"], dtype="str"))
+    assert usage.board_prompts(mixed) == usage.board_prompts(as_text) == 3
+    for got, want in zip(usage.model_usage(mixed, 3), usage.model_usage(as_text, 3), strict=True):
+        assert got.tolist() == want.tolist()
