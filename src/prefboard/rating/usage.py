@@ -113,7 +113,7 @@ def _own_prompts(a: np.ndarray, b: np.ndarray, n_models: int) -> tuple[np.ndarra
 def board_prompts(battles: pd.DataFrame) -> int:
     """Distinct prompts on the board; 0 when no battle carries a prompt id, blank or missing
     (shares are then counted in battles; a missing id, which ingest never hands over, used to
-    count as one here while every other count took it for none)."""
+    make this count its battles as prompts instead of 0)."""
     codes, own, known = _shared_codes(battles[PROMPT_COLUMN])
     if own.all():
         return 0
