@@ -63,6 +63,22 @@ def test_participant_clusters_equal_the_sorted_factorize() -> None:
     assert got[0].dtype == want.dtype and np.array_equal(got[0], want)
 
 
+def test_prompt_clusters_give_each_battle_without_an_id_its_own_cluster() -> None:
+    """The same codes whether prompt_id is text or a Categorical (as ingest hands it over):
+    battles without an id each a cluster of their own after the ids' sorted codes."""
+    battles = _battles(3_000, 4)
+    people, uniques = pd.factorize(battles["participant_id"])
+    # The formula before: blank cells found on an object copy of the column.
+    codes, uniq = pd.factorize(battles["prompt_id"], sort=True)
+    none = np.flatnonzero(battles["prompt_id"].to_numpy(dtype=object) == "")
+    codes[none] = len(uniq) + pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
+    coded = battles.assign(prompt_id=battles["prompt_id"].astype("category"))
+    for frame in (battles, coded):
+        got = inputs.cluster_codes(frame, people.astype(np.int32), uniques)[1]
+        assert np.array_equal(got, codes.astype(np.int32))
+    assert len(none) > 0 and len(np.unique(codes[none])) == len(none)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_canonical_order_check_agrees_with_python_str_order(seed: int) -> None:
     """Equal timestamps, ids drawn from IDS in a random order: the Arrow comparison must say

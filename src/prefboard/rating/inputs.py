@@ -331,7 +331,9 @@ def cluster_codes(battles: pd.DataFrame, people: np.ndarray, uniques: pd.Index) 
         return [by_person]
     codes, uniq = pd.factorize(prompts, sort=True)
     codes = codes.astype(narrow)
-    none = np.flatnonzero(prompts.to_numpy() == "")
+    # compared as the column it is: a Categorical by its categories (to_numpy made one object
+    # per battle first, 0.93 -> 0.13 s at 8.8M battles)
+    none = np.flatnonzero(np.asarray(prompts == "", dtype=bool))
     alone = pd.factorize(battles["battle_id"].to_numpy()[none], sort=True)[0]
     codes[none] = len(uniq) + alone
     return [by_person, codes]
