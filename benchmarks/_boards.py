@@ -47,3 +47,10 @@ def example_board(
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def target(what: str, value: float, limit: float, unit: str, digits: int = 1) -> str:
+    """One of issue 18's targets against this run's figure, as a line to print (`digits`
+    enough that a miss never prints as the limit itself)."""
+    verdict = "met" if value <= limit else "NOT met"
+    return f"target {what} <= {limit:,g}{unit}: {value:,.{digits}f}{unit}, {verdict}"
