@@ -23,9 +23,11 @@ from typing import Any
 import llvmlite.binding as llvm
 import numpy as np
 from numba import config as numba_config
-from numba import njit, types
+from numba import types
 from numba.extending import get_cython_function_address
 from scipy import special
+
+from prefboard.jit import njit
 
 __all__ = ["drop_sums", "drops", "entropy_inputs", "log_in_place"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from prefboard.jit import njit
 from prefboard.rating import trueskill as ts
 
 # `_rate` is the compiled body of `rate_1vs1` (the public wrapper only validates and looks up

@@ -9,9 +9,9 @@ import math
 from dataclasses import replace
 
 import numpy as np
-from numba import njit
 from scipy.linalg import eigh
 
+from prefboard.jit import njit
 from prefboard.rating.batch_fit import Posterior
 from prefboard.rating.batch_terms import (
     TIE,

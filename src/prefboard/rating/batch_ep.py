@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from prefboard.jit import njit
 from prefboard.rating.batch_terms import PairCounts, _outcome_terms
 from prefboard.rating.update import _vw_draw, _vw_win
 

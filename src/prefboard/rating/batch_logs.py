@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from prefboard.jit import njit
 from prefboard.rating.update import _NARROW, _NARROW_TILT, _mills_excess, _pdf, _vw_draw, _vw_win
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)

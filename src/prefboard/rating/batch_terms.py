@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from prefboard.jit import njit
 from prefboard.rating.batch_logs import _log_cdf as _log_cdf  # stable import path
 from prefboard.rating.batch_logs import _log_tie as _log_tie  # stable import path
 from prefboard.rating.batch_logs import _pair_gradients as _pair_gradients  # stable import path

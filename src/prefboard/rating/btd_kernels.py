@@ -10,7 +10,8 @@ inputs as before: the same bits (no fused multiply-adds without fastmath).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from prefboard.jit import njit
 
 
 @njit(cache=True, nogil=True, fastmath=False)

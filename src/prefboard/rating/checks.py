@@ -27,10 +27,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import log_ndtr, ndtr
 from scipy.stats import binom, chi2, norm
+
+from prefboard.jit import njit
 
 # The exact test lives in its own module; its names stay importable from here.
 from prefboard.rating.batch_terms import count_all

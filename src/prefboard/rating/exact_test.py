@@ -7,8 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 from scipy.special import gammaln
+
+from prefboard.jit import njit
 
 __all__ = ["EXACT_MAX_N", "exact_multinomial", "exact_multinomials", "numpy_sum"]
 

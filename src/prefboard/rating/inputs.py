@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit
 
 from prefboard.config import Config
 from prefboard.config.sections import Slice
 from prefboard.ingest.privacy import active_participants
 from prefboard.ingest.validate import Ingested
+from prefboard.jit import njit
 from prefboard.rating import batch, strata
 from prefboard.rating import trueskill as ts
 from prefboard.rating.battle_slices import battle_codes, code_dtype, published_battle_values

@@ -20,8 +20,9 @@ from typing import Literal
 import krippendorff
 import numpy as np
 import pandas as pd
-from numba import njit
 from scipy import stats
+
+from prefboard.jit import njit
 
 __all__ = [
     "Agreement",

@@ -16,7 +16,8 @@ keys are distinct and their order is unique: the one any sort finds.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from prefboard.jit import njit
 
 __all__ = ["add_packed_counts"]
 

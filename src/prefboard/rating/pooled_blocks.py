@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy import sparse
+
+from prefboard.jit import njit
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy import sparse
 
+from prefboard.jit import njit
 from prefboard.rating.batch_terms import TIE
 from prefboard.rating.pooled_blocks import Block, split
 

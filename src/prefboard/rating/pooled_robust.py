@@ -31,9 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy import sparse
 
+from prefboard.jit import njit
 from prefboard.rating import batch, pooled_bands
 from prefboard.rating.batch_cluster import average_of, widen_by
 from prefboard.rating.groups import GroupFit, Model

@@ -27,10 +27,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy.linalg.blas import dtrmm
 from scipy.special import ndtr
 
+from prefboard.jit import njit
 from prefboard.rating.packed_sort import add_packed_counts
 
 __all__ = [

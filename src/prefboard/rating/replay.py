@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit
 
+from prefboard.jit import njit
 from prefboard.rating.prefetch import prefetch
 from prefboard.rating.update import _rate
 

@@ -22,9 +22,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy.linalg import cho_factor, cho_solve
 
+from prefboard.jit import njit
 from prefboard.rating.batch_terms import A_WINS, TIE, _log_cdf, _log_tie
 from prefboard.rating.newton import backtrack
 from prefboard.rating.update import _vw_draw, _vw_win

@@ -30,7 +30,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from prefboard.jit import njit
 
 A_WINS = 0
 B_WINS = 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from prefboard.ingest.rules import PROMPT_COLUMN
+from prefboard.jit import njit
 
 
 def prompt_codes(battles: pd.DataFrame) -> np.ndarray:
