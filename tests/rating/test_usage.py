@@ -40,7 +40,9 @@ def test_counts_equal_the_sorted_key_formula() -> None:
     ids = np.where(rng.random(3000) < 0.3, "", rng.integers(0, 400, 3000).astype(str))
     frame = _battles(a.astype(np.int16).tolist(), b.tolist(), ids.tolist())
     frame[["model_a", "model_b"]] = frame[["model_a", "model_b"]].astype(np.int16)
-    prompt = usage.prompt_codes(frame)
+    # each id a prompt, each battle without one a prompt of its own
+    prompt, known = pd.factorize(ids)
+    prompt[ids == ""] = len(known) + np.arange(int((ids == "").sum()))
     keys = np.unique(np.concatenate([a, b]) * (prompt.max() + 1) + np.concatenate([prompt] * 2))
     battles, prompts = usage.model_usage(frame, 7)
     assert battles.tolist() == (np.bincount(a, minlength=7) + np.bincount(b, minlength=7)).tolist()

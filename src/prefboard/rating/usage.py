@@ -10,13 +10,6 @@ from prefboard.ingest.rules import PROMPT_COLUMN
 from prefboard.jit import njit
 
 
-def prompt_codes(battles: pd.DataFrame) -> np.ndarray:
-    """Each battle's prompt as an integer: one per prompt id, and one of its own for a battle
-    without an id (a vote without an id is about an item of its own, never shared with another
-    vote). Integers, not strings: a million keys as text took seconds to build and compare."""
-    return _own_codes(*_shared_codes(battles[PROMPT_COLUMN]))
-
-
 def _own_codes(codes: np.ndarray, own: np.ndarray, known: int) -> np.ndarray:
     """`codes` with each battle without an id given a code of its own after the `known` ones."""
     # int32 where every code fits (8 bytes a battle less at 10M, here and in the bucket sort)
