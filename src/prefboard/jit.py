@@ -16,6 +16,7 @@ import ``njit`` from this module so that no cache is read before the lock is in 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -61,12 +62,12 @@ def _locked(cache: IndexDataCacheFile, exclusive: bool) -> Iterator[None]:
 
 
 def _wrap(method: Callable[..., Any], exclusive: bool) -> Callable[..., Any]:
+    @functools.wraps(method)
     def locked(self: IndexDataCacheFile, *args: Any) -> Any:
         with _locked(self, exclusive):
             return method(self, *args)
 
     setattr(locked, _WRAPPED, True)
-    locked.__doc__ = method.__doc__
     return locked
 
 
